@@ -1,0 +1,160 @@
+/**
+ * The reservation's activities, built around injected clients (samples-typescript's
+ * activities-dependency-injection pattern). Each is idempotent: Temporal may run any of them more than once.
+ */
+import { log } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { externalIdFor, type Candidate, type Coordinates, type Customer } from '../workflows/contract.ts';
+import type { PortChoice } from '../workflows/decisions.ts';
+import { classified } from './failures.ts';
+import { distanceMeters } from './geo.ts';
+import type { Geocoder, GeocodeResult } from './geocoder/geocoder.ts';
+import type { OzmapClient } from './ozmap/client.ts';
+import type { OzSplitter } from './ozmap/schemas.ts';
+
+export interface ActivityDeps {
+  ozmap: Pick<OzmapClient, 'findBoxesNear' | 'findDropSplitters' | 'findPropertyByExternalId' | 'createProperty' | 'getSplitter' | 'getProperty' | 'getClient' | 'setClientImplanted' | 'deleteProperty' | 'deleteClient'>;
+  geocoder: Geocoder;
+}
+
+export interface ReservePortInput {
+  viabilityId: string;
+  customer: Customer;
+  address: string;
+  coordinates: Coordinates;
+  choice: PortChoice;
+}
+
+export type ReservePortResult =
+  | { outcome: 'reserved'; propertyId: string; clientId: string; boxId: string; splitterId: string; port: number }
+  | { outcome: 'port-taken'; message: string };
+
+export interface ReservationRef {
+  propertyId: string;
+  clientId: string;
+}
+
+export type ConfirmResult = { outcome: 'confirmed' } | { outcome: 'gone' };
+export type ReleaseResult = { outcome: 'released' } | { outcome: 'already-released' } | { outcome: 'installed' };
+
+/** The most candidates kept in the state: enough for a salesperson to choose, small enough for history. */
+const MAX_CANDIDATES = 25;
+
+export function createActivities({ ozmap, geocoder }: ActivityDeps) {
+  return {
+    async geocode(input: { query: string }): Promise<GeocodeResult | null> {
+      return classified('Geocoder', () => geocoder.geocode(input.query));
+    },
+
+    /** Boxes in the radius, not "Em projeto", with a service splitter that has a free port; nearest first. */
+    async searchBoxes(input: { lat: number; lng: number; radiusMeters: number }): Promise<Candidate[]> {
+      return classified('OZmap', async () => {
+        const boxes = (await ozmap.findBoxesNear(input, input.radiusMeters)).filter((box) => !box.draft);
+        const splitters = await ozmap.findDropSplitters(boxes.map((b) => b.id));
+        const candidates = boxes
+          .map((box): Candidate => {
+            const inBox = splitters
+              .filter((s) => s.boxId === box.id && s.isDrop)
+              .map((s) => ({ splitterId: s.id, splitterName: s.name, freePorts: freePorts(s) }))
+              .filter((s) => s.freePorts.length > 0);
+            return {
+              boxId: box.id,
+              boxName: box.name,
+              distanceMeters: Math.round(distanceMeters(input, box) * 10) / 10,
+              freePorts: inBox.reduce((n, s) => n + s.freePorts.length, 0),
+              coordinates: { lat: box.lat, lng: box.lng },
+              projectId: box.projectId,
+              splitters: inBox,
+            };
+          })
+          // The server's `near` should already bound this; a server that ignores the radius must not widen it.
+          .filter((c) => c.freePorts > 0 && c.distanceMeters <= input.radiusMeters)
+          .sort((a, b) => a.distanceMeters - b.distanceMeters);
+        return candidates.slice(0, MAX_CANDIDATES);
+      });
+    },
+
+    /**
+     * Creates the "Não implantado" client on the chosen port. A retry first looks for the property this
+     * viability already created (by external_id), so a lost response never makes a second client.
+     */
+    async reservePort(input: ReservePortInput): Promise<ReservePortResult> {
+      // A 2xx with an odd body may still have created the property: retry, and the look-up finds it.
+      return classified('OZmap', async () => {
+        const externalId = externalIdFor(input.viabilityId);
+        const existing = await ozmap.findPropertyByExternalId(externalId);
+        if (existing) return reservedFrom(existing, input.choice);
+        const { choice } = input;
+        const result = await ozmap.createProperty({
+          project: choice.projectId,
+          box: choice.boxId,
+          connector: choice.splitterId,
+          port: choice.port,
+          auto_connect: false,
+          force: false,
+          coords: [input.coordinates.lng, input.coordinates.lat],
+          address: input.address,
+          observation: `Reserva de porta Ispbox 2, viabilidade ${input.viabilityId}`,
+          external_id: externalId,
+          client: { code: input.customer.code, name: input.customer.name, implanted: false, observation: `Viabilidade Ispbox 2 ${input.viabilityId}`, external_id: externalId },
+        });
+        if (result.outcome === 'created') return reservedFrom(result.property, choice);
+        // OZmap does not document how it words a taken port, so look at the port itself rather than the message.
+        const splitter = await ozmap.getSplitter(choice.splitterId);
+        const index = choice.port - 1;
+        if (splitter && (splitter.output[index] != null || splitter.blocked[index])) {
+          return { outcome: 'port-taken', message: `port ${choice.port} of ${choice.splitterName} in ${choice.boxName} is no longer free` };
+        }
+        throw ApplicationFailure.nonRetryable(`OZmap refused the reservation (${result.message})`, 'OZmapRefusedError');
+      }, { retryBadResponses: true });
+    },
+
+    /** Sets the client implanted; `gone` when the reservation no longer exists in OZmap. */
+    async confirmInstallation(input: ReservationRef): Promise<ConfirmResult> {
+      return classified('OZmap', async () => {
+        const client = await ozmap.setClientImplanted(input.clientId);
+        return client ? { outcome: 'confirmed' } : { outcome: 'gone' };
+      }, { retryBadResponses: true });
+    },
+
+    /**
+     * Frees the port by deleting the property (and the client, should OZmap have left it).
+     * Re-reads the client first: one implanted meanwhile is an installation, never deleted.
+     */
+    async releasePort(input: ReservationRef): Promise<ReleaseResult> {
+      return classified('OZmap', async () => {
+        const property = await ozmap.getProperty(input.propertyId);
+        if (!property) return { outcome: 'already-released' };
+        const client = property.client?.implanted === undefined && property.client ? await ozmap.getClient(property.client.id) : property.client;
+        if (client?.implanted) {
+          log.info('Client already implanted in OZmap: not releasing', { propertyId: input.propertyId });
+          return { outcome: 'installed' };
+        }
+        await ozmap.deleteProperty(input.propertyId);
+        await ozmap.deleteClient(client?.id ?? input.clientId);
+        return { outcome: 'released' };
+      }, { retryBadResponses: true });
+    },
+  };
+}
+
+export type ReservationActivities = ReturnType<typeof createActivities>;
+
+/** Free = nothing connected on the port and not blocked (ozmap-api.md §6.5). Ports are 1-based. */
+export function freePorts(splitter: Pick<OzSplitter, 'output' | 'blocked'>): number[] {
+  return splitter.output.flatMap((occupant, i) => (occupant === null && !splitter.blocked[i] ? [i + 1] : []));
+}
+
+function reservedFrom(property: { id: string; boxId?: string; client?: { id: string }; connection?: { id: string; port: number } }, asked: PortChoice): ReservePortResult {
+  if (!property.client) {
+    throw ApplicationFailure.nonRetryable(`OZmap property ${property.id} has no client attached`, 'OZmapBadResponseError');
+  }
+  return {
+    outcome: 'reserved',
+    propertyId: property.id,
+    clientId: property.client.id,
+    boxId: property.boxId ?? asked.boxId,
+    splitterId: property.connection?.id ?? asked.splitterId,
+    port: property.connection?.port ?? asked.port,
+  };
+}

@@ -1,0 +1,85 @@
+/**
+ * What this client needs of OZmap API v2 responses (see ozmap-api.md), validated at the boundary.
+ * Loose objects: OZmap sends many more fields, and accepting them keeps us working when it adds more.
+ */
+import { z } from 'zod';
+
+/** OZmap objects carry `id`, and often `_id` too; some payloads only `_id`. */
+const normaliseId = (value: unknown): unknown => {
+  if (value && typeof value === 'object' && !('id' in value) && '_id' in value) return { ...value, id: (value)._id };
+  return value;
+};
+const entity = <S extends z.ZodRawShape>(shape: S) => z.preprocess(normaliseId, z.looseObject({ id: z.string(), ...shape }));
+
+/** A reference that OZmap sends either as an id or as the populated object. */
+const Ref = z.union([z.string(), entity({}).transform((o) => o.id)]);
+
+export const OzBox = entity({
+  name: z.string(),
+  /** GeoJSON order: [lng, lat]. */
+  coords: z.tuple([z.number(), z.number()]).nullish(),
+  lat: z.number().nullish(),
+  lng: z.number().nullish(),
+  /** true = "Em projeto": never offered. */
+  draft: z.boolean().optional(),
+  project: Ref.nullish(),
+}).transform((b, ctx) => {
+  const lng = b.coords?.[0] ?? b.lng;
+  const lat = b.coords?.[1] ?? b.lat;
+  if (lat == null || lng == null) {
+    ctx.addIssue({ code: 'custom', message: 'box has no coordinates (coords or lat/lng)', path: ['coords'] });
+    return z.NEVER;
+  }
+  return { id: b.id, name: b.name, lat, lng, draft: b.draft === true, projectId: b.project ?? undefined };
+});
+export type OzBox = z.infer<typeof OzBox>;
+
+export const OzSplitter = entity({
+  name: z.string().optional(),
+  label: z.string().optional(),
+  /** The box the splitter sits in. */
+  parent: Ref,
+  /** true = service ("atendimento") splitter: the only kind whose ports take clients. */
+  isDrop: z.boolean().optional(),
+  /** output[N-1] is what occupies port N; null = free. */
+  connectables: z.looseObject({ output: z.array(z.string().nullable()) }),
+  ports: z.array(z.looseObject({ blocked: z.boolean().optional() })).optional(),
+}).transform((s) => ({
+  id: s.id,
+  name: s.name ?? s.label ?? s.id,
+  boxId: s.parent,
+  isDrop: s.isDrop === true,
+  output: s.connectables.output,
+  blocked: (s.ports ?? []).map((p) => p.blocked === true),
+}));
+export type OzSplitter = z.infer<typeof OzSplitter>;
+
+export const OzClient = entity({
+  code: z.string().optional(),
+  implanted: z.boolean().optional(),
+}).transform((c) => ({ id: c.id, code: c.code, implanted: c.implanted === true }));
+export type OzClient = z.infer<typeof OzClient>;
+
+export const OzProperty = entity({
+  box: Ref.nullish(),
+  client: z.union([z.string().transform((id) => ({ id, code: undefined, implanted: undefined })), OzClient]).nullish(),
+  connections: z.array(z.looseObject({ id: Ref, port: z.number().int().positive().nullish() })).optional(),
+}).transform((p) => ({
+  id: p.id,
+  boxId: p.box ?? undefined,
+  /** The client as OZmap sent it: populated (with `implanted`) or only its id. */
+  client: p.client ?? undefined,
+  connection: p.connections?.find((c) => c.port != null) as { id: string; port: number } | undefined,
+}));
+export type OzProperty = z.infer<typeof OzProperty>;
+
+/** OZmap's pagination envelope (2025 shape adds hasNextPage/nextUrl; older servers only total/start/limit). */
+export const page = <T extends z.ZodType>(row: T) =>
+  z.looseObject({
+    total: z.number().optional(),
+    start: z.number().optional(),
+    limit: z.number().optional(),
+    rows: z.array(row),
+    hasNextPage: z.boolean().optional(),
+    nextUrl: z.string().nullish(),
+  });

@@ -1,0 +1,157 @@
+#!/usr/bin/env -S npx tsx
+/**
+ * ozres: reserve, inspect, select, confirm and cancel port reservations from a terminal or a script.
+ * Exit codes: 0 done; 1 failure (Temporal unreachable, workflow failed); 2 invalid input or a refused request;
+ * 3 the reservation ended without a port (NO_COVERAGE, ADDRESS_NOT_FOUND, NO_SELECTION); 4 not found.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { ConfigError, loadConfig } from '../config/env.ts';
+import type { ReservationState } from '../workflows/contract.ts';
+import { InvalidInputError, RejectedError, ReservationNotFoundError } from './errors.ts';
+import { formatState } from './format.ts';
+import { ReservationsClient } from './reservations.ts';
+
+const EXIT = { ok: 0, failure: 1, invalid: 2, noReservation: 3, notFound: 4 } as const;
+
+const number = (what: string) => (value: string) => {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`${what} must be a number`);
+  return n;
+};
+
+interface Output {
+  json?: boolean;
+}
+
+const program = new Command()
+  .name('ozres')
+  .description('Ispbox 2 ⇄ OZmap port reservations on Temporal')
+  .showHelpAfterError()
+  .addHelpText(
+    'after',
+    `
+Examples:
+  $ ozres reserve --viability V-1042 --code C-77 --name "Maria Souza" --address "Rua Bocaiúva, 2125, Florianópolis - SC"
+  $ ozres reserve --viability V-1043 --code C-78 --name "João" --lat -27.5935 --lng -48.5585 --manual --json
+  $ ozres select V-1043 --box 64f0c0ffee0000000000abcd --port 3
+  $ ozres status V-1042
+  $ ozres confirm V-1042 --note "instalado em 02/12"
+  $ ozres cancel V-1043 --reason "cliente desistiu"
+
+Configuration comes from the environment (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, ...); see README.
+Exit codes: 0 ok, 1 failure, 2 invalid input or refused, 3 ended without a port, 4 not found.`,
+  );
+
+program
+  .command('reserve')
+  .description('reserve a port for a viability and wait until it is RESERVED, awaiting selection, or final')
+  .requiredOption('--viability <id>', 'Ispbox viability id (becomes workflow id reservation-<id>)')
+  .requiredOption('--code <code>', 'customer (OZmap client) code')
+  .requiredOption('--name <name>', 'customer name')
+  .option('--address <address>', 'customer address, geocoded when no coordinates are given')
+  .option('--lat <lat>', 'latitude', number('--lat'))
+  .option('--lng <lng>', 'longitude', number('--lng'))
+  .option('--radius <metres>', 'search radius in metres', number('--radius'))
+  .option('--hold-days <days>', 'how long the port is held', number('--hold-days'))
+  .option('--manual', 'let the salesperson choose the box (selectBox) instead of taking the nearest')
+  .option('--json', 'print JSON')
+  .action(async (opts: { viability: string; code: string; name: string; address?: string; lat?: number; lng?: number; radius?: number; holdDays?: number; manual?: boolean } & Output) => {
+    if ((opts.lat === undefined) !== (opts.lng === undefined)) throw new InvalidInputError([{ field: 'coordinates', message: 'give both --lat and --lng' }]);
+    await withClient(async (client) => {
+      const state = await client.reserve({
+        viabilityId: opts.viability,
+        customer: { code: opts.code, name: opts.name },
+        address: opts.address,
+        coordinates: opts.lat !== undefined && opts.lng !== undefined ? { lat: opts.lat, lng: opts.lng } : undefined,
+        radiusMeters: opts.radius,
+        holdDays: opts.holdDays,
+        selection: opts.manual ? 'manual' : 'auto',
+      });
+      print(state, opts);
+      return ['NO_COVERAGE', 'ADDRESS_NOT_FOUND', 'NO_SELECTION'].includes(state.status) ? EXIT.noReservation : EXIT.ok;
+    });
+  });
+
+program
+  .command('status')
+  .description('show a reservation')
+  .argument('<viabilityId>')
+  .option('--json', 'print JSON')
+  .action(async (viabilityId: string, opts: Output) => {
+    await withClient(async (client) => {
+      print(await client.get(viabilityId), opts);
+      return EXIT.ok;
+    });
+  });
+
+program
+  .command('select')
+  .description('manual mode: reserve the chosen box (and optionally splitter and port)')
+  .argument('<viabilityId>')
+  .requiredOption('--box <boxId>', 'OZmap box id among the candidates')
+  .option('--splitter <splitterId>', 'OZmap splitter id')
+  .addOption(new Option('--port <port>', 'port number').argParser(number('--port')))
+  .option('--json', 'print JSON')
+  .action(async (viabilityId: string, opts: { box: string; splitter?: string; port?: number } & Output) => {
+    await withClient(async (client) => {
+      const state = await client.select(viabilityId, { boxId: opts.box, splitterId: opts.splitter, port: opts.port });
+      print(state, opts);
+      return state.status === 'RESERVED' ? EXIT.ok : EXIT.noReservation;
+    });
+  });
+
+for (const [name, description, field] of [
+  ['confirm', 'confirm the sale: the OZmap client becomes implanted', 'note'],
+  ['cancel', 'cancel the reservation: the port is released', 'reason'],
+] as const) {
+  program
+    .command(name)
+    .description(description)
+    .argument('<viabilityId>')
+    .option(`--${field} <text>`, field === 'note' ? 'a note kept with the confirmation' : 'why it was cancelled')
+    .option('--no-wait', 'return once the signal is sent, without waiting for the final state')
+    .option('--json', 'print JSON')
+    .action(async (viabilityId: string, opts: { note?: string; reason?: string; wait: boolean } & Output) => {
+      await withClient(async (client) => {
+        const payload = { [field]: opts[field] };
+        if (name === 'confirm') await client.confirm(viabilityId, payload);
+        else await client.cancel(viabilityId, payload);
+        if (!opts.wait) {
+          if (!opts.json) console.log(`Sent ${name} to ${viabilityId}.`);
+          else console.log(JSON.stringify({ viabilityId, sent: name }));
+          return EXIT.ok;
+        }
+        print(await client.result(viabilityId), opts);
+        return EXIT.ok;
+      });
+    });
+}
+
+function print(state: ReservationState, opts: Output): void {
+  console.log(opts.json ? JSON.stringify(state, null, 2) : formatState(state));
+}
+
+async function withClient(fn: (client: ReservationsClient) => Promise<number>): Promise<void> {
+  const client = await ReservationsClient.connect(loadConfig());
+  try {
+    process.exitCode = await fn(client);
+  } finally {
+    await client.close();
+  }
+}
+
+program.parseAsync().catch((err: unknown) => {
+  if (err instanceof InvalidInputError) {
+    console.error(`Invalid input:\n${err.problems.map((p) => `  - ${p.field}: ${p.message}`).join('\n')}`);
+    process.exitCode = EXIT.invalid;
+  } else if (err instanceof ConfigError || err instanceof RejectedError) {
+    console.error(err.message);
+    process.exitCode = EXIT.invalid;
+  } else if (err instanceof ReservationNotFoundError) {
+    console.error(err.message);
+    process.exitCode = EXIT.notFound;
+  } else {
+    console.error(err instanceof Error ? err.message : err);
+    process.exitCode = EXIT.failure;
+  }
+});

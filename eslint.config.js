@@ -1,0 +1,43 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import { builtinModules } from 'node:module';
+
+const nodeBuiltins = builtinModules.flatMap((m) => [m, `node:${m}`]);
+
+export default tseslint.config(
+  { ignores: ['node_modules/', '.data/', '.tools/', 'test-results/', 'dist/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: { allowDefaultProject: ['eslint.config.js'] }, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      // Forgetting to await an activity, a timer or an HTTP call is a bug, not a style choice.
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // Workflow code is replayed deterministically inside Temporal's sandbox: no Node built-ins, no I/O.
+    files: ['workflows/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            ...nodeBuiltins.map((name) => ({ name, message: 'Workflow code must not use Node built-ins.' })),
+            { name: 'undici', message: 'Workflow code must not do I/O: call an activity.' },
+            { name: 'pino', message: 'Use the workflow logger from @temporalio/workflow.' },
+            { name: '@temporalio/client', message: 'Workflow code must not use the client.' },
+            { name: '@temporalio/worker', message: 'Workflow code must not import the worker.' },
+            { name: '@temporalio/activity', message: 'Workflow code must not import activity context.' },
+          ],
+          patterns: [{ group: ['../activities/*', '../worker/*', '../client/*', '../config/*'], allowTypeImports: true, message: 'Only type imports from outside workflows/.' }],
+        },
+      ],
+      'no-restricted-globals': ['error', 'setTimeout', 'setInterval', 'fetch', 'process'],
+    },
+  },
+);

@@ -1,0 +1,52 @@
+/** Builds the reservation worker: the workflow code plus activities wired to real OZmap and geocoder clients. */
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities } from '../activities/index.ts';
+import { GoogleGeocoder } from '../activities/geocoder/google.ts';
+import type { Geocoder } from '../activities/geocoder/geocoder.ts';
+import { NominatimGeocoder } from '../activities/geocoder/nominatim.ts';
+import { OzmapClient } from '../activities/ozmap/client.ts';
+import type { Config } from '../config/env.ts';
+import { temporalConnectionOptions } from '../config/temporal.ts';
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+export interface Clients {
+  ozmap: OzmapClient;
+  geocoder: Geocoder;
+  close(): Promise<void>;
+}
+
+export function createClients(config: Pick<Config, 'ozmap' | 'geocoder'>): Clients {
+  const ozmap = new OzmapClient({ baseUrl: config.ozmap.url, apiKey: config.ozmap.apiKey, timeoutMs: config.ozmap.timeoutMs });
+  const geocoder: Geocoder =
+    config.geocoder.provider === 'google'
+      ? new GoogleGeocoder({ url: config.geocoder.url, apiKey: config.geocoder.apiKey })
+      : new NominatimGeocoder({ url: config.geocoder.url, userAgent: config.geocoder.userAgent, minIntervalMs: config.geocoder.minIntervalMs });
+  return { ozmap, geocoder, close: async () => void (await Promise.all([ozmap.close(), geocoder.close()])) };
+}
+
+export interface ReservationWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  clients: Pick<Clients, 'ozmap' | 'geocoder'>;
+  /** A pre-built bundle (tests share one; production may ship one); otherwise workflows are bundled at start. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  overrides?: Partial<WorkerOptions>;
+}
+
+export function createReservationWorker(options: ReservationWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    activities: createActivities(options.clients),
+    ...options.overrides,
+  });
+}
+
+export function connectWorker(config: Config['temporal']): Promise<NativeConnection> {
+  return NativeConnection.connect(temporalConnectionOptions(config));
+}

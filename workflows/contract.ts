@@ -1,0 +1,159 @@
+/**
+ * The reservation contract (DESIGN §2): workflow input, state and message payloads.
+ * Defined once as zod schemas; every boundary (client, HTTP API, CLI, workflow) parses with these,
+ * and every type is inferred from them. Pure code: it is bundled into the workflow sandbox too.
+ */
+import { z } from 'zod';
+
+export const WORKFLOW_TYPE = 'ReservationWorkflow';
+export const DEFAULT_TASK_QUEUE = 'ozmap-reservations';
+
+/** Fallbacks when neither the input nor the caller's configuration says otherwise. */
+export const DEFAULTS = {
+  radiusMeters: 250,
+  holdDays: 30,
+  selectionTimeoutHours: 24,
+} as const;
+
+export const workflowIdFor = (viabilityId: string): string => `reservation-${viabilityId}`;
+
+export const ViabilityId = z
+  .string()
+  .regex(/^[A-Za-z0-9._:-]{1,64}$/, 'must be 1-64 characters of letters, digits, ".", "_", ":" or "-"');
+
+const trimmed = (what: string, max: number) =>
+  z.string().trim().min(1, `${what} must not be empty`).max(max, `${what} must be at most ${max} characters`);
+
+export const Customer = z.strictObject({
+  code: trimmed('customer code', 64),
+  name: trimmed('customer name', 200),
+});
+
+export const StructuredAddress = z.strictObject({
+  street: trimmed('street', 200),
+  number: z.string().trim().max(20).optional(),
+  complement: z.string().trim().max(100).optional(),
+  neighborhood: z.string().trim().max(100).optional(),
+  city: trimmed('city', 100),
+  state: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z]{2}$/, 'must be a two-letter UF such as "SC"')
+    .optional(),
+  postalCode: z
+    .string()
+    .trim()
+    .regex(/^\d{5}-?\d{3}$/, 'must be a CEP such as "88015-530"')
+    .optional(),
+});
+
+export const Address = z.union([trimmed('address', 300), StructuredAddress]);
+
+export const Coordinates = z.strictObject({
+  lat: z.number().min(-90, 'latitude must be between -90 and 90').max(90, 'latitude must be between -90 and 90'),
+  lng: z.number().min(-180, 'longitude must be between -180 and 180').max(180, 'longitude must be between -180 and 180'),
+});
+
+export const SelectionMode = z.enum(['auto', 'manual']);
+
+export const ReservationInput = z
+  .strictObject({
+    viabilityId: ViabilityId,
+    customer: Customer,
+    address: Address.optional(),
+    coordinates: Coordinates.optional(),
+    radiusMeters: z.number().int('must be a whole number of metres').min(1, 'must be at least 1 metre').max(5000, 'must be at most 5000 metres').optional(),
+    selection: SelectionMode.optional(),
+    holdDays: z.number().positive('must be more than 0').max(365, 'must be at most 365 days').optional(),
+    /** How long manual mode waits for a salesperson's choice; defaults to DEFAULTS.selectionTimeoutHours. */
+    selectionTimeoutHours: z.number().positive().max(24 * 30).optional(),
+  })
+  .refine((input) => input.address !== undefined || input.coordinates !== undefined, {
+    message: 'give an address or coordinates (or both)',
+    path: ['address'],
+  });
+
+export type ReservationInput = z.infer<typeof ReservationInput>;
+export type Coordinates = z.infer<typeof Coordinates>;
+export type Customer = z.infer<typeof Customer>;
+export type StructuredAddress = z.infer<typeof StructuredAddress>;
+export type Address = z.infer<typeof Address>;
+
+export const IN_PROGRESS_STATUSES = ['GEOCODING', 'SEARCHING', 'AWAITING_SELECTION', 'RESERVING', 'RESERVED', 'CONFIRMING', 'RELEASING'] as const;
+export const FINAL_STATUSES = ['INSTALLED', 'EXPIRED', 'CANCELLED', 'NO_COVERAGE', 'ADDRESS_NOT_FOUND', 'NO_SELECTION'] as const;
+export const ReservationStatus = z.enum([...IN_PROGRESS_STATUSES, ...FINAL_STATUSES]);
+export type ReservationStatus = z.infer<typeof ReservationStatus>;
+export type FinalStatus = (typeof FINAL_STATUSES)[number];
+
+export const isFinal = (status: ReservationStatus): status is FinalStatus =>
+  (FINAL_STATUSES as readonly string[]).includes(status);
+
+/** The statuses at which `waitForReservation` answers: a reservation to show, a choice to make, or the end. */
+export const isSettled = (status: ReservationStatus): boolean =>
+  status === 'RESERVED' || status === 'AWAITING_SELECTION' || isFinal(status);
+
+export const CandidateSplitter = z.object({
+  splitterId: z.string(),
+  splitterName: z.string(),
+  freePorts: z.array(z.number().int().positive()),
+});
+
+export const Candidate = z.object({
+  boxId: z.string(),
+  boxName: z.string(),
+  distanceMeters: z.number(),
+  freePorts: z.number().int().nonnegative(),
+  coordinates: Coordinates.optional(),
+  /** OZmap's project of the box: a property created in it must name it. */
+  projectId: z.string().optional(),
+  splitters: z.array(CandidateSplitter),
+});
+export type Candidate = z.infer<typeof Candidate>;
+export type CandidateSplitter = z.infer<typeof CandidateSplitter>;
+
+export const Reservation = z.object({
+  boxId: z.string(),
+  boxName: z.string(),
+  splitterId: z.string(),
+  splitterName: z.string(),
+  port: z.number().int().positive(),
+  clientId: z.string(),
+  propertyId: z.string(),
+  reservedAt: z.string(),
+  expiresAt: z.string(),
+});
+export type Reservation = z.infer<typeof Reservation>;
+
+export const ReservationState = z.object({
+  viabilityId: z.string(),
+  status: ReservationStatus,
+  selection: SelectionMode,
+  coordinates: Coordinates.extend({
+    source: z.enum(['input', 'geocoder']),
+    displayName: z.string().optional(),
+  }).optional(),
+  radiusMeters: z.number(),
+  holdDays: z.number(),
+  candidates: z.array(Candidate),
+  reservation: Reservation.optional(),
+  /** Why the last attempt did not go through (a port taken, a failing release), while the workflow carries on. */
+  notice: z.string().optional(),
+  outcome: z.object({ reason: z.string(), at: z.string() }).optional(),
+});
+export type ReservationState = z.infer<typeof ReservationState>;
+
+export const SelectBoxInput = z.strictObject({
+  boxId: z.string().min(1, 'boxId must not be empty'),
+  splitterId: z.string().min(1).optional(),
+  port: z.number().int().positive('port must be a positive whole number').optional(),
+});
+export type SelectBoxInput = z.infer<typeof SelectBoxInput>;
+
+export const ConfirmSaleInput = z.strictObject({ note: z.string().max(500).optional() });
+export type ConfirmSaleInput = z.infer<typeof ConfirmSaleInput>;
+
+export const CancelReservationInput = z.strictObject({ reason: z.string().max(500).optional() });
+export type CancelReservationInput = z.infer<typeof CancelReservationInput>;
+
+/** The property/client marker that makes a reservation findable again (idempotency across retries and crashes). */
+export const externalIdFor = (viabilityId: string): string => `ispbox2:${viabilityId}`;

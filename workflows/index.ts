@@ -1,0 +1,2 @@
+/** The workflows this worker runs (the bundle entry point). */
+export { ReservationWorkflow } from './reservation-workflow.ts';

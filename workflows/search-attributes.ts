@@ -1,0 +1,10 @@
+/** Search attributes (DESIGN §2), registered on every server the project starts and kept current by the workflow. */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+export const ViabilityIdKey = defineSearchAttributeKey('ViabilityId', SearchAttributeType.KEYWORD);
+export const CustomerCodeKey = defineSearchAttributeKey('CustomerCode', SearchAttributeType.KEYWORD);
+export const ReservationStatusKey = defineSearchAttributeKey('ReservationStatus', SearchAttributeType.KEYWORD);
+export const BoxIdKey = defineSearchAttributeKey('BoxId', SearchAttributeType.KEYWORD);
+export const ReservationExpiresAtKey = defineSearchAttributeKey('ReservationExpiresAt', SearchAttributeType.DATETIME);
+
+export const SEARCH_ATTRIBUTE_KEYS = [ViabilityIdKey, CustomerCodeKey, ReservationStatusKey, BoxIdKey, ReservationExpiresAtKey];
