@@ -56,26 +56,32 @@ const EnvSchema = z
     HTTP_PORT: z.coerce.number().int().min(1).max(65535, 'must be a TCP port (1-65535)').default(3000),
     ISPBOX_API_KEY: z.string().trim().min(16, 'must be at least 16 characters').optional(),
     LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
-  })
-  .superRefine((env, ctx) => {
-    const ozmap = new URL(env.OZMAP_URL);
-    if (ozmap.protocol === 'http:' && !isLoopback(ozmap.hostname) && !env.OZMAP_ALLOW_INSECURE_HTTP) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['OZMAP_URL'],
-        message: 'uses plain http:// outside loopback, which would send the API key in clear: use https:// or set OZMAP_ALLOW_INSECURE_HTTP=true',
-      });
-    }
-    if (!env.OZMAP_API_KEY && !isLoopback(ozmap.hostname)) {
-      ctx.addIssue({ code: 'custom', path: ['OZMAP_API_KEY'], message: 'is required when OZMAP_URL points at a real OZmap: set it to the integration user\'s API key' });
-    }
-    if (env.GEOCODER_PROVIDER === 'google' && !env.GOOGLE_GEOCODING_API_KEY) {
-      ctx.addIssue({ code: 'custom', path: ['GOOGLE_GEOCODING_API_KEY'], message: 'is required when GEOCODER_PROVIDER=google' });
-    }
-    if (Boolean(env.TEMPORAL_TLS_CERT_PATH) !== Boolean(env.TEMPORAL_TLS_KEY_PATH)) {
-      ctx.addIssue({ code: 'custom', path: [env.TEMPORAL_TLS_CERT_PATH ? 'TEMPORAL_TLS_KEY_PATH' : 'TEMPORAL_TLS_CERT_PATH'], message: 'TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH go together: set both or neither' });
-    }
   });
+
+/**
+ * Rules across variables, checked on the raw values so that they are reported together with every
+ * per-variable problem (zod skips object-level refinements when a field fails).
+ */
+function crossFieldProblems(raw: Record<string, string | undefined>): string[] {
+  const problems: string[] = [];
+  const ozmapUrl = raw.OZMAP_URL ?? DEFAULT_OZMAP_URL;
+  // An unparsable URL is reported by its own rule; the rules here apply to a usable one.
+  const ozmap = URL.canParse(ozmapUrl) && /^https?:$/.test(new URL(ozmapUrl).protocol) ? new URL(ozmapUrl) : undefined;
+  const insecureAllowed = ['true', '1', 'yes'].includes(raw.OZMAP_ALLOW_INSECURE_HTTP ?? '');
+  if (ozmap?.protocol === 'http:' && !isLoopback(ozmap.hostname) && !insecureAllowed) {
+    problems.push('OZMAP_URL: uses plain http:// outside loopback, which would send the API key in clear: use https:// or set OZMAP_ALLOW_INSECURE_HTTP=true');
+  }
+  if (ozmap && !isLoopback(ozmap.hostname) && !raw.OZMAP_API_KEY) {
+    problems.push("OZMAP_API_KEY: is required when OZMAP_URL points at a real OZmap: set it to the integration user's API key");
+  }
+  if (raw.GEOCODER_PROVIDER === 'google' && !raw.GOOGLE_GEOCODING_API_KEY) {
+    problems.push('GOOGLE_GEOCODING_API_KEY: is required when GEOCODER_PROVIDER=google');
+  }
+  if (Boolean(raw.TEMPORAL_TLS_CERT_PATH) !== Boolean(raw.TEMPORAL_TLS_KEY_PATH)) {
+    problems.push(`${raw.TEMPORAL_TLS_CERT_PATH ? 'TEMPORAL_TLS_KEY_PATH' : 'TEMPORAL_TLS_CERT_PATH'}: TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH go together: set both or neither`);
+  }
+  return problems;
+}
 
 export type Env = z.infer<typeof EnvSchema>;
 
@@ -107,9 +113,11 @@ export class ConfigError extends Error {
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
   const present = Object.fromEntries(Object.entries(environment).filter(([, v]) => v !== undefined && v.trim() !== ''));
   const parsed = EnvSchema.safeParse(present);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`));
-  }
+  const problems = [
+    ...(parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`)),
+    ...crossFieldProblems(present),
+  ];
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const env = parsed.data;
   const tlsWanted = env.TEMPORAL_TLS ?? Boolean(env.TEMPORAL_TLS_CERT_PATH || env.TEMPORAL_API_KEY);
   return {

@@ -47,7 +47,10 @@ export class NominatimGeocoder implements Geocoder {
   }
 }
 
-/** Serialises calls so that two starts are at least `intervalMs` apart, across all activities of the process. */
+/**
+ * Serialises calls across all activities of the process, starting each at least `intervalMs` after the
+ * previous one finished: connection set-up can delay a request, never bunch two together at the server.
+ */
 export class Throttle {
   #tail: Promise<unknown> = Promise.resolve();
   #last = 0;
@@ -58,8 +61,11 @@ export class Throttle {
     const result = this.#tail.then(async () => {
       const wait = this.#last + this.intervalMs - Date.now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      this.#last = Date.now();
-      return fn();
+      try {
+        return await fn();
+      } finally {
+        this.#last = Date.now();
+      }
     });
     this.#tail = result.catch(() => undefined);
     return result;

@@ -1,0 +1,122 @@
+/**
+ * `npm start`: the embedded default (DESIGN §6) on one machine, in one command:
+ *   - a Temporal dev server on TEMPORAL_ADDRESS (127.0.0.1:7233), persisted to .data/temporal.db, Web UI on :8233;
+ *   - the OZmap simulator on 127.0.0.1:9994 (unless OZMAP_URL points elsewhere), state in .data/;
+ *   - the worker, restarted if it dies.
+ * A server already answering on a configured address is used, not started twice. Ctrl-C stops what it started.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { ConfigError, loadConfig, type Config } from '../config/env.ts';
+import { startSimulator } from '../simulator/server.ts';
+import { isPortOpen, startDevServer, type DevServer } from './dev-server.ts';
+import { projectRoot } from './temporal-tools.ts';
+
+/** Where the dev server's SQLite file and the simulator's state live; tests point it at a temporary folder. */
+const DATA_DIR = process.env.ISPBOX_OZMAP_DATA_DIR ?? path.join(projectRoot, '.data');
+const UI_PORT = 8233;
+
+const say = (tag: string) => (line: string) => process.stdout.write(`[${tag}] ${line}\n`);
+
+const isLoopback = (host: string) => host === 'localhost' || host.startsWith('127.') || host === '[::1]';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const stops: Array<() => Promise<void>> = [];
+  let stopping = false;
+  const stopAll = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    say('start')('stopping…');
+    for (const stop of stops.reverse()) await stop().catch((err: unknown) => say('start')(`while stopping: ${String(err)}`));
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stopAll(0));
+  process.on('SIGTERM', () => void stopAll(0));
+
+  try {
+    const temporal = await startTemporal(config);
+    stops.push(() => temporal.stop());
+    const simulatorUrl = await startOzmapSimulator(config, stops);
+    stops.push(superviseWorker());
+
+    console.log(`
+  Temporal Web UI   ${temporal.uiUrl ?? '(not started here: Temporal is at ' + temporal.address + ')'}
+  Temporal gRPC     ${temporal.address}  namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}
+  OZmap             ${simulatorUrl ?? config.ozmap.url}${simulatorUrl ? '  (simulator; API key in OZMAP_API_KEY, default "demo-ozmap-key")' : ''}
+
+  Try:  npm run cli -- reserve --viability V-1042 --code C-77 --name "Maria Souza" --address "Rua Bocaiúva, 2125, Florianópolis - SC"
+  Stop: Ctrl-C
+`);
+  } catch (err) {
+    console.error(err instanceof ConfigError ? err.message : err);
+    await stopAll(1);
+  }
+}
+
+async function startTemporal(config: Config): Promise<Pick<DevServer, 'address' | 'uiUrl' | 'stop'>> {
+  const [host, portText] = splitAddress(config.temporal.address);
+  if (!isLoopback(host)) {
+    say('temporal')(`using the Temporal service at ${config.temporal.address} (not a local address: nothing started)`);
+    return { address: config.temporal.address, stop: async () => {} };
+  }
+  const server = await startDevServer({
+    ip: host,
+    port: Number(portText),
+    uiPort: Number(portText) === 7233 ? UI_PORT : undefined,
+    dbFile: path.join(DATA_DIR, 'temporal.db'),
+    namespace: config.temporal.namespace,
+    log: say('temporal'),
+  });
+  say('temporal')(server.reused ? `reusing the server already on ${server.address}` : `dev server started on ${server.address}`);
+  return server;
+}
+
+async function startOzmapSimulator(config: Config, stops: Array<() => Promise<void>>): Promise<string | undefined> {
+  const url = new URL(config.ozmap.url);
+  if (!isLoopback(url.hostname)) return undefined;
+  const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  if (await isPortOpen(url.hostname, port)) {
+    say('simulator')(`something already answers on ${url.host}: using it as OZmap`);
+    return config.ozmap.url;
+  }
+  const sim = await startSimulator({ host: url.hostname, port, apiKey: config.ozmap.apiKey, stateFile: path.join(DATA_DIR, 'ozmap-simulator.json') });
+  stops.push(() => sim.close());
+  say('simulator')(`OZmap simulator on ${sim.url} (state in ${path.relative(projectRoot, path.join(DATA_DIR, 'ozmap-simulator.json'))})`);
+  return sim.url;
+}
+
+/** Runs the worker as a child process and restarts it if it dies, until stopped. */
+function superviseWorker(): () => Promise<void> {
+  let child: ChildProcess | undefined;
+  let stopped = false;
+  const log = say('worker');
+  const launch = () => {
+    child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'worker', 'main.ts')], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+    const relay = (chunk: Buffer) => chunk.toString().split('\n').filter(Boolean).forEach(log);
+    child.stdout?.on('data', relay);
+    child.stderr?.on('data', relay);
+    child.on('exit', (code, signal) => {
+      if (stopped) return;
+      log(`worker exited (${signal ?? code}); restarting in 2 s`);
+      setTimeout(() => !stopped && launch(), 2000);
+    });
+  };
+  launch();
+  return async () => {
+    stopped = true;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child!.once('exit', resolve));
+    child.kill('SIGTERM'); // the worker drains in-flight tasks, then exits
+    const timer = setTimeout(() => child?.kill('SIGKILL'), 15_000);
+    await exited;
+    clearTimeout(timer);
+  };
+}
+
+function splitAddress(address: string): [string, string] {
+  const i = address.lastIndexOf(':');
+  return i < 0 ? [address, '7233'] : [address.slice(0, i), address.slice(i + 1)];
+}
+
+void main();

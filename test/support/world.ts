@@ -1,0 +1,101 @@
+/**
+ * The parts a workflow test runs against: a real OZmap simulator on loopback, real OZmap and geocoder clients,
+ * and one workflow bundle shared by every worker of the test process (bundling takes seconds).
+ */
+import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { OzmapClient } from '../../activities/ozmap/client.ts';
+import { NominatimGeocoder } from '../../activities/geocoder/nominatim.ts';
+import { startSimulator } from '../../simulator/server.ts';
+import { WORKFLOWS_PATH } from '../../worker/worker.ts';
+import { distanceMeters } from '../../activities/geo.ts';
+import { freePorts } from '../../activities/index.ts';
+import type { Coordinates } from '../../workflows/contract.ts';
+
+export const SIM_API_KEY = 'test-ozmap-key';
+/** Central Florianópolis, where the simulator's demo network is. */
+export const CENTRE: Coordinates = { lat: -27.5935, lng: -48.5515 };
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+export const workflowBundle = () => (bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { info() {}, warn() {}, error() {}, debug() {}, trace() {}, log() {} } }));
+
+export interface World {
+  simUrl: string;
+  /** What the worker's activities use. */
+  clients: { ozmap: OzmapClient; geocoder: NominatimGeocoder };
+  /** A separate client for the test's own checks, so its calls are not counted as the worker's. */
+  ozmap: OzmapClient;
+  close(): Promise<void>;
+}
+
+export async function startWorld(options: { stateFile?: string } = {}): Promise<World> {
+  const sim = await startSimulator({ port: 0, apiKey: SIM_API_KEY, stateFile: options.stateFile });
+  const clients = {
+    ozmap: new OzmapClient({ baseUrl: sim.url, apiKey: SIM_API_KEY, timeoutMs: 5000 }),
+    geocoder: new NominatimGeocoder({ url: sim.url, userAgent: 'ispbox-ozmap-tests', minIntervalMs: 0 }),
+  };
+  const ozmap = new OzmapClient({ baseUrl: sim.url, apiKey: SIM_API_KEY, timeoutMs: 5000 });
+  return {
+    simUrl: sim.url,
+    clients,
+    ozmap,
+    async close() {
+      await Promise.all([clients.ozmap.close(), clients.geocoder.close(), ozmap.close()]);
+      await sim.close();
+    },
+  };
+}
+
+/**
+ * Points that sit exactly on boxes with free ports, at least `spacing` metres apart, so that a reservation
+ * aimed at one takes that box: tests get boxes of their own and do not disturb each other.
+ */
+export async function reservablePoints(ozmap: OzmapClient, count: number, spacing = 120): Promise<Array<Coordinates & { boxId: string }>> {
+  const boxes = (await ozmap.findBoxesNear(CENTRE, 3000)).filter((b) => !b.draft);
+  const splitters = await ozmap.findDropSplitters(boxes.map((b) => b.id));
+  const points: Array<Coordinates & { boxId: string }> = [];
+  for (const box of boxes) {
+    const free = splitters.filter((s) => s.boxId === box.id && s.isDrop).reduce((n, s) => n + freePorts(s).length, 0);
+    if (free < 2 || points.some((p) => distanceMeters(p, box) < spacing)) continue;
+    points.push({ lat: box.lat, lng: box.lng, boxId: box.id });
+    if (points.length === count) return points;
+  }
+  throw new Error(`the simulator's network has only ${points.length} spaced boxes with free ports; wanted ${count}`);
+}
+
+/** Polls until `check` passes (tests wait on real servers; the deadline is generous, never a pass condition). */
+export async function eventually<T>(check: () => Promise<T>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+/** Raw GET against the simulator's OZmap API, for checks on fields our client does not read. */
+export async function simGet<T = unknown>(world: Pick<World, 'simUrl'>, pathAndQuery: string): Promise<T> {
+  const res = await fetch(new URL(pathAndQuery, world.simUrl), { headers: { authorization: SIM_API_KEY } });
+  if (!res.ok) throw new Error(`GET ${pathAndQuery} answered ${res.status}`);
+  return (await res.json()) as T;
+}
+
+export const filterQuery = (filter: unknown[]) => `filter=${encodeURIComponent(JSON.stringify(filter))}`;
+
+export interface RawProperty {
+  id: string;
+  box: string;
+  address: string;
+  coords: [number, number];
+  external_id?: string;
+  client: { id: string; code: string; name: string; implanted: boolean } | null;
+  connections: Array<{ id: string; port: number }>;
+}
+
+/** Every property carrying this viability's marker (there must never be more than one). */
+export async function propertiesOf(world: Pick<World, 'simUrl'>, externalId: string): Promise<RawProperty[]> {
+  const page = await simGet<{ rows: RawProperty[] }>(world, `/api/v2/properties?${filterQuery([{ property: 'external_id', operator: '=', value: externalId }])}&limit=100`);
+  return page.rows;
+}

@@ -1,0 +1,179 @@
+/**
+ * The 30-day hold on the time-skipping test server, with the real activities against the real simulator:
+ * expiry exactly at the end of the hold, confirmation on day 29, a client implanted by someone else,
+ * cancellations (by signal and of the workflow itself), and the manual-selection timeout.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import type { WorkflowHandle } from '@temporalio/client';
+import { createReservationWorker } from '../../worker/worker.ts';
+import { WORKFLOW_TYPE, externalIdFor, workflowIdFor, type ReservationInput, type ReservationState } from '../../workflows/contract.ts';
+import { cancelReservation, confirmSale, getState } from '../../workflows/messages.ts';
+import { DAY_MS } from '../../workflows/decisions.ts';
+import { createTimeSkippingEnv } from '../support/temporal.ts';
+import { eventually, reservablePoints, startWorld, workflowBundle, type World } from '../support/world.ts';
+
+const TASK_QUEUE = 'hold-tests';
+
+describe('reservation hold (time-skipping)', () => {
+  let env: TestWorkflowEnvironment;
+  let world: World;
+  let worker: Worker;
+  let running: Promise<void>;
+  let points: Awaited<ReturnType<typeof reservablePoints>>;
+
+  before(async () => {
+    [env, world] = await Promise.all([createTimeSkippingEnv(), startWorld()]);
+    worker = await createReservationWorker({ connection: env.nativeConnection, namespace: 'default', taskQueue: TASK_QUEUE, clients: world.clients, workflowBundle: await workflowBundle() });
+    running = worker.run();
+    points = await reservablePoints(world.ozmap, 10);
+  });
+  after(async () => {
+    worker?.shutdown();
+    await running;
+    await world?.close();
+    await env?.teardown();
+  });
+
+  let nextPoint = 0;
+  const start = async (overrides: Partial<ReservationInput> = {}): Promise<WorkflowHandle> => {
+    const point = points[nextPoint++]!;
+    const viabilityId = `T-${randomUUID().slice(0, 8)}`;
+    const input: ReservationInput = { viabilityId, customer: { code: `C-${viabilityId}`, name: 'Maria Souza' }, coordinates: { lat: point.lat, lng: point.lng }, ...overrides };
+    return env.client.workflow.start(WORKFLOW_TYPE, { taskQueue: TASK_QUEUE, workflowId: workflowIdFor(viabilityId), args: [input] });
+  };
+  // Polling a query does not unlock time skipping: the server's clock stands still until we sleep or await a result.
+  const reserved = (handle: WorkflowHandle) =>
+    eventually(async () => {
+      const state = await handle.query(getState);
+      assert.equal(state.status, 'RESERVED', state.notice);
+      return state;
+    });
+  const portOccupant = async (state: ReservationState) => {
+    const splitter = await world.ozmap.getSplitter(state.reservation!.splitterId);
+    return splitter!.output[state.reservation!.port - 1];
+  };
+
+  it('expires exactly when the hold ends and frees the port', async () => {
+    const handle = await start({ holdDays: 30 });
+    const state = await reserved(handle);
+    const r = state.reservation!;
+    assert.equal(Date.parse(r.expiresAt) - Date.parse(r.reservedAt), 30 * DAY_MS);
+    assert.notEqual(await portOccupant(state), null, 'the reserved port is occupied in OZmap');
+    const client = await world.ozmap.getClient(r.clientId);
+    assert.equal(client?.implanted, false);
+
+    await env.sleep(30 * DAY_MS - 60_000); // one minute before the end
+    assert.equal((await handle.query(getState)).status, 'RESERVED');
+    assert.notEqual(await portOccupant(state), null);
+
+    const final = (await handle.result()) as ReservationState;
+    assert.equal(final.status, 'EXPIRED');
+    const endedAt = Date.parse(final.outcome!.at);
+    assert.ok(endedAt >= Date.parse(r.expiresAt) && endedAt - Date.parse(r.expiresAt) < 60_000, `ended at ${final.outcome!.at}, hold ended ${r.expiresAt}`);
+    assert.equal(await portOccupant(state), null, 'the port is free again');
+    assert.equal(await world.ozmap.getProperty(r.propertyId), null);
+    assert.equal(await world.ozmap.getClient(r.clientId), null);
+  });
+
+  it('confirmSale on day 29 ends INSTALLED with nothing released', async () => {
+    const handle = await start();
+    const state = await reserved(handle);
+    await env.sleep(29 * DAY_MS);
+    await handle.signal(confirmSale, { note: 'instalado' });
+    const final = (await handle.result()) as ReservationState;
+    assert.equal(final.status, 'INSTALLED');
+    assert.match(final.outcome!.reason, /instalado/);
+    assert.ok(Date.parse(final.outcome!.at) < Date.parse(state.reservation!.expiresAt), 'confirmed at once, not at the end of the hold');
+    assert.equal((await world.ozmap.getClient(state.reservation!.clientId))?.implanted, true);
+    assert.ok(await world.ozmap.getProperty(state.reservation!.propertyId));
+    assert.notEqual(await portOccupant(state), null);
+  });
+
+  it('a client implanted in OZmap by someone else ends INSTALLED and is not deleted', async () => {
+    const handle = await start({ holdDays: 10 });
+    const state = await reserved(handle);
+    await env.sleep(5 * DAY_MS);
+    await world.ozmap.setClientImplanted(state.reservation!.clientId);
+    const final = (await handle.result()) as ReservationState;
+    assert.equal(final.status, 'INSTALLED');
+    assert.match(final.outcome!.reason, /already implanted/);
+    assert.ok(await world.ozmap.getProperty(state.reservation!.propertyId), 'the property is still there');
+    assert.notEqual(await portOccupant(state), null);
+  });
+
+  it('honours a holdDays override', async () => {
+    const startedAt = await env.currentTimeMs();
+    const handle = await start({ holdDays: 2 });
+    const state = await reserved(handle);
+    assert.equal(state.holdDays, 2);
+    const final = (await handle.result()) as ReservationState;
+    assert.equal(final.status, 'EXPIRED');
+    const elapsed = Date.parse(final.outcome!.at) - startedAt;
+    assert.ok(elapsed >= 2 * DAY_MS && elapsed < 2 * DAY_MS + 60_000, `ended after ${elapsed} ms`);
+  });
+
+  it('cancelReservation releases the port at once', async () => {
+    const handle = await start();
+    const state = await reserved(handle);
+    await handle.signal(cancelReservation, { reason: 'cliente desistiu' });
+    const final = (await handle.result()) as ReservationState;
+    assert.equal(final.status, 'CANCELLED');
+    assert.match(final.outcome!.reason, /cliente desistiu/);
+    assert.ok(Date.parse(final.outcome!.at) - Date.parse(state.reservation!.reservedAt) < 60_000);
+    assert.equal(await portOccupant(state), null);
+  });
+
+  it('a cancellation of the workflow itself still releases the port', async () => {
+    const handle = await start();
+    const state = await reserved(handle);
+    await handle.cancel();
+    const final = (await handle.result()) as ReservationState;
+    assert.equal(final.status, 'CANCELLED');
+    assert.equal(await portOccupant(state), null);
+  });
+
+  it('a confirmSale sent with the start is applied as soon as the port is reserved', async () => {
+    const point = points[nextPoint++]!;
+    const viabilityId = `T-${randomUUID().slice(0, 8)}`;
+    const handle = await env.client.workflow.signalWithStart(WORKFLOW_TYPE, {
+      taskQueue: TASK_QUEUE,
+      workflowId: workflowIdFor(viabilityId),
+      args: [{ viabilityId, customer: { code: 'C-1', name: 'Ana' }, coordinates: { lat: point.lat, lng: point.lng } } satisfies ReservationInput],
+      signal: confirmSale,
+      signalArgs: [{}],
+    });
+    const final = (await handle.result()) as ReservationState;
+    assert.equal(final.status, 'INSTALLED');
+    assert.equal((await world.ozmap.getClient(final.reservation!.clientId))?.implanted, true);
+  });
+
+  it('a cancel sent with the start reserves nothing', async () => {
+    const point = points[nextPoint++]!;
+    const viabilityId = `T-${randomUUID().slice(0, 8)}`;
+    const handle = await env.client.workflow.signalWithStart(WORKFLOW_TYPE, {
+      taskQueue: TASK_QUEUE,
+      workflowId: workflowIdFor(viabilityId),
+      args: [{ viabilityId, customer: { code: 'C-2', name: 'José' }, coordinates: { lat: point.lat, lng: point.lng } } satisfies ReservationInput],
+      signal: cancelReservation,
+      signalArgs: [{ reason: 'engano' }],
+    });
+    const final = (await handle.result()) as ReservationState;
+    assert.equal(final.status, 'CANCELLED');
+    assert.equal(final.reservation, undefined);
+    assert.equal(await world.ozmap.findPropertyByExternalId(externalIdFor(viabilityId)), null);
+  });
+
+  it('manual mode without a selection ends NO_SELECTION when the selection window closes', async () => {
+    const startedAt = await env.currentTimeMs();
+    const handle = await start({ selection: 'manual', selectionTimeoutHours: 6 });
+    await eventually(async () => assert.equal((await handle.query(getState)).status, 'AWAITING_SELECTION'));
+    const final = (await handle.result()) as ReservationState;
+    assert.equal(final.status, 'NO_SELECTION');
+    const elapsed = Date.parse(final.outcome!.at) - startedAt;
+    assert.ok(elapsed >= 6 * 3_600_000 && elapsed < 6 * 3_600_000 + 60_000, `ended after ${elapsed} ms`);
+  });
+});
