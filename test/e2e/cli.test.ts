@@ -40,7 +40,7 @@ describe('CLI against the dev server, worker and simulator', () => {
     assert.equal(p!.client?.code, 'C-77');
     assert.equal(p!.client?.name, 'Maria Souza');
     assert.equal(p!.address, 'Rua Bocaiúva, 2125, Florianópolis - SC');
-    assert.deepEqual(p!.coords, [state.coordinates!.lng, state.coordinates!.lat]);
+    assert.deepEqual(p!.coords, [state.coordinates.lng, state.coordinates.lat]);
     assert.equal(p!.box, r.boxId);
     assert.deepEqual(p!.connections.map((c) => [c.id, c.port]), [[r.splitterId, r.port]]);
     const splitter = await simGet<{ connectables: { output: Array<string | null> } }>(stack.world, `/api/v2/splitters/${r.splitterId}`);
@@ -58,7 +58,7 @@ describe('CLI against the dev server, worker and simulator', () => {
     const listed = (await ui.json()) as { executions: Array<{ execution: { workflowId: string }; searchAttributes: { indexedFields: Record<string, unknown> } }> };
     assert.equal(listed.executions[0]?.execution.workflowId, workflowIdFor(id));
     for (const name of ['ViabilityId', 'CustomerCode', 'ReservationStatus', 'BoxId', 'ReservationExpiresAt']) {
-      assert.ok(name in listed.executions[0]!.searchAttributes.indexedFields, `Web UI shows ${name}`);
+      assert.ok(name in listed.executions[0].searchAttributes.indexedFields, `Web UI shows ${name}`);
     }
 
     // The readable form names box, splitter and port.

@@ -99,3 +99,20 @@ export async function propertiesOf(world: Pick<World, 'simUrl'>, externalId: str
   const page = await simGet<{ rows: RawProperty[] }>(world, `/api/v2/properties?${filterQuery([{ property: 'external_id', operator: '=', value: externalId }])}&limit=100`);
   return page.rows;
 }
+
+/** Switches the simulator's fault injection (latency, 503s, connection resets). */
+export async function setFaults(world: Pick<World, 'simUrl'>, faults: Record<string, unknown>): Promise<void> {
+  const res = await fetch(new URL('/__sim/faults', world.simUrl), { method: 'PUT', headers: { authorization: SIM_API_KEY, 'content-type': 'application/json' }, body: JSON.stringify(faults) });
+  if (!res.ok) throw new Error(`PUT /__sim/faults answered ${res.status}: ${await res.text()}`);
+}
+
+/** Every (splitter, port) that more than one property claims: must always be empty. */
+export async function doubleBookedPorts(world: Pick<World, 'simUrl'>): Promise<string[]> {
+  const seen = new Map<string, number>();
+  for (let page = 1; ; page++) {
+    const body = await simGet<{ rows: RawProperty[]; hasNextPage?: boolean }>(world, `/api/v2/properties?limit=1000&page=${page}`);
+    for (const p of body.rows) for (const c of p.connections) seen.set(`${c.id}#${c.port}`, (seen.get(`${c.id}#${c.port}`) ?? 0) + 1);
+    if (!body.hasNextPage) break;
+  }
+  return [...seen].filter(([, n]) => n > 1).map(([k]) => k);
+}

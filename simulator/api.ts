@@ -1,0 +1,108 @@
+/**
+ * The OZmap API v2 subset of the reservation flow (ozmap-api.md §6). Handlers are synchronous functions of the
+ * parsed request: a reservation's check-and-set runs in one turn of the event loop, and the server may still
+ * decide (fault phase 'after') to drop the answer after the change is made.
+ */
+import type { z } from 'zod';
+import { parseListQuery, parseSelect, project, runListQuery } from './filters.ts';
+import { ApiError, type ApiResult, isAuthorized, ok, validationError } from './http.ts';
+import { Router } from './router.ts';
+import { CreateClientBody, CreatePropertyBody, LoginBody, UpdateClientBody, UpdatePropertyBody, ViabilityQuery } from './schemas.ts';
+import { type NearbyBox, type Store, COLLECTIONS } from './store.ts';
+
+export interface ApiContext {
+  store: Store;
+  apiKey: string;
+  params: Record<string, string>;
+  query: URLSearchParams;
+  body: unknown;
+}
+
+export interface ApiHandler {
+  (ctx: ApiContext): ApiResult;
+}
+
+export interface ApiRoute {
+  /** Reachable without an API key (only the login). */
+  public: boolean;
+  run: ApiHandler;
+}
+
+export const API_PREFIX = '/api/v2';
+
+/** [SIM] "Raio de busca padrão" is a per-tenant setting; 250 m matches this project's default. */
+export const DEFAULT_VIABILITY_RADIUS = 250;
+
+function parseBody<S extends z.ZodType>(schema: S, body: unknown, what: string): z.output<S> {
+  if (body === undefined) throw new ApiError(400, `A JSON body is required (${what})`);
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) throw validationError(parsed.error, what);
+  return parsed.data;
+}
+
+const selected = (ctx: ApiContext, row: object): object => project(row, parseSelect(ctx.query.get('select') ?? ''));
+
+/**
+ * [SIM, invented: only `viable` is known, ozmap-api.md §6.2] `viables` are boxes in the radius that are not
+ * "Em projeto" and have a free port on a drop splitter; `notViables` are the other boxes in the radius.
+ */
+function viability(store: Store, query: URLSearchParams): ApiResult {
+  const parsed = ViabilityQuery.safeParse(Object.fromEntries(query.entries()));
+  if (!parsed.success) throw validationError(parsed.error, 'ftth-viability query');
+  const { lat, lng, radius = DEFAULT_VIABILITY_RADIUS } = parsed.data;
+  const summary = ({ box, distance, splitters }: NearbyBox) => {
+    const withFree = splitters.filter((s) => s.freePorts.length > 0);
+    return {
+      id: box.id,
+      name: box.name,
+      distance: Math.round(distance * 10) / 10,
+      freePorts: withFree.reduce((sum, s) => sum + s.freePorts.length, 0),
+      implanted: box.implanted,
+      draft: box.draft,
+      boxType: box.boxType,
+      lat: box.lat,
+      lng: box.lng,
+      splitters: withFree.map(({ splitter, freePorts }) => ({ id: splitter.id, name: splitter.name, freePorts })),
+    };
+  };
+  const boxes = store.boxesNear({ lat, lng }, radius).map(summary);
+  const viables = boxes.filter((b) => !b.draft && b.freePorts > 0);
+  const notViables = boxes.filter((b) => b.draft || b.freePorts === 0);
+  return ok({ viable: viables.length > 0, radius, lat, lng, viables, notViables });
+}
+
+function login(ctx: ApiContext): ApiResult {
+  const body = parseBody(LoginBody, ctx.body ?? {}, 'login body');
+  const secret = body.apiKey ?? body.password;
+  if (secret === undefined || !isAuthorized(secret, ctx.apiKey)) throw new ApiError(401, 'Invalid credentials');
+  return ok({ authorization: ctx.apiKey });
+}
+
+export function apiRouter(): Router<ApiRoute> {
+  const router = new Router<ApiRoute>();
+  const route = (method: string, path: string, run: ApiHandler, isPublic = false) =>
+    router.add(method, `${API_PREFIX}${path}`, { public: isPublic, run });
+
+  route('GET', '/authenticated', ({ store }) => ok({ authenticated: true, user: store.apiUser }));
+  route('POST', '/users/login', login, true);
+
+  for (const collection of COLLECTIONS) {
+    const base = `${API_PREFIX}/${collection}`;
+    route('GET', `/${collection}`, (ctx) => ok(runListQuery(ctx.store.list(collection), parseListQuery(ctx.query, ctx.body), base)));
+    route('GET', `/${collection}/:id`, (ctx) => ok(selected(ctx, ctx.store.get(collection, ctx.params.id ?? ''))));
+  }
+
+  route('GET', '/properties/client/:code', (ctx) =>
+    ok(ctx.store.propertiesByClientCode(ctx.params.code ?? '').map((p) => selected(ctx, p))),
+  );
+  route('POST', '/properties', (ctx) => ok(ctx.store.createProperty(parseBody(CreatePropertyBody, ctx.body, 'property')), 201));
+  route('PATCH', '/properties/:id', (ctx) => ok(ctx.store.updateProperty(ctx.params.id ?? '', parseBody(UpdatePropertyBody, ctx.body, 'property update'))));
+  route('DELETE', '/properties/:id', (ctx) => ok(ctx.store.deleteProperty(ctx.params.id ?? '')));
+
+  route('POST', '/ftth-clients', (ctx) => ok(ctx.store.createClient(parseBody(CreateClientBody, ctx.body, 'FTTH client')), 201));
+  route('PATCH', '/ftth-clients/:id', (ctx) => ok(ctx.store.updateClient(ctx.params.id ?? '', parseBody(UpdateClientBody, ctx.body, 'FTTH client update'))));
+  route('DELETE', '/ftth-clients/:id', (ctx) => ok(ctx.store.deleteClient(ctx.params.id ?? '')));
+
+  route('GET', '/ftth-viability/radius', ({ store, query }) => viability(store, query));
+  return router;
+}

@@ -1,0 +1,72 @@
+/**
+ * Switchable fault injection for /api/v2/*: latency, 503 errors and connection resets, decided per request.
+ * Phase 'before' fails the request without touching state; phase 'after' applies the request (a reservation really
+ * happens) and then fails the response, which is what exercises a caller's idempotency.
+ */
+import { z } from 'zod';
+
+export interface FaultConfig {
+  /** Added to every /api/v2 request, in milliseconds. */
+  latencyMs: number;
+  /** Up to this much more, uniformly at random. */
+  latencyJitterMs: number;
+  /** Share of requests (0..1) answered 503 with a JSON `{message}`. */
+  errorRate: number;
+  /** Share of requests (0..1) whose connection is reset without an answer. */
+  resetRate: number;
+  phase: 'before' | 'after';
+}
+
+export const NO_FAULTS: Readonly<FaultConfig> = Object.freeze({ latencyMs: 0, latencyJitterMs: 0, errorRate: 0, resetRate: 0, phase: 'before' });
+
+const rate = z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1');
+const millis = z.number().int('must be a whole number of milliseconds').min(0, 'must be 0 or more').max(120_000, 'must be at most 120000 ms');
+
+/** A partial update, as PUT /__sim/faults takes it; unknown keys are refused so typos do not pass silently. */
+export const FaultPatch = z
+  .strictObject({
+    latencyMs: millis,
+    latencyJitterMs: millis,
+    errorRate: rate,
+    resetRate: rate,
+    phase: z.enum(['before', 'after'], { error: 'must be "before" or "after"' }),
+  })
+  .partial();
+export type FaultPatch = z.infer<typeof FaultPatch>;
+
+export type FaultKind = 'error' | 'reset';
+
+export interface FaultPlan {
+  delayMs: number;
+  fault?: FaultKind;
+  phase: FaultConfig['phase'];
+}
+
+export class FaultInjector {
+  private current: FaultConfig;
+
+  constructor(
+    initial: Partial<FaultConfig> = {},
+    private readonly random: () => number = Math.random,
+  ) {
+    this.current = { ...NO_FAULTS, ...FaultPatch.parse(initial) };
+  }
+
+  get config(): FaultConfig {
+    return { ...this.current };
+  }
+
+  /** Applies a validated partial update and returns the new configuration. */
+  update(patch: FaultPatch): FaultConfig {
+    this.current = { ...this.current, ...patch };
+    return this.config;
+  }
+
+  /** Decides what happens to one request: a reset is drawn first, then an error, independently. */
+  plan(): FaultPlan {
+    const { latencyMs, latencyJitterMs, errorRate, resetRate, phase } = this.current;
+    const delayMs = latencyMs + (latencyJitterMs > 0 ? Math.floor(this.random() * (latencyJitterMs + 1)) : 0);
+    const fault: FaultKind | undefined = resetRate > 0 && this.random() < resetRate ? 'reset' : errorRate > 0 && this.random() < errorRate ? 'error' : undefined;
+    return fault ? { delayMs, fault, phase } : { delayMs, phase };
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * The records the simulator keeps, shaped as OZmap API v2 returns them (ozmap-api.md §5, and the official SDK's
+ * zod schemas). Stored records are exactly the response bodies, except that a property keeps its client as an id and
+ * is populated when read. Drops are kept only to free ports and cascade deletes; they have no route here.
+ */
+
+export interface CreatorData {
+  id: string;
+  name: string;
+  username: string;
+}
+
+/** Fields every OZmap document has (SDK `BaseModelSchema`). `external_id` is omitted, never null, when unset. */
+export interface BaseRecord {
+  _id: string;
+  id: string;
+  createdAt: string;
+  updatedAt: string;
+  creatorData: CreatorData;
+  external_id?: string;
+}
+
+/** `[lng, lat]`, GeoJSON order, as OZmap stores `coords`. */
+export type LngLat = [number, number];
+
+export interface BoxRecord extends BaseRecord {
+  kind: 'Box';
+  name: string;
+  project: string;
+  pole: string;
+  boxType: string;
+  hierarchyLevel: number;
+  coords: LngLat;
+  lat: number;
+  lng: number;
+  address: string;
+  observation?: string;
+  tags: string[];
+  /** Cables attached to the box; here, the drops of its properties. */
+  cables: string[];
+  implanted: boolean;
+  /** "Em projeto" (in design): never offered for sale (ozmap-api.md §5.1). */
+  draft: boolean;
+  certified: boolean;
+  shared: boolean;
+  default_reserve: number;
+  underground: boolean;
+}
+
+export interface SplitterPort {
+  id: string;
+  /** 0-based; `ports[i]` describes output port i + 1 [INF, see ozmap-api.md §5.2]. */
+  index: number;
+  blocked: boolean;
+  tags: string[];
+  observation?: string;
+}
+
+export interface SplitterRecord extends BaseRecord {
+  kind: 'Splitter';
+  name: string;
+  label: string;
+  /** The box id. */
+  parent: string;
+  project: string;
+  splitterType: string;
+  /** true = "splitter de atendimento" (service/drop): the only kind that takes clients. */
+  isDrop: boolean;
+  implanted: boolean;
+  /** Position among the box's splitters. */
+  index: number;
+  /** Fiber ids; `output[N - 1]` is the fiber on port N, or null when nothing is connected. */
+  connectables: { input: (string | null)[]; output: (string | null)[] };
+  ports: SplitterPort[];
+  ratio: { input: number; output: number };
+  attenuation: number[];
+  isBalanced: boolean;
+  observation?: string;
+}
+
+export interface Onu {
+  user_PPPoE: string;
+  serial_number: string;
+  mac_address: string;
+}
+
+export interface ClientRecord extends BaseRecord {
+  kind: 'FTTHClient';
+  code: string;
+  name?: string;
+  observation?: string;
+  /** false = "Não implantado": a reservation that has not been installed yet. */
+  implanted: boolean;
+  certified: boolean;
+  /** 0 = OK, 1 = ERROR. */
+  status: 0 | 1;
+  onu: Onu;
+  tags: string[];
+}
+
+export interface PropertyConnection {
+  /** The splitter id. */
+  id: string;
+  kind: 'Splitter';
+  port: number;
+  name: string;
+  implanted: boolean;
+  fiber: string;
+}
+
+export interface PropertyRecord extends BaseRecord {
+  kind: 'Property';
+  project: string;
+  box: string | null;
+  coords: LngLat;
+  lat: number;
+  lng: number;
+  address: string;
+  observation: string;
+  tags: string[];
+  /** Client id while stored; populated with the client document in responses. */
+  client: string | null;
+  drop: string | null;
+  connections: PropertyConnection[];
+}
+
+/** A property as the API returns it: the client populated. */
+export type PropertyView = Omit<PropertyRecord, 'client'> & { client: ClientRecord | null };
+
+/** The drop cable from a box to a property, with its one fiber. Internal: the simulator serves no cable routes. */
+export interface DropRecord {
+  id: string;
+  kind: 'Drop';
+  box: string;
+  property: string;
+  fiber: string;
+  createdAt: string;
+}
+
+export interface CatalogEntry {
+  id: string;
+  code: string;
+  description: string;
+}
+
+/** Everything the simulator knows; this is also the state file's payload. */
+export interface NetworkState {
+  seed: number;
+  project: { id: string; name: string };
+  users: { designer: CreatorData; api: CreatorData };
+  boxTypes: CatalogEntry[];
+  splitterTypes: CatalogEntry[];
+  boxes: BoxRecord[];
+  splitters: SplitterRecord[];
+  properties: PropertyRecord[];
+  clients: ClientRecord[];
+  drops: DropRecord[];
+}
+
+/** A port can take a client when nothing is connected to it and it is not blocked (ozmap-api.md §6.5). */
+export const isPortFree = (splitter: SplitterRecord, port: number): boolean =>
+  port >= 1 &&
+  port <= splitter.connectables.output.length &&
+  splitter.connectables.output[port - 1] === null &&
+  splitter.ports[port - 1]?.blocked !== true;
+
+/** Free port numbers (1-based) of a splitter. */
+export const freePortsOf = (splitter: SplitterRecord): number[] =>
+  splitter.connectables.output.flatMap((_, i) => (isPortFree(splitter, i + 1) ? [i + 1] : []));

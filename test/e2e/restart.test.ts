@@ -1,0 +1,94 @@
+/**
+ * `npm start` stopped with Ctrl-C and started again: reserved workflows are still there (dev server persisted
+ * to SQLite, simulator state in its file) and still expire on time. Runs the real start script on random ports.
+ */
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { findFreePort, isPortOpen } from '../../scripts/dev-server.ts';
+import { projectRoot } from '../../scripts/temporal-tools.ts';
+import { ReservationsClient } from '../../client/reservations.ts';
+import { externalIdFor, type ReservationState } from '../../workflows/contract.ts';
+import { SIM_API_KEY, propertiesOf, reservablePoints } from '../support/world.ts';
+import { OzmapClient } from '../../activities/ozmap/client.ts';
+
+const HOLD_SECONDS = 40;
+
+describe('npm start, stopped and started again', () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'ispbox-ozmap-start-'));
+  let current: ChildProcess | undefined;
+  after(async () => {
+    if (current && current.exitCode === null) await stop(current);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('keeps reserved workflows and expires them on time', { timeout: 240_000 }, async () => {
+    const temporalPort = await findFreePort();
+    const simPort = await findFreePort();
+    const env = {
+      ...process.env,
+      TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
+      TEMPORAL_TASK_QUEUE: 'restart-test',
+      OZMAP_URL: `http://127.0.0.1:${simPort}`,
+      OZMAP_API_KEY: SIM_API_KEY,
+      ISPBOX_OZMAP_DATA_DIR: dataDir,
+      LOG_LEVEL: 'info',
+    };
+
+    current = await start(env);
+    const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
+    const reservations = new ReservationsClient(new Client({ connection }), 'restart-test', { radiusMeters: 250, holdDays: 30, selectionTimeoutHours: 24 });
+    const ozmap = new OzmapClient({ baseUrl: env.OZMAP_URL, apiKey: SIM_API_KEY });
+    try {
+      const [point] = await reservablePoints(ozmap, 1);
+      const viabilityId = `S-${Date.now()}`;
+      const reserved = await reservations.reserve({ viabilityId, customer: { code: 'C-S', name: 'Restart' }, coordinates: { lat: point!.lat, lng: point!.lng }, holdDays: HOLD_SECONDS / 86_400 });
+      assert.equal(reserved.status, 'RESERVED');
+
+      await stop(current);
+      assert.equal(await isPortOpen('127.0.0.1', temporalPort), false, 'Temporal stopped with npm start');
+      assert.equal(await isPortOpen('127.0.0.1', simPort), false, 'the simulator stopped with npm start');
+
+      current = await start(env);
+      const after = await reservations.get(viabilityId);
+      assert.equal(after.status, 'RESERVED');
+      assert.deepEqual(after.reservation, reserved.reservation);
+      assert.equal((await propertiesOf({ simUrl: env.OZMAP_URL }, externalIdFor(viabilityId))).length, 1, 'the simulator kept the client');
+
+      const final: ReservationState = await reservations.result(viabilityId);
+      assert.equal(final.status, 'EXPIRED');
+      const late = Date.parse(final.outcome!.at) - Date.parse(reserved.reservation!.expiresAt);
+      assert.ok(late >= 0 && late < 10_000, `expired ${late} ms after the hold ended`);
+      assert.deepEqual(await propertiesOf({ simUrl: env.OZMAP_URL }, externalIdFor(viabilityId)), []);
+    } finally {
+      await ozmap.close();
+      await connection.close();
+    }
+  });
+});
+
+async function start(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'scripts', 'start.ts')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const timer = setTimeout(() => child.kill('SIGINT'), 90_000); // then the exit below rejects with the output
+  await new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('Stop: Ctrl-C') && output.includes('Worker started')) resolve();
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`npm start exited (${code}) before it was ready:\n${output}`)));
+  }).finally(() => clearTimeout(timer));
+  return child;
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGINT'); // what Ctrl-C sends
+  await exited;
+}
