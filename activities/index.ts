@@ -42,12 +42,12 @@ const MAX_CANDIDATES = 25;
 
 export function createActivities({ ozmap, geocoder }: ActivityDeps) {
   return {
-    async geocode(input: { query: string }): Promise<GeocodeResult | null> {
+    geocode: async (input: { query: string }): Promise<GeocodeResult | null> => {
       return classified('Geocoder', () => geocoder.geocode(input.query));
     },
 
     /** Boxes in the radius, not "Em projeto", with a service splitter that has a free port; nearest first. */
-    async searchBoxes(input: { lat: number; lng: number; radiusMeters: number }): Promise<Candidate[]> {
+    searchBoxes: async (input: { lat: number; lng: number; radiusMeters: number }): Promise<Candidate[]> => {
       return classified('OZmap', async () => {
         const boxes = (await ozmap.findBoxesNear(input, input.radiusMeters)).filter((box) => !box.draft);
         const splitters = await ozmap.findDropSplitters(boxes.map((b) => b.id));
@@ -78,7 +78,7 @@ export function createActivities({ ozmap, geocoder }: ActivityDeps) {
      * Creates the "Não implantado" client on the chosen port. A retry first looks for the property this
      * viability already created (by external_id), so a lost response never makes a second client.
      */
-    async reservePort(input: ReservePortInput): Promise<ReservePortResult> {
+    reservePort: async (input: ReservePortInput): Promise<ReservePortResult> => {
       // A 2xx with an odd body may still have created the property: retry, and the look-up finds it.
       return classified('OZmap', async () => {
         const externalId = externalIdFor(input.viabilityId);
@@ -110,7 +110,7 @@ export function createActivities({ ozmap, geocoder }: ActivityDeps) {
     },
 
     /** Sets the client implanted; `gone` when the reservation no longer exists in OZmap. */
-    async confirmInstallation(input: ReservationRef): Promise<ConfirmResult> {
+    confirmInstallation: async (input: ReservationRef): Promise<ConfirmResult> => {
       return classified('OZmap', async () => {
         const client = await ozmap.setClientImplanted(input.clientId);
         return client ? { outcome: 'confirmed' } : { outcome: 'gone' };
@@ -121,7 +121,7 @@ export function createActivities({ ozmap, geocoder }: ActivityDeps) {
      * Frees the port by deleting the property (and the client, should OZmap have left it).
      * Re-reads the client first: one implanted meanwhile is an installation, never deleted.
      */
-    async releasePort(input: ReservationRef): Promise<ReleaseResult> {
+    releasePort: async (input: ReservationRef): Promise<ReleaseResult> => {
       return classified('OZmap', async () => {
         const property = await ozmap.getProperty(input.propertyId);
         if (!property) return { outcome: 'already-released' };

@@ -123,7 +123,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const pattern = match.kind === 'none' ? `${API_PREFIX}/(unknown)` : match.kind === 'found' ? match.route.pattern : match.pattern;
     stats.countRequest(`${method} ${pattern}`);
     const raw = await readBody(req);
-    const plan = faults.plan();
+    const plan = faults.plan(method);
     if (plan.delayMs > 0) {
       stats.countFault('delayed');
       await sleep(plan.delayMs);

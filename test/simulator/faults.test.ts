@@ -23,7 +23,7 @@ describe('fault injection and /__sim/ controls', () => {
     sim = await startTestSimulator({ stateFile: undefined });
   });
   afterEach(() => {
-    sim.setFaults({ latencyMs: 0, latencyJitterMs: 0, errorRate: 0, resetRate: 0, phase: 'before' });
+    sim.setFaults({ latencyMs: 0, latencyJitterMs: 0, errorRate: 0, resetRate: 0, phase: 'before', methods: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'] });
     sim.stats.reset();
     sim.reset();
   });
@@ -45,7 +45,7 @@ describe('fault injection and /__sim/ controls', () => {
   it('errorRate 1 answers every /api/v2 request 503 JSON, but never /search or /__sim/', async () => {
     const put = await sim.call<FaultConfig>('PUT', '/__sim/faults', { body: { errorRate: 1 } });
     assert.equal(put.status, 200);
-    assert.deepEqual(put.body, { latencyMs: 0, latencyJitterMs: 0, errorRate: 1, resetRate: 0, phase: 'before' });
+    assert.deepEqual(put.body, { latencyMs: 0, latencyJitterMs: 0, errorRate: 1, resetRate: 0, phase: 'before', methods: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'] });
     const reply = await sim.get<ErrorBody>('/api/v2/boxes');
     assert.equal(reply.status, 503);
     assert.match(reply.body.message, /simulated fault/);
@@ -91,6 +91,13 @@ describe('fault injection and /__sim/ controls', () => {
     assert.equal(sim.stats.snapshot().faults.reset, 2);
   });
 
+  it('methods limits errors and resets to those methods', async () => {
+    sim.setFaults({ resetRate: 1, methods: ['POST'] });
+    assert.equal((await sim.get('/api/v2/boxes?limit=1')).status, 200, 'a GET goes through');
+    assert.match(await connectionError(sim.post('/api/v2/ftth-clients', { code: 'M-1', name: 'N' })), /ECONNRESET|UND_ERR_SOCKET|other side closed/);
+    assert.equal(sim.stats.snapshot().faults.reset, 1);
+  });
+
   it('adds latency (with jitter) before answering', async () => {
     sim.setFaults({ latencyMs: 150, latencyJitterMs: 50 });
     const started = performance.now();
@@ -115,7 +122,7 @@ describe('fault injection and /__sim/ controls', () => {
     assert.equal((await sim.call('PUT', '/__sim/faults', { body: '[' })).status, 400);
     assert.equal((await sim.call('PUT', '/__sim/faults')).status, 400);
     const partial = await sim.call<FaultConfig>('PUT', '/__sim/faults', { body: { latencyMs: 5 } });
-    assert.deepEqual(partial.body, { latencyMs: 5, latencyJitterMs: 0, errorRate: 0, resetRate: 0, phase: 'before' });
+    assert.deepEqual(partial.body, { latencyMs: 5, latencyJitterMs: 0, errorRate: 0, resetRate: 0, phase: 'before', methods: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'] });
     assert.deepEqual((await sim.get<FaultConfig>('/__sim/faults')).body, partial.body);
   });
 
