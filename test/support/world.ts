@@ -2,7 +2,7 @@
  * The parts a workflow test runs against: a real OZmap simulator on loopback, real OZmap and geocoder clients,
  * and one workflow bundle shared by every worker of the test process (bundling takes seconds).
  */
-import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { DefaultLogger, Runtime, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { OzmapClient } from '../../activities/ozmap/client.ts';
 import { NominatimGeocoder } from '../../activities/geocoder/nominatim.ts';
 import { startSimulator } from '../../simulator/server.ts';
@@ -10,6 +10,9 @@ import { WORKFLOWS_PATH } from '../../worker/worker.ts';
 import { distanceMeters } from '../../activities/geo.ts';
 import { freePorts } from '../../activities/index.ts';
 import type { Coordinates } from '../../workflows/contract.ts';
+
+// Workers' lifecycle chatter at INFO drowns the test report; warnings and errors still show.
+Runtime.install({ logger: new DefaultLogger('WARN') });
 
 export const SIM_API_KEY = 'test-ozmap-key';
 /** Central Florianópolis, where the simulator's demo network is. */

@@ -1,0 +1,59 @@
+/**
+ * Records one real history per final status (and the manual path) for the replay tests:
+ *   npx tsx test/replay/record.ts
+ * Runs on a private dev server with the real worker code and the simulator. Re-record only when a change is meant
+ * to alter histories, and keep the old files: they are what reservations sleeping in production look like.
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { createReservationWorker } from '../../worker/worker.ts';
+import { ReservationsClient } from '../../client/reservations.ts';
+import { NO_COVERAGE_POINT } from '../../simulator/network.ts';
+import { workflowIdFor, type ReservationInput } from '../../workflows/contract.ts';
+import { createDevServerEnv } from '../support/temporal.ts';
+import { reservablePoints, startWorld, workflowBundle } from '../support/world.ts';
+
+const TASK_QUEUE = 'record-histories';
+const out = path.join(import.meta.dirname, 'histories');
+const SECONDS_AS_DAYS = (s: number) => s / 86_400;
+
+const dev = await createDevServerEnv();
+const world = await startWorld();
+const worker = await createReservationWorker({ connection: dev.env.nativeConnection, namespace: dev.namespace, taskQueue: TASK_QUEUE, clients: world.clients, workflowBundle: await workflowBundle() });
+const reservations = new ReservationsClient(dev.env.client, TASK_QUEUE, { radiusMeters: 250, holdDays: 30, selectionTimeoutHours: 24 });
+
+try {
+  await worker.runUntil(async () => {
+    const points = await reservablePoints(world.ozmap, 6);
+    const base = (n: number): ReservationInput => ({ viabilityId: `REC-${n}-${randomUUID().slice(0, 6)}`, customer: { code: `C-REC-${n}`, name: 'Maria Souza' }, coordinates: { lat: points[n]!.lat, lng: points[n]!.lng } });
+    const scenarios: Array<[string, () => Promise<string>]> = [
+      ['installed', async () => { const i = base(0); await reservations.reserve(i); await reservations.confirm(i.viabilityId, { note: 'instalado' }); return i.viabilityId; }],
+      ['expired', async () => { const i = { ...base(1), holdDays: SECONDS_AS_DAYS(3) }; await reservations.reserve(i); return i.viabilityId; }],
+      ['cancelled', async () => { const i = base(2); await reservations.reserve(i); await reservations.cancel(i.viabilityId, { reason: 'desistiu' }); return i.viabilityId; }],
+      ['no-coverage', async () => { const i = { ...base(3), coordinates: NO_COVERAGE_POINT }; await reservations.reserve(i); return i.viabilityId; }],
+      ['address-not-found', async () => { const { coordinates: _, ...i } = { ...base(4), address: 'Rua Que Não Existe, 1, Florianópolis' }; await reservations.reserve(i); return i.viabilityId; }],
+      ['no-selection', async () => { const i = { ...base(5), selection: 'manual' as const, selectionTimeoutHours: 2 / 3600 }; await reservations.reserve(i); return i.viabilityId; }],
+      ['manual-installed', async () => {
+        const { coordinates: _, ...i } = { ...base(0), viabilityId: `REC-M-${randomUUID().slice(0, 6)}`, address: 'Rua Bocaiúva, 2125, Florianópolis - SC', selection: 'manual' as const };
+        const waiting = await reservations.reserve(i);
+        const box = waiting.candidates.at(-1)!;
+        await reservations.select(i.viabilityId, { boxId: box.boxId });
+        await reservations.confirm(i.viabilityId);
+        return i.viabilityId;
+      }],
+    ];
+    for (const [name, run] of scenarios) {
+      const viabilityId = await run();
+      const handle = dev.env.client.workflow.getHandle(workflowIdFor(viabilityId));
+      const final = (await handle.result()) as { status: string };
+      const history = await handle.fetchHistory();
+      writeFileSync(path.join(out, `${name}.json`), JSON.stringify(JSON.parse(historyToJSON(history)), null, 1) + '\n');
+      console.log(`${name}: ${final.status}, ${history.events?.length} events`);
+    }
+  });
+} finally {
+  await world.close();
+  await dev.stop();
+}
