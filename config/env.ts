@@ -55,6 +55,7 @@ const EnvSchema = z
 
     HTTP_PORT: z.coerce.number().int().min(1).max(65535, 'must be a TCP port (1-65535)').default(3000),
     ISPBOX_API_KEY: z.string().trim().min(16, 'must be at least 16 characters').optional(),
+    WORKFLOW_BUNDLE_PATH: z.string().trim().min(1).optional(),
     LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   });
 
@@ -99,6 +100,8 @@ export interface Config {
     | { provider: 'nominatim'; url: string; userAgent: string; minIntervalMs: number }
     | { provider: 'google'; url: string; apiKey: string };
   http: { port: number; ispboxApiKey?: string };
+  /** A pre-built workflow bundle (`npm run build`); workflows are bundled at start without it. */
+  workflowBundlePath?: string;
   logLevel: Env['LOG_LEVEL'];
 }
 
@@ -147,6 +150,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
             minIntervalMs: env.GEOCODER_MIN_INTERVAL_MS,
           },
     http: { port: env.HTTP_PORT, ispboxApiKey: env.ISPBOX_API_KEY },
+    workflowBundlePath: env.WORKFLOW_BUNDLE_PATH,
     logLevel: env.LOG_LEVEL,
   };
 }

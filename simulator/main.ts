@@ -28,6 +28,11 @@ const Env = z.object({
   SIM_ERROR_RATE: rate('SIM_ERROR_RATE').default(0),
   SIM_RESET_RATE: rate('SIM_RESET_RATE').default(0),
   SIM_FAULT_PHASE: z.enum(['before', 'after'], { error: 'must be "before" or "after"' }).default('before'),
+  SIM_FAULT_METHODS: z
+    .string()
+    .transform((s) => s.split(',').map((m) => m.trim().toUpperCase()).filter(Boolean))
+    .pipe(z.array(z.enum(['GET', 'POST', 'PATCH', 'PUT', 'DELETE'], { error: 'must list methods among GET, POST, PATCH, PUT, DELETE (e.g. POST,DELETE)' })).min(1))
+    .optional(),
 });
 export type SimulatorEnv = z.infer<typeof Env>;
 
@@ -63,6 +68,7 @@ async function main(): Promise<void> {
         errorRate: env.SIM_ERROR_RATE,
         resetRate: env.SIM_RESET_RATE,
         phase: env.SIM_FAULT_PHASE,
+        ...(env.SIM_FAULT_METHODS ? { methods: env.SIM_FAULT_METHODS } : {}),
       },
     });
   } catch (error) {

@@ -10,7 +10,13 @@ async function main(): Promise<void> {
   const connection = await connectWorker(config.temporal);
   const clients = createClients(config);
   try {
-    const worker = await createReservationWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, clients });
+    const worker = await createReservationWorker({
+      connection,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+      clients,
+      workflowBundle: config.workflowBundlePath ? { codePath: config.workflowBundlePath } : undefined,
+    });
     logger.info({ address: config.temporal.address, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, ozmap: config.ozmap.url }, 'Worker started');
     // Worker.run() installs SIGINT/SIGTERM handlers and drains in-flight tasks before resolving.
     await worker.run();
