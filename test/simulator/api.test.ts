@@ -5,17 +5,8 @@ import { DEFAULT_LIMIT } from '../../simulator/filters.ts';
 import { distanceMeters } from '../../simulator/geo.ts';
 import type { BoxRecord, ClientRecord, PropertyView, SplitterRecord } from '../../simulator/model.ts';
 import { DEFAULT_SIM_API_KEY, NO_COVERAGE_POINT } from '../../simulator/server.ts';
+import type { Page } from '../../simulator/filters.ts';
 import { type ErrorBody, type TestSimulator, filterParam, getWithBody, isolatedBox, startTestSimulator } from './support.ts';
-
-interface Page<T> {
-  total: number;
-  count: number;
-  start: number;
-  limit: number;
-  rows: T[];
-  hasNextPage: boolean;
-  nextUrl?: string;
-}
 
 const BOCAIUVA = { lat: -27.5874, lng: -48.5516 };
 
