@@ -66,7 +66,7 @@ async function startTemporal(config: Config): Promise<Pick<DevServer, 'address' 
     uiPort: Number(portText) === 7233 ? UI_PORT : undefined,
     dbFile: path.join(DATA_DIR, 'temporal.db'),
     namespace: config.temporal.namespace,
-    log: say('temporal'),
+    log: (line) => console.log(line), // already tagged [temporal]
   });
   say('temporal')(server.reused ? `reusing the server already on ${server.address}` : `dev server started on ${server.address}`);
   return server;
@@ -82,7 +82,7 @@ async function startOzmapSimulator(config: Config, stops: Array<() => Promise<vo
   }
   const sim = await startSimulator({ host: url.hostname, port, apiKey: config.ozmap.apiKey, stateFile: path.join(DATA_DIR, 'ozmap-simulator.json') });
   stops.push(() => sim.close());
-  say('simulator')(`OZmap simulator on ${sim.url} (state in ${path.relative(projectRoot, path.join(DATA_DIR, 'ozmap-simulator.json'))})`);
+  say('simulator')(`OZmap simulator on ${sim.url} (state in ${shortPath(path.join(DATA_DIR, 'ozmap-simulator.json'))})`);
   return sim.url;
 }
 
@@ -93,7 +93,7 @@ function superviseWorker(): () => Promise<void> {
   const log = say('worker');
   const launch = () => {
     child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'worker', 'main.ts')], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
-    const relay = (chunk: Buffer) => chunk.toString().split('\n').filter(Boolean).forEach(log);
+    const relay = (chunk: Buffer) => chunk.toString().split('\n').filter(Boolean).map(readable).forEach(log);
     child.stdout?.on('data', relay);
     child.stderr?.on('data', relay);
     child.on('exit', (code, signal) => {
@@ -113,6 +113,27 @@ function superviseWorker(): () => Promise<void> {
     clearTimeout(timer);
   };
 }
+
+const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+const QUIET_FIELDS = new Set(['level', 'time', 'pid', 'hostname', 'name', 'msg', 'sdkComponent']);
+
+/** The worker logs JSON (for log shippers); a person at a terminal gets one short line per entry. */
+function readable(line: string): string {
+  let entry: Record<string, unknown>;
+  try {
+    entry = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return line;
+  }
+  const fields = Object.entries(entry)
+    .filter(([k]) => !QUIET_FIELDS.has(k))
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(' ');
+  const message = (typeof entry.msg === 'string' ? entry.msg : '').split('\n')[0];
+  return `${LEVELS[entry.level as number] ?? 'INFO'} ${message}${fields ? `  ${fields}` : ''}`;
+}
+
+const shortPath = (file: string) => (path.relative(projectRoot, file).startsWith('..') ? file : path.relative(projectRoot, file));
 
 function splitAddress(address: string): [string, string] {
   const i = address.lastIndexOf(':');
