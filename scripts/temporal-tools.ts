@@ -156,7 +156,7 @@ async function buildCli(go: string, env: NodeJS.ProcessEnv, log: (line: string) 
     const goVersion = (await capture(go, ['env', 'GOVERSION'], env)).trim();
     log(
       `[temporal-cli] building temporal v${CLI_VERSION} with ${goVersion} from the Go module proxy ` +
-        `(needs Go 1.25+; the first build takes 10-20 min on 2 cores, later ones reuse ${path.dirname(target)})`,
+        `(needs Go 1.25+; the first build takes several minutes, later ones reuse ${path.dirname(target)})`,
     );
     await runGoInstall(go, { ...env, GOBIN: staging, CGO_ENABLED: '0' }, log);
     await rename(path.join(staging, 'temporal'), target);

@@ -23,7 +23,13 @@ export function createClients(config: Pick<Config, 'ozmap' | 'geocoder'>): Clien
     config.geocoder.provider === 'google'
       ? new GoogleGeocoder({ url: config.geocoder.url, apiKey: config.geocoder.apiKey })
       : new NominatimGeocoder({ url: config.geocoder.url, userAgent: config.geocoder.userAgent, minIntervalMs: config.geocoder.minIntervalMs });
-  return { ozmap, geocoder, close: async () => void (await Promise.all([ozmap.close(), geocoder.close()])) };
+  return {
+    ozmap,
+    geocoder,
+    async close() {
+      await Promise.all([ozmap.close(), geocoder.close()]);
+    },
+  };
 }
 
 export interface ReservationWorkerOptions {

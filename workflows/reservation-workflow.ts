@@ -19,7 +19,6 @@ import {
   sleep,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { ReservationActivities, ReservePortResult } from '../activities/index.ts';
 import {
   DEFAULTS,
@@ -116,10 +115,9 @@ export async function ReservationWorkflow(rawInput: ReservationInput): Promise<R
     action ??= { kind: 'cancel', reason: 'Cancelled: the workflow was cancelled' };
   });
 
-  const searchAttributes = (...pairs: SearchAttributeUpdatePair[]) => upsertSearchAttributes(pairs);
   const setStatus = (status: ReservationStatus) => {
     state.status = status;
-    searchAttributes({ key: ReservationStatusKey, value: status });
+    upsertSearchAttributes([{ key: ReservationStatusKey, value: status }]);
     setCurrentDetails(describe(state));
   };
   const finish = (status: FinalStatus, reason: string): ReservationState => {
@@ -131,11 +129,11 @@ export async function ReservationWorkflow(rawInput: ReservationInput): Promise<R
   };
   const cancelled = () => (action?.kind === 'cancel' ? action.reason : undefined);
 
-  searchAttributes(
+  upsertSearchAttributes([
     { key: ViabilityIdKey, value: input.viabilityId },
     { key: CustomerCodeKey, value: input.customer.code },
     { key: ReservationStatusKey, value: state.status },
-  );
+  ]);
   setCurrentDetails(describe(state));
 
   const run = async (): Promise<ReservationState> => {
@@ -161,7 +159,10 @@ export async function ReservationWorkflow(rawInput: ReservationInput): Promise<R
     const { reservation } = reserved;
     state.reservation = reservation;
     state.notice = undefined;
-    searchAttributes({ key: BoxIdKey, value: reservation.boxId }, { key: ReservationExpiresAtKey, value: new Date(reservation.expiresAt) });
+    upsertSearchAttributes([
+      { key: BoxIdKey, value: reservation.boxId },
+      { key: ReservationExpiresAtKey, value: new Date(reservation.expiresAt) },
+    ]);
     setStatus('RESERVED');
     selectionsAnswered = selectionsAsked; // a selectBox call answers with the RESERVED state
     await CancellationScope.nonCancellable(() => condition(() => action !== undefined, Date.parse(reservation.expiresAt) - Date.now()));
@@ -239,7 +240,7 @@ export async function ReservationWorkflow(rawInput: ReservationInput): Promise<R
     for (;;) {
       if (cancelled()) return { final: 'CANCELLED', reason: cancelled()! };
       if (state.candidates.length === 0) return { final: 'NO_COVERAGE', reason: `No box with a free port within ${state.radiusMeters} m` };
-      setStatus('AWAITING_SELECTION');
+      if (state.status !== 'AWAITING_SELECTION') setStatus('AWAITING_SELECTION');
       const picked = await CancellationScope.nonCancellable(() =>
         condition(() => pendingSelection !== undefined || cancelled() !== undefined, Math.max(0, deadline - Date.now())),
       );
@@ -251,7 +252,7 @@ export async function ReservationWorkflow(rawInput: ReservationInput): Promise<R
       if (result.outcome === 'reserved') return { reservation: reservationFrom(result, choice) };
       await CancellationScope.nonCancellable(() => search(point));
       state.notice = `${result.message}; choose again`;
-      setStatus('AWAITING_SELECTION');
+      setStatus('AWAITING_SELECTION'); // before answering: the selectBox call returns this state
       selectionsAnswered = round;
     }
   };

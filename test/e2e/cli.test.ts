@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { externalIdFor, workflowIdFor, type ReservationState } from '../../workflows/contract.ts';
 import { NO_COVERAGE_POINT } from '../../simulator/network.ts';
-import { startStack, type Stack } from '../support/stack.ts';
+import path from 'node:path';
+import { projectRoot } from '../../scripts/temporal-tools.ts';
+import { run, startStack, type Stack } from '../support/stack.ts';
 import { propertiesOf, simGet, eventually } from '../support/world.ts';
 
 const newId = () => `E-${randomUUID().slice(0, 8)}`;
@@ -149,9 +151,7 @@ describe('CLI against the dev server, worker and simulator', () => {
     const cli = await stack.cli(['status', 'V-1'], { GEOCODER_PROVIDER: 'google', GOOGLE_GEOCODING_API_KEY: '' });
     assert.equal(cli.code, 2);
     assert.match(cli.stderr, /GOOGLE_GEOCODING_API_KEY: is required when GEOCODER_PROVIDER=google/);
-    const worker = await import('../support/stack.ts').then(({ run }) =>
-      run(['--import', 'tsx', 'worker/main.ts'], { ...stack.env, OZMAP_URL: 'https://acme.ozmap.com.br:9994', OZMAP_API_KEY: '', RESERVATION_HOLD_DAYS: 'soon' }),
-    );
+    const worker = await run(['--import', 'tsx', path.join(projectRoot, 'worker', 'main.ts')], { ...stack.env, OZMAP_URL: 'https://acme.ozmap.com.br:9994', OZMAP_API_KEY: '', RESERVATION_HOLD_DAYS: 'soon' });
     assert.equal(worker.code, 1);
     assert.match(worker.stderr, /OZMAP_API_KEY: is required/);
     assert.match(worker.stderr, /RESERVATION_HOLD_DAYS: must be a number/);

@@ -48,4 +48,34 @@ describe('concurrent reservations', () => {
     for (const id of ids) assert.ok((await propertiesOf(stack.world, externalIdFor(id))).length <= 1);
     assert.deepEqual(await doubleBookedPorts(stack.world), []);
   });
+
+  it('manual mode: a port taken before the salesperson confirms goes back to AWAITING_SELECTION with fresh candidates and the reason', async () => {
+    const viabilityId = `M-${randomUUID().slice(0, 8)}`;
+    const waiting = await stack.reservations.reserve({ viabilityId, customer: { code: 'C-M', name: 'Ana' }, address: 'Rua Conselheiro Mafra, 300, Florianópolis', selection: 'manual' });
+    assert.equal(waiting.status, 'AWAITING_SELECTION');
+    const box = waiting.candidates[0]!;
+    const splitter = box.splitters[0]!;
+    const port = splitter.freePorts[0]!;
+    // Someone else sells that very port in OZmap meanwhile.
+    const other = await stack.world.ozmap.createProperty({
+      project: box.projectId, box: box.boxId, connector: splitter.splitterId, port, auto_connect: false, force: false,
+      coords: [box.coordinates!.lng, box.coordinates!.lat], address: 'outra venda', observation: '', external_id: 'someone-else',
+      client: { code: 'X', name: 'Outro', implanted: false, observation: '', external_id: 'someone-else' },
+    });
+    assert.equal(other.outcome, 'created');
+
+    const refused = await stack.reservations.select(viabilityId, { boxId: box.boxId, splitterId: splitter.splitterId, port });
+    assert.equal(refused.status, 'AWAITING_SELECTION');
+    assert.match(refused.notice ?? '', new RegExp(`port ${port} .* no longer free; choose again`));
+    const fresh = refused.candidates.find((c) => c.boxId === box.boxId)?.splitters.find((s) => s.splitterId === splitter.splitterId);
+    assert.ok(!fresh || !fresh.freePorts.includes(port), 'the fresh candidates no longer offer that port');
+    assert.deepEqual(await propertiesOf(stack.world, externalIdFor(viabilityId)), []);
+
+    const chosen = refused.candidates[0]!;
+    const reserved = await stack.reservations.select(viabilityId, { boxId: chosen.boxId });
+    assert.equal(reserved.status, 'RESERVED');
+    assert.equal(reserved.reservation?.boxId, chosen.boxId);
+    assert.equal(reserved.notice, undefined);
+    await stack.reservations.cancel(viabilityId);
+  });
 });
