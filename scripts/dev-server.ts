@@ -394,14 +394,15 @@ async function withConnection<T>(address: string, fn: (connection: Connection) =
   }
 }
 
-async function retryUntil<T>(fn: () => Promise<T>, timeoutMs: number): Promise<T> {
+/** Calls `fn` until it resolves; after `timeoutMs` its last error is thrown. */
+export async function retryUntil<T>(fn: () => Promise<T>, timeoutMs: number, intervalMs = 500): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
       return await fn();
     } catch (error) {
       if (Date.now() > deadline) throw error;
-      await delay(500);
+      await delay(intervalMs);
     }
   }
 }

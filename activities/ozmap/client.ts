@@ -133,20 +133,20 @@ export class OzmapClient {
       const res = await this.#send({ method: 'GET', url });
       const body = parseBody(page(row), res.body, `GET /${route} page ${pageNumber}`);
       rows.push(...body.rows);
-      url = this.#nextPage(route, body, pageNumber, url);
+      url = this.#nextPage(body, pageNumber, url);
     }
     return rows;
   }
 
   /** Follows `nextUrl` when the server gives one (treated as opaque), else asks for the next `page`. */
-  #nextPage(route: string, body: { rows: unknown[]; total?: number; start?: number; hasNextPage?: boolean; nextUrl?: string | null }, pageNumber: number, current: URL): URL | undefined {
+  #nextPage(body: { rows: unknown[]; total?: number; start?: number; hasNextPage?: boolean; nextUrl?: string | null }, pageNumber: number, current: URL): URL | undefined {
     if (body.hasNextPage === false || body.rows.length === 0) return undefined;
     if (body.hasNextPage && body.nextUrl) return new URL(body.nextUrl, this.#base);
     const seen = (body.start ?? (pageNumber - 1) * PAGE_LIMIT) + body.rows.length;
     if (body.total === undefined ? body.rows.length < PAGE_LIMIT : seen >= body.total) return undefined;
     const next = new URL(current);
     next.searchParams.set('page', String(pageNumber + 1));
-    return next.pathname.endsWith(`/${route}`) ? next : undefined;
+    return next;
   }
 
   #url(route: string, query: Record<string, string> = {}): URL {

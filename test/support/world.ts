@@ -7,6 +7,7 @@ import { OzmapClient } from '../../activities/ozmap/client.ts';
 import { NominatimGeocoder } from '../../activities/geocoder/nominatim.ts';
 import { startSimulator } from '../../simulator/server.ts';
 import { WORKFLOWS_PATH } from '../../worker/worker.ts';
+import { retryUntil } from '../../scripts/dev-server.ts';
 import { distanceMeters } from '../../activities/geo.ts';
 import { freePorts } from '../../activities/index.ts';
 import type { Coordinates } from '../../workflows/contract.ts';
@@ -66,17 +67,7 @@ export async function reservablePoints(ozmap: OzmapClient, count: number, spacin
 }
 
 /** Polls until `check` passes (tests wait on real servers; the deadline is generous, never a pass condition). */
-export async function eventually<T>(check: () => Promise<T>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
+export const eventually = <T>(check: () => Promise<T>, timeoutMs = 20_000): Promise<T> => retryUntil(check, timeoutMs, 100);
 
 /** Raw GET against the simulator's OZmap API, for checks on fields our client does not read. */
 export async function simGet<T = unknown>(world: Pick<World, 'simUrl'>, pathAndQuery: string): Promise<T> {

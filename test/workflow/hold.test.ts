@@ -10,7 +10,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import type { WorkflowHandle } from '@temporalio/client';
 import { createReservationWorker } from '../../worker/worker.ts';
-import { WORKFLOW_TYPE, externalIdFor, workflowIdFor, type ReservationInput, type ReservationState } from '../../workflows/contract.ts';
+import { WORKFLOW_TYPE, externalIdFor, workflowIdFor, type CancelReservationInput, type ConfirmSaleInput, type ReservationInput, type ReservationState } from '../../workflows/contract.ts';
 import { cancelReservation, confirmSale, getState } from '../../workflows/messages.ts';
 import { DAY_MS } from '../../workflows/decisions.ts';
 import { createTimeSkippingEnv } from '../support/temporal.ts';
@@ -39,11 +39,16 @@ describe('reservation hold (time-skipping)', () => {
   });
 
   let nextPoint = 0;
-  const start = async (overrides: Partial<ReservationInput> = {}): Promise<WorkflowHandle> => {
+  /** Starts a reservation on a box of its own; with `signal`, the signal is delivered before the first step. */
+  const start = async (overrides: Partial<ReservationInput> = {}, signal?: { confirm: ConfirmSaleInput } | { cancel: CancelReservationInput }): Promise<WorkflowHandle> => {
     const point = points[nextPoint++]!;
     const viabilityId = `T-${randomUUID().slice(0, 8)}`;
     const input: ReservationInput = { viabilityId, customer: { code: `C-${viabilityId}`, name: 'Maria Souza' }, coordinates: { lat: point.lat, lng: point.lng }, ...overrides };
-    return env.client.workflow.start(WORKFLOW_TYPE, { taskQueue: TASK_QUEUE, workflowId: workflowIdFor(viabilityId), args: [input] });
+    const options = { taskQueue: TASK_QUEUE, workflowId: workflowIdFor(viabilityId), args: [input] };
+    if (!signal) return env.client.workflow.start(WORKFLOW_TYPE, options);
+    return 'confirm' in signal
+      ? env.client.workflow.signalWithStart(WORKFLOW_TYPE, { ...options, signal: confirmSale, signalArgs: [signal.confirm] })
+      : env.client.workflow.signalWithStart(WORKFLOW_TYPE, { ...options, signal: cancelReservation, signalArgs: [signal.cancel] });
   };
   // Polling a query does not unlock time skipping: the server's clock stands still until we sleep or await a result.
   const reserved = (handle: WorkflowHandle) =>
@@ -137,34 +142,18 @@ describe('reservation hold (time-skipping)', () => {
   });
 
   it('a confirmSale sent with the start is applied as soon as the port is reserved', async () => {
-    const point = points[nextPoint++]!;
-    const viabilityId = `T-${randomUUID().slice(0, 8)}`;
-    const handle = await env.client.workflow.signalWithStart(WORKFLOW_TYPE, {
-      taskQueue: TASK_QUEUE,
-      workflowId: workflowIdFor(viabilityId),
-      args: [{ viabilityId, customer: { code: 'C-1', name: 'Ana' }, coordinates: { lat: point.lat, lng: point.lng } } satisfies ReservationInput],
-      signal: confirmSale,
-      signalArgs: [{}],
-    });
+    const handle = await start({}, { confirm: {} });
     const final = (await handle.result()) as ReservationState;
     assert.equal(final.status, 'INSTALLED');
     assert.equal((await world.ozmap.getClient(final.reservation!.clientId))?.implanted, true);
   });
 
   it('a cancel sent with the start reserves nothing', async () => {
-    const point = points[nextPoint++]!;
-    const viabilityId = `T-${randomUUID().slice(0, 8)}`;
-    const handle = await env.client.workflow.signalWithStart(WORKFLOW_TYPE, {
-      taskQueue: TASK_QUEUE,
-      workflowId: workflowIdFor(viabilityId),
-      args: [{ viabilityId, customer: { code: 'C-2', name: 'José' }, coordinates: { lat: point.lat, lng: point.lng } } satisfies ReservationInput],
-      signal: cancelReservation,
-      signalArgs: [{ reason: 'engano' }],
-    });
+    const handle = await start({}, { cancel: { reason: 'engano' } });
     const final = (await handle.result()) as ReservationState;
     assert.equal(final.status, 'CANCELLED');
     assert.equal(final.reservation, undefined);
-    assert.equal(await world.ozmap.findPropertyByExternalId(externalIdFor(viabilityId)), null);
+    assert.equal(await world.ozmap.findPropertyByExternalId(externalIdFor(final.viabilityId)), null);
   });
 
   it('manual mode without a selection ends NO_SELECTION when the selection window closes', async () => {
