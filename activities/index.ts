@@ -4,7 +4,7 @@
  */
 import { log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { externalIdFor, type Candidate, type Coordinates, type Customer } from '../workflows/contract.ts';
+import { externalIdFor, type Candidate, type Coordinates, type Customer, type UnavailableBox } from '../workflows/contract.ts';
 import type { PortChoice } from '../workflows/decisions.ts';
 import { classified } from './failures.ts';
 import { distanceMeters } from './geo.ts';
@@ -15,6 +15,17 @@ import type { OzSplitter } from './ozmap/schemas.ts';
 export interface ActivityDeps {
   ozmap: Pick<OzmapClient, 'findBoxesNear' | 'findDropSplitters' | 'findPropertyByExternalId' | 'createProperty' | 'getSplitter' | 'getProperty' | 'getClient' | 'setClientImplanted' | 'deleteProperty' | 'deleteClient'>;
   geocoder: Geocoder;
+}
+
+export interface BoxSearch {
+  lat: number;
+  lng: number;
+  radiusMeters: number;
+}
+
+export interface BoxSurvey {
+  candidates: Candidate[];
+  unavailable: UnavailableBox[];
 }
 
 export interface ReservePortInput {
@@ -37,42 +48,51 @@ export interface ReservationRef {
 export type ConfirmResult = { outcome: 'confirmed' } | { outcome: 'gone' };
 export type ReleaseResult = { outcome: 'released' } | { outcome: 'already-released' } | { outcome: 'installed' };
 
-/** The most candidates kept in the state: enough for a salesperson to choose, small enough for history. */
+/** The most boxes of each kind kept in the state: enough for a salesperson to choose, small enough for history. */
 const MAX_CANDIDATES = 25;
 
 export function createActivities({ ozmap, geocoder }: ActivityDeps) {
+  /** Two OZmap calls: the boxes `near` the point, then the drop splitters of all of them at once. */
+  const surveyBoxes = (input: BoxSearch, options: { includeDrafts: boolean }): Promise<BoxSurvey> =>
+    classified('OZmap', async () => {
+      // The server's `near` should already bound this; a server that ignores the radius must not widen it.
+      const inRadius = (await ozmap.findBoxesNear(input, input.radiusMeters, options))
+        .map((box) => ({ box, distanceMeters: Math.round(distanceMeters(input, box) * 10) / 10 }))
+        .filter((b) => b.distanceMeters <= input.radiusMeters)
+        .sort((a, b) => a.distanceMeters - b.distanceMeters);
+      const inService = inRadius.filter(({ box }) => !box.draft);
+      const splitters = await ozmap.findDropSplitters(inService.map(({ box }) => box.id));
+      const candidates: Candidate[] = [];
+      const unavailable: UnavailableBox[] = [];
+      for (const { box, distanceMeters } of inRadius) {
+        const where = { boxId: box.id, boxName: box.name, distanceMeters, coordinates: { lat: box.lat, lng: box.lng } };
+        if (box.draft) {
+          unavailable.push({ ...where, reason: 'in-design' });
+          continue;
+        }
+        const drop = splitters.filter((s) => s.boxId === box.id && s.isDrop);
+        // A box without service splitters (a splice box) serves no customer: not a candidate, not worth greying.
+        if (drop.length === 0) continue;
+        const inBox = drop.map((s) => ({ splitterId: s.id, splitterName: s.name, freePorts: freePorts(s) })).filter((s) => s.freePorts.length > 0);
+        const free = inBox.reduce((n, s) => n + s.freePorts.length, 0);
+        if (free > 0) candidates.push({ ...where, freePorts: free, projectId: box.projectId, splitters: inBox });
+        else unavailable.push({ ...where, reason: 'no-free-port' });
+      }
+      return { candidates: candidates.slice(0, MAX_CANDIDATES), unavailable: unavailable.slice(0, MAX_CANDIDATES) };
+    });
+
   return {
     geocode: async (input: { query: string }): Promise<GeocodeResult | null> => {
       return classified('Geocoder', () => geocoder.geocode(input.query));
     },
 
     /** Boxes in the radius, not "Em projeto", with a service splitter that has a free port; nearest first. */
-    searchBoxes: async (input: { lat: number; lng: number; radiusMeters: number }): Promise<Candidate[]> => {
-      return classified('OZmap', async () => {
-        const boxes = (await ozmap.findBoxesNear(input, input.radiusMeters)).filter((box) => !box.draft);
-        const splitters = await ozmap.findDropSplitters(boxes.map((b) => b.id));
-        const candidates = boxes
-          .map((box): Candidate => {
-            const inBox = splitters
-              .filter((s) => s.boxId === box.id && s.isDrop)
-              .map((s) => ({ splitterId: s.id, splitterName: s.name, freePorts: freePorts(s) }))
-              .filter((s) => s.freePorts.length > 0);
-            return {
-              boxId: box.id,
-              boxName: box.name,
-              distanceMeters: Math.round(distanceMeters(input, box) * 10) / 10,
-              freePorts: inBox.reduce((n, s) => n + s.freePorts.length, 0),
-              coordinates: { lat: box.lat, lng: box.lng },
-              projectId: box.projectId,
-              splitters: inBox,
-            };
-          })
-          // The server's `near` should already bound this; a server that ignores the radius must not widen it.
-          .filter((c) => c.freePorts > 0 && c.distanceMeters <= input.radiusMeters)
-          .sort((a, b) => a.distanceMeters - b.distanceMeters);
-        return candidates.slice(0, MAX_CANDIDATES);
-      });
+    searchBoxes: async (input: BoxSearch): Promise<Candidate[]> => {
+      return (await surveyBoxes(input, { includeDrafts: false })).candidates;
     },
+
+    /** The candidates as `searchBoxes` finds them, plus the boxes in the radius that cannot take the customer now. */
+    surveyBoxes: async (input: BoxSearch): Promise<BoxSurvey> => surveyBoxes(input, { includeDrafts: true }),
 
     /**
      * Creates the "Não implantado" client on the chosen port. A retry first looks for the property this

@@ -109,6 +109,16 @@ export const Candidate = z.object({
   splitters: z.array(CandidateSplitter),
 });
 export type Candidate = z.infer<typeof Candidate>;
+
+/** A box in the radius that cannot take the customer now: shown greyed on the map, never reserved. */
+export const UnavailableBox = z.object({
+  boxId: z.string(),
+  boxName: z.string(),
+  distanceMeters: z.number(),
+  coordinates: Coordinates.optional(),
+  reason: z.enum(['no-free-port', 'in-design']),
+});
+export type UnavailableBox = z.infer<typeof UnavailableBox>;
 export type CandidateSplitter = z.infer<typeof CandidateSplitter>;
 
 export const Reservation = z.object({
@@ -135,6 +145,8 @@ export const ReservationState = z.object({
   radiusMeters: z.number(),
   holdDays: z.number(),
   candidates: z.array(Candidate),
+  /** Boxes in the radius without a free port or still "Em projeto" (absent from states recorded before it existed). */
+  unavailableBoxes: z.array(UnavailableBox).optional(),
   reservation: Reservation.optional(),
   /** Why the last attempt did not go through (a port taken, a failing release), while the workflow carries on. */
   notice: z.string().optional(),

@@ -13,6 +13,7 @@ import {
   condition,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -36,8 +37,11 @@ import { DAY_MS, HOUR_MS, formatAddress, pickAutomatic, resolveSelection, type P
 import { cancelReservation, confirmSale, getState, selectBox, waitForReservation } from './messages.ts';
 import { BoxIdKey, CustomerCodeKey, ReservationExpiresAtKey, ReservationStatusKey, ViabilityIdKey } from './search-attributes.ts';
 
+/** Since this patch the search also reports the boxes in the radius that cannot take the customer (greyed on the map). */
+const SURVEY_BOXES_PATCH = 'survey-boxes';
+
 /** Reading: cancellable, retried until OZmap or the geocoder answers (the status shows where it waits). */
-const { geocode, searchBoxes } = proxyActivities<ReservationActivities>({
+const { geocode, searchBoxes, surveyBoxes } = proxyActivities<ReservationActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
@@ -190,7 +194,15 @@ export async function ReservationWorkflow(rawInput: ReservationInput): Promise<R
 
   const search = async (point: Coordinates) => {
     setStatus('SEARCHING');
-    state.candidates = await searchBoxes({ ...point, radiusMeters: state.radiusMeters });
+    const search = { ...point, radiusMeters: state.radiusMeters };
+    // Histories recorded before the map page scheduled searchBoxes; they must replay with it.
+    if (patched(SURVEY_BOXES_PATCH)) {
+      const survey = await surveyBoxes(search);
+      state.candidates = survey.candidates;
+      state.unavailableBoxes = survey.unavailable;
+    } else {
+      state.candidates = await searchBoxes(search);
+    }
   };
 
   const attempt = async (point: Coordinates, choice: PortChoice): Promise<ReservePortResult> => {

@@ -55,10 +55,11 @@ export class OzmapClient {
   }
 
   /** Boxes within `radiusMeters` of the point that are not "Em projeto", following pagination. */
-  async findBoxesNear(point: { lat: number; lng: number }, radiusMeters: number): Promise<OzBox[]> {
+  /** Boxes within the radius; "Em projeto" (draft) ones only when asked, to show them as such. */
+  async findBoxesNear(point: { lat: number; lng: number }, radiusMeters: number, options: { includeDrafts?: boolean } = {}): Promise<OzBox[]> {
     return this.#list('boxes', OzBox, [
       { property: 'coords', operator: 'near', value: { lat: point.lat, lng: point.lng, radius: radiusMeters } },
-      { property: 'draft', operator: '!=', value: true },
+      ...(options.includeDrafts ? [] : [{ property: 'draft', operator: '!=', value: true }]),
     ]);
   }
 

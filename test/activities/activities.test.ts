@@ -87,6 +87,32 @@ describe('activities against the simulator', () => {
     }
   });
 
+  it('surveyBoxes: the same candidates in the same two calls, plus the boxes in the radius that cannot take anyone', async () => {
+    const candidates = await run(env, activities.searchBoxes, { ...CENTRE, radiusMeters: 400 });
+    sent.length = 0;
+    const survey = await run(env, activities.surveyBoxes, { ...CENTRE, radiusMeters: 400 });
+    assert.equal(sent.length, 2, 'one boxes query and one splitters query');
+    assert.deepEqual(survey.candidates, candidates);
+    assert.ok(survey.unavailable.some((b) => b.reason === 'in-design'), 'a box "Em projeto" in 400 m of the centre');
+    assert.ok(survey.unavailable.some((b) => b.reason === 'no-free-port'), 'a full box in 400 m of the centre');
+    const candidateIds = new Set(candidates.map((c) => c.boxId));
+    for (const b of survey.unavailable) {
+      assert.ok(!candidateIds.has(b.boxId), `${b.boxName} is not both a candidate and unavailable`);
+      assert.ok(b.distanceMeters <= 400);
+      const box = await simGet<{ draft: boolean }>({ simUrl: sim.url }, `/api/v2/boxes/${b.boxId}`);
+      assert.equal(box.draft, b.reason === 'in-design', `${b.boxName}: draft ⇔ in-design`);
+      if (b.reason === 'no-free-port') {
+        const page = await simGet<{ rows: Array<{ isDrop: boolean; connectables: { output: Array<string | null> }; ports: Array<{ blocked: boolean }> }> }>(
+          { simUrl: sim.url },
+          `/api/v2/splitters?${filterQuery([{ property: 'parent', operator: '=', value: b.boxId }])}`,
+        );
+        const drop = page.rows.filter((s) => s.isDrop);
+        assert.ok(drop.length > 0, `${b.boxName} has service splitters`);
+        assert.ok(drop.every((s) => freePorts({ output: s.connectables.output, blocked: s.ports.map((p) => p.blocked) }).length === 0), `${b.boxName} has no free port`);
+      }
+    }
+  });
+
   it('reservePort: the body parses with the SDK DTO, two calls, and a retry finds its own property instead of creating another', async () => {
     const input = await reserveInput('A-1');
     const first = await run(env, activities.reservePort, input);

@@ -1,6 +1,6 @@
 /**
- * Records one real history per final status (and the manual path) for the replay tests:
- *   npx tsx test/replay/record.ts
+ * Records one real history per final status (and the manual path) for the replay tests, named <tag>-<scenario>.json:
+ *   npx tsx test/replay/record.ts v2
  * Runs on a private dev server with the real worker code and the simulator. Re-record only when a change is meant
  * to alter histories, and keep the old files: they are what reservations sleeping in production look like.
  */
@@ -16,6 +16,11 @@ import { createDevServerEnv } from '../support/temporal.ts';
 import { reservablePoints, startWorld, workflowBundle } from '../support/world.ts';
 
 const TASK_QUEUE = 'record-histories';
+const tag = process.argv[2];
+if (!tag || !/^v\d+$/.test(tag)) {
+  console.error('Usage: npx tsx test/replay/record.ts <tag>   (e.g. v3: the workflow version these histories come from)');
+  process.exit(2);
+}
 const out = path.join(import.meta.dirname, 'histories');
 const SECONDS_AS_DAYS = (s: number) => s / 86_400;
 
@@ -49,8 +54,8 @@ try {
       const handle = dev.env.client.workflow.getHandle(workflowIdFor(viabilityId));
       const final = (await handle.result()) as { status: string };
       const history = await handle.fetchHistory();
-      writeFileSync(path.join(out, `${name}.json`), JSON.stringify(JSON.parse(historyToJSON(history)), null, 1) + '\n');
-      console.log(`${name}: ${final.status}, ${history.events?.length} events`);
+      writeFileSync(path.join(out, `${tag}-${name}.json`), JSON.stringify(JSON.parse(historyToJSON(history)), null, 1) + '\n');
+      console.log(`${tag}-${name}: ${final.status}, ${history.events?.length} events`);
     }
   });
 } finally {

@@ -160,6 +160,9 @@ describe('reservation hold (time-skipping)', () => {
     const startedAt = await env.currentTimeMs();
     const handle = await start({ selection: 'manual', selectionTimeoutHours: 6 });
     await eventually(async () => assert.equal((await handle.query(getState)).status, 'AWAITING_SELECTION'));
+    const waiting = await handle.query(getState);
+    assert.ok(waiting.candidates.length > 0);
+    assert.ok(Array.isArray(waiting.unavailableBoxes), 'new runs survey the radius (the survey-boxes patch)');
     const final = (await handle.result()) as ReservationState;
     assert.equal(final.status, 'NO_SELECTION');
     const elapsed = Date.parse(final.outcome!.at) - startedAt;
