@@ -34,6 +34,8 @@ export interface CodecServer {
   /** e.g. http://127.0.0.1:8888: what `--ui-codec-endpoint` takes. */
   readonly url: string;
   readonly port: number;
+  /** Allows one more browser origin (e.g. the Web UI once its port is known). */
+  allowOrigin(origin: string): void;
   close(): Promise<void>;
 }
 
@@ -115,6 +117,7 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
   return {
     url: `http://${host}:${port}`,
     port,
+    allowOrigin: (origin) => void allowed.add(origin),
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
