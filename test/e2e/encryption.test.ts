@@ -33,7 +33,7 @@ function payloadsIn(value: unknown, found: JsonPayload[] = []): JsonPayload[] {
   if (Array.isArray(value)) value.forEach((v) => payloadsIn(v, found));
   else if (value && typeof value === 'object') {
     const o = value as Record<string, unknown>;
-    if (o.metadata && typeof o.metadata === 'object' && 'encoding' in o.metadata) found.push(o as JsonPayload);
+    if (o.metadata && typeof o.metadata === 'object' && 'encoding' in o.metadata) found.push(o);
     else Object.values(o).forEach((v) => payloadsIn(v, found));
   }
   return found;
