@@ -175,19 +175,32 @@ function crossFieldProblems(raw: Record<string, string | undefined>): string[] {
 /** Variables whose values must never appear in a message. */
 const SECRET_VARIABLES = ['OZMAP_API_KEY', 'TEMPORAL_API_KEY', 'GOOGLE_GEOCODING_API_KEY', 'ISPBOX_API_KEY', 'PAYLOAD_ENCRYPTION_KEY', 'PAYLOAD_ENCRYPTION_PREVIOUS_KEYS', 'CODEC_SERVER_TOKEN'];
 
-/** Last line of defence: whatever a rule or zod says, a secret's value (or a URL's password) is masked. */
+/** Last line of defence: whatever a rule or zod says, a secret's value (or a URL's user or password) is masked. */
 function redactSecrets(problems: string[], raw: Record<string, string | undefined>): string[] {
   const secrets = SECRET_VARIABLES.flatMap((name) => {
     const value = raw[name]?.trim();
-    return value ? [value, ...value.split(/[,:]/).map((part) => part.trim())] : [];
+    if (!value) return [];
+    // Lists of `id:key`: the keys are secret, their ids are not (messages name them).
+    const parts = name === 'PAYLOAD_ENCRYPTION_PREVIOUS_KEYS' ? value.split(',').map((entry) => entry.slice(entry.indexOf(':') + 1).trim()) : [];
+    return [value, ...parts];
   });
   for (const name of ['OZMAP_URL', 'GEOCODER_URL']) {
     const value = raw[name];
-    if (value && URL.canParse(value)) secrets.push(decodeURIComponent(new URL(value).password), new URL(value).password);
+    if (!value || !URL.canParse(value)) continue;
+    const { username, password } = new URL(value);
+    for (const part of [username, password]) secrets.push(part, safeDecode(part));
   }
   // Longest first, so that a part never leaves the rest of a longer secret behind; short fragments are not secrets.
   const masks = [...new Set(secrets.filter((s) => s.length >= 4))].sort((a, b) => b.length - a.length);
   return problems.map((problem) => masks.reduce((text, secret) => text.split(secret).join('***'), problem));
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 export type Env = z.infer<typeof EnvSchema>;

@@ -120,3 +120,15 @@ describe('configuration: payload encryption', () => {
     assert.deepEqual(loadConfig({ CODEC_SERVER_ALLOWED_ORIGINS: 'https://ui.example.org, http://127.0.0.1:8233' }).codecServer.allowedOrigins, ['https://ui.example.org', 'http://127.0.0.1:8233']);
   });
 });
+
+describe('configuration: masking keeps messages useful', () => {
+  it('masks previous keys but not their ids, and survives a malformed URL password', () => {
+    const problems = problemsOf({
+      PAYLOAD_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      PAYLOAD_ENCRYPTION_KEY_ID: '2026-01',
+      PAYLOAD_ENCRYPTION_PREVIOUS_KEYS: `2026-01:${randomBytes(32).toString('base64')}`,
+    });
+    assert.match(named(problems, 'PAYLOAD_ENCRYPTION_PREVIOUS_KEYS')[0]!, /key id "2026-01" is used twice/);
+    assert.match(named(problemsOf({ OZMAP_URL: 'https://user:%zz-pass@acme.ozmap.com.br', OZMAP_API_KEY: 'k' }), 'OZMAP_URL')[0]!, /credentials/);
+  });
+});
