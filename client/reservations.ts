@@ -12,6 +12,7 @@ import {
   isGrpcServiceError,
 } from '@temporalio/client';
 import { status as grpcStatus } from '@grpc/grpc-js';
+import { dataConverterFor } from '../codec/data-converter.ts';
 import type { Config } from '../config/env.ts';
 import { temporalConnectionOptions } from '../config/temporal.ts';
 import {
@@ -41,9 +42,11 @@ export class ReservationsClient {
     readonly defaults: ReservationDefaults,
   ) {}
 
-  static async connect(config: Pick<Config, 'temporal' | 'defaults'>): Promise<ReservationsClient> {
+  static async connect(config: Pick<Config, 'temporal' | 'defaults'> & Partial<Pick<Config, 'payloadEncryption'>>): Promise<ReservationsClient> {
     const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
-    return new ReservationsClient(new Client({ connection, namespace: config.temporal.namespace }), config.temporal.taskQueue, config.defaults);
+    // The same data converter as the worker's: with encryption on, both sides encrypt and decrypt.
+    const dataConverter = dataConverterFor(config.payloadEncryption);
+    return new ReservationsClient(new Client({ connection, namespace: config.temporal.namespace, dataConverter }), config.temporal.taskQueue, config.defaults);
   }
 
   async close(): Promise<void> {

@@ -4,11 +4,16 @@
  */
 import { z } from 'zod';
 import { DEFAULTS, DEFAULT_TASK_QUEUE } from '../workflows/contract.ts';
+import { EncryptionKey, KEY_BYTES, KEY_ID_PATTERN, decodeBase64Strict, keyFingerprint } from '../codec/keys.ts';
 
 /** The simulator's documented demo key: used only when OZMAP_URL is unset or points at the local simulator. */
 export const DEMO_OZMAP_API_KEY = 'demo-ozmap-key';
 export const DEFAULT_OZMAP_URL = 'http://127.0.0.1:9994';
 export const PUBLIC_NOMINATIM_URL = 'https://nominatim.openstreetmap.org';
+/** The Temporal samples' codec server port. */
+export const DEFAULT_CODEC_SERVER_PORT = 8888;
+/** The dev server's Web UI, as a browser may name it. */
+export const DEFAULT_CODEC_ORIGINS = 'http://127.0.0.1:8233,http://localhost:8233';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
@@ -26,6 +31,65 @@ const url = (what: string) =>
 
 const isLoopback = (hostname: string) =>
   hostname === 'localhost' || hostname === '[::1]' || hostname === '::1' || /^127\./.test(hostname);
+
+const GENERATE_KEY = 'generate one with `openssl rand -base64 32`';
+
+/** Base64 of 32 random bytes; the message says what is wrong without repeating the value. */
+const aesKey = z
+  .string()
+  .trim()
+  .transform((text, ctx) => {
+    const bytes = decodeBase64Strict(text);
+    if (bytes?.length === KEY_BYTES) return bytes;
+    ctx.addIssue({
+      code: 'custom',
+      message: bytes
+        ? `must be ${KEY_BYTES} bytes once base64-decoded, not ${bytes.length}: ${GENERATE_KEY}`
+        : `must be base64 (of ${KEY_BYTES} random bytes): ${GENERATE_KEY}`,
+    });
+    return z.NEVER;
+  });
+
+const keyId = z.string().trim().regex(KEY_ID_PATTERN, 'must be 1-64 of [A-Za-z0-9._-] (it is stored in every encrypted payload)');
+
+/** `id:base64,id:base64` (or bare base64: the id is then the key's fingerprint), for decrypting after a rotation. */
+const previousKeys = z
+  .string()
+  .trim()
+  .transform((text, ctx) => {
+    const keys: EncryptionKey[] = [];
+    text
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean)
+      .forEach((entry, i) => {
+        const colon = entry.indexOf(':');
+        const id = colon < 0 ? undefined : entry.slice(0, colon).trim();
+        const bytes = decodeBase64Strict(colon < 0 ? entry : entry.slice(colon + 1));
+        if (id !== undefined && !KEY_ID_PATTERN.test(id)) {
+          ctx.addIssue({ code: 'custom', message: `entry ${i + 1}: the key id must be 1-64 of [A-Za-z0-9._-] (entries are "<id>:<base64 key>", comma-separated)` });
+        } else if (bytes?.length !== KEY_BYTES) {
+          ctx.addIssue({ code: 'custom', message: `entry ${i + 1}: the key must be the base64 of ${KEY_BYTES} bytes (entries are "<id>:<base64 key>", comma-separated)` });
+        } else {
+          keys.push(new EncryptionKey(id ?? keyFingerprint(bytes), bytes));
+        }
+      });
+    return keys;
+  });
+
+/** An origin as browsers send it: scheme, host and port, nothing else. */
+const origins = z
+  .string()
+  .trim()
+  .transform((text, ctx) => {
+    const list = text.split(',').map((o) => o.trim()).filter(Boolean);
+    for (const origin of list) {
+      if (!URL.canParse(origin) || new URL(origin).origin !== origin) {
+        ctx.addIssue({ code: 'custom', message: `"${origin}" is not an origin: give scheme, host and port only, e.g. http://127.0.0.1:8233 (no "*": this service decrypts)` });
+      }
+    }
+    return list;
+  });
 
 const EnvSchema = z
   .object({
@@ -55,6 +119,14 @@ const EnvSchema = z
 
     HTTP_PORT: z.coerce.number().int().min(1).max(65535, 'must be a TCP port (1-65535)').default(3000),
     ISPBOX_API_KEY: z.string().trim().min(16, 'must be at least 16 characters').optional(),
+
+    PAYLOAD_ENCRYPTION_KEY: aesKey.optional(),
+    PAYLOAD_ENCRYPTION_KEY_ID: keyId.optional(),
+    PAYLOAD_ENCRYPTION_PREVIOUS_KEYS: previousKeys.optional(),
+    CODEC_SERVER_HOST: z.string().trim().min(1).default('127.0.0.1'),
+    CODEC_SERVER_PORT: z.coerce.number().int().min(0).max(65535, 'must be a TCP port (0-65535, 0 picks a free one)').default(DEFAULT_CODEC_SERVER_PORT),
+    CODEC_SERVER_ALLOWED_ORIGINS: origins.default(() => DEFAULT_CODEC_ORIGINS.split(',')),
+    CODEC_SERVER_TOKEN: z.string().trim().min(16, 'must be at least 16 characters (e.g. `openssl rand -hex 24`)').optional(),
     WORKFLOW_BUNDLE_PATH: z.string().trim().min(1).optional(),
     LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   });
@@ -69,6 +141,16 @@ function crossFieldProblems(raw: Record<string, string | undefined>): string[] {
   // An unparsable URL is reported by its own rule; the rules here apply to a usable one.
   const ozmap = URL.canParse(ozmapUrl) && /^https?:$/.test(new URL(ozmapUrl).protocol) ? new URL(ozmapUrl) : undefined;
   const insecureAllowed = ['true', '1', 'yes'].includes(raw.OZMAP_ALLOW_INSECURE_HTTP ?? '');
+  if (ozmap && (ozmap.username || ozmap.password)) {
+    problems.push('OZMAP_URL: must not carry credentials (user:password@), which would end up in logs: remove them and put the key in OZMAP_API_KEY');
+  }
+  if (ozmap && (ozmap.search || ozmap.hash)) {
+    problems.push('OZMAP_URL: must be a base URL without a query string or fragment (e.g. https://acme.ozmap.com.br:9994): the key goes in OZMAP_API_KEY');
+  }
+  const geocoderUrl = raw.GEOCODER_URL && URL.canParse(raw.GEOCODER_URL) ? new URL(raw.GEOCODER_URL) : undefined;
+  if (geocoderUrl && (geocoderUrl.username || geocoderUrl.password)) {
+    problems.push('GEOCODER_URL: must not carry credentials (user:password@), which would end up in logs: remove them');
+  }
   if (ozmap?.protocol === 'http:' && !isLoopback(ozmap.hostname) && !insecureAllowed) {
     problems.push('OZMAP_URL: uses plain http:// outside loopback, which would send the API key in clear: use https:// or set OZMAP_ALLOW_INSECURE_HTTP=true');
   }
@@ -81,7 +163,44 @@ function crossFieldProblems(raw: Record<string, string | undefined>): string[] {
   if (Boolean(raw.TEMPORAL_TLS_CERT_PATH) !== Boolean(raw.TEMPORAL_TLS_KEY_PATH)) {
     problems.push(`${raw.TEMPORAL_TLS_CERT_PATH ? 'TEMPORAL_TLS_KEY_PATH' : 'TEMPORAL_TLS_CERT_PATH'}: TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH go together: set both or neither`);
   }
+  if (!raw.PAYLOAD_ENCRYPTION_KEY && raw.PAYLOAD_ENCRYPTION_KEY_ID) {
+    problems.push('PAYLOAD_ENCRYPTION_KEY_ID: names a key that is not set: set PAYLOAD_ENCRYPTION_KEY too, or unset the id');
+  }
+  if (raw.CODEC_SERVER_HOST && !isLoopback(raw.CODEC_SERVER_HOST.trim()) && !raw.CODEC_SERVER_TOKEN) {
+    problems.push('CODEC_SERVER_HOST: outside loopback the codec endpoint would decrypt for anyone who reaches it: set CODEC_SERVER_TOKEN, or keep 127.0.0.1');
+  }
   return problems;
+}
+
+/** Variables whose values must never appear in a message. */
+const SECRET_VARIABLES = ['OZMAP_API_KEY', 'TEMPORAL_API_KEY', 'GOOGLE_GEOCODING_API_KEY', 'ISPBOX_API_KEY', 'PAYLOAD_ENCRYPTION_KEY', 'PAYLOAD_ENCRYPTION_PREVIOUS_KEYS', 'CODEC_SERVER_TOKEN'];
+
+/** Last line of defence: whatever a rule or zod says, a secret's value (or a URL's user or password) is masked. */
+function redactSecrets(problems: string[], raw: Record<string, string | undefined>): string[] {
+  const secrets = SECRET_VARIABLES.flatMap((name) => {
+    const value = raw[name]?.trim();
+    if (!value) return [];
+    // Lists of `id:key`: the keys are secret, their ids are not (messages name them).
+    const parts = name === 'PAYLOAD_ENCRYPTION_PREVIOUS_KEYS' ? value.split(',').map((entry) => entry.slice(entry.indexOf(':') + 1).trim()) : [];
+    return [value, ...parts];
+  });
+  for (const name of ['OZMAP_URL', 'GEOCODER_URL']) {
+    const value = raw[name];
+    if (!value || !URL.canParse(value)) continue;
+    const { username, password } = new URL(value);
+    for (const part of [username, password]) secrets.push(part, safeDecode(part));
+  }
+  // Longest first, so that a part never leaves the rest of a longer secret behind; short fragments are not secrets.
+  const masks = [...new Set(secrets.filter((s) => s.length >= 4))].sort((a, b) => b.length - a.length);
+  return problems.map((problem) => masks.reduce((text, secret) => text.split(secret).join('***'), problem));
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -100,6 +219,10 @@ export interface Config {
     | { provider: 'nominatim'; url: string; userAgent: string; minIntervalMs: number }
     | { provider: 'google'; url: string; apiKey: string };
   http: { port: number; ispboxApiKey?: string };
+  /** Payload encryption (codec/): undefined when off. `current` encrypts; every key decrypts what it encrypted. */
+  payloadEncryption?: { current?: EncryptionKey; previous: EncryptionKey[] };
+  /** The codec endpoint for the Web UI (`npm run codec-server`, or `npm start` when encryption is on). */
+  codecServer: { host: string; port: number; allowedOrigins: string[]; token?: string };
   /** A pre-built workflow bundle (`npm run build`); workflows are bundled at start without it. */
   workflowBundlePath?: string;
   logLevel: Env['LOG_LEVEL'];
@@ -120,7 +243,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     ...(parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`)),
     ...crossFieldProblems(present),
   ];
-  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+  const keyProblems = parsed.success ? encryptionKeyProblems(parsed.data) : [];
+  if (!parsed.success || problems.length + keyProblems.length > 0) throw new ConfigError(redactSecrets([...problems, ...keyProblems], present));
   const env = parsed.data;
   const tlsWanted = env.TEMPORAL_TLS ?? Boolean(env.TEMPORAL_TLS_CERT_PATH || env.TEMPORAL_API_KEY);
   return {
@@ -150,7 +274,29 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
             minIntervalMs: env.GEOCODER_MIN_INTERVAL_MS,
           },
     http: { port: env.HTTP_PORT, ispboxApiKey: env.ISPBOX_API_KEY },
+    payloadEncryption: payloadEncryption(env),
+    codecServer: { host: env.CODEC_SERVER_HOST, port: env.CODEC_SERVER_PORT, allowedOrigins: env.CODEC_SERVER_ALLOWED_ORIGINS, token: env.CODEC_SERVER_TOKEN },
     workflowBundlePath: env.WORKFLOW_BUNDLE_PATH,
     logLevel: env.LOG_LEVEL,
   };
+}
+
+function payloadEncryption(env: Env): Config['payloadEncryption'] {
+  const previous = env.PAYLOAD_ENCRYPTION_PREVIOUS_KEYS ?? [];
+  const key = env.PAYLOAD_ENCRYPTION_KEY;
+  if (!key && previous.length === 0) return undefined;
+  // Without a current key but with older ones, payloads are no longer encrypted yet old histories still read.
+  return { current: key ? new EncryptionKey(env.PAYLOAD_ENCRYPTION_KEY_ID ?? keyFingerprint(key), key) : undefined, previous };
+}
+
+/** An id must name one key: two keys under one id would make decryption pick the wrong one. */
+function encryptionKeyProblems(env: Env): string[] {
+  const keys = payloadEncryption(env);
+  if (!keys) return [];
+  const all = [...(keys.current ? [keys.current] : []), ...keys.previous];
+  const ids = all.map((k) => k.id);
+  const repeated = [...new Set(ids.filter((id, i) => ids.indexOf(id) !== i))];
+  return repeated.map(
+    (id) => `PAYLOAD_ENCRYPTION_PREVIOUS_KEYS: key id "${id}" is used twice (or is the current PAYLOAD_ENCRYPTION_KEY_ID): give each key its own id`,
+  );
 }

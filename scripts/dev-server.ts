@@ -36,6 +36,8 @@ export interface DevServerOptions {
   logLevel?: string;
   /** How long a spawned server may take to answer. Default 60 s. */
   readyTimeoutMs?: number;
+  /** Codec endpoint the Web UI decodes payloads with (`--ui-codec-endpoint`), when payloads are encrypted. */
+  uiCodecEndpoint?: string;
 }
 
 export interface DevServer {
@@ -67,7 +69,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   }
 
   const uiPort = opts.headless ? undefined : await chooseUiPort(ip, port, opts.uiPort, log);
-  const args = await devServerArgs({ ip, port, uiPort, namespace, dbFile: opts.dbFile, logLevel: opts.logLevel ?? 'warn' });
+  const args = await devServerArgs({ ip, port, uiPort, namespace, dbFile: opts.dbFile, logLevel: opts.logLevel ?? 'warn', uiCodecEndpoint: opts.uiCodecEndpoint });
   const server = spawnServer(await ensureTemporalCli({ log }), args, { label: 'temporal', log });
   try {
     await server.waitUntilReady(address, opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS);
@@ -108,11 +110,13 @@ interface DevServerArgs {
   namespace: string;
   dbFile: string | undefined;
   logLevel: string;
+  uiCodecEndpoint: string | undefined;
 }
 
 async function devServerArgs(o: DevServerArgs): Promise<string[]> {
   const args = ['server', 'start-dev', '--ip', o.ip, '--port', String(o.port), '--log-level', o.logLevel];
   args.push(...(o.uiPort === undefined ? ['--headless'] : ['--ui-port', String(o.uiPort)]));
+  if (o.uiPort !== undefined && o.uiCodecEndpoint) args.push('--ui-codec-endpoint', o.uiCodecEndpoint);
   if (o.namespace !== 'default') args.push('--namespace', o.namespace); // `default` always exists
   if (o.dbFile) {
     const dbFile = path.resolve(o.dbFile);

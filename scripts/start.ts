@@ -2,12 +2,15 @@
  * `npm start`: the embedded default (DESIGN §6) on one machine, in one command:
  *   - a Temporal dev server on TEMPORAL_ADDRESS (127.0.0.1:7233), persisted to .data/temporal.db, Web UI on :8233;
  *   - the OZmap simulator on 127.0.0.1:9994 (unless OZMAP_URL points elsewhere), state in .data/;
- *   - the worker, restarted if it dies.
+ *   - the worker, restarted if it dies;
+ *   - with payload encryption on (PAYLOAD_ENCRYPTION_KEY), the codec endpoint the Web UI decrypts with.
  * A server already answering on a configured address is used, not started twice. Ctrl-C stops what it started.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { ConfigError, loadConfig, type Config } from '../config/env.ts';
+import { EncryptionCodec } from '../codec/encryption-codec.ts';
+import { startCodecServer, type CodecServer } from '../codec/server.ts';
 import { startSimulator } from '../simulator/server.ts';
 import { isPortOpen, startDevServer, type DevServer } from './dev-server.ts';
 import { projectRoot } from './temporal-tools.ts';
@@ -35,8 +38,14 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stopAll(0));
 
   try {
-    const temporal = await startTemporal(config);
+    const codec = await startCodecEndpoint(config, stops);
+    const temporal = await startTemporal(config, codec?.url);
     stops.push(() => temporal.stop());
+    if (codec && temporal.uiUrl) {
+      // The dev server prints its UI as localhost: a browser may use either name.
+      const ui = new URL(temporal.uiUrl);
+      for (const host of [ui.hostname, 'localhost']) codec.allowOrigin(`${ui.protocol}//${host}:${ui.port}`);
+    }
     const simulatorUrl = await startOzmapSimulator(config, stops);
     stops.push(superviseWorker());
 
@@ -44,6 +53,7 @@ async function main(): Promise<void> {
   Temporal Web UI   ${temporal.uiUrl ?? '(not started here: Temporal is at ' + temporal.address + ')'}
   Temporal gRPC     ${temporal.address}  namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}
   OZmap             ${simulatorUrl ?? config.ozmap.url}${simulatorUrl ? '  (simulator; API key in OZMAP_API_KEY, default "demo-ozmap-key")' : ''}
+  Payloads          ${codec ? `encrypted (key ${config.payloadEncryption?.current?.id ?? 'none: decrypt only'}); codec endpoint ${codec.url}` : 'not encrypted (set PAYLOAD_ENCRYPTION_KEY to encrypt them; see README, "Security")'}
 
   Try:  npm run cli -- reserve --viability V-1042 --code C-77 --name "Maria Souza" --address "Rua Bocaiúva, 2125, Florianópolis - SC"
   Stop: Ctrl-C
@@ -54,7 +64,22 @@ async function main(): Promise<void> {
   }
 }
 
-async function startTemporal(config: Config): Promise<Pick<DevServer, 'address' | 'uiUrl' | 'stop'>> {
+/** The codec endpoint, when payloads are encrypted, so that the Web UI can show them decrypted. */
+async function startCodecEndpoint(config: Config, stops: Array<() => Promise<void>>): Promise<Pick<CodecServer, 'url' | 'allowOrigin'> | undefined> {
+  if (!config.payloadEncryption) return undefined;
+  const { host, port, allowedOrigins, token } = config.codecServer;
+  const connectHost = host === '0.0.0.0' ? '127.0.0.1' : host;
+  if (port !== 0 && (await isPortOpen(connectHost, port))) {
+    say('codec')(`something already answers on ${connectHost}:${port}: the Web UI will use it as its codec endpoint`);
+    return { url: `http://${connectHost}:${port}`, allowOrigin: () => {} };
+  }
+  const server = await startCodecServer({ codec: new EncryptionCodec(config.payloadEncryption), host, port, allowedOrigins, token, log: say('codec') });
+  stops.push(() => server.close());
+  say('codec')(`codec endpoint on ${server.url}${token ? ' (bearer token required)' : ''}`);
+  return server;
+}
+
+async function startTemporal(config: Config, uiCodecEndpoint?: string): Promise<Pick<DevServer, 'address' | 'uiUrl' | 'stop'>> {
   const [host, portText] = splitAddress(config.temporal.address);
   if (!isLoopback(host)) {
     say('temporal')(`using the Temporal service at ${config.temporal.address} (not a local address: nothing started)`);
@@ -66,9 +91,11 @@ async function startTemporal(config: Config): Promise<Pick<DevServer, 'address' 
     uiPort: Number(portText) === 7233 ? UI_PORT : undefined,
     dbFile: path.join(DATA_DIR, 'temporal.db'),
     namespace: config.temporal.namespace,
+    uiCodecEndpoint,
     log: (line) => console.log(line), // already tagged [temporal]
   });
   say('temporal')(server.reused ? `reusing the server already on ${server.address}` : `dev server started on ${server.address}`);
+  if (server.reused && uiCodecEndpoint) say('codec')(`the Web UI was not started here: set its codec endpoint to ${uiCodecEndpoint} (Data Encoder settings)`);
   return server;
 }
 

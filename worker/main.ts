@@ -1,4 +1,5 @@
 /** The worker process: `npm run worker`. Configuration comes from the environment (see README). */
+import { dataConverterFor } from '../codec/data-converter.ts';
 import { ConfigError, loadConfig } from '../config/env.ts';
 import { createLogger, installTemporalRuntime } from './logger.ts';
 import { connectWorker, createClients, createReservationWorker } from './worker.ts';
@@ -16,8 +17,10 @@ async function main(): Promise<void> {
       taskQueue: config.temporal.taskQueue,
       clients,
       workflowBundle: config.workflowBundlePath ? { codePath: config.workflowBundlePath } : undefined,
+      dataConverter: dataConverterFor(config.payloadEncryption),
     });
-    logger.info({ address: config.temporal.address, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, ozmap: config.ozmap.url }, 'Worker started');
+    const encryption = config.payloadEncryption ? (config.payloadEncryption.current?.id ?? 'decrypt only') : 'off';
+    logger.info({ address: config.temporal.address, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, ozmap: config.ozmap.url, encryption }, 'Worker started');
     // Worker.run() installs SIGINT/SIGTERM handlers and drains in-flight tasks before resolving.
     await worker.run();
     logger.info('Worker stopped');

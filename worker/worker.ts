@@ -1,5 +1,6 @@
 /** Builds the reservation worker: the workflow code plus activities wired to real OZmap and geocoder clients. */
 import { fileURLToPath } from 'node:url';
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities/index.ts';
 import { GoogleGeocoder } from '../activities/geocoder/google.ts';
@@ -39,6 +40,8 @@ export interface ReservationWorkerOptions {
   clients: Pick<Clients, 'ozmap' | 'geocoder'>;
   /** A pre-built bundle (tests share one; production may ship one); otherwise workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Payload encryption (codec/data-converter.ts); the client library must use the same one. */
+  dataConverter?: DataConverter;
   overrides?: Partial<WorkerOptions>;
 }
 
@@ -49,6 +52,7 @@ export function createReservationWorker(options: ReservationWorkerOptions): Prom
     taskQueue: options.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities(options.clients),
+    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     ...options.overrides,
   });
 }
