@@ -12,12 +12,15 @@ import {
   isGrpcServiceError,
 } from '@temporalio/client';
 import { status as grpcStatus } from '@grpc/grpc-js';
+import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes.js';
+import { tsToDate } from '@temporalio/common/lib/time.js';
 import type { Config } from '../config/env.ts';
 import { temporalConnectionOptions } from '../config/temporal.ts';
 import {
   CancelReservationInput,
   ConfirmSaleInput,
   ReservationInput,
+  ReservationStatus,
   SelectBoxInput,
   WORKFLOW_TYPE,
   workflowIdFor,
@@ -25,8 +28,9 @@ import {
   type ReservationState,
 } from '../workflows/contract.ts';
 import { cancelReservation, confirmSale, getState, selectBox, waitForReservation } from '../workflows/messages.ts';
-import { CustomerCodeKey, ReservationStatusKey, ViabilityIdKey } from '../workflows/search-attributes.ts';
+import { BoxIdKey, CustomerCodeKey, ReservationExpiresAtKey, ReservationStatusKey, ViabilityIdKey } from '../workflows/search-attributes.ts';
 import { InvalidInputError, RejectedError, ReservationFailedError, ReservationNotFoundError } from './errors.ts';
+import { ListReservationsQuery, visibilityQuery, type ReservationPage } from './listing.ts';
 
 export interface ReservationDefaults {
   radiusMeters: number;
@@ -125,6 +129,49 @@ export class ReservationsClient {
     const payload = CancelReservationInput.safeParse(raw);
     if (!payload.success) throw InvalidInputError.fromZod(payload.error);
     await this.#signal(viabilityId, () => this.#handle(viabilityId).signal(cancelReservation, payload.data));
+  }
+
+  /** Reservations by status, customer code or expiry, newest first, a page at a time (Temporal visibility). */
+  async list(raw: unknown = {}): Promise<ReservationPage> {
+    const parsed = ListReservationsQuery.safeParse(raw);
+    if (!parsed.success) throw InvalidInputError.fromZod(parsed.error);
+    const { pageSize = 20, pageToken, ...filters } = parsed.data;
+    const response = await this.client.workflowService
+      .listWorkflowExecutions({
+        namespace: this.client.options.namespace,
+        query: visibilityQuery(filters, WORKFLOW_TYPE),
+        pageSize,
+        nextPageToken: pageToken ? Buffer.from(pageToken, 'base64url') : undefined,
+      })
+      .catch((err: unknown) => {
+        // The only caller-made part the server can refuse is the page token (the filters are validated above).
+        if (pageToken && isGrpcServiceError(err) && err.code === grpcStatus.INVALID_ARGUMENT) {
+          throw new InvalidInputError([{ field: 'pageToken', message: 'is not a nextPageToken of this listing: start again without it' }]);
+        }
+        throw err;
+      });
+    const reservations = (response.executions ?? []).flatMap((execution) => {
+      const workflowId = execution.execution?.workflowId ?? '';
+      const attributes = decodeTypedSearchAttributes(execution.searchAttributes?.indexedFields);
+      const viabilityId = attributes.get(ViabilityIdKey) ?? workflowId.replace(/^reservation-/, '');
+      const status = ReservationStatus.safeParse(attributes.get(ReservationStatusKey));
+      const started = execution.startTime ? tsToDate(execution.startTime) : undefined;
+      const closed = execution.closeTime ? tsToDate(execution.closeTime) : undefined;
+      return started
+        ? [{
+            viabilityId,
+            workflowId,
+            status: status.success ? status.data : undefined,
+            customerCode: attributes.get(CustomerCodeKey),
+            boxId: attributes.get(BoxIdKey),
+            expiresAt: attributes.get(ReservationExpiresAtKey)?.toISOString(),
+            startedAt: started.toISOString(),
+            closedAt: closed?.toISOString(),
+          }]
+        : [];
+    });
+    const next = response.nextPageToken && response.nextPageToken.length > 0 ? Buffer.from(response.nextPageToken).toString('base64url') : undefined;
+    return { reservations, ...(next ? { nextPageToken: next } : {}) };
   }
 
   /** Waits for the final state (a confirm or cancel takes effect within moments; an untouched hold takes its days). */
