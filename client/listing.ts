@@ -2,6 +2,7 @@
  * Listing reservations through Temporal visibility: the filters callers may use, how they become a visibility
  * query, and the summary each listed reservation is reduced to. Pure, so the query building is unit-tested.
  */
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { ReservationStatus, ViabilityId } from '../workflows/contract.ts';
 
@@ -13,7 +14,7 @@ export const ListReservationsQuery = z.strictObject({
   expiresBefore: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time, e.g. 2026-12-31T00:00:00Z' }).optional(),
   pageSize: z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').max(MAX_PAGE_SIZE, `must be at most ${MAX_PAGE_SIZE}`).optional(),
   /** Opaque: the `nextPageToken` of the previous page, as given. */
-  pageToken: z.base64url('must be a nextPageToken returned by the previous page').optional(),
+  pageToken: z.base64url('must be a nextPageToken returned by the previous page').max(4096, 'is too long for a nextPageToken').optional(),
 });
 export type ListReservationsQuery = z.infer<typeof ListReservationsQuery>;
 
@@ -46,3 +47,26 @@ export function visibilityQuery(query: Pick<ListReservationsQuery, 'status' | 'c
   if (query.expiresBefore) terms.push(`ReservationExpiresAt < ${literal(new Date(query.expiresBefore).toISOString())}`);
   return terms.join(' AND ');
 }
+
+/**
+ * Page tokens wrap the server's own with a check bound to the filters, so a mangled token, or one from another
+ * listing, is refused here with a clear message instead of reaching the server (which answers such tokens with an
+ * opaque internal error).
+ */
+export function encodePageToken(query: string, serverToken: Uint8Array): string {
+  const t = Buffer.from(serverToken).toString('base64url');
+  return Buffer.from(JSON.stringify({ t, c: pageCheck(query, t) })).toString('base64url');
+}
+
+/** The server's token inside `token`, or undefined when it is not one this listing issued. */
+export function decodePageToken(query: string, token: string): Uint8Array | undefined {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+    const { t, c } = z.object({ t: z.base64url(), c: z.string() }).parse(parsed);
+    return c === pageCheck(query, t) ? Buffer.from(t, 'base64url') : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const pageCheck = (query: string, t: string) => createHash('sha256').update(query).update('\0').update(t).digest('base64url').slice(0, 22);

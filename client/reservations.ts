@@ -30,7 +30,7 @@ import {
 import { cancelReservation, confirmSale, getState, selectBox, waitForReservation } from '../workflows/messages.ts';
 import { BoxIdKey, CustomerCodeKey, ReservationExpiresAtKey, ReservationStatusKey, ViabilityIdKey } from '../workflows/search-attributes.ts';
 import { InvalidInputError, RejectedError, ReservationFailedError, ReservationNotFoundError } from './errors.ts';
-import { ListReservationsQuery, visibilityQuery, type ReservationPage } from './listing.ts';
+import { ListReservationsQuery, decodePageToken, encodePageToken, visibilityQuery, type ReservationPage } from './listing.ts';
 
 export interface ReservationDefaults {
   radiusMeters: number;
@@ -136,20 +136,12 @@ export class ReservationsClient {
     const parsed = ListReservationsQuery.safeParse(raw);
     if (!parsed.success) throw InvalidInputError.fromZod(parsed.error);
     const { pageSize = 20, pageToken, ...filters } = parsed.data;
-    const response = await this.client.workflowService
-      .listWorkflowExecutions({
-        namespace: this.client.options.namespace,
-        query: visibilityQuery(filters, WORKFLOW_TYPE),
-        pageSize,
-        nextPageToken: pageToken ? Buffer.from(pageToken, 'base64url') : undefined,
-      })
-      .catch((err: unknown) => {
-        // The only caller-made part the server can refuse is the page token (the filters are validated above).
-        if (pageToken && isGrpcServiceError(err) && err.code === grpcStatus.INVALID_ARGUMENT) {
-          throw new InvalidInputError([{ field: 'pageToken', message: 'is not a nextPageToken of this listing: start again without it' }]);
-        }
-        throw err;
-      });
+    const query = visibilityQuery(filters, WORKFLOW_TYPE);
+    const serverToken = pageToken === undefined ? undefined : decodePageToken(query, pageToken);
+    if (pageToken !== undefined && serverToken === undefined) {
+      throw new InvalidInputError([{ field: 'pageToken', message: 'is not a nextPageToken of this listing (same filters): start again without it' }]);
+    }
+    const response = await this.client.workflowService.listWorkflowExecutions({ namespace: this.client.options.namespace, query, pageSize, nextPageToken: serverToken });
     const reservations = (response.executions ?? []).flatMap((execution) => {
       const workflowId = execution.execution?.workflowId ?? '';
       const attributes = decodeTypedSearchAttributes(execution.searchAttributes?.indexedFields);
@@ -170,7 +162,7 @@ export class ReservationsClient {
           }]
         : [];
     });
-    const next = response.nextPageToken && response.nextPageToken.length > 0 ? Buffer.from(response.nextPageToken).toString('base64url') : undefined;
+    const next = response.nextPageToken && response.nextPageToken.length > 0 ? encodePageToken(query, response.nextPageToken) : undefined;
     return { reservations, ...(next ? { nextPageToken: next } : {}) };
   }
 

@@ -9,6 +9,8 @@ import { DEFAULTS, DEFAULT_TASK_QUEUE } from '../workflows/contract.ts';
 export const DEMO_OZMAP_API_KEY = 'demo-ozmap-key';
 export const DEFAULT_OZMAP_URL = 'http://127.0.0.1:9994';
 export const PUBLIC_NOMINATIM_URL = 'https://nominatim.openstreetmap.org';
+/** The HTTP API's documented demo key: used only when ISPBOX_API_KEY is unset and the API listens on loopback. */
+export const DEMO_ISPBOX_API_KEY = 'demo-ispbox-key-change-me';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
@@ -54,6 +56,9 @@ const EnvSchema = z
     GOOGLE_GEOCODING_API_KEY: z.string().trim().min(1).optional(),
 
     HTTP_PORT: z.coerce.number().int().min(1).max(65535, 'must be a TCP port (1-65535)').default(3000),
+    HTTP_HOST: z.string().trim().min(1).default('127.0.0.1'),
+    // How long POST /v1/reservations waits for the reservation before answering 202; well below Node's 24.8-day timer limit.
+    HTTP_WAIT_SECONDS: positiveNumber('seconds').refine((n) => n <= 600, 'must be at most 600 seconds').default(20),
     ISPBOX_API_KEY: z.string().trim().min(16, 'must be at least 16 characters').optional(),
     WORKFLOW_BUNDLE_PATH: z.string().trim().min(1).optional(),
     LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
@@ -78,6 +83,9 @@ function crossFieldProblems(raw: Record<string, string | undefined>): string[] {
   if (raw.GEOCODER_PROVIDER === 'google' && !raw.GOOGLE_GEOCODING_API_KEY) {
     problems.push('GOOGLE_GEOCODING_API_KEY: is required when GEOCODER_PROVIDER=google');
   }
+  if (!isLoopback(raw.HTTP_HOST ?? '127.0.0.1') && !raw.ISPBOX_API_KEY) {
+    problems.push('ISPBOX_API_KEY: is required when HTTP_HOST is not a loopback address (the demo key is public): set it to the key Ispbox will send');
+  }
   if (Boolean(raw.TEMPORAL_TLS_CERT_PATH) !== Boolean(raw.TEMPORAL_TLS_KEY_PATH)) {
     problems.push(`${raw.TEMPORAL_TLS_CERT_PATH ? 'TEMPORAL_TLS_KEY_PATH' : 'TEMPORAL_TLS_CERT_PATH'}: TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH go together: set both or neither`);
   }
@@ -99,7 +107,8 @@ export interface Config {
   geocoder:
     | { provider: 'nominatim'; url: string; userAgent: string; minIntervalMs: number }
     | { provider: 'google'; url: string; apiKey: string };
-  http: { port: number; ispboxApiKey?: string };
+  /** The HTTP API; `demoKey` says the public demo key is in use (loopback only). */
+  http: { port: number; host: string; ispboxApiKey: string; demoKey: boolean; waitSeconds: number };
   /** A pre-built workflow bundle (`npm run build`); workflows are bundled at start without it. */
   workflowBundlePath?: string;
   logLevel: Env['LOG_LEVEL'];
@@ -149,7 +158,13 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
             userAgent: env.GEOCODER_USER_AGENT,
             minIntervalMs: env.GEOCODER_MIN_INTERVAL_MS,
           },
-    http: { port: env.HTTP_PORT, ispboxApiKey: env.ISPBOX_API_KEY },
+    http: {
+      port: env.HTTP_PORT,
+      host: env.HTTP_HOST,
+      ispboxApiKey: env.ISPBOX_API_KEY ?? DEMO_ISPBOX_API_KEY,
+      demoKey: env.ISPBOX_API_KEY === undefined,
+      waitSeconds: env.HTTP_WAIT_SECONDS,
+    },
     workflowBundlePath: env.WORKFLOW_BUNDLE_PATH,
     logLevel: env.LOG_LEVEL,
   };

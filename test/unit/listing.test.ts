@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ListReservationsQuery, visibilityQuery } from '../../client/listing.ts';
+import { ListReservationsQuery, decodePageToken, encodePageToken, visibilityQuery } from '../../client/listing.ts';
 
 describe('listing reservations', () => {
   it('builds one visibility query from the filters, always scoped to the workflow type', () => {
@@ -25,5 +25,22 @@ describe('listing reservations', () => {
 
   it('accepts strings for the page size, as query strings give them', () => {
     assert.deepEqual(ListReservationsQuery.parse({ pageSize: '5' }), { pageSize: 5 });
+  });
+});
+
+describe('page tokens', () => {
+  const query = visibilityQuery({ customerCode: 'C-77' }, 'ReservationWorkflow');
+  const server = new Uint8Array([123, 34, 0, 255, 7]);
+
+  it('carry the server token through unchanged', () => {
+    assert.deepEqual(decodePageToken(query, encodePageToken(query, server)), Buffer.from(server));
+  });
+
+  it('are refused when mangled, made up, or taken from a listing with other filters', () => {
+    const token = encodePageToken(query, server);
+    assert.equal(decodePageToken(visibilityQuery({ customerCode: 'C-78' }, 'ReservationWorkflow'), token), undefined);
+    assert.equal(decodePageToken(query, 'bm90LWEtdG9rZW4'), undefined);
+    assert.equal(decodePageToken(query, token.slice(0, -3)), undefined);
+    assert.equal(decodePageToken(query, ''), undefined);
   });
 });
