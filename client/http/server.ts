@@ -15,7 +15,7 @@ import type { ReservationsClient } from '../reservations.ts';
 import { toHttpError } from './errors.ts';
 import { healthRoutes } from './routes/health.ts';
 import { reservationRoutes } from './routes/reservations.ts';
-// TODO(http): register the viability map page (client/http/viability-page.ts) here once it is committed.
+import { viabilityPage } from './viability-page.ts';
 
 export interface HttpServerOptions {
   reservations: ReservationsClient;
@@ -83,5 +83,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
 
   await app.register(healthRoutes, { reservations: options.reservations, config: options.config });
   await app.register(reservationRoutes, { reservations: options.reservations, config: options.config });
+  // The map page authenticates its own routes with signed links (the browser never holds the API key).
+  await app.register(viabilityPage, { reservations: options.reservations, config: options.config, waitSeconds: options.config.http.waitSeconds });
   return app;
 }
