@@ -60,6 +60,13 @@ const EnvSchema = z
     // How long POST /v1/reservations waits for the reservation before answering 202; well below Node's 24.8-day timer limit.
     HTTP_WAIT_SECONDS: positiveNumber('seconds').refine((n) => n <= 600, 'must be at most 600 seconds').default(20),
     ISPBOX_API_KEY: z.string().trim().min(16, 'must be at least 16 characters').optional(),
+    MAP_TILE_URL: z
+      .string()
+      .trim()
+      .regex(/^https?:\/\/[^/\s]+\/\S*\{z\}\S*$/, 'must be an http(s) tile URL template with {z}, {x} and {y}, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png')
+      .refine((s) => s.includes('{x}') && s.includes('{y}'), 'must contain {z}, {x} and {y}')
+      .optional(),
+    MAP_TILE_ATTRIBUTION: z.string().trim().min(1).max(300).optional(),
     WORKFLOW_BUNDLE_PATH: z.string().trim().min(1).optional(),
     LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   });
@@ -109,6 +116,8 @@ export interface Config {
     | { provider: 'google'; url: string; apiKey: string };
   /** The HTTP API; `demoKey` says the public demo key is in use (loopback only). */
   http: { port: number; host: string; ispboxApiKey: string; demoKey: boolean; waitSeconds: number };
+  /** The viability map page's background tiles; none: a plain background (no internet needed). */
+  map: { tileUrl?: string; tileAttribution?: string };
   /** A pre-built workflow bundle (`npm run build`); workflows are bundled at start without it. */
   workflowBundlePath?: string;
   logLevel: Env['LOG_LEVEL'];
@@ -165,6 +174,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       demoKey: env.ISPBOX_API_KEY === undefined,
       waitSeconds: env.HTTP_WAIT_SECONDS,
     },
+    map: { tileUrl: env.MAP_TILE_URL, tileAttribution: env.MAP_TILE_ATTRIBUTION },
     workflowBundlePath: env.WORKFLOW_BUNDLE_PATH,
     logLevel: env.LOG_LEVEL,
   };
