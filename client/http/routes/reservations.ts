@@ -119,6 +119,11 @@ export const reservationRoutes: FastifyPluginAsyncZod<{ reservations: Reservatio
           body,
           response: { 202: json(StateBody, 'Signal accepted: the state just after it'), ...errorResponses(400, 401, 404, 409, 413, 415, 503) },
         },
+        // No body at all (fastify gives null) means `{}`; a JSON null sent on purpose is refused like any non-object.
+        preValidation: (request, _reply, done) => {
+          if (request.body == null && request.headers['content-type'] === undefined) request.body = {};
+          done();
+        },
       },
       async (request, reply) => {
         const { viabilityId } = request.params;
