@@ -200,8 +200,8 @@ function choose(boxId) {
   highlight();
   const marker = boxMarkers.get(boxId);
   if (marker && map && !map.getBounds().contains(marker.getLatLng())) map.panTo(marker.getLatLng());
-  // On a phone the form is below the map and the list: bring splitter, port and the button into view.
-  if (window.matchMedia('(max-width: 760px)').matches) $('selection').scrollIntoView({ block: 'nearest' });
+  // The form is below the list (and, on a phone, below the map): bring splitter, port and the button into view.
+  $('selection').scrollIntoView({ block: 'nearest' });
 }
 
 function fillPorts() {

@@ -178,7 +178,9 @@ describe('viability map page in Chromium', () => {
 
     await page.locator(`.candidate[data-box-id="${nearest.boxId}"]`).tap();
     const confirm = page.getByRole('button', { name: 'Confirmar reserva' });
-    assert.ok(((await confirm.boundingBox())?.height ?? 0) >= 44, 'a thumb-sized button');
+    const button = (await confirm.boundingBox())!;
+    assert.ok(button.height >= 44, 'a thumb-sized button');
+    assert.ok(button.y >= 0 && button.y + button.height <= 844, `choosing a box brings the confirm button into view (y=${button.y})`);
     await page.screenshot({ path: path.join(ARTIFACTS, 'map-page-phone-choosing.png') });
     await confirm.tap();
     await status(page, 'RESERVED');

@@ -35,6 +35,7 @@ describe('viability page links', () => {
       "&name=Maria%20D%27%C3%81vila%20%28filial%29&radius=250&viabilityId=V-1042";
     assert.equal(canonicalForm(params), canonical);
     assert.equal(params.sig, createHmac('sha256', KEY).update(canonical).digest('hex'));
+    assert.equal(params.sig, 'd811857de908f9623c37fbf3b961d135db6b5bb865ce9a11f1704d7a361662d8', 'the known answer README gives');
     assert.equal(rfc3986("!'()*~-_. ç"), '%21%27%28%29%2A~-_.%20%C3%A7');
   });
 
