@@ -2,13 +2,15 @@
  * `npm start`: the embedded default (DESIGN §6) on one machine, in one command:
  *   - a Temporal dev server on TEMPORAL_ADDRESS (127.0.0.1:7233), persisted to .data/temporal.db, Web UI on :8233;
  *   - the OZmap simulator on 127.0.0.1:9994 (unless OZMAP_URL points elsewhere), state in .data/;
- *   - the worker, restarted if it dies.
+ *   - the worker, restarted if it dies;
+ *   - the HTTP API on HTTP_HOST:HTTP_PORT (127.0.0.1:3000), with the demo Ispbox key unless ISPBOX_API_KEY is set.
  * A server already answering on a configured address is used, not started twice. Ctrl-C stops what it started.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { ConfigError, loadConfig, type Config } from '../config/env.ts';
 import { startSimulator } from '../simulator/server.ts';
+import { createHttpLogger, describeUrls, startHttpApi } from '../client/http/main.ts';
 import { isPortOpen, startDevServer, type DevServer } from './dev-server.ts';
 import { projectRoot } from './temporal-tools.ts';
 
@@ -39,11 +41,13 @@ async function main(): Promise<void> {
     stops.push(() => temporal.stop());
     const simulatorUrl = await startOzmapSimulator(config, stops);
     stops.push(superviseWorker());
+    const httpUrls = await startHttp(config, stops);
 
     console.log(`
   Temporal Web UI   ${temporal.uiUrl ?? '(not started here: Temporal is at ' + temporal.address + ')'}
   Temporal gRPC     ${temporal.address}  namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}
   OZmap             ${simulatorUrl ?? config.ozmap.url}${simulatorUrl ? '  (simulator; API key in OZMAP_API_KEY, default "demo-ozmap-key")' : ''}
+  ${httpUrls}
 
   Try:  npm run cli -- reserve --viability V-1042 --code C-77 --name "Maria Souza" --address "Rua Bocaiúva, 2125, Florianópolis - SC"
   Stop: Ctrl-C
@@ -84,6 +88,20 @@ async function startOzmapSimulator(config: Config, stops: Array<() => Promise<vo
   stops.push(() => sim.close());
   say('simulator')(`OZmap simulator on ${sim.url} (state in ${shortPath(path.join(DATA_DIR, 'ozmap-simulator.json'))})`);
   return sim.url;
+}
+
+/** The HTTP API in this process, unless something already answers on its port. Returns the lines to print. */
+async function startHttp(config: Config, stops: Array<() => Promise<void>>): Promise<string> {
+  const host = config.http.host === '0.0.0.0' || config.http.host === '::' ? '127.0.0.1' : config.http.host;
+  if (await isPortOpen(host, config.http.port)) {
+    say('http')(`something already answers on ${host}:${config.http.port}: not starting the HTTP API (set HTTP_PORT)`);
+    return `HTTP API          (not started: port ${config.http.port} is taken)`;
+  }
+  // Its JSON log lines become readable [http] lines, like the worker's; one line per request would drown the rest at info.
+  const logger = createHttpLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, { write: (line: string) => say('http')(readable(line.trimEnd())) });
+  const api = await startHttpApi(config, logger);
+  stops.push(() => api.close());
+  return describeUrls(api.url, config);
 }
 
 /** Runs the worker as a child process and restarts it if it dies, until stopped. */

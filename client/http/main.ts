@@ -2,7 +2,7 @@
  * `npm run http`: the HTTP API on HTTP_HOST:HTTP_PORT (default 127.0.0.1:3000). It starts and answers /healthz
  * while Temporal is down (lazy connection; 503 until it is back), and stops cleanly on SIGINT/SIGTERM.
  */
-import { pino } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 import { ConfigError, loadConfig, type Config } from '../../config/env.ts';
 import { ReservationsClient } from '../reservations.ts';
 import { buildHttpServer } from './server.ts';
@@ -10,8 +10,11 @@ import { buildHttpServer } from './server.ts';
 /** The key never reaches a log line, whatever logs it (headers, config, errors). */
 const REDACT = ['req.headers.authorization', 'headers.authorization', 'authorization', '*.authorization', 'apiKey', '*.apiKey', 'ispboxApiKey', '*.ispboxApiKey', '*.*.ispboxApiKey'];
 
-export async function startHttpApi(config: Config): Promise<{ url: string; close(): Promise<void> }> {
-  const logger = pino({ name: 'http', level: config.logLevel, redact: { paths: REDACT, censor: '***' } });
+export function createHttpLogger(level: string, destination?: DestinationStream): Logger {
+  return pino({ name: 'http', level, redact: { paths: REDACT, censor: '***' } }, destination);
+}
+
+export async function startHttpApi(config: Config, logger: Logger = createHttpLogger(config.logLevel)): Promise<{ url: string; close(): Promise<void> }> {
   const reservations = ReservationsClient.lazy(config);
   const app = await buildHttpServer({ reservations, config, logger });
   await app.listen({ host: config.http.host, port: config.http.port });
