@@ -85,8 +85,9 @@ export const viabilityPage: FastifyPluginCallback<ViabilityPageOptions> = (app, 
     'x-content-type-options': 'nosniff',
   };
 
-  // The page and its endpoints are not part of the integration API: kept out of its OpenAPI document.
-  const hidden = { schema: { hide: true } };
+  // The page and its endpoints are not part of the integration API: kept out of its OpenAPI document. Their URLs
+  // carry the customer's name and address: no per-request log lines (which print the URL), only warnings and errors.
+  const hidden = { schema: { hide: true }, logLevel: 'warn' as const };
   app.get('/viability', hidden, async (_request, reply) => reply.headers({ ...pageHeaders, 'cache-control': 'no-store', 'content-type': TYPES['.html'] }).send(html));
 
   const serve = (assets: Map<string, Asset>, cacheControl: string) => async (request: FastifyRequest<{ Params: { '*': string } }>, reply: FastifyReply) => {

@@ -330,13 +330,16 @@ function render(state) {
   );
 
   drawMap(state);
-  if (!SETTLED.has(state.status)) schedulePoll();
+  if (SETTLED.has(state.status)) polls = 0;
+  else schedulePoll();
 }
 
 let pollTimer;
+let polls = 0;
+/** While the workflow works (or retries a failing OZmap), ask again: soon at first, then every 15 s at most. */
 function schedulePoll() {
   clearTimeout(pollTimer);
-  pollTimer = setTimeout(() => void refresh(), 1500);
+  pollTimer = setTimeout(() => void refresh(), Math.min(15_000, 1500 * 1.5 ** polls++));
 }
 
 async function refresh() {

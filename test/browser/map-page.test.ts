@@ -18,7 +18,7 @@ import { ReservationNotFoundError } from '../../client/errors.ts';
 import { projectRoot } from '../../scripts/temporal-tools.ts';
 import { externalIdFor, type Candidate, type ReservationState } from '../../workflows/contract.ts';
 import { startStack, type Stack } from '../support/stack.ts';
-import { propertiesOf } from '../support/world.ts';
+import { propertiesOf, setFaults } from '../support/world.ts';
 import { launchChromium } from '../support/browser.ts';
 
 const KEY = 'browser-test-ispbox-key-0123456789';
@@ -229,6 +229,25 @@ describe('viability map page in Chromium', () => {
     assert.equal(await page.locator('#notice').isHidden(), true);
     await close(page);
     await stack.reservations.cancel(viabilityId);
+  });
+
+  it('a slow OZmap: the page shows the search under way, then the boxes, without holding a request open', async () => {
+    // A second server that waits at most 1 s for the workflow; OZmap answers each call after 2.5 s.
+    const impatient = await buildHttpServer({ reservations: stack.reservations, config: loadConfig({ ...stack.env, ISPBOX_API_KEY: KEY, HTTP_WAIT_SECONDS: '1' }), logger: false });
+    const url = await impatient.listen({ host: '127.0.0.1', port: 0 });
+    await setFaults(stack.world, { latencyMs: 2500 });
+    try {
+      const viabilityId = newId();
+      const page = await open(viabilityPageUrl({ baseUrl: url, apiKey: KEY, input: { viabilityId, customer: { code: 'C-79', name: 'Ana' }, coordinates: { lat: -27.5935, lng: -48.5515 } } }));
+      await status(page, 'SEARCHING');
+      assert.equal(await text(page, '#status'), 'Buscando caixas próximas…');
+      await status(page, 'AWAITING_SELECTION');
+      assert.ok((await page.locator('.candidate').count()) > 0);
+      await close(page);
+    } finally {
+      await setFaults(stack.world, { latencyMs: 0 });
+      await impatient.close();
+    }
   });
 
   it('NO_COVERAGE is shown as such, with the radius', async () => {
