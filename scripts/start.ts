@@ -11,6 +11,7 @@ import path from 'node:path';
 import { ConfigError, loadConfig, type Config } from '../config/env.ts';
 import { startSimulator } from '../simulator/server.ts';
 import { createHttpLogger, describeUrls, startHttpApi } from '../client/http/main.ts';
+import { viabilityPageUrl } from '../client/viability-link.ts';
 import { isPortOpen, startDevServer, type DevServer } from './dev-server.ts';
 import { projectRoot } from './temporal-tools.ts';
 
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
   Temporal gRPC     ${temporal.address}  namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}
   OZmap             ${simulatorUrl ?? config.ozmap.url}${simulatorUrl ? '  (simulator; API key in OZMAP_API_KEY, default "demo-ozmap-key")' : ''}
   ${httpUrls}
+  ${mapPageDemo(config, simulatorUrl)}
 
   Try:  npm run cli -- reserve --viability V-1042 --code C-77 --name "Maria Souza" --address "Rua Bocaiúva, 2125, Florianópolis - SC"
   Stop: Ctrl-C
@@ -102,6 +104,19 @@ async function startHttp(config: Config, stops: Array<() => Promise<void>>): Pro
   const api = await startHttpApi(config, logger);
   stops.push(() => api.close());
   return describeUrls(api.url, config);
+}
+
+/** A map page link for a demo address of the simulator, signed with the configured key, for a fresh viability (valid a day). */
+function mapPageDemo(config: Config, simulatorUrl: string | undefined): string {
+  if (!simulatorUrl) return 'Map page          /viability, opened by signed links (viabilityPageUrl in client/viability-link.ts)';
+  const host = config.http.host === '0.0.0.0' || config.http.host === '::' ? '127.0.0.1' : config.http.host;
+  const url = viabilityPageUrl({
+    baseUrl: `http://${host.includes(':') ? `[${host}]` : host}:${config.http.port}`,
+    apiKey: config.http.ispboxApiKey,
+    ttlSeconds: 24 * 3600,
+    input: { viabilityId: `DEMO-${Date.now().toString(36).toUpperCase()}`, customer: { code: 'C-77', name: 'Maria Souza' }, address: 'Rua Bocaiúva, 2125 - Centro, Florianópolis - SC' },
+  });
+  return `Map page          ${url}`;
 }
 
 /** Runs the worker as a child process and restarts it if it dies, until stopped. */
