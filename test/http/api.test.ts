@@ -205,6 +205,24 @@ describe('HTTP API against the dev server, worker and simulator', () => {
     }
   });
 
+  it('racing creates: different bodies for a new viability get one 201 and one 409; identical ones the same reservation', async () => {
+    const id = newId();
+    const point = points[6]!;
+    const body = (name: string) => ({ viabilityId: id, customer: { code: 'C-R', name }, coordinates: { lat: point.lat, lng: point.lng } });
+    const answers = await Promise.all([api.call('POST', '/v1/reservations', { body: body('Ana') }), api.call('POST', '/v1/reservations', { body: body('Bia') })]);
+    assert.deepEqual(answers.map((a) => a.status).sort(), [201, 409], JSON.stringify(answers.map((a) => a.body)));
+    const loser = answers.find((a) => a.status === 409)!;
+    assert.deepEqual((loser.body as ErrorBody).details.map((d) => d.field), ['customer.name']);
+    assert.equal((await propertiesOf(stack.world, externalIdFor(id))).length, 1);
+
+    const same = newId();
+    const twin = { viabilityId: same, customer: { code: 'C-T', name: 'Twin' }, coordinates: { lat: points[7]!.lat, lng: points[7]!.lng } };
+    const twins = await Promise.all([api.call('POST', '/v1/reservations', { body: twin }), api.call('POST', '/v1/reservations', { body: twin })]);
+    for (const t of twins) assert.ok([200, 201].includes(t.status), String(t.status));
+    assert.deepEqual((twins[0].body as ReservationState).reservation, (twins[1].body as ReservationState).reservation);
+    assert.equal((await propertiesOf(stack.world, externalIdFor(same))).length, 1);
+  });
+
   it('refuses invalid input with 400 naming the fields, and starts nothing', async () => {
     const id = newId();
     const res = await api.call('POST', '/v1/reservations', { body: { viabilityId: id, customer: { code: ' ', name: 'N' }, coordinates: { lat: 123, lng: 0 }, radiusMeters: 0 } });
