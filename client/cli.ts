@@ -12,6 +12,7 @@ import { formatPage, formatState } from './format.ts';
 import type { ReservationPage } from './listing.ts';
 import { ReservationsClient } from './reservations.ts';
 import { withSpinner } from './terminal.ts';
+import { DEFAULT_LINK_TTL_SECONDS, viabilityPageUrl } from './viability-link.ts';
 
 const EXIT = { ok: 0, failure: 1, invalid: 2, noReservation: 3, notFound: 4 } as const;
 
@@ -40,6 +41,7 @@ Examples:
   $ ozres list --status RESERVED --expires-before 2026-12-31T00:00:00Z
   $ ozres confirm V-1042 --note "instalado em 02/12"
   $ ozres cancel V-1043 --reason "cliente desistiu"
+  $ ozres link --viability V-1044 --code C-79 --name "Ana" --address "Rua Felipe Schmidt, 300, Florianópolis"
 
 Configuration comes from the environment (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, ...); see README.
 Exit codes: 0 ok, 1 failure (e.g. Temporal unreachable), 2 invalid input or refused,
@@ -180,6 +182,42 @@ Examples:
       });
     });
 }
+
+program
+  .command('link')
+  .description('print a signed link to the viability map page, where the salesperson picks the box (as Ispbox opens it)')
+  .requiredOption('--viability <id>', 'Ispbox viability id')
+  .requiredOption('--code <code>', 'customer (OZmap client) code')
+  .requiredOption('--name <name>', 'customer name')
+  .option('--address <address>', 'customer address, geocoded when no coordinates are given')
+  .option('--lat <lat>', 'latitude', number('--lat'))
+  .option('--lng <lng>', 'longitude', number('--lng'))
+  .option('--radius <metres>', 'search radius in metres', number('--radius'))
+  .option('--ttl <seconds>', 'how long the link works', number('--ttl'), DEFAULT_LINK_TTL_SECONDS)
+  .option('--base-url <url>', 'where the HTTP server answers (default: http://HTTP_HOST:HTTP_PORT)')
+  .addHelpText('after', `
+Examples:
+  $ ozres link --viability V-1044 --code C-79 --name "Ana" --address "Rua Felipe Schmidt, 300, Florianópolis"
+  $ ozres link --viability V-1045 --code C-80 --name "Rui" --lat -27.5935 --lng -48.5585 --base-url https://reservas.isp.example
+
+The link is signed with ISPBOX_API_KEY (HMAC-SHA256, see README), so the salesperson's browser never holds the key.`)
+  .action((opts: { viability: string; code: string; name: string; address?: string; lat?: number; lng?: number; radius?: number; ttl: number; baseUrl?: string }) => {
+    if ((opts.lat === undefined) !== (opts.lng === undefined)) throw new InvalidInputError([{ field: 'coordinates', message: 'give both --lat and --lng' }]);
+    const { http } = loadConfig();
+    const url = viabilityPageUrl({
+      baseUrl: opts.baseUrl ?? `http://${http.host.includes(':') ? `[${http.host}]` : http.host}:${http.port}`,
+      apiKey: http.ispboxApiKey,
+      ttlSeconds: opts.ttl,
+      input: {
+        viabilityId: opts.viability,
+        customer: { code: opts.code, name: opts.name },
+        address: opts.address,
+        coordinates: opts.lat !== undefined && opts.lng !== undefined ? { lat: opts.lat, lng: opts.lng } : undefined,
+        radiusMeters: opts.radius,
+      },
+    });
+    console.log(url);
+  });
 
 function print(state: ReservationState, opts: Output): void {
   console.log(opts.json ? JSON.stringify(state, null, 2) : formatState(state));

@@ -12,7 +12,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { Address, Coordinates, Customer, ReservationInput, ViabilityId } from '../workflows/contract.ts';
-import type { FieldProblem } from './errors.ts';
+import { InvalidInputError, type FieldProblem } from './errors.ts';
 
 /** What a link carries: the OZloc-like customer data of one viability. */
 export interface ViabilityLinkInput {
@@ -49,12 +49,12 @@ export const signCanonical = (canonical: string, apiKey: string): string => crea
 /** The query parameters of a signed link for `input`, valid for `ttlSeconds` from `now`. */
 export function signViabilityParams(options: { apiKey: string; input: ViabilityLinkInput; ttlSeconds?: number; now?: Date }): Record<string, string> {
   const { apiKey, input } = options;
-  if (!apiKey) throw new Error('viabilityPageUrl: apiKey (ISPBOX_API_KEY) is required to sign a link');
+  if (!apiKey) throw new InvalidInputError([{ field: 'apiKey', message: 'is required to sign a link (ISPBOX_API_KEY)' }]);
   const ttl = options.ttlSeconds ?? DEFAULT_LINK_TTL_SECONDS;
-  if (!Number.isInteger(ttl) || ttl <= 0 || ttl > MAX_LINK_TTL_SECONDS) throw new Error(`viabilityPageUrl: ttlSeconds must be a whole number from 1 to ${MAX_LINK_TTL_SECONDS}`);
+  if (!Number.isInteger(ttl) || ttl <= 0 || ttl > MAX_LINK_TTL_SECONDS) throw new InvalidInputError([{ field: 'ttlSeconds', message: `must be a whole number from 1 to ${MAX_LINK_TTL_SECONDS}` }]);
   // Signing what the page would refuse only hands the salesperson an error page: refuse here, naming the field.
   const problems = parseLinkData(toParams(input));
-  if (!problems.success) throw new Error(`viabilityPageUrl: ${problems.problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`);
+  if (!problems.success) throw new InvalidInputError(problems.problems);
   const params = { ...toParams(input), exp: String(Math.floor((options.now ?? new Date()).getTime() / 1000) + ttl) };
   return { ...params, sig: signCanonical(canonicalForm(params), apiKey) };
 }

@@ -9,6 +9,7 @@ import { externalIdFor, workflowIdFor, type ReservationState } from '../../workf
 import { NO_COVERAGE_POINT } from '../../simulator/network.ts';
 import path from 'node:path';
 import { projectRoot } from '../../scripts/temporal-tools.ts';
+import { verifyViabilityLink } from '../../client/viability-link.ts';
 import { run, startStack, type Stack } from '../support/stack.ts';
 import { propertiesOf, simGet, eventually } from '../support/world.ts';
 
@@ -167,8 +168,25 @@ describe('CLI against the dev server, worker and simulator', () => {
     assert.match(badToken.stderr, /pageToken: /);
   });
 
+  it('prints a map page link signed with ISPBOX_API_KEY, which the server accepts for exactly that data', async () => {
+    const key = 'link-test-key-0123456789';
+    const res = await stack.cli(['link', '--viability', 'V-LINK-1', '--code', 'C-9', '--name', 'Ana Sá', '--address', 'Rua Bocaiúva, 2125', '--radius', '300', '--base-url', 'https://reservas.isp.example'], { ISPBOX_API_KEY: key });
+    assert.equal(res.code, 0, res.stderr);
+    const url = new URL(res.stdout.trim());
+    assert.equal(url.origin + url.pathname, 'https://reservas.isp.example/viability');
+    const query = Object.fromEntries(url.searchParams);
+    const verdict = verifyViabilityLink(query, key);
+    assert.equal(verdict.ok, true, JSON.stringify(verdict));
+    assert.equal(verifyViabilityLink({ ...query, radius: '5000' }, key).ok, false, 'a changed radius breaks the signature');
+    assert.equal(verifyViabilityLink(query, 'another-key-0123456789').ok, false);
+    const bad = await stack.cli(['link', '--viability', 'V 1', '--code', 'C-9', '--name', 'Ana']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /viabilityId: /);
+    assert.match(bad.stderr, /address: give an address/);
+  });
+
   it('shows examples in every command\'s help', async () => {
-    for (const command of ['reserve', 'status', 'list', 'select', 'confirm', 'cancel']) {
+    for (const command of ['reserve', 'status', 'list', 'select', 'confirm', 'cancel', 'link']) {
       const help = await stack.cli([command, '--help']);
       assert.equal(help.code, 0, `${command} --help: ${help.stderr}`);
       assert.match(help.stdout, new RegExp(`Examples:\\n\\s+\\$ ozres ${command}`), `${command} --help shows an example of itself`);
