@@ -6,7 +6,7 @@ import { builtinModules } from 'node:module';
 const nodeBuiltins = builtinModules.flatMap((m) => [m, `node:${m}`]);
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.data/', '.tools/', 'test-results/', 'dist/'] },
+  { ignores: ['node_modules/', '.data/', '.tools/', 'test-results/', 'test-artifacts/', 'dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -48,6 +48,18 @@ export default tseslint.config(
         },
       ],
       'no-restricted-globals': ['error', 'setTimeout', 'setInterval', 'fetch', 'process'],
+    },
+  },
+  {
+    // The map page's browser script: plain JS without a build step, outside the TypeScript project.
+    files: ['client/web/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      parserOptions: { project: false, projectService: false, program: null },
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        ['window', 'document', 'location', 'fetch', 'URL', 'URLSearchParams', 'Intl', 'setTimeout', 'clearTimeout', 'console'].map((name) => [name, 'readonly']),
+      ),
     },
   },
 );

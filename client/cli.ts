@@ -1,6 +1,6 @@
 #!/usr/bin/env -S npx tsx
 /**
- * ozres: reserve, inspect, select, confirm and cancel port reservations from a terminal or a script.
+ * ozres: reserve, inspect, list, select, confirm and cancel port reservations from a terminal or a script.
  * Exit codes: 0 done; 1 failure (Temporal unreachable, workflow failed); 2 invalid input or a refused request;
  * 3 the reservation ended without a port (NO_COVERAGE, ADDRESS_NOT_FOUND, NO_SELECTION); 4 not found.
  */
@@ -8,8 +8,11 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, loadConfig } from '../config/env.ts';
 import type { ReservationState } from '../workflows/contract.ts';
 import { InvalidInputError, RejectedError, ReservationNotFoundError } from './errors.ts';
-import { formatState } from './format.ts';
+import { formatPage, formatState } from './format.ts';
+import type { ReservationPage } from './listing.ts';
 import { ReservationsClient } from './reservations.ts';
+import { withSpinner } from './terminal.ts';
+import { DEFAULT_LINK_TTL_SECONDS, viabilityPageUrl } from './viability-link.ts';
 
 const EXIT = { ok: 0, failure: 1, invalid: 2, noReservation: 3, notFound: 4 } as const;
 
@@ -35,11 +38,15 @@ Examples:
   $ ozres reserve --viability V-1043 --code C-78 --name "João" --lat -27.5935 --lng -48.5585 --manual --json
   $ ozres select V-1043 --box 64f0c0ffee0000000000abcd --port 3
   $ ozres status V-1042
+  $ ozres list --status RESERVED --expires-before 2026-12-31T00:00:00Z
   $ ozres confirm V-1042 --note "instalado em 02/12"
   $ ozres cancel V-1043 --reason "cliente desistiu"
+  $ ozres link --viability V-1044 --code C-79 --name "Ana" --address "Rua Felipe Schmidt, 300, Florianópolis"
 
 Configuration comes from the environment (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, ...); see README.
-Exit codes: 0 ok, 1 failure, 2 invalid input or refused, 3 ended without a port, 4 not found.`,
+Exit codes: 0 ok, 1 failure (e.g. Temporal unreachable), 2 invalid input or refused,
+            3 ended without a port (NO_COVERAGE, ADDRESS_NOT_FOUND, NO_SELECTION), 4 not found.
+Run "ozres <command> --help" for a command's options and examples.`,
   );
 
 program
@@ -55,10 +62,17 @@ program
   .option('--hold-days <days>', 'how long the port is held', number('--hold-days'))
   .option('--manual', 'let the salesperson choose the box (selectBox) instead of taking the nearest')
   .option('--json', 'print JSON')
+  .addHelpText('after', `
+Examples:
+  $ ozres reserve --viability V-1042 --code C-77 --name "Maria Souza" --address "Rua Bocaiúva, 2125, Florianópolis - SC"
+  $ ozres reserve --viability V-1043 --code C-78 --name "João" --lat -27.5935 --lng -48.5585 --radius 400 --manual
+
+Asking again for the same viability returns the same reservation: nothing is reserved twice.
+Exit codes: 0 RESERVED or awaiting selection, 3 ended without a port, 2 invalid input, 1 failure.`)
   .action(async (opts: { viability: string; code: string; name: string; address?: string; lat?: number; lng?: number; radius?: number; holdDays?: number; manual?: boolean } & Output) => {
     if ((opts.lat === undefined) !== (opts.lng === undefined)) throw new InvalidInputError([{ field: 'coordinates', message: 'give both --lat and --lng' }]);
     await withClient(async (client) => {
-      const state = await client.reserve({
+      const state = await withSpinner(`Reserving a port for ${opts.viability}…`, !opts.json, () => client.reserve({
         viabilityId: opts.viability,
         customer: { code: opts.code, name: opts.name },
         address: opts.address,
@@ -66,7 +80,7 @@ program
         radiusMeters: opts.radius,
         holdDays: opts.holdDays,
         selection: opts.manual ? 'manual' : 'auto',
-      });
+      }));
       print(state, opts);
       return ['NO_COVERAGE', 'ADDRESS_NOT_FOUND', 'NO_SELECTION'].includes(state.status) ? EXIT.noReservation : EXIT.ok;
     });
@@ -77,9 +91,41 @@ program
   .description('show a reservation')
   .argument('<viabilityId>')
   .option('--json', 'print JSON')
+  .addHelpText('after', `
+Examples:
+  $ ozres status V-1042
+  $ ozres status V-1042 --json | jq .reservation.port`)
   .action(async (viabilityId: string, opts: Output) => {
     await withClient(async (client) => {
       print(await client.get(viabilityId), opts);
+      return EXIT.ok;
+    });
+  });
+
+program
+  .command('list')
+  .description('list reservations, newest first, through Temporal visibility')
+  .option('--status <status>', 'only this status, e.g. RESERVED, AWAITING_SELECTION, EXPIRED')
+  .option('--customer <code>', 'only this customer code')
+  .option('--expires-before <date-time>', 'only holds ending before this ISO 8601 date-time')
+  .option('--limit <n>', 'page size (1-100)', number('--limit'), 20)
+  .option('--page-token <token>', 'the next page, as printed by the previous one')
+  .option('--all', 'follow every page')
+  .option('--json', 'print JSON ({ reservations, nextPageToken })')
+  .addHelpText('after', `
+Examples:
+  $ ozres list --status RESERVED
+  $ ozres list --status RESERVED --expires-before 2026-12-31T00:00:00Z --all --json
+  $ ozres list --customer C-77`)
+  .action(async (opts: { status?: string; customer?: string; expiresBefore?: string; limit: number; pageToken?: string; all?: boolean } & Output) => {
+    await withClient(async (client) => {
+      const filters = { status: opts.status, customerCode: opts.customer, expiresBefore: opts.expiresBefore, pageSize: opts.limit };
+      let page: ReservationPage = await client.list({ ...filters, pageToken: opts.pageToken });
+      while (opts.all && page.nextPageToken) {
+        const next = await client.list({ ...filters, pageToken: page.nextPageToken });
+        page = { reservations: [...page.reservations, ...next.reservations], nextPageToken: next.nextPageToken };
+      }
+      console.log(opts.json ? JSON.stringify(page, null, 2) : formatPage(page));
       return EXIT.ok;
     });
   });
@@ -92,9 +138,15 @@ program
   .option('--splitter <splitterId>', 'OZmap splitter id')
   .addOption(new Option('--port <port>', 'port number').argParser(number('--port')))
   .option('--json', 'print JSON')
+  .addHelpText('after', `
+Examples:
+  $ ozres select V-1043 --box 64f0c0ffee0000000000abcd --port 3
+  $ ozres status V-1043      # the candidate boxes, with their ids and free ports
+
+Exit codes: 0 RESERVED, 3 back to selection (the port was taken meanwhile: pick again), 2 refused, 4 not found.`)
   .action(async (viabilityId: string, opts: { box: string; splitter?: string; port?: number } & Output) => {
     await withClient(async (client) => {
-      const state = await client.select(viabilityId, { boxId: opts.box, splitterId: opts.splitter, port: opts.port });
+      const state = await withSpinner(`Reserving the chosen port for ${viabilityId}…`, !opts.json, () => client.select(viabilityId, { boxId: opts.box, splitterId: opts.splitter, port: opts.port }));
       print(state, opts);
       return state.status === 'RESERVED' ? EXIT.ok : EXIT.noReservation;
     });
@@ -111,6 +163,10 @@ for (const [name, description, field] of [
     .option(`--${field} <text>`, field === 'note' ? 'a note kept with the confirmation' : 'why it was cancelled')
     .option('--no-wait', 'return once the signal is sent, without waiting for the final state')
     .option('--json', 'print JSON')
+    .addHelpText('after', `
+Examples:
+  $ ozres ${name} V-1042 --${field} "${field === 'note' ? 'instalado em 02/12' : 'cliente desistiu'}"
+  $ ozres ${name} V-1042 --no-wait          # send and return; the workflow ${name === 'confirm' ? 'implants the client' : 'releases the port'} on its own`)
     .action(async (viabilityId: string, opts: { note?: string; reason?: string; wait: boolean } & Output) => {
       await withClient(async (client) => {
         const payload = { [field]: opts[field] };
@@ -121,11 +177,47 @@ for (const [name, description, field] of [
           else console.log(JSON.stringify({ viabilityId, sent: name }));
           return EXIT.ok;
         }
-        print(await client.result(viabilityId), opts);
+        print(await withSpinner(name === 'confirm' ? 'Implanting the client in OZmap…' : 'Releasing the port…', !opts.json, () => client.result(viabilityId)), opts);
         return EXIT.ok;
       });
     });
 }
+
+program
+  .command('link')
+  .description('print a signed link to the viability map page, where the salesperson picks the box (as Ispbox opens it)')
+  .requiredOption('--viability <id>', 'Ispbox viability id')
+  .requiredOption('--code <code>', 'customer (OZmap client) code')
+  .requiredOption('--name <name>', 'customer name')
+  .option('--address <address>', 'customer address, geocoded when no coordinates are given')
+  .option('--lat <lat>', 'latitude', number('--lat'))
+  .option('--lng <lng>', 'longitude', number('--lng'))
+  .option('--radius <metres>', 'search radius in metres', number('--radius'))
+  .option('--ttl <seconds>', 'how long the link works', number('--ttl'), DEFAULT_LINK_TTL_SECONDS)
+  .option('--base-url <url>', 'where the HTTP server answers (default: http://HTTP_HOST:HTTP_PORT)')
+  .addHelpText('after', `
+Examples:
+  $ ozres link --viability V-1044 --code C-79 --name "Ana" --address "Rua Felipe Schmidt, 300, Florianópolis"
+  $ ozres link --viability V-1045 --code C-80 --name "Rui" --lat -27.5935 --lng -48.5585 --base-url https://reservas.isp.example
+
+The link is signed with ISPBOX_API_KEY (HMAC-SHA256, see README), so the salesperson's browser never holds the key.`)
+  .action((opts: { viability: string; code: string; name: string; address?: string; lat?: number; lng?: number; radius?: number; ttl: number; baseUrl?: string }) => {
+    if ((opts.lat === undefined) !== (opts.lng === undefined)) throw new InvalidInputError([{ field: 'coordinates', message: 'give both --lat and --lng' }]);
+    const { http } = loadConfig();
+    const url = viabilityPageUrl({
+      baseUrl: opts.baseUrl ?? `http://${http.host.includes(':') ? `[${http.host}]` : http.host}:${http.port}`,
+      apiKey: http.ispboxApiKey,
+      ttlSeconds: opts.ttl,
+      input: {
+        viabilityId: opts.viability,
+        customer: { code: opts.code, name: opts.name },
+        address: opts.address,
+        coordinates: opts.lat !== undefined && opts.lng !== undefined ? { lat: opts.lat, lng: opts.lng } : undefined,
+        radiusMeters: opts.radius,
+      },
+    });
+    console.log(url);
+  });
 
 function print(state: ReservationState, opts: Output): void {
   console.log(opts.json ? JSON.stringify(state, null, 2) : formatState(state));

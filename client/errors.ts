@@ -27,6 +27,14 @@ export class ReservationNotFoundError extends Error {
   }
 }
 
+/** The viability already has a reservation with other terms: nothing was started or changed. Each problem names a field that differs. */
+export class ConflictError extends Error {
+  constructor(readonly viabilityId: string, readonly problems: FieldProblem[]) {
+    super(`Viability ${viabilityId} already has a reservation with other terms (${problems.map((p) => p.field).join(', ')})`);
+    this.name = 'ConflictError';
+  }
+}
+
 /** The workflow refused a message (e.g. selectBox outside AWAITING_SELECTION, a box that is not a candidate). */
 export class RejectedError extends Error {
   constructor(message: string) {

@@ -1,5 +1,10 @@
-/** Human-readable rendering of a reservation for terminals. */
+/** Human-readable rendering of reservations for terminals: a card for one, a table for many. */
+import Table from 'cli-table3';
 import { isFinal, type ReservationState } from '../workflows/contract.ts';
+import type { ReservationPage } from './listing.ts';
+
+/** Plain borders and no colours: the output is read by people but also pasted into tickets and logs. */
+const table = (head: string[]) => new Table({ head, style: { head: [], border: [] } });
 
 export function formatState(state: ReservationState): string {
   const lines: string[] = [];
@@ -22,14 +27,28 @@ export function formatState(state: ReservationState): string {
     row('Reserved', r.reservedAt);
     if (!isFinal(state.status)) row('Expires', r.expiresAt);
   }
-  if (state.status === 'AWAITING_SELECTION' || (!r && state.candidates.length > 0 && !isFinal(state.status))) {
-    lines.push('', `Candidate boxes within ${state.radiusMeters} m:`);
-    for (const c of state.candidates) {
-      lines.push(`  ${c.boxName.padEnd(12)} ${c.boxId}  ${c.distanceMeters.toFixed(0).padStart(4)} m  ${c.freePorts} free port(s)`);
-      for (const s of c.splitters) lines.push(`      ${s.splitterName} (${s.splitterId}): ports ${s.freePorts.join(', ')}`);
-    }
-  }
   if (state.notice) row('Notice', state.notice);
   if (state.outcome) row('Outcome', `${state.outcome.reason} (${state.outcome.at})`);
+  if (state.status === 'AWAITING_SELECTION' || (!r && state.candidates.length > 0 && !isFinal(state.status))) {
+    lines.push('', `Candidate boxes within ${state.radiusMeters} m (choose one with: ozres select ${state.viabilityId} --box <box id> [--port <n>]):`);
+    const candidates = table(['Box', 'Box id', 'Distance', 'Free', 'Splitter: free ports']);
+    for (const c of state.candidates) {
+      candidates.push([c.boxName, c.boxId, `${c.distanceMeters.toFixed(0)} m`, c.freePorts, c.splitters.map((s) => `${s.splitterName}: ${s.freePorts.join(', ')}`).join('\n')]);
+    }
+    lines.push(candidates.toString());
+  }
   return lines.join('\n');
 }
+
+export function formatPage(page: ReservationPage): string {
+  if (page.reservations.length === 0) return 'No reservations match.';
+  const rows = table(['Viability', 'Status', 'Customer', 'Box', 'Expires', 'Started']);
+  for (const r of page.reservations) {
+    rows.push([r.viabilityId, r.status ?? '?', r.customerCode ?? '', r.boxId ?? '', r.expiresAt ? shortTime(r.expiresAt) : '', shortTime(r.startedAt)]);
+  }
+  const more = page.nextPageToken ? `\nMore: ozres list … --page-token ${page.nextPageToken}   (or --all)` : '';
+  return `${rows.toString()}\n${page.reservations.length} reservation(s)${more}`;
+}
+
+/** "2026-12-28 12:00Z": to the minute is enough in a table. */
+const shortTime = (iso: string) => `${iso.slice(0, 10)} ${iso.slice(11, 16)}Z`;

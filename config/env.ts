@@ -14,6 +14,8 @@ export const PUBLIC_NOMINATIM_URL = 'https://nominatim.openstreetmap.org';
 export const DEFAULT_CODEC_SERVER_PORT = 8888;
 /** The dev server's Web UI, as a browser may name it. */
 export const DEFAULT_CODEC_ORIGINS = 'http://127.0.0.1:8233,http://localhost:8233';
+/** The HTTP API's documented demo key: used only when ISPBOX_API_KEY is unset and the API listens on loopback. */
+export const DEMO_ISPBOX_API_KEY = 'demo-ispbox-key-change-me';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
@@ -118,8 +120,10 @@ const EnvSchema = z
     GOOGLE_GEOCODING_API_KEY: z.string().trim().min(1).optional(),
 
     HTTP_PORT: z.coerce.number().int().min(1).max(65535, 'must be a TCP port (1-65535)').default(3000),
+    HTTP_HOST: z.string().trim().min(1).default('127.0.0.1'),
+    // How long POST /v1/reservations waits for the reservation before answering 202; well below Node's 24.8-day timer limit.
+    HTTP_WAIT_SECONDS: positiveNumber('seconds').refine((n) => n <= 600, 'must be at most 600 seconds').default(20),
     ISPBOX_API_KEY: z.string().trim().min(16, 'must be at least 16 characters').optional(),
-
     PAYLOAD_ENCRYPTION_KEY: aesKey.optional(),
     PAYLOAD_ENCRYPTION_KEY_ID: keyId.optional(),
     PAYLOAD_ENCRYPTION_PREVIOUS_KEYS: previousKeys.optional(),
@@ -127,6 +131,13 @@ const EnvSchema = z
     CODEC_SERVER_PORT: z.coerce.number().int().min(0).max(65535, 'must be a TCP port (0-65535, 0 picks a free one)').default(DEFAULT_CODEC_SERVER_PORT),
     CODEC_SERVER_ALLOWED_ORIGINS: origins.default(() => DEFAULT_CODEC_ORIGINS.split(',')),
     CODEC_SERVER_TOKEN: z.string().trim().min(16, 'must be at least 16 characters (e.g. `openssl rand -hex 24`)').optional(),
+    MAP_TILE_URL: z
+      .string()
+      .trim()
+      .regex(/^https?:\/\/[^/\s]+\/\S*\{z\}\S*$/, 'must be an http(s) tile URL template with {z}, {x} and {y}, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png')
+      .refine((s) => s.includes('{x}') && s.includes('{y}'), 'must contain {z}, {x} and {y}')
+      .optional(),
+    MAP_TILE_ATTRIBUTION: z.string().trim().min(1).max(300).optional(),
     WORKFLOW_BUNDLE_PATH: z.string().trim().min(1).optional(),
     LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   });
@@ -159,6 +170,9 @@ function crossFieldProblems(raw: Record<string, string | undefined>): string[] {
   }
   if (raw.GEOCODER_PROVIDER === 'google' && !raw.GOOGLE_GEOCODING_API_KEY) {
     problems.push('GOOGLE_GEOCODING_API_KEY: is required when GEOCODER_PROVIDER=google');
+  }
+  if (!isLoopback(raw.HTTP_HOST ?? '127.0.0.1') && !raw.ISPBOX_API_KEY) {
+    problems.push('ISPBOX_API_KEY: is required when HTTP_HOST is not a loopback address (the demo key is public): set it to the key Ispbox will send');
   }
   if (Boolean(raw.TEMPORAL_TLS_CERT_PATH) !== Boolean(raw.TEMPORAL_TLS_KEY_PATH)) {
     problems.push(`${raw.TEMPORAL_TLS_CERT_PATH ? 'TEMPORAL_TLS_KEY_PATH' : 'TEMPORAL_TLS_CERT_PATH'}: TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH go together: set both or neither`);
@@ -218,11 +232,14 @@ export interface Config {
   geocoder:
     | { provider: 'nominatim'; url: string; userAgent: string; minIntervalMs: number }
     | { provider: 'google'; url: string; apiKey: string };
-  http: { port: number; ispboxApiKey?: string };
   /** Payload encryption (codec/): undefined when off. `current` encrypts; every key decrypts what it encrypted. */
   payloadEncryption?: { current?: EncryptionKey; previous: EncryptionKey[] };
   /** The codec endpoint for the Web UI (`npm run codec-server`, or `npm start` when encryption is on). */
   codecServer: { host: string; port: number; allowedOrigins: string[]; token?: string };
+  /** The HTTP API; `demoKey` says the public demo key is in use (loopback only). */
+  http: { port: number; host: string; ispboxApiKey: string; demoKey: boolean; waitSeconds: number };
+  /** The viability map page's background tiles; none: a plain background (no internet needed). */
+  map: { tileUrl?: string; tileAttribution?: string };
   /** A pre-built workflow bundle (`npm run build`); workflows are bundled at start without it. */
   workflowBundlePath?: string;
   logLevel: Env['LOG_LEVEL'];
@@ -273,9 +290,16 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
             userAgent: env.GEOCODER_USER_AGENT,
             minIntervalMs: env.GEOCODER_MIN_INTERVAL_MS,
           },
-    http: { port: env.HTTP_PORT, ispboxApiKey: env.ISPBOX_API_KEY },
     payloadEncryption: payloadEncryption(env),
     codecServer: { host: env.CODEC_SERVER_HOST, port: env.CODEC_SERVER_PORT, allowedOrigins: env.CODEC_SERVER_ALLOWED_ORIGINS, token: env.CODEC_SERVER_TOKEN },
+    http: {
+      port: env.HTTP_PORT,
+      host: env.HTTP_HOST,
+      ispboxApiKey: env.ISPBOX_API_KEY ?? DEMO_ISPBOX_API_KEY,
+      demoKey: env.ISPBOX_API_KEY === undefined,
+      waitSeconds: env.HTTP_WAIT_SECONDS,
+    },
+    map: { tileUrl: env.MAP_TILE_URL, tileAttribution: env.MAP_TILE_ATTRIBUTION },
     workflowBundlePath: env.WORKFLOW_BUNDLE_PATH,
     logLevel: env.LOG_LEVEL,
   };

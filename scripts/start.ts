@@ -4,6 +4,7 @@
  *   - the OZmap simulator on 127.0.0.1:9994 (unless OZMAP_URL points elsewhere), state in .data/;
  *   - the worker, restarted if it dies;
  *   - with payload encryption on (PAYLOAD_ENCRYPTION_KEY), the codec endpoint the Web UI decrypts with.
+ *   - the HTTP API on HTTP_HOST:HTTP_PORT (127.0.0.1:3000), with the demo Ispbox key unless ISPBOX_API_KEY is set.
  * A server already answering on a configured address is used, not started twice. Ctrl-C stops what it started.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -12,6 +13,8 @@ import { ConfigError, loadConfig, type Config } from '../config/env.ts';
 import { EncryptionCodec } from '../codec/encryption-codec.ts';
 import { startCodecServer, type CodecServer } from '../codec/server.ts';
 import { startSimulator } from '../simulator/server.ts';
+import { createHttpLogger, describeUrls, startHttpApi } from '../client/http/main.ts';
+import { viabilityPageUrl } from '../client/viability-link.ts';
 import { isPortOpen, startDevServer, type DevServer } from './dev-server.ts';
 import { projectRoot } from './temporal-tools.ts';
 
@@ -48,12 +51,15 @@ async function main(): Promise<void> {
     }
     const simulatorUrl = await startOzmapSimulator(config, stops);
     stops.push(superviseWorker());
+    const httpUrls = await startHttp(config, stops);
 
     console.log(`
   Temporal Web UI   ${temporal.uiUrl ?? '(not started here: Temporal is at ' + temporal.address + ')'}
   Temporal gRPC     ${temporal.address}  namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}
   OZmap             ${simulatorUrl ?? config.ozmap.url}${simulatorUrl ? '  (simulator; API key in OZMAP_API_KEY, default "demo-ozmap-key")' : ''}
   Payloads          ${codec ? `encrypted (key ${config.payloadEncryption?.current?.id ?? 'none: decrypt only'}); codec endpoint ${codec.url}` : 'not encrypted (set PAYLOAD_ENCRYPTION_KEY to encrypt them; see README, "Security")'}
+  ${httpUrls}
+  ${mapPageDemo(config, simulatorUrl)}
 
   Try:  npm run cli -- reserve --viability V-1042 --code C-77 --name "Maria Souza" --address "Rua Bocaiúva, 2125, Florianópolis - SC"
   Stop: Ctrl-C
@@ -111,6 +117,33 @@ async function startOzmapSimulator(config: Config, stops: Array<() => Promise<vo
   stops.push(() => sim.close());
   say('simulator')(`OZmap simulator on ${sim.url} (state in ${shortPath(path.join(DATA_DIR, 'ozmap-simulator.json'))})`);
   return sim.url;
+}
+
+/** The HTTP API in this process, unless something already answers on its port. Returns the lines to print. */
+async function startHttp(config: Config, stops: Array<() => Promise<void>>): Promise<string> {
+  const host = config.http.host === '0.0.0.0' || config.http.host === '::' ? '127.0.0.1' : config.http.host;
+  if (await isPortOpen(host, config.http.port)) {
+    say('http')(`something already answers on ${host}:${config.http.port}: not starting the HTTP API (set HTTP_PORT)`);
+    return `HTTP API          (not started: port ${config.http.port} is taken)`;
+  }
+  // Its JSON log lines become readable [http] lines, like the worker's; one line per request would drown the rest at info.
+  const logger = createHttpLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, { write: (line: string) => say('http')(readable(line.trimEnd())) });
+  const api = await startHttpApi(config, logger);
+  stops.push(() => api.close());
+  return describeUrls(api.url, config);
+}
+
+/** A map page link for a demo address of the simulator, signed with the configured key, for a fresh viability (valid a day). */
+function mapPageDemo(config: Config, simulatorUrl: string | undefined): string {
+  if (!simulatorUrl) return 'Map page          /viability, opened by signed links (viabilityPageUrl in client/viability-link.ts)';
+  const host = config.http.host === '0.0.0.0' || config.http.host === '::' ? '127.0.0.1' : config.http.host;
+  const url = viabilityPageUrl({
+    baseUrl: `http://${host.includes(':') ? `[${host}]` : host}:${config.http.port}`,
+    apiKey: config.http.ispboxApiKey,
+    ttlSeconds: 24 * 3600,
+    input: { viabilityId: `DEMO-${Date.now().toString(36).toUpperCase()}`, customer: { code: 'C-77', name: 'Maria Souza' }, address: 'Rua Bocaiúva, 2125 - Centro, Florianópolis - SC' },
+  });
+  return `Map page          ${url}`;
 }
 
 /** Runs the worker as a child process and restarts it if it dies, until stopped. */

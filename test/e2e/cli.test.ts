@@ -9,6 +9,7 @@ import { externalIdFor, workflowIdFor, type ReservationState } from '../../workf
 import { NO_COVERAGE_POINT } from '../../simulator/network.ts';
 import path from 'node:path';
 import { projectRoot } from '../../scripts/temporal-tools.ts';
+import { verifyViabilityLink } from '../../client/viability-link.ts';
 import { run, startStack, type Stack } from '../support/stack.ts';
 import { propertiesOf, simGet, eventually } from '../support/world.ts';
 
@@ -123,6 +124,73 @@ describe('CLI against the dev server, worker and simulator', () => {
     const again = await stack.cli(['select', id, '--box', chosen.boxId]);
     assert.equal(again.code, 2, 'a second selection is refused');
     assert.match(again.stderr, /only accepted while AWAITING_SELECTION/);
+  });
+
+  it('lists reservations by status and customer, a page at a time, as a table or JSON', async () => {
+    const customer = `C-L-${randomUUID().slice(0, 6)}`;
+    const ids = [newId(), newId(), newId()];
+    for (const id of ids) await reserve(['--viability', id, '--code', customer, '--name', 'Lista', '--address', 'Rua Bocaiúva, 2125, Florianópolis - SC']);
+    type Page = { reservations: Array<{ viabilityId: string; status: string; customerCode: string; boxId: string; expiresAt: string }>; nextPageToken?: string };
+    const list = async (args: string[]) => {
+      const res = await stack.cli(['list', '--json', ...args]);
+      assert.equal(res.code, 0, res.stderr);
+      return JSON.parse(res.stdout) as Page;
+    };
+    // Visibility is eventually consistent: wait until all three are listed as RESERVED.
+    const all = await eventually(async () => {
+      const page = await list(['--customer', customer, '--status', 'RESERVED']);
+      assert.deepEqual(page.reservations.map((r) => r.viabilityId).sort(), [...ids].sort());
+      return page;
+    });
+    for (const r of all.reservations) {
+      assert.equal(r.customerCode, customer);
+      assert.ok(r.boxId && Date.parse(r.expiresAt) > Date.now(), 'box and expiry come from the search attributes');
+    }
+    const first = await list(['--customer', customer, '--limit', '2']);
+    assert.equal(first.reservations.length, 2);
+    assert.ok(first.nextPageToken, 'a next page is announced');
+    const second = await list(['--customer', customer, '--limit', '2', '--page-token', first.nextPageToken]);
+    assert.deepEqual([...first.reservations, ...second.reservations].map((r) => r.viabilityId).sort(), [...ids].sort());
+    assert.equal((await list(['--customer', customer, '--limit', '1', '--all'])).reservations.length, 3);
+    assert.equal((await list(['--customer', customer, '--status', 'EXPIRED'])).reservations.length, 0);
+
+    const table = await stack.cli(['list', '--customer', customer]);
+    assert.equal(table.code, 0, table.stderr);
+    for (const id of ids) assert.match(table.stdout, new RegExp(`│ ${id}\\s+│ RESERVED\\s+│ ${customer}`));
+    assert.match(table.stdout, /3 reservation\(s\)/);
+
+    const bad = await stack.cli(['list', '--status', 'SOLD', '--expires-before', 'tomorrow']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /status: /);
+    assert.match(bad.stderr, /expiresBefore: must be an ISO 8601 date-time/);
+    const badToken = await stack.cli(['list', '--page-token', 'bm90LWEtdG9rZW4']);
+    assert.equal(badToken.code, 2, badToken.stderr);
+    assert.match(badToken.stderr, /pageToken: /);
+  });
+
+  it('prints a map page link signed with ISPBOX_API_KEY, which the server accepts for exactly that data', async () => {
+    const key = 'link-test-key-0123456789';
+    const res = await stack.cli(['link', '--viability', 'V-LINK-1', '--code', 'C-9', '--name', 'Ana Sá', '--address', 'Rua Bocaiúva, 2125', '--radius', '300', '--base-url', 'https://reservas.isp.example'], { ISPBOX_API_KEY: key });
+    assert.equal(res.code, 0, res.stderr);
+    const url = new URL(res.stdout.trim());
+    assert.equal(url.origin + url.pathname, 'https://reservas.isp.example/viability');
+    const query = Object.fromEntries(url.searchParams);
+    const verdict = verifyViabilityLink(query, key);
+    assert.equal(verdict.ok, true, JSON.stringify(verdict));
+    assert.equal(verifyViabilityLink({ ...query, radius: '5000' }, key).ok, false, 'a changed radius breaks the signature');
+    assert.equal(verifyViabilityLink(query, 'another-key-0123456789').ok, false);
+    const bad = await stack.cli(['link', '--viability', 'V 1', '--code', 'C-9', '--name', 'Ana']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /viabilityId: /);
+    assert.match(bad.stderr, /address: give an address/);
+  });
+
+  it('shows examples in every command\'s help', async () => {
+    for (const command of ['reserve', 'status', 'list', 'select', 'confirm', 'cancel', 'link']) {
+      const help = await stack.cli([command, '--help']);
+      assert.equal(help.code, 0, `${command} --help: ${help.stderr}`);
+      assert.match(help.stdout, new RegExp(`Examples:\\n\\s+\\$ ozres ${command}`), `${command} --help shows an example of itself`);
+    }
   });
 
   it('refuses bad input naming the field, and starts nothing', async () => {

@@ -1,0 +1,67 @@
+/**
+ * `npm run http`: the HTTP API on HTTP_HOST:HTTP_PORT (default 127.0.0.1:3000). It starts and answers /healthz
+ * while Temporal is down (lazy connection; 503 until it is back), and stops cleanly on SIGINT/SIGTERM.
+ */
+import { pino, type DestinationStream, type Logger } from 'pino';
+import { ConfigError, loadConfig, type Config } from '../../config/env.ts';
+import { ReservationsClient } from '../reservations.ts';
+import { buildHttpServer } from './server.ts';
+
+/** The key never reaches a log line, whatever logs it (headers, config, errors). */
+const REDACT = ['req.headers.authorization', 'headers.authorization', 'authorization', '*.authorization', 'apiKey', '*.apiKey', 'ispboxApiKey', '*.ispboxApiKey', '*.*.ispboxApiKey'];
+
+/** Requests are logged without their query: map-page links carry the customer's data and a signature there. */
+const serializers = {
+  req: (req: { method?: string; url?: string; ip?: string }) => ({ method: req.method, path: req.url?.split('?')[0], remoteAddress: req.ip }),
+};
+
+export function createHttpLogger(level: string, destination?: DestinationStream): Logger {
+  return pino({ name: 'http', level, redact: { paths: REDACT, censor: '***' }, serializers }, destination);
+}
+
+export async function startHttpApi(config: Config, logger: Logger = createHttpLogger(config.logLevel)): Promise<{ url: string; close(): Promise<void> }> {
+  const reservations = ReservationsClient.lazy(config);
+  const app = await buildHttpServer({ reservations, config, logger });
+  await app.listen({ host: config.http.host, port: config.http.port });
+  const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
+  const url = `http://${host}:${config.http.port}`;
+  return {
+    url,
+    async close() {
+      await app.close();
+      await reservations.close();
+    },
+  };
+}
+
+export function describeUrls(url: string, config: Config): string {
+  return [
+    `HTTP API          ${url}/v1/reservations  (Authorization: Bearer ${config.http.demoKey ? `${config.http.ispboxApiKey}, the demo key: set ISPBOX_API_KEY` : '<ISPBOX_API_KEY>'})`,
+    `API docs          ${url}/docs  (OpenAPI: ${url}/openapi.json, health: ${url}/healthz)`,
+  ].join('\n  ');
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    console.error(err instanceof ConfigError ? err.message : err);
+    process.exit(2);
+  }
+  const api = await startHttpApi(config);
+  console.log(`\n  ${describeUrls(api.url, config)}\n`);
+  const stop = () => {
+    api.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        console.error(err);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) void main();

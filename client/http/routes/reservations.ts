@@ -1,0 +1,176 @@
+/**
+ * /v1/reservations: the reservation's whole life over HTTP, each route a call of ReservationsClient.
+ *
+ *   POST /v1/reservations                     201 created, 200 same terms again, 202 still working at the deadline,
+ *                                             409 other terms for the same viability
+ *   GET  /v1/reservations/{id}                200 the state
+ *   POST /v1/reservations/{id}/selection      200 the state after selectBox (RESERVED, or AWAITING_SELECTION + notice)
+ *   POST /v1/reservations/{id}/confirm|cancel 202 the state just after the signal (it takes effect moments later)
+ *   GET  /v1/reservations?status&customerCode&expiresBefore&pageSize&pageToken   200 a page
+ */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { Config } from '../../../config/env.ts';
+import { isFinal, type ReservationState } from '../../../workflows/contract.ts';
+import { ReservationNotFoundError } from '../../errors.ts';
+import type { ReservationsClient } from '../../reservations.ts';
+import { bearerAuth } from '../auth.ts';
+import { HttpError, isTemporalUnavailable } from '../errors.ts';
+import {
+  CancelBody,
+  ConfirmBody,
+  ListBody,
+  ListQuery,
+  ReservationBody,
+  SelectionBody,
+  StateBody,
+  ViabilityParams,
+  errorResponses,
+  json,
+} from '../schemas.ts';
+
+const location = (viabilityId: string) => `/v1/reservations/${encodeURIComponent(viabilityId)}`;
+const security = [{ bearer: [] }];
+const tags = ['reservations'];
+
+export const reservationRoutes: FastifyPluginAsyncZod<{ reservations: ReservationsClient; config: Pick<Config, 'http'> }> = (app, { reservations, config }) => {
+  // Encapsulated: the key guards these routes only (health, docs and the map page's own routes stay open).
+  // onRequest runs before the body is read, so an unauthenticated request costs no parsing.
+  app.addHook('onRequest', bearerAuth(config.http.ispboxApiKey));
+
+  const waitMs = config.http.waitSeconds * 1000;
+  /** Every Temporal call of a request gets the same bound: a request never hangs on a slow or absent Temporal. */
+  const bounded = <T>(fn: () => Promise<T>) => reservations.within(AbortSignal.timeout(waitMs), fn);
+
+  app.post(
+    '/v1/reservations',
+    {
+      schema: {
+        summary: 'Reserve a port for a viability (start, or find, its reservation)',
+        description:
+          'Update-with-start on workflow `reservation-<viabilityId>`: answers once the status is RESERVED, AWAITING_SELECTION or final. ' +
+          'Sending the same body again answers 200 with the same reservation; another body for the same viability answers 409. ' +
+          'If the reservation is still working when HTTP_WAIT_SECONDS pass, answers 202 with the state so far: poll the Location.',
+        tags,
+        security,
+        body: ReservationBody,
+        response: {
+          201: json(StateBody, 'Reservation started by this request; Location names it'),
+          200: json(StateBody, 'The viability already had a reservation with the same terms: its state'),
+          202: json(StateBody, 'Still working at the deadline: the state so far; GET the Location for the rest'),
+          ...errorResponses(400, 401, 409, 413, 415, 502, 503),
+        },
+      },
+    },
+    async (request, reply) => {
+      // The wait gets its own deadline inside submit; the look-ups around it are bounded too.
+      const submission = await reservations.within(AbortSignal.timeout(waitMs + 10_000), () =>
+        reservations.submit(request.body, { signal: AbortSignal.timeout(waitMs) }),
+      );
+      const status = !submission.settled ? 202 : submission.created ? 201 : 200;
+      return reply.code(status).header('location', location(submission.state.viabilityId)).send(submission.state);
+    },
+  );
+
+  app.get(
+    '/v1/reservations/:viabilityId',
+    {
+      schema: {
+        summary: "A reservation's state",
+        tags,
+        security,
+        params: ViabilityParams,
+        response: { 200: json(StateBody, 'The state: live while running, final once ended'), ...errorResponses(400, 401, 404, 502, 503) },
+      },
+    },
+    async (request) => bounded(() => reservations.get(request.params.viabilityId)),
+  );
+
+  app.post(
+    '/v1/reservations/:viabilityId/selection',
+    {
+      schema: {
+        summary: 'Manual mode: reserve the chosen box (and optionally splitter and port)',
+        description:
+          'Only while AWAITING_SELECTION and only a box among the candidates (409 otherwise). A port OZmap refuses as taken answers 200 with ' +
+          'AWAITING_SELECTION, fresh candidates and a notice. If the selection is not answered within HTTP_WAIT_SECONDS, 503: GET the reservation to see whether it went through.',
+        tags,
+        security,
+        params: ViabilityParams,
+        body: SelectionBody,
+        response: { 200: json(StateBody, 'The state after the selection'), ...errorResponses(400, 401, 404, 409, 413, 415, 503) },
+      },
+    },
+    async (request) => bounded(() => reservations.select(request.params.viabilityId, request.body)),
+  );
+
+  /** Confirm and cancel are signals: accepted at once, applied by the workflow moments later (202). */
+  const signalRoute = (name: 'confirm' | 'cancel', summary: string, body: typeof ConfirmBody | typeof CancelBody) =>
+    app.post(
+      `/v1/reservations/:viabilityId/${name}`,
+      {
+        schema: {
+          summary,
+          description:
+            'Answers 202 with the state just after the signal (CONFIRMING/RELEASING, or the status before the reservation exists: the signal is remembered). ' +
+            'GET the Location for the final state. A reservation that already ended answers 409. The body is optional.',
+          tags,
+          security,
+          params: ViabilityParams,
+          body,
+          response: { 202: json(StateBody, 'Signal accepted: the state just after it'), ...errorResponses(400, 401, 404, 409, 413, 415, 503) },
+        },
+        // No body at all (fastify gives null) means `{}`; a JSON null sent on purpose is refused like any non-object.
+        preValidation: (request, _reply, done) => {
+          if (request.body == null && request.headers['content-type'] === undefined) request.body = {};
+          done();
+        },
+      },
+      async (request, reply) => {
+        const { viabilityId } = request.params;
+        const state = await bounded(async () => {
+          try {
+            await reservations[name](viabilityId, request.body ?? {});
+          } catch (err) {
+            // Temporal answers "not found" for a workflow that has completed too: say that it ended, and how.
+            if (err instanceof ReservationNotFoundError) await refuseIfEnded(viabilityId, name);
+            throw err;
+          }
+          return reservations.get(viabilityId);
+        });
+        return reply.code(202).header('location', location(viabilityId)).send(state);
+      },
+    );
+  signalRoute('confirm', 'Confirm the sale: the OZmap client becomes implanted (INSTALLED)', ConfirmBody);
+  signalRoute('cancel', 'Cancel: the port is released (CANCELLED)', CancelBody);
+
+  async function refuseIfEnded(viabilityId: string, action: string): Promise<void> {
+    let state: ReservationState;
+    try {
+      state = await reservations.get(viabilityId);
+    } catch (err) {
+      if (isTemporalUnavailable(err)) throw err;
+      return; // truly not found: the caller's error stands
+    }
+    if (isFinal(state.status)) {
+      throw new HttpError(409, 'already-ended', `Reservation ${viabilityId} already ended as ${state.status}: nothing to ${action}`, [
+        { field: 'viabilityId', message: `reservation ended as ${state.status}` },
+      ]);
+    }
+  }
+
+  app.get(
+    '/v1/reservations',
+    {
+      schema: {
+        summary: 'List reservations (Temporal visibility), newest first, a page at a time',
+        description: 'Filters combine with AND. `expiresBefore` matches reservations whose hold ends before that instant. Pass `nextPageToken` back as `pageToken` for the next page.',
+        tags,
+        security,
+        querystring: ListQuery,
+        response: { 200: json(ListBody, 'A page of reservation summaries'), ...errorResponses(400, 401, 503) },
+      },
+    },
+    async (request) => bounded(() => reservations.list(request.query)),
+  );
+  return Promise.resolve();
+};

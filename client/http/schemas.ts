@@ -1,0 +1,76 @@
+/**
+ * The HTTP API's request and response schemas: the contract's zod schemas (defined once, in workflows/contract.ts
+ * and client/listing.ts), given OpenAPI names and descriptions. Route validation and the OpenAPI document both
+ * come from these.
+ */
+import { z } from 'zod';
+import {
+  CancelReservationInput,
+  ConfirmSaleInput,
+  ReservationInput,
+  ReservationState,
+  SelectBoxInput,
+  ViabilityId,
+} from '../../workflows/contract.ts';
+import { ListReservationsQuery, ReservationSummary } from '../listing.ts';
+
+export const FieldProblemBody = z.object({
+  field: z.string().meta({ description: 'Dotted path of the offending field ("customer.code"), a header or query name, or "(body)"' }),
+  message: z.string(),
+});
+
+export const ErrorBody = z
+  .object({
+    error: z.string().meta({ description: 'Stable machine-readable code, e.g. "invalid-input", "conflict", "temporal-unavailable"' }),
+    message: z.string(),
+    details: z.array(FieldProblemBody),
+  })
+  .meta({ id: 'Error', description: 'Every error answer has this shape.' });
+export type ErrorBody = z.infer<typeof ErrorBody>;
+
+export const ReservationBody = ReservationInput.meta({
+  id: 'ReservationInput',
+  description: 'The workflow input (DESIGN §2). At least one of address and coordinates.',
+});
+export const StateBody = ReservationState.meta({ id: 'ReservationState', description: "The reservation's state (the workflow's getState query, or its result once final)." });
+export const SelectionBody = SelectBoxInput.meta({ id: 'SelectBoxInput' });
+/** Confirm and cancel take an optional body: no body is the same as `{}`. */
+export const ConfirmBody = ConfirmSaleInput.optional();
+export const CancelBody = CancelReservationInput.optional();
+
+export const ViabilityParams = z.strictObject({ viabilityId: ViabilityId });
+export const ListQuery = ListReservationsQuery;
+export const ListBody = z
+  .object({
+    reservations: z.array(ReservationSummary),
+    nextPageToken: z.string().optional().meta({ description: 'Present when there are more: pass it back as pageToken.' }),
+  })
+  .meta({ id: 'ReservationPage' });
+
+export const HealthBody = z
+  .object({
+    status: z.enum(['ok', 'no-worker', 'temporal-unreachable']),
+    temporal: z.object({ reachable: z.boolean(), namespace: z.string(), taskQueue: z.string() }),
+    workers: z.number().int().nonnegative().meta({ description: 'Workers that polled the task queue in the last two minutes' }),
+    message: z.string().optional(),
+  })
+  .meta({ id: 'Health' });
+export type HealthBody = z.infer<typeof HealthBody>;
+
+/** A response as the document shows it: a description, and the JSON schema the body is serialized (and checked) with. */
+export const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
+
+/** Error answers a route may give, each described once. */
+export const errorResponses = (...statuses: Array<keyof typeof ERROR_DESCRIPTIONS>) =>
+  Object.fromEntries(statuses.map((status) => [status, json(ErrorBody, ERROR_DESCRIPTIONS[status])]));
+
+const ERROR_DESCRIPTIONS = {
+  400: 'Invalid input: details name each field and what would fix it. Nothing was started or sent.',
+  401: 'Missing or wrong `Authorization: Bearer <ISPBOX_API_KEY>`.',
+  404: 'No reservation for this viability.',
+  409: 'Conflicts with the reservation as it stands: other terms for the same viability, a refused selection, or a reservation that already ended.',
+  413: 'Body too large.',
+  415: 'Body is not application/json.',
+  502: "The reservation's workflow failed (a fault on this service's side, not in the request).",
+  503: 'Temporal is unreachable or did not answer in time (Retry-After says when to try again).',
+} as const;

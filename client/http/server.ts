@@ -1,0 +1,89 @@
+/**
+ * The HTTP API for systems that are not TypeScript (Ispbox 2 above all): fastify with the contract's zod schemas,
+ * an OpenAPI 3.1 document generated from them (/openapi.json) and a docs page (/docs) served from node_modules.
+ * Every route goes through ReservationsClient, the one way in.
+ */
+import fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { FastifySchemaCompiler } from 'fastify';
+import type { z } from 'zod';
+import type { Config } from '../../config/env.ts';
+import { InvalidInputError } from '../errors.ts';
+import type { ReservationsClient } from '../reservations.ts';
+import { toHttpError } from './errors.ts';
+import { healthRoutes } from './routes/health.ts';
+import { reservationRoutes } from './routes/reservations.ts';
+import { viabilityPage } from './viability-page.ts';
+
+export interface HttpServerOptions {
+  reservations: ReservationsClient;
+  config: Pick<Config, 'http' | 'temporal'> & Partial<Config>;
+  /** fastify's logger: a pino instance, or false (tests). */
+  logger?: FastifyServerOptions['loggerInstance'] | false;
+}
+
+/** Bodies are small JSON documents; anything bigger is a mistake or an attack (413). */
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+/**
+ * Validates each request part with its zod schema and reports problems the way the client library does
+ * (InvalidInputError: `{ field, message }`), naming query and path parameters by their own names.
+ */
+const validatorCompiler: FastifySchemaCompiler<z.ZodType> = ({ schema }) => (data) => {
+  const result = schema.safeParse(data);
+  return result.success ? { value: result.data } : { error: InvalidInputError.fromZod(result.error) };
+};
+
+export async function buildHttpServer(options: HttpServerOptions): Promise<FastifyInstance> {
+  const app = fastify({
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Long enough for zod to say what is wrong with an over-long viability id, rather than a bare 404.
+    routerOptions: { maxParamLength: 500 },
+    // Malformed URLs and the like: the same error shape as everything else.
+    frameworkErrors: (error, _request, reply: FastifyReply) => {
+      const http = toHttpError(error);
+      void reply.code(http.statusCode).send(http.body);
+    },
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  // JSON only: a text/plain body is a 415, not a string that fails validation.
+  app.removeContentTypeParser('text/plain');
+
+  app.setErrorHandler((error, request, reply: FastifyReply) => {
+    const http = toHttpError(error);
+    if (http.statusCode >= 500) request.log.error({ err: error }, http.message);
+    return reply.code(http.statusCode).headers(http.headers).send(http.body);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: 'not-found', message: `No route ${request.method} ${request.url.split('?')[0]}`, details: [{ field: 'url', message: 'is not a route of this API (see /docs)' }] }),
+  );
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Ispbox 2 ⇄ OZmap port reservations',
+        version: '1.0.0',
+        description:
+          'Reserve a free splitter port in OZmap for an Ispbox viability, durably on Temporal: create (update-with-start), read, select a box (manual mode), confirm the sale, cancel, list. ' +
+          'Every route but /healthz, /openapi.json and /docs needs `Authorization: Bearer <ISPBOX_API_KEY>`.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'ISPBOX_API_KEY' } } },
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+
+  await app.register(healthRoutes, { reservations: options.reservations, config: options.config });
+  await app.register(reservationRoutes, { reservations: options.reservations, config: options.config });
+  // The map page authenticates its own routes with signed links (the browser never holds the API key).
+  await app.register(viabilityPage, { reservations: options.reservations, config: options.config, waitSeconds: options.config.http.waitSeconds });
+  return app;
+}

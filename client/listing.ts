@@ -1,0 +1,72 @@
+/**
+ * Listing reservations through Temporal visibility: the filters callers may use, how they become a visibility
+ * query, and the summary each listed reservation is reduced to. Pure, so the query building is unit-tested.
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { ReservationStatus, ViabilityId } from '../workflows/contract.ts';
+
+export const MAX_PAGE_SIZE = 100;
+
+export const ListReservationsQuery = z.strictObject({
+  status: ReservationStatus.optional(),
+  customerCode: z.string().trim().min(1, 'must not be empty').max(64, 'must be at most 64 characters').optional(),
+  expiresBefore: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time, e.g. 2026-12-31T00:00:00Z' }).optional(),
+  pageSize: z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').max(MAX_PAGE_SIZE, `must be at most ${MAX_PAGE_SIZE}`).optional(),
+  /** Opaque: the `nextPageToken` of the previous page, as given. */
+  pageToken: z.base64url('must be a nextPageToken returned by the previous page').max(4096, 'is too long for a nextPageToken').optional(),
+});
+export type ListReservationsQuery = z.infer<typeof ListReservationsQuery>;
+
+export const ReservationSummary = z.object({
+  viabilityId: ViabilityId,
+  workflowId: z.string(),
+  status: ReservationStatus.optional(),
+  customerCode: z.string().optional(),
+  boxId: z.string().optional(),
+  expiresAt: z.string().optional(),
+  startedAt: z.string(),
+  closedAt: z.string().optional(),
+});
+export type ReservationSummary = z.infer<typeof ReservationSummary>;
+
+export interface ReservationPage {
+  reservations: ReservationSummary[];
+  /** Present when there are more: pass it back as `pageToken`. */
+  nextPageToken?: string;
+}
+
+/** A visibility string literal: the values are validated, but quoting must never depend on that. */
+const literal = (value: string) => `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+
+/** The visibility query for a listing: only this project's workflows (visibility lists the newest first). */
+export function visibilityQuery(query: Pick<ListReservationsQuery, 'status' | 'customerCode' | 'expiresBefore'>, workflowType: string): string {
+  const terms = [`WorkflowType = ${literal(workflowType)}`];
+  if (query.status) terms.push(`ReservationStatus = ${literal(query.status)}`);
+  if (query.customerCode) terms.push(`CustomerCode = ${literal(query.customerCode)}`);
+  if (query.expiresBefore) terms.push(`ReservationExpiresAt < ${literal(new Date(query.expiresBefore).toISOString())}`);
+  return terms.join(' AND ');
+}
+
+/**
+ * Page tokens wrap the server's own with a check bound to the filters, so a mangled token, or one from another
+ * listing, is refused here with a clear message instead of reaching the server (which answers such tokens with an
+ * opaque internal error).
+ */
+export function encodePageToken(query: string, serverToken: Uint8Array): string {
+  const t = Buffer.from(serverToken).toString('base64url');
+  return Buffer.from(JSON.stringify({ t, c: pageCheck(query, t) })).toString('base64url');
+}
+
+/** The server's token inside `token`, or undefined when it is not one this listing issued. */
+export function decodePageToken(query: string, token: string): Uint8Array | undefined {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+    const { t, c } = z.object({ t: z.base64url(), c: z.string() }).parse(parsed);
+    return c === pageCheck(query, t) ? Buffer.from(t, 'base64url') : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const pageCheck = (query: string, t: string) => createHash('sha256').update(query).update('\0').update(t).digest('base64url').slice(0, 22);

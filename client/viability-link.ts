@@ -1,0 +1,155 @@
+/**
+ * Signed links to the viability map page. Ispbox opens the page in the salesperson's browser with the customer's
+ * data in the query, as it opens OZloc today; the browser must never hold the Ispbox API key, so Ispbox's backend
+ * signs the query with it (HMAC-SHA256) and adds an expiry. The page's endpoints verify the signature and act only
+ * on the viability named in the link.
+ *
+ * Canonical form (what is signed; README shows it in PHP too): every query parameter except `sig`, by name in
+ * byte order, as `name=value` with name and value percent-encoded per RFC 3986 (everything but A-Z a-z 0-9 - _ . ~,
+ * UTF-8, upper-case hex), joined with `&`. `sig` is the lower-case hex HMAC-SHA256 of that string keyed with
+ * ISPBOX_API_KEY; `exp` is the expiry in Unix seconds. Pure: no I/O, the clock is passed in.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import { Address, Coordinates, Customer, ReservationInput, ViabilityId } from '../workflows/contract.ts';
+import { InvalidInputError, type FieldProblem } from './errors.ts';
+
+/** What a link carries: the OZloc-like customer data of one viability. */
+export interface ViabilityLinkInput {
+  viabilityId: string;
+  customer: { code: string; name: string };
+  /** As the salesperson typed it; geocoded when no coordinates are given. */
+  address?: string;
+  coordinates?: { lat: number; lng: number };
+  radiusMeters?: number;
+}
+
+/** The query parameters of a link, in the order they are written (the signature does not depend on it). */
+export const LINK_PARAMS = ['viabilityId', 'code', 'name', 'address', 'lat', 'lng', 'radius', 'exp', 'sig'] as const;
+
+export const DEFAULT_LINK_TTL_SECONDS = 3600;
+/** Longer links would outlive a sales visit and be worth stealing; Ispbox signs a fresh one each time it opens the page. */
+export const MAX_LINK_TTL_SECONDS = 7 * 24 * 3600;
+
+/** RFC 3986 percent-encoding (PHP's rawurlencode): encodeURIComponent leaves !'()* alone, RFC 3986 does not. */
+export const rfc3986 = (s: string): string =>
+  encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+
+/** The string that is signed: every parameter but `sig`, sorted by name (byte order), RFC 3986-encoded, `&`-joined. */
+export function canonicalForm(params: Record<string, string>): string {
+  return Object.keys(params)
+    .filter((name) => name !== 'sig')
+    .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
+    .map((name) => `${rfc3986(name)}=${rfc3986(params[name]!)}`)
+    .join('&');
+}
+
+export const signCanonical = (canonical: string, apiKey: string): string => createHmac('sha256', apiKey).update(canonical, 'utf8').digest('hex');
+
+/** The query parameters of a signed link for `input`, valid for `ttlSeconds` from `now`. */
+export function signViabilityParams(options: { apiKey: string; input: ViabilityLinkInput; ttlSeconds?: number; now?: Date }): Record<string, string> {
+  const { apiKey, input } = options;
+  if (!apiKey) throw new InvalidInputError([{ field: 'apiKey', message: 'is required to sign a link (ISPBOX_API_KEY)' }]);
+  const ttl = options.ttlSeconds ?? DEFAULT_LINK_TTL_SECONDS;
+  if (!Number.isInteger(ttl) || ttl <= 0 || ttl > MAX_LINK_TTL_SECONDS) throw new InvalidInputError([{ field: 'ttlSeconds', message: `must be a whole number from 1 to ${MAX_LINK_TTL_SECONDS}` }]);
+  // Signing what the page would refuse only hands the salesperson an error page: refuse here, naming the field.
+  const problems = parseLinkData(toParams(input));
+  if (!problems.success) throw new InvalidInputError(problems.problems);
+  const params = { ...toParams(input), exp: String(Math.floor((options.now ?? new Date()).getTime() / 1000) + ttl) };
+  return { ...params, sig: signCanonical(canonicalForm(params), apiKey) };
+}
+
+/** A signed link to the map page (`baseUrl` is where the HTTP server answers, e.g. https://reservas.isp.example). */
+export function viabilityPageUrl(options: { baseUrl: string; apiKey: string; input: ViabilityLinkInput; ttlSeconds?: number; now?: Date }): string {
+  const params = signViabilityParams(options);
+  const url = new URL('/viability', options.baseUrl);
+  for (const name of LINK_PARAMS) if (params[name] !== undefined) url.searchParams.set(name, params[name]);
+  return url.toString();
+}
+
+function toParams(input: ViabilityLinkInput): Record<string, string> {
+  const params: Record<string, string> = { viabilityId: input.viabilityId, code: input.customer.code, name: input.customer.name };
+  if (input.address !== undefined) params.address = input.address;
+  if (input.coordinates) {
+    params.lat = String(input.coordinates.lat);
+    params.lng = String(input.coordinates.lng);
+  }
+  if (input.radiusMeters !== undefined) params.radius = String(input.radiusMeters);
+  return params;
+}
+
+const decimal = (what: string) => z.string().trim().regex(/^-?\d+(\.\d+)?$/, `must be a decimal number (${what})`).transform(Number);
+
+/** The page's query, parsed with the contract's own pieces; errors name the query parameter. */
+export const ViabilityLinkQuery = z
+  .strictObject({
+    viabilityId: ViabilityId,
+    code: Customer.shape.code,
+    name: Customer.shape.name,
+    address: Address.options[0].optional(),
+    lat: decimal('latitude, e.g. -27.5935').pipe(Coordinates.shape.lat).optional(),
+    lng: decimal('longitude, e.g. -48.5585').pipe(Coordinates.shape.lng).optional(),
+    radius: z.string().trim().regex(/^\d+$/, 'must be a whole number of metres').transform(Number).pipe(ReservationInput.shape.radiusMeters.unwrap()).optional(),
+  })
+  .superRefine((q, ctx) => {
+    if ((q.lat === undefined) !== (q.lng === undefined)) ctx.addIssue({ code: 'custom', path: [q.lat === undefined ? 'lat' : 'lng'], message: 'lat and lng go together: give both or neither' });
+    if (q.address === undefined && q.lat === undefined && q.lng === undefined) ctx.addIssue({ code: 'custom', path: ['address'], message: 'give an address or lat and lng (or both)' });
+  });
+
+function parseLinkData(params: Record<string, string>): { success: true; input: ViabilityLinkInput } | { success: false; problems: FieldProblem[] } {
+  const parsed = ViabilityLinkQuery.safeParse(params);
+  if (!parsed.success) {
+    return { success: false, problems: parsed.error.issues.map((i) => ({ field: i.path.map(String).join('.') || (i.code === 'unrecognized_keys' ? i.keys.join(', ') : '(query)'), message: i.message })) };
+  }
+  const q = parsed.data;
+  return {
+    success: true,
+    input: {
+      viabilityId: q.viabilityId,
+      customer: { code: q.code, name: q.name },
+      ...(q.address !== undefined ? { address: q.address } : {}),
+      ...(q.lat !== undefined && q.lng !== undefined ? { coordinates: { lat: q.lat, lng: q.lng } } : {}),
+      ...(q.radius !== undefined ? { radiusMeters: q.radius } : {}),
+    },
+  };
+}
+
+export type LinkVerdict =
+  | { ok: true; input: ViabilityLinkInput; expiresAt: Date }
+  | { ok: false; status: 400 | 401 | 403; error: 'unsigned-link' | 'bad-signature' | 'link-expired' | 'invalid-input'; message: string; problems?: FieldProblem[] };
+
+/**
+ * Checks a link's query: signed (401 without `sig`/`exp`), by this key (403, compared in constant time),
+ * not expired (403), then its data (400 naming the parameter). The signature is checked before anything
+ * about the data is said, so an unsigned caller learns nothing.
+ */
+export function verifyViabilityLink(query: Record<string, unknown>, apiKey: string, now: Date = new Date()): LinkVerdict {
+  const params: Record<string, string> = {};
+  for (const [name, value] of Object.entries(query)) {
+    if (typeof value !== 'string') {
+      return { ok: false, status: 400, error: 'invalid-input', message: `Invalid link: ${name}: must appear once`, problems: [{ field: name, message: 'must appear once' }] };
+    }
+    params[name] = value;
+  }
+  if (!params.sig || !params.exp) {
+    return { ok: false, status: 401, error: 'unsigned-link', message: 'This link is not signed (sig and exp are missing): open the page from Ispbox' };
+  }
+  const expected = Buffer.from(signCanonical(canonicalForm(params), apiKey), 'hex');
+  const given = /^[0-9a-f]{64}$/i.test(params.sig) ? Buffer.from(params.sig, 'hex') : Buffer.alloc(0);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    return { ok: false, status: 403, error: 'bad-signature', message: 'The link\'s signature does not match its data: it was changed or signed with another key; open the page from Ispbox again' };
+  }
+  const exp = /^\d{1,12}$/.test(params.exp) ? Number(params.exp) : NaN;
+  if (!Number.isFinite(exp)) {
+    return { ok: false, status: 400, error: 'invalid-input', message: 'Invalid link: exp: must be Unix seconds', problems: [{ field: 'exp', message: 'must be Unix seconds' }] };
+  }
+  if (exp * 1000 <= now.getTime()) {
+    return { ok: false, status: 403, error: 'link-expired', message: `This link expired at ${new Date(exp * 1000).toISOString()}: open the page from Ispbox again` };
+  }
+  const { sig: _sig, exp: _exp, ...data } = params;
+  const parsed = parseLinkData(data);
+  if (!parsed.success) {
+    return { ok: false, status: 400, error: 'invalid-input', message: `Invalid link: ${parsed.problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`, problems: parsed.problems };
+  }
+  return { ok: true, input: parsed.input, expiresAt: new Date(exp * 1000) };
+}
