@@ -19,12 +19,14 @@ try {
   process.exit(2);
 }
 console.log(`chaos: ${profile} run, seed ${options.seed}`);
-const report = await runChaos(options, (line) => console.log(line));
+const results = path.join(projectRoot, 'test-results');
+await mkdir(results, { recursive: true });
+const workerLog = path.join(results, `chaos-${options.seed}-workers.log`);
+const report = await runChaos(options, (line) => console.log(line), workerLog);
 console.log(`\n${formatReport(report)}`);
-const out = path.join(projectRoot, 'test-results', `chaos-${report.seed}.json`);
-await mkdir(path.dirname(out), { recursive: true });
+const out = path.join(results, `chaos-${report.seed}.json`);
 await writeFile(out, `${JSON.stringify(report, null, 2)}\n`);
-console.log(`report: ${path.relative(projectRoot, out)}`);
+console.log(`report: ${path.relative(projectRoot, out)}; workers' output: ${path.relative(projectRoot, workerLog)}`);
 const problems = problemsOf(report);
 if (problems.length > 0) {
   console.error(`\nFAILED: ${problems.length} problem(s)`);

@@ -66,7 +66,8 @@ export interface ChaosReport {
 
 type Log = (line: string) => void;
 
-export async function runChaos(options: ChaosOptions, log: Log = (l) => process.stderr.write(`${l}\n`)): Promise<ChaosReport> {
+/** `workerLog`: a file to which every worker's output is written at the end (for a failed run's post-mortem). */
+export async function runChaos(options: ChaosOptions, log: Log = (l) => process.stderr.write(`${l}\n`), workerLog?: string): Promise<ChaosReport> {
   const started = Date.now();
   const plan = planChaos(options);
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'ozres-chaos-'));
@@ -296,6 +297,7 @@ export async function runChaos(options: ChaosOptions, log: Log = (l) => process.
     };
   } finally {
     await Promise.allSettled(workers.map((w) => w.kill('SIGTERM')));
+    if (workerLog) await writeFile(workerLog, workers.map((w, i) => `===== worker ${i + 1}\n${w.output.join('')}`).join('\n'));
     await connection?.close().catch(() => undefined);
     await server?.stop();
     await world?.close();
