@@ -8,6 +8,7 @@
  * and its workflow task once the 10 s task timeout does; so every kill adds about 30 s to the reservations it caught,
  * and the run's tail is about 30 s after the last kill (plus the longest hold).
  */
+import { setMaxListeners } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,6 +33,7 @@ const OZMAP_TIMEOUT_MS = 4000;
 const WORKER_READY_TIMEOUT_MS = 60_000;
 /** Longer than any answer should take (a reservation caught by a kill waits about 30 s for its activity's timeout). */
 const CALL_TIMEOUT_MS = 120_000;
+const GIVE_UP_AFTER_MS = 15 * 60_000;
 
 export interface ChaosReport {
   seed: number;
@@ -141,20 +143,21 @@ export async function runChaos(options: ChaosOptions, log: Log = (l) => process.
     const faultTotals = { latencySpikes: 0, faultTicks: 0 };
     const inFlightAtKills: number[] = [];
     const serverDowntimeMs: number[] = [];
-    const deadline = t0 + plan.endMs + options.drainSeconds * 1000;
+    /** Calls give up after this: a run that slow has a problem the report should show, not hide by waiting. */
+    const deadline = t0 + plan.endMs + GIVE_UP_AFTER_MS;
 
     /** Calls Temporal until it answers: the server may be restarting. Refusals that mean a bug are not retried. */
     const persist = async <T>(call: () => Promise<T>): Promise<T> => {
       for (let attempt = 0; ; attempt++) {
         try {
-          // A call that never answers would stall the run; give up on it (and say so) rather than wait forever.
-          const running = call();
-          running.catch(() => undefined);
-          return await withTimeout(running, CALL_TIMEOUT_MS, 'a Temporal call did not answer');
+          // A call that never answers would stall the run: abort it (gRPC and the SDK's own retries) and call again.
+          const signal = AbortSignal.timeout(CALL_TIMEOUT_MS);
+          setMaxListeners(100, signal); // the SDK's retries each listen to it
+          return await client.withAbortSignal(signal, call);
         } catch (error) {
-          if (error instanceof CallTimeout) {
+          if (isAbort(error)) {
             counters.hungCalls++;
-            log(`[chaos] ${elapsed()} ${error.message}; calling again`);
+            log(`[chaos] ${elapsed()} a Temporal call did not answer within ${CALL_TIMEOUT_MS / 1000} s; calling again`);
           }
           if (isFatal(error) || Date.now() > deadline) throw error;
           counters.clientRetries++;
@@ -254,7 +257,9 @@ export async function runChaos(options: ChaosOptions, log: Log = (l) => process.
     }
     await setFaults(world, { latencyMs: 0, latencyJitterMs: 0, errorRate: 0, resetRate: 0 });
     log(`[chaos] ${elapsed()} every reservation sent and every disruption done; waiting for the workflows to finish`);
-    await waitForNoneRunning(client, deadline, persist);
+    // Every reservation has answered: what is left are holds (the longest ends drainSeconds before this gives up).
+    const lastHoldMs = Math.max(...plan.reservations.map((r) => r.holdSeconds * 1000));
+    await waitForNoneRunning(client, Math.min(deadline, Date.now() + lastHoldMs + options.drainSeconds * 1000), persist);
     log(`[chaos] ${elapsed()} reading results`);
 
     const outcomes = await mapLimit(plan.reservations, 16, (r) => persist(() => outcomeOf(client, r.viabilityId)));
@@ -405,12 +410,15 @@ function quantile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
 }
 
-class CallTimeout extends Error {}
+/** An aborted gRPC call (CANCELLED), or the abort itself, whichever the SDK passes on. */
+function isAbort(error: unknown): boolean {
+  return (error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError')) || (typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 1);
+}
 
 async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new CallTimeout(`${what} within ${ms / 1000} s`)), ms)))]);
+    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} within ${ms / 1000} s`)), ms)))]);
   } finally {
     clearTimeout(timer);
   }
