@@ -19,6 +19,7 @@ const worker = await createReservationWorker({
   namespace: config.temporal.namespace,
   taskQueue: config.temporal.taskQueue,
   clients,
+  maxCachedWorkflows: config.worker.maxCachedWorkflows,
   overrides: {
     workflowsPath: fileURLToPath(new URL('./workflows/index.ts', import.meta.url)),
     activities: { ...createActivities(clients), ...noopActivities },

@@ -15,6 +15,7 @@ async function main(): Promise<void> {
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
       clients,
+      maxCachedWorkflows: config.worker.maxCachedWorkflows,
       workflowBundle: config.workflowBundlePath ? { codePath: config.workflowBundlePath } : undefined,
     });
     logger.info({ address: config.temporal.address, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, ozmap: config.ozmap.url }, 'Worker started');

@@ -39,6 +39,8 @@ export interface ReservationWorkerOptions {
   clients: Pick<Clients, 'ozmap' | 'geocoder'>;
   /** A pre-built bundle (tests share one; production may ship one); otherwise workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Sticky cache size (Config.worker.maxCachedWorkflows); the SDK's default when absent. */
+  maxCachedWorkflows?: number;
   overrides?: Partial<WorkerOptions>;
 }
 
@@ -49,6 +51,7 @@ export function createReservationWorker(options: ReservationWorkerOptions): Prom
     taskQueue: options.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities(options.clients),
+    ...(options.maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows: options.maxCachedWorkflows }),
     ...options.overrides,
   });
 }
