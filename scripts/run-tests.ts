@@ -2,12 +2,13 @@
  * Runs the test suites with Node's test runner, one file at a time (the suites share real servers and ports).
  *   npm test                 every group, in order
  *   npm test -- unit e2e     only those groups
+ * `chaos` is the short chaos run (about two minutes); `npm run test:chaos` is the full one.
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
 
-const GROUPS = ['unit', 'simulator', 'activities', 'workflow', 'replay', 'e2e', 'http', 'browser'] as const;
+const GROUPS = ['unit', 'simulator', 'activities', 'workflow', 'replay', 'e2e', 'http', 'browser', 'chaos'] as const;
 const root = path.resolve(import.meta.dirname, '..');
 const asked = process.argv.slice(2);
 const unknown = asked.filter((g) => !(GROUPS as readonly string[]).includes(g));

@@ -54,6 +54,8 @@ export function adminRouter(): Router<AdminHandler> {
       return ok(stats.snapshot());
     })
     .add('GET', '/__sim/summary', ({ store }) => ok(summarize(store)))
+    // The whole state as the state file holds it: what a checker reads to prove invariants after a run.
+    .add('GET', '/__sim/state', ({ store }) => ok(store.snapshot()))
     .add('POST', '/__sim/reset', (ctx) => {
       const body = ResetBody.safeParse(ctx.body ?? {});
       if (!body.success) throw validationError(body.error, 'reset body');

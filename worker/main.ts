@@ -16,6 +16,7 @@ async function main(): Promise<void> {
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
       clients,
+      maxCachedWorkflows: config.worker.maxCachedWorkflows,
       workflowBundle: config.workflowBundlePath ? { codePath: config.workflowBundlePath } : undefined,
       dataConverter: dataConverterFor(config.payloadEncryption),
     });

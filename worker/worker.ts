@@ -42,6 +42,8 @@ export interface ReservationWorkerOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Payload encryption (codec/data-converter.ts); the client library must use the same one. */
   dataConverter?: DataConverter;
+  /** Sticky cache size (Config.worker.maxCachedWorkflows); the SDK's default when absent. */
+  maxCachedWorkflows?: number;
   overrides?: Partial<WorkerOptions>;
 }
 
@@ -53,6 +55,7 @@ export function createReservationWorker(options: ReservationWorkerOptions): Prom
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities(options.clients),
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
+    ...(options.maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows: options.maxCachedWorkflows }),
     ...options.overrides,
   });
 }

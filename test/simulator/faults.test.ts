@@ -158,6 +158,12 @@ describe('fault injection and /__sim/ controls', () => {
     await sim.post('/api/v2/properties', reservationBody(box, drop, 3, 'S-1'));
     const during = (await sim.get<typeof before>('/__sim/summary')).body;
     assert.deepEqual([during.clients.notImplanted, during.dropPorts.free], [before.clients.notImplanted + 1, before.dropPorts.free - 1]);
+    const state = (await sim.get<{ properties: Array<{ external_id?: string; client: string | null }>; clients: Array<{ id: string }> }>('/__sim/state')).body;
+    assert.equal(state.properties.length, during.properties);
+    assert.equal(state.clients.length, during.clients.total);
+    const reserved = state.properties.filter((p) => p.external_id === 'ispbox2:S-1');
+    assert.equal(reserved.length, 1, 'the state shows the new property, with its marker');
+    assert.ok(state.clients.some((c) => c.id === reserved[0]!.client), 'and its client');
     const reset = await sim.call<typeof before>('POST', '/__sim/reset');
     assert.equal(reset.status, 200);
     assert.deepEqual(reset.body, before);

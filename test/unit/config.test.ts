@@ -22,6 +22,14 @@ describe('configuration', () => {
     assert.deepEqual(config.defaults, { radiusMeters: 250, holdDays: 30, selectionTimeoutHours: 24 });
     assert.equal(config.geocoder.provider, 'nominatim');
     assert.equal(config.geocoder.url, 'http://127.0.0.1:9994');
+    assert.equal(config.worker.maxCachedWorkflows, 250);
+  });
+
+  it('takes the worker cache size, and refuses one that is not a whole number', () => {
+    assert.equal(loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '0' }).worker.maxCachedWorkflows, 0);
+    assert.equal(loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '1000' }).worker.maxCachedWorkflows, 1000);
+    assert.ok(errorOf({ WORKER_MAX_CACHED_WORKFLOWS: 'lots' }).problems.some((p) => p.startsWith('WORKER_MAX_CACHED_WORKFLOWS:')));
+    assert.ok(errorOf({ WORKER_MAX_CACHED_WORKFLOWS: '-1' }).problems.some((p) => p.startsWith('WORKER_MAX_CACHED_WORKFLOWS:')));
   });
 
   it('reports every problem at once, by name', () => {

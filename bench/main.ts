@@ -1,0 +1,252 @@
+/**
+ * `npm run bench`: one run on one private dev server (in memory), the OZmap simulator in this process (no injected
+ * faults or latency), and the worker as a child process (bench/worker.ts, the production worker plus a baseline):
+ *   (a) reservations per second and p50/p99 from update-with-start to RESERVED, against a baseline workflow with the
+ *       same update-with-start and the same two activities as no-ops; same concurrency for both;
+ *   (b) OZmap HTTP calls per reservation, per cancellation and per expiry, counted by the simulator;
+ *   (c) the worker's RSS and heap with thousands of reservations held, and the time to release a thousand that
+ *       expire at once.
+ * Never part of the tests' pass/fail. Writes bench/results/latest.json.
+ *   npm run bench -- --quick        (smaller numbers, to try it out)
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client, Connection, WithStartWorkflowOperation } from '@temporalio/client';
+import { ReservationsClient } from '../client/reservations.ts';
+import { startDevServer, type DevServer } from '../scripts/dev-server.ts';
+import { projectRoot } from '../scripts/temporal-tools.ts';
+import { startSimulator, type Simulator } from '../simulator/server.ts';
+import type { Coordinates } from '../workflows/contract.ts';
+import { CustomerCodeKey, ReservationStatusKey, ViabilityIdKey } from '../workflows/search-attributes.ts';
+import { BaselineWorkflow, baselineRelease, baselineReady } from './workflows/baseline.ts';
+import { widenNetwork } from './network.ts';
+
+const quick = process.argv.includes('--quick');
+const SIZES = quick
+  ? { warmup: 10, measured: 60, concurrency: 8, heldSteps: [0, 100, 200], expiring: 100 }
+  : { warmup: 40, measured: 400, concurrency: 16, heldSteps: [0, 1000, 2000, 4000], expiring: 1000 };
+const TASK_QUEUE = 'bench';
+const API_KEY = 'bench-ozmap-key';
+const DAY_MS = 86_400_000;
+
+interface Latencies {
+  count: number;
+  seconds: number;
+  perSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+async function main(): Promise<void> {
+  const log = (line: string) => console.log(line);
+  const sim = await startSimulator({ port: 0, apiKey: API_KEY, log });
+  let server: DevServer | undefined;
+  let worker: WorkerChild | undefined;
+  let connection: Connection | undefined;
+  try {
+    const added = widenNetwork(sim.store);
+    server = await startDevServer({ port: 0, headless: true, logLevel: 'error', log: (l) => !l.includes('time=') && log(l) });
+    connection = await Connection.connect({ address: server.address });
+    const client = new Client({ connection, namespace: server.namespace });
+    const reservations = new ReservationsClient(client, TASK_QUEUE, { radiusMeters: 250, holdDays: 30, selectionTimeoutHours: 24 });
+    worker = await startWorker({
+      ...process.env,
+      TEMPORAL_ADDRESS: server.address,
+      TEMPORAL_NAMESPACE: server.namespace,
+      TEMPORAL_TASK_QUEUE: TASK_QUEUE,
+      OZMAP_URL: sim.url,
+      OZMAP_API_KEY: API_KEY,
+      LOG_LEVEL: 'warn',
+    });
+    const points = spreadPoints(sim);
+    let next = 0;
+    const reserve = (holdDays: number) => {
+      const i = next++;
+      const id = `B-${i}`;
+      return reservations.reserve({ viabilityId: id, customer: { code: `C-${i}`, name: `Cliente ${i}` }, coordinates: points[i % points.length]!, holdDays });
+    };
+    let baselines = 0;
+    const baseline = async () => {
+      const id = `BL-${baselines++}`;
+      const startWorkflowOperation = new WithStartWorkflowOperation(BaselineWorkflow, {
+        workflowId: `baseline-${id}`,
+        taskQueue: TASK_QUEUE,
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+        typedSearchAttributes: [
+          { key: ViabilityIdKey, value: id },
+          { key: CustomerCodeKey, value: id },
+          { key: ReservationStatusKey, value: 'SEARCHING' },
+        ],
+        staticSummary: `Baseline ${id}`,
+      });
+      const state = await client.workflow.executeUpdateWithStart(baselineReady, { startWorkflowOperation });
+      if (state.status !== 'RESERVED') throw new Error(`baseline ${id} answered ${state.status}`);
+      return `baseline-${id}`;
+    };
+
+    // (a) Throughput and latency, baseline then reservation, after a warm-up of each.
+    log(`(a) ${SIZES.measured} each at concurrency ${SIZES.concurrency}, after ${SIZES.warmup} to warm up`);
+    await timed(SIZES.warmup, SIZES.concurrency, baseline);
+    await timed(SIZES.warmup, SIZES.concurrency, () => reserve(30));
+    const base = await timed(SIZES.measured, SIZES.concurrency, baseline);
+    sim.stats.reset();
+    const firstMeasured = next;
+    const real = await timed(SIZES.measured, SIZES.concurrency, async (_) => {
+      const state = await reserve(30);
+      if (state.status !== 'RESERVED') throw new Error(`${state.viabilityId} answered ${state.status}`);
+      return state.viabilityId;
+    });
+    const reserveStats = sim.stats.snapshot();
+    log(`    baseline     ${fmt(base)}`);
+    log(`    reservation  ${fmt(real)}`);
+    const ratios = { throughput: round(real.perSecond / base.perSecond, 2), p50: round(real.p50Ms / base.p50Ms, 2), p99: round(real.p99Ms / base.p99Ms, 2) };
+    log(`    ratio reservation/baseline: throughput ×${ratios.throughput}, p50 ×${ratios.p50}, p99 ×${ratios.p99}`);
+
+    // (b) OZmap calls: per reservation (above) and per cancellation (now, releasing those very reservations).
+    sim.stats.reset();
+    const measuredIds = Array.from({ length: SIZES.measured }, (_, k) => `B-${firstMeasured + k}`);
+    await pool(measuredIds, SIZES.concurrency, (id) => reservations.cancel(id, { reason: 'bench' }));
+    await pool(measuredIds, SIZES.concurrency, (id) => reservations.result(id));
+    const cancelStats = sim.stats.snapshot();
+    const calls = {
+      perReservation: round(reserveStats.totalRequests / SIZES.measured, 2),
+      perCancellation: round(cancelStats.totalRequests / SIZES.measured, 2),
+      reservationRoutes: reserveStats.requests,
+      cancellationRoutes: cancelStats.requests,
+    };
+    log(`(b) OZmap calls: ${calls.perReservation} per reservation ${JSON.stringify(reserveStats.requests)}`);
+    log(`    ${calls.perCancellation} per cancellation ${JSON.stringify(cancelStats.requests)}`);
+    // The baselines and the warm-up reservations end now, so that only what (c) holds stays in the worker.
+    await pool(Array.from({ length: baselines }, (_, k) => `baseline-BL-${k}`), SIZES.concurrency, (id) => client.workflow.getHandle(id).signal(baselineRelease));
+    await pool(Array.from({ length: SIZES.warmup }, (_, k) => `B-${k}`), SIZES.concurrency, (id) => reservations.cancel(id));
+    await waitUntil(async () => (await client.workflow.count('ExecutionStatus = "Running"')).count === 0, 120_000);
+
+    // (c) Memory with reservations held (30-day holds: they sleep on a server timer).
+    const memory: Array<{ held: number; rssMiB: number; heapUsedMiB: number; heapTotalMiB: number }> = [];
+    let held = 0;
+    let maxCachedWorkflows = 0;
+    for (const target of SIZES.heldSteps) {
+      await pool(Array.from({ length: target - held }), SIZES.concurrency * 2, async () => {
+        const state = await reserve(30);
+        if (state.status !== 'RESERVED') throw new Error(`${state.viabilityId} answered ${state.status}`);
+      });
+      held = target;
+      await sleep(2000); // let the worker finish the tasks that follow each answer
+      const m = await worker.memory();
+      maxCachedWorkflows = m.maxCachedWorkflows;
+      memory.push({ held, rssMiB: mib(m.rss), heapUsedMiB: mib(m.heapUsed), heapTotalMiB: mib(m.heapTotal) });
+      log(`(c) ${String(held).padStart(5)} held: RSS ${mib(m.rss)} MiB, heap used ${mib(m.heapUsed)} MiB (worker maxCachedWorkflows ${m.maxCachedWorkflows})`);
+    }
+
+    // (c) A thousand reservations that all expire at the same moment, on top of those held.
+    const reserveWindowMs = Math.ceil((SIZES.expiring / real.perSecond) * 2000) + 15_000;
+    const expireAt = Date.now() + reserveWindowMs;
+    const completedBefore = (await client.workflow.count('ExecutionStatus = "Completed"')).count;
+    let reservedInTime = 0;
+    await pool(Array.from({ length: SIZES.expiring }), SIZES.concurrency * 2, async () => {
+      const state = await reserve((expireAt - Date.now()) / DAY_MS);
+      if (state.status === 'RESERVED' && Date.now() < expireAt) reservedInTime++;
+    });
+    log(`(c) ${SIZES.expiring} reservations made to expire at once (${reservedInTime} reserved before the moment); waiting for it`);
+    await sleep(Math.max(0, expireAt - Date.now()));
+    sim.stats.reset();
+    await waitUntil(async () => (await client.workflow.count('ExecutionStatus = "Completed"')).count - completedBefore >= SIZES.expiring, 15 * 60_000, 200);
+    const releaseSeconds = round((Date.now() - expireAt) / 1000, 1);
+    const expiryStats = sim.stats.snapshot();
+    const after = await worker.memory();
+    log(`(c) ${SIZES.expiring} expired and released in ${releaseSeconds} s (${round(SIZES.expiring / releaseSeconds, 1)} per second); ${round(expiryStats.totalRequests / SIZES.expiring, 2)} OZmap calls per expiry; RSS after ${mib(after.rss)} MiB`);
+
+    const results = {
+      date: new Date().toISOString(),
+      machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, ramGiB: round(os.totalmem() / 2 ** 30, 1), node: process.version, platform: `${os.platform()} ${os.release()}`, loadAverageAtEnd: os.loadavg().map((l) => round(l, 1)) },
+      setup: { server: 'temporal server start-dev, in memory', worker: 'child process (bench/worker.ts)', simulator: 'in the bench process, no injected faults or latency', quick, ...SIZES, widenedBoxes: added },
+      throughput: { baseline: base, reservation: real, ratios },
+      ozmapCalls: { ...calls, perExpiry: round(expiryStats.totalRequests / SIZES.expiring, 2), expiryRoutes: expiryStats.requests },
+      memory: { maxCachedWorkflows, samples: memory, afterExpiryRssMiB: mib(after.rss) },
+      expiry: { count: SIZES.expiring, reservedBeforeTheMoment: reservedInTime, seconds: releaseSeconds, perSecond: round(SIZES.expiring / releaseSeconds, 1) },
+    };
+    const out = path.join(projectRoot, 'bench', 'results', quick ? 'quick.json' : 'latest.json');
+    await mkdir(path.dirname(out), { recursive: true });
+    await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
+    log(`results: ${path.relative(projectRoot, out)}`);
+  } finally {
+    await worker?.stop();
+    await connection?.close();
+    await server?.stop();
+    await sim.close();
+  }
+}
+
+/** Runs `count` calls of `fn`, `concurrency` at a time; the latency of each and the overall rate. */
+async function timed(count: number, concurrency: number, fn: (i: number) => Promise<unknown>): Promise<Latencies> {
+  const latencies: number[] = [];
+  const started = Date.now();
+  await pool(Array.from({ length: count }, (_, i) => i), concurrency, async (i) => {
+    const t = performance.now();
+    await fn(i);
+    latencies.push(performance.now() - t);
+  });
+  const seconds = (Date.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const q = (p: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.ceil(p * latencies.length) - 1)]!);
+  return { count, seconds: round(seconds, 2), perSecond: round(count / seconds, 1), p50Ms: q(0.5), p99Ms: q(0.99) };
+}
+
+async function pool<T>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
+}
+
+async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, intervalMs = 500): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting after ${timeoutMs / 1000} s`);
+    await sleep(intervalMs);
+  }
+}
+
+/** Every box with a free drop port, as a customer location: reservations spread out, so they rarely collide. */
+function spreadPoints(sim: Simulator): Coordinates[] {
+  const near = sim.store.boxesNear({ lat: -27.5935, lng: -48.5515 }, 5000);
+  return near.filter((b) => !b.box.draft && b.splitters.some((s) => s.freePorts.length > 0)).map((b) => ({ lat: b.box.lat, lng: b.box.lng }));
+}
+
+interface WorkerChild {
+  memory(): Promise<NodeJS.MemoryUsage & { maxCachedWorkflows: number }>;
+  stop(): Promise<void>;
+}
+
+async function startWorker(env: NodeJS.ProcessEnv): Promise<WorkerChild> {
+  const child: ChildProcess = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', path.join(projectRoot, 'bench', 'worker.ts')], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code) => reject(new Error(`the bench worker exited (${code}) before it started`)));
+  });
+  return {
+    memory: () =>
+      new Promise((resolve) => {
+        child.once('message', (m) => resolve(m as NodeJS.MemoryUsage & { maxCachedWorkflows: number }));
+        child.send('memory');
+      }),
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+const fmt = (l: Latencies) => `${l.perSecond}/s (${l.count} in ${l.seconds} s), p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms`;
+const mib = (bytes: number) => round(bytes / 2 ** 20, 1);
+const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+await main();

@@ -1,0 +1,147 @@
+/**
+ * What a chaos run will do, decided up front from one seed: which reservations arrive when and where, what each
+ * salesperson then does, when the worker dies, when the Temporal server restarts, and how OZmap misbehaves.
+ * Pure, so a seed always gives the same plan (the interleaving on real servers still depends on timing).
+ */
+import { mulberry32, type Random } from '../../simulator/random.ts';
+import type { FaultConfig } from '../../simulator/faults.ts';
+
+export interface ChaosOptions {
+  seed: number;
+  reservations: number;
+  /** Reservations arrive uniformly over this window. */
+  arrivalSeconds: number;
+  workerKills: number;
+  serverRestarts: number;
+  /** Each reservation holds for a random time in this range (given to the workflow as a fraction of a day). */
+  holdSeconds: [number, number];
+  /** Distinct customer locations, each on a box with free ports: fewer points, more contention. */
+  points: number;
+  /** Shares of reservations that get a confirmSale / a cancelReservation (the rest expire). */
+  confirmShare: number;
+  cancelShare: number;
+  /** Share of reservations whose update-with-start is sent twice at once. */
+  duplicateShare: number;
+  /** OZmap's fault configuration changes this often. */
+  faultTickSeconds: number;
+  /** How long, after every reservation has answered and the longest hold has passed, workflows get to finish. */
+  drainSeconds: number;
+}
+
+/** `short` runs inside `npm test` (about two minutes on two cores); `full` is `npm run test:chaos`. */
+export const PROFILES = {
+  short: {
+    seed: 0, reservations: 60, arrivalSeconds: 30, workerKills: 1, serverRestarts: 1, holdSeconds: [3, 8], points: 12,
+    confirmShare: 0.3, cancelShare: 0.25, duplicateShare: 0.1, faultTickSeconds: 2, drainSeconds: 90,
+  },
+  full: {
+    seed: 0, reservations: 300, arrivalSeconds: 100, workerKills: 3, serverRestarts: 1, holdSeconds: [3, 15], points: 40,
+    confirmShare: 0.3, cancelShare: 0.25, duplicateShare: 0.1, faultTickSeconds: 2, drainSeconds: 120,
+  },
+} as const satisfies Record<string, ChaosOptions>;
+
+export type Action = { kind: 'confirm' | 'cancel'; atMs: number };
+
+export interface PlannedReservation {
+  index: number;
+  viabilityId: string;
+  pointIndex: number;
+  /** A few metres off the point, so that distances to the boxes around it differ. */
+  offset: { dLat: number; dLng: number };
+  arriveAtMs: number;
+  holdSeconds: number;
+  /** May land before the reservation exists (remembered), during the hold, or after it ended (too late). */
+  action?: Action;
+  duplicate: boolean;
+}
+
+export type FaultPatch = Pick<FaultConfig, 'latencyMs' | 'latencyJitterMs' | 'errorRate' | 'resetRate' | 'phase'>;
+
+export type ChaosEvent =
+  | { kind: 'faults'; atMs: number; faults: FaultPatch; spike: boolean }
+  | { kind: 'kill-worker'; atMs: number; restartAfterMs: number }
+  | { kind: 'restart-server'; atMs: number; downMs: number };
+
+export interface ChaosPlan {
+  options: ChaosOptions;
+  reservations: PlannedReservation[];
+  /** In time order. */
+  events: ChaosEvent[];
+  /** When the last reservation's hold ends at the latest (ms after the start). */
+  endMs: number;
+}
+
+/** Kills and the server restart keep this far apart, so each one's effect can be told apart in the logs. */
+const EVENT_SPACING_MS = 6_000;
+
+export function planChaos(options: ChaosOptions): ChaosPlan {
+  const rng = mulberry32(options.seed);
+  const windowMs = options.arrivalSeconds * 1000;
+  const reservations: PlannedReservation[] = [];
+  for (let index = 0; index < options.reservations; index++) {
+    const arriveAtMs = Math.round(rng.between(0, windowMs));
+    const holdSeconds = round(rng.between(options.holdSeconds[0], options.holdSeconds[1]), 1);
+    const roll = rng.next();
+    const kind: Action['kind'] | undefined = roll < options.confirmShare ? 'confirm' : roll < options.confirmShare + options.cancelShare ? 'cancel' : undefined;
+    // From right after the start to a little past the hold's end: early, in time, and too late all happen.
+    const action: Action | undefined = kind && { kind, atMs: arriveAtMs + Math.round(rng.between(0, (holdSeconds + 3) * 1000)) };
+    reservations.push({
+      index,
+      viabilityId: `CH${options.seed}-${index}`,
+      pointIndex: rng.int(0, options.points - 1),
+      offset: { dLat: rng.between(-0.0001, 0.0001), dLng: rng.between(-0.0001, 0.0001) },
+      arriveAtMs,
+      holdSeconds,
+      ...(action ? { action } : {}),
+      duplicate: rng.chance(options.duplicateShare),
+    });
+  }
+  reservations.sort((a, b) => a.arriveAtMs - b.arriveAtMs);
+  const endMs = Math.max(...reservations.map((r) => r.arriveAtMs + r.holdSeconds * 1000), windowMs);
+
+  const events: ChaosEvent[] = [];
+  const disruptions: number[] = [];
+  const placeDisruption = (fromMs: number, toMs: number): number => {
+    for (let tries = 0; ; tries++) {
+      const at = Math.round(rng.between(fromMs, toMs));
+      if (tries > 200 || disruptions.every((d) => Math.abs(d - at) >= EVENT_SPACING_MS)) {
+        disruptions.push(at);
+        return at;
+      }
+    }
+  };
+  // The server restart in the middle of the arrivals; worker kills anywhere from early arrivals to the first expiries.
+  for (let i = 0; i < options.serverRestarts; i++) {
+    events.push({ kind: 'restart-server', atMs: placeDisruption(windowMs * 0.35, windowMs * 0.65), downMs: Math.round(rng.between(500, 2000)) });
+  }
+  for (let i = 0; i < options.workerKills; i++) {
+    events.push({ kind: 'kill-worker', atMs: placeDisruption(windowMs * 0.1, windowMs * 0.9 + 5_000), restartAfterMs: Math.round(rng.between(500, 3000)) });
+  }
+  for (let atMs = 0; atMs < endMs; atMs += options.faultTickSeconds * 1000) {
+    events.push({ kind: 'faults', ...faultsFor(rng), atMs });
+  }
+  events.sort((a, b) => a.atMs - b.atMs);
+  return { options, reservations, events, endMs };
+}
+
+/**
+ * One tick of OZmap weather: mostly some 503s and resets, sometimes clear, sometimes a latency spike longer than
+ * the worker's OZmap timeout. 'after' applies the request and then loses the answer (a reservation that happened
+ * although the caller saw an error): the case that proves idempotency.
+ */
+function faultsFor(rng: Random): { faults: FaultPatch; spike: boolean } {
+  const spike = rng.chance(0.1);
+  const clear = !spike && rng.chance(0.2);
+  return {
+    spike,
+    faults: {
+      latencyMs: spike ? rng.int(1500, 3000) : rng.int(0, 30),
+      latencyJitterMs: spike ? 3000 : 250,
+      errorRate: clear ? 0 : rng.pick([0.02, 0.05, 0.1]),
+      resetRate: clear ? 0 : rng.pick([0.01, 0.03, 0.05]),
+      phase: rng.chance(0.5) ? 'after' : 'before',
+    },
+  };
+}
+
+const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
