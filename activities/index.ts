@@ -2,7 +2,7 @@
  * The reservation's activities, built around injected clients (samples-typescript's
  * activities-dependency-injection pattern). Each is idempotent: Temporal may run any of them more than once.
  */
-import { log } from '@temporalio/activity';
+import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { externalIdFor, type Candidate, type Coordinates, type Customer, type UnavailableBox } from '../workflows/contract.ts';
 import type { PortChoice } from '../workflows/decisions.ts';
@@ -47,6 +47,9 @@ export interface ReservationRef {
 
 export type ConfirmResult = { outcome: 'confirmed' } | { outcome: 'gone' };
 export type ReleaseResult = { outcome: 'released' } | { outcome: 'already-released' } | { outcome: 'installed' };
+
+/** Attempts of a reservation OZmap refuses although the port reads free, before the refusal is taken as final. */
+const REFUSAL_ATTEMPTS = 3;
 
 /** The most boxes of each kind kept in the state: enough for a salesperson to choose, small enough for history. */
 const MAX_CANDIDATES = 25;
@@ -125,7 +128,11 @@ export function createActivities({ ozmap, geocoder }: ActivityDeps) {
         if (splitter && (splitter.output[index] != null || splitter.blocked[index])) {
           return { outcome: 'port-taken', message: `port ${choice.port} of ${choice.splitterName} in ${choice.boxName} is no longer free` };
         }
-        throw ApplicationFailure.nonRetryable(`OZmap refused the reservation (${result.message})`, 'OZmapRefusedError');
+        // Free again when re-read: the occupant may have been released in between. A few attempts tell such a race
+        // (the retry goes through) from a refusal for another reason, which retrying cannot fix.
+        const message = `OZmap refused the reservation (${result.message})`;
+        if (Context.current().info.attempt < REFUSAL_ATTEMPTS) throw ApplicationFailure.retryable(`${message}, yet the port is free now: trying again`, 'OZmapRefusedError');
+        throw ApplicationFailure.nonRetryable(message, 'OZmapRefusedError');
       }, { retryBadResponses: true });
     },
 

@@ -81,10 +81,13 @@ export async function ReservationWorkflow(rawInput: ReservationInput): Promise<R
   let pendingSelection: { round: number; choice: PortChoice } | undefined;
   let selectionsAsked = 0;
   let selectionsAnswered = 0;
+  /** Set when the workflow is about to fail, so that waiting update handlers answer instead of holding it open. */
+  let failure: string | undefined;
 
   setHandler(getState, () => state);
   setHandler(waitForReservation, async () => {
-    await condition(() => isSettled(state.status));
+    await condition(() => isSettled(state.status) || failure !== undefined);
+    if (failure !== undefined) throw ApplicationFailure.nonRetryable(`The reservation failed: ${failure}`, 'ReservationFailed');
     return state;
   });
   setHandler(
@@ -95,7 +98,8 @@ export async function ReservationWorkflow(rawInput: ReservationInput): Promise<R
       // The validator already refused anything unresolvable; this only narrows the type.
       if ('error' in choice) throw ApplicationFailure.nonRetryable(choice.error, 'InvalidSelection');
       pendingSelection = { round, choice };
-      await condition(() => selectionsAnswered >= round);
+      await condition(() => selectionsAnswered >= round || failure !== undefined);
+      if (failure !== undefined) throw ApplicationFailure.nonRetryable(`The reservation failed: ${failure}`, 'ReservationFailed');
       return state;
     },
     {
@@ -289,6 +293,8 @@ export async function ReservationWorkflow(rawInput: ReservationInput): Promise<R
   } catch (err) {
     // Cancelled while geocoding or searching: nothing was reserved, so nothing to release.
     if (isCancellation(err) && !state.reservation) return finish('CANCELLED', cancelled() ?? 'Cancelled: the workflow was cancelled');
+    // Failing: the update handlers still waiting must answer first, or waiting for them below would never end.
+    failure = err instanceof ActivityFailure ? (err.cause?.message ?? err.message) : err instanceof Error ? err.message : String(err);
     throw err;
   } finally {
     await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
