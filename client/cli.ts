@@ -49,16 +49,8 @@ Exit codes: 0 ok, 1 failure (e.g. Temporal unreachable), 2 invalid input or refu
 Run "ozres <command> --help" for a command's options and examples.`,
   );
 
-program
-  .command('reserve')
+withCustomerOptions(program.command('reserve'))
   .description('reserve a port for a viability and wait until it is RESERVED, awaiting selection, or final')
-  .requiredOption('--viability <id>', 'Ispbox viability id (becomes workflow id reservation-<id>)')
-  .requiredOption('--code <code>', 'customer (OZmap client) code')
-  .requiredOption('--name <name>', 'customer name')
-  .option('--address <address>', 'customer address, geocoded when no coordinates are given')
-  .option('--lat <lat>', 'latitude', number('--lat'))
-  .option('--lng <lng>', 'longitude', number('--lng'))
-  .option('--radius <metres>', 'search radius in metres', number('--radius'))
   .option('--hold-days <days>', 'how long the port is held', number('--hold-days'))
   .option('--manual', 'let the salesperson choose the box (selectBox) instead of taking the nearest')
   .option('--json', 'print JSON')
@@ -69,15 +61,11 @@ Examples:
 
 Asking again for the same viability returns the same reservation: nothing is reserved twice.
 Exit codes: 0 RESERVED or awaiting selection, 3 ended without a port, 2 invalid input, 1 failure.`)
-  .action(async (opts: { viability: string; code: string; name: string; address?: string; lat?: number; lng?: number; radius?: number; holdDays?: number; manual?: boolean } & Output) => {
-    if ((opts.lat === undefined) !== (opts.lng === undefined)) throw new InvalidInputError([{ field: 'coordinates', message: 'give both --lat and --lng' }]);
+  .action(async (opts: CustomerOptions & { holdDays?: number; manual?: boolean } & Output) => {
+    const customer = customerInput(opts);
     await withClient(async (client) => {
       const state = await withSpinner(`Reserving a port for ${opts.viability}…`, !opts.json, () => client.reserve({
-        viabilityId: opts.viability,
-        customer: { code: opts.code, name: opts.name },
-        address: opts.address,
-        coordinates: opts.lat !== undefined && opts.lng !== undefined ? { lat: opts.lat, lng: opts.lng } : undefined,
-        radiusMeters: opts.radius,
+        ...customer,
         holdDays: opts.holdDays,
         selection: opts.manual ? 'manual' : 'auto',
       }));
@@ -183,16 +171,8 @@ Examples:
     });
 }
 
-program
-  .command('link')
+withCustomerOptions(program.command('link'))
   .description('print a signed link to the viability map page, where the salesperson picks the box (as Ispbox opens it)')
-  .requiredOption('--viability <id>', 'Ispbox viability id')
-  .requiredOption('--code <code>', 'customer (OZmap client) code')
-  .requiredOption('--name <name>', 'customer name')
-  .option('--address <address>', 'customer address, geocoded when no coordinates are given')
-  .option('--lat <lat>', 'latitude', number('--lat'))
-  .option('--lng <lng>', 'longitude', number('--lng'))
-  .option('--radius <metres>', 'search radius in metres', number('--radius'))
   .option('--ttl <seconds>', 'how long the link works', number('--ttl'), DEFAULT_LINK_TTL_SECONDS)
   .option('--base-url <url>', 'where the HTTP server answers (default: http://HTTP_HOST:HTTP_PORT)')
   .addHelpText('after', `
@@ -201,23 +181,49 @@ Examples:
   $ ozres link --viability V-1045 --code C-80 --name "Rui" --lat -27.5935 --lng -48.5585 --base-url https://reservas.isp.example
 
 The link is signed with ISPBOX_API_KEY (HMAC-SHA256, see README), so the salesperson's browser never holds the key.`)
-  .action((opts: { viability: string; code: string; name: string; address?: string; lat?: number; lng?: number; radius?: number; ttl: number; baseUrl?: string }) => {
-    if ((opts.lat === undefined) !== (opts.lng === undefined)) throw new InvalidInputError([{ field: 'coordinates', message: 'give both --lat and --lng' }]);
+  .action((opts: CustomerOptions & { ttl: number; baseUrl?: string }) => {
     const { http } = loadConfig();
     const url = viabilityPageUrl({
       baseUrl: opts.baseUrl ?? `http://${http.host.includes(':') ? `[${http.host}]` : http.host}:${http.port}`,
       apiKey: http.ispboxApiKey,
       ttlSeconds: opts.ttl,
-      input: {
-        viabilityId: opts.viability,
-        customer: { code: opts.code, name: opts.name },
-        address: opts.address,
-        coordinates: opts.lat !== undefined && opts.lng !== undefined ? { lat: opts.lat, lng: opts.lng } : undefined,
-        radiusMeters: opts.radius,
-      },
+      input: customerInput(opts),
     });
     console.log(url);
   });
+
+interface CustomerOptions {
+  viability: string;
+  code: string;
+  name: string;
+  address?: string;
+  lat?: number;
+  lng?: number;
+  radius?: number;
+}
+
+/** The viability, customer and location options that `reserve` and `link` share. */
+function withCustomerOptions(command: Command): Command {
+  return command
+    .requiredOption('--viability <id>', 'Ispbox viability id (becomes workflow id reservation-<id>)')
+    .requiredOption('--code <code>', 'customer (OZmap client) code')
+    .requiredOption('--name <name>', 'customer name')
+    .option('--address <address>', 'customer address, geocoded when no coordinates are given')
+    .option('--lat <lat>', 'latitude', number('--lat'))
+    .option('--lng <lng>', 'longitude', number('--lng'))
+    .option('--radius <metres>', 'search radius in metres', number('--radius'));
+}
+
+function customerInput(opts: CustomerOptions) {
+  if ((opts.lat === undefined) !== (opts.lng === undefined)) throw new InvalidInputError([{ field: 'coordinates', message: 'give both --lat and --lng' }]);
+  return {
+    viabilityId: opts.viability,
+    customer: { code: opts.code, name: opts.name },
+    address: opts.address,
+    coordinates: opts.lat !== undefined && opts.lng !== undefined ? { lat: opts.lat, lng: opts.lng } : undefined,
+    radiusMeters: opts.radius,
+  };
+}
 
 function print(state: ReservationState, opts: Output): void {
   console.log(opts.json ? JSON.stringify(state, null, 2) : formatState(state));

@@ -5,7 +5,7 @@
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,10 +16,10 @@ import { ReservationsClient } from '../../client/reservations.ts';
 import type { JsonPayload } from '../../codec/json-payloads.ts';
 import { loadConfig } from '../../config/env.ts';
 import { findFreePort } from '../../scripts/dev-server.ts';
-import { projectRoot } from '../../scripts/temporal-tools.ts';
 import { workflowIdFor, type ReservationInput } from '../../workflows/contract.ts';
 import { describeHits, scanForSecrets, type Secret } from '../support/secret-scan.ts';
 import { SIM_API_KEY } from '../support/world.ts';
+import { startNpmStart, stopNpmStart } from '../support/npm-start.ts';
 
 const fromBase64 = (text: string | null | undefined) => Buffer.from(text ?? '', 'base64').toString('utf8');
 
@@ -62,7 +62,7 @@ describe('payload encryption, through npm start', () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'ispbox-ozmap-encryption-'));
   let current: ChildProcess | undefined;
   after(async () => {
-    if (current && current.exitCode === null) await stop(current);
+    if (current && current.exitCode === null) await stopNpmStart(current);
     rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -81,7 +81,7 @@ describe('payload encryption, through npm start', () => {
       GEOCODER_MIN_INTERVAL_MS: '0',
       LOG_LEVEL: 'info',
     };
-    const started = await start(env);
+    const started = await startNpmStart(env);
     current = started.child;
     const uiUrl = /Temporal Web UI\s+(http:\/\/\S+)/.exec(started.output)?.[1];
     assert.ok(uiUrl, `npm start printed the Web UI's address:\n${started.output}`);
@@ -154,25 +154,3 @@ describe('payload encryption, through npm start', () => {
     }
   });
 });
-
-async function start(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; output: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'scripts', 'start.ts')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const timer = setTimeout(() => child.kill('SIGINT'), 120_000); // then the exit below rejects with the output
-  await new Promise<void>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('Stop: Ctrl-C') && output.includes('Worker started')) resolve();
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`npm start exited (${code}) before it was ready:\n${output}`)));
-  }).finally(() => clearTimeout(timer));
-  return { child, output };
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGINT'); // what Ctrl-C sends
-  await exited;
-}

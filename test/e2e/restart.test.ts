@@ -4,17 +4,17 @@
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { findFreePort, isPortOpen } from '../../scripts/dev-server.ts';
-import { projectRoot } from '../../scripts/temporal-tools.ts';
 import { ReservationsClient } from '../../client/reservations.ts';
 import { externalIdFor, type ReservationState } from '../../workflows/contract.ts';
 import { SIM_API_KEY, propertiesOf, reservablePoints } from '../support/world.ts';
 import { OzmapClient } from '../../activities/ozmap/client.ts';
+import { startNpmStart, stopNpmStart } from '../support/npm-start.ts';
 
 const HOLD_SECONDS = 40;
 
@@ -22,7 +22,7 @@ describe('npm start, stopped and started again', () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'ispbox-ozmap-start-'));
   let current: ChildProcess | undefined;
   after(async () => {
-    if (current && current.exitCode === null) await stop(current);
+    if (current && current.exitCode === null) await stopNpmStart(current);
     rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -39,7 +39,7 @@ describe('npm start, stopped and started again', () => {
       LOG_LEVEL: 'info',
     };
 
-    current = await start(env);
+    current = (await startNpmStart(env, 90_000)).child;
     const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
     const reservations = new ReservationsClient(new Client({ connection }), 'restart-test', { radiusMeters: 250, holdDays: 30, selectionTimeoutHours: 24 });
     const ozmap = new OzmapClient({ baseUrl: env.OZMAP_URL, apiKey: SIM_API_KEY });
@@ -49,11 +49,11 @@ describe('npm start, stopped and started again', () => {
       const reserved = await reservations.reserve({ viabilityId, customer: { code: 'C-S', name: 'Restart' }, coordinates: { lat: point!.lat, lng: point!.lng }, holdDays: HOLD_SECONDS / 86_400 });
       assert.equal(reserved.status, 'RESERVED');
 
-      await stop(current);
+      await stopNpmStart(current);
       assert.equal(await isPortOpen('127.0.0.1', temporalPort), false, 'Temporal stopped with npm start');
       assert.equal(await isPortOpen('127.0.0.1', simPort), false, 'the simulator stopped with npm start');
 
-      current = await start(env);
+      current = (await startNpmStart(env, 90_000)).child;
       const after = await reservations.get(viabilityId);
       assert.equal(after.status, 'RESERVED');
       assert.deepEqual(after.reservation, reserved.reservation);
@@ -70,25 +70,3 @@ describe('npm start, stopped and started again', () => {
     }
   });
 });
-
-async function start(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'scripts', 'start.ts')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const timer = setTimeout(() => child.kill('SIGINT'), 90_000); // then the exit below rejects with the output
-  await new Promise<void>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('Stop: Ctrl-C') && output.includes('Worker started')) resolve();
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`npm start exited (${code}) before it was ready:\n${output}`)));
-  }).finally(() => clearTimeout(timer));
-  return child;
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGINT'); // what Ctrl-C sends
-  await exited;
-}
