@@ -19,6 +19,7 @@ import type { FastifyError, FastifyPluginCallback, FastifyReply, FastifyRequest 
 import type { ReservationState } from '../../workflows/contract.ts';
 import { InvalidInputError, RejectedError, ReservationFailedError, ReservationNotFoundError } from '../errors.ts';
 import type { ReservationsClient } from '../reservations.ts';
+import { toHttpError } from './errors.ts';
 import { verifyViabilityLink, type ViabilityLinkInput } from '../viability-link.ts';
 
 export interface MapSettings {
@@ -164,10 +165,11 @@ export const viabilityPage: FastifyPluginCallback<ViabilityPageOptions> = (app, 
 
 function sendError(reply: FastifyReply, err: unknown, request?: FastifyRequest): FastifyReply {
   const send = (status: number, body: Record<string, unknown>) => reply.code(status).headers({ 'cache-control': 'no-store' }).send(body);
-  if (err instanceof InvalidInputError) return send(400, { error: 'invalid-input', message: err.message, details: err.problems });
-  if (err instanceof ReservationNotFoundError) return send(404, { error: 'not-found', message: err.message });
-  if (err instanceof RejectedError) return send(409, { error: 'rejected', message: err.message });
-  if (err instanceof ReservationFailedError) return send(500, { error: 'reservation-failed', message: err.message });
+  // The client library's own errors answer as they do in the HTTP API; anything else stays generic for the browser.
+  if (err instanceof InvalidInputError || err instanceof ReservationNotFoundError || err instanceof RejectedError || err instanceof ReservationFailedError) {
+    const http = toHttpError(err);
+    return send(http.statusCode, { ...http.body });
+  }
   (request ?? reply.request).log.error({ err }, 'viability page: the reservation service failed');
   return send(503, { error: 'unavailable', message: 'The reservation service is not answering (Temporal or the worker); try again shortly' });
 }
