@@ -11,7 +11,10 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['eslint.config.js'] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        projectService: { allowDefaultProject: ['eslint.config.js'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     rules: {
       // Forgetting to await an activity, a timer or an HTTP call is a bug, not a style choice.
@@ -25,7 +28,11 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-floating-promises': [
         'error',
-        { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite'] }] },
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite'] },
+          ],
+        },
       ],
     },
   },
@@ -44,7 +51,13 @@ export default tseslint.config(
             { name: '@temporalio/worker', message: 'Workflow code must not import the worker.' },
             { name: '@temporalio/activity', message: 'Workflow code must not import activity context.' },
           ],
-          patterns: [{ group: ['../activities/*', '../worker/*', '../client/*', '../config/*', '../noop-activities.ts'], allowTypeImports: true, message: 'Only type imports from outside workflows/.' }],
+          patterns: [
+            {
+              group: ['../activities/*', '../worker/*', '../client/*', '../config/*', '../noop-activities.ts'],
+              allowTypeImports: true,
+              message: 'Only type imports from outside workflows/.',
+            },
+          ],
         },
       ],
       'no-restricted-globals': ['error', 'setTimeout', 'setInterval', 'fetch', 'process'],
@@ -58,7 +71,18 @@ export default tseslint.config(
       parserOptions: { project: false, projectService: false, program: null },
       sourceType: 'module',
       globals: Object.fromEntries(
-        ['window', 'document', 'location', 'fetch', 'URL', 'URLSearchParams', 'Intl', 'setTimeout', 'clearTimeout', 'console'].map((name) => [name, 'readonly']),
+        [
+          'window',
+          'document',
+          'location',
+          'fetch',
+          'URL',
+          'URLSearchParams',
+          'Intl',
+          'setTimeout',
+          'clearTimeout',
+          'console',
+        ].map((name) => [name, 'readonly']),
       ),
     },
   },

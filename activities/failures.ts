@@ -5,7 +5,11 @@ import { HttpError } from './http.ts';
 /** Auth problems need a person to fix a key: retry, but slowly, so as not to hammer the server meanwhile. */
 const AUTH_RETRY_DELAY_MS = 60_000;
 
-export function toFailure(err: unknown, service: 'OZmap' | 'Geocoder', options: { retryBadResponses?: boolean } = {}): unknown {
+export function toFailure(
+  err: unknown,
+  service: 'OZmap' | 'Geocoder',
+  options: { retryBadResponses?: boolean } = {},
+): unknown {
   if (!(err instanceof HttpError)) return err;
   const type = `${service}${pascal(err.kind)}Error`;
   const nonRetryable = err.kind === 'bad-response' ? !options.retryBadResponses : !err.retryable;
@@ -18,7 +22,11 @@ export function toFailure(err: unknown, service: 'OZmap' | 'Geocoder', options: 
 }
 
 /** Runs an activity body, rethrowing HTTP errors as typed ApplicationFailures. */
-export async function classified<T>(service: 'OZmap' | 'Geocoder', fn: () => Promise<T>, options?: { retryBadResponses?: boolean }): Promise<T> {
+export async function classified<T>(
+  service: 'OZmap' | 'Geocoder',
+  fn: () => Promise<T>,
+  options?: { retryBadResponses?: boolean },
+): Promise<T> {
   try {
     return await fn();
   } catch (err) {

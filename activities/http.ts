@@ -29,7 +29,9 @@ export class HttpError extends Error {
   }
 
   get retryable(): boolean {
-    return this.kind === 'auth' || this.kind === 'rate-limited' || this.kind === 'unavailable' || this.kind === 'network';
+    return (
+      this.kind === 'auth' || this.kind === 'rate-limited' || this.kind === 'unavailable' || this.kind === 'network'
+    );
   }
 }
 
@@ -47,13 +49,23 @@ export interface JsonResponse {
 }
 
 export function createDispatcher(timeoutMs: number): Dispatcher {
-  return new Agent({ connections: 16, keepAliveTimeout: 10_000, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, connectTimeout: Math.min(timeoutMs, 10_000) });
+  return new Agent({
+    connections: 16,
+    keepAliveTimeout: 10_000,
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+    connectTimeout: Math.min(timeoutMs, 10_000),
+  });
 }
 
 const describe = (req: JsonRequest) => `${req.method} ${req.url.origin}${req.url.pathname}`;
 
 /** Sends one request and returns status + parsed JSON; throws HttpError for anything but 2xx and 404. */
-export async function sendJson(dispatcher: Dispatcher, req: JsonRequest, options: { allowNotFound?: boolean } = {}): Promise<JsonResponse> {
+export async function sendJson(
+  dispatcher: Dispatcher,
+  req: JsonRequest,
+  options: { allowNotFound?: boolean } = {},
+): Promise<JsonResponse> {
   let res: Dispatcher.ResponseData;
   try {
     res = await request(req.url, {
@@ -75,12 +87,22 @@ export async function sendJson(dispatcher: Dispatcher, req: JsonRequest, options
   const body = parseJson(text);
   if (res.statusCode >= 200 && res.statusCode < 300) {
     if (res.statusCode !== 204 && text.length > 0 && body === undefined) {
-      throw new HttpError('bad-response', `${describe(req)} answered ${res.statusCode} with a body that is not JSON`, res.statusCode);
+      throw new HttpError(
+        'bad-response',
+        `${describe(req)} answered ${res.statusCode} with a body that is not JSON`,
+        res.statusCode,
+      );
     }
     return { status: res.statusCode, body };
   }
   if (res.statusCode === 404 && options.allowNotFound) return { status: 404, body };
-  throw new HttpError(kindOf(res.statusCode), `${describe(req)} answered ${res.statusCode}${serverMessage(body)}`, res.statusCode, retryAfter(res.headers['retry-after']), body);
+  throw new HttpError(
+    kindOf(res.statusCode),
+    `${describe(req)} answered ${res.statusCode}${serverMessage(body)}`,
+    res.statusCode,
+    retryAfter(res.headers['retry-after']),
+    body,
+  );
 }
 
 /** Validates a response body at the boundary; an odd body is a clear, typed error naming what did not match. */
@@ -129,7 +151,8 @@ function retryAfter(header: string | string[] | undefined): number | undefined {
 }
 
 function networkReason(err: unknown): string {
-  if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError) return 'timed out';
+  if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError)
+    return 'timed out';
   if (err instanceof undiciErrors.ConnectTimeoutError) return 'connection timed out';
   const code = (err as { code?: string }).code;
   const message = err instanceof Error ? err.message : String(err);

@@ -4,7 +4,13 @@
  */
 import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { externalIdFor, type Candidate, type Coordinates, type Customer, type UnavailableBox } from '../workflows/contract.ts';
+import {
+  externalIdFor,
+  type Candidate,
+  type Coordinates,
+  type Customer,
+  type UnavailableBox,
+} from '../workflows/contract.ts';
 import type { PortChoice } from '../workflows/decisions.ts';
 import { classified } from './failures.ts';
 import { distanceMeters } from './geo.ts';
@@ -13,7 +19,19 @@ import type { OzmapClient } from './ozmap/client.ts';
 import type { OzSplitter } from './ozmap/schemas.ts';
 
 export interface ActivityDeps {
-  ozmap: Pick<OzmapClient, 'findBoxesNear' | 'findDropSplitters' | 'findPropertyByExternalId' | 'createProperty' | 'getSplitter' | 'getProperty' | 'getClient' | 'setClientImplanted' | 'deleteProperty' | 'deleteClient'>;
+  ozmap: Pick<
+    OzmapClient,
+    | 'findBoxesNear'
+    | 'findDropSplitters'
+    | 'findPropertyByExternalId'
+    | 'createProperty'
+    | 'getSplitter'
+    | 'getProperty'
+    | 'getClient'
+    | 'setClientImplanted'
+    | 'deleteProperty'
+    | 'deleteClient'
+  >;
   geocoder: Geocoder;
 }
 
@@ -76,7 +94,9 @@ export function createActivities({ ozmap, geocoder }: ActivityDeps) {
         const drop = splitters.filter((s) => s.boxId === box.id && s.isDrop);
         // A box without service splitters (a splice box) serves no customer: not a candidate, not worth greying.
         if (drop.length === 0) continue;
-        const inBox = drop.map((s) => ({ splitterId: s.id, splitterName: s.name, freePorts: freePorts(s) })).filter((s) => s.freePorts.length > 0);
+        const inBox = drop
+          .map((s) => ({ splitterId: s.id, splitterName: s.name, freePorts: freePorts(s) }))
+          .filter((s) => s.freePorts.length > 0);
         const free = inBox.reduce((n, s) => n + s.freePorts.length, 0);
         if (free > 0) candidates.push({ ...where, freePorts: free, projectId: box.projectId, splitters: inBox });
         else unavailable.push({ ...where, reason: 'no-free-port' });
@@ -103,45 +123,66 @@ export function createActivities({ ozmap, geocoder }: ActivityDeps) {
      */
     reservePort: async (input: ReservePortInput): Promise<ReservePortResult> => {
       // A 2xx with an odd body may still have created the property: retry, and the look-up finds it.
-      return classified('OZmap', async () => {
-        const externalId = externalIdFor(input.viabilityId);
-        const existing = await ozmap.findPropertyByExternalId(externalId);
-        if (existing) return reservedFrom(existing, input.choice);
-        const { choice } = input;
-        const result = await ozmap.createProperty({
-          project: choice.projectId,
-          box: choice.boxId,
-          connector: choice.splitterId,
-          port: choice.port,
-          auto_connect: false,
-          force: false,
-          coords: [input.coordinates.lng, input.coordinates.lat],
-          address: input.address,
-          observation: `Reserva de porta Ispbox 2, viabilidade ${input.viabilityId}`,
-          external_id: externalId,
-          client: { code: input.customer.code, name: input.customer.name, implanted: false, observation: `Viabilidade Ispbox 2 ${input.viabilityId}`, external_id: externalId },
-        });
-        if (result.outcome === 'created') return reservedFrom(result.property, choice);
-        // OZmap does not document how it words a taken port, so look at the port itself rather than the message.
-        const splitter = await ozmap.getSplitter(choice.splitterId);
-        const index = choice.port - 1;
-        if (splitter && (splitter.output[index] != null || splitter.blocked[index])) {
-          return { outcome: 'port-taken', message: `port ${choice.port} of ${choice.splitterName} in ${choice.boxName} is no longer free` };
-        }
-        // Free again when re-read: the occupant may have been released in between. A few attempts tell such a race
-        // (the retry goes through) from a refusal for another reason, which retrying cannot fix.
-        const message = `OZmap refused the reservation (${result.message})`;
-        if (Context.current().info.attempt < REFUSAL_ATTEMPTS) throw ApplicationFailure.retryable(`${message}, yet the port is free now: trying again`, 'OZmapRefusedError');
-        throw ApplicationFailure.nonRetryable(message, 'OZmapRefusedError');
-      }, { retryBadResponses: true });
+      return classified(
+        'OZmap',
+        async () => {
+          const externalId = externalIdFor(input.viabilityId);
+          const existing = await ozmap.findPropertyByExternalId(externalId);
+          if (existing) return reservedFrom(existing, input.choice);
+          const { choice } = input;
+          const result = await ozmap.createProperty({
+            project: choice.projectId,
+            box: choice.boxId,
+            connector: choice.splitterId,
+            port: choice.port,
+            auto_connect: false,
+            force: false,
+            coords: [input.coordinates.lng, input.coordinates.lat],
+            address: input.address,
+            observation: `Reserva de porta Ispbox 2, viabilidade ${input.viabilityId}`,
+            external_id: externalId,
+            client: {
+              code: input.customer.code,
+              name: input.customer.name,
+              implanted: false,
+              observation: `Viabilidade Ispbox 2 ${input.viabilityId}`,
+              external_id: externalId,
+            },
+          });
+          if (result.outcome === 'created') return reservedFrom(result.property, choice);
+          // OZmap does not document how it words a taken port, so look at the port itself rather than the message.
+          const splitter = await ozmap.getSplitter(choice.splitterId);
+          const index = choice.port - 1;
+          if (splitter && (splitter.output[index] != null || splitter.blocked[index])) {
+            return {
+              outcome: 'port-taken',
+              message: `port ${choice.port} of ${choice.splitterName} in ${choice.boxName} is no longer free`,
+            };
+          }
+          // Free again when re-read: the occupant may have been released in between. A few attempts tell such a race
+          // (the retry goes through) from a refusal for another reason, which retrying cannot fix.
+          const message = `OZmap refused the reservation (${result.message})`;
+          if (Context.current().info.attempt < REFUSAL_ATTEMPTS)
+            throw ApplicationFailure.retryable(
+              `${message}, yet the port is free now: trying again`,
+              'OZmapRefusedError',
+            );
+          throw ApplicationFailure.nonRetryable(message, 'OZmapRefusedError');
+        },
+        { retryBadResponses: true },
+      );
     },
 
     /** Sets the client implanted; `gone` when the reservation no longer exists in OZmap. */
     confirmInstallation: async (input: ReservationRef): Promise<ConfirmResult> => {
-      return classified('OZmap', async () => {
-        const client = await ozmap.setClientImplanted(input.clientId);
-        return client ? { outcome: 'confirmed' } : { outcome: 'gone' };
-      }, { retryBadResponses: true });
+      return classified(
+        'OZmap',
+        async () => {
+          const client = await ozmap.setClientImplanted(input.clientId);
+          return client ? { outcome: 'confirmed' } : { outcome: 'gone' };
+        },
+        { retryBadResponses: true },
+      );
     },
 
     /**
@@ -149,18 +190,25 @@ export function createActivities({ ozmap, geocoder }: ActivityDeps) {
      * Re-reads the client first: one implanted meanwhile is an installation, never deleted.
      */
     releasePort: async (input: ReservationRef): Promise<ReleaseResult> => {
-      return classified('OZmap', async () => {
-        const property = await ozmap.getProperty(input.propertyId);
-        if (!property) return { outcome: 'already-released' };
-        const client = property.client?.implanted === undefined && property.client ? await ozmap.getClient(property.client.id) : property.client;
-        if (client?.implanted) {
-          log.info('Client already implanted in OZmap: not releasing', { propertyId: input.propertyId });
-          return { outcome: 'installed' };
-        }
-        await ozmap.deleteProperty(input.propertyId);
-        await ozmap.deleteClient(client?.id ?? input.clientId);
-        return { outcome: 'released' };
-      }, { retryBadResponses: true });
+      return classified(
+        'OZmap',
+        async () => {
+          const property = await ozmap.getProperty(input.propertyId);
+          if (!property) return { outcome: 'already-released' };
+          const client =
+            property.client?.implanted === undefined && property.client
+              ? await ozmap.getClient(property.client.id)
+              : property.client;
+          if (client?.implanted) {
+            log.info('Client already implanted in OZmap: not releasing', { propertyId: input.propertyId });
+            return { outcome: 'installed' };
+          }
+          await ozmap.deleteProperty(input.propertyId);
+          await ozmap.deleteClient(client?.id ?? input.clientId);
+          return { outcome: 'released' };
+        },
+        { retryBadResponses: true },
+      );
     },
   };
 }
@@ -172,9 +220,15 @@ export function freePorts(splitter: Pick<OzSplitter, 'output' | 'blocked'>): num
   return splitter.output.flatMap((occupant, i) => (occupant === null && !splitter.blocked[i] ? [i + 1] : []));
 }
 
-function reservedFrom(property: { id: string; boxId?: string; client?: { id: string }; connection?: { id: string; port: number } }, asked: PortChoice): ReservePortResult {
+function reservedFrom(
+  property: { id: string; boxId?: string; client?: { id: string }; connection?: { id: string; port: number } },
+  asked: PortChoice,
+): ReservePortResult {
   if (!property.client) {
-    throw ApplicationFailure.nonRetryable(`OZmap property ${property.id} has no client attached`, 'OZmapBadResponseError');
+    throw ApplicationFailure.nonRetryable(
+      `OZmap property ${property.id} has no client attached`,
+      'OZmapBadResponseError',
+    );
   }
   return {
     outcome: 'reserved',

@@ -48,10 +48,19 @@ async function main(): Promise<void> {
   let connection: Connection | undefined;
   try {
     const added = widenNetwork(sim.store);
-    server = await startDevServer({ port: 0, headless: true, logLevel: 'error', log: (l) => !l.includes('time=') && log(l) });
+    server = await startDevServer({
+      port: 0,
+      headless: true,
+      logLevel: 'error',
+      log: (l) => !l.includes('time=') && log(l),
+    });
     connection = await Connection.connect({ address: server.address });
     const client = new Client({ connection, namespace: server.namespace });
-    const reservations = new ReservationsClient(client, TASK_QUEUE, { radiusMeters: 250, holdDays: 30, selectionTimeoutHours: 24 });
+    const reservations = new ReservationsClient(client, TASK_QUEUE, {
+      radiusMeters: 250,
+      holdDays: 30,
+      selectionTimeoutHours: 24,
+    });
     worker = await startWorker({
       ...process.env,
       TEMPORAL_ADDRESS: server.address,
@@ -66,7 +75,12 @@ async function main(): Promise<void> {
     const reserve = (holdDays: number) => {
       const i = next++;
       const id = `B-${i}`;
-      return reservations.reserve({ viabilityId: id, customer: { code: `C-${i}`, name: `Cliente ${i}` }, coordinates: points[i % points.length]!, holdDays });
+      return reservations.reserve({
+        viabilityId: id,
+        customer: { code: `C-${i}`, name: `Cliente ${i}` },
+        coordinates: points[i % points.length]!,
+        holdDays,
+      });
     };
     let baselines = 0;
     const baseline = async () => {
@@ -103,7 +117,11 @@ async function main(): Promise<void> {
     const reserveStats = sim.stats.snapshot();
     log(`    baseline     ${fmt(base)}`);
     log(`    reservation  ${fmt(real)}`);
-    const ratios = { throughput: round(real.perSecond / base.perSecond, 2), p50: round(real.p50Ms / base.p50Ms, 2), p99: round(real.p99Ms / base.p99Ms, 2) };
+    const ratios = {
+      throughput: round(real.perSecond / base.perSecond, 2),
+      p50: round(real.p50Ms / base.p50Ms, 2),
+      p99: round(real.p99Ms / base.p99Ms, 2),
+    };
     log(`    ratio reservation/baseline: throughput ×${ratios.throughput}, p50 ×${ratios.p50}, p99 ×${ratios.p99}`);
 
     // (b) OZmap calls: per reservation (above) and per cancellation (now, releasing those very reservations).
@@ -121,8 +139,16 @@ async function main(): Promise<void> {
     log(`(b) OZmap calls: ${calls.perReservation} per reservation ${JSON.stringify(reserveStats.requests)}`);
     log(`    ${calls.perCancellation} per cancellation ${JSON.stringify(cancelStats.requests)}`);
     // The baselines and the warm-up reservations end now, so that only what (c) holds stays in the worker.
-    await pool(Array.from({ length: baselines }, (_, k) => `baseline-BL-${k}`), SIZES.concurrency, (id) => client.workflow.getHandle(id).signal(baselineRelease));
-    await pool(Array.from({ length: SIZES.warmup }, (_, k) => `B-${k}`), SIZES.concurrency, (id) => reservations.cancel(id));
+    await pool(
+      Array.from({ length: baselines }, (_, k) => `baseline-BL-${k}`),
+      SIZES.concurrency,
+      (id) => client.workflow.getHandle(id).signal(baselineRelease),
+    );
+    await pool(
+      Array.from({ length: SIZES.warmup }, (_, k) => `B-${k}`),
+      SIZES.concurrency,
+      (id) => reservations.cancel(id),
+    );
     await waitUntil(async () => (await client.workflow.count('ExecutionStatus = "Running"')).count === 0, 120_000);
 
     // (c) Memory with reservations held (30-day holds: they sleep on a server timer).
@@ -139,7 +165,9 @@ async function main(): Promise<void> {
       const m = await worker.memory();
       maxCachedWorkflows = m.maxCachedWorkflows;
       memory.push({ held, rssMiB: mib(m.rss), heapUsedMiB: mib(m.heapUsed), heapTotalMiB: mib(m.heapTotal) });
-      log(`(c) ${String(held).padStart(5)} held: RSS ${mib(m.rss)} MiB, heap used ${mib(m.heapUsed)} MiB (worker maxCachedWorkflows ${m.maxCachedWorkflows})`);
+      log(
+        `(c) ${String(held).padStart(5)} held: RSS ${mib(m.rss)} MiB, heap used ${mib(m.heapUsed)} MiB (worker maxCachedWorkflows ${m.maxCachedWorkflows})`,
+      );
     }
 
     // (c) A thousand reservations that all expire at the same moment, on top of those held.
@@ -151,23 +179,55 @@ async function main(): Promise<void> {
       const state = await reserve((expireAt - Date.now()) / DAY_MS);
       if (state.status === 'RESERVED' && Date.now() < expireAt) reservedInTime++;
     });
-    log(`(c) ${SIZES.expiring} reservations made to expire at once (${reservedInTime} reserved before the moment); waiting for it`);
+    log(
+      `(c) ${SIZES.expiring} reservations made to expire at once (${reservedInTime} reserved before the moment); waiting for it`,
+    );
     await sleep(Math.max(0, expireAt - Date.now()));
     sim.stats.reset();
-    await waitUntil(async () => (await client.workflow.count('ExecutionStatus = "Completed"')).count - completedBefore >= SIZES.expiring, 15 * 60_000, 200);
+    await waitUntil(
+      async () =>
+        (await client.workflow.count('ExecutionStatus = "Completed"')).count - completedBefore >= SIZES.expiring,
+      15 * 60_000,
+      200,
+    );
     const releaseSeconds = round((Date.now() - expireAt) / 1000, 1);
     const expiryStats = sim.stats.snapshot();
     const after = await worker.memory();
-    log(`(c) ${SIZES.expiring} expired and released in ${releaseSeconds} s (${round(SIZES.expiring / releaseSeconds, 1)} per second); ${round(expiryStats.totalRequests / SIZES.expiring, 2)} OZmap calls per expiry; RSS after ${mib(after.rss)} MiB`);
+    log(
+      `(c) ${SIZES.expiring} expired and released in ${releaseSeconds} s (${round(SIZES.expiring / releaseSeconds, 1)} per second); ${round(expiryStats.totalRequests / SIZES.expiring, 2)} OZmap calls per expiry; RSS after ${mib(after.rss)} MiB`,
+    );
 
     const results = {
       date: new Date().toISOString(),
-      machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, ramGiB: round(os.totalmem() / 2 ** 30, 1), node: process.version, platform: `${os.platform()} ${os.release()}`, loadAverageAtEnd: os.loadavg().map((l) => round(l, 1)) },
-      setup: { server: 'temporal server start-dev, in memory', worker: 'child process (bench/worker.ts)', simulator: 'in the bench process, no injected faults or latency', quick, ...SIZES, widenedBoxes: added },
+      machine: {
+        cores: os.cpus().length,
+        cpu: os.cpus()[0]?.model,
+        ramGiB: round(os.totalmem() / 2 ** 30, 1),
+        node: process.version,
+        platform: `${os.platform()} ${os.release()}`,
+        loadAverageAtEnd: os.loadavg().map((l) => round(l, 1)),
+      },
+      setup: {
+        server: 'temporal server start-dev, in memory',
+        worker: 'child process (bench/worker.ts)',
+        simulator: 'in the bench process, no injected faults or latency',
+        quick,
+        ...SIZES,
+        widenedBoxes: added,
+      },
       throughput: { baseline: base, reservation: real, ratios },
-      ozmapCalls: { ...calls, perExpiry: round(expiryStats.totalRequests / SIZES.expiring, 2), expiryRoutes: expiryStats.requests },
+      ozmapCalls: {
+        ...calls,
+        perExpiry: round(expiryStats.totalRequests / SIZES.expiring, 2),
+        expiryRoutes: expiryStats.requests,
+      },
       memory: { maxCachedWorkflows, samples: memory, afterExpiryRssMiB: mib(after.rss) },
-      expiry: { count: SIZES.expiring, reservedBeforeTheMoment: reservedInTime, seconds: releaseSeconds, perSecond: round(SIZES.expiring / releaseSeconds, 1) },
+      expiry: {
+        count: SIZES.expiring,
+        reservedBeforeTheMoment: reservedInTime,
+        seconds: releaseSeconds,
+        perSecond: round(SIZES.expiring / releaseSeconds, 1),
+      },
     };
     const out = path.join(projectRoot, 'bench', 'results', quick ? 'quick.json' : 'latest.json');
     await mkdir(path.dirname(out), { recursive: true });
@@ -185,11 +245,15 @@ async function main(): Promise<void> {
 async function timed(count: number, concurrency: number, fn: (i: number) => Promise<unknown>): Promise<Latencies> {
   const latencies: number[] = [];
   const started = Date.now();
-  await pool(Array.from({ length: count }, (_, i) => i), concurrency, async (i) => {
-    const t = performance.now();
-    await fn(i);
-    latencies.push(performance.now() - t);
-  });
+  await pool(
+    Array.from({ length: count }, (_, i) => i),
+    concurrency,
+    async (i) => {
+      const t = performance.now();
+      await fn(i);
+      latencies.push(performance.now() - t);
+    },
+  );
   const seconds = (Date.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   const q = (p: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.ceil(p * latencies.length) - 1)]!);
@@ -216,7 +280,9 @@ async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, inter
 /** Every box with a free drop port, as a customer location: reservations spread out, so they rarely collide. */
 function spreadPoints(sim: Simulator): Coordinates[] {
   const near = sim.store.boxesNear({ lat: -27.5935, lng: -48.5515 }, 5000);
-  return near.filter((b) => !b.box.draft && b.splitters.some((s) => s.freePorts.length > 0)).map((b) => ({ lat: b.box.lat, lng: b.box.lng }));
+  return near
+    .filter((b) => !b.box.draft && b.splitters.some((s) => s.freePorts.length > 0))
+    .map((b) => ({ lat: b.box.lat, lng: b.box.lng }));
 }
 
 interface WorkerChild {
@@ -225,7 +291,11 @@ interface WorkerChild {
 }
 
 async function startWorker(env: NodeJS.ProcessEnv): Promise<WorkerChild> {
-  const child: ChildProcess = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', path.join(projectRoot, 'bench', 'worker.ts')], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--expose-gc', '--import', 'tsx', path.join(projectRoot, 'bench', 'worker.ts')],
+    { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+  );
   await new Promise<void>((resolve, reject) => {
     child.once('message', () => resolve());
     child.once('exit', (code) => reject(new Error(`the bench worker exited (${code}) before it started`)));

@@ -12,7 +12,9 @@ export function widenNetwork(store: Store): number {
   const newId = runtimeObjectIds();
   const now = new Date();
   const boxes = store.list('boxes') as BoxRecord[];
-  const template = (store.list('splitters') as SplitterRecord[]).find((s) => s.isDrop && s.connectables.output.length === 16);
+  const template = (store.list('splitters') as SplitterRecord[]).find(
+    (s) => s.isDrop && s.connectables.output.length === 16,
+  );
   if (!template) throw new Error('the seeded network has no 1x16 drop splitter to copy');
   let added = 0;
   for (const box of boxes) {
@@ -20,7 +22,15 @@ export function widenNetwork(store: Store): number {
     const id = newId(now);
     // About 3 m east: the same pole, for a customer standing there.
     const lng = box.lng + 0.00003;
-    store.insertBox({ ...structuredClone(box), _id: id, id, name: `${box.name}-B`, coords: [lng, box.lat], lng, cables: [] });
+    store.insertBox({
+      ...structuredClone(box),
+      _id: id,
+      id,
+      name: `${box.name}-B`,
+      coords: [lng, box.lat],
+      lng,
+      cables: [],
+    });
     const splitterId = newId(now);
     store.insertSplitter({
       ...structuredClone(template),
@@ -31,7 +41,10 @@ export function widenNetwork(store: Store): number {
       name: 'Splitter 1',
       label: 'Splitter 1',
       index: 0,
-      connectables: { input: template.connectables.input.map(() => null), output: template.connectables.output.map(() => null) },
+      connectables: {
+        input: template.connectables.input.map(() => null),
+        output: template.connectables.output.map(() => null),
+      },
       ports: template.ports.map((p) => ({ ...p, id: newId(now), blocked: false, tags: [] })),
     });
     added++;

@@ -54,21 +54,26 @@ withCustomerOptions(program.command('reserve'))
   .option('--hold-days <days>', 'how long the port is held', number('--hold-days'))
   .option('--manual', 'let the salesperson choose the box (selectBox) instead of taking the nearest')
   .option('--json', 'print JSON')
-  .addHelpText('after', `
+  .addHelpText(
+    'after',
+    `
 Examples:
   $ ozres reserve --viability V-1042 --code C-77 --name "Maria Souza" --address "Rua Bocaiúva, 2125, Florianópolis - SC"
   $ ozres reserve --viability V-1043 --code C-78 --name "João" --lat -27.5935 --lng -48.5585 --radius 400 --manual
 
 Asking again for the same viability returns the same reservation: nothing is reserved twice.
-Exit codes: 0 RESERVED or awaiting selection, 3 ended without a port, 2 invalid input, 1 failure.`)
+Exit codes: 0 RESERVED or awaiting selection, 3 ended without a port, 2 invalid input, 1 failure.`,
+  )
   .action(async (opts: CustomerOptions & { holdDays?: number; manual?: boolean } & Output) => {
     const customer = customerInput(opts);
     await withClient(async (client) => {
-      const state = await withSpinner(`Reserving a port for ${opts.viability}…`, !opts.json, () => client.reserve({
-        ...customer,
-        holdDays: opts.holdDays,
-        selection: opts.manual ? 'manual' : 'auto',
-      }));
+      const state = await withSpinner(`Reserving a port for ${opts.viability}…`, !opts.json, () =>
+        client.reserve({
+          ...customer,
+          holdDays: opts.holdDays,
+          selection: opts.manual ? 'manual' : 'auto',
+        }),
+      );
       print(state, opts);
       return ['NO_COVERAGE', 'ADDRESS_NOT_FOUND', 'NO_SELECTION'].includes(state.status) ? EXIT.noReservation : EXIT.ok;
     });
@@ -79,10 +84,13 @@ program
   .description('show a reservation')
   .argument('<viabilityId>')
   .option('--json', 'print JSON')
-  .addHelpText('after', `
+  .addHelpText(
+    'after',
+    `
 Examples:
   $ ozres status V-1042
-  $ ozres status V-1042 --json | jq .reservation.port`)
+  $ ozres status V-1042 --json | jq .reservation.port`,
+  )
   .action(async (viabilityId: string, opts: Output) => {
     await withClient(async (client) => {
       print(await client.get(viabilityId), opts);
@@ -100,23 +108,42 @@ program
   .option('--page-token <token>', 'the next page, as printed by the previous one')
   .option('--all', 'follow every page')
   .option('--json', 'print JSON ({ reservations, nextPageToken })')
-  .addHelpText('after', `
+  .addHelpText(
+    'after',
+    `
 Examples:
   $ ozres list --status RESERVED
   $ ozres list --status RESERVED --expires-before 2026-12-31T00:00:00Z --all --json
-  $ ozres list --customer C-77`)
-  .action(async (opts: { status?: string; customer?: string; expiresBefore?: string; limit: number; pageToken?: string; all?: boolean } & Output) => {
-    await withClient(async (client) => {
-      const filters = { status: opts.status, customerCode: opts.customer, expiresBefore: opts.expiresBefore, pageSize: opts.limit };
-      let page: ReservationPage = await client.list({ ...filters, pageToken: opts.pageToken });
-      while (opts.all && page.nextPageToken) {
-        const next = await client.list({ ...filters, pageToken: page.nextPageToken });
-        page = { reservations: [...page.reservations, ...next.reservations], nextPageToken: next.nextPageToken };
-      }
-      console.log(opts.json ? JSON.stringify(page, null, 2) : formatPage(page));
-      return EXIT.ok;
-    });
-  });
+  $ ozres list --customer C-77`,
+  )
+  .action(
+    async (
+      opts: {
+        status?: string;
+        customer?: string;
+        expiresBefore?: string;
+        limit: number;
+        pageToken?: string;
+        all?: boolean;
+      } & Output,
+    ) => {
+      await withClient(async (client) => {
+        const filters = {
+          status: opts.status,
+          customerCode: opts.customer,
+          expiresBefore: opts.expiresBefore,
+          pageSize: opts.limit,
+        };
+        let page: ReservationPage = await client.list({ ...filters, pageToken: opts.pageToken });
+        while (opts.all && page.nextPageToken) {
+          const next = await client.list({ ...filters, pageToken: page.nextPageToken });
+          page = { reservations: [...page.reservations, ...next.reservations], nextPageToken: next.nextPageToken };
+        }
+        console.log(opts.json ? JSON.stringify(page, null, 2) : formatPage(page));
+        return EXIT.ok;
+      });
+    },
+  );
 
 program
   .command('select')
@@ -126,15 +153,20 @@ program
   .option('--splitter <splitterId>', 'OZmap splitter id')
   .addOption(new Option('--port <port>', 'port number').argParser(number('--port')))
   .option('--json', 'print JSON')
-  .addHelpText('after', `
+  .addHelpText(
+    'after',
+    `
 Examples:
   $ ozres select V-1043 --box 64f0c0ffee0000000000abcd --port 3
   $ ozres status V-1043      # the candidate boxes, with their ids and free ports
 
-Exit codes: 0 RESERVED, 3 back to selection (the port was taken meanwhile: pick again), 2 refused, 4 not found.`)
+Exit codes: 0 RESERVED, 3 back to selection (the port was taken meanwhile: pick again), 2 refused, 4 not found.`,
+  )
   .action(async (viabilityId: string, opts: { box: string; splitter?: string; port?: number } & Output) => {
     await withClient(async (client) => {
-      const state = await withSpinner(`Reserving the chosen port for ${viabilityId}…`, !opts.json, () => client.select(viabilityId, { boxId: opts.box, splitterId: opts.splitter, port: opts.port }));
+      const state = await withSpinner(`Reserving the chosen port for ${viabilityId}…`, !opts.json, () =>
+        client.select(viabilityId, { boxId: opts.box, splitterId: opts.splitter, port: opts.port }),
+      );
       print(state, opts);
       return state.status === 'RESERVED' ? EXIT.ok : EXIT.noReservation;
     });
@@ -151,10 +183,13 @@ for (const [name, description, field] of [
     .option(`--${field} <text>`, field === 'note' ? 'a note kept with the confirmation' : 'why it was cancelled')
     .option('--no-wait', 'return once the signal is sent, without waiting for the final state')
     .option('--json', 'print JSON')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Examples:
   $ ozres ${name} V-1042 --${field} "${field === 'note' ? 'instalado em 02/12' : 'cliente desistiu'}"
-  $ ozres ${name} V-1042 --no-wait          # send and return; the workflow ${name === 'confirm' ? 'implants the client' : 'releases the port'} on its own`)
+  $ ozres ${name} V-1042 --no-wait          # send and return; the workflow ${name === 'confirm' ? 'implants the client' : 'releases the port'} on its own`,
+    )
     .action(async (viabilityId: string, opts: { note?: string; reason?: string; wait: boolean } & Output) => {
       await withClient(async (client) => {
         const payload = { [field]: opts[field] };
@@ -165,22 +200,34 @@ Examples:
           else console.log(JSON.stringify({ viabilityId, sent: name }));
           return EXIT.ok;
         }
-        print(await withSpinner(name === 'confirm' ? 'Implanting the client in OZmap…' : 'Releasing the port…', !opts.json, () => client.result(viabilityId)), opts);
+        print(
+          await withSpinner(
+            name === 'confirm' ? 'Implanting the client in OZmap…' : 'Releasing the port…',
+            !opts.json,
+            () => client.result(viabilityId),
+          ),
+          opts,
+        );
         return EXIT.ok;
       });
     });
 }
 
 withCustomerOptions(program.command('link'))
-  .description('print a signed link to the viability map page, where the salesperson picks the box (as Ispbox opens it)')
+  .description(
+    'print a signed link to the viability map page, where the salesperson picks the box (as Ispbox opens it)',
+  )
   .option('--ttl <seconds>', 'how long the link works', number('--ttl'), DEFAULT_LINK_TTL_SECONDS)
   .option('--base-url <url>', 'where the HTTP server answers (default: http://HTTP_HOST:HTTP_PORT)')
-  .addHelpText('after', `
+  .addHelpText(
+    'after',
+    `
 Examples:
   $ ozres link --viability V-1044 --code C-79 --name "Ana" --address "Rua Felipe Schmidt, 300, Florianópolis"
   $ ozres link --viability V-1045 --code C-80 --name "Rui" --lat -27.5935 --lng -48.5585 --base-url https://reservas.isp.example
 
-The link is signed with ISPBOX_API_KEY (HMAC-SHA256, see README), so the salesperson's browser never holds the key.`)
+The link is signed with ISPBOX_API_KEY (HMAC-SHA256, see README), so the salesperson's browser never holds the key.`,
+  )
   .action((opts: CustomerOptions & { ttl: number; baseUrl?: string }) => {
     const { http } = loadConfig();
     const url = viabilityPageUrl({
@@ -215,7 +262,8 @@ function withCustomerOptions(command: Command): Command {
 }
 
 function customerInput(opts: CustomerOptions) {
-  if ((opts.lat === undefined) !== (opts.lng === undefined)) throw new InvalidInputError([{ field: 'coordinates', message: 'give both --lat and --lng' }]);
+  if ((opts.lat === undefined) !== (opts.lng === undefined))
+    throw new InvalidInputError([{ field: 'coordinates', message: 'give both --lat and --lng' }]);
   return {
     viabilityId: opts.viability,
     customer: { code: opts.code, name: opts.name },

@@ -15,7 +15,10 @@ export class InvalidInputError extends Error {
 
   static fromZod(error: z.ZodError, prefix = ''): InvalidInputError {
     return new InvalidInputError(
-      error.issues.map((issue) => ({ field: [prefix, ...issue.path.map(String)].filter(Boolean).join('.') || '(body)', message: issue.message })),
+      error.issues.map((issue) => ({
+        field: [prefix, ...issue.path.map(String)].filter(Boolean).join('.') || '(body)',
+        message: issue.message,
+      })),
     );
   }
 }
@@ -29,8 +32,13 @@ export class ReservationNotFoundError extends Error {
 
 /** The viability already has a reservation with other terms: nothing was started or changed. Each problem names a field that differs. */
 export class ConflictError extends Error {
-  constructor(readonly viabilityId: string, readonly problems: FieldProblem[]) {
-    super(`Viability ${viabilityId} already has a reservation with other terms (${problems.map((p) => p.field).join(', ')})`);
+  constructor(
+    readonly viabilityId: string,
+    readonly problems: FieldProblem[],
+  ) {
+    super(
+      `Viability ${viabilityId} already has a reservation with other terms (${problems.map((p) => p.field).join(', ')})`,
+    );
     this.name = 'ConflictError';
   }
 }
@@ -45,7 +53,10 @@ export class RejectedError extends Error {
 
 /** The reservation's workflow failed (a bug or a misconfiguration); its failure message says why. */
 export class ReservationFailedError extends Error {
-  constructor(readonly viabilityId: string, message: string) {
+  constructor(
+    readonly viabilityId: string,
+    message: string,
+  ) {
     super(`Reservation ${viabilityId} failed: ${message}`);
     this.name = 'ReservationFailedError';
   }

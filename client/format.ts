@@ -30,10 +30,19 @@ export function formatState(state: ReservationState): string {
   if (state.notice) row('Notice', state.notice);
   if (state.outcome) row('Outcome', `${state.outcome.reason} (${state.outcome.at})`);
   if (state.status === 'AWAITING_SELECTION' || (!r && state.candidates.length > 0 && !isFinal(state.status))) {
-    lines.push('', `Candidate boxes within ${state.radiusMeters} m (choose one with: ozres select ${state.viabilityId} --box <box id> [--port <n>]):`);
+    lines.push(
+      '',
+      `Candidate boxes within ${state.radiusMeters} m (choose one with: ozres select ${state.viabilityId} --box <box id> [--port <n>]):`,
+    );
     const candidates = table(['Box', 'Box id', 'Distance', 'Free', 'Splitter: free ports']);
     for (const c of state.candidates) {
-      candidates.push([c.boxName, c.boxId, `${c.distanceMeters.toFixed(0)} m`, c.freePorts, c.splitters.map((s) => `${s.splitterName}: ${s.freePorts.join(', ')}`).join('\n')]);
+      candidates.push([
+        c.boxName,
+        c.boxId,
+        `${c.distanceMeters.toFixed(0)} m`,
+        c.freePorts,
+        c.splitters.map((s) => `${s.splitterName}: ${s.freePorts.join(', ')}`).join('\n'),
+      ]);
     }
     lines.push(candidates.toString());
   }
@@ -44,7 +53,14 @@ export function formatPage(page: ReservationPage): string {
   if (page.reservations.length === 0) return 'No reservations match.';
   const rows = table(['Viability', 'Status', 'Customer', 'Box', 'Expires', 'Started']);
   for (const r of page.reservations) {
-    rows.push([r.viabilityId, r.status ?? '?', r.customerCode ?? '', r.boxId ?? '', r.expiresAt ? shortTime(r.expiresAt) : '', shortTime(r.startedAt)]);
+    rows.push([
+      r.viabilityId,
+      r.status ?? '?',
+      r.customerCode ?? '',
+      r.boxId ?? '',
+      r.expiresAt ? shortTime(r.expiresAt) : '',
+      shortTime(r.startedAt),
+    ]);
   }
   const more = page.nextPageToken ? `\nMore: ozres list … --page-token ${page.nextPageToken}   (or --all)` : '';
   return `${rows.toString()}\n${page.reservations.length} reservation(s)${more}`;

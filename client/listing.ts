@@ -11,10 +11,20 @@ export const MAX_PAGE_SIZE = 100;
 export const ListReservationsQuery = z.strictObject({
   status: ReservationStatus.optional(),
   customerCode: z.string().trim().min(1, 'must not be empty').max(64, 'must be at most 64 characters').optional(),
-  expiresBefore: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time, e.g. 2026-12-31T00:00:00Z' }).optional(),
-  pageSize: z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').max(MAX_PAGE_SIZE, `must be at most ${MAX_PAGE_SIZE}`).optional(),
+  expiresBefore: z.iso
+    .datetime({ offset: true, message: 'must be an ISO 8601 date-time, e.g. 2026-12-31T00:00:00Z' })
+    .optional(),
+  pageSize: z.coerce
+    .number()
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .max(MAX_PAGE_SIZE, `must be at most ${MAX_PAGE_SIZE}`)
+    .optional(),
   /** Opaque: the `nextPageToken` of the previous page, as given. */
-  pageToken: z.base64url('must be a nextPageToken returned by the previous page').max(4096, 'is too long for a nextPageToken').optional(),
+  pageToken: z
+    .base64url('must be a nextPageToken returned by the previous page')
+    .max(4096, 'is too long for a nextPageToken')
+    .optional(),
 });
 export type ListReservationsQuery = z.infer<typeof ListReservationsQuery>;
 
@@ -40,7 +50,10 @@ export interface ReservationPage {
 const literal = (value: string) => `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 
 /** The visibility query for a listing: only this project's workflows (visibility lists the newest first). */
-export function visibilityQuery(query: Pick<ListReservationsQuery, 'status' | 'customerCode' | 'expiresBefore'>, workflowType: string): string {
+export function visibilityQuery(
+  query: Pick<ListReservationsQuery, 'status' | 'customerCode' | 'expiresBefore'>,
+  workflowType: string,
+): string {
   const terms = [`WorkflowType = ${literal(workflowType)}`];
   if (query.status) terms.push(`ReservationStatus = ${literal(query.status)}`);
   if (query.customerCode) terms.push(`CustomerCode = ${literal(query.customerCode)}`);
@@ -69,4 +82,5 @@ export function decodePageToken(query: string, token: string): Uint8Array | unde
   }
 }
 
-const pageCheck = (query: string, t: string) => createHash('sha256').update(query).update('\0').update(t).digest('base64url').slice(0, 22);
+const pageCheck = (query: string, t: string) =>
+  createHash('sha256').update(query).update('\0').update(t).digest('base64url').slice(0, 22);

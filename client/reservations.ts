@@ -34,9 +34,28 @@ import {
   type ReservationState,
 } from '../workflows/contract.ts';
 import { cancelReservation, confirmSale, getState, selectBox, waitForReservation } from '../workflows/messages.ts';
-import { BoxIdKey, CustomerCodeKey, ReservationExpiresAtKey, ReservationStatusKey, ViabilityIdKey } from '../workflows/search-attributes.ts';
-import { ConflictError, InvalidInputError, RejectedError, ReservationFailedError, ReservationNotFoundError, type FieldProblem } from './errors.ts';
-import { ListReservationsQuery, decodePageToken, encodePageToken, visibilityQuery, type ReservationPage } from './listing.ts';
+import {
+  BoxIdKey,
+  CustomerCodeKey,
+  ReservationExpiresAtKey,
+  ReservationStatusKey,
+  ViabilityIdKey,
+} from '../workflows/search-attributes.ts';
+import {
+  ConflictError,
+  InvalidInputError,
+  RejectedError,
+  ReservationFailedError,
+  ReservationNotFoundError,
+  type FieldProblem,
+} from './errors.ts';
+import {
+  ListReservationsQuery,
+  decodePageToken,
+  encodePageToken,
+  visibilityQuery,
+  type ReservationPage,
+} from './listing.ts';
 
 export interface ReservationDefaults {
   radiusMeters: number;
@@ -71,11 +90,17 @@ export class ReservationsClient {
     readonly defaults: ReservationDefaults,
   ) {}
 
-  static async connect(config: Pick<Config, 'temporal' | 'defaults'> & Partial<Pick<Config, 'payloadEncryption'>>): Promise<ReservationsClient> {
+  static async connect(
+    config: Pick<Config, 'temporal' | 'defaults'> & Partial<Pick<Config, 'payloadEncryption'>>,
+  ): Promise<ReservationsClient> {
     const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
     // The same data converter as the worker's: with encryption on, both sides encrypt and decrypt.
     const dataConverter = dataConverterFor(config.payloadEncryption);
-    return new ReservationsClient(new Client({ connection, namespace: config.temporal.namespace, dataConverter }), config.temporal.taskQueue, config.defaults);
+    return new ReservationsClient(
+      new Client({ connection, namespace: config.temporal.namespace, dataConverter }),
+      config.temporal.taskQueue,
+      config.defaults,
+    );
   }
 
   /**
@@ -83,13 +108,20 @@ export class ReservationsClient {
    * Temporal is down (the HTTP API). `grpcAttempts` bounds the SDK's retries of an unavailable server (default 10
    * attempts, several seconds), so callers learn quickly that Temporal is down.
    */
-  static lazy(config: Pick<Config, 'temporal' | 'defaults'> & Partial<Pick<Config, 'payloadEncryption'>>, options: { grpcAttempts?: number } = {}): ReservationsClient {
+  static lazy(
+    config: Pick<Config, 'temporal' | 'defaults'> & Partial<Pick<Config, 'payloadEncryption'>>,
+    options: { grpcAttempts?: number } = {},
+  ): ReservationsClient {
     const connection = Connection.lazy({
       ...temporalConnectionOptions(config.temporal),
       interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: options.grpcAttempts ?? 3 }))],
     });
     const dataConverter = dataConverterFor(config.payloadEncryption);
-    return new ReservationsClient(new Client({ connection, namespace: config.temporal.namespace, dataConverter }), config.temporal.taskQueue, config.defaults);
+    return new ReservationsClient(
+      new Client({ connection, namespace: config.temporal.namespace, dataConverter }),
+      config.temporal.taskQueue,
+      config.defaults,
+    );
   }
 
   async close(): Promise<void> {
@@ -120,7 +152,10 @@ export class ReservationsClient {
    */
   async reserve(raw: unknown): Promise<ReservationState> {
     const input = this.prepare(raw);
-    const startWorkflowOperation = new WithStartWorkflowOperation(WORKFLOW_TYPE, { ...this.#startOptions(input), workflowIdConflictPolicy: 'USE_EXISTING' });
+    const startWorkflowOperation = new WithStartWorkflowOperation(WORKFLOW_TYPE, {
+      ...this.#startOptions(input),
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
     try {
       return await this.client.workflow.executeUpdateWithStart(waitForReservation, { startWorkflowOperation });
     } catch (err) {
@@ -175,7 +210,11 @@ export class ReservationsClient {
         maximumPageSize: 1,
       });
       const payloads = page.history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads;
-      const input = await decodeFromPayloadsAtIndex(this.client.options.loadedDataConverter, 0, payloads, { type: 'workflow', namespace, workflowId: handle.workflowId });
+      const input = await decodeFromPayloadsAtIndex(this.client.options.loadedDataConverter, 0, payloads, {
+        type: 'workflow',
+        namespace,
+        workflowId: handle.workflowId,
+      });
       const reservationStatus = description.typedSearchAttributes.get(ReservationStatusKey);
       return { runId: description.runId, status: description.status.name, reservationStatus, input };
     } catch (err) {
@@ -193,7 +232,10 @@ export class ReservationsClient {
       taskQueueType: proto.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
     });
     return (response.pollers ?? [])
-      .map((p) => ({ identity: p.identity ?? '', lastAccessTime: p.lastAccessTime ? tsToDate(p.lastAccessTime).toISOString() : undefined }))
+      .map((p) => ({
+        identity: p.identity ?? '',
+        lastAccessTime: p.lastAccessTime ? tsToDate(p.lastAccessTime).toISOString() : undefined,
+      }))
       .filter((p) => !p.lastAccessTime || Date.now() - Date.parse(p.lastAccessTime) <= withinMs);
   }
 
@@ -204,7 +246,8 @@ export class ReservationsClient {
       const handle = await this.client.workflow.start(WORKFLOW_TYPE, this.#startOptions(input));
       return { workflowId: handle.workflowId, started: true };
     } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) return { workflowId: workflowIdFor(input.viabilityId), started: false };
+      if (err instanceof WorkflowExecutionAlreadyStartedError)
+        return { workflowId: workflowIdFor(input.viabilityId), started: false };
       throw err;
     }
   }
@@ -215,7 +258,7 @@ export class ReservationsClient {
     try {
       const description = await handle.describe();
       if (description.status.name === 'RUNNING') return await handle.query(getState);
-      if (description.status.name === 'COMPLETED') return (await handle.result());
+      if (description.status.name === 'COMPLETED') return await handle.result();
       throw new ReservationFailedError(viabilityId, `workflow ${description.status.name.toLowerCase()}`);
     } catch (err) {
       throw this.#explain(err, viabilityId);
@@ -253,9 +296,19 @@ export class ReservationsClient {
     const query = visibilityQuery(filters, WORKFLOW_TYPE);
     const serverToken = pageToken === undefined ? undefined : decodePageToken(query, pageToken);
     if (pageToken !== undefined && serverToken === undefined) {
-      throw new InvalidInputError([{ field: 'pageToken', message: 'is not a nextPageToken of this listing (same filters): start again without it' }]);
+      throw new InvalidInputError([
+        {
+          field: 'pageToken',
+          message: 'is not a nextPageToken of this listing (same filters): start again without it',
+        },
+      ]);
     }
-    const response = await this.client.workflowService.listWorkflowExecutions({ namespace: this.client.options.namespace, query, pageSize, nextPageToken: serverToken });
+    const response = await this.client.workflowService.listWorkflowExecutions({
+      namespace: this.client.options.namespace,
+      query,
+      pageSize,
+      nextPageToken: serverToken,
+    });
     const reservations = (response.executions ?? []).flatMap((execution) => {
       const workflowId = execution.execution?.workflowId ?? '';
       const attributes = decodeTypedSearchAttributes(execution.searchAttributes?.indexedFields);
@@ -264,26 +317,31 @@ export class ReservationsClient {
       const started = execution.startTime ? tsToDate(execution.startTime) : undefined;
       const closed = execution.closeTime ? tsToDate(execution.closeTime) : undefined;
       return started
-        ? [{
-            viabilityId,
-            workflowId,
-            status: status.success ? status.data : undefined,
-            customerCode: attributes.get(CustomerCodeKey),
-            boxId: attributes.get(BoxIdKey),
-            expiresAt: attributes.get(ReservationExpiresAtKey)?.toISOString(),
-            startedAt: started.toISOString(),
-            closedAt: closed?.toISOString(),
-          }]
+        ? [
+            {
+              viabilityId,
+              workflowId,
+              status: status.success ? status.data : undefined,
+              customerCode: attributes.get(CustomerCodeKey),
+              boxId: attributes.get(BoxIdKey),
+              expiresAt: attributes.get(ReservationExpiresAtKey)?.toISOString(),
+              startedAt: started.toISOString(),
+              closedAt: closed?.toISOString(),
+            },
+          ]
         : [];
     });
-    const next = response.nextPageToken && response.nextPageToken.length > 0 ? encodePageToken(query, response.nextPageToken) : undefined;
+    const next =
+      response.nextPageToken && response.nextPageToken.length > 0
+        ? encodePageToken(query, response.nextPageToken)
+        : undefined;
     return { reservations, ...(next ? { nextPageToken: next } : {}) };
   }
 
   /** Waits for the final state (a confirm or cancel takes effect within moments; an untouched hold takes its days). */
   async result(viabilityId: string): Promise<ReservationState> {
     try {
-      return (await this.#handle(viabilityId).result());
+      return await this.#handle(viabilityId).result();
     } catch (err) {
       throw this.#explain(err, viabilityId);
     }
@@ -292,7 +350,9 @@ export class ReservationsClient {
   #handle(viabilityId: string) {
     const id = ViabilityId.safeParse(viabilityId);
     if (!id.success) throw InvalidInputError.fromZod(id.error, 'viabilityId');
-    return this.client.workflow.getHandle<(input: ReservationInput) => Promise<ReservationState>>(workflowIdFor(id.data));
+    return this.client.workflow.getHandle<(input: ReservationInput) => Promise<ReservationState>>(
+      workflowIdFor(id.data),
+    );
   }
 
   async #signal(viabilityId: string, send: () => Promise<void>): Promise<void> {
@@ -324,9 +384,13 @@ export class ReservationsClient {
     const problems: FieldProblem[] = [];
     const compare = (ours: unknown, theirs: unknown, path: string[]) => {
       if (isPlainObject(ours) && isPlainObject(theirs)) {
-        for (const key of new Set([...Object.keys(ours), ...Object.keys(theirs)])) compare(ours[key], theirs[key], [...path, key]);
+        for (const key of new Set([...Object.keys(ours), ...Object.keys(theirs)]))
+          compare(ours[key], theirs[key], [...path, key]);
       } else if (JSON.stringify(ours) !== JSON.stringify(theirs)) {
-        problems.push({ field: path.join('.') || '(body)', message: 'differs from the reservation already started for this viability' });
+        problems.push({
+          field: path.join('.') || '(body)',
+          message: 'differs from the reservation already started for this viability',
+        });
       }
     };
     compare(input, run.input, []);
@@ -348,9 +412,11 @@ export class ReservationsClient {
 
   #explain(err: unknown, viabilityId: string): unknown {
     if (err instanceof InvalidInputError || err instanceof ReservationFailedError) return err;
-    if (err instanceof WorkflowNotFoundError || (isGrpcServiceError(err) && err.code === grpcStatus.NOT_FOUND)) return new ReservationNotFoundError(viabilityId);
+    if (err instanceof WorkflowNotFoundError || (isGrpcServiceError(err) && err.code === grpcStatus.NOT_FOUND))
+      return new ReservationNotFoundError(viabilityId);
     if (err instanceof WorkflowUpdateFailedError) return new RejectedError(err.cause?.message ?? err.message);
-    if (isGrpcServiceError(err) && err.code === grpcStatus.INVALID_ARGUMENT) return new RejectedError(err.details ?? err.message);
+    if (isGrpcServiceError(err) && err.code === grpcStatus.INVALID_ARGUMENT)
+      return new RejectedError(err.details ?? err.message);
     return err;
   }
 }

@@ -44,14 +44,24 @@ export function canonicalForm(params: Record<string, string>): string {
     .join('&');
 }
 
-export const signCanonical = (canonical: string, apiKey: string): string => createHmac('sha256', apiKey).update(canonical, 'utf8').digest('hex');
+export const signCanonical = (canonical: string, apiKey: string): string =>
+  createHmac('sha256', apiKey).update(canonical, 'utf8').digest('hex');
 
 /** The query parameters of a signed link for `input`, valid for `ttlSeconds` from `now`. */
-export function signViabilityParams(options: { apiKey: string; input: ViabilityLinkInput; ttlSeconds?: number; now?: Date }): Record<string, string> {
+export function signViabilityParams(options: {
+  apiKey: string;
+  input: ViabilityLinkInput;
+  ttlSeconds?: number;
+  now?: Date;
+}): Record<string, string> {
   const { apiKey, input } = options;
-  if (!apiKey) throw new InvalidInputError([{ field: 'apiKey', message: 'is required to sign a link (ISPBOX_API_KEY)' }]);
+  if (!apiKey)
+    throw new InvalidInputError([{ field: 'apiKey', message: 'is required to sign a link (ISPBOX_API_KEY)' }]);
   const ttl = options.ttlSeconds ?? DEFAULT_LINK_TTL_SECONDS;
-  if (!Number.isInteger(ttl) || ttl <= 0 || ttl > MAX_LINK_TTL_SECONDS) throw new InvalidInputError([{ field: 'ttlSeconds', message: `must be a whole number from 1 to ${MAX_LINK_TTL_SECONDS}` }]);
+  if (!Number.isInteger(ttl) || ttl <= 0 || ttl > MAX_LINK_TTL_SECONDS)
+    throw new InvalidInputError([
+      { field: 'ttlSeconds', message: `must be a whole number from 1 to ${MAX_LINK_TTL_SECONDS}` },
+    ]);
   // Signing what the page would refuse only hands the salesperson an error page: refuse here, naming the field.
   const problems = parseLinkData(toParams(input));
   if (!problems.success) throw new InvalidInputError(problems.problems);
@@ -60,7 +70,13 @@ export function signViabilityParams(options: { apiKey: string; input: ViabilityL
 }
 
 /** A signed link to the map page (`baseUrl` is where the HTTP server answers, e.g. https://reservas.isp.example). */
-export function viabilityPageUrl(options: { baseUrl: string; apiKey: string; input: ViabilityLinkInput; ttlSeconds?: number; now?: Date }): string {
+export function viabilityPageUrl(options: {
+  baseUrl: string;
+  apiKey: string;
+  input: ViabilityLinkInput;
+  ttlSeconds?: number;
+  now?: Date;
+}): string {
   const params = signViabilityParams(options);
   const url = new URL('/viability', options.baseUrl);
   for (const name of LINK_PARAMS) if (params[name] !== undefined) url.searchParams.set(name, params[name]);
@@ -68,7 +84,11 @@ export function viabilityPageUrl(options: { baseUrl: string; apiKey: string; inp
 }
 
 function toParams(input: ViabilityLinkInput): Record<string, string> {
-  const params: Record<string, string> = { viabilityId: input.viabilityId, code: input.customer.code, name: input.customer.name };
+  const params: Record<string, string> = {
+    viabilityId: input.viabilityId,
+    code: input.customer.code,
+    name: input.customer.name,
+  };
   if (input.address !== undefined) params.address = input.address;
   if (input.coordinates) {
     params.lat = String(input.coordinates.lat);
@@ -78,7 +98,12 @@ function toParams(input: ViabilityLinkInput): Record<string, string> {
   return params;
 }
 
-const decimal = (what: string) => z.string().trim().regex(/^-?\d+(\.\d+)?$/, `must be a decimal number (${what})`).transform(Number);
+const decimal = (what: string) =>
+  z
+    .string()
+    .trim()
+    .regex(/^-?\d+(\.\d+)?$/, `must be a decimal number (${what})`)
+    .transform(Number);
 
 /** The page's query, parsed with the contract's own pieces; errors name the query parameter. */
 export const ViabilityLinkQuery = z
@@ -89,17 +114,37 @@ export const ViabilityLinkQuery = z
     address: Address.options[0].optional(),
     lat: decimal('latitude, e.g. -27.5935').pipe(Coordinates.shape.lat).optional(),
     lng: decimal('longitude, e.g. -48.5585').pipe(Coordinates.shape.lng).optional(),
-    radius: z.string().trim().regex(/^\d+$/, 'must be a whole number of metres').transform(Number).pipe(ReservationInput.shape.radiusMeters.unwrap()).optional(),
+    radius: z
+      .string()
+      .trim()
+      .regex(/^\d+$/, 'must be a whole number of metres')
+      .transform(Number)
+      .pipe(ReservationInput.shape.radiusMeters.unwrap())
+      .optional(),
   })
   .superRefine((q, ctx) => {
-    if ((q.lat === undefined) !== (q.lng === undefined)) ctx.addIssue({ code: 'custom', path: [q.lat === undefined ? 'lat' : 'lng'], message: 'lat and lng go together: give both or neither' });
-    if (q.address === undefined && q.lat === undefined && q.lng === undefined) ctx.addIssue({ code: 'custom', path: ['address'], message: 'give an address or lat and lng (or both)' });
+    if ((q.lat === undefined) !== (q.lng === undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: [q.lat === undefined ? 'lat' : 'lng'],
+        message: 'lat and lng go together: give both or neither',
+      });
+    if (q.address === undefined && q.lat === undefined && q.lng === undefined)
+      ctx.addIssue({ code: 'custom', path: ['address'], message: 'give an address or lat and lng (or both)' });
   });
 
-function parseLinkData(params: Record<string, string>): { success: true; input: ViabilityLinkInput } | { success: false; problems: FieldProblem[] } {
+function parseLinkData(
+  params: Record<string, string>,
+): { success: true; input: ViabilityLinkInput } | { success: false; problems: FieldProblem[] } {
   const parsed = ViabilityLinkQuery.safeParse(params);
   if (!parsed.success) {
-    return { success: false, problems: parsed.error.issues.map((i) => ({ field: i.path.map(String).join('.') || (i.code === 'unrecognized_keys' ? i.keys.join(', ') : '(query)'), message: i.message })) };
+    return {
+      success: false,
+      problems: parsed.error.issues.map((i) => ({
+        field: i.path.map(String).join('.') || (i.code === 'unrecognized_keys' ? i.keys.join(', ') : '(query)'),
+        message: i.message,
+      })),
+    };
   }
   const q = parsed.data;
   return {
@@ -116,40 +161,84 @@ function parseLinkData(params: Record<string, string>): { success: true; input: 
 
 export type LinkVerdict =
   | { ok: true; input: ViabilityLinkInput; expiresAt: Date }
-  | { ok: false; status: 400 | 401 | 403; error: 'unsigned-link' | 'bad-signature' | 'link-expired' | 'invalid-input'; message: string; problems?: FieldProblem[] };
+  | {
+      ok: false;
+      status: 400 | 401 | 403;
+      error: 'unsigned-link' | 'bad-signature' | 'link-expired' | 'invalid-input';
+      message: string;
+      problems?: FieldProblem[];
+    };
 
 /**
  * Checks a link's query: signed (401 without `sig`/`exp`), by this key (403, compared in constant time),
  * not expired (403), then its data (400 naming the parameter). The signature is checked before anything
  * about the data is said, so an unsigned caller learns nothing.
  */
-export function verifyViabilityLink(query: Record<string, unknown>, apiKey: string, now: Date = new Date()): LinkVerdict {
+export function verifyViabilityLink(
+  query: Record<string, unknown>,
+  apiKey: string,
+  now: Date = new Date(),
+): LinkVerdict {
   const params: Record<string, string> = {};
   for (const [name, value] of Object.entries(query)) {
     if (typeof value !== 'string') {
-      return { ok: false, status: 400, error: 'invalid-input', message: `Invalid link: ${name}: must appear once`, problems: [{ field: name, message: 'must appear once' }] };
+      return {
+        ok: false,
+        status: 400,
+        error: 'invalid-input',
+        message: `Invalid link: ${name}: must appear once`,
+        problems: [{ field: name, message: 'must appear once' }],
+      };
     }
     params[name] = value;
   }
   if (!params.sig || !params.exp) {
-    return { ok: false, status: 401, error: 'unsigned-link', message: 'This link is not signed (sig and exp are missing): open the page from Ispbox' };
+    return {
+      ok: false,
+      status: 401,
+      error: 'unsigned-link',
+      message: 'This link is not signed (sig and exp are missing): open the page from Ispbox',
+    };
   }
   const expected = Buffer.from(signCanonical(canonicalForm(params), apiKey), 'hex');
   const given = /^[0-9a-f]{64}$/i.test(params.sig) ? Buffer.from(params.sig, 'hex') : Buffer.alloc(0);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-    return { ok: false, status: 403, error: 'bad-signature', message: 'The link\'s signature does not match its data: it was changed or signed with another key; open the page from Ispbox again' };
+    return {
+      ok: false,
+      status: 403,
+      error: 'bad-signature',
+      message:
+        "The link's signature does not match its data: it was changed or signed with another key; open the page from Ispbox again",
+    };
   }
   const exp = /^\d{1,12}$/.test(params.exp) ? Number(params.exp) : NaN;
   if (!Number.isFinite(exp)) {
-    return { ok: false, status: 400, error: 'invalid-input', message: 'Invalid link: exp: must be Unix seconds', problems: [{ field: 'exp', message: 'must be Unix seconds' }] };
+    return {
+      ok: false,
+      status: 400,
+      error: 'invalid-input',
+      message: 'Invalid link: exp: must be Unix seconds',
+      problems: [{ field: 'exp', message: 'must be Unix seconds' }],
+    };
   }
   if (exp * 1000 <= now.getTime()) {
-    return { ok: false, status: 403, error: 'link-expired', message: `This link expired at ${new Date(exp * 1000).toISOString()}: open the page from Ispbox again` };
+    return {
+      ok: false,
+      status: 403,
+      error: 'link-expired',
+      message: `This link expired at ${new Date(exp * 1000).toISOString()}: open the page from Ispbox again`,
+    };
   }
   const { sig: _sig, exp: _exp, ...data } = params;
   const parsed = parseLinkData(data);
   if (!parsed.success) {
-    return { ok: false, status: 400, error: 'invalid-input', message: `Invalid link: ${parsed.problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`, problems: parsed.problems };
+    return {
+      ok: false,
+      status: 400,
+      error: 'invalid-input',
+      message: `Invalid link: ${parsed.problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`,
+      problems: parsed.problems,
+    };
   }
   return { ok: true, input: parsed.input, expiresAt: new Date(exp * 1000) };
 }

@@ -59,14 +59,16 @@ export class EncryptionCodec implements PayloadCodec {
   #decodeOne(payload: Payload): Payload {
     if (utf8(payload.metadata?.[METADATA_ENCODING_KEY]) !== ENCRYPTED_ENCODING) return payload;
     const keyId = utf8(payload.metadata?.[METADATA_KEY_ID]);
-    if (!keyId) throw new ValueError(`An encrypted payload has no ${METADATA_KEY_ID} in its metadata: it cannot be decrypted`);
+    if (!keyId)
+      throw new ValueError(`An encrypted payload has no ${METADATA_KEY_ID} in its metadata: it cannot be decrypted`);
     const key = this.#byId.get(keyId);
     if (!key) {
       throw new ValueError(
         `A payload is encrypted with key "${keyId}", which is not configured: set it as PAYLOAD_ENCRYPTION_KEY or add it to PAYLOAD_ENCRYPTION_PREVIOUS_KEYS`,
       );
     }
-    if (!payload.data || payload.data.length < IV_BYTES + TAG_BYTES) throw new ValueError(`A payload encrypted with key "${keyId}" is truncated`);
+    if (!payload.data || payload.data.length < IV_BYTES + TAG_BYTES)
+      throw new ValueError(`A payload encrypted with key "${keyId}" is truncated`);
     let plain: Buffer;
     try {
       plain = decrypt(payload.data, key);

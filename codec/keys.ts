@@ -17,7 +17,8 @@ export class EncryptionKey {
     readonly id: string,
     material: Buffer,
   ) {
-    if (material.length !== KEY_BYTES) throw new RangeError(`encryption key ${id} must be ${KEY_BYTES} bytes, not ${material.length}`);
+    if (material.length !== KEY_BYTES)
+      throw new RangeError(`encryption key ${id} must be ${KEY_BYTES} bytes, not ${material.length}`);
     this.#material = Buffer.from(material);
   }
 

@@ -10,11 +10,21 @@ import { startCodecServer } from './server.ts';
 async function main(): Promise<void> {
   const config = loadConfig();
   if (!config.payloadEncryption) {
-    throw new ConfigError(['PAYLOAD_ENCRYPTION_KEY: is required by the codec endpoint: set the key the worker uses (see README, "Security")']);
+    throw new ConfigError([
+      'PAYLOAD_ENCRYPTION_KEY: is required by the codec endpoint: set the key the worker uses (see README, "Security")',
+    ]);
   }
   const { host, port, allowedOrigins, token } = config.codecServer;
-  const server = await startCodecServer({ codec: new EncryptionCodec(config.payloadEncryption), host, port, allowedOrigins, token });
-  console.log(`Codec endpoint at ${server.url} (for origins ${allowedOrigins.join(', ')}${token ? '; bearer token required' : ''})`);
+  const server = await startCodecServer({
+    codec: new EncryptionCodec(config.payloadEncryption),
+    host,
+    port,
+    allowedOrigins,
+    token,
+  });
+  console.log(
+    `Codec endpoint at ${server.url} (for origins ${allowedOrigins.join(', ')}${token ? '; bearer token required' : ''})`,
+  );
   const stop = () => void server.close().then(() => process.exit(0));
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

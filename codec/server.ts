@@ -62,7 +62,8 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       const problem = err instanceof HttpProblem ? err : new HttpProblem(500, 'internal error');
-      if (problem.status >= 500) log(`[codec] ${req.method} ${req.url}: ${err instanceof Error ? err.message : String(err)}`);
+      if (problem.status >= 500)
+        log(`[codec] ${req.method} ${req.url}: ${err instanceof Error ? err.message : String(err)}`);
       if (!res.headersSent) send(res, problem.status, { message: problem.message }, problem.headers);
       else res.destroy();
     });
@@ -71,7 +72,8 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const origin = req.headers.origin;
     if (origin !== undefined) {
-      if (!allowed.has(origin)) throw new HttpProblem(403, `origin ${origin} is not allowed: add it to CODEC_SERVER_ALLOWED_ORIGINS`);
+      if (!allowed.has(origin))
+        throw new HttpProblem(403, `origin ${origin} is not allowed: add it to CODEC_SERVER_ALLOWED_ORIGINS`);
       res.setHeader('Access-Control-Allow-Origin', origin);
       res.setHeader('Access-Control-Allow-Credentials', 'true'); // the UI's "include cross-origin credentials"
     }
@@ -91,13 +93,18 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
     }
     if (req.method !== 'POST') throw new HttpProblem(405, 'use POST', { Allow: 'POST, OPTIONS' });
     if (tokenDigest && !bearerMatches(req.headers.authorization, tokenDigest)) {
-      throw new HttpProblem(401, 'a bearer token is required (Authorization: Bearer <CODEC_SERVER_TOKEN>)', { 'WWW-Authenticate': 'Bearer' });
+      throw new HttpProblem(401, 'a bearer token is required (Authorization: Bearer <CODEC_SERVER_TOKEN>)', {
+        'WWW-Authenticate': 'Bearer',
+      });
     }
 
     const body = JsonPayloads.safeParse(parseJson(await readBody(req)));
     if (!body.success) {
       const issue = body.error.issues[0];
-      throw new HttpProblem(400, `expected {"payloads": [{"metadata": {…base64}, "data": base64}]}: ${issue?.path.join('.') || 'body'} ${issue?.message ?? ''}`.trim());
+      throw new HttpProblem(
+        400,
+        `expected {"payloads": [{"metadata": {…base64}, "data": base64}]}: ${issue?.path.join('.') || 'body'} ${issue?.message ?? ''}`.trim(),
+      );
     }
     const payloads = body.data.payloads.map(fromJson);
     let result;

@@ -29,13 +29,18 @@ const bool = z
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 const positiveNumber = (what: string) =>
-  z.coerce.number({ error: `must be a number (${what})` }).refine((n) => Number.isFinite(n) && n > 0, `must be a positive number (${what})`);
+  z.coerce
+    .number({ error: `must be a number (${what})` })
+    .refine((n) => Number.isFinite(n) && n > 0, `must be a positive number (${what})`);
 
 const url = (what: string) =>
   z
     .string()
     .trim()
-    .refine((s) => URL.canParse(s) && ['http:', 'https:'].includes(new URL(s).protocol), `must be an http(s) URL (${what})`)
+    .refine(
+      (s) => URL.canParse(s) && ['http:', 'https:'].includes(new URL(s).protocol),
+      `must be an http(s) URL (${what})`,
+    )
     .transform((s) => s.replace(/\/+$/, ''));
 
 const isLoopback = (hostname: string) =>
@@ -59,7 +64,10 @@ const aesKey = z
     return z.NEVER;
   });
 
-const keyId = z.string().trim().regex(KEY_ID_PATTERN, 'must be 1-64 of [A-Za-z0-9._-] (it is stored in every encrypted payload)');
+const keyId = z
+  .string()
+  .trim()
+  .regex(KEY_ID_PATTERN, 'must be 1-64 of [A-Za-z0-9._-] (it is stored in every encrypted payload)');
 
 /** `id:base64,id:base64` (or bare base64: the id is then the key's fingerprint), for decrypting after a rotation. */
 const previousKeys = z
@@ -76,9 +84,15 @@ const previousKeys = z
         const id = colon < 0 ? undefined : entry.slice(0, colon).trim();
         const bytes = decodeBase64Strict(colon < 0 ? entry : entry.slice(colon + 1));
         if (id !== undefined && !KEY_ID_PATTERN.test(id)) {
-          ctx.addIssue({ code: 'custom', message: `entry ${i + 1}: the key id must be 1-64 of [A-Za-z0-9._-] (entries are "<id>:<base64 key>", comma-separated)` });
+          ctx.addIssue({
+            code: 'custom',
+            message: `entry ${i + 1}: the key id must be 1-64 of [A-Za-z0-9._-] (entries are "<id>:<base64 key>", comma-separated)`,
+          });
         } else if (bytes?.length !== KEY_BYTES) {
-          ctx.addIssue({ code: 'custom', message: `entry ${i + 1}: the key must be the base64 of ${KEY_BYTES} bytes (entries are "<id>:<base64 key>", comma-separated)` });
+          ctx.addIssue({
+            code: 'custom',
+            message: `entry ${i + 1}: the key must be the base64 of ${KEY_BYTES} bytes (entries are "<id>:<base64 key>", comma-separated)`,
+          });
         } else {
           keys.push(new EncryptionKey(id ?? keyFingerprint(bytes), bytes));
         }
@@ -91,64 +105,87 @@ const origins = z
   .string()
   .trim()
   .transform((text, ctx) => {
-    const list = text.split(',').map((o) => o.trim()).filter(Boolean);
+    const list = text
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean);
     for (const origin of list) {
       if (!URL.canParse(origin) || new URL(origin).origin !== origin) {
-        ctx.addIssue({ code: 'custom', message: `"${origin}" is not an origin: give scheme, host and port only, e.g. http://127.0.0.1:8233 (no "*": this service decrypts)` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${origin}" is not an origin: give scheme, host and port only, e.g. http://127.0.0.1:8233 (no "*": this service decrypts)`,
+        });
       }
     }
     return list;
   });
 
-const EnvSchema = z
-  .object({
-    TEMPORAL_ADDRESS: z.string().trim().min(1).default('127.0.0.1:7233'),
-    TEMPORAL_NAMESPACE: z.string().trim().min(1).default('default'),
-    TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default(DEFAULT_TASK_QUEUE),
-    TEMPORAL_API_KEY: z.string().trim().min(1).optional(),
-    TEMPORAL_TLS: bool.optional(),
-    TEMPORAL_TLS_CERT_PATH: z.string().trim().min(1).optional(),
-    TEMPORAL_TLS_KEY_PATH: z.string().trim().min(1).optional(),
-    TEMPORAL_TLS_CA_PATH: z.string().trim().min(1).optional(),
-    TEMPORAL_TLS_SERVER_NAME: z.string().trim().min(1).optional(),
+const EnvSchema = z.object({
+  TEMPORAL_ADDRESS: z.string().trim().min(1).default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().trim().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default(DEFAULT_TASK_QUEUE),
+  TEMPORAL_API_KEY: z.string().trim().min(1).optional(),
+  TEMPORAL_TLS: bool.optional(),
+  TEMPORAL_TLS_CERT_PATH: z.string().trim().min(1).optional(),
+  TEMPORAL_TLS_KEY_PATH: z.string().trim().min(1).optional(),
+  TEMPORAL_TLS_CA_PATH: z.string().trim().min(1).optional(),
+  TEMPORAL_TLS_SERVER_NAME: z.string().trim().min(1).optional(),
 
-    OZMAP_URL: url('e.g. https://acme.ozmap.com.br:9994').default(DEFAULT_OZMAP_URL),
-    OZMAP_API_KEY: z.string().trim().min(1, 'must not be empty').optional(),
-    OZMAP_ALLOW_INSECURE_HTTP: bool.default(false),
-    OZMAP_TIMEOUT_MS: positiveNumber('milliseconds').default(15_000),
-    OZMAP_RADIUS_METERS: positiveNumber('metres').default(DEFAULTS.radiusMeters),
-    RESERVATION_HOLD_DAYS: positiveNumber('days').default(DEFAULTS.holdDays),
-    SELECTION_TIMEOUT_HOURS: positiveNumber('hours').default(DEFAULTS.selectionTimeoutHours),
+  OZMAP_URL: url('e.g. https://acme.ozmap.com.br:9994').default(DEFAULT_OZMAP_URL),
+  OZMAP_API_KEY: z.string().trim().min(1, 'must not be empty').optional(),
+  OZMAP_ALLOW_INSECURE_HTTP: bool.default(false),
+  OZMAP_TIMEOUT_MS: positiveNumber('milliseconds').default(15_000),
+  OZMAP_RADIUS_METERS: positiveNumber('metres').default(DEFAULTS.radiusMeters),
+  RESERVATION_HOLD_DAYS: positiveNumber('days').default(DEFAULTS.holdDays),
+  SELECTION_TIMEOUT_HOURS: positiveNumber('hours').default(DEFAULTS.selectionTimeoutHours),
 
-    GEOCODER_PROVIDER: z.enum(['nominatim', 'google'], { error: 'must be "nominatim" or "google"' }).optional(),
-    GEOCODER_URL: url('a Nominatim-compatible base URL').optional(),
-    GEOCODER_USER_AGENT: z.string().trim().min(1).default('ispbox-ozmap-reservations/0.1 (+https://github.com/)'),
-    GEOCODER_MIN_INTERVAL_MS: z.coerce.number().int().nonnegative().default(1000),
-    GOOGLE_GEOCODING_API_KEY: z.string().trim().min(1).optional(),
+  GEOCODER_PROVIDER: z.enum(['nominatim', 'google'], { error: 'must be "nominatim" or "google"' }).optional(),
+  GEOCODER_URL: url('a Nominatim-compatible base URL').optional(),
+  GEOCODER_USER_AGENT: z.string().trim().min(1).default('ispbox-ozmap-reservations/0.1 (+https://github.com/)'),
+  GEOCODER_MIN_INTERVAL_MS: z.coerce.number().int().nonnegative().default(1000),
+  GOOGLE_GEOCODING_API_KEY: z.string().trim().min(1).optional(),
 
-    HTTP_PORT: z.coerce.number().int().min(1).max(65535, 'must be a TCP port (1-65535)').default(3000),
-    HTTP_HOST: z.string().trim().min(1).default('127.0.0.1'),
-    // How long POST /v1/reservations waits for the reservation before answering 202; well below Node's 24.8-day timer limit.
-    HTTP_WAIT_SECONDS: positiveNumber('seconds').refine((n) => n <= 600, 'must be at most 600 seconds').default(20),
-    ISPBOX_API_KEY: z.string().trim().min(16, 'must be at least 16 characters').optional(),
-    PAYLOAD_ENCRYPTION_KEY: aesKey.optional(),
-    PAYLOAD_ENCRYPTION_KEY_ID: keyId.optional(),
-    PAYLOAD_ENCRYPTION_PREVIOUS_KEYS: previousKeys.optional(),
-    CODEC_SERVER_HOST: z.string().trim().min(1).default('127.0.0.1'),
-    CODEC_SERVER_PORT: z.coerce.number().int().min(0).max(65535, 'must be a TCP port (0-65535, 0 picks a free one)').default(DEFAULT_CODEC_SERVER_PORT),
-    CODEC_SERVER_ALLOWED_ORIGINS: origins.default(() => DEFAULT_CODEC_ORIGINS.split(',')),
-    CODEC_SERVER_TOKEN: z.string().trim().min(16, 'must be at least 16 characters (e.g. `openssl rand -hex 24`)').optional(),
-    MAP_TILE_URL: z
-      .string()
-      .trim()
-      .regex(/^https?:\/\/[^/\s]+\/\S*\{z\}\S*$/, 'must be an http(s) tile URL template with {z}, {x} and {y}, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png')
-      .refine((s) => s.includes('{x}') && s.includes('{y}'), 'must contain {z}, {x} and {y}')
-      .optional(),
-    MAP_TILE_ATTRIBUTION: z.string().trim().min(1).max(300).optional(),
-    WORKFLOW_BUNDLE_PATH: z.string().trim().min(1).optional(),
-    WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number({ error: 'must be a whole number' }).int('must be a whole number').min(0, 'must be 0 (no cache) or more').default(DEFAULT_MAX_CACHED_WORKFLOWS),
-    LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
-  });
+  HTTP_PORT: z.coerce.number().int().min(1).max(65535, 'must be a TCP port (1-65535)').default(3000),
+  HTTP_HOST: z.string().trim().min(1).default('127.0.0.1'),
+  // How long POST /v1/reservations waits for the reservation before answering 202; well below Node's 24.8-day timer limit.
+  HTTP_WAIT_SECONDS: positiveNumber('seconds')
+    .refine((n) => n <= 600, 'must be at most 600 seconds')
+    .default(20),
+  ISPBOX_API_KEY: z.string().trim().min(16, 'must be at least 16 characters').optional(),
+  PAYLOAD_ENCRYPTION_KEY: aesKey.optional(),
+  PAYLOAD_ENCRYPTION_KEY_ID: keyId.optional(),
+  PAYLOAD_ENCRYPTION_PREVIOUS_KEYS: previousKeys.optional(),
+  CODEC_SERVER_HOST: z.string().trim().min(1).default('127.0.0.1'),
+  CODEC_SERVER_PORT: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(65535, 'must be a TCP port (0-65535, 0 picks a free one)')
+    .default(DEFAULT_CODEC_SERVER_PORT),
+  CODEC_SERVER_ALLOWED_ORIGINS: origins.default(() => DEFAULT_CODEC_ORIGINS.split(',')),
+  CODEC_SERVER_TOKEN: z
+    .string()
+    .trim()
+    .min(16, 'must be at least 16 characters (e.g. `openssl rand -hex 24`)')
+    .optional(),
+  MAP_TILE_URL: z
+    .string()
+    .trim()
+    .regex(
+      /^https?:\/\/[^/\s]+\/\S*\{z\}\S*$/,
+      'must be an http(s) tile URL template with {z}, {x} and {y}, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png',
+    )
+    .refine((s) => s.includes('{x}') && s.includes('{y}'), 'must contain {z}, {x} and {y}')
+    .optional(),
+  MAP_TILE_ATTRIBUTION: z.string().trim().min(1).max(300).optional(),
+  WORKFLOW_BUNDLE_PATH: z.string().trim().min(1).optional(),
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce
+    .number({ error: 'must be a whole number' })
+    .int('must be a whole number')
+    .min(0, 'must be 0 (no cache) or more')
+    .default(DEFAULT_MAX_CACHED_WORKFLOWS),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+});
 
 /**
  * Rules across variables, checked on the raw values so that they are reported together with every
@@ -161,41 +198,65 @@ function crossFieldProblems(raw: Record<string, string | undefined>): string[] {
   const ozmap = URL.canParse(ozmapUrl) && /^https?:$/.test(new URL(ozmapUrl).protocol) ? new URL(ozmapUrl) : undefined;
   const insecureAllowed = ['true', '1', 'yes'].includes(raw.OZMAP_ALLOW_INSECURE_HTTP ?? '');
   if (ozmap && (ozmap.username || ozmap.password)) {
-    problems.push('OZMAP_URL: must not carry credentials (user:password@), which would end up in logs: remove them and put the key in OZMAP_API_KEY');
+    problems.push(
+      'OZMAP_URL: must not carry credentials (user:password@), which would end up in logs: remove them and put the key in OZMAP_API_KEY',
+    );
   }
   if (ozmap && (ozmap.search || ozmap.hash)) {
-    problems.push('OZMAP_URL: must be a base URL without a query string or fragment (e.g. https://acme.ozmap.com.br:9994): the key goes in OZMAP_API_KEY');
+    problems.push(
+      'OZMAP_URL: must be a base URL without a query string or fragment (e.g. https://acme.ozmap.com.br:9994): the key goes in OZMAP_API_KEY',
+    );
   }
   const geocoderUrl = raw.GEOCODER_URL && URL.canParse(raw.GEOCODER_URL) ? new URL(raw.GEOCODER_URL) : undefined;
   if (geocoderUrl && (geocoderUrl.username || geocoderUrl.password)) {
     problems.push('GEOCODER_URL: must not carry credentials (user:password@), which would end up in logs: remove them');
   }
   if (ozmap?.protocol === 'http:' && !isLoopback(ozmap.hostname) && !insecureAllowed) {
-    problems.push('OZMAP_URL: uses plain http:// outside loopback, which would send the API key in clear: use https:// or set OZMAP_ALLOW_INSECURE_HTTP=true');
+    problems.push(
+      'OZMAP_URL: uses plain http:// outside loopback, which would send the API key in clear: use https:// or set OZMAP_ALLOW_INSECURE_HTTP=true',
+    );
   }
   if (ozmap && !isLoopback(ozmap.hostname) && !raw.OZMAP_API_KEY) {
-    problems.push("OZMAP_API_KEY: is required when OZMAP_URL points at a real OZmap: set it to the integration user's API key");
+    problems.push(
+      "OZMAP_API_KEY: is required when OZMAP_URL points at a real OZmap: set it to the integration user's API key",
+    );
   }
   if (raw.GEOCODER_PROVIDER === 'google' && !raw.GOOGLE_GEOCODING_API_KEY) {
     problems.push('GOOGLE_GEOCODING_API_KEY: is required when GEOCODER_PROVIDER=google');
   }
   if (!isLoopback(raw.HTTP_HOST ?? '127.0.0.1') && !raw.ISPBOX_API_KEY) {
-    problems.push('ISPBOX_API_KEY: is required when HTTP_HOST is not a loopback address (the demo key is public): set it to the key Ispbox will send');
+    problems.push(
+      'ISPBOX_API_KEY: is required when HTTP_HOST is not a loopback address (the demo key is public): set it to the key Ispbox will send',
+    );
   }
   if (Boolean(raw.TEMPORAL_TLS_CERT_PATH) !== Boolean(raw.TEMPORAL_TLS_KEY_PATH)) {
-    problems.push(`${raw.TEMPORAL_TLS_CERT_PATH ? 'TEMPORAL_TLS_KEY_PATH' : 'TEMPORAL_TLS_CERT_PATH'}: TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH go together: set both or neither`);
+    problems.push(
+      `${raw.TEMPORAL_TLS_CERT_PATH ? 'TEMPORAL_TLS_KEY_PATH' : 'TEMPORAL_TLS_CERT_PATH'}: TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH go together: set both or neither`,
+    );
   }
   if (!raw.PAYLOAD_ENCRYPTION_KEY && raw.PAYLOAD_ENCRYPTION_KEY_ID) {
-    problems.push('PAYLOAD_ENCRYPTION_KEY_ID: names a key that is not set: set PAYLOAD_ENCRYPTION_KEY too, or unset the id');
+    problems.push(
+      'PAYLOAD_ENCRYPTION_KEY_ID: names a key that is not set: set PAYLOAD_ENCRYPTION_KEY too, or unset the id',
+    );
   }
   if (raw.CODEC_SERVER_HOST && !isLoopback(raw.CODEC_SERVER_HOST.trim()) && !raw.CODEC_SERVER_TOKEN) {
-    problems.push('CODEC_SERVER_HOST: outside loopback the codec endpoint would decrypt for anyone who reaches it: set CODEC_SERVER_TOKEN, or keep 127.0.0.1');
+    problems.push(
+      'CODEC_SERVER_HOST: outside loopback the codec endpoint would decrypt for anyone who reaches it: set CODEC_SERVER_TOKEN, or keep 127.0.0.1',
+    );
   }
   return problems;
 }
 
 /** Variables whose values must never appear in a message. */
-const SECRET_VARIABLES = ['OZMAP_API_KEY', 'TEMPORAL_API_KEY', 'GOOGLE_GEOCODING_API_KEY', 'ISPBOX_API_KEY', 'PAYLOAD_ENCRYPTION_KEY', 'PAYLOAD_ENCRYPTION_PREVIOUS_KEYS', 'CODEC_SERVER_TOKEN'];
+const SECRET_VARIABLES = [
+  'OZMAP_API_KEY',
+  'TEMPORAL_API_KEY',
+  'GOOGLE_GEOCODING_API_KEY',
+  'ISPBOX_API_KEY',
+  'PAYLOAD_ENCRYPTION_KEY',
+  'PAYLOAD_ENCRYPTION_PREVIOUS_KEYS',
+  'CODEC_SERVER_TOKEN',
+];
 
 /** Last line of defence: whatever a rule or zod says, a secret's value (or a URL's user or password) is masked. */
 function redactSecrets(problems: string[], raw: Record<string, string | undefined>): string[] {
@@ -203,7 +264,10 @@ function redactSecrets(problems: string[], raw: Record<string, string | undefine
     const value = raw[name]?.trim();
     if (!value) return [];
     // Lists of `id:key`: the keys are secret, their ids are not (messages name them).
-    const parts = name === 'PAYLOAD_ENCRYPTION_PREVIOUS_KEYS' ? value.split(',').map((entry) => entry.slice(entry.indexOf(':') + 1).trim()) : [];
+    const parts =
+      name === 'PAYLOAD_ENCRYPTION_PREVIOUS_KEYS'
+        ? value.split(',').map((entry) => entry.slice(entry.indexOf(':') + 1).trim())
+        : [];
     return [value, ...parts];
   });
   for (const name of ['OZMAP_URL', 'GEOCODER_URL']) {
@@ -256,7 +320,9 @@ export interface Config {
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
-    super(`Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  - ${problems.join('\n  - ')}`);
+    super(
+      `Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  - ${problems.join('\n  - ')}`,
+    );
     this.name = 'ConfigError';
   }
 }
@@ -266,11 +332,14 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
   const present = Object.fromEntries(Object.entries(environment).filter(([, v]) => v !== undefined && v.trim() !== ''));
   const parsed = EnvSchema.safeParse(present);
   const problems = [
-    ...(parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`)),
+    ...(parsed.success
+      ? []
+      : parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`)),
     ...crossFieldProblems(present),
   ];
   const keyProblems = parsed.success ? encryptionKeyProblems(parsed.data) : [];
-  if (!parsed.success || problems.length + keyProblems.length > 0) throw new ConfigError(redactSecrets([...problems, ...keyProblems], present));
+  if (!parsed.success || problems.length + keyProblems.length > 0)
+    throw new ConfigError(redactSecrets([...problems, ...keyProblems], present));
   const env = parsed.data;
   const tlsWanted = env.TEMPORAL_TLS ?? Boolean(env.TEMPORAL_TLS_CERT_PATH || env.TEMPORAL_API_KEY);
   return {
@@ -280,7 +349,12 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       taskQueue: env.TEMPORAL_TASK_QUEUE,
       apiKey: env.TEMPORAL_API_KEY,
       tls: tlsWanted
-        ? { certPath: env.TEMPORAL_TLS_CERT_PATH, keyPath: env.TEMPORAL_TLS_KEY_PATH, caPath: env.TEMPORAL_TLS_CA_PATH, serverName: env.TEMPORAL_TLS_SERVER_NAME }
+        ? {
+            certPath: env.TEMPORAL_TLS_CERT_PATH,
+            keyPath: env.TEMPORAL_TLS_KEY_PATH,
+            caPath: env.TEMPORAL_TLS_CA_PATH,
+            serverName: env.TEMPORAL_TLS_SERVER_NAME,
+          }
         : undefined,
     },
     ozmap: { url: env.OZMAP_URL, apiKey: env.OZMAP_API_KEY ?? DEMO_OZMAP_API_KEY, timeoutMs: env.OZMAP_TIMEOUT_MS },
@@ -291,16 +365,26 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     },
     geocoder:
       (env.GEOCODER_PROVIDER ?? (env.GOOGLE_GEOCODING_API_KEY ? 'google' : 'nominatim')) === 'google'
-        ? { provider: 'google', url: env.GEOCODER_URL ?? 'https://maps.googleapis.com/maps/api/geocode/json', apiKey: env.GOOGLE_GEOCODING_API_KEY! }
+        ? {
+            provider: 'google',
+            url: env.GEOCODER_URL ?? 'https://maps.googleapis.com/maps/api/geocode/json',
+            apiKey: env.GOOGLE_GEOCODING_API_KEY!,
+          }
         : {
             provider: 'nominatim',
             // The simulator answers Nominatim's /search, so the embedded default needs no internet.
-            url: env.GEOCODER_URL ?? (isLoopback(new URL(env.OZMAP_URL).hostname) ? env.OZMAP_URL : PUBLIC_NOMINATIM_URL),
+            url:
+              env.GEOCODER_URL ?? (isLoopback(new URL(env.OZMAP_URL).hostname) ? env.OZMAP_URL : PUBLIC_NOMINATIM_URL),
             userAgent: env.GEOCODER_USER_AGENT,
             minIntervalMs: env.GEOCODER_MIN_INTERVAL_MS,
           },
     payloadEncryption: payloadEncryption(env),
-    codecServer: { host: env.CODEC_SERVER_HOST, port: env.CODEC_SERVER_PORT, allowedOrigins: env.CODEC_SERVER_ALLOWED_ORIGINS, token: env.CODEC_SERVER_TOKEN },
+    codecServer: {
+      host: env.CODEC_SERVER_HOST,
+      port: env.CODEC_SERVER_PORT,
+      allowedOrigins: env.CODEC_SERVER_ALLOWED_ORIGINS,
+      token: env.CODEC_SERVER_TOKEN,
+    },
     http: {
       port: env.HTTP_PORT,
       host: env.HTTP_HOST,
@@ -320,7 +404,10 @@ function payloadEncryption(env: Env): Config['payloadEncryption'] {
   const key = env.PAYLOAD_ENCRYPTION_KEY;
   if (!key && previous.length === 0) return undefined;
   // Without a current key but with older ones, payloads are no longer encrypted yet old histories still read.
-  return { current: key ? new EncryptionKey(env.PAYLOAD_ENCRYPTION_KEY_ID ?? keyFingerprint(key), key) : undefined, previous };
+  return {
+    current: key ? new EncryptionKey(env.PAYLOAD_ENCRYPTION_KEY_ID ?? keyFingerprint(key), key) : undefined,
+    previous,
+  };
 }
 
 /** An id must name one key: two keys under one id would make decryption pick the wrong one. */
@@ -331,6 +418,7 @@ function encryptionKeyProblems(env: Env): string[] {
   const ids = all.map((k) => k.id);
   const repeated = [...new Set(ids.filter((id, i) => ids.indexOf(id) !== i))];
   return repeated.map(
-    (id) => `PAYLOAD_ENCRYPTION_PREVIOUS_KEYS: key id "${id}" is used twice (or is the current PAYLOAD_ENCRYPTION_KEY_ID): give each key its own id`,
+    (id) =>
+      `PAYLOAD_ENCRYPTION_PREVIOUS_KEYS: key id "${id}" is used twice (or is the current PAYLOAD_ENCRYPTION_KEY_ID): give each key its own id`,
   );
 }

@@ -14,7 +14,9 @@ export function temporalConnectionOptions(config: Config['temporal']): Connectio
           serverNameOverride: tls.serverName,
           serverRootCACertificate: tls.caPath ? readFileSync(tls.caPath) : undefined,
           clientCertPair:
-            tls.certPath && tls.keyPath ? { crt: readFileSync(tls.certPath), key: readFileSync(tls.keyPath) } : undefined,
+            tls.certPath && tls.keyPath
+              ? { crt: readFileSync(tls.certPath), key: readFileSync(tls.keyPath) }
+              : undefined,
         }
       : undefined,
   };

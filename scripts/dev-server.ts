@@ -69,7 +69,15 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   }
 
   const uiPort = opts.headless ? undefined : await chooseUiPort(ip, port, opts.uiPort, log);
-  const args = await devServerArgs({ ip, port, uiPort, namespace, dbFile: opts.dbFile, logLevel: opts.logLevel ?? 'warn', uiCodecEndpoint: opts.uiCodecEndpoint });
+  const args = await devServerArgs({
+    ip,
+    port,
+    uiPort,
+    namespace,
+    dbFile: opts.dbFile,
+    logLevel: opts.logLevel ?? 'warn',
+    uiCodecEndpoint: opts.uiCodecEndpoint,
+  });
   const server = spawnServer(await ensureTemporalCli({ log }), args, { label: 'temporal', log });
   try {
     await server.waitUntilReady(address, opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS);

@@ -34,7 +34,8 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     say('start')('stopping…');
-    for (const stop of stops.reverse()) await stop().catch((err: unknown) => say('start')(`while stopping: ${String(err)}`));
+    for (const stop of stops.reverse())
+      await stop().catch((err: unknown) => say('start')(`while stopping: ${String(err)}`));
     process.exit(code);
   };
   process.on('SIGINT', () => void stopAll(0));
@@ -71,7 +72,10 @@ async function main(): Promise<void> {
 }
 
 /** The codec endpoint, when payloads are encrypted, so that the Web UI can show them decrypted. */
-async function startCodecEndpoint(config: Config, stops: Array<() => Promise<void>>): Promise<Pick<CodecServer, 'url' | 'allowOrigin'> | undefined> {
+async function startCodecEndpoint(
+  config: Config,
+  stops: Array<() => Promise<void>>,
+): Promise<Pick<CodecServer, 'url' | 'allowOrigin'> | undefined> {
   if (!config.payloadEncryption) return undefined;
   const { host, port, allowedOrigins, token } = config.codecServer;
   const connectHost = host === '0.0.0.0' ? '127.0.0.1' : host;
@@ -79,13 +83,23 @@ async function startCodecEndpoint(config: Config, stops: Array<() => Promise<voi
     say('codec')(`something already answers on ${connectHost}:${port}: the Web UI will use it as its codec endpoint`);
     return { url: `http://${connectHost}:${port}`, allowOrigin: () => {} };
   }
-  const server = await startCodecServer({ codec: new EncryptionCodec(config.payloadEncryption), host, port, allowedOrigins, token, log: say('codec') });
+  const server = await startCodecServer({
+    codec: new EncryptionCodec(config.payloadEncryption),
+    host,
+    port,
+    allowedOrigins,
+    token,
+    log: say('codec'),
+  });
   stops.push(() => server.close());
   say('codec')(`codec endpoint on ${server.url}${token ? ' (bearer token required)' : ''}`);
   return server;
 }
 
-async function startTemporal(config: Config, uiCodecEndpoint?: string): Promise<Pick<DevServer, 'address' | 'uiUrl' | 'stop'>> {
+async function startTemporal(
+  config: Config,
+  uiCodecEndpoint?: string,
+): Promise<Pick<DevServer, 'address' | 'uiUrl' | 'stop'>> {
   const [host, portText] = splitAddress(config.temporal.address);
   if (!isLoopback(host)) {
     say('temporal')(`using the Temporal service at ${config.temporal.address} (not a local address: nothing started)`);
@@ -100,8 +114,13 @@ async function startTemporal(config: Config, uiCodecEndpoint?: string): Promise<
     uiCodecEndpoint,
     log: (line) => console.log(line), // already tagged [temporal]
   });
-  say('temporal')(server.reused ? `reusing the server already on ${server.address}` : `dev server started on ${server.address}`);
-  if (server.reused && uiCodecEndpoint) say('codec')(`the Web UI was not started here: set its codec endpoint to ${uiCodecEndpoint} (Data Encoder settings)`);
+  say('temporal')(
+    server.reused ? `reusing the server already on ${server.address}` : `dev server started on ${server.address}`,
+  );
+  if (server.reused && uiCodecEndpoint)
+    say('codec')(
+      `the Web UI was not started here: set its codec endpoint to ${uiCodecEndpoint} (Data Encoder settings)`,
+    );
   return server;
 }
 
@@ -113,9 +132,16 @@ async function startOzmapSimulator(config: Config, stops: Array<() => Promise<vo
     say('simulator')(`something already answers on ${url.host}: using it as OZmap`);
     return config.ozmap.url;
   }
-  const sim = await startSimulator({ host: url.hostname, port, apiKey: config.ozmap.apiKey, stateFile: path.join(DATA_DIR, 'ozmap-simulator.json') });
+  const sim = await startSimulator({
+    host: url.hostname,
+    port,
+    apiKey: config.ozmap.apiKey,
+    stateFile: path.join(DATA_DIR, 'ozmap-simulator.json'),
+  });
   stops.push(() => sim.close());
-  say('simulator')(`OZmap simulator on ${sim.url} (state in ${shortPath(path.join(DATA_DIR, 'ozmap-simulator.json'))})`);
+  say('simulator')(
+    `OZmap simulator on ${sim.url} (state in ${shortPath(path.join(DATA_DIR, 'ozmap-simulator.json'))})`,
+  );
   return sim.url;
 }
 
@@ -127,7 +153,9 @@ async function startHttp(config: Config, stops: Array<() => Promise<void>>): Pro
     return `HTTP API          (not started: port ${config.http.port} is taken)`;
   }
   // Its JSON log lines become readable [http] lines, like the worker's; one line per request would drown the rest at info.
-  const logger = createHttpLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, { write: (line: string) => say('http')(readable(line.trimEnd())) });
+  const logger = createHttpLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, {
+    write: (line: string) => say('http')(readable(line.trimEnd())),
+  });
   const api = await startHttpApi(config, logger);
   stops.push(() => api.close());
   return describeUrls(api.url, config);
@@ -135,13 +163,18 @@ async function startHttp(config: Config, stops: Array<() => Promise<void>>): Pro
 
 /** A map page link for a demo address of the simulator, signed with the configured key, for a fresh viability (valid a day). */
 function mapPageDemo(config: Config, simulatorUrl: string | undefined): string {
-  if (!simulatorUrl) return 'Map page          /viability, opened by signed links (viabilityPageUrl in client/viability-link.ts)';
+  if (!simulatorUrl)
+    return 'Map page          /viability, opened by signed links (viabilityPageUrl in client/viability-link.ts)';
   const host = config.http.host === '0.0.0.0' || config.http.host === '::' ? '127.0.0.1' : config.http.host;
   const url = viabilityPageUrl({
     baseUrl: `http://${host.includes(':') ? `[${host}]` : host}:${config.http.port}`,
     apiKey: config.http.ispboxApiKey,
     ttlSeconds: 24 * 3600,
-    input: { viabilityId: `DEMO-${Date.now().toString(36).toUpperCase()}`, customer: { code: 'C-77', name: 'Maria Souza' }, address: 'Rua Bocaiúva, 2125 - Centro, Florianópolis - SC' },
+    input: {
+      viabilityId: `DEMO-${Date.now().toString(36).toUpperCase()}`,
+      customer: { code: 'C-77', name: 'Maria Souza' },
+      address: 'Rua Bocaiúva, 2125 - Centro, Florianópolis - SC',
+    },
   });
   return `Map page          ${url}`;
 }
@@ -152,7 +185,10 @@ function superviseWorker(): () => Promise<void> {
   let stopped = false;
   const log = say('worker');
   const launch = () => {
-    child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'worker', 'main.ts')], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+    child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'worker', 'main.ts')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: process.env,
+    });
     const relay = (chunk: Buffer) => chunk.toString().split('\n').filter(Boolean).map(readable).forEach(log);
     child.stdout?.on('data', relay);
     child.stderr?.on('data', relay);
@@ -193,7 +229,8 @@ function readable(line: string): string {
   return `${LEVELS[entry.level as number] ?? 'INFO'} ${message}${fields ? `  ${fields}` : ''}`;
 }
 
-const shortPath = (file: string) => (path.relative(projectRoot, file).startsWith('..') ? file : path.relative(projectRoot, file));
+const shortPath = (file: string) =>
+  path.relative(projectRoot, file).startsWith('..') ? file : path.relative(projectRoot, file);
 
 function splitAddress(address: string): [string, string] {
   const i = address.lastIndexOf(':');

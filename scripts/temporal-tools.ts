@@ -102,7 +102,8 @@ export async function ensureTemporalCli(opts: ToolOptions = {}): Promise<string>
     tried.push('no `temporal` on PATH');
   }
 
-  const cached = (await findCachedCli(env)) ?? (await withLock('temporal-cli', env, log, () => obtainCli(env, log, tried)));
+  const cached =
+    (await findCachedCli(env)) ?? (await withLock('temporal-cli', env, log, () => obtainCli(env, log, tried)));
   await linkIntoProject(cached, opts.binDir === undefined ? path.join(projectRoot, '.tools', 'bin') : opts.binDir);
   return cached;
 }
@@ -239,7 +240,8 @@ export async function ensureTestServer(opts: ToolOptions = {}): Promise<Ephemera
 
   const java = await findJava(env);
   const cached = await findCachedTestServer(env, java, tried);
-  const found = cached ?? (await withLock('temporal-test-server', env, log, () => obtainTestServer(env, java, log, tried)));
+  const found =
+    cached ?? (await withLock('temporal-test-server', env, log, () => obtainTestServer(env, java, log, tried)));
   return { type: 'existing-path', path: found };
 }
 
@@ -326,7 +328,9 @@ async function fetchTestServerJars(mvn: string, env: NodeJS.ProcessEnv, log: (li
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
-  log(`[temporal-test-server] ${(await readdir(lib)).length} jars in ${lib} after ${formatElapsed(Date.now() - started)}`);
+  log(
+    `[temporal-test-server] ${(await readdir(lib)).length} jars in ${lib} after ${formatElapsed(Date.now() - started)}`,
+  );
 }
 
 async function findJava(env: NodeJS.ProcessEnv): Promise<string | undefined> {
@@ -441,7 +445,12 @@ interface ProgressOptions {
 }
 
 /** Runs a long build, reporting `progress` every few seconds and failing with the tail of its output. */
-function runWithProgress(command: string, args: string[], env: NodeJS.ProcessEnv, opts: ProgressOptions): Promise<void> {
+function runWithProgress(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  opts: ProgressOptions,
+): Promise<void> {
   const started = Date.now();
   const tail: string[] = [];
   const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });

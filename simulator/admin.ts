@@ -33,7 +33,10 @@ export function summarize(store: Store): SimulatorSummary {
     .splittersOf(isolated.id)
     .filter((s) => s.isDrop)
     .flatMap((s) => freePortsOf(s));
-  return { ...store.summary(), isolatedBox: { id: isolated.id, name: isolated.name, lat: isolated.lat, lng: isolated.lng, freePorts } };
+  return {
+    ...store.summary(),
+    isolatedBox: { id: isolated.id, name: isolated.name, lat: isolated.lat, lng: isolated.lng, freePorts },
+  };
 }
 
 function updateFaults(ctx: AdminContext): ApiResult {
@@ -44,22 +47,24 @@ function updateFaults(ctx: AdminContext): ApiResult {
 }
 
 export function adminRouter(): Router<AdminHandler> {
-  return new Router<AdminHandler>()
-    .add('GET', '/__sim/faults', ({ faults }) => ok(faults.config))
-    .add('PUT', '/__sim/faults', updateFaults)
-    .add('PATCH', '/__sim/faults', updateFaults)
-    .add('GET', '/__sim/stats', ({ stats }) => ok(stats.snapshot()))
-    .add('POST', '/__sim/stats/reset', ({ stats }) => {
-      stats.reset();
-      return ok(stats.snapshot());
-    })
-    .add('GET', '/__sim/summary', ({ store }) => ok(summarize(store)))
-    // The whole state as the state file holds it: what a checker reads to prove invariants after a run.
-    .add('GET', '/__sim/state', ({ store }) => ok(store.snapshot()))
-    .add('POST', '/__sim/reset', (ctx) => {
-      const body = ResetBody.safeParse(ctx.body ?? {});
-      if (!body.success) throw validationError(body.error, 'reset body');
-      ctx.reset(body.data.seed);
-      return ok(summarize(ctx.store));
-    });
+  return (
+    new Router<AdminHandler>()
+      .add('GET', '/__sim/faults', ({ faults }) => ok(faults.config))
+      .add('PUT', '/__sim/faults', updateFaults)
+      .add('PATCH', '/__sim/faults', updateFaults)
+      .add('GET', '/__sim/stats', ({ stats }) => ok(stats.snapshot()))
+      .add('POST', '/__sim/stats/reset', ({ stats }) => {
+        stats.reset();
+        return ok(stats.snapshot());
+      })
+      .add('GET', '/__sim/summary', ({ store }) => ok(summarize(store)))
+      // The whole state as the state file holds it: what a checker reads to prove invariants after a run.
+      .add('GET', '/__sim/state', ({ store }) => ok(store.snapshot()))
+      .add('POST', '/__sim/reset', (ctx) => {
+        const body = ResetBody.safeParse(ctx.body ?? {});
+        if (!body.success) throw validationError(body.error, 'reset body');
+        ctx.reset(body.data.seed);
+        return ok(summarize(ctx.store));
+      })
+  );
 }

@@ -7,7 +7,14 @@ import type { z } from 'zod';
 import { parseListQuery, parseSelect, project, runListQuery } from './filters.ts';
 import { ApiError, type ApiResult, isAuthorized, ok, validationError } from './http.ts';
 import { Router } from './router.ts';
-import { CreateClientBody, CreatePropertyBody, LoginBody, UpdateClientBody, UpdatePropertyBody, ViabilityQuery } from './schemas.ts';
+import {
+  CreateClientBody,
+  CreatePropertyBody,
+  LoginBody,
+  UpdateClientBody,
+  UpdatePropertyBody,
+  ViabilityQuery,
+} from './schemas.ts';
 import { type NearbyBox, type Store, COLLECTIONS } from './store.ts';
 
 export interface ApiContext {
@@ -88,19 +95,29 @@ export function apiRouter(): Router<ApiRoute> {
 
   for (const collection of COLLECTIONS) {
     const base = `${API_PREFIX}/${collection}`;
-    route('GET', `/${collection}`, (ctx) => ok(runListQuery(ctx.store.list(collection), parseListQuery(ctx.query, ctx.body), base)));
+    route('GET', `/${collection}`, (ctx) =>
+      ok(runListQuery(ctx.store.list(collection), parseListQuery(ctx.query, ctx.body), base)),
+    );
     route('GET', `/${collection}/:id`, (ctx) => ok(selected(ctx, ctx.store.get(collection, ctx.params.id ?? ''))));
   }
 
   route('GET', '/properties/client/:code', (ctx) =>
     ok(ctx.store.propertiesByClientCode(ctx.params.code ?? '').map((p) => selected(ctx, p))),
   );
-  route('POST', '/properties', (ctx) => ok(ctx.store.createProperty(parseBody(CreatePropertyBody, ctx.body, 'property')), 201));
-  route('PATCH', '/properties/:id', (ctx) => ok(ctx.store.updateProperty(ctx.params.id ?? '', parseBody(UpdatePropertyBody, ctx.body, 'property update'))));
+  route('POST', '/properties', (ctx) =>
+    ok(ctx.store.createProperty(parseBody(CreatePropertyBody, ctx.body, 'property')), 201),
+  );
+  route('PATCH', '/properties/:id', (ctx) =>
+    ok(ctx.store.updateProperty(ctx.params.id ?? '', parseBody(UpdatePropertyBody, ctx.body, 'property update'))),
+  );
   route('DELETE', '/properties/:id', (ctx) => ok(ctx.store.deleteProperty(ctx.params.id ?? '')));
 
-  route('POST', '/ftth-clients', (ctx) => ok(ctx.store.createClient(parseBody(CreateClientBody, ctx.body, 'FTTH client')), 201));
-  route('PATCH', '/ftth-clients/:id', (ctx) => ok(ctx.store.updateClient(ctx.params.id ?? '', parseBody(UpdateClientBody, ctx.body, 'FTTH client update'))));
+  route('POST', '/ftth-clients', (ctx) =>
+    ok(ctx.store.createClient(parseBody(CreateClientBody, ctx.body, 'FTTH client')), 201),
+  );
+  route('PATCH', '/ftth-clients/:id', (ctx) =>
+    ok(ctx.store.updateClient(ctx.params.id ?? '', parseBody(UpdateClientBody, ctx.body, 'FTTH client update'))),
+  );
   route('DELETE', '/ftth-clients/:id', (ctx) => ok(ctx.store.deleteClient(ctx.params.id ?? '')));
 
   route('GET', '/ftth-viability/radius', ({ store, query }) => viability(store, query));

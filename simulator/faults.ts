@@ -22,10 +22,21 @@ export interface FaultConfig {
 const HTTP_METHODS = ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'] as const;
 export type HttpMethod = (typeof HTTP_METHODS)[number];
 
-export const NO_FAULTS: Readonly<FaultConfig> = Object.freeze({ latencyMs: 0, latencyJitterMs: 0, errorRate: 0, resetRate: 0, phase: 'before', methods: [...HTTP_METHODS] });
+export const NO_FAULTS: Readonly<FaultConfig> = Object.freeze({
+  latencyMs: 0,
+  latencyJitterMs: 0,
+  errorRate: 0,
+  resetRate: 0,
+  phase: 'before',
+  methods: [...HTTP_METHODS],
+});
 
 const rate = z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1');
-const millis = z.number().int('must be a whole number of milliseconds').min(0, 'must be 0 or more').max(120_000, 'must be at most 120000 ms');
+const millis = z
+  .number()
+  .int('must be a whole number of milliseconds')
+  .min(0, 'must be 0 or more')
+  .max(120_000, 'must be at most 120000 ms');
 
 /** A partial update, as PUT /__sim/faults takes it; unknown keys are refused so typos do not pass silently. */
 export const FaultPatch = z
@@ -35,7 +46,9 @@ export const FaultPatch = z
     errorRate: rate,
     resetRate: rate,
     phase: z.enum(['before', 'after'], { error: 'must be "before" or "after"' }),
-    methods: z.array(z.enum(HTTP_METHODS, { error: `must be among ${HTTP_METHODS.join(', ')}` })).min(1, 'must name at least one method'),
+    methods: z
+      .array(z.enum(HTTP_METHODS, { error: `must be among ${HTTP_METHODS.join(', ')}` }))
+      .min(1, 'must name at least one method'),
   })
   .partial();
 export type FaultPatch = z.infer<typeof FaultPatch>;
@@ -73,7 +86,12 @@ export class FaultInjector {
     const { latencyMs, latencyJitterMs, errorRate, resetRate, phase, methods } = this.current;
     const delayMs = latencyMs + (latencyJitterMs > 0 ? Math.floor(this.random() * (latencyJitterMs + 1)) : 0);
     if (!(methods as string[]).includes(method)) return { delayMs, phase };
-    const fault: FaultKind | undefined = resetRate > 0 && this.random() < resetRate ? 'reset' : errorRate > 0 && this.random() < errorRate ? 'error' : undefined;
+    const fault: FaultKind | undefined =
+      resetRate > 0 && this.random() < resetRate
+        ? 'reset'
+        : errorRate > 0 && this.random() < errorRate
+          ? 'error'
+          : undefined;
     return fault ? { delayMs, fault, phase } : { delayMs, phase };
   }
 }

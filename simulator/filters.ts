@@ -69,10 +69,12 @@ const OWN_PARAMS = new Set(['filter', 'sort', 'page', 'limit', 'start']);
 
 // ---- parsing --------------------------------------------------------------------------------------------------
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Own properties only: a path such as "__proto__.x" in a filter or select must not reach Object.prototype. */
-const own = (value: unknown, key: string): unknown => (isRecord(value) && Object.hasOwn(value, key) ? value[key] : undefined);
+const own = (value: unknown, key: string): unknown =>
+  isRecord(value) && Object.hasOwn(value, key) ? value[key] : undefined;
 
 /** Deeper nesting than this is not a real query; refusing it keeps recursion bounded. */
 const MAX_FILTER_DEPTH = 8;
@@ -94,36 +96,51 @@ const toNumber = (value: unknown): number | undefined => {
 /** The point shapes the SDK's PointValueSchema accepts: {lat,lng}, {latitude,longitude}, {coords|coordinates:[lng,lat]}. */
 function parseNear(value: unknown, where: string): Near {
   const fail = (): never => {
-    throw new ApiError(400, `${where}: near needs a point such as {"lat": -27.59, "lng": -48.55, "radius": 250} (radius in metres)`);
+    throw new ApiError(
+      400,
+      `${where}: near needs a point such as {"lat": -27.59, "lng": -48.55, "radius": 250} (radius in metres)`,
+    );
   };
   if (!isRecord(value)) return fail();
-  const pair = Array.isArray(value.coords) ? value.coords : Array.isArray(value.coordinates) ? value.coordinates : undefined;
+  const pair = Array.isArray(value.coords)
+    ? value.coords
+    : Array.isArray(value.coordinates)
+      ? value.coordinates
+      : undefined;
   const lat = toNumber(pair ? pair[1] : (value.lat ?? value.latitude));
   const lng = toNumber(pair ? pair[0] : (value.lng ?? value.longitude));
   if (lat === undefined || lng === undefined || Math.abs(lat) > 90 || Math.abs(lng) > 180) return fail();
   if (value.radius === undefined || value.radius === null) return { point: { lat, lng } };
   const radius = toNumber(value.radius);
-  if (radius === undefined || radius < 0) throw new ApiError(400, `${where}: near radius must be a number of metres (0 or more)`);
+  if (radius === undefined || radius < 0)
+    throw new ApiError(400, `${where}: near radius must be a number of metres (0 or more)`);
   return { point: { lat, lng }, radius };
 }
 
 function parseCondition(item: Record<string, unknown>, where: string): Condition {
   const { property, operator: rawOperator } = item;
-  if (typeof property !== 'string' || property === '') throw new ApiError(400, `${where}.property must be a non-empty string`);
+  if (typeof property !== 'string' || property === '')
+    throw new ApiError(400, `${where}.property must be a non-empty string`);
   if (typeof rawOperator !== 'string') throw new ApiError(400, `${where}.operator must be a string`);
   const operator = ALIASES[rawOperator] ?? rawOperator;
-  if (NOT_SIMULATED.has(operator)) throw new ApiError(400, `${where}: operator "${operator}" is not supported by the OZmap simulator`);
+  if (NOT_SIMULATED.has(operator))
+    throw new ApiError(400, `${where}: operator "${operator}" is not supported by the OZmap simulator`);
   if (!OPERATORS.has(operator)) throw new ApiError(400, `${where}: unknown filter operator "${rawOperator}"`);
   const op = operator as Operator;
   if (!('value' in item) && op !== 'exists') throw new ApiError(400, `${where}.value is required for operator "${op}"`);
   const value = item.value ?? (op === 'exists' ? true : null);
-  if ((op === 'in' || op === 'notin') && !Array.isArray(value)) throw new ApiError(400, `${where}: operator "${op}" needs an array value`);
-  if (op === 'like' && typeof value !== 'string') throw new ApiError(400, `${where}: operator "like" needs a string value`);
-  return op === 'near' ? { property, operator: op, value, near: parseNear(value, where) } : { property, operator: op, value };
+  if ((op === 'in' || op === 'notin') && !Array.isArray(value))
+    throw new ApiError(400, `${where}: operator "${op}" needs an array value`);
+  if (op === 'like' && typeof value !== 'string')
+    throw new ApiError(400, `${where}: operator "like" needs a string value`);
+  return op === 'near'
+    ? { property, operator: op, value, near: parseNear(value, where) }
+    : { property, operator: op, value };
 }
 
 function parseNodes(items: unknown[], where: string, depth = 0): FilterNode[] {
-  if (depth > MAX_FILTER_DEPTH) throw new ApiError(400, `${where}: filter groups are nested more than ${MAX_FILTER_DEPTH} deep`);
+  if (depth > MAX_FILTER_DEPTH)
+    throw new ApiError(400, `${where}: filter groups are nested more than ${MAX_FILTER_DEPTH} deep`);
   return items.map((item, i): FilterNode => {
     const at = `${where}[${i}]`;
     if (Array.isArray(item)) return parseNodes(item, at, depth + 1);
@@ -133,20 +150,30 @@ function parseNodes(items: unknown[], where: string, depth = 0): FilterNode[] {
 }
 
 /** A filter given as one object is taken as a one-item list [SIM]. */
-const asList = (value: unknown): unknown[] => (value === undefined || value === null ? [] : Array.isArray(value) ? value : [value]);
+const asList = (value: unknown): unknown[] =>
+  value === undefined || value === null ? [] : Array.isArray(value) ? value : [value];
 
 function parseSort(raw: unknown): SortKey[] {
   const keys: unknown[] =
-    typeof raw === 'string' ? raw.split(/[\s,]+/).filter(Boolean) : Array.isArray(raw) ? raw : isRecord(raw) ? [raw] : [];
-  if (keys.length === 0) throw new ApiError(400, 'sort must be [{"property": "name", "direction": 1}] or "name,-createdAt"');
+    typeof raw === 'string'
+      ? raw.split(/[\s,]+/).filter(Boolean)
+      : Array.isArray(raw)
+        ? raw
+        : isRecord(raw)
+          ? [raw]
+          : [];
+  if (keys.length === 0)
+    throw new ApiError(400, 'sort must be [{"property": "name", "direction": 1}] or "name,-createdAt"');
   return keys.map((key, i): SortKey => {
-    if (typeof key === 'string') return key.startsWith('-') ? { property: key.slice(1), direction: -1 } : { property: key, direction: 1 };
+    if (typeof key === 'string')
+      return key.startsWith('-') ? { property: key.slice(1), direction: -1 } : { property: key, direction: 1 };
     if (!isRecord(key) || typeof key.property !== 'string' || key.property === '') {
       throw new ApiError(400, `sort[${i}] must be {"property": "...", "direction": 1 | -1}`);
     }
     const direction = key.direction ?? 1;
     if (direction === 1 || direction === '1' || direction === 'asc') return { property: key.property, direction: 1 };
-    if (direction === -1 || direction === '-1' || direction === 'desc') return { property: key.property, direction: -1 };
+    if (direction === -1 || direction === '-1' || direction === 'desc')
+      return { property: key.property, direction: -1 };
     throw new ApiError(400, `sort[${i}].direction must be 1 (ascending) or -1 (descending)`);
   });
 }
@@ -164,7 +191,8 @@ export function parseSelect(raw: string): Selection | undefined {
 function positiveInt(name: string, raw: string | null, fallback: number): number {
   if (raw === null || raw.trim() === '') return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new ApiError(400, `${name} must be a whole number of 1 or more (got "${raw}")`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new ApiError(400, `${name} must be a whole number of 1 or more (got "${raw}")`);
   return n;
 }
 
@@ -174,16 +202,23 @@ function positiveInt(name: string, raw: string | null, fallback: number): number
  * the SDK's findAll copies nextUrl's parameters but blanks `page`, so nextUrl carries both [SIM].
  */
 export function parseListQuery(params: URLSearchParams, body: unknown): ListQuery {
-  if (body !== undefined && !isRecord(body)) throw new ApiError(400, 'A GET body, when sent, must be a JSON object such as {"filter": [...]}');
+  if (body !== undefined && !isRecord(body))
+    throw new ApiError(400, 'A GET body, when sent, must be a JSON object such as {"filter": [...]}');
   const rawFilter = [
-    ...params.getAll('filter').flatMap((text) => asList(text.trim() === '' ? undefined : parseJsonParam('filter', text))),
+    ...params
+      .getAll('filter')
+      .flatMap((text) => asList(text.trim() === '' ? undefined : parseJsonParam('filter', text))),
     ...asList(body?.filter),
   ];
   const filter = parseNodes(rawFilter, 'filter');
 
   const sortText = params.get('sort');
   const rawSort: unknown =
-    sortText !== null && sortText.trim() !== '' ? (/^\s*[[{]/.test(sortText) ? parseJsonParam('sort', sortText) : sortText) : body?.sort;
+    sortText !== null && sortText.trim() !== ''
+      ? /^\s*[[{]/.test(sortText)
+        ? parseJsonParam('sort', sortText)
+        : sortText
+      : body?.sort;
   const sort = rawSort === undefined || rawSort === null ? undefined : parseSort(rawSort);
 
   const limit = positiveInt('limit', params.get('limit'), DEFAULT_LIMIT);
@@ -191,7 +226,12 @@ export function parseListQuery(params: URLSearchParams, body: unknown): ListQuer
   const pageText = params.get('page')?.trim() ?? '';
   const startText = params.get('start')?.trim() ?? '';
   // `start` is rounded down to a page boundary; the nextUrl it comes from is always on one.
-  const page = pageText !== '' ? positiveInt('page', pageText, 1) : startText !== '' ? Math.floor(nonNegativeInt('start', startText) / limit) + 1 : 1;
+  const page =
+    pageText !== ''
+      ? positiveInt('page', pageText, 1)
+      : startText !== ''
+        ? Math.floor(nonNegativeInt('start', startText) / limit) + 1
+        : 1;
   const select = params.get('select');
   return {
     filter,
@@ -206,7 +246,8 @@ export function parseListQuery(params: URLSearchParams, body: unknown): ListQuer
 
 function nonNegativeInt(name: string, raw: string): number {
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0) throw new ApiError(400, `${name} must be a whole number of 0 or more (got "${raw}")`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new ApiError(400, `${name} must be a whole number of 0 or more (got "${raw}")`);
   return n;
 }
 
@@ -338,7 +379,8 @@ function matches(row: object, condition: Condition, distances: Map<object, numbe
 const allMatch = (row: object, nodes: FilterNode[], distances: Map<object, number>): boolean =>
   nodes.every((node) => (Array.isArray(node) ? allMatch(row, node, distances) : matches(row, node, distances)));
 
-const hasNear = (nodes: FilterNode[]): boolean => nodes.some((node) => (Array.isArray(node) ? hasNear(node) : node.operator === 'near'));
+const hasNear = (nodes: FilterNode[]): boolean =>
+  nodes.some((node) => (Array.isArray(node) ? hasNear(node) : node.operator === 'near'));
 
 function sortValue(row: object, property: string): unknown {
   return valuesAt(row, property)[0];
@@ -407,7 +449,8 @@ export function project(row: object, selection: Selection | undefined): object {
 function nextUrl(basePath: string, query: ListQuery): string {
   const params = new URLSearchParams(query.passthrough);
   if (query.rawFilter.length > 0) params.set('filter', JSON.stringify(query.rawFilter));
-  if (query.rawSort !== undefined) params.set('sort', typeof query.rawSort === 'string' ? query.rawSort : JSON.stringify(query.rawSort));
+  if (query.rawSort !== undefined)
+    params.set('sort', typeof query.rawSort === 'string' ? query.rawSort : JSON.stringify(query.rawSort));
   params.set('limit', String(query.limit));
   params.set('page', String(query.page + 1));
   params.set('start', String(query.page * query.limit));

@@ -146,7 +146,10 @@ export function geocode(text: string): GeocodeHit[] {
     const numberWord = words.find((word, i) => !span.has(i) && /^\d{1,5}$/.test(word));
     const n = numberWord === undefined ? undefined : Number(numberWord);
     const inRange = n !== undefined && n >= form.street.numbers.from && n <= form.street.numbers.to;
-    const score = best.length * 10 + (typed !== undefined && typed === form.type ? 5 : 0) + (ceps.includes(form.street.cep) ? 3 : 0);
+    const score =
+      best.length * 10 +
+      (typed !== undefined && typed === form.type ? 5 : 0) +
+      (ceps.includes(form.street.cep) ? 3 : 0);
     hits.push(
       inRange
         ? { street: form.street, houseNumber: n, point: locateNumber(form.street, n), score }
@@ -155,7 +158,8 @@ export function geocode(text: string): GeocodeHit[] {
   }
   if (hits.length === 0) {
     // A bare CEP finds its street, as Nominatim finds a postcode.
-    for (const street of GAZETTEER) if (ceps.includes(street.cep)) hits.push({ street, point: midpoint(street), score: 1 });
+    for (const street of GAZETTEER)
+      if (ceps.includes(street.cep)) hits.push({ street, point: midpoint(street), score: 1 });
   }
   return hits.sort((a, b) => b.score - a.score);
 }
@@ -179,8 +183,24 @@ function toNominatim(hit: GeocodeHit, format: 'json' | 'jsonv2', addressDetails:
   const isHouse = houseNumber !== undefined;
   const kind = isHouse
     ? { class: 'place', type: 'house', addresstype: 'place', place_rank: 30, importance: 0.31 }
-    : { class: 'highway', type: street.name.startsWith('Avenida') ? 'primary' : 'residential', addresstype: 'road', place_rank: 26, importance: 0.21 };
-  const parts = [isHouse ? String(houseNumber) : undefined, street.name, street.neighbourhood, CITY, REGION_NAMES, STATE, 'Região Sul', street.cep, COUNTRY];
+    : {
+        class: 'highway',
+        type: street.name.startsWith('Avenida') ? 'primary' : 'residential',
+        addresstype: 'road',
+        place_rank: 26,
+        importance: 0.21,
+      };
+  const parts = [
+    isHouse ? String(houseNumber) : undefined,
+    street.name,
+    street.neighbourhood,
+    CITY,
+    REGION_NAMES,
+    STATE,
+    'Região Sul',
+    street.cep,
+    COUNTRY,
+  ];
   const { class: category, ...rest } = kind;
   return {
     place_id: 300_000_000 + streetIndex * 100_000 + (houseNumber ?? 0),
@@ -226,20 +246,26 @@ export function nominatimSearch(params: URLSearchParams): ApiResult {
   }
   const limitText = params.get('limit');
   const limit = limitText === null ? DEFAULT_RESULTS : Number(limitText);
-  if (!Number.isInteger(limit) || limit < 1) throw new ApiError(400, `limit must be a whole number of 1 or more (got "${limitText}")`);
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new ApiError(400, `limit must be a whole number of 1 or more (got "${limitText}")`);
   const countries = params.get('countrycodes');
-  if (countries !== null && countries.trim() !== '' && !fold(countries).split(' ').includes(COUNTRY_CODE)) return { status: 200, body: [], headers };
+  if (countries !== null && countries.trim() !== '' && !fold(countries).split(' ').includes(COUNTRY_CODE))
+    return { status: 200, body: [], headers };
 
   const q = params.get('q');
   const structured = STRUCTURED.filter((name) => params.get(name) !== null);
   if (q !== null && structured.length > 0) {
-    throw new ApiError(400, "Structured query parameters (street, city, county, state, postalcode, country, amenity) cannot be used together with 'q'");
+    throw new ApiError(
+      400,
+      "Structured query parameters (street, city, county, state, postalcode, country, amenity) cannot be used together with 'q'",
+    );
   }
   let text: string;
   if (q !== null) {
     text = q;
   } else {
-    if (structured.length === 0) throw new ApiError(400, 'Nothing to search for: give q or structured parameters such as street and city');
+    if (structured.length === 0)
+      throw new ApiError(400, 'Nothing to search for: give q or structured parameters such as street and city');
     const foreign =
       !inList(params.get('city'), ['florianopolis', 'floripa']) ||
       !inList(params.get('state'), ['sc', 'santa catarina']) ||

@@ -5,24 +5,53 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { DEMO_ADDRESS } from './gazetteer.ts';
-import { DEFAULT_SEED, DEFAULT_SIM_API_KEY, DEFAULT_SIM_HOST, DEFAULT_SIM_PORT, ISOLATED_BOX, type Simulator, startSimulator } from './server.ts';
+import {
+  DEFAULT_SEED,
+  DEFAULT_SIM_API_KEY,
+  DEFAULT_SIM_HOST,
+  DEFAULT_SIM_PORT,
+  ISOLATED_BOX,
+  type Simulator,
+  startSimulator,
+} from './server.ts';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '..');
 export const DEFAULT_STATE_FILE = path.join(REPO_ROOT, '.data', 'ozmap-simulator.json');
 
 const number = (fix: string) => z.coerce.number({ error: `must be a number (${fix})` });
 const rate = (name: string) =>
-  number(`e.g. ${name}=0.1`).pipe(z.number().min(0, `must be between 0 and 1 (e.g. ${name}=0.1)`).max(1, `must be between 0 and 1 (e.g. ${name}=0.1)`));
+  number(`e.g. ${name}=0.1`).pipe(
+    z
+      .number()
+      .min(0, `must be between 0 and 1 (e.g. ${name}=0.1)`)
+      .max(1, `must be between 0 and 1 (e.g. ${name}=0.1)`),
+  );
 const millis = (name: string) =>
-  number(`e.g. ${name}=200`).pipe(z.number().int(`must be a whole number of milliseconds (e.g. ${name}=200)`).min(0).max(120_000, 'must be at most 120000'));
+  number(`e.g. ${name}=200`).pipe(
+    z
+      .number()
+      .int(`must be a whole number of milliseconds (e.g. ${name}=200)`)
+      .min(0)
+      .max(120_000, 'must be at most 120000'),
+  );
 
 const Env = z.object({
   SIM_HOST: z.string().trim().min(1).default(DEFAULT_SIM_HOST),
-  SIM_PORT: number('e.g. SIM_PORT=9994').pipe(z.number().int().min(0, 'must be a TCP port 0-65535 (0 = any free port)').max(65535, 'must be a TCP port 0-65535 (0 = any free port)')).default(DEFAULT_SIM_PORT),
+  SIM_PORT: number('e.g. SIM_PORT=9994')
+    .pipe(
+      z
+        .number()
+        .int()
+        .min(0, 'must be a TCP port 0-65535 (0 = any free port)')
+        .max(65535, 'must be a TCP port 0-65535 (0 = any free port)'),
+    )
+    .default(DEFAULT_SIM_PORT),
   OZMAP_API_KEY: z.string().trim().min(1).default(DEFAULT_SIM_API_KEY),
   /** A path (relative to the working directory), or "none" to keep the state in memory only. */
   SIM_STATE_FILE: z.string().trim().min(1).default(DEFAULT_STATE_FILE),
-  SIM_SEED: number('e.g. SIM_SEED=1042').pipe(z.number().int('must be a whole number (e.g. SIM_SEED=1042)').min(0).max(0xffffffff)).default(DEFAULT_SEED),
+  SIM_SEED: number('e.g. SIM_SEED=1042')
+    .pipe(z.number().int('must be a whole number (e.g. SIM_SEED=1042)').min(0).max(0xffffffff))
+    .default(DEFAULT_SEED),
   SIM_LATENCY_MS: millis('SIM_LATENCY_MS').default(0),
   SIM_LATENCY_JITTER_MS: millis('SIM_LATENCY_JITTER_MS').default(0),
   SIM_ERROR_RATE: rate('SIM_ERROR_RATE').default(0),
@@ -30,19 +59,38 @@ const Env = z.object({
   SIM_FAULT_PHASE: z.enum(['before', 'after'], { error: 'must be "before" or "after"' }).default('before'),
   SIM_FAULT_METHODS: z
     .string()
-    .transform((s) => s.split(',').map((m) => m.trim().toUpperCase()).filter(Boolean))
-    .pipe(z.array(z.enum(['GET', 'POST', 'PATCH', 'PUT', 'DELETE'], { error: 'must list methods among GET, POST, PATCH, PUT, DELETE (e.g. POST,DELETE)' })).min(1))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((m) => m.trim().toUpperCase())
+        .filter(Boolean),
+    )
+    .pipe(
+      z
+        .array(
+          z.enum(['GET', 'POST', 'PATCH', 'PUT', 'DELETE'], {
+            error: 'must list methods among GET, POST, PATCH, PUT, DELETE (e.g. POST,DELETE)',
+          }),
+        )
+        .min(1),
+    )
     .optional(),
 });
 export type SimulatorEnv = z.infer<typeof Env>;
 
 /** Parses the environment (empty values count as unset); throws one Error listing every problem. */
 export function readEnv(environment: NodeJS.ProcessEnv = process.env): SimulatorEnv {
-  const present = Object.fromEntries(Object.entries(environment).filter(([key, value]) => key in Env.shape && value !== undefined && value.trim() !== ''));
+  const present = Object.fromEntries(
+    Object.entries(environment).filter(
+      ([key, value]) => key in Env.shape && value !== undefined && value.trim() !== '',
+    ),
+  );
   const parsed = Env.safeParse(present);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-  throw new Error(`Invalid OZmap simulator configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  - ${problems.join('\n  - ')}`);
+  throw new Error(
+    `Invalid OZmap simulator configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  - ${problems.join('\n  - ')}`,
+  );
 }
 
 async function main(): Promise<void> {
@@ -82,16 +130,22 @@ async function main(): Promise<void> {
   }
 
   const summary = simulator.summary();
-  const key = env.OZMAP_API_KEY === DEFAULT_SIM_API_KEY ? `the demo key "${DEFAULT_SIM_API_KEY}"` : 'the key in OZMAP_API_KEY';
+  const key =
+    env.OZMAP_API_KEY === DEFAULT_SIM_API_KEY ? `the demo key "${DEFAULT_SIM_API_KEY}"` : 'the key in OZMAP_API_KEY';
   console.log(`OZmap simulator listening on ${simulator.url} (API key: ${key})`);
-  console.log(`  network: seed ${summary.seed}, ${summary.boxes.total} boxes, ${summary.dropPorts.free} free drop ports, ${summary.clients.total} clients`);
+  console.log(
+    `  network: seed ${summary.seed}, ${summary.boxes.total} boxes, ${summary.dropPorts.free} free drop ports, ${summary.clients.total} clients`,
+  );
   console.log(`  state:   ${stateFile ?? 'in memory only'}`);
   console.log(`  geocode: ${simulator.url}/search?format=json&q=${encodeURIComponent(DEMO_ADDRESS)}`);
   if (summary.isolatedBox) {
-    console.log(`  isolated test box: ${ISOLATED_BOX.name} (${summary.isolatedBox.id}), free ports ${summary.isolatedBox.freePorts.join(', ')}`);
+    console.log(
+      `  isolated test box: ${ISOLATED_BOX.name} (${summary.isolatedBox.id}), free ports ${summary.isolatedBox.freePorts.join(', ')}`,
+    );
   }
   const faults = simulator.faults.config;
-  if (faults.latencyMs || faults.latencyJitterMs || faults.errorRate || faults.resetRate) console.log(`  faults:  ${JSON.stringify(faults)}`);
+  if (faults.latencyMs || faults.latencyJitterMs || faults.errorRate || faults.resetRate)
+    console.log(`  faults:  ${JSON.stringify(faults)}`);
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {

@@ -7,7 +7,15 @@
  * Pre-existing clients are created through Store.createProperty, the code path POST /properties uses, so the seeded
  * state obeys exactly the rules the API enforces.
  */
-import { type Street, GAZETTEER, findStreet, formatAddress, locateNumber, numberAt, streetLengthMeters } from './gazetteer.ts';
+import {
+  type Street,
+  GAZETTEER,
+  findStreet,
+  formatAddress,
+  locateNumber,
+  numberAt,
+  streetLengthMeters,
+} from './gazetteer.ts';
 import { type LatLng, offsetMeters, pointAlong, round7 } from './geo.ts';
 import type { BoxRecord, CatalogEntry, CreatorData, NetworkState, SplitterRecord } from './model.ts';
 import { type IdGenerator, type Random, mulberry32, seededObjectIds } from './random.ts';
@@ -36,8 +44,58 @@ export const NO_COVERAGE_POINT: LatLng = { lat: -27.6, lng: -48.5 };
 const BASE_TIME = Date.UTC(2024, 0, 15, 12, 0, 0);
 const HOUR = 3_600_000;
 
-const FIRST_NAMES = ['Maria', 'João', 'Ana', 'José', 'Francisca', 'Antônio', 'Adriana', 'Carlos', 'Juliana', 'Paulo', 'Márcia', 'Pedro', 'Aline', 'Lucas', 'Fernanda', 'Rafael', 'Camila', 'Gabriel', 'Patrícia', 'Marcos', 'Luana', 'Bruno', 'Larissa', 'Diego'];
-const SURNAMES = ['Silva', 'Santos', 'Oliveira', 'Souza', 'Rodrigues', 'Ferreira', 'Alves', 'Pereira', 'Lima', 'Gomes', 'Costa', 'Ribeiro', 'Martins', 'Carvalho', 'Rocha', 'Schmitt', 'Koerich', 'Vieira', 'Machado', 'Goulart', 'Cardoso', 'Medeiros', 'da Luz', 'Amorim'];
+const FIRST_NAMES = [
+  'Maria',
+  'João',
+  'Ana',
+  'José',
+  'Francisca',
+  'Antônio',
+  'Adriana',
+  'Carlos',
+  'Juliana',
+  'Paulo',
+  'Márcia',
+  'Pedro',
+  'Aline',
+  'Lucas',
+  'Fernanda',
+  'Rafael',
+  'Camila',
+  'Gabriel',
+  'Patrícia',
+  'Marcos',
+  'Luana',
+  'Bruno',
+  'Larissa',
+  'Diego',
+];
+const SURNAMES = [
+  'Silva',
+  'Santos',
+  'Oliveira',
+  'Souza',
+  'Rodrigues',
+  'Ferreira',
+  'Alves',
+  'Pereira',
+  'Lima',
+  'Gomes',
+  'Costa',
+  'Ribeiro',
+  'Martins',
+  'Carvalho',
+  'Rocha',
+  'Schmitt',
+  'Koerich',
+  'Vieira',
+  'Machado',
+  'Goulart',
+  'Cardoso',
+  'Medeiros',
+  'da Luz',
+  'Amorim',
+];
 
 /** Typical insertion loss per output, in dB. */
 const SPLITTER_KINDS = {
@@ -81,7 +139,11 @@ class NetworkBuilder {
     for (const kind of Object.keys(SPLITTER_KINDS) as SplitterKind[]) {
       const spec = SPLITTER_KINDS[kind];
       ids[kind] = this.newId(at);
-      splitterTypes.push({ id: ids[kind], code: spec.code, description: `${spec.isDrop ? 'Atendimento' : 'Rede'} 1x${spec.outputs}` });
+      splitterTypes.push({
+        id: ids[kind],
+        code: spec.code,
+        description: `${spec.isDrop ? 'Atendimento' : 'Rede'} 1x${spec.outputs}`,
+      });
     }
     this.splitterTypeIds = ids as Record<SplitterKind, string>;
     this.store = new Store(
@@ -138,7 +200,9 @@ class NetworkBuilder {
     const draft = profile === 'draft';
     const implanted = !draft && this.rng.chance(0.93);
     const box = this.box({
-      name: splice ? `CEO-${String(++this.ceoCount).padStart(3, '0')}` : `CTO-${String(++this.ctoCount).padStart(4, '0')}`,
+      name: splice
+        ? `CEO-${String(++this.ceoCount).padStart(3, '0')}`
+        : `CTO-${String(++this.ctoCount).padStart(4, '0')}`,
       type: splice ? 'CEO' : 'CTO',
       position,
       address: formatAddress(street, houseNumber),
@@ -250,7 +314,12 @@ class NetworkBuilder {
         input: [box.draft ? null : this.newId(at)],
         output: Array.from({ length: spec.outputs }, () => (this.rng.chance(usedShare) ? this.newId(at) : null)),
       },
-      ports: Array.from({ length: spec.outputs }, (_, i) => ({ id: this.newId(at), index: i, blocked: false, tags: [] })),
+      ports: Array.from({ length: spec.outputs }, (_, i) => ({
+        id: this.newId(at),
+        index: i,
+        blocked: false,
+        tags: [],
+      })),
       ratio: { input: 1, output: spec.outputs },
       attenuation: Array.from({ length: spec.outputs }, () => spec.loss),
       isBalanced: true,

@@ -56,7 +56,10 @@ export class StateFile {
     try {
       const parsed = StateFileSchema.safeParse(JSON.parse(text));
       if (parsed.success) return parsed.data.state as unknown as NetworkState;
-      problem = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).slice(0, 3).join('; ');
+      problem = parsed.error.issues
+        .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+        .slice(0, 3)
+        .join('; ');
     } catch (error) {
       problem = (error as Error).message;
     }
@@ -97,7 +100,12 @@ export class StateFile {
   private async drain(): Promise<void> {
     while (this.dirty && this.source) {
       this.dirty = false;
-      const text = JSON.stringify({ format: FORMAT, version: VERSION, savedAt: new Date().toISOString(), state: this.source() });
+      const text = JSON.stringify({
+        format: FORMAT,
+        version: VERSION,
+        savedAt: new Date().toISOString(),
+        state: this.source(),
+      });
       try {
         await this.writeAtomically(text);
         this.lastError = undefined;

@@ -57,9 +57,11 @@ function objectIdGenerator(processUnique: string, counterStart: number): IdGener
 }
 
 /** Reproducible ids for the seeded network. */
-export const seededObjectIds = (random: Random): IdGenerator => objectIdGenerator(random.hex(10), random.int(0, 0xfffffe));
+export const seededObjectIds = (random: Random): IdGenerator =>
+  objectIdGenerator(random.hex(10), random.int(0, 0xfffffe));
 
 /** Ids for records created through the API at run time. */
-export const runtimeObjectIds = (): IdGenerator => objectIdGenerator(randomBytes(5).toString('hex'), randomInt(0, 0xffffff));
+export const runtimeObjectIds = (): IdGenerator =>
+  objectIdGenerator(randomBytes(5).toString('hex'), randomInt(0, 0xffffff));
 
 export const OBJECT_ID = /^[0-9a-f]{24}$/i;

@@ -46,7 +46,12 @@ export class Router<H> {
     candidates.sort((a, b) => b.literals - a.literals);
     const best = candidates.filter((c) => c.literals === candidates[0]?.literals);
     const chosen = best.find((c) => c.route.method === method);
-    if (!chosen) return { kind: 'wrong-method', pattern: best[0]?.route.pattern ?? pathname, allowed: [...new Set(best.map((c) => c.route.method))] };
+    if (!chosen)
+      return {
+        kind: 'wrong-method',
+        pattern: best[0]?.route.pattern ?? pathname,
+        allowed: [...new Set(best.map((c) => c.route.method))],
+      };
     const params = Object.fromEntries(Object.entries(chosen.params).map(([key, value]) => [key, decodeSegment(value)]));
     return { kind: 'found', route: chosen.route, params };
   }

@@ -18,8 +18,12 @@ const numeric = z.union([
     .regex(/^-?\d+(\.\d+)?$/, 'must be a number')
     .transform(Number),
 ]);
-const latitude = numeric.pipe(z.number().min(-90, 'must be a latitude (-90..90)').max(90, 'must be a latitude (-90..90)'));
-const longitude = numeric.pipe(z.number().min(-180, 'must be a longitude (-180..180)').max(180, 'must be a longitude (-180..180)'));
+const latitude = numeric.pipe(
+  z.number().min(-90, 'must be a latitude (-90..90)').max(90, 'must be a latitude (-90..90)'),
+);
+const longitude = numeric.pipe(
+  z.number().min(-180, 'must be a longitude (-180..180)').max(180, 'must be a longitude (-180..180)'),
+);
 const lngLat = z.tuple([longitude, latitude], { error: 'must be [lng, lat]' });
 
 /** OZmap stores external_id as a string; numbers are accepted and stringified [SIM]. */
@@ -57,19 +61,17 @@ const toNewClient = (c: z.infer<typeof ClientFields>): NewClient => ({
 export const CreateClientBody = ClientFields.transform(toNewClient);
 
 /** PATCH /ftth-clients/:id. */
-export const UpdateClientBody = ClientFields.transform(
-  (c): ClientPatch => ({
-    ...(c.code === undefined ? {} : { code: c.code }),
-    ...(c.name === undefined ? {} : { name: c.name }),
-    ...(c.observation == null ? {} : { observation: c.observation }),
-    ...(c.implanted === undefined ? {} : { implanted: c.implanted }),
-    ...(c.certified === undefined ? {} : { certified: c.certified }),
-    ...(c.status === undefined ? {} : { status: c.status }),
-    ...(c.onu === undefined ? {} : { onu: c.onu }),
-    ...(c.tags === undefined ? {} : { tags: c.tags }),
-    ...(c.external_id === undefined ? {} : { externalId: c.external_id }),
-  }),
-);
+export const UpdateClientBody = ClientFields.transform((c): ClientPatch => ({
+  ...(c.code === undefined ? {} : { code: c.code }),
+  ...(c.name === undefined ? {} : { name: c.name }),
+  ...(c.observation == null ? {} : { observation: c.observation }),
+  ...(c.implanted === undefined ? {} : { implanted: c.implanted }),
+  ...(c.certified === undefined ? {} : { certified: c.certified }),
+  ...(c.status === undefined ? {} : { status: c.status }),
+  ...(c.onu === undefined ? {} : { onu: c.onu }),
+  ...(c.tags === undefined ? {} : { tags: c.tags }),
+  ...(c.external_id === undefined ? {} : { externalId: c.external_id }),
+}));
 
 const PropertyFields = z.object({
   box: objectId.nullish(),
@@ -92,7 +94,11 @@ const PropertyFields = z.object({
 /** coords wins; lat and lng go together; when both forms are given they must agree (a swapped pair is a bug). */
 function position(body: { coords?: LngLat; lat?: number; lng?: number }, ctx: z.RefinementCtx): LngLat | undefined {
   if ((body.lat === undefined) !== (body.lng === undefined)) {
-    ctx.addIssue({ code: 'custom', path: [body.lat === undefined ? 'lat' : 'lng'], message: 'lat and lng go together: give both, or coords [lng, lat]' });
+    ctx.addIssue({
+      code: 'custom',
+      path: [body.lat === undefined ? 'lat' : 'lng'],
+      message: 'lat and lng go together: give both, or coords [lng, lat]',
+    });
     return undefined;
   }
   if (body.lat === undefined || body.lng === undefined) return body.coords;
@@ -125,7 +131,9 @@ export const CreatePropertyBody = PropertyFields.extend({
     ...(body.observation == null ? {} : { observation: body.observation }),
     tags: body.tags ?? [],
     ...(body.external_id === undefined ? {} : { externalId: body.external_id }),
-    ...(body.client == null ? {} : { client: typeof body.client === 'string' ? body.client : toNewClient(body.client) }),
+    ...(body.client == null
+      ? {}
+      : { client: typeof body.client === 'string' ? body.client : toNewClient(body.client) }),
   };
 });
 
@@ -164,8 +172,12 @@ export const LoginBody = z.object({
 export const ViabilityQuery = z.object({
   lat: latitude,
   lng: longitude,
-  radius: numeric.pipe(z.number().positive('must be more than 0').max(50_000, 'must be at most 50000 metres')).optional(),
+  radius: numeric
+    .pipe(z.number().positive('must be more than 0').max(50_000, 'must be at most 50000 metres'))
+    .optional(),
 });
 
 /** POST /__sim/reset: optionally a new seed. */
-export const ResetBody = z.strictObject({ seed: z.number().int('must be a whole number').min(0).max(0xffffffff).optional() });
+export const ResetBody = z.strictObject({
+  seed: z.number().int('must be a whole number').min(0).max(0xffffffff).optional(),
+});

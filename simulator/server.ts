@@ -83,7 +83,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const faults = new FaultInjector(options.faults);
   const stats = new Stats();
 
-  const stateFile = options.stateFile ? new StateFile(options.stateFile, (error) => log(`OZmap simulator: cannot save state to ${options.stateFile}: ${error.message}`)) : undefined;
+  const stateFile = options.stateFile
+    ? new StateFile(options.stateFile, (error) =>
+        log(`OZmap simulator: cannot save state to ${options.stateFile}: ${error.message}`),
+      )
+    : undefined;
   let seed = options.seed ?? DEFAULT_SEED;
   const saved = await stateFile?.load();
   if (saved) seed = saved.seed;
@@ -120,7 +124,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
   async function handleApi(req: IncomingMessage, res: ServerResponse, method: string, url: URL): Promise<void> {
     const match = api.match(method, url.pathname);
-    const pattern = match.kind === 'none' ? `${API_PREFIX}/(unknown)` : match.kind === 'found' ? match.route.pattern : match.pattern;
+    const pattern =
+      match.kind === 'none' ? `${API_PREFIX}/(unknown)` : match.kind === 'found' ? match.route.pattern : match.pattern;
     stats.countRequest(`${method} ${pattern}`);
     const raw = await readBody(req);
     const plan = faults.plan(method);
@@ -141,7 +146,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         throw new ApiError(405, `${method} is not allowed on ${match.pattern}; allowed: ${match.allowed.join(', ')}`);
       }
       // Synchronous from here to the response: the check-and-set of a reservation cannot interleave.
-      result = match.route.handler.run({ store, apiKey, params: match.params, query: url.searchParams, body: parseJson(raw) });
+      result = match.route.handler.run({
+        store,
+        apiKey,
+        params: match.params,
+        query: url.searchParams,
+        body: parseJson(raw),
+      });
     } catch (error) {
       result = errorResult(error, log);
     }
@@ -151,10 +162,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
   async function handleAdmin(req: IncomingMessage, res: ServerResponse, method: string, url: URL): Promise<void> {
     const raw = await readBody(req);
-    if (!isAuthorized(req.headers.authorization, apiKey)) throw new ApiError(401, 'Unauthorized: send the API key in the Authorization header');
+    if (!isAuthorized(req.headers.authorization, apiKey))
+      throw new ApiError(401, 'Unauthorized: send the API key in the Authorization header');
     const match = admin.match(method, url.pathname);
     if (match.kind === 'none') throw new ApiError(404, `No route for ${method} ${url.pathname}`);
-    if (match.kind === 'wrong-method') throw new ApiError(405, `${method} is not allowed on ${match.pattern}; allowed: ${match.allowed.join(', ')}`);
+    if (match.kind === 'wrong-method')
+      throw new ApiError(405, `${method} is not allowed on ${match.pattern}; allowed: ${match.allowed.join(', ')}`);
     send(res, match.route.handler({ store, faults, stats, reset, body: parseJson(raw) }));
   }
 
@@ -186,7 +199,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   server.on('clientError', (_error, socket) => {
     const body = JSON.stringify({ message: 'Bad request' });
     if (socket.writable) {
-      socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
+      socket.end(
+        `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+      );
     } else {
       socket.destroy();
     }

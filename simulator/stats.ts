@@ -37,7 +37,8 @@ export class Stats {
   }
 
   snapshot(): StatsSnapshot {
-    const sorted = (map: Map<string, number>) => Object.fromEntries([...map.entries()].sort(([a], [b]) => a.localeCompare(b)));
+    const sorted = (map: Map<string, number>) =>
+      Object.fromEntries([...map.entries()].sort(([a], [b]) => a.localeCompare(b)));
     return {
       since: this.since.toISOString(),
       totalRequests: [...this.requests.values()].reduce((sum, n) => sum + n, 0),

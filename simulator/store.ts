@@ -101,7 +101,14 @@ export interface NearbyBox {
 
 export interface Summary {
   seed: number;
-  boxes: { total: number; draft: number; notImplanted: number; withFreePorts: number; full: number; withoutDropSplitter: number };
+  boxes: {
+    total: number;
+    draft: number;
+    notImplanted: number;
+    withFreePorts: number;
+    full: number;
+    withoutDropSplitter: number;
+  };
   dropPorts: { total: number; free: number; occupied: number; blocked: number };
   clients: { total: number; implanted: number; notImplanted: number };
   properties: number;
@@ -139,7 +146,15 @@ export class Store {
   replace(state: NetworkState): void {
     const { boxes, splitters, properties, clients, drops, ...meta } = state;
     this.meta = meta;
-    for (const map of [this.boxes, this.splitters, this.properties, this.clients, this.drops, this.splittersByBox, this.propertyByClient]) {
+    for (const map of [
+      this.boxes,
+      this.splitters,
+      this.properties,
+      this.clients,
+      this.drops,
+      this.splittersByBox,
+      this.propertyByClient,
+    ]) {
       map.clear();
     }
     for (const box of boxes) this.insertBox(box);
@@ -312,17 +327,28 @@ export class Store {
     const target = choice?.box ?? box;
     if (!target) throw new ApiError(400, 'box is required (or a connector whose box can be inferred)');
     if (input.project !== undefined && input.project !== target.project) {
-      throw new ApiError(422, `Box ${target.name} (${target.id}) belongs to project ${target.project}, not ${input.project}`);
+      throw new ApiError(
+        422,
+        `Box ${target.name} (${target.id}) belongs to project ${target.project}, not ${input.project}`,
+      );
     }
     const existingClient = typeof input.client === 'string' ? this.attachableClient(input.client) : undefined;
 
     // Everything is checked: from here on nothing throws, so the change is all or nothing.
     const at = this.options.clock();
     const stamp = at.toISOString();
-    const client = existingClient ?? (typeof input.client === 'object' ? this.newClient(input.client, creator, at) : undefined);
+    const client =
+      existingClient ?? (typeof input.client === 'object' ? this.newClient(input.client, creator, at) : undefined);
     const coords = input.coords ?? target.coords;
     const id = this.options.newId(at);
-    const drop: DropRecord = { id: this.options.newId(at), kind: 'Drop', box: target.id, property: id, fiber: this.options.newId(at), createdAt: stamp };
+    const drop: DropRecord = {
+      id: this.options.newId(at),
+      kind: 'Drop',
+      box: target.id,
+      property: id,
+      fiber: this.options.newId(at),
+      createdAt: stamp,
+    };
     const property: PropertyRecord = {
       _id: id,
       id,
@@ -372,7 +398,10 @@ export class Store {
       move = this.choosePort(undefined, current.id, patch.port, false, current);
     }
     if (box && move === undefined && current && box.id !== property.box) {
-      throw new ApiError(422, `Property ${id} is connected to a splitter of another box: give connector and port in box ${box.name}, or connector: null first`);
+      throw new ApiError(
+        422,
+        `Property ${id} is connected to a splitter of another box: give connector and port in box ${box.name}, or connector: null first`,
+      );
     }
     const existingClient = typeof patch.client === 'string' ? this.attachableClient(patch.client, id) : undefined;
 
@@ -389,7 +418,10 @@ export class Store {
     if (patch.client !== undefined) {
       if (property.client) this.propertyByClient.delete(property.client);
       const client =
-        patch.client === null ? undefined : (existingClient ?? (typeof patch.client === 'object' ? this.newClient(patch.client, this.meta.users.api, at) : undefined));
+        patch.client === null
+          ? undefined
+          : (existingClient ??
+            (typeof patch.client === 'object' ? this.newClient(patch.client, this.meta.users.api, at) : undefined));
       if (client && !existingClient) this.clients.set(client.id, client);
       if (client) this.propertyByClient.set(client.id, property.id);
       property.client = client?.id ?? null;
@@ -513,7 +545,8 @@ export class Store {
     const ownPort = (splitter: SplitterRecord, n: number) => current?.id === splitter.id && current.port === n;
     if (connectorId === undefined) {
       if (!autoConnect) {
-        if (port !== undefined) throw new ApiError(400, 'port needs a connector (the splitter id), or auto_connect: true');
+        if (port !== undefined)
+          throw new ApiError(400, 'port needs a connector (the splitter id), or auto_connect: true');
         return undefined;
       }
       if (!box) throw new ApiError(400, 'auto_connect needs a box');
@@ -531,10 +564,16 @@ export class Store {
     if (!parent) throw new ApiError(422, `Splitter ${connectorId} is not in any box`);
     const label = `splitter '${splitter.name}' (${splitter.id}) of box ${parent.name}`;
     if (box && parent.id !== box.id) {
-      throw new ApiError(422, `Splitter '${splitter.name}' (${splitter.id}) does not belong to box ${box.name} (${box.id})`);
+      throw new ApiError(
+        422,
+        `Splitter '${splitter.name}' (${splitter.id}) does not belong to box ${box.name} (${box.id})`,
+      );
     }
     if (!splitter.isDrop) {
-      throw new ApiError(422, `The ${label} is a network splitter (isDrop: false): clients connect only to drop splitters`);
+      throw new ApiError(
+        422,
+        `The ${label} is a network splitter (isDrop: false): clients connect only to drop splitters`,
+      );
     }
     const size = splitter.connectables.output.length;
     let chosen = port;
@@ -547,7 +586,8 @@ export class Store {
       throw new ApiError(422, `Port ${chosen} is out of range for ${label}: its ports are 1-${size}`);
     }
     if (!ownPort(splitter, chosen)) {
-      if (splitter.connectables.output[chosen - 1] !== null) throw new ApiError(422, `Port ${chosen} of ${label} is already occupied`);
+      if (splitter.connectables.output[chosen - 1] !== null)
+        throw new ApiError(422, `Port ${chosen} of ${label} is already occupied`);
       if (splitter.ports[chosen - 1]?.blocked) throw new ApiError(422, `Port ${chosen} of ${label} is blocked`);
     }
     return { box: parent, splitter, port: chosen };
@@ -561,7 +601,14 @@ export class Store {
     splitter.connectables.output[port - 1] = drop.fiber;
     const client = property.client ? this.clients.get(property.client) : undefined;
     property.connections = [
-      { id: splitter.id, kind: 'Splitter', port, name: splitter.name, implanted: client?.implanted ?? false, fiber: drop.fiber },
+      {
+        id: splitter.id,
+        kind: 'Splitter',
+        port,
+        name: splitter.name,
+        implanted: client?.implanted ?? false,
+        fiber: drop.fiber,
+      },
     ];
   }
 

@@ -6,18 +6,30 @@ export function createLogger(level: string, name: string): Logger {
   return pino({
     name,
     level,
-    redact: { paths: ['apiKey', '*.apiKey', 'authorization', '*.authorization', 'headers.authorization', 'key'], censor: '***' },
+    redact: {
+      paths: ['apiKey', '*.apiKey', 'authorization', '*.authorization', 'headers.authorization', 'key'],
+      censor: '***',
+    },
   });
 }
 
-const TEMPORAL_LEVELS: Record<string, LogLevel> = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR', fatal: 'ERROR', silent: 'ERROR' };
+const TEMPORAL_LEVELS: Record<string, LogLevel> = {
+  trace: 'TRACE',
+  debug: 'DEBUG',
+  info: 'INFO',
+  warn: 'WARN',
+  error: 'ERROR',
+  fatal: 'ERROR',
+  silent: 'ERROR',
+};
 
 /** Installs the Temporal runtime once per process, logging through `logger`. */
 export function installTemporalRuntime(logger: Logger): void {
   const level = TEMPORAL_LEVELS[logger.level] ?? 'INFO';
   Runtime.install({
     logger: new DefaultLogger(level, ({ level: l, message, meta }) => {
-      const method = l === 'TRACE' ? 'trace' : l === 'DEBUG' ? 'debug' : l === 'WARN' ? 'warn' : l === 'ERROR' ? 'error' : 'info';
+      const method =
+        l === 'TRACE' ? 'trace' : l === 'DEBUG' ? 'debug' : l === 'WARN' ? 'warn' : l === 'ERROR' ? 'error' : 'info';
       logger[method](meta ?? {}, message);
     }),
   });

@@ -21,7 +21,16 @@ async function main(): Promise<void> {
       dataConverter: dataConverterFor(config.payloadEncryption),
     });
     const encryption = config.payloadEncryption ? (config.payloadEncryption.current?.id ?? 'decrypt only') : 'off';
-    logger.info({ address: config.temporal.address, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, ozmap: config.ozmap.url, encryption }, 'Worker started');
+    logger.info(
+      {
+        address: config.temporal.address,
+        namespace: config.temporal.namespace,
+        taskQueue: config.temporal.taskQueue,
+        ozmap: config.ozmap.url,
+        encryption,
+      },
+      'Worker started',
+    );
     // Worker.run() installs SIGINT/SIGTERM handlers and drains in-flight tasks before resolving.
     await worker.run();
     logger.info('Worker stopped');

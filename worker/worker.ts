@@ -19,11 +19,19 @@ export interface Clients {
 }
 
 export function createClients(config: Pick<Config, 'ozmap' | 'geocoder'>): Clients {
-  const ozmap = new OzmapClient({ baseUrl: config.ozmap.url, apiKey: config.ozmap.apiKey, timeoutMs: config.ozmap.timeoutMs });
+  const ozmap = new OzmapClient({
+    baseUrl: config.ozmap.url,
+    apiKey: config.ozmap.apiKey,
+    timeoutMs: config.ozmap.timeoutMs,
+  });
   const geocoder: Geocoder =
     config.geocoder.provider === 'google'
       ? new GoogleGeocoder({ url: config.geocoder.url, apiKey: config.geocoder.apiKey })
-      : new NominatimGeocoder({ url: config.geocoder.url, userAgent: config.geocoder.userAgent, minIntervalMs: config.geocoder.minIntervalMs });
+      : new NominatimGeocoder({
+          url: config.geocoder.url,
+          userAgent: config.geocoder.userAgent,
+          minIntervalMs: config.geocoder.minIntervalMs,
+        });
   return {
     ozmap,
     geocoder,

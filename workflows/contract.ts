@@ -51,7 +51,10 @@ export const Address = z.union([trimmed('address', 300), StructuredAddress]);
 
 export const Coordinates = z.strictObject({
   lat: z.number().min(-90, 'latitude must be between -90 and 90').max(90, 'latitude must be between -90 and 90'),
-  lng: z.number().min(-180, 'longitude must be between -180 and 180').max(180, 'longitude must be between -180 and 180'),
+  lng: z
+    .number()
+    .min(-180, 'longitude must be between -180 and 180')
+    .max(180, 'longitude must be between -180 and 180'),
 });
 
 export const SelectionMode = z.enum(['auto', 'manual']);
@@ -62,11 +65,20 @@ export const ReservationInput = z
     customer: Customer,
     address: Address.optional(),
     coordinates: Coordinates.optional(),
-    radiusMeters: z.number().int('must be a whole number of metres').min(1, 'must be at least 1 metre').max(5000, 'must be at most 5000 metres').optional(),
+    radiusMeters: z
+      .number()
+      .int('must be a whole number of metres')
+      .min(1, 'must be at least 1 metre')
+      .max(5000, 'must be at most 5000 metres')
+      .optional(),
     selection: SelectionMode.optional(),
     holdDays: z.number().positive('must be more than 0').max(365, 'must be at most 365 days').optional(),
     /** How long manual mode waits for a salesperson's choice; defaults to DEFAULTS.selectionTimeoutHours. */
-    selectionTimeoutHours: z.number().positive().max(24 * 30).optional(),
+    selectionTimeoutHours: z
+      .number()
+      .positive()
+      .max(24 * 30)
+      .optional(),
   })
   .refine((input) => input.address !== undefined || input.coordinates !== undefined, {
     message: 'give an address or coordinates (or both)',
@@ -79,8 +91,23 @@ export type Customer = z.infer<typeof Customer>;
 export type StructuredAddress = z.infer<typeof StructuredAddress>;
 export type Address = z.infer<typeof Address>;
 
-export const IN_PROGRESS_STATUSES = ['GEOCODING', 'SEARCHING', 'AWAITING_SELECTION', 'RESERVING', 'RESERVED', 'CONFIRMING', 'RELEASING'] as const;
-export const FINAL_STATUSES = ['INSTALLED', 'EXPIRED', 'CANCELLED', 'NO_COVERAGE', 'ADDRESS_NOT_FOUND', 'NO_SELECTION'] as const;
+export const IN_PROGRESS_STATUSES = [
+  'GEOCODING',
+  'SEARCHING',
+  'AWAITING_SELECTION',
+  'RESERVING',
+  'RESERVED',
+  'CONFIRMING',
+  'RELEASING',
+] as const;
+export const FINAL_STATUSES = [
+  'INSTALLED',
+  'EXPIRED',
+  'CANCELLED',
+  'NO_COVERAGE',
+  'ADDRESS_NOT_FOUND',
+  'NO_SELECTION',
+] as const;
 export const ReservationStatus = z.enum([...IN_PROGRESS_STATUSES, ...FINAL_STATUSES]);
 export type ReservationStatus = z.infer<typeof ReservationStatus>;
 export type FinalStatus = (typeof FINAL_STATUSES)[number];

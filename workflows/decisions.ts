@@ -15,7 +15,13 @@ export function formatAddress(address: Address): string {
   if (typeof address === 'string') return address;
   const street = [address.street, address.number].filter(Boolean).join(', ');
   const cityUf = [address.city, address.state?.toUpperCase()].filter(Boolean).join(' - ');
-  return [[street, address.complement].filter(Boolean).join(' '), address.neighborhood, cityUf, address.postalCode, 'Brasil']
+  return [
+    [street, address.complement].filter(Boolean).join(' '),
+    address.neighborhood,
+    cityUf,
+    address.postalCode,
+    'Brasil',
+  ]
     .filter(Boolean)
     .join(', ');
 }
@@ -36,11 +42,19 @@ export function pickAutomatic(candidates: readonly Candidate[]): PortChoice | un
  * Manual mode: turns the salesperson's pick into a concrete port, or explains why it cannot be taken.
  * A box alone means its first free port; a splitter alone means that splitter's first free port.
  */
-export function resolveSelection(candidates: readonly Candidate[], selection: SelectBoxInput): PortChoice | { error: string } {
+export function resolveSelection(
+  candidates: readonly Candidate[],
+  selection: SelectBoxInput,
+): PortChoice | { error: string } {
   const box = candidates.find((c) => c.boxId === selection.boxId);
   if (!box) return { error: `box ${selection.boxId} is not among the candidates of this viability` };
-  const splitters = selection.splitterId ? box.splitters.filter((s) => s.splitterId === selection.splitterId) : box.splitters;
-  if (splitters.length === 0) return { error: `splitter ${selection.splitterId} is not a service splitter with free ports in box ${box.boxName}` };
+  const splitters = selection.splitterId
+    ? box.splitters.filter((s) => s.splitterId === selection.splitterId)
+    : box.splitters;
+  if (splitters.length === 0)
+    return {
+      error: `splitter ${selection.splitterId} is not a service splitter with free ports in box ${box.boxName}`,
+    };
   for (const splitter of splitters) {
     if (selection.port === undefined) {
       const port = Math.min(...splitter.freePorts);
@@ -51,7 +65,9 @@ export function resolveSelection(candidates: readonly Candidate[], selection: Se
   }
   return selection.port === undefined
     ? { error: `box ${box.boxName} has no free port left` }
-    : { error: `port ${selection.port} is not free on ${selection.splitterId ? 'that splitter' : `any splitter of box ${box.boxName}`}` };
+    : {
+        error: `port ${selection.port} is not free on ${selection.splitterId ? 'that splitter' : `any splitter of box ${box.boxName}`}`,
+      };
 }
 
 function choice(box: Candidate, splitterId: string, splitterName: string, port: number): PortChoice {

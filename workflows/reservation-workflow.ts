@@ -35,7 +35,13 @@ import {
 } from './contract.ts';
 import { DAY_MS, HOUR_MS, formatAddress, pickAutomatic, resolveSelection, type PortChoice } from './decisions.ts';
 import { cancelReservation, confirmSale, getState, selectBox, waitForReservation } from './messages.ts';
-import { BoxIdKey, CustomerCodeKey, ReservationExpiresAtKey, ReservationStatusKey, ViabilityIdKey } from './search-attributes.ts';
+import {
+  BoxIdKey,
+  CustomerCodeKey,
+  ReservationExpiresAtKey,
+  ReservationStatusKey,
+  ViabilityIdKey,
+} from './search-attributes.ts';
 
 /** Since this patch the search also reports the boxes in the radius that cannot take the customer (greyed on the map). */
 const SURVEY_BOXES_PATCH = 'survey-boxes';
@@ -87,7 +93,8 @@ export async function ReservationWorkflow(rawInput: ReservationInput): Promise<R
   setHandler(getState, () => state);
   setHandler(waitForReservation, async () => {
     await condition(() => isSettled(state.status) || failure !== undefined);
-    if (failure !== undefined) throw ApplicationFailure.nonRetryable(`The reservation failed: ${failure}`, 'ReservationFailed');
+    if (failure !== undefined)
+      throw ApplicationFailure.nonRetryable(`The reservation failed: ${failure}`, 'ReservationFailed');
     return state;
   });
   setHandler(
@@ -99,15 +106,21 @@ export async function ReservationWorkflow(rawInput: ReservationInput): Promise<R
       if ('error' in choice) throw ApplicationFailure.nonRetryable(choice.error, 'InvalidSelection');
       pendingSelection = { round, choice };
       await condition(() => selectionsAnswered >= round || failure !== undefined);
-      if (failure !== undefined) throw ApplicationFailure.nonRetryable(`The reservation failed: ${failure}`, 'ReservationFailed');
+      if (failure !== undefined)
+        throw ApplicationFailure.nonRetryable(`The reservation failed: ${failure}`, 'ReservationFailed');
       return state;
     },
     {
       validator: (selection) => {
         const parsedSelection = SelectBoxInput.safeParse(selection);
-        if (!parsedSelection.success) throw new Error(`Invalid selection: ${parsedSelection.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-        if (state.status !== 'AWAITING_SELECTION') throw new Error(`selectBox is only accepted while AWAITING_SELECTION; the reservation is ${state.status}`);
-        if (pendingSelection || action?.kind === 'cancel') throw new Error('another selection is already being reserved');
+        if (!parsedSelection.success)
+          throw new Error(
+            `Invalid selection: ${parsedSelection.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+          );
+        if (state.status !== 'AWAITING_SELECTION')
+          throw new Error(`selectBox is only accepted while AWAITING_SELECTION; the reservation is ${state.status}`);
+        if (pendingSelection || action?.kind === 'cancel')
+          throw new Error('another selection is already being reserved');
         const choice = resolveSelection(state.candidates, parsedSelection.data);
         if ('error' in choice) throw new Error(choice.error);
       },
@@ -173,7 +186,9 @@ export async function ReservationWorkflow(rawInput: ReservationInput): Promise<R
     ]);
     setStatus('RESERVED');
     selectionsAnswered = selectionsAsked; // a selectBox call answers with the RESERVED state
-    await CancellationScope.nonCancellable(() => condition(() => action !== undefined, Date.parse(reservation.expiresAt) - Date.now()));
+    await CancellationScope.nonCancellable(() =>
+      condition(() => action !== undefined, Date.parse(reservation.expiresAt) - Date.now()),
+    );
 
     // 4. Settle: confirm or release, whatever happens to the workflow meanwhile.
     return CancellationScope.nonCancellable(async () => {
@@ -187,7 +202,8 @@ export async function ReservationWorkflow(rawInput: ReservationInput): Promise<R
       }
       setStatus('RELEASING');
       const released = await untilDone('releasing the port', () => releasePort(ref));
-      if (released.outcome === 'installed') return finish('INSTALLED', 'The client was already implanted in OZmap: kept, not released');
+      if (released.outcome === 'installed')
+        return finish('INSTALLED', 'The client was already implanted in OZmap: kept, not released');
       return action?.kind === 'cancel'
         ? finish('CANCELLED', action.reason)
         : finish('EXPIRED', `The hold of ${state.holdDays} day(s) ended without a confirmed sale: port released`);
@@ -212,11 +228,20 @@ export async function ReservationWorkflow(rawInput: ReservationInput): Promise<R
   const attempt = async (point: Coordinates, choice: PortChoice): Promise<ReservePortResult> => {
     setStatus('RESERVING');
     return CancellationScope.nonCancellable(() =>
-      reservePort({ viabilityId: input.viabilityId, customer: input.customer, address: input.address ? formatAddress(input.address) : '', coordinates: point, choice }),
+      reservePort({
+        viabilityId: input.viabilityId,
+        customer: input.customer,
+        address: input.address ? formatAddress(input.address) : '',
+        coordinates: point,
+        choice,
+      }),
     );
   };
 
-  const reservationFrom = (result: Extract<ReservePortResult, { outcome: 'reserved' }>, choice: PortChoice): Reservation => {
+  const reservationFrom = (
+    result: Extract<ReservePortResult, { outcome: 'reserved' }>,
+    choice: PortChoice,
+  ): Reservation => {
     const box = state.candidates.find((c) => c.boxId === result.boxId);
     const splitter = box?.splitters.find((s) => s.splitterId === result.splitterId);
     const reservedAt = Date.now();
@@ -224,7 +249,8 @@ export async function ReservationWorkflow(rawInput: ReservationInput): Promise<R
       boxId: result.boxId,
       boxName: box?.boxName ?? (result.boxId === choice.boxId ? choice.boxName : result.boxId),
       splitterId: result.splitterId,
-      splitterName: splitter?.splitterName ?? (result.splitterId === choice.splitterId ? choice.splitterName : result.splitterId),
+      splitterName:
+        splitter?.splitterName ?? (result.splitterId === choice.splitterId ? choice.splitterName : result.splitterId),
       port: result.port,
       clientId: result.clientId,
       propertyId: result.propertyId,
@@ -239,7 +265,10 @@ export async function ReservationWorkflow(rawInput: ReservationInput): Promise<R
       if (cancelled()) return { final: 'CANCELLED', reason: cancelled()! };
       const choice = pickAutomatic(state.candidates);
       if (!choice) {
-        const reason = round === 1 ? `No box with a free port within ${state.radiusMeters} m` : `Every free port within ${state.radiusMeters} m was taken meanwhile`;
+        const reason =
+          round === 1
+            ? `No box with a free port within ${state.radiusMeters} m`
+            : `Every free port within ${state.radiusMeters} m was taken meanwhile`;
         return { final: 'NO_COVERAGE', reason };
       }
       const result = await attempt(point, choice);
@@ -247,7 +276,10 @@ export async function ReservationWorkflow(rawInput: ReservationInput): Promise<R
       state.notice = `${result.message}; trying the next free port`;
       log.info('Port taken, searching again', { round, boxId: choice.boxId, port: choice.port });
     }
-    return { final: 'NO_COVERAGE', reason: `Gave up after ${MAX_RESERVE_ATTEMPTS} ports were taken by others while reserving` };
+    return {
+      final: 'NO_COVERAGE',
+      reason: `Gave up after ${MAX_RESERVE_ATTEMPTS} ports were taken by others while reserving`,
+    };
   };
 
   const reserveBySelection = async (point: Coordinates): Promise<Reserved> => {
@@ -255,13 +287,18 @@ export async function ReservationWorkflow(rawInput: ReservationInput): Promise<R
     const deadline = Date.now() + selectionTimeoutMs;
     for (;;) {
       if (cancelled()) return { final: 'CANCELLED', reason: cancelled()! };
-      if (state.candidates.length === 0) return { final: 'NO_COVERAGE', reason: `No box with a free port within ${state.radiusMeters} m` };
+      if (state.candidates.length === 0)
+        return { final: 'NO_COVERAGE', reason: `No box with a free port within ${state.radiusMeters} m` };
       if (state.status !== 'AWAITING_SELECTION') setStatus('AWAITING_SELECTION');
       const picked = await CancellationScope.nonCancellable(() =>
-        condition(() => pendingSelection !== undefined || cancelled() !== undefined, Math.max(0, deadline - Date.now())),
+        condition(
+          () => pendingSelection !== undefined || cancelled() !== undefined,
+          Math.max(0, deadline - Date.now()),
+        ),
       );
       if (cancelled()) return { final: 'CANCELLED', reason: cancelled()! };
-      if (!picked || !pendingSelection) return { final: 'NO_SELECTION', reason: `No box was selected within ${selectionTimeoutMs / HOUR_MS} hour(s)` };
+      if (!picked || !pendingSelection)
+        return { final: 'NO_SELECTION', reason: `No box was selected within ${selectionTimeoutMs / HOUR_MS} hour(s)` };
       const { round, choice } = pendingSelection;
       const result = await attempt(point, choice);
       pendingSelection = undefined;
@@ -292,9 +329,15 @@ export async function ReservationWorkflow(rawInput: ReservationInput): Promise<R
     return await run();
   } catch (err) {
     // Cancelled while geocoding or searching: nothing was reserved, so nothing to release.
-    if (isCancellation(err) && !state.reservation) return finish('CANCELLED', cancelled() ?? 'Cancelled: the workflow was cancelled');
+    if (isCancellation(err) && !state.reservation)
+      return finish('CANCELLED', cancelled() ?? 'Cancelled: the workflow was cancelled');
     // Failing: the update handlers still waiting must answer first, or waiting for them below would never end.
-    failure = err instanceof ActivityFailure ? (err.cause?.message ?? err.message) : err instanceof Error ? err.message : String(err);
+    failure =
+      err instanceof ActivityFailure
+        ? (err.cause?.message ?? err.message)
+        : err instanceof Error
+          ? err.message
+          : String(err);
     throw err;
   } finally {
     await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
@@ -306,7 +349,8 @@ function describe(state: ReservationState): string {
   const lines = [`**${state.status}** — viability \`${state.viabilityId}\``];
   const r = state.reservation;
   if (r) lines.push(`Box **${r.boxName}**, ${r.splitterName}, port **${r.port}**; held until ${r.expiresAt}`);
-  else if (state.candidates.length > 0) lines.push(`${state.candidates.length} candidate box(es) within ${state.radiusMeters} m`);
+  else if (state.candidates.length > 0)
+    lines.push(`${state.candidates.length} candidate box(es) within ${state.radiusMeters} m`);
   if (state.notice) lines.push(`⚠ ${state.notice}`);
   if (state.outcome && isFinal(state.status)) lines.push(state.outcome.reason);
   return lines.join('\n\n');

@@ -7,4 +7,10 @@ export const ReservationStatusKey = defineSearchAttributeKey('ReservationStatus'
 export const BoxIdKey = defineSearchAttributeKey('BoxId', SearchAttributeType.KEYWORD);
 export const ReservationExpiresAtKey = defineSearchAttributeKey('ReservationExpiresAt', SearchAttributeType.DATETIME);
 
-export const SEARCH_ATTRIBUTE_KEYS = [ViabilityIdKey, CustomerCodeKey, ReservationStatusKey, BoxIdKey, ReservationExpiresAtKey];
+export const SEARCH_ATTRIBUTE_KEYS = [
+  ViabilityIdKey,
+  CustomerCodeKey,
+  ReservationStatusKey,
+  BoxIdKey,
+  ReservationExpiresAtKey,
+];

@@ -11,7 +11,9 @@ const GoogleResponse = z.looseObject({
     .array(
       z.looseObject({
         formatted_address: z.string(),
-        geometry: z.looseObject({ location: z.object({ lat: z.number().min(-90).max(90), lng: z.number().min(-180).max(180) }) }),
+        geometry: z.looseObject({
+          location: z.object({ lat: z.number().min(-90).max(90), lng: z.number().min(-180).max(180) }),
+        }),
       }),
     )
     .default([]),
@@ -26,7 +28,12 @@ export class GoogleGeocoder implements Geocoder {
 
   async geocode(query: string): Promise<GeocodeResult | null> {
     const url = new URL(this.options.url);
-    url.search = new URLSearchParams({ address: query, region: 'br', language: 'pt-BR', key: this.options.apiKey }).toString();
+    url.search = new URLSearchParams({
+      address: query,
+      region: 'br',
+      language: 'pt-BR',
+      key: this.options.apiKey,
+    }).toString();
     const res = await sendJson(this.#dispatcher, { method: 'GET', url });
     const body = parseBody(GoogleResponse, res.body, 'Geocoder (Google) response');
     // Google reports errors in `status` with HTTP 200. Its messages never contain the key, but stay safe.
@@ -34,7 +41,9 @@ export class GoogleGeocoder implements Geocoder {
     switch (body.status) {
       case 'OK': {
         const [first] = body.results;
-        return first ? { lat: first.geometry.location.lat, lng: first.geometry.location.lng, displayName: first.formatted_address } : null;
+        return first
+          ? { lat: first.geometry.location.lat, lng: first.geometry.location.lng, displayName: first.formatted_address }
+          : null;
       }
       case 'ZERO_RESULTS':
         return null;

@@ -37,7 +37,9 @@ export class NominatimGeocoder implements Geocoder {
   async geocode(query: string): Promise<GeocodeResult | null> {
     const url = new URL(this.#search);
     url.search = new URLSearchParams({ q: query, format: 'jsonv2', limit: '1', countrycodes: 'br' }).toString();
-    const res = await this.#throttle.run(() => sendJson(this.#dispatcher, { method: 'GET', url, headers: { 'user-agent': this.options.userAgent } }));
+    const res = await this.#throttle.run(() =>
+      sendJson(this.#dispatcher, { method: 'GET', url, headers: { 'user-agent': this.options.userAgent } }),
+    );
     const [first] = parseBody(NominatimResults, res.body, 'Geocoder (Nominatim /search) response');
     return first ? { lat: first.lat, lng: first.lon, displayName: first.display_name } : null;
   }

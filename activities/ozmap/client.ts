@@ -56,7 +56,11 @@ export class OzmapClient {
 
   /** Boxes within `radiusMeters` of the point that are not "Em projeto", following pagination. */
   /** Boxes within the radius; "Em projeto" (draft) ones only when asked, to show them as such. */
-  async findBoxesNear(point: { lat: number; lng: number }, radiusMeters: number, options: { includeDrafts?: boolean } = {}): Promise<OzBox[]> {
+  async findBoxesNear(
+    point: { lat: number; lng: number },
+    radiusMeters: number,
+    options: { includeDrafts?: boolean } = {},
+  ): Promise<OzBox[]> {
     return this.#list('boxes', OzBox, [
       { property: 'coords', operator: 'near', value: { lat: point.lat, lng: point.lng, radius: radiusMeters } },
       ...(options.includeDrafts ? [] : [{ property: 'draft', operator: '!=', value: true }]),
@@ -77,7 +81,9 @@ export class OzmapClient {
   }
 
   async findPropertyByExternalId(externalId: string): Promise<OzProperty | null> {
-    const rows = await this.#list('properties', OzProperty, [{ property: 'external_id', operator: '=', value: externalId }]);
+    const rows = await this.#list('properties', OzProperty, [
+      { property: 'external_id', operator: '=', value: externalId },
+    ]);
     return rows[0] ?? null;
   }
 
@@ -94,7 +100,11 @@ export class OzmapClient {
       const res = await this.#send({ method: 'POST', url: this.#url('properties'), body });
       return { outcome: 'created', property: parseBody(OzProperty, res.body, 'POST /properties response') };
     } catch (err) {
-      if (err instanceof HttpError && (err.kind === 'conflict' || err.kind === 'validation') && err.status !== undefined) {
+      if (
+        err instanceof HttpError &&
+        (err.kind === 'conflict' || err.kind === 'validation') &&
+        err.status !== undefined
+      ) {
         return { outcome: 'refused', status: err.status, message: err.message };
       }
       throw err;
@@ -103,19 +113,30 @@ export class OzmapClient {
 
   /** Marks the client implanted ("Implantado"); null when OZmap no longer has it. */
   async setClientImplanted(clientId: string): Promise<OzClient | null> {
-    const res = await this.#send({ method: 'PATCH', url: this.#url(`ftth-clients/${encodeURIComponent(clientId)}`), body: { implanted: true } }, true);
+    const res = await this.#send(
+      { method: 'PATCH', url: this.#url(`ftth-clients/${encodeURIComponent(clientId)}`), body: { implanted: true } },
+      true,
+    );
     if (res.status === 404) return null;
     // OZmap's SDK ignores PATCH bodies; accept an empty one and assume the change as sent.
-    return res.body === undefined ? { id: clientId, code: undefined, implanted: true } : parseBody(OzClient, res.body, 'PATCH /ftth-clients response');
+    return res.body === undefined
+      ? { id: clientId, code: undefined, implanted: true }
+      : parseBody(OzClient, res.body, 'PATCH /ftth-clients response');
   }
 
   /** Deletes a property (OZmap removes its client and drop with it); false when it was already gone. */
   async deleteProperty(id: string): Promise<boolean> {
-    return (await this.#send({ method: 'DELETE', url: this.#url(`properties/${encodeURIComponent(id)}`) }, true)).status !== 404;
+    return (
+      (await this.#send({ method: 'DELETE', url: this.#url(`properties/${encodeURIComponent(id)}`) }, true)).status !==
+      404
+    );
   }
 
   async deleteClient(id: string): Promise<boolean> {
-    return (await this.#send({ method: 'DELETE', url: this.#url(`ftth-clients/${encodeURIComponent(id)}`) }, true)).status !== 404;
+    return (
+      (await this.#send({ method: 'DELETE', url: this.#url(`ftth-clients/${encodeURIComponent(id)}`) }, true))
+        .status !== 404
+    );
   }
 
   async close(): Promise<void> {
@@ -129,7 +150,11 @@ export class OzmapClient {
 
   async #list<T extends z.ZodType>(route: string, row: T, filter: Filter[]): Promise<z.infer<T>[]> {
     const rows: z.infer<T>[] = [];
-    let url: URL | undefined = this.#url(route, { filter: JSON.stringify(filter), limit: String(PAGE_LIMIT), page: '1' });
+    let url: URL | undefined = this.#url(route, {
+      filter: JSON.stringify(filter),
+      limit: String(PAGE_LIMIT),
+      page: '1',
+    });
     for (let pageNumber = 1; url && pageNumber <= MAX_PAGES; pageNumber++) {
       const res = await this.#send({ method: 'GET', url });
       const body = parseBody(page(row), res.body, `GET /${route} page ${pageNumber}`);
@@ -140,7 +165,11 @@ export class OzmapClient {
   }
 
   /** Follows `nextUrl` when the server gives one (treated as opaque), else asks for the next `page`. */
-  #nextPage(body: { rows: unknown[]; total?: number; start?: number; hasNextPage?: boolean; nextUrl?: string | null }, pageNumber: number, current: URL): URL | undefined {
+  #nextPage(
+    body: { rows: unknown[]; total?: number; start?: number; hasNextPage?: boolean; nextUrl?: string | null },
+    pageNumber: number,
+    current: URL,
+  ): URL | undefined {
     if (body.hasNextPage === false || body.rows.length === 0) return undefined;
     if (body.hasNextPage && body.nextUrl) return new URL(body.nextUrl, this.#base);
     const seen = (body.start ?? (pageNumber - 1) * PAGE_LIMIT) + body.rows.length;

@@ -6,10 +6,11 @@ import { z } from 'zod';
 
 /** OZmap objects carry `id`, and often `_id` too; some payloads only `_id`. */
 const normaliseId = (value: unknown): unknown => {
-  if (value && typeof value === 'object' && !('id' in value) && '_id' in value) return { ...value, id: (value)._id };
+  if (value && typeof value === 'object' && !('id' in value) && '_id' in value) return { ...value, id: value._id };
   return value;
 };
-const entity = <S extends z.ZodRawShape>(shape: S) => z.preprocess(normaliseId, z.looseObject({ id: z.string(), ...shape }));
+const entity = <S extends z.ZodRawShape>(shape: S) =>
+  z.preprocess(normaliseId, z.looseObject({ id: z.string(), ...shape }));
 
 /** A reference that OZmap sends either as an id or as the populated object. */
 const Ref = z.union([z.string(), entity({}).transform((o) => o.id)]);

@@ -14,9 +14,23 @@ export function bearerAuth(apiKey: string): (request: FastifyRequest) => Promise
     const header = request.headers.authorization;
     const token = typeof header === 'string' ? /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header)?.[1] : undefined;
     if (token !== undefined && timingSafeEqual(digest(token), expected)) return Promise.resolve();
-    const problem = header === undefined ? 'is missing: send "Authorization: Bearer <ISPBOX_API_KEY>"' : token === undefined ? 'must be "Bearer <ISPBOX_API_KEY>"' : 'carries a key that is not valid';
+    const problem =
+      header === undefined
+        ? 'is missing: send "Authorization: Bearer <ISPBOX_API_KEY>"'
+        : token === undefined
+          ? 'must be "Bearer <ISPBOX_API_KEY>"'
+          : 'carries a key that is not valid';
     // RFC 6750: say which scheme is expected; name the error only when a credential was offered.
-    const challenge = header === undefined ? 'Bearer realm="ispbox-ozmap"' : 'Bearer realm="ispbox-ozmap", error="invalid_token"';
-    return Promise.reject(new HttpError(401, 'unauthorized', `Authorization header ${problem}`, [{ field: 'authorization', message: problem }], { 'www-authenticate': challenge }));
+    const challenge =
+      header === undefined ? 'Bearer realm="ispbox-ozmap"' : 'Bearer realm="ispbox-ozmap", error="invalid_token"';
+    return Promise.reject(
+      new HttpError(
+        401,
+        'unauthorized',
+        `Authorization header ${problem}`,
+        [{ field: 'authorization', message: problem }],
+        { 'www-authenticate': challenge },
+      ),
+    );
   };
 }

@@ -4,7 +4,14 @@
  */
 import { WorkflowUpdateRPCTimeoutOrCancelledError, ServiceError, isGrpcServiceError } from '@temporalio/client';
 import { status as grpcStatus } from '@grpc/grpc-js';
-import { ConflictError, InvalidInputError, RejectedError, ReservationFailedError, ReservationNotFoundError, type FieldProblem } from '../errors.ts';
+import {
+  ConflictError,
+  InvalidInputError,
+  RejectedError,
+  ReservationFailedError,
+  ReservationNotFoundError,
+  type FieldProblem,
+} from '../errors.ts';
 import type { ErrorBody } from './schemas.ts';
 
 export class HttpError extends Error {
@@ -39,12 +46,18 @@ const FASTIFY_ERRORS: Record<string, { status: number; code: string; field: stri
   FST_ERR_ASYNC_CONSTRAINT: { status: 400, code: 'invalid-request', field: 'url' },
 };
 
-const UNAVAILABLE_CODES = new Set([grpcStatus.UNAVAILABLE, grpcStatus.DEADLINE_EXCEEDED, grpcStatus.CANCELLED, grpcStatus.RESOURCE_EXHAUSTED]);
+const UNAVAILABLE_CODES = new Set([
+  grpcStatus.UNAVAILABLE,
+  grpcStatus.DEADLINE_EXCEEDED,
+  grpcStatus.CANCELLED,
+  grpcStatus.RESOURCE_EXHAUSTED,
+]);
 
 /** True when the error (or one it wraps) says Temporal could not be reached or did not answer in time. */
 export function isTemporalUnavailable(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    if (e instanceof WorkflowUpdateRPCTimeoutOrCancelledError || e.name === 'AbortError' || e.name === 'TimeoutError') return true;
+    if (e instanceof WorkflowUpdateRPCTimeoutOrCancelledError || e.name === 'AbortError' || e.name === 'TimeoutError')
+      return true;
     if (isGrpcServiceError(e) && UNAVAILABLE_CODES.has(e.code)) return true;
     if (e instanceof ServiceError && /connect/i.test(e.message)) return true;
   }
@@ -56,19 +69,29 @@ export function toHttpError(err: unknown): HttpError {
   if (err instanceof InvalidInputError) return new HttpError(400, 'invalid-input', err.message, err.problems);
   if (err instanceof ConflictError) return new HttpError(409, 'conflict', err.message, err.problems);
   if (err instanceof RejectedError) return new HttpError(409, 'rejected', err.message);
-  if (err instanceof ReservationNotFoundError) return new HttpError(404, 'not-found', err.message, [{ field: 'viabilityId', message: 'has no reservation' }]);
+  if (err instanceof ReservationNotFoundError)
+    return new HttpError(404, 'not-found', err.message, [{ field: 'viabilityId', message: 'has no reservation' }]);
   if (err instanceof ReservationFailedError) return new HttpError(502, 'workflow-failed', err.message);
-  const fastify = err instanceof Error && 'code' in err && typeof err.code === 'string' ? FASTIFY_ERRORS[err.code] : undefined;
-  if (fastify && err instanceof Error) return new HttpError(fastify.status, fastify.code, err.message, [{ field: fastify.field, message: err.message }]);
+  const fastify =
+    err instanceof Error && 'code' in err && typeof err.code === 'string' ? FASTIFY_ERRORS[err.code] : undefined;
+  if (fastify && err instanceof Error)
+    return new HttpError(fastify.status, fastify.code, err.message, [{ field: fastify.field, message: err.message }]);
   // Any other client error fastify raises (a 4xx statusCode) stays a 4xx.
-  const statusCode = err instanceof Error && 'statusCode' in err && typeof err.statusCode === 'number' ? err.statusCode : undefined;
+  const statusCode =
+    err instanceof Error && 'statusCode' in err && typeof err.statusCode === 'number' ? err.statusCode : undefined;
   if (statusCode && statusCode >= 400 && statusCode < 500 && err instanceof Error) {
     return new HttpError(statusCode, 'invalid-request', err.message, [{ field: '(request)', message: err.message }]);
   }
   if (isTemporalUnavailable(err) || err instanceof ServiceError || isGrpcServiceError(err)) {
-    return new HttpError(503, 'temporal-unavailable', 'Temporal is unreachable or did not answer in time (is a worker running?); try again shortly', [], {
-      'retry-after': String(RETRY_AFTER_SECONDS),
-    });
+    return new HttpError(
+      503,
+      'temporal-unavailable',
+      'Temporal is unreachable or did not answer in time (is a worker running?); try again shortly',
+      [],
+      {
+        'retry-after': String(RETRY_AFTER_SECONDS),
+      },
+    );
   }
   return new HttpError(500, 'internal', 'Unexpected error; it has been logged');
 }

@@ -8,18 +8,35 @@ import { ReservationsClient } from '../reservations.ts';
 import { buildHttpServer } from './server.ts';
 
 /** The key never reaches a log line, whatever logs it (headers, config, errors). */
-const REDACT = ['req.headers.authorization', 'headers.authorization', 'authorization', '*.authorization', 'apiKey', '*.apiKey', 'ispboxApiKey', '*.ispboxApiKey', '*.*.ispboxApiKey'];
+const REDACT = [
+  'req.headers.authorization',
+  'headers.authorization',
+  'authorization',
+  '*.authorization',
+  'apiKey',
+  '*.apiKey',
+  'ispboxApiKey',
+  '*.ispboxApiKey',
+  '*.*.ispboxApiKey',
+];
 
 /** Requests are logged without their query: map-page links carry the customer's data and a signature there. */
 const serializers = {
-  req: (req: { method?: string; url?: string; ip?: string }) => ({ method: req.method, path: req.url?.split('?')[0], remoteAddress: req.ip }),
+  req: (req: { method?: string; url?: string; ip?: string }) => ({
+    method: req.method,
+    path: req.url?.split('?')[0],
+    remoteAddress: req.ip,
+  }),
 };
 
 export function createHttpLogger(level: string, destination?: DestinationStream): Logger {
   return pino({ name: 'http', level, redact: { paths: REDACT, censor: '***' }, serializers }, destination);
 }
 
-export async function startHttpApi(config: Config, logger: Logger = createHttpLogger(config.logLevel)): Promise<{ url: string; close(): Promise<void> }> {
+export async function startHttpApi(
+  config: Config,
+  logger: Logger = createHttpLogger(config.logLevel),
+): Promise<{ url: string; close(): Promise<void> }> {
   const reservations = ReservationsClient.lazy(config);
   const app = await buildHttpServer({ reservations, config, logger });
   await app.listen({ host: config.http.host, port: config.http.port });

@@ -15,13 +15,17 @@ import {
 import { ListReservationsQuery, ReservationSummary } from '../listing.ts';
 
 export const FieldProblemBody = z.object({
-  field: z.string().meta({ description: 'Dotted path of the offending field ("customer.code"), a header or query name, or "(body)"' }),
+  field: z
+    .string()
+    .meta({ description: 'Dotted path of the offending field ("customer.code"), a header or query name, or "(body)"' }),
   message: z.string(),
 });
 
 export const ErrorBody = z
   .object({
-    error: z.string().meta({ description: 'Stable machine-readable code, e.g. "invalid-input", "conflict", "temporal-unavailable"' }),
+    error: z
+      .string()
+      .meta({ description: 'Stable machine-readable code, e.g. "invalid-input", "conflict", "temporal-unavailable"' }),
     message: z.string(),
     details: z.array(FieldProblemBody),
   })
@@ -32,7 +36,10 @@ export const ReservationBody = ReservationInput.meta({
   id: 'ReservationInput',
   description: 'The workflow input (DESIGN §2). At least one of address and coordinates.',
 });
-export const StateBody = ReservationState.meta({ id: 'ReservationState', description: "The reservation's state (the workflow's getState query, or its result once final)." });
+export const StateBody = ReservationState.meta({
+  id: 'ReservationState',
+  description: "The reservation's state (the workflow's getState query, or its result once final).",
+});
 export const SelectionBody = SelectBoxInput.meta({ id: 'SelectBoxInput' });
 /** Confirm and cancel take an optional body: no body is the same as `{}`. */
 export const ConfirmBody = ConfirmSaleInput.optional();
@@ -43,7 +50,10 @@ export const ListQuery = ListReservationsQuery;
 export const ListBody = z
   .object({
     reservations: z.array(ReservationSummary),
-    nextPageToken: z.string().optional().meta({ description: 'Present when there are more: pass it back as pageToken.' }),
+    nextPageToken: z
+      .string()
+      .optional()
+      .meta({ description: 'Present when there are more: pass it back as pageToken.' }),
   })
   .meta({ id: 'ReservationPage' });
 
@@ -51,14 +61,21 @@ export const HealthBody = z
   .object({
     status: z.enum(['ok', 'no-worker', 'temporal-unreachable']),
     temporal: z.object({ reachable: z.boolean(), namespace: z.string(), taskQueue: z.string() }),
-    workers: z.number().int().nonnegative().meta({ description: 'Workers that polled the task queue in the last two minutes' }),
+    workers: z
+      .number()
+      .int()
+      .nonnegative()
+      .meta({ description: 'Workers that polled the task queue in the last two minutes' }),
     message: z.string().optional(),
   })
   .meta({ id: 'Health' });
 export type HealthBody = z.infer<typeof HealthBody>;
 
 /** A response as the document shows it: a description, and the JSON schema the body is serialized (and checked) with. */
-export const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
+export const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+});
 
 /** Error answers a route may give, each described once. */
 export const errorResponses = (...statuses: Array<keyof typeof ERROR_DESCRIPTIONS>) =>

@@ -6,7 +6,12 @@
 import fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
 import type { FastifySchemaCompiler } from 'fastify';
 import type { z } from 'zod';
 import type { Config } from '../../config/env.ts';
@@ -31,10 +36,12 @@ export const BODY_LIMIT_BYTES = 64 * 1024;
  * Validates each request part with its zod schema and reports problems the way the client library does
  * (InvalidInputError: `{ field, message }`), naming query and path parameters by their own names.
  */
-const validatorCompiler: FastifySchemaCompiler<z.ZodType> = ({ schema }) => (data) => {
-  const result = schema.safeParse(data);
-  return result.success ? { value: result.data } : { error: InvalidInputError.fromZod(result.error) };
-};
+const validatorCompiler: FastifySchemaCompiler<z.ZodType> =
+  ({ schema }) =>
+  (data) => {
+    const result = schema.safeParse(data);
+    return result.success ? { value: result.data } : { error: InvalidInputError.fromZod(result.error) };
+  };
 
 export async function buildHttpServer(options: HttpServerOptions): Promise<FastifyInstance> {
   const app = fastify({
@@ -60,7 +67,11 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     return reply.code(http.statusCode).headers(http.headers).send(http.body);
   });
   app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ error: 'not-found', message: `No route ${request.method} ${request.url.split('?')[0]}`, details: [{ field: 'url', message: 'is not a route of this API (see /docs)' }] }),
+    reply.code(404).send({
+      error: 'not-found',
+      message: `No route ${request.method} ${request.url.split('?')[0]}`,
+      details: [{ field: 'url', message: 'is not a route of this API (see /docs)' }],
+    }),
   );
 
   await app.register(swagger, {
@@ -84,6 +95,10 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
   await app.register(healthRoutes, { reservations: options.reservations, config: options.config });
   await app.register(reservationRoutes, { reservations: options.reservations, config: options.config });
   // The map page authenticates its own routes with signed links (the browser never holds the API key).
-  await app.register(viabilityPage, { reservations: options.reservations, config: options.config, waitSeconds: options.config.http.waitSeconds });
+  await app.register(viabilityPage, {
+    reservations: options.reservations,
+    config: options.config,
+    waitSeconds: options.config.http.waitSeconds,
+  });
   return app;
 }

@@ -53,7 +53,12 @@ interface Asset {
 
 /** Files read once at start, by name: nothing outside these lists can be asked for (no path traversal to guard). */
 function loadAssets(dir: string, names: string[]): Map<string, Asset> {
-  return new Map(names.map((name) => [name, { body: readFileSync(path.join(dir, name)), type: TYPES[path.extname(name)] ?? 'application/octet-stream' }]));
+  return new Map(
+    names.map((name) => [
+      name,
+      { body: readFileSync(path.join(dir, name)), type: TYPES[path.extname(name)] ?? 'application/octet-stream' },
+    ]),
+  );
 }
 
 const escapeAttribute = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -69,12 +74,17 @@ export function tileOrigin(tileUrl: string): string | undefined {
 export const viabilityPage: FastifyPluginCallback<ViabilityPageOptions> = (app, options, done) => {
   const { reservations } = options;
   const apiKey = options.config.http.ispboxApiKey;
-  if (!apiKey) return done(new Error('viabilityPage: config.http.ispboxApiKey is required (it verifies the signed links)'));
+  if (!apiKey)
+    return done(new Error('viabilityPage: config.http.ispboxApiKey is required (it verifies the signed links)'));
   const map = options.config.map ?? {};
   const waitMs = (options.waitSeconds ?? 20) * 1000;
 
   const webAssets = loadAssets(WEB_DIR, ['viability.js', 'viability.css']);
-  const leaflet = loadAssets(LEAFLET_DIR, ['leaflet.js', 'leaflet.css', ...readdirSync(path.join(LEAFLET_DIR, 'images')).map((f) => `images/${f}`)]);
+  const leaflet = loadAssets(LEAFLET_DIR, [
+    'leaflet.js',
+    'leaflet.css',
+    ...readdirSync(path.join(LEAFLET_DIR, 'images')).map((f) => `images/${f}`),
+  ]);
   const html = readFileSync(path.join(WEB_DIR, 'viability.html'), 'utf8')
     .replace('{{TILE_URL}}', escapeAttribute(map.tileUrl ?? ''))
     .replace('{{TILE_ATTRIBUTION}}', escapeAttribute(map.tileAttribution ?? ''));
@@ -89,13 +99,19 @@ export const viabilityPage: FastifyPluginCallback<ViabilityPageOptions> = (app, 
   // The page and its endpoints are not part of the integration API: kept out of its OpenAPI document. Their URLs
   // carry the customer's name and address: no per-request log lines (which print the URL), only warnings and errors.
   const hidden = { schema: { hide: true }, logLevel: 'warn' as const };
-  app.get('/viability', hidden, async (_request, reply) => reply.headers({ ...pageHeaders, 'cache-control': 'no-store', 'content-type': TYPES['.html'] }).send(html));
+  app.get('/viability', hidden, async (_request, reply) =>
+    reply.headers({ ...pageHeaders, 'cache-control': 'no-store', 'content-type': TYPES['.html'] }).send(html),
+  );
 
-  const serve = (assets: Map<string, Asset>, cacheControl: string) => async (request: FastifyRequest<{ Params: { '*': string } }>, reply: FastifyReply) => {
-    const asset = assets.get(request.params['*']);
-    if (!asset) return reply.code(404).send({ error: 'not-found', message: `No such file: ${request.params['*']}` });
-    return reply.headers({ 'content-type': asset.type, 'cache-control': cacheControl, 'x-content-type-options': 'nosniff' }).send(asset.body);
-  };
+  const serve =
+    (assets: Map<string, Asset>, cacheControl: string) =>
+    async (request: FastifyRequest<{ Params: { '*': string } }>, reply: FastifyReply) => {
+      const asset = assets.get(request.params['*']);
+      if (!asset) return reply.code(404).send({ error: 'not-found', message: `No such file: ${request.params['*']}` });
+      return reply
+        .headers({ 'content-type': asset.type, 'cache-control': cacheControl, 'x-content-type-options': 'nosniff' })
+        .send(asset.body);
+    };
   app.get('/viability/assets/*', hidden, serve(webAssets, 'no-cache'));
   app.get('/viability/vendor/leaflet/*', hidden, serve(leaflet, 'public, max-age=86400'));
 
@@ -103,7 +119,14 @@ export const viabilityPage: FastifyPluginCallback<ViabilityPageOptions> = (app, 
   const linkOf = (request: FastifyRequest, reply: FastifyReply): ViabilityLinkInput | undefined => {
     const verdict = verifyViabilityLink((request.query ?? {}) as Record<string, unknown>, apiKey);
     if (verdict.ok) return verdict.input;
-    void reply.code(verdict.status).headers({ 'cache-control': 'no-store' }).send({ error: verdict.error, message: verdict.message, ...(verdict.problems ? { details: verdict.problems } : {}) });
+    void reply
+      .code(verdict.status)
+      .headers({ 'cache-control': 'no-store' })
+      .send({
+        error: verdict.error,
+        message: verdict.message,
+        ...(verdict.problems ? { details: verdict.problems } : {}),
+      });
     return undefined;
   };
 
@@ -150,7 +173,9 @@ export const viabilityPage: FastifyPluginCallback<ViabilityPageOptions> = (app, 
     const link = linkOf(request, reply);
     if (!link) return reply;
     // The body names a box (and optionally splitter and port) and nothing else: the viability is the link's.
-    return answer(reply, () => bounded(link.viabilityId, () => reservations.select(link.viabilityId, request.body ?? {})));
+    return answer(reply, () =>
+      bounded(link.viabilityId, () => reservations.select(link.viabilityId, request.body ?? {})),
+    );
   });
 
   // A malformed JSON body and the like: the framework's 4xx, in this API's shape.
@@ -164,13 +189,21 @@ export const viabilityPage: FastifyPluginCallback<ViabilityPageOptions> = (app, 
 };
 
 function sendError(reply: FastifyReply, err: unknown, request?: FastifyRequest): FastifyReply {
-  const send = (status: number, body: Record<string, unknown>) => reply.code(status).headers({ 'cache-control': 'no-store' }).send(body);
+  const send = (status: number, body: Record<string, unknown>) =>
+    reply.code(status).headers({ 'cache-control': 'no-store' }).send(body);
   // The client library's own errors answer as they do in the HTTP API; anything else stays generic for the browser.
-  if (err instanceof InvalidInputError || err instanceof ReservationNotFoundError || err instanceof RejectedError || err instanceof ReservationFailedError) {
+  if (
+    err instanceof InvalidInputError ||
+    err instanceof ReservationNotFoundError ||
+    err instanceof RejectedError ||
+    err instanceof ReservationFailedError
+  ) {
     const http = toHttpError(err);
     return send(http.statusCode, { ...http.body });
   }
   (request ?? reply.request).log.error({ err }, 'viability page: the reservation service failed');
-  return send(503, { error: 'unavailable', message: 'The reservation service is not answering (Temporal or the worker); try again shortly' });
+  return send(503, {
+    error: 'unavailable',
+    message: 'The reservation service is not answering (Temporal or the worker); try again shortly',
+  });
 }
-

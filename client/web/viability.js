@@ -26,8 +26,29 @@ const STATUS_TEXT = {
   ADDRESS_NOT_FOUND: () => 'Endereço não encontrado: confira o endereço no Ispbox ou informe as coordenadas.',
   NO_SELECTION: () => 'Prazo de escolha encerrado: nenhuma caixa foi escolhida a tempo.',
 };
-const SETTLED = new Set(['AWAITING_SELECTION', 'RESERVED', 'INSTALLED', 'EXPIRED', 'CANCELLED', 'NO_COVERAGE', 'ADDRESS_NOT_FOUND', 'NO_SELECTION']);
-const FIELD_NAMES = { viabilityId: 'viabilidade', code: 'código do cliente', name: 'nome do cliente', address: 'endereço', lat: 'latitude', lng: 'longitude', radius: 'raio', exp: 'validade do link', boxId: 'caixa', splitterId: 'splitter', port: 'porta' };
+const SETTLED = new Set([
+  'AWAITING_SELECTION',
+  'RESERVED',
+  'INSTALLED',
+  'EXPIRED',
+  'CANCELLED',
+  'NO_COVERAGE',
+  'ADDRESS_NOT_FOUND',
+  'NO_SELECTION',
+]);
+const FIELD_NAMES = {
+  viabilityId: 'viabilidade',
+  code: 'código do cliente',
+  name: 'nome do cliente',
+  address: 'endereço',
+  lat: 'latitude',
+  lng: 'longitude',
+  radius: 'raio',
+  exp: 'validade do link',
+  boxId: 'caixa',
+  splitterId: 'splitter',
+  port: 'porta',
+};
 
 const dateTime = new Intl.DateTimeFormat('pt-BR', { dateStyle: 'short', timeStyle: 'short' });
 const meters = (m) => `${Math.round(m)} m`;
@@ -61,9 +82,12 @@ async function call(method, name, payload) {
 /** What the salesperson reads when a call fails: what happened and what to do. */
 function explain(err) {
   const { status, data } = err;
-  if (data.error === 'unsigned-link') return 'Link sem assinatura. Abra esta página pelo Ispbox (botão da viabilidade).';
-  if (data.error === 'bad-signature') return 'Link inválido: os dados do link foram alterados ou a assinatura não confere. Abra a viabilidade novamente pelo Ispbox.';
-  if (data.error === 'link-expired') return 'Link expirado. Abra a viabilidade novamente pelo Ispbox para gerar um novo link.';
+  if (data.error === 'unsigned-link')
+    return 'Link sem assinatura. Abra esta página pelo Ispbox (botão da viabilidade).';
+  if (data.error === 'bad-signature')
+    return 'Link inválido: os dados do link foram alterados ou a assinatura não confere. Abra a viabilidade novamente pelo Ispbox.';
+  if (data.error === 'link-expired')
+    return 'Link expirado. Abra a viabilidade novamente pelo Ispbox para gerar um novo link.';
   if (status === 400) {
     const fields = (data.details ?? []).map((p) => `${FIELD_NAMES[p.field] ?? p.field} (${p.message})`).join('; ');
     return `Dados inválidos${fields ? `: ${fields}` : ''}.`;
@@ -116,7 +140,10 @@ function drawMap(state) {
   for (const box of state.unavailableBoxes ?? []) {
     if (!box.coordinates) continue;
     const why = box.reason === 'in-design' ? 'Em projeto' : 'Sem porta livre';
-    L.circleMarker([box.coordinates.lat, box.coordinates.lng], { radius: 6, className: `unavailable-box ${box.reason}` })
+    L.circleMarker([box.coordinates.lat, box.coordinates.lng], {
+      radius: 6,
+      className: `unavailable-box ${box.reason}`,
+    })
       .bindTooltip(`${box.boxName}: ${why} (${meters(box.distanceMeters)})`)
       .addTo(layers);
   }
@@ -129,7 +156,12 @@ function drawMap(state) {
     if (reserved && !isReserved) continue; // once reserved, the map shows that box
     const label = `${box.boxName}: ${portsText(box.freePorts)}, a ${meters(box.distanceMeters)}`;
     const marker = L.marker([box.coordinates.lat, box.coordinates.lng], {
-      icon: L.divIcon({ className: 'box-icon', html: `<span class="box-marker${isReserved ? ' is-reserved' : ''}" data-box-id="${escapeHtml(box.boxId)}">${isReserved ? '✓' : box.freePorts}</span>`, iconSize: [28, 28], iconAnchor: [14, 14] }),
+      icon: L.divIcon({
+        className: 'box-icon',
+        html: `<span class="box-marker${isReserved ? ' is-reserved' : ''}" data-box-id="${escapeHtml(box.boxId)}">${isReserved ? '✓' : box.freePorts}</span>`,
+        iconSize: [28, 28],
+        iconAnchor: [14, 14],
+      }),
       title: label,
       keyboard: selectable,
       riseOnHover: true,
@@ -144,7 +176,12 @@ function drawMap(state) {
     boxMarkers.set(box.boxId, marker);
   }
   const pin = L.marker(centre, {
-    icon: L.divIcon({ className: 'customer-icon', html: '<span class="customer-pin" aria-hidden="true"></span>', iconSize: [24, 32], iconAnchor: [12, 30] }),
+    icon: L.divIcon({
+      className: 'customer-icon',
+      html: '<span class="customer-pin" aria-hidden="true"></span>',
+      iconSize: [24, 32],
+      iconAnchor: [12, 30],
+    }),
     title: 'Cliente',
     keyboard: false,
     zIndexOffset: 1000,
@@ -190,10 +227,12 @@ function choose(boxId) {
   const box = current?.candidates.find((c) => c.boxId === boxId);
   if (!box || current.status !== 'AWAITING_SELECTION') return;
   chosenBoxId = boxId;
-  $('chosen').textContent = `Caixa escolhida: ${box.boxName} (${portsText(box.freePorts)}, a ${meters(box.distanceMeters)}).`;
+  $('chosen').textContent =
+    `Caixa escolhida: ${box.boxName} (${portsText(box.freePorts)}, a ${meters(box.distanceMeters)}).`;
   const splitter = $('splitter');
   splitter.replaceChildren(option('', 'Automático (primeira porta livre)'));
-  for (const s of box.splitters.filter((x) => x.freePorts.length > 0)) splitter.append(option(s.splitterId, `${s.splitterName} (${portsText(s.freePorts.length)})`));
+  for (const s of box.splitters.filter((x) => x.freePorts.length > 0))
+    splitter.append(option(s.splitterId, `${s.splitterName} (${portsText(s.freePorts.length)})`));
   splitter.disabled = false;
   fillPorts();
   $('confirm').disabled = false;
@@ -226,7 +265,8 @@ function highlight() {
     button.classList.toggle('is-chosen', on);
     button.setAttribute('aria-pressed', String(on));
   }
-  for (const element of document.querySelectorAll('.box-marker')) element.classList.toggle('is-chosen', element.dataset.boxId === chosenBoxId);
+  for (const element of document.querySelectorAll('.box-marker'))
+    element.classList.toggle('is-chosen', element.dataset.boxId === chosenBoxId);
 }
 
 async function confirmSelection(event) {
@@ -278,7 +318,10 @@ function render(state) {
   $('notice').hidden = true;
   if (state.status === 'AWAITING_SELECTION' && state.notice) {
     // The workflow went back to selection: the port was sold meanwhile. The list below is fresh.
-    showNotice('A porta escolhida foi ocupada por outra venda enquanto você decidia. A lista foi atualizada: escolha de novo.', state.notice);
+    showNotice(
+      'A porta escolhida foi ocupada por outra venda enquanto você decidia. A lista foi atualizada: escolha de novo.',
+      state.notice,
+    );
   } else if (state.notice) {
     showNotice('Aviso do sistema:', state.notice);
   }
@@ -308,11 +351,13 @@ function render(state) {
   const reservation = state.reservation;
   $('reserved').hidden = !reservation;
   if (reservation) {
-    $('reserved-title').textContent = state.status === 'INSTALLED' ? 'Cliente instalado' : state.status === 'RESERVED' ? 'Porta reservada' : 'Reserva';
+    $('reserved-title').textContent =
+      state.status === 'INSTALLED' ? 'Cliente instalado' : state.status === 'RESERVED' ? 'Porta reservada' : 'Reserva';
     $('r-box').textContent = reservation.boxName;
     $('r-splitter').textContent = reservation.splitterName;
     $('r-port').textContent = String(reservation.port);
-    $('r-expires').textContent = state.status === 'RESERVED' ? `Reservado até ${dateTime.format(new Date(reservation.expiresAt))}` : '';
+    $('r-expires').textContent =
+      state.status === 'RESERVED' ? `Reservado até ${dateTime.format(new Date(reservation.expiresAt))}` : '';
     $('r-expires').hidden = state.status !== 'RESERVED';
   }
 

@@ -31,13 +31,21 @@ interface Sent {
 /** An undici dispatcher that records every request it sends on to the real server. */
 function recordingDispatcher(sent: Sent[]): Dispatcher {
   return new Agent().compose((dispatch) => (opts, handler) => {
-    sent.push({ method: opts.method, path: opts.path, body: typeof opts.body === 'string' ? (JSON.parse(opts.body) as unknown) : undefined });
+    sent.push({
+      method: opts.method,
+      path: opts.path,
+      body: typeof opts.body === 'string' ? (JSON.parse(opts.body) as unknown) : undefined,
+    });
     return dispatch(opts, handler);
   });
 }
 
 /** MockActivityEnvironment.run, typed by the activity it runs. */
-const run = <A extends unknown[], R>(env: MockActivityEnvironment, fn: (...args: A) => Promise<R>, ...args: A): Promise<R> => env.run<A, R, (...args: A) => Promise<R>>(fn, ...args);
+const run = <A extends unknown[], R>(
+  env: MockActivityEnvironment,
+  fn: (...args: A) => Promise<R>,
+  ...args: A
+): Promise<R> => env.run<A, R, (...args: A) => Promise<R>>(fn, ...args);
 
 describe('activities against the simulator', () => {
   let sim: Simulator;
@@ -50,7 +58,10 @@ describe('activities against the simulator', () => {
     sim = await startSimulator({ port: 0, apiKey: SIM_API_KEY });
     sent = [];
     ozmap = new OzmapClient({ baseUrl: sim.url, apiKey: SIM_API_KEY, dispatcher: recordingDispatcher(sent) });
-    activities = createActivities({ ozmap, geocoder: new NominatimGeocoder({ url: sim.url, userAgent: 'tests', minIntervalMs: 0 }) });
+    activities = createActivities({
+      ozmap,
+      geocoder: new NominatimGeocoder({ url: sim.url, userAgent: 'tests', minIntervalMs: 0 }),
+    });
   });
   after(async () => {
     await ozmap.close();
@@ -65,7 +76,13 @@ describe('activities against the simulator', () => {
     const choice = pickAutomatic(candidates);
     assert.ok(choice, 'a free port near the point');
     sent.length = 0;
-    return { viabilityId, customer: { code: `C-${viabilityId}`, name: 'Maria Souza' }, address: 'Rua Bocaiúva, 2125, Florianópolis - SC', coordinates: near, choice };
+    return {
+      viabilityId,
+      customer: { code: `C-${viabilityId}`, name: 'Maria Souza' },
+      address: 'Rua Bocaiúva, 2125, Florianópolis - SC',
+      coordinates: near,
+      choice,
+    };
   };
 
   it('searchBoxes: two calls, nearest first, only drop splitters of boxes not "Em projeto", free ports as OZmap shows them', async () => {
@@ -73,16 +90,26 @@ describe('activities against the simulator', () => {
     assert.equal(sent.length, 2, 'one boxes query and one splitters query');
     assert.ok(candidates.length > 0);
     const distances = candidates.map((c) => c.distanceMeters);
-    assert.deepEqual(distances, [...distances].sort((a, b) => a - b));
+    assert.deepEqual(
+      distances,
+      [...distances].sort((a, b) => a - b),
+    );
     assert.ok(distances.every((d) => d <= 250));
     for (const c of candidates.slice(0, 5)) {
       const box = await simGet<{ draft: boolean; project: string }>({ simUrl: sim.url }, `/api/v2/boxes/${c.boxId}`);
       assert.equal(box.draft, false);
       assert.equal(c.projectId, box.project);
       for (const s of c.splitters) {
-        const raw = await simGet<{ isDrop: boolean; connectables: { output: Array<string | null> }; ports: Array<{ blocked: boolean }> }>({ simUrl: sim.url }, `/api/v2/splitters/${s.splitterId}`);
+        const raw = await simGet<{
+          isDrop: boolean;
+          connectables: { output: Array<string | null> };
+          ports: Array<{ blocked: boolean }>;
+        }>({ simUrl: sim.url }, `/api/v2/splitters/${s.splitterId}`);
         assert.equal(raw.isDrop, true);
-        assert.deepEqual(s.freePorts, freePorts({ output: raw.connectables.output, blocked: raw.ports.map((p) => p.blocked) }));
+        assert.deepEqual(
+          s.freePorts,
+          freePorts({ output: raw.connectables.output, blocked: raw.ports.map((p) => p.blocked) }),
+        );
       }
     }
   });
@@ -93,8 +120,14 @@ describe('activities against the simulator', () => {
     const survey = await run(env, activities.surveyBoxes, { ...CENTRE, radiusMeters: 400 });
     assert.equal(sent.length, 2, 'one boxes query and one splitters query');
     assert.deepEqual(survey.candidates, candidates);
-    assert.ok(survey.unavailable.some((b) => b.reason === 'in-design'), 'a box "Em projeto" in 400 m of the centre');
-    assert.ok(survey.unavailable.some((b) => b.reason === 'no-free-port'), 'a full box in 400 m of the centre');
+    assert.ok(
+      survey.unavailable.some((b) => b.reason === 'in-design'),
+      'a box "Em projeto" in 400 m of the centre',
+    );
+    assert.ok(
+      survey.unavailable.some((b) => b.reason === 'no-free-port'),
+      'a full box in 400 m of the centre',
+    );
     const candidateIds = new Set(candidates.map((c) => c.boxId));
     for (const b of survey.unavailable) {
       assert.ok(!candidateIds.has(b.boxId), `${b.boxName} is not both a candidate and unavailable`);
@@ -102,13 +135,24 @@ describe('activities against the simulator', () => {
       const box = await simGet<{ draft: boolean }>({ simUrl: sim.url }, `/api/v2/boxes/${b.boxId}`);
       assert.equal(box.draft, b.reason === 'in-design', `${b.boxName}: draft ⇔ in-design`);
       if (b.reason === 'no-free-port') {
-        const page = await simGet<{ rows: Array<{ isDrop: boolean; connectables: { output: Array<string | null> }; ports: Array<{ blocked: boolean }> }> }>(
+        const page = await simGet<{
+          rows: Array<{
+            isDrop: boolean;
+            connectables: { output: Array<string | null> };
+            ports: Array<{ blocked: boolean }>;
+          }>;
+        }>(
           { simUrl: sim.url },
           `/api/v2/splitters?${filterQuery([{ property: 'parent', operator: '=', value: b.boxId }])}`,
         );
         const drop = page.rows.filter((s) => s.isDrop);
         assert.ok(drop.length > 0, `${b.boxName} has service splitters`);
-        assert.ok(drop.every((s) => freePorts({ output: s.connectables.output, blocked: s.ports.map((p) => p.blocked) }).length === 0), `${b.boxName} has no free port`);
+        assert.ok(
+          drop.every(
+            (s) => freePorts({ output: s.connectables.output, blocked: s.ports.map((p) => p.blocked) }).length === 0,
+          ),
+          `${b.boxName} has no free port`,
+        );
       }
     }
   });
@@ -117,7 +161,11 @@ describe('activities against the simulator', () => {
     const input = await reserveInput('A-1');
     const first = await run(env, activities.reservePort, input);
     assert.equal(first.outcome, 'reserved');
-    assert.deepEqual(sent.map((s) => s.method), ['GET', 'POST'], 'look-up by external_id, then create');
+    assert.deepEqual(
+      sent.map((s) => s.method),
+      ['GET', 'POST'],
+      'look-up by external_id, then create',
+    );
     const post = sent.find((s) => s.method === 'POST')!;
     const dto = sdk.CreatePropertyDTOSchema.safeParse(post.body);
     assert.ok(dto.success, JSON.stringify(dto.error?.issues));
@@ -126,33 +174,63 @@ describe('activities against the simulator', () => {
     sent.length = 0;
     const again = await run(env, activities.reservePort, input);
     assert.deepEqual(again, first);
-    assert.deepEqual(sent.map((s) => s.method), ['GET'], 'no second POST');
+    assert.deepEqual(
+      sent.map((s) => s.method),
+      ['GET'],
+      'no second POST',
+    );
     assert.equal((await propertiesOf({ simUrl: sim.url }, externalIdFor('A-1'))).length, 1);
   });
 
   it('reservePort survives a response lost after OZmap created the property', async () => {
     const input = await reserveInput('A-2', { lat: CENTRE.lat + 0.004, lng: CENTRE.lng });
     await setFaults({ simUrl: sim.url }, { resetRate: 1, phase: 'after', methods: ['POST'] });
-    await assert.rejects(run(env, activities.reservePort, input), (err: unknown) => err instanceof ApplicationFailure && err.type === 'OZmapNetworkError' && !err.nonRetryable && /POST/.test(err.message));
-    assert.equal((await propertiesOf({ simUrl: sim.url }, externalIdFor('A-2'))).length, 1, 'OZmap created it although the answer was lost');
-    await setFaults({ simUrl: sim.url }, { resetRate: 0, phase: 'before', methods: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'] });
+    await assert.rejects(
+      run(env, activities.reservePort, input),
+      (err: unknown) =>
+        err instanceof ApplicationFailure &&
+        err.type === 'OZmapNetworkError' &&
+        !err.nonRetryable &&
+        /POST/.test(err.message),
+    );
+    assert.equal(
+      (await propertiesOf({ simUrl: sim.url }, externalIdFor('A-2'))).length,
+      1,
+      'OZmap created it although the answer was lost',
+    );
+    await setFaults(
+      { simUrl: sim.url },
+      { resetRate: 0, phase: 'before', methods: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'] },
+    );
     sent.length = 0;
     const retried = await run(env, activities.reservePort, input);
     assert.equal(retried.outcome, 'reserved');
-    assert.deepEqual(sent.map((x) => x.method), ['GET'], 'the retry found it and did not POST again');
+    assert.deepEqual(
+      sent.map((x) => x.method),
+      ['GET'],
+      'the retry found it and did not POST again',
+    );
     assert.equal((await propertiesOf({ simUrl: sim.url }, externalIdFor('A-2'))).length, 1, 'still exactly one client');
   });
 
   it('reservePort reports a port taken meanwhile as a typed outcome, never forcing it', async () => {
     const input = await reserveInput('A-3', { lat: CENTRE.lat - 0.004, lng: CENTRE.lng });
-    assert.equal((await run(env, activities.reservePort, { ...input, viabilityId: 'A-3-someone-else' })).outcome, 'reserved');
+    assert.equal(
+      (await run(env, activities.reservePort, { ...input, viabilityId: 'A-3-someone-else' })).outcome,
+      'reserved',
+    );
     const taken = await run(env, activities.reservePort, input);
     assert.equal(taken.outcome, 'port-taken');
     assert.deepEqual(await propertiesOf({ simUrl: sim.url }, externalIdFor('A-3')), []);
   });
 
   it('reservePort refuses a blocked port of the isolated box as taken', async () => {
-    const box = (await simGet<{ rows: Array<{ id: string; name: string; coords: [number, number] }> }>({ simUrl: sim.url }, `/api/v2/boxes?${filterQuery([{ property: 'name', operator: '=', value: ISOLATED_BOX.name }])}`)).rows[0]!;
+    const box = (
+      await simGet<{ rows: Array<{ id: string; name: string; coords: [number, number] }> }>(
+        { simUrl: sim.url },
+        `/api/v2/boxes?${filterQuery([{ property: 'name', operator: '=', value: ISOLATED_BOX.name }])}`,
+      )
+    ).rows[0]!;
     const splitters = await ozmap.findDropSplitters([box.id]);
     const [blocked] = ISOLATED_BOX.blockedPorts;
     const result = await run(env, activities.reservePort, {
@@ -160,7 +238,13 @@ describe('activities against the simulator', () => {
       customer: { code: 'C', name: 'N' },
       address: '',
       coordinates: { lat: box.coords[1], lng: box.coords[0] },
-      choice: { boxId: box.id, boxName: box.name, splitterId: splitters[0]!.id, splitterName: splitters[0]!.name, port: blocked },
+      choice: {
+        boxId: box.id,
+        boxName: box.name,
+        splitterId: splitters[0]!.id,
+        splitterName: splitters[0]!.name,
+        port: blocked,
+      },
     });
     assert.equal(result.outcome, 'port-taken');
   });
@@ -170,11 +254,17 @@ describe('activities against the simulator', () => {
     const reserved = await run(env, activities.reservePort, input);
     assert.equal(reserved.outcome, 'reserved');
     sent.length = 0;
-    assert.deepEqual(await run(env, activities.confirmInstallation, { propertyId: reserved.propertyId, clientId: reserved.clientId }), { outcome: 'confirmed' });
+    assert.deepEqual(
+      await run(env, activities.confirmInstallation, { propertyId: reserved.propertyId, clientId: reserved.clientId }),
+      { outcome: 'confirmed' },
+    );
     assert.equal(sent.length, 1);
     assert.ok(sdk.UpdateFTTHClientDTOSchema.safeParse(sent[0]!.body).success);
     // Releasing an implanted client never deletes it.
-    assert.deepEqual(await run(env, activities.releasePort, { propertyId: reserved.propertyId, clientId: reserved.clientId }), { outcome: 'installed' });
+    assert.deepEqual(
+      await run(env, activities.releasePort, { propertyId: reserved.propertyId, clientId: reserved.clientId }),
+      { outcome: 'installed' },
+    );
     assert.equal((await propertiesOf({ simUrl: sim.url }, externalIdFor('A-5'))).length, 1);
   });
 
@@ -185,7 +275,10 @@ describe('activities against the simulator', () => {
     sent.length = 0;
     const ref = { propertyId: reserved.propertyId, clientId: reserved.clientId };
     assert.deepEqual(await run(env, activities.releasePort, ref), { outcome: 'released' });
-    assert.deepEqual(sent.map((s) => s.method), ['GET', 'DELETE', 'DELETE']);
+    assert.deepEqual(
+      sent.map((s) => s.method),
+      ['GET', 'DELETE', 'DELETE'],
+    );
     const splitter = await ozmap.getSplitter(reserved.splitterId);
     assert.equal(splitter!.output[reserved.port - 1], null);
     assert.deepEqual(await run(env, activities.releasePort, ref), { outcome: 'already-released' });
@@ -195,31 +288,48 @@ describe('activities against the simulator', () => {
     const hit = await run(env, activities.geocode, { query: 'Rua Bocaiúva, 2125 - Centro, Florianópolis - SC' });
     assert.ok(hit && Math.abs(hit.lat + 27.588) < 0.01 && Math.abs(hit.lng + 48.55) < 0.02, JSON.stringify(hit));
     assert.match(hit.displayName, /Bocaiúva/);
-    assert.equal(await run(env, activities.geocode, { query: 'Rua das Acácias, 100 - Centro, Florianópolis - SC' }), null);
+    assert.equal(
+      await run(env, activities.geocode, { query: 'Rua das Acácias, 100 - Centro, Florianópolis - SC' }),
+      null,
+    );
   });
 });
 
 describe('activities against an OZmap that answers oddly', () => {
   it('a box list of the wrong shape is a clear, non-retryable error naming the field', async () => {
-    const server = await startTestServer((_req, res) => json(res, 200, { rows: [{ id: 'x', name: 'CTO', coords: 'here' }] }));
+    const server = await startTestServer((_req, res) =>
+      json(res, 200, { rows: [{ id: 'x', name: 'CTO', coords: 'here' }] }),
+    );
     const ozmap = new OzmapClient({ baseUrl: server.url, apiKey: 'k' });
-    const activities = createActivities({ ozmap, geocoder: new NominatimGeocoder({ url: server.url, userAgent: 'ua', minIntervalMs: 0 }) });
+    const activities = createActivities({
+      ozmap,
+      geocoder: new NominatimGeocoder({ url: server.url, userAgent: 'ua', minIntervalMs: 0 }),
+    });
     try {
-      await assert.rejects(run(new MockActivityEnvironment(), activities.searchBoxes, { ...CENTRE, radiusMeters: 100 }), (err: unknown) => {
-        assert.ok(err instanceof ApplicationFailure);
-        assert.equal(err.type, 'OZmapBadResponseError');
-        assert.equal(err.nonRetryable, true);
-        assert.match(err.message, /GET \/boxes page 1 did not match the documented shape \(rows\.0\.coords/);
-        return true;
-      });
+      await assert.rejects(
+        run(new MockActivityEnvironment(), activities.searchBoxes, { ...CENTRE, radiusMeters: 100 }),
+        (err: unknown) => {
+          assert.ok(err instanceof ApplicationFailure);
+          assert.equal(err.type, 'OZmapBadResponseError');
+          assert.equal(err.nonRetryable, true);
+          assert.match(err.message, /GET \/boxes page 1 did not match the documented shape \(rows\.0\.coords/);
+          return true;
+        },
+      );
       const auth = await startTestServer((_req, res) => json(res, 401, { message: 'invalid token' }));
-      const denied = createActivities({ ozmap: new OzmapClient({ baseUrl: auth.url, apiKey: 'secret-key-123' }), geocoder: new NominatimGeocoder({ url: auth.url, userAgent: 'ua', minIntervalMs: 0 }) });
-      await assert.rejects(run(new MockActivityEnvironment(), denied.searchBoxes, { ...CENTRE, radiusMeters: 100 }), (err: unknown) => {
-        assert.ok(err instanceof ApplicationFailure && err.type === 'OZmapAuthError' && !err.nonRetryable);
-        assert.doesNotMatch(err.message, /secret-key-123/);
-        assert.equal(auth.requests[0]!.headers.authorization, 'secret-key-123', 'the raw key, no "Bearer"');
-        return true;
+      const denied = createActivities({
+        ozmap: new OzmapClient({ baseUrl: auth.url, apiKey: 'secret-key-123' }),
+        geocoder: new NominatimGeocoder({ url: auth.url, userAgent: 'ua', minIntervalMs: 0 }),
       });
+      await assert.rejects(
+        run(new MockActivityEnvironment(), denied.searchBoxes, { ...CENTRE, radiusMeters: 100 }),
+        (err: unknown) => {
+          assert.ok(err instanceof ApplicationFailure && err.type === 'OZmapAuthError' && !err.nonRetryable);
+          assert.doesNotMatch(err.message, /secret-key-123/);
+          assert.equal(auth.requests[0]!.headers.authorization, 'secret-key-123', 'the raw key, no "Bearer"');
+          return true;
+        },
+      );
       await auth.close();
     } finally {
       await ozmap.close();

@@ -25,8 +25,19 @@ const KEY = 'browser-test-ispbox-key-0123456789';
 const DEMO_ADDRESS = 'Rua Bocaiúva, 2125 - Centro, Florianópolis - SC';
 const ARTIFACTS = path.join(projectRoot, 'test-artifacts');
 const TIME_ZONE = 'America/Sao_Paulo';
-const DESKTOP: BrowserContextOptions = { viewport: { width: 1280, height: 800 }, locale: 'pt-BR', timezoneId: TIME_ZONE };
-const PHONE: BrowserContextOptions = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'pt-BR', timezoneId: TIME_ZONE };
+const DESKTOP: BrowserContextOptions = {
+  viewport: { width: 1280, height: 800 },
+  locale: 'pt-BR',
+  timezoneId: TIME_ZONE,
+};
+const PHONE: BrowserContextOptions = {
+  viewport: { width: 390, height: 844 },
+  deviceScaleFactor: 2,
+  isMobile: true,
+  hasTouch: true,
+  locale: 'pt-BR',
+  timezoneId: TIME_ZONE,
+};
 
 const newId = () => `B-${randomUUID().slice(0, 8)}`;
 const byDistance = (candidates: Candidate[]) => [...candidates].sort((a, b) => a.distanceMeters - b.distanceMeters);
@@ -50,8 +61,17 @@ describe('viability map page in Chromium', () => {
     await stack?.stop();
   });
 
-  const link = (input: Partial<ViabilityLinkInput> & { viabilityId: string }, options: { apiKey?: string; now?: Date } = {}) =>
-    viabilityPageUrl({ baseUrl, apiKey: options.apiKey ?? KEY, ttlSeconds: 900, now: options.now, input: { customer: { code: 'C-77', name: 'Maria Souza' }, address: DEMO_ADDRESS, ...input } });
+  const link = (
+    input: Partial<ViabilityLinkInput> & { viabilityId: string },
+    options: { apiKey?: string; now?: Date } = {},
+  ) =>
+    viabilityPageUrl({
+      baseUrl,
+      apiKey: options.apiKey ?? KEY,
+      ttlSeconds: 900,
+      now: options.now,
+      input: { customer: { code: 'C-77', name: 'Maria Souza' }, address: DEMO_ADDRESS, ...input },
+    });
 
   const scriptErrors = new Map<Page, string[]>();
   async function open(url: string, context: BrowserContextOptions = DESKTOP): Promise<Page> {
@@ -60,7 +80,10 @@ describe('viability map page in Chromium', () => {
     scriptErrors.set(page, errors);
     page.on('pageerror', (err) => errors.push(String(err)));
     // The browser logs refused requests (4xx) as errors: those are the page's expected answers, not script errors.
-    page.on('console', (msg) => void (msg.type() === 'error' && !/status of 4\d\d/.test(msg.text()) && errors.push(msg.text())));
+    page.on(
+      'console',
+      (msg) => void (msg.type() === 'error' && !/status of 4\d\d/.test(msg.text()) && errors.push(msg.text())),
+    );
     await page.goto(url);
     return page;
   }
@@ -75,7 +98,10 @@ describe('viability map page in Chromium', () => {
       await page.waitForSelector(`body[data-status="${value}"]`, { state: 'attached', timeout: 30_000 });
     } catch (err) {
       const shown = `${await page.getAttribute('body', 'data-status')}: ${await page.textContent('#status')}`;
-      throw new Error(`the page did not reach ${value}; it shows ${shown}; script errors: ${JSON.stringify(scriptErrors.get(page))}`, { cause: err });
+      throw new Error(
+        `the page did not reach ${value}; it shows ${shown}; script errors: ${JSON.stringify(scriptErrors.get(page))}`,
+        { cause: err },
+      );
     }
   };
   const text = async (page: Page, selector: string) => ((await page.textContent(selector)) ?? '').trim();
@@ -88,7 +114,12 @@ describe('viability map page in Chromium', () => {
   };
 
   /** Box, splitter and port on the page match the workflow's reservation, and OZmap has the client on that port. */
-  async function assertReservedEverywhere(page: Page, viabilityId: string, expected: { boxId: string; splitterId?: string; port?: number }, customer = { code: 'C-77', name: 'Maria Souza' }) {
+  async function assertReservedEverywhere(
+    page: Page,
+    viabilityId: string,
+    expected: { boxId: string; splitterId?: string; port?: number },
+    customer = { code: 'C-77', name: 'Maria Souza' },
+  ) {
     const state = await stack.reservations.get(viabilityId);
     assert.equal(state.status, 'RESERVED');
     const r = state.reservation!;
@@ -99,7 +130,11 @@ describe('viability map page in Chromium', () => {
     assert.equal(await text(page, '#r-box'), r.boxName);
     assert.equal(await text(page, '#r-splitter'), r.splitterName);
     assert.equal(await text(page, '#r-port'), String(r.port));
-    const until = new Intl.DateTimeFormat('pt-BR', { dateStyle: 'short', timeStyle: 'short', timeZone: TIME_ZONE }).format(new Date(r.expiresAt));
+    const until = new Intl.DateTimeFormat('pt-BR', {
+      dateStyle: 'short',
+      timeStyle: 'short',
+      timeZone: TIME_ZONE,
+    }).format(new Date(r.expiresAt));
     assert.equal(await text(page, '#r-expires'), `Reservado até ${until}`);
     assert.match(await text(page, '#status'), new RegExp(`Porta reservada: caixa ${r.boxName}, porta ${r.port}`));
 
@@ -107,8 +142,15 @@ describe('viability map page in Chromium', () => {
     assert.equal(properties.length, 1, 'exactly one OZmap property for the viability');
     const [p] = properties;
     assert.equal(p!.box, r.boxId);
-    assert.deepEqual(p!.connections.map((c) => [c.id, c.port]), [[r.splitterId, r.port]], 'the simulator shows the client on that port');
-    assert.deepEqual({ code: p!.client?.code, name: p!.client?.name, implanted: p!.client?.implanted }, { ...customer, implanted: false });
+    assert.deepEqual(
+      p!.connections.map((c) => [c.id, c.port]),
+      [[r.splitterId, r.port]],
+      'the simulator shows the client on that port',
+    );
+    assert.deepEqual(
+      { code: p!.client?.code, name: p!.client?.name, implanted: p!.client?.implanted },
+      { ...customer, implanted: false },
+    );
     return state;
   }
 
@@ -118,30 +160,67 @@ describe('viability map page in Chromium', () => {
     await status(page, 'AWAITING_SELECTION');
     const state = await stack.reservations.get(viabilityId);
     assert.equal(state.selection, 'manual', 'the page starts the reservation in manual mode');
-    assert.ok(state.candidates.length >= 2, `the demo address has several boxes with free ports (got ${state.candidates.length})`);
+    assert.ok(
+      state.candidates.length >= 2,
+      `the demo address has several boxes with free ports (got ${state.candidates.length})`,
+    );
 
     // The list mirrors the state, nearest first, with distance and free ports; the map has one marker per box.
     const expected = byDistance(state.candidates);
-    const rows = await each(page, '.candidate', async (b) => ({ id: await b.getAttribute('data-box-id'), text: (await b.textContent()) ?? '' }));
-    assert.deepEqual(rows.map((r) => r.id), expected.map((c) => c.boxId));
+    const rows = await each(page, '.candidate', async (b) => ({
+      id: await b.getAttribute('data-box-id'),
+      text: (await b.textContent()) ?? '',
+    }));
+    assert.deepEqual(
+      rows.map((r) => r.id),
+      expected.map((c) => c.boxId),
+    );
     for (const [i, c] of expected.entries()) {
-      assert.ok(rows[i]!.text.includes(c.boxName) && rows[i]!.text.includes(`${Math.round(c.distanceMeters)} m`), rows[i]!.text);
-      assert.ok(rows[i]!.text.includes(c.freePorts === 1 ? '1 porta livre' : `${c.freePorts} portas livres`), rows[i]!.text);
+      assert.ok(
+        rows[i]!.text.includes(c.boxName) && rows[i]!.text.includes(`${Math.round(c.distanceMeters)} m`),
+        rows[i]!.text,
+      );
+      assert.ok(
+        rows[i]!.text.includes(c.freePorts === 1 ? '1 porta livre' : `${c.freePorts} portas livres`),
+        rows[i]!.text,
+      );
     }
-    const markers = await each(page, '.box-marker', async (e) => [await e.getAttribute('data-box-id'), await e.textContent()] as const);
-    assert.deepEqual(new Map(markers), new Map(state.candidates.filter((c) => c.coordinates).map((c) => [c.boxId, String(c.freePorts)])));
-    assert.equal(await page.locator('.unavailable-box').count(), (state.unavailableBoxes ?? []).filter((b) => b.coordinates).length, 'greyed boxes: full or "Em projeto"');
+    const markers = await each(
+      page,
+      '.box-marker',
+      async (e) => [await e.getAttribute('data-box-id'), await e.textContent()] as const,
+    );
+    assert.deepEqual(
+      new Map(markers),
+      new Map(state.candidates.filter((c) => c.coordinates).map((c) => [c.boxId, String(c.freePorts)])),
+    );
+    assert.equal(
+      await page.locator('.unavailable-box').count(),
+      (state.unavailableBoxes ?? []).filter((b) => b.coordinates).length,
+      'greyed boxes: full or "Em projeto"',
+    );
     assert.ok((state.unavailableBoxes ?? []).length > 0, 'the demo address has full or "Em projeto" boxes nearby');
     assert.equal(await page.locator('.customer-pin').count(), 1);
     assert.equal(await page.locator('path.radius-circle').count(), 1);
     assert.match(await text(page, '.leaflet-control-scale'), /\d+ (m|km)/);
-    assert.match(await text(page, '#status'), new RegExp(`Escolha a caixa: ${state.candidates.length} com porta livre em 250 m`));
-    assert.equal(await page.getByRole('button', { name: 'Confirmar reserva' }).isDisabled(), true, 'nothing to confirm before a box is chosen');
+    assert.match(
+      await text(page, '#status'),
+      new RegExp(`Escolha a caixa: ${state.candidates.length} com porta livre em 250 m`),
+    );
+    assert.equal(
+      await page.getByRole('button', { name: 'Confirmar reserva' }).isDisabled(),
+      true,
+      'nothing to confirm before a box is chosen',
+    );
 
     // Pick the second-nearest box on the map (not what auto mode would take), its last splitter's last free port.
     const box = expected[1]!;
     await page.locator(`.box-marker[data-box-id="${box.boxId}"]`).click();
-    assert.equal(await page.locator(`.candidate[data-box-id="${box.boxId}"]`).getAttribute('aria-pressed'), 'true', 'the list follows the map');
+    assert.equal(
+      await page.locator(`.candidate[data-box-id="${box.boxId}"]`).getAttribute('aria-pressed'),
+      'true',
+      'the list follows the map',
+    );
     const splitter = box.splitters.filter((s) => s.freePorts.length > 0).at(-1)!;
     const port = splitter.freePorts.at(-1)!;
     await page.getByLabel('Splitter', { exact: true }).selectOption(splitter.splitterId);
@@ -167,7 +246,10 @@ describe('viability map page in Chromium', () => {
   it('phone (390×844): the same choice by touch, in a single column without sideways scrolling', async () => {
     const viabilityId = newId();
     const customer = { code: 'C-78', name: 'João da Silva' };
-    const page = await open(link({ viabilityId, customer, address: 'Rua Felipe Schmidt, 300 - Centro, Florianópolis - SC' }), PHONE);
+    const page = await open(
+      link({ viabilityId, customer, address: 'Rua Felipe Schmidt, 300 - Centro, Florianópolis - SC' }),
+      PHONE,
+    );
     await status(page, 'AWAITING_SELECTION');
     const state = await stack.reservations.get(viabilityId);
     const nearest = byDistance(state.candidates)[0]!;
@@ -180,7 +262,10 @@ describe('viability map page in Chromium', () => {
     const confirm = page.getByRole('button', { name: 'Confirmar reserva' });
     const button = (await confirm.boundingBox())!;
     assert.ok(button.height >= 44, 'a thumb-sized button');
-    assert.ok(button.y >= 0 && button.y + button.height <= 844, `choosing a box brings the confirm button into view (y=${button.y})`);
+    assert.ok(
+      button.y >= 0 && button.y + button.height <= 844,
+      `choosing a box brings the confirm button into view (y=${button.y})`,
+    );
     await page.screenshot({ path: path.join(ARTIFACTS, 'map-page-phone-choosing.png') });
     await confirm.tap();
     await status(page, 'RESERVED');
@@ -204,8 +289,16 @@ describe('viability map page in Chromium', () => {
 
     // Another salesperson sells that very port in OZmap while this one hesitates.
     const other = await stack.world.ozmap.createProperty({
-      project: box.projectId, box: box.boxId, connector: splitter.splitterId, port, auto_connect: false, force: false,
-      coords: [box.coordinates!.lng, box.coordinates!.lat], address: 'outra venda', observation: '', external_id: `other-${viabilityId}`,
+      project: box.projectId,
+      box: box.boxId,
+      connector: splitter.splitterId,
+      port,
+      auto_connect: false,
+      force: false,
+      coords: [box.coordinates!.lng, box.coordinates!.lat],
+      address: 'outra venda',
+      observation: '',
+      external_id: `other-${viabilityId}`,
       client: { code: 'X', name: 'Outro', implanted: false, observation: '', external_id: `other-${viabilityId}` },
     });
     assert.equal(other.outcome, 'created');
@@ -216,16 +309,31 @@ describe('viability map page in Chromium', () => {
     assert.match(await text(page, '#notice'), /A porta escolhida foi ocupada por outra venda.*escolha de novo/);
     const fresh: ReservationState = await stack.reservations.get(viabilityId);
     assert.match(fresh.notice ?? '', /no longer free/);
-    assert.deepEqual(await each(page, '.candidate', (b) => b.getAttribute('data-box-id')), byDistance(fresh.candidates).map((c) => c.boxId), 'the list shows the fresh candidates');
-    assert.equal(await page.getByRole('button', { name: 'Confirmar reserva' }).isDisabled(), true, 'the stale choice is cleared');
-    assert.deepEqual(await propertiesOf(stack.world, externalIdFor(viabilityId)), [], 'nothing reserved for this viability');
+    assert.deepEqual(
+      await each(page, '.candidate', (b) => b.getAttribute('data-box-id')),
+      byDistance(fresh.candidates).map((c) => c.boxId),
+      'the list shows the fresh candidates',
+    );
+    assert.equal(
+      await page.getByRole('button', { name: 'Confirmar reserva' }).isDisabled(),
+      true,
+      'the stale choice is cleared',
+    );
+    assert.deepEqual(
+      await propertiesOf(stack.world, externalIdFor(viabilityId)),
+      [],
+      'nothing reserved for this viability',
+    );
 
     const next = byDistance(fresh.candidates)[0]!;
     await page.locator(`.candidate[data-box-id="${next.boxId}"]`).click();
     await page.getByRole('button', { name: 'Confirmar reserva' }).click();
     await status(page, 'RESERVED');
     const reserved = await assertReservedEverywhere(page, viabilityId, { boxId: next.boxId });
-    assert.ok(!(reserved.reservation!.splitterId === splitter.splitterId && reserved.reservation!.port === port), 'never the port sold to the other');
+    assert.ok(
+      !(reserved.reservation!.splitterId === splitter.splitterId && reserved.reservation!.port === port),
+      'never the port sold to the other',
+    );
     assert.equal(await page.locator('#notice').isHidden(), true);
     await close(page);
     await stack.reservations.cancel(viabilityId);
@@ -233,12 +341,26 @@ describe('viability map page in Chromium', () => {
 
   it('a slow OZmap: the page shows the search under way, then the boxes, without holding a request open', async () => {
     // A second server that waits at most 1 s for the workflow; OZmap answers each call after 2.5 s.
-    const impatient = await buildHttpServer({ reservations: stack.reservations, config: loadConfig({ ...stack.env, ISPBOX_API_KEY: KEY, HTTP_WAIT_SECONDS: '1' }), logger: false });
+    const impatient = await buildHttpServer({
+      reservations: stack.reservations,
+      config: loadConfig({ ...stack.env, ISPBOX_API_KEY: KEY, HTTP_WAIT_SECONDS: '1' }),
+      logger: false,
+    });
     const url = await impatient.listen({ host: '127.0.0.1', port: 0 });
     await setFaults(stack.world, { latencyMs: 2500 });
     try {
       const viabilityId = newId();
-      const page = await open(viabilityPageUrl({ baseUrl: url, apiKey: KEY, input: { viabilityId, customer: { code: 'C-79', name: 'Ana' }, coordinates: { lat: -27.5935, lng: -48.5515 } } }));
+      const page = await open(
+        viabilityPageUrl({
+          baseUrl: url,
+          apiKey: KEY,
+          input: {
+            viabilityId,
+            customer: { code: 'C-79', name: 'Ana' },
+            coordinates: { lat: -27.5935, lng: -48.5515 },
+          },
+        }),
+      );
       await status(page, 'SEARCHING');
       assert.equal(await text(page, '#status'), 'Buscando caixas próximas…');
       await status(page, 'AWAITING_SELECTION');
@@ -285,7 +407,11 @@ describe('viability map page in Chromium', () => {
 
     // The API under the page answers in JSON.
     const post = (url: URL, name: string, body?: unknown) =>
-      fetch(new URL(`/viability/api/${name}${url.search}`, baseUrl), { method: 'POST', headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
+      fetch(new URL(`/viability/api/${name}${url.search}`, baseUrl), {
+        method: 'POST',
+        headers: body ? { 'content-type': 'application/json' } : {},
+        body: body ? JSON.stringify(body) : undefined,
+      });
     const refused = await post(tampered, 'start');
     assert.equal(refused.status, 403);
     assert.equal(((await refused.json()) as { error: string }).error, 'bad-signature');
@@ -298,7 +424,10 @@ describe('viability map page in Chromium', () => {
     // Signed but wrong: 400 naming the field, never a 5xx.
     const badSelection = await post(good, 'select', { boxId: 'x', port: 'three' });
     assert.equal(badSelection.status, 400);
-    assert.deepEqual(((await badSelection.json()) as { details: Array<{ field: string }> }).details.map((d) => d.field), ['port']);
+    assert.deepEqual(
+      ((await badSelection.json()) as { details: Array<{ field: string }> }).details.map((d) => d.field),
+      ['port'],
+    );
     const otherViability = await post(good, 'select', { boxId: 'x', viabilityId: 'V-other' });
     assert.equal(otherViability.status, 400, 'the body cannot name another viability');
   });

@@ -12,9 +12,18 @@ describe('chaos (short)', () => {
   it('reservations under OZmap faults, a worker SIGKILL and a server restart keep every rule', async () => {
     const options = chaosOptions('short');
     const report = await runChaos(options, (line) => console.log(`# ${line}`));
-    console.log(formatReport(report).split('\n').map((l) => `# ${l}`).join('\n'));
+    console.log(
+      formatReport(report)
+        .split('\n')
+        .map((l) => `# ${l}`)
+        .join('\n'),
+    );
     assert.deepEqual(problemsOf(report), [], `seed ${report.seed}`);
-    assert.equal(Object.values(report.statuses).reduce((a, b) => a + b, 0), options.reservations, 'every workflow accounted for');
+    assert.equal(
+      Object.values(report.statuses).reduce((a, b) => a + b, 0),
+      options.reservations,
+      'every workflow accounted for',
+    );
     assert.ok(report.faults.errors503 + report.faults.resets > 0, 'OZmap faults were injected');
   });
 });

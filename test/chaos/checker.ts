@@ -6,7 +6,12 @@ import { externalIdFor, isFinal, type ReservationState } from '../../workflows/c
 
 /** The parts of the simulator's state the rules are about (a subset of its NetworkState). */
 export interface SimState {
-  properties: ReadonlyArray<{ id: string; external_id?: string; client: string | null; connections: ReadonlyArray<{ id: string; port: number }> }>;
+  properties: ReadonlyArray<{
+    id: string;
+    external_id?: string;
+    client: string | null;
+    connections: ReadonlyArray<{ id: string; port: number }>;
+  }>;
   clients: ReadonlyArray<{ id: string; external_id?: string; implanted: boolean }>;
 }
 
@@ -58,7 +63,8 @@ const MARKER_PREFIX = externalIdFor('');
 
 export function checkInvariants({ after, outcomes, before }: CheckInput): Violation[] {
   const violations: Violation[] = [];
-  const add = (kind: ViolationKind, detail: string, viabilityId?: string) => violations.push({ kind, detail, ...(viabilityId === undefined ? {} : { viabilityId }) });
+  const add = (kind: ViolationKind, detail: string, viabilityId?: string) =>
+    violations.push({ kind, detail, ...(viabilityId === undefined ? {} : { viabilityId }) });
 
   const propertiesByMarker = groupBy(after.properties, (p) => p.external_id);
   const clientsByMarker = groupBy(after.clients, (c) => c.external_id);
@@ -69,22 +75,38 @@ export function checkInvariants({ after, outcomes, before }: CheckInput): Violat
     if (!marker.startsWith(MARKER_PREFIX)) continue;
     const clients = clientsByMarker.get(marker) ?? [];
     if (properties.length > 1 || clients.length > 1) {
-      add('two-clients-one-viability', `${marker}: ${properties.length} properties (${ids(properties)}), ${clients.length} clients (${ids(clients)})`, marker.slice(MARKER_PREFIX.length));
+      add(
+        'two-clients-one-viability',
+        `${marker}: ${properties.length} properties (${ids(properties)}), ${clients.length} clients (${ids(clients)})`,
+        marker.slice(MARKER_PREFIX.length),
+      );
     }
   }
   for (const [marker, clients] of clientsByMarker) {
     if (marker.startsWith(MARKER_PREFIX) && clients.length > 1 && !propertiesByMarker.has(marker)) {
-      add('two-clients-one-viability', `${marker}: ${clients.length} clients (${ids(clients)}) without a property`, marker.slice(MARKER_PREFIX.length));
+      add(
+        'two-clients-one-viability',
+        `${marker}: ${clients.length} clients (${ids(clients)}) without a property`,
+        marker.slice(MARKER_PREFIX.length),
+      );
     }
   }
 
   // §3.2 One port, at most one client; one client, one property.
-  const byPort = groupBy(after.properties.flatMap((p) => p.connections.map((c) => ({ property: p.id, key: `${c.id}#${c.port}` }))), (c) => c.key);
+  const byPort = groupBy(
+    after.properties.flatMap((p) => p.connections.map((c) => ({ property: p.id, key: `${c.id}#${c.port}` }))),
+    (c) => c.key,
+  );
   for (const [port, claims] of byPort) {
-    if (claims.length > 1) add('two-clients-one-port', `splitter#port ${port} is claimed by properties ${claims.map((c) => c.property).join(', ')}`);
+    if (claims.length > 1)
+      add(
+        'two-clients-one-port',
+        `splitter#port ${port} is claimed by properties ${claims.map((c) => c.property).join(', ')}`,
+      );
   }
   for (const [client, properties] of groupBy(after.properties, (p) => p.client ?? undefined)) {
-    if (properties.length > 1) add('two-clients-one-port', `client ${client} is attached to properties ${ids(properties)}`);
+    if (properties.length > 1)
+      add('two-clients-one-port', `client ${client} is attached to properties ${ids(properties)}`);
   }
 
   // §3.3 and §3.4, per workflow.
@@ -96,12 +118,20 @@ export function checkInvariants({ after, outcomes, before }: CheckInput): Violat
     const clients = clientsByMarker.get(marker) ?? [];
     const status = outcome.state?.status;
     if (outcome.execution !== 'COMPLETED' || status === undefined || !isFinal(status)) {
-      add('not-final', `workflow ${outcome.execution}, status ${status ?? 'unknown'}${outcome.error ? `: ${outcome.error}` : ''}`, outcome.viabilityId);
+      add(
+        'not-final',
+        `workflow ${outcome.execution}, status ${status ?? 'unknown'}${outcome.error ? `: ${outcome.error}` : ''}`,
+        outcome.viabilityId,
+      );
       continue; // what it holds is not yet settled; the status is the violation
     }
     if (status !== 'INSTALLED') {
       if (properties.length > 0 || clients.length > 0) {
-        add('port-held-after-finish', `${status}, yet OZmap still has properties [${ids(properties)}] and clients [${ids(clients)}] marked ${marker}`, outcome.viabilityId);
+        add(
+          'port-held-after-finish',
+          `${status}, yet OZmap still has properties [${ids(properties)}] and clients [${ids(clients)}] marked ${marker}`,
+          outcome.viabilityId,
+        );
       }
       continue;
     }
@@ -113,16 +143,27 @@ export function checkInvariants({ after, outcomes, before }: CheckInput): Violat
       reservation && !property && `property ${reservation.propertyId} is gone`,
       reservation && !client && `client ${reservation.clientId} is gone`,
       client && !client.implanted && `client ${client.id} is not implanted`,
-      property && reservation && property.client !== reservation.clientId && `property ${property.id} holds client ${property.client ?? 'none'}, not ${reservation.clientId}`,
-      property && reservation && !property.connections.some((c) => c.id === reservation.splitterId && c.port === reservation.port) && `property ${property.id} is no longer on port ${reservation.port} of splitter ${reservation.splitterId}`,
+      property &&
+        reservation &&
+        property.client !== reservation.clientId &&
+        `property ${property.id} holds client ${property.client ?? 'none'}, not ${reservation.clientId}`,
+      property &&
+        reservation &&
+        !property.connections.some((c) => c.id === reservation.splitterId && c.port === reservation.port) &&
+        `property ${property.id} is no longer on port ${reservation.port} of splitter ${reservation.splitterId}`,
     ].filter((p): p is string => typeof p === 'string');
-    if (problems.length > 0) add('installed-client-deleted', `INSTALLED, but ${problems.join('; ')}`, outcome.viabilityId);
+    if (problems.length > 0)
+      add('installed-client-deleted', `INSTALLED, but ${problems.join('; ')}`, outcome.viabilityId);
   }
 
   // §3.3 Nothing orphaned: every marked record belongs to a workflow of the run.
   for (const marker of new Set([...propertiesByMarker.keys(), ...clientsByMarker.keys()])) {
     if (!marker.startsWith(MARKER_PREFIX) || tracked.has(marker)) continue;
-    add('untracked-reservation', `${marker}: properties [${ids(propertiesByMarker.get(marker) ?? [])}], clients [${ids(clientsByMarker.get(marker) ?? [])}] belong to no workflow of the run`, marker.slice(MARKER_PREFIX.length));
+    add(
+      'untracked-reservation',
+      `${marker}: properties [${ids(propertiesByMarker.get(marker) ?? [])}], clients [${ids(clientsByMarker.get(marker) ?? [])}] belong to no workflow of the run`,
+      marker.slice(MARKER_PREFIX.length),
+    );
   }
 
   // Someone else's clients are never touched: no release may delete or move what it did not create.
@@ -131,9 +172,16 @@ export function checkInvariants({ after, outcomes, before }: CheckInput): Violat
     for (const old of before.properties) {
       if (old.external_id?.startsWith(MARKER_PREFIX)) continue;
       const current = now.get(old.id);
-      if (!current) add('foreign-client-changed', `property ${old.id} (client ${old.client ?? 'none'}), there before the run, was deleted`);
+      if (!current)
+        add(
+          'foreign-client-changed',
+          `property ${old.id} (client ${old.client ?? 'none'}), there before the run, was deleted`,
+        );
       else if (current.client !== old.client || portsOf(current) !== portsOf(old)) {
-        add('foreign-client-changed', `property ${old.id} changed: client ${old.client ?? 'none'} → ${current.client ?? 'none'}, ports ${portsOf(old)} → ${portsOf(current)}`);
+        add(
+          'foreign-client-changed',
+          `property ${old.id} changed: client ${old.client ?? 'none'} → ${current.client ?? 'none'}, ports ${portsOf(old)} → ${portsOf(current)}`,
+        );
       }
     }
   }
@@ -160,4 +208,8 @@ function groupBy<T>(items: Iterable<T>, key: (item: T) => string | undefined): M
 }
 
 const ids = (records: ReadonlyArray<{ id: string }>) => records.map((r) => r.id).join(', ');
-const portsOf = (p: SimState['properties'][number]) => p.connections.map((c) => `${c.id}#${c.port}`).sort().join(',');
+const portsOf = (p: SimState['properties'][number]) =>
+  p.connections
+    .map((c) => `${c.id}#${c.port}`)
+    .sort()
+    .join(',');

@@ -13,7 +13,11 @@ const args = process.argv.slice(2);
 const profile = args.includes('--short') ? 'short' : 'full';
 let options;
 try {
-  options = chaosOptions(profile, process.env, args.filter((a) => a !== '--short'));
+  options = chaosOptions(
+    profile,
+    process.env,
+    args.filter((a) => a !== '--short'),
+  );
 } catch (error) {
   console.error((error as Error).message);
   process.exit(2);

@@ -18,8 +18,16 @@ const NAMES = {
   'drain-seconds': 'drainSeconds',
 } as const satisfies Record<string, keyof ChaosOptions>;
 
-export function chaosOptions(profile: keyof typeof PROFILES, env: NodeJS.ProcessEnv = process.env, argv: string[] = []): ChaosOptions {
-  const options: ChaosOptions = { ...PROFILES[profile], holdSeconds: [...PROFILES[profile].holdSeconds], seed: randomInt(1, 1_000_000) };
+export function chaosOptions(
+  profile: keyof typeof PROFILES,
+  env: NodeJS.ProcessEnv = process.env,
+  argv: string[] = [],
+): ChaosOptions {
+  const options: ChaosOptions = {
+    ...PROFILES[profile],
+    holdSeconds: [...PROFILES[profile].holdSeconds],
+    seed: randomInt(1, 1_000_000),
+  };
   const given: Array<[string, string]> = [];
   for (const name of Object.keys(NAMES)) {
     const value = env[`CHAOS_${name.toUpperCase().replace(/-/g, '_')}`];
@@ -27,14 +35,20 @@ export function chaosOptions(profile: keyof typeof PROFILES, env: NodeJS.Process
   }
   for (const arg of argv) {
     const match = /^--([a-z-]+)=(.+)$/.exec(arg);
-    if (!match || !(match[1]! in NAMES)) throw new Error(`Unknown argument ${arg}; known: ${Object.keys(NAMES).map((n) => `--${n}=…`).join(' ')}`);
+    if (!match || !(match[1]! in NAMES))
+      throw new Error(
+        `Unknown argument ${arg}; known: ${Object.keys(NAMES)
+          .map((n) => `--${n}=…`)
+          .join(' ')}`,
+      );
     given.push([match[1]!, match[2]!]);
   }
   for (const [name, value] of given) {
     const key = NAMES[name as keyof typeof NAMES];
     if (key === 'holdSeconds') {
       const range = /^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)$/.exec(value);
-      if (!range || Number(range[1]) <= 0 || Number(range[1]) > Number(range[2])) throw new Error(`${name} must be a range of seconds such as 3-15, not ${value}`);
+      if (!range || Number(range[1]) <= 0 || Number(range[1]) > Number(range[2]))
+        throw new Error(`${name} must be a range of seconds such as 3-15, not ${value}`);
       options.holdSeconds = [Number(range[1]), Number(range[2])];
     } else {
       const n = Number(value);

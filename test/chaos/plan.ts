@@ -31,12 +31,32 @@ export interface ChaosOptions {
 /** `short` runs inside `npm test` (about two minutes on two cores); `full` is `npm run test:chaos`. */
 export const PROFILES = {
   short: {
-    seed: 0, reservations: 60, arrivalSeconds: 30, workerKills: 1, serverRestarts: 1, holdSeconds: [3, 8], points: 12,
-    confirmShare: 0.3, cancelShare: 0.25, duplicateShare: 0.1, faultTickSeconds: 2, drainSeconds: 90,
+    seed: 0,
+    reservations: 60,
+    arrivalSeconds: 30,
+    workerKills: 1,
+    serverRestarts: 1,
+    holdSeconds: [3, 8],
+    points: 12,
+    confirmShare: 0.3,
+    cancelShare: 0.25,
+    duplicateShare: 0.1,
+    faultTickSeconds: 2,
+    drainSeconds: 90,
   },
   full: {
-    seed: 0, reservations: 300, arrivalSeconds: 100, workerKills: 3, serverRestarts: 1, holdSeconds: [3, 15], points: 40,
-    confirmShare: 0.3, cancelShare: 0.25, duplicateShare: 0.1, faultTickSeconds: 2, drainSeconds: 120,
+    seed: 0,
+    reservations: 300,
+    arrivalSeconds: 100,
+    workerKills: 3,
+    serverRestarts: 1,
+    holdSeconds: [3, 15],
+    points: 40,
+    confirmShare: 0.3,
+    cancelShare: 0.25,
+    duplicateShare: 0.1,
+    faultTickSeconds: 2,
+    drainSeconds: 120,
   },
 } as const satisfies Record<string, ChaosOptions>;
 
@@ -82,9 +102,17 @@ export function planChaos(options: ChaosOptions): ChaosPlan {
     const arriveAtMs = Math.round(rng.between(0, windowMs));
     const holdSeconds = round(rng.between(options.holdSeconds[0], options.holdSeconds[1]), 1);
     const roll = rng.next();
-    const kind: Action['kind'] | undefined = roll < options.confirmShare ? 'confirm' : roll < options.confirmShare + options.cancelShare ? 'cancel' : undefined;
+    const kind: Action['kind'] | undefined =
+      roll < options.confirmShare
+        ? 'confirm'
+        : roll < options.confirmShare + options.cancelShare
+          ? 'cancel'
+          : undefined;
     // From right after the start to a little past the hold's end: early, in time, and too late all happen.
-    const action: Action | undefined = kind && { kind, atMs: arriveAtMs + Math.round(rng.between(0, (holdSeconds + 3) * 1000)) };
+    const action: Action | undefined = kind && {
+      kind,
+      atMs: arriveAtMs + Math.round(rng.between(0, (holdSeconds + 3) * 1000)),
+    };
     reservations.push({
       index,
       viabilityId: `CH${options.seed}-${index}`,
@@ -112,10 +140,18 @@ export function planChaos(options: ChaosOptions): ChaosPlan {
   };
   // The server restart in the middle of the arrivals; worker kills anywhere from early arrivals to the first expiries.
   for (let i = 0; i < options.serverRestarts; i++) {
-    events.push({ kind: 'restart-server', atMs: placeDisruption(windowMs * 0.35, windowMs * 0.65), downMs: Math.round(rng.between(500, 2000)) });
+    events.push({
+      kind: 'restart-server',
+      atMs: placeDisruption(windowMs * 0.35, windowMs * 0.65),
+      downMs: Math.round(rng.between(500, 2000)),
+    });
   }
   for (let i = 0; i < options.workerKills; i++) {
-    events.push({ kind: 'kill-worker', atMs: placeDisruption(windowMs * 0.1, windowMs * 0.9 + 5_000), restartAfterMs: Math.round(rng.between(500, 3000)) });
+    events.push({
+      kind: 'kill-worker',
+      atMs: placeDisruption(windowMs * 0.1, windowMs * 0.9 + 5_000),
+      restartAfterMs: Math.round(rng.between(500, 3000)),
+    });
   }
   for (let atMs = 0; atMs < endMs; atMs += options.faultTickSeconds * 1000) {
     events.push({ kind: 'faults', ...faultsFor(rng), atMs });

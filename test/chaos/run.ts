@@ -17,14 +17,26 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { findFreePort, startDevServer, type DevServer } from '../../scripts/dev-server.ts';
 import { ReservationsClient } from '../../client/reservations.ts';
-import { InvalidInputError, ReservationFailedError, ReservationNotFoundError, RejectedError } from '../../client/errors.ts';
+import {
+  InvalidInputError,
+  ReservationFailedError,
+  ReservationNotFoundError,
+  RejectedError,
+} from '../../client/errors.ts';
 import { WORKFLOWS_PATH } from '../../worker/worker.ts';
 import { getState } from '../../workflows/messages.ts';
 import { workflowIdFor, type ReservationState } from '../../workflows/contract.ts';
 import type { StatsSnapshot } from '../../simulator/stats.ts';
 import { spawnWorker, type WorkerProcess } from '../support/stack.ts';
 import { SIM_API_KEY, reservablePoints, setFaults, startWorld, type World } from '../support/world.ts';
-import { checkInvariants, countByKind, type SimState, type Violation, type ViolationKind, type WorkflowOutcome } from './checker.ts';
+import {
+  checkInvariants,
+  countByKind,
+  type SimState,
+  type Violation,
+  type ViolationKind,
+  type WorkflowOutcome,
+} from './checker.ts';
 import { planChaos, type ChaosOptions, type ChaosPlan, type PlannedReservation } from './plan.ts';
 
 const TASK_QUEUE = 'chaos';
@@ -69,7 +81,11 @@ export interface ChaosReport {
 type Log = (line: string) => void;
 
 /** `workerLog`: a file to which every worker's output is written at the end (for a failed run's post-mortem). */
-export async function runChaos(options: ChaosOptions, log: Log = (l) => process.stderr.write(`${l}\n`), workerLog?: string): Promise<ChaosReport> {
+export async function runChaos(
+  options: ChaosOptions,
+  log: Log = (l) => process.stderr.write(`${l}\n`),
+  workerLog?: string,
+): Promise<ChaosReport> {
   const started = Date.now();
   const plan = planChaos(options);
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'ozres-chaos-'));
@@ -86,13 +102,21 @@ export async function runChaos(options: ChaosOptions, log: Log = (l) => process.
   try {
     // A pre-built bundle makes every worker restart take a second rather than a fresh compile of the workflow code.
     const bundlePath = path.join(tmp, 'workflow-bundle.js');
-    const [{ code }, w, port] = await Promise.all([bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: silentLogger }), startWorld(), findFreePort()]);
+    const [{ code }, w, port] = await Promise.all([
+      bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: silentLogger }),
+      startWorld(),
+      findFreePort(),
+    ]);
     world = w;
     await writeFile(bundlePath, code);
     server = await startDevServerAt(port, dbFile, quiet);
     connection = await Connection.connect({ address: server.address });
     const client = new Client({ connection, namespace: server.namespace });
-    const reservations = new ReservationsClient(client, TASK_QUEUE, { radiusMeters: 250, holdDays: 30, selectionTimeoutHours: 24 });
+    const reservations = new ReservationsClient(client, TASK_QUEUE, {
+      radiusMeters: 250,
+      holdDays: 30,
+      selectionTimeoutHours: 24,
+    });
 
     const points = await reservablePoints(world.ozmap, options.points, 150);
     const before = await simAdmin<SimState>(world, 'GET', '/__sim/state');
@@ -109,7 +133,15 @@ export async function runChaos(options: ChaosOptions, log: Log = (l) => process.
       GEOCODER_MIN_INTERVAL_MS: '0',
       WORKFLOW_BUNDLE_PATH: bundlePath,
     };
-    const counters = { hungCalls: 0, clientRetries: 0, unexpectedWorkerExits: 0, confirms: 0, cancels: 0, tooLate: 0, duplicateMismatches: 0 };
+    const counters = {
+      hungCalls: 0,
+      clientRetries: 0,
+      unexpectedWorkerExits: 0,
+      confirms: 0,
+      cancels: 0,
+      tooLate: 0,
+      duplicateMismatches: 0,
+    };
     let stopping = false;
     /** A worker that dies on its own (not by our kill) is replaced and counted: it should not happen. */
     const startWorker = async (): Promise<WorkerProcess> => {
@@ -124,8 +156,13 @@ export async function runChaos(options: ChaosOptions, log: Log = (l) => process.
       next.child.once('exit', (code, signal) => {
         if (killedByUs || stopping) return;
         counters.unexpectedWorkerExits++;
-        log(`[chaos] the worker exited by itself (${signal ?? code}); starting another. Its last output:\n${next.output.slice(-5).join('')}`);
-        void startWorker().then((w) => (worker = w), (error: unknown) => log(`[chaos] could not restart the worker: ${String(error)}`));
+        log(
+          `[chaos] the worker exited by itself (${signal ?? code}); starting another. Its last output:\n${next.output.slice(-5).join('')}`,
+        );
+        void startWorker().then(
+          (w) => (worker = w),
+          (error: unknown) => log(`[chaos] could not restart the worker: ${String(error)}`),
+        );
       });
       await withTimeout(next.ready, WORKER_READY_TIMEOUT_MS, 'the worker did not start');
       return next;
@@ -157,7 +194,9 @@ export async function runChaos(options: ChaosOptions, log: Log = (l) => process.
         } catch (error) {
           if (isAbort(error)) {
             counters.hungCalls++;
-            log(`[chaos] ${elapsed()} a Temporal call did not answer within ${CALL_TIMEOUT_MS / 1000} s; calling again`);
+            log(
+              `[chaos] ${elapsed()} a Temporal call did not answer within ${CALL_TIMEOUT_MS / 1000} s; calling again`,
+            );
           }
           if (isFatal(error) || Date.now() > deadline) throw error;
           counters.clientRetries++;
@@ -209,10 +248,16 @@ export async function runChaos(options: ChaosOptions, log: Log = (l) => process.
       try {
         await persist(async () => {
           try {
-            await (kind === 'confirm' ? reservations.confirm(r.viabilityId, { note: 'caos' }) : reservations.cancel(r.viabilityId, { reason: 'caos' }));
+            await (kind === 'confirm'
+              ? reservations.confirm(r.viabilityId, { note: 'caos' })
+              : reservations.cancel(r.viabilityId, { reason: 'caos' }));
           } catch (error) {
             // Not there yet (the update-with-start is still on its way) is retried; closed already is too late.
-            if (error instanceof ReservationNotFoundError && !(await persist(() => workflowExists(client, r.viabilityId)))) throw new NotYetStarted();
+            if (
+              error instanceof ReservationNotFoundError &&
+              !(await persist(() => workflowExists(client, r.viabilityId)))
+            )
+              throw new NotYetStarted();
             throw error;
           }
         });
@@ -249,7 +294,11 @@ export async function runChaos(options: ChaosOptions, log: Log = (l) => process.
       }
     });
 
-    const progress = setInterval(() => log(`[chaos] ${elapsed()} ${pending.size} reservations awaiting an answer, ${signalsPending} signals pending`), 10_000);
+    const progress = setInterval(
+      () =>
+        log(`[chaos] ${elapsed()} ${pending.size} reservations awaiting an answer, ${signalsPending} signals pending`),
+      10_000,
+    );
     try {
       await Promise.all([...plan.reservations.map(reserveOne), ...disruptions]);
     } finally {
@@ -259,7 +308,11 @@ export async function runChaos(options: ChaosOptions, log: Log = (l) => process.
     log(`[chaos] ${elapsed()} every reservation sent and every disruption done; waiting for the workflows to finish`);
     // Every reservation has answered: what is left are holds (the longest ends drainSeconds before this gives up).
     const lastHoldMs = Math.max(...plan.reservations.map((r) => r.holdSeconds * 1000));
-    await waitForNoneRunning(client, Math.min(deadline, Date.now() + lastHoldMs + options.drainSeconds * 1000), persist);
+    await waitForNoneRunning(
+      client,
+      Math.min(deadline, Date.now() + lastHoldMs + options.drainSeconds * 1000),
+      persist,
+    );
     log(`[chaos] ${elapsed()} reading results`);
 
     const outcomes = await mapLimit(plan.reservations, 16, (r) => persist(() => outcomeOf(client, r.viabilityId)));
@@ -270,7 +323,10 @@ export async function runChaos(options: ChaosOptions, log: Log = (l) => process.
 
     const statuses: Record<string, number> = {};
     for (const o of outcomes) {
-      const key = o.execution === 'COMPLETED' ? (o.state?.status ?? '?') : `${o.execution}${o.state ? ` (${o.state.status})` : ''}`;
+      const key =
+        o.execution === 'COMPLETED'
+          ? (o.state?.status ?? '?')
+          : `${o.execution}${o.state ? ` (${o.state.status})` : ''}`;
       statuses[key] = (statuses[key] ?? 0) + 1;
     }
     const sorted = [...latencies].sort((a, b) => a - b);
@@ -283,7 +339,11 @@ export async function runChaos(options: ChaosOptions, log: Log = (l) => process.
       duplicateRequests: plan.reservations.filter((r) => r.duplicate).length,
       reachedReserved: reached.size,
       reserveLatencyMs: { p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), max: sorted.at(-1) ?? 0 },
-      reservedAfterMs: { p50: quantile(sortedReserved, 0.5), p99: quantile(sortedReserved, 0.99), max: sortedReserved.at(-1) ?? 0 },
+      reservedAfterMs: {
+        p50: quantile(sortedReserved, 0.5),
+        p99: quantile(sortedReserved, 0.99),
+        max: sortedReserved.at(-1) ?? 0,
+      },
       signals: { confirms: counters.confirms, cancels: counters.cancels, tooLate: counters.tooLate },
       workerKills: inFlightAtKills.length,
       inFlightAtKills,
@@ -292,7 +352,12 @@ export async function runChaos(options: ChaosOptions, log: Log = (l) => process.
       serverDowntimeMs,
       clientRetries: counters.clientRetries,
       hungCalls: counters.hungCalls,
-      faults: { errors503: stats.faults.error, resets: stats.faults.reset, delayedRequests: stats.faults.delayed, ...faultTotals },
+      faults: {
+        errors503: stats.faults.error,
+        resets: stats.faults.reset,
+        delayedRequests: stats.faults.delayed,
+        ...faultTotals,
+      },
       ozmap: { requests: stats.totalRequests, portTakenAnswers: stats.statuses['422'] ?? 0, byRoute: stats.requests },
       statuses,
       nondeterminismErrors: workers.reduce((n, w) => n + (w.output.join('').match(/nondetermin/gi)?.length ?? 0), 0),
@@ -302,7 +367,8 @@ export async function runChaos(options: ChaosOptions, log: Log = (l) => process.
     };
   } finally {
     await Promise.allSettled(workers.map((w) => w.kill('SIGTERM')));
-    if (workerLog) await writeFile(workerLog, workers.map((w, i) => `===== worker ${i + 1}\n${w.output.join('')}`).join('\n'));
+    if (workerLog)
+      await writeFile(workerLog, workers.map((w, i) => `===== worker ${i + 1}\n${w.output.join('')}`).join('\n'));
     await connection?.close().catch(() => undefined);
     await server?.stop();
     await world?.close();
@@ -313,16 +379,25 @@ export async function runChaos(options: ChaosOptions, log: Log = (l) => process.
 /** Whether the run kept every rule, and did what it planned. */
 export function problemsOf(report: ChaosReport): string[] {
   const problems = report.violations.map((v) => `${v.kind}${v.viabilityId ? ` ${v.viabilityId}` : ''}: ${v.detail}`);
-  if (report.nondeterminismErrors > 0) problems.push(`the worker logged ${report.nondeterminismErrors} nondeterminism error(s)`);
-  if (report.duplicateMismatches > 0) problems.push(`${report.duplicateMismatches} duplicate update-with-start pair(s) answered different reservations`);
-  if (report.workerKills !== report.options.workerKills) problems.push(`planned ${report.options.workerKills} worker kills, did ${report.workerKills}`);
-  if (report.serverRestarts !== report.options.serverRestarts) problems.push(`planned ${report.options.serverRestarts} server restarts, did ${report.serverRestarts}`);
+  if (report.nondeterminismErrors > 0)
+    problems.push(`the worker logged ${report.nondeterminismErrors} nondeterminism error(s)`);
+  if (report.duplicateMismatches > 0)
+    problems.push(`${report.duplicateMismatches} duplicate update-with-start pair(s) answered different reservations`);
+  if (report.workerKills !== report.options.workerKills)
+    problems.push(`planned ${report.options.workerKills} worker kills, did ${report.workerKills}`);
+  if (report.serverRestarts !== report.options.serverRestarts)
+    problems.push(`planned ${report.options.serverRestarts} server restarts, did ${report.serverRestarts}`);
   return problems;
 }
 
 export function formatReport(r: ChaosReport): string {
-  const counts = Object.entries(r.violationCounts).map(([k, n]) => `${k} ${n}`).join(', ');
-  const statuses = Object.entries(r.statuses).sort(([, a], [, b]) => b - a).map(([s, n]) => `${s} ${n}`).join(', ');
+  const counts = Object.entries(r.violationCounts)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ');
+  const statuses = Object.entries(r.statuses)
+    .sort(([, a], [, b]) => b - a)
+    .map(([s, n]) => `${s} ${n}`)
+    .join(', ');
   return [
     `chaos seed ${r.seed} (replay: CHAOS_SEED=${r.seed}; reservations ${r.options.reservations}, arrivals over ${r.options.arrivalSeconds}s, holds ${r.options.holdSeconds.join('-')}s, ${r.options.points} points)`,
     `reservations      ${r.reservations} (${r.duplicateRequests} sent twice at once); ${r.reachedReserved} reached RESERVED; update-with-start p50 ${r.reserveLatencyMs.p50} ms, p99 ${r.reserveLatencyMs.p99} ms, max ${r.reserveLatencyMs.max} ms`,
@@ -344,7 +419,10 @@ export function formatReport(r: ChaosReport): string {
 class NotYetStarted extends Error {}
 
 const isFatal = (error: unknown) =>
-  error instanceof InvalidInputError || error instanceof RejectedError || error instanceof ReservationFailedError || error instanceof ReservationNotFoundError;
+  error instanceof InvalidInputError ||
+  error instanceof RejectedError ||
+  error instanceof ReservationFailedError ||
+  error instanceof ReservationNotFoundError;
 
 async function startDevServerAt(port: number, dbFile: string, log: Log): Promise<DevServer> {
   const server = await startDevServer({ port, dbFile, headless: true, logLevel: 'error', log });
@@ -362,7 +440,11 @@ async function workflowExists(client: Client, viabilityId: string): Promise<bool
   }
 }
 
-async function waitForNoneRunning(client: Client, deadline: number, persist: <T>(call: () => Promise<T>) => Promise<T>): Promise<void> {
+async function waitForNoneRunning(
+  client: Client,
+  deadline: number,
+  persist: <T>(call: () => Promise<T>) => Promise<T>,
+): Promise<void> {
   while (Date.now() < deadline) {
     const { count } = await persist(() => client.workflow.count('ExecutionStatus = "Running"'));
     if (count === 0) return;
@@ -376,12 +458,16 @@ async function outcomeOf(client: Client, viabilityId: string): Promise<WorkflowO
   try {
     execution = (await handle.describe()).status.name;
   } catch (error) {
-    if (error instanceof WorkflowNotFoundError) return { viabilityId, execution: 'NOT_FOUND', error: 'no workflow was started' };
+    if (error instanceof WorkflowNotFoundError)
+      return { viabilityId, execution: 'NOT_FOUND', error: 'no workflow was started' };
     throw error;
   }
   if (execution === 'COMPLETED') return { viabilityId, execution, state: (await handle.result()) as ReservationState };
   if (execution === 'RUNNING') return { viabilityId, execution, state: await handle.query(getState) };
-  const error = await handle.result().then(() => 'no error', (e: unknown) => (e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e)));
+  const error = await handle.result().then(
+    () => 'no error',
+    (e: unknown) => (e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e)),
+  );
   return { viabilityId, execution, error };
 }
 
@@ -412,13 +498,21 @@ function quantile(sorted: readonly number[], q: number): number {
 
 /** An aborted gRPC call (CANCELLED), or the abort itself, whichever the SDK passes on. */
 function isAbort(error: unknown): boolean {
-  return (error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError')) || (typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 1);
+  return (
+    (error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError')) ||
+    (typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 1)
+  );
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} within ${ms / 1000} s`)), ms)))]);
+    return await Promise.race([
+      promise,
+      new Promise<never>(
+        (_, reject) => (timer = setTimeout(() => reject(new Error(`${what} within ${ms / 1000} s`)), ms)),
+      ),
+    ]);
   } finally {
     clearTimeout(timer);
   }

@@ -30,7 +30,16 @@ describe('CLI against the dev server, worker and simulator', () => {
 
   it('reserves by address: RESERVED, one "Não implantado" client on exactly that port, visible with its search attributes', async () => {
     const id = newId();
-    const { state } = await reserve(['--viability', id, '--code', 'C-77', '--name', 'Maria Souza', '--address', 'Rua Bocaiúva, 2125, Florianópolis - SC']);
+    const { state } = await reserve([
+      '--viability',
+      id,
+      '--code',
+      'C-77',
+      '--name',
+      'Maria Souza',
+      '--address',
+      'Rua Bocaiúva, 2125, Florianópolis - SC',
+    ]);
     assert.equal(state.status, 'RESERVED');
     assert.equal(state.coordinates?.source, 'geocoder');
     const r = state.reservation!;
@@ -45,20 +54,36 @@ describe('CLI against the dev server, worker and simulator', () => {
     assert.equal(p!.address, 'Rua Bocaiúva, 2125, Florianópolis - SC');
     assert.deepEqual(p!.coords, [state.coordinates.lng, state.coordinates.lat]);
     assert.equal(p!.box, r.boxId);
-    assert.deepEqual(p!.connections.map((c) => [c.id, c.port]), [[r.splitterId, r.port]]);
-    const splitter = await simGet<{ connectables: { output: Array<string | null> } }>(stack.world, `/api/v2/splitters/${r.splitterId}`);
+    assert.deepEqual(
+      p!.connections.map((c) => [c.id, c.port]),
+      [[r.splitterId, r.port]],
+    );
+    const splitter = await simGet<{ connectables: { output: Array<string | null> } }>(
+      stack.world,
+      `/api/v2/splitters/${r.splitterId}`,
+    );
     assert.notEqual(splitter.connectables.output[r.port - 1], null);
 
     // Visibility, and the Web UI's own API, list it with its search attributes.
     await eventually(async () => {
       const found = [];
-      for await (const wf of stack.client.workflow.list({ query: `ViabilityId = "${id}" AND ReservationStatus = "RESERVED" AND BoxId = "${r.boxId}"` })) found.push(wf);
+      for await (const wf of stack.client.workflow.list({
+        query: `ViabilityId = "${id}" AND ReservationStatus = "RESERVED" AND BoxId = "${r.boxId}"`,
+      }))
+        found.push(wf);
       assert.equal(found.length, 1);
       assert.equal(found[0]!.typedSearchAttributes.getAll().find((p) => p.key.name === 'CustomerCode')?.value, 'C-77');
     });
-    const ui = await fetch(`${stack.dev.uiUrl}/api/v1/namespaces/${stack.dev.namespace}/workflows?query=${encodeURIComponent(`ViabilityId="${id}"`)}`);
+    const ui = await fetch(
+      `${stack.dev.uiUrl}/api/v1/namespaces/${stack.dev.namespace}/workflows?query=${encodeURIComponent(`ViabilityId="${id}"`)}`,
+    );
     assert.equal(ui.status, 200);
-    const listed = (await ui.json()) as { executions: Array<{ execution: { workflowId: string }; searchAttributes: { indexedFields: Record<string, unknown> } }> };
+    const listed = (await ui.json()) as {
+      executions: Array<{
+        execution: { workflowId: string };
+        searchAttributes: { indexedFields: Record<string, unknown> };
+      }>;
+    };
     assert.equal(listed.executions[0]?.execution.workflowId, workflowIdFor(id));
     for (const name of ['ViabilityId', 'CustomerCode', 'ReservationStatus', 'BoxId', 'ReservationExpiresAt']) {
       assert.ok(name in listed.executions[0].searchAttributes.indexedFields, `Web UI shows ${name}`);
@@ -80,7 +105,16 @@ describe('CLI against the dev server, worker and simulator', () => {
 
   it('cancel ends CANCELLED and the port is free for the next search', async () => {
     const id = newId();
-    const { state } = await reserve(['--viability', id, '--code', 'C-78', '--name', 'João', '--address', 'Rua Felipe Schmidt, 300, Centro, Florianópolis']);
+    const { state } = await reserve([
+      '--viability',
+      id,
+      '--code',
+      'C-78',
+      '--name',
+      'João',
+      '--address',
+      'Rua Felipe Schmidt, 300, Centro, Florianópolis',
+    ]);
     assert.equal(state.status, 'RESERVED');
     const r = state.reservation!;
     const cancel = await stack.cli(['cancel', id, '--reason', 'desistiu', '--json']);
@@ -88,26 +122,67 @@ describe('CLI against the dev server, worker and simulator', () => {
     assert.equal((JSON.parse(cancel.stdout) as ReservationState).status, 'CANCELLED');
     assert.deepEqual(await propertiesOf(stack.world, externalIdFor(id)), []);
     // The next reservation at the same point sees the port free again and takes it.
-    const { state: next } = await reserve(['--viability', newId(), '--code', 'C-79', '--name', 'Ana', '--lat', String(state.coordinates!.lat), '--lng', String(state.coordinates!.lng)]);
+    const { state: next } = await reserve([
+      '--viability',
+      newId(),
+      '--code',
+      'C-79',
+      '--name',
+      'Ana',
+      '--lat',
+      String(state.coordinates!.lat),
+      '--lng',
+      String(state.coordinates!.lng),
+    ]);
     assert.equal(next.reservation?.splitterId, r.splitterId);
     assert.equal(next.reservation?.port, r.port);
   });
 
   it('coordinates far from any box end NO_COVERAGE (exit code 3)', async () => {
-    const { code, state } = await reserve(['--viability', newId(), '--code', 'C-1', '--name', 'X', '--lat', String(NO_COVERAGE_POINT.lat), '--lng', String(NO_COVERAGE_POINT.lng)]);
+    const { code, state } = await reserve([
+      '--viability',
+      newId(),
+      '--code',
+      'C-1',
+      '--name',
+      'X',
+      '--lat',
+      String(NO_COVERAGE_POINT.lat),
+      '--lng',
+      String(NO_COVERAGE_POINT.lng),
+    ]);
     assert.equal(state.status, 'NO_COVERAGE');
     assert.equal(code, 3);
   });
 
   it('an unknown address ends ADDRESS_NOT_FOUND', async () => {
-    const { state } = await reserve(['--viability', newId(), '--code', 'C-2', '--name', 'Y', '--address', 'Rua Que Não Existe, 99, Florianópolis']);
+    const { state } = await reserve([
+      '--viability',
+      newId(),
+      '--code',
+      'C-2',
+      '--name',
+      'Y',
+      '--address',
+      'Rua Que Não Existe, 99, Florianópolis',
+    ]);
     assert.equal(state.status, 'ADDRESS_NOT_FOUND');
     assert.match(state.outcome!.reason, /Rua Que Não Existe/);
   });
 
   it('manual mode waits in AWAITING_SELECTION and selectBox reserves the chosen box', async () => {
     const id = newId();
-    const { state } = await reserve(['--viability', id, '--code', 'C-3', '--name', 'Z', '--address', 'Avenida Hercílio Luz, 600', '--manual']);
+    const { state } = await reserve([
+      '--viability',
+      id,
+      '--code',
+      'C-3',
+      '--name',
+      'Z',
+      '--address',
+      'Avenida Hercílio Luz, 600',
+      '--manual',
+    ]);
     assert.equal(state.status, 'AWAITING_SELECTION');
     assert.ok(state.candidates.length >= 2, 'several boxes to choose from');
     const chosen = state.candidates[state.candidates.length - 1]!; // not the nearest: the salesperson's choice counts
@@ -129,8 +204,27 @@ describe('CLI against the dev server, worker and simulator', () => {
   it('lists reservations by status and customer, a page at a time, as a table or JSON', async () => {
     const customer = `C-L-${randomUUID().slice(0, 6)}`;
     const ids = [newId(), newId(), newId()];
-    for (const id of ids) await reserve(['--viability', id, '--code', customer, '--name', 'Lista', '--address', 'Rua Bocaiúva, 2125, Florianópolis - SC']);
-    type Page = { reservations: Array<{ viabilityId: string; status: string; customerCode: string; boxId: string; expiresAt: string }>; nextPageToken?: string };
+    for (const id of ids)
+      await reserve([
+        '--viability',
+        id,
+        '--code',
+        customer,
+        '--name',
+        'Lista',
+        '--address',
+        'Rua Bocaiúva, 2125, Florianópolis - SC',
+      ]);
+    type Page = {
+      reservations: Array<{
+        viabilityId: string;
+        status: string;
+        customerCode: string;
+        boxId: string;
+        expiresAt: string;
+      }>;
+      nextPageToken?: string;
+    };
     const list = async (args: string[]) => {
       const res = await stack.cli(['list', '--json', ...args]);
       assert.equal(res.code, 0, res.stderr);
@@ -170,14 +264,35 @@ describe('CLI against the dev server, worker and simulator', () => {
 
   it('prints a map page link signed with ISPBOX_API_KEY, which the server accepts for exactly that data', async () => {
     const key = 'link-test-key-0123456789';
-    const res = await stack.cli(['link', '--viability', 'V-LINK-1', '--code', 'C-9', '--name', 'Ana Sá', '--address', 'Rua Bocaiúva, 2125', '--radius', '300', '--base-url', 'https://reservas.isp.example'], { ISPBOX_API_KEY: key });
+    const res = await stack.cli(
+      [
+        'link',
+        '--viability',
+        'V-LINK-1',
+        '--code',
+        'C-9',
+        '--name',
+        'Ana Sá',
+        '--address',
+        'Rua Bocaiúva, 2125',
+        '--radius',
+        '300',
+        '--base-url',
+        'https://reservas.isp.example',
+      ],
+      { ISPBOX_API_KEY: key },
+    );
     assert.equal(res.code, 0, res.stderr);
     const url = new URL(res.stdout.trim());
     assert.equal(url.origin + url.pathname, 'https://reservas.isp.example/viability');
     const query = Object.fromEntries(url.searchParams);
     const verdict = verifyViabilityLink(query, key);
     assert.equal(verdict.ok, true, JSON.stringify(verdict));
-    assert.equal(verifyViabilityLink({ ...query, radius: '5000' }, key).ok, false, 'a changed radius breaks the signature');
+    assert.equal(
+      verifyViabilityLink({ ...query, radius: '5000' }, key).ok,
+      false,
+      'a changed radius breaks the signature',
+    );
     assert.equal(verifyViabilityLink(query, 'another-key-0123456789').ok, false);
     const bad = await stack.cli(['link', '--viability', 'V 1', '--code', 'C-9', '--name', 'Ana']);
     assert.equal(bad.code, 2);
@@ -185,18 +300,25 @@ describe('CLI against the dev server, worker and simulator', () => {
     assert.match(bad.stderr, /address: give an address/);
   });
 
-  it('shows examples in every command\'s help', async () => {
+  it("shows examples in every command's help", async () => {
     for (const command of ['reserve', 'status', 'list', 'select', 'confirm', 'cancel', 'link']) {
       const help = await stack.cli([command, '--help']);
       assert.equal(help.code, 0, `${command} --help: ${help.stderr}`);
-      assert.match(help.stdout, new RegExp(`Examples:\\n\\s+\\$ ozres ${command}`), `${command} --help shows an example of itself`);
+      assert.match(
+        help.stdout,
+        new RegExp(`Examples:\\n\\s+\\$ ozres ${command}`),
+        `${command} --help shows an example of itself`,
+      );
     }
   });
 
   it('refuses bad input naming the field, and starts nothing', async () => {
     const cases: Array<[string[], RegExp]> = [
       [['--code', 'C', '--name', 'N'], /address: give an address or coordinates/],
-      [['--code', 'C', '--name', 'N', '--lat', '123', '--lng', '-48.5'], /coordinates\.lat: latitude must be between -90 and 90/],
+      [
+        ['--code', 'C', '--name', 'N', '--lat', '123', '--lng', '-48.5'],
+        /coordinates\.lat: latitude must be between -90 and 90/,
+      ],
       [['--code', 'C', '--name', 'N', '--address', 'Rua X', '--radius', '0'], /radiusMeters: must be at least 1/],
       [['--code', ' ', '--name', 'N', '--address', 'Rua X'], /customer\.code: customer code must not be empty/],
     ];
@@ -207,7 +329,17 @@ describe('CLI against the dev server, worker and simulator', () => {
       assert.match(res.stderr, message);
       await assert.rejects(stack.client.workflow.getHandle(workflowIdFor(id)).describe(), /not found/i);
     }
-    const badId = await stack.cli(['reserve', '--viability', 'bad id!', '--code', 'C', '--name', 'N', '--address', 'Rua X']);
+    const badId = await stack.cli([
+      'reserve',
+      '--viability',
+      'bad id!',
+      '--code',
+      'C',
+      '--name',
+      'N',
+      '--address',
+      'Rua X',
+    ]);
     assert.equal(badId.code, 2);
     assert.match(badId.stderr, /viabilityId: must be 1-64 characters/);
     let count = 0;
@@ -219,7 +351,12 @@ describe('CLI against the dev server, worker and simulator', () => {
     const cli = await stack.cli(['status', 'V-1'], { GEOCODER_PROVIDER: 'google', GOOGLE_GEOCODING_API_KEY: '' });
     assert.equal(cli.code, 2);
     assert.match(cli.stderr, /GOOGLE_GEOCODING_API_KEY: is required when GEOCODER_PROVIDER=google/);
-    const worker = await run(['--import', 'tsx', path.join(projectRoot, 'worker', 'main.ts')], { ...stack.env, OZMAP_URL: 'https://acme.ozmap.com.br:9994', OZMAP_API_KEY: '', RESERVATION_HOLD_DAYS: 'soon' });
+    const worker = await run(['--import', 'tsx', path.join(projectRoot, 'worker', 'main.ts')], {
+      ...stack.env,
+      OZMAP_URL: 'https://acme.ozmap.com.br:9994',
+      OZMAP_API_KEY: '',
+      RESERVATION_HOLD_DAYS: 'soon',
+    });
     assert.equal(worker.code, 1);
     assert.match(worker.stderr, /OZMAP_API_KEY: is required/);
     assert.match(worker.stderr, /RESERVATION_HOLD_DAYS: must be a number/);

@@ -20,7 +20,15 @@ describe('worker killed mid-flight', () => {
     const points = await reservablePoints(stack.world.ozmap, 12, 60);
     await setFaults(stack.world, { latencyMs: 300, latencyJitterMs: 400 });
     const ids = points.map(() => `K-${randomUUID().slice(0, 8)}`);
-    await Promise.all(ids.map((viabilityId, i) => stack.reservations.start({ viabilityId, customer: { code: viabilityId, name: 'Cliente' }, coordinates: { lat: points[i]!.lat, lng: points[i]!.lng } })));
+    await Promise.all(
+      ids.map((viabilityId, i) =>
+        stack.reservations.start({
+          viabilityId,
+          customer: { code: viabilityId, name: 'Cliente' },
+          coordinates: { lat: points[i]!.lat, lng: points[i]!.lng },
+        }),
+      ),
+    );
 
     await new Promise((r) => setTimeout(r, 1200));
     const before = await Promise.all(ids.map((id) => stack.reservations.get(id)));
@@ -34,7 +42,10 @@ describe('worker killed mid-flight', () => {
     // The dead worker's activities are retried once their start-to-close timeout (30 s) passes.
     const states = await eventually(async () => {
       const all = await Promise.all(ids.map((id) => stack.reservations.get(id)));
-      assert.ok(all.every((s) => s.status === 'RESERVED'), all.map((s) => s.status).join(','));
+      assert.ok(
+        all.every((s) => s.status === 'RESERVED'),
+        all.map((s) => s.status).join(','),
+      );
       return all;
     }, 120_000);
     for (const [i, id] of ids.entries()) {

@@ -41,12 +41,21 @@ describe('npm start, stopped and started again', () => {
 
     current = (await startNpmStart(env, 90_000)).child;
     const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
-    const reservations = new ReservationsClient(new Client({ connection }), 'restart-test', { radiusMeters: 250, holdDays: 30, selectionTimeoutHours: 24 });
+    const reservations = new ReservationsClient(new Client({ connection }), 'restart-test', {
+      radiusMeters: 250,
+      holdDays: 30,
+      selectionTimeoutHours: 24,
+    });
     const ozmap = new OzmapClient({ baseUrl: env.OZMAP_URL, apiKey: SIM_API_KEY });
     try {
       const [point] = await reservablePoints(ozmap, 1);
       const viabilityId = `S-${Date.now()}`;
-      const reserved = await reservations.reserve({ viabilityId, customer: { code: 'C-S', name: 'Restart' }, coordinates: { lat: point!.lat, lng: point!.lng }, holdDays: HOLD_SECONDS / 86_400 });
+      const reserved = await reservations.reserve({
+        viabilityId,
+        customer: { code: 'C-S', name: 'Restart' },
+        coordinates: { lat: point!.lat, lng: point!.lng },
+        holdDays: HOLD_SECONDS / 86_400,
+      });
       assert.equal(reserved.status, 'RESERVED');
 
       await stopNpmStart(current);
@@ -57,7 +66,11 @@ describe('npm start, stopped and started again', () => {
       const after = await reservations.get(viabilityId);
       assert.equal(after.status, 'RESERVED');
       assert.deepEqual(after.reservation, reserved.reservation);
-      assert.equal((await propertiesOf({ simUrl: env.OZMAP_URL }, externalIdFor(viabilityId))).length, 1, 'the simulator kept the client');
+      assert.equal(
+        (await propertiesOf({ simUrl: env.OZMAP_URL }, externalIdFor(viabilityId))).length,
+        1,
+        'the simulator kept the client',
+      );
 
       const final: ReservationState = await reservations.result(viabilityId);
       assert.equal(final.status, 'EXPIRED');

@@ -36,33 +36,105 @@ interface Mutation {
   expectWord?: string;
 }
 
-const notString = fc.oneof(fc.integer(), fc.boolean(), fc.constant(null), fc.array(fc.integer(), { maxLength: 3 }), fc.double());
-const notNumber = fc.oneof(fc.string({ maxLength: 10 }), fc.boolean(), fc.constant(null), fc.array(fc.integer(), { maxLength: 3 }), fc.dictionary(fc.string({ maxLength: 5 }), fc.integer(), { maxKeys: 2 }));
-const notObject = fc.oneof(fc.integer(), fc.boolean(), fc.constant(null), fc.string({ maxLength: 10 }), fc.array(fc.integer(), { maxLength: 3 }));
+const notString = fc.oneof(
+  fc.integer(),
+  fc.boolean(),
+  fc.constant(null),
+  fc.array(fc.integer(), { maxLength: 3 }),
+  fc.double(),
+);
+const notNumber = fc.oneof(
+  fc.string({ maxLength: 10 }),
+  fc.boolean(),
+  fc.constant(null),
+  fc.array(fc.integer(), { maxLength: 3 }),
+  fc.dictionary(fc.string({ maxLength: 5 }), fc.integer(), { maxKeys: 2 }),
+);
+const notObject = fc.oneof(
+  fc.integer(),
+  fc.boolean(),
+  fc.constant(null),
+  fc.string({ maxLength: 10 }),
+  fc.array(fc.integer(), { maxLength: 3 }),
+);
 const invalidId = fc.string({ maxLength: 100 }).filter((s) => !VALID_ID.test(s));
 
-const at = (path: string[], value: fc.Arbitrary<unknown>, expectField = path.join('.')) => value.map((v): Mutation => ({ path, value: v, expectField }));
-const KNOWN_KEYS = new Set(['viabilityId', 'customer', 'address', 'coordinates', 'radiusMeters', 'selection', 'holdDays', 'selectionTimeoutHours', 'code', 'name', 'lat', 'lng', '__proto__', 'constructor']);
+const at = (path: string[], value: fc.Arbitrary<unknown>, expectField = path.join('.')) =>
+  value.map((v): Mutation => ({ path, value: v, expectField }));
+const KNOWN_KEYS = new Set([
+  'viabilityId',
+  'customer',
+  'address',
+  'coordinates',
+  'radiusMeters',
+  'selection',
+  'holdDays',
+  'selectionTimeoutHours',
+  'code',
+  'name',
+  'lat',
+  'lng',
+  '__proto__',
+  'constructor',
+]);
 const unknownKey = (parent: string[]) =>
-  fc.tuple(fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,15}$/).filter((k) => !KNOWN_KEYS.has(k)), fc.jsonValue()).map(([key, value]): Mutation => ({
-    path: [...parent, key],
-    value,
-    expectField: parent.join('.') || '(body)',
-    expectWord: key,
-  }));
+  fc
+    .tuple(
+      fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,15}$/).filter((k) => !KNOWN_KEYS.has(k)),
+      fc.jsonValue(),
+    )
+    .map(([key, value]): Mutation => ({
+      path: [...parent, key],
+      value,
+      expectField: parent.join('.') || '(body)',
+      expectWord: key,
+    }));
 
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   at(['viabilityId'], fc.oneof(invalidId, notString)),
   at(['customer'], notObject),
   at(['customer', 'code'], fc.oneof(notString, fc.constantFrom('', '   ', 'x'.repeat(65)))),
   at(['customer', 'name'], fc.oneof(notString, fc.constantFrom('', ' \t ', 'n'.repeat(201)))),
-  at(['address'], fc.oneof(fc.integer(), fc.boolean(), fc.constant(null), fc.array(fc.string(), { maxLength: 2 }), fc.constantFrom('', '  ', 'a'.repeat(301)))),
+  at(
+    ['address'],
+    fc.oneof(
+      fc.integer(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.array(fc.string(), { maxLength: 2 }),
+      fc.constantFrom('', '  ', 'a'.repeat(301)),
+    ),
+  ),
   at(['coordinates'], notObject),
-  at(['coordinates', 'lat'], fc.oneof(notNumber, fc.double({ min: 90.000001, max: 1e9, noNaN: true }), fc.double({ min: -1e9, max: -90.000001, noNaN: true }))),
+  at(
+    ['coordinates', 'lat'],
+    fc.oneof(
+      notNumber,
+      fc.double({ min: 90.000001, max: 1e9, noNaN: true }),
+      fc.double({ min: -1e9, max: -90.000001, noNaN: true }),
+    ),
+  ),
   at(['coordinates', 'lng'], fc.oneof(notNumber, fc.double({ min: 180.000001, max: 1e9, noNaN: true }))),
-  at(['radiusMeters'], fc.oneof(notNumber, fc.integer({ max: 0 }), fc.integer({ min: 5001 }), fc.double({ min: 1.01, max: 4999.99, noInteger: true }))),
-  at(['selection'], fc.oneof(notNumber.filter((v) => v !== 'auto' && v !== 'manual'), fc.constantFrom('AUTO', 'Manual', ''))),
-  at(['holdDays'], fc.oneof(notNumber, fc.double({ max: 0, noNaN: true }), fc.double({ min: 365.0001, max: 1e6, noNaN: true }))),
+  at(
+    ['radiusMeters'],
+    fc.oneof(
+      notNumber,
+      fc.integer({ max: 0 }),
+      fc.integer({ min: 5001 }),
+      fc.double({ min: 1.01, max: 4999.99, noInteger: true }),
+    ),
+  ),
+  at(
+    ['selection'],
+    fc.oneof(
+      notNumber.filter((v) => v !== 'auto' && v !== 'manual'),
+      fc.constantFrom('AUTO', 'Manual', ''),
+    ),
+  ),
+  at(
+    ['holdDays'],
+    fc.oneof(notNumber, fc.double({ max: 0, noNaN: true }), fc.double({ min: 365.0001, max: 1e6, noNaN: true })),
+  ),
   at(['selectionTimeoutHours'], fc.oneof(notNumber, fc.integer({ max: 0 }), fc.integer({ min: 721 }))),
   fc.constantFrom<Mutation>(
     { path: ['viabilityId'], expectField: 'viabilityId' },
@@ -126,44 +198,66 @@ describe('HTTP API under thousands of malformed requests (fast-check)', () => {
   const auth = { authorization: `Bearer ${TEST_API_KEY}` };
   const json = { ...auth, 'content-type': 'application/json' };
   const names = (answer: Answer, field: string) =>
-    answer.body.details.some((d) => d.field === field || d.field.startsWith(`${field}.`)) || answer.body.message.includes(field);
+    answer.body.details.some((d) => d.field === field || d.field.startsWith(`${field}.`)) ||
+    answer.body.message.includes(field);
 
   it('a body with one thing wrong: 400 naming that field, never started', async () => {
     const property = (wire: boolean) =>
       fc.asyncProperty(mutation, async (m) => {
         const body = mutate(m);
-        const answer = await send(wire, 'POST', '/v1/reservations', '/v1/reservations', { payload: JSON.stringify(body), headers: json });
+        const answer = await send(wire, 'POST', '/v1/reservations', '/v1/reservations', {
+          payload: JSON.stringify(body),
+          headers: json,
+        });
         assert.equal(answer.status, 400, JSON.stringify({ m, answer: answer.body }));
         assert.equal(answer.body.error, 'invalid-input');
-        assert.ok(names(answer, m.expectField), `expected ${m.expectField} named in ${JSON.stringify(answer.body)} for ${JSON.stringify(m)}`);
-        if (m.expectWord) assert.ok(JSON.stringify(answer.body).includes(m.expectWord), `expected "${m.expectWord}" in ${JSON.stringify(answer.body)}`);
+        assert.ok(
+          names(answer, m.expectField),
+          `expected ${m.expectField} named in ${JSON.stringify(answer.body)} for ${JSON.stringify(m)}`,
+        );
+        if (m.expectWord)
+          assert.ok(
+            JSON.stringify(answer.body).includes(m.expectWord),
+            `expected "${m.expectWord}" in ${JSON.stringify(answer.body)}`,
+          );
       });
     await fc.assert(property(false), { numRuns: 2500 });
     await fc.assert(property(true), { numRuns: 250 });
   });
 
   it('arbitrary JSON and arbitrary text as the body: 4xx with details, never a 5xx', async () => {
-    const jsonBodies = fc.oneof(
-      fc.jsonValue().map((v) => JSON.stringify(v)),
-      fc.string({ maxLength: 200 }),
-      fc.string({ unit: 'binary', maxLength: 200 }),
-    ).filter((s) => {
-      // A body that happens to be a valid reservation would be right to start one: not malformed, so not here.
-      try {
-        const v = JSON.parse(s) as unknown;
-        return !(typeof v === 'object' && v !== null && 'viabilityId' in v);
-      } catch {
-        return true;
-      }
-    });
-    const property = (wire: boolean) =>
-      fc.asyncProperty(jsonBodies, fc.constantFrom('/v1/reservations', '/v1/reservations/F-1/selection', '/v1/reservations/F-1/confirm', '/v1/reservations/F-1/cancel'), async (payload, url) => {
-        const route = url === '/v1/reservations' ? url : url.replace('F-1', '{viabilityId}');
-        const answer = await send(wire, 'POST', route, url, { payload, headers: json });
-        // confirm/cancel of a viability that does not exist may get as far as 404.
-        assert.ok([400, 404, 413].includes(answer.status), `${url} ${JSON.stringify(payload)} → ${answer.status}`);
-        assert.ok(answer.body.details.length > 0, JSON.stringify(answer.body));
+    const jsonBodies = fc
+      .oneof(
+        fc.jsonValue().map((v) => JSON.stringify(v)),
+        fc.string({ maxLength: 200 }),
+        fc.string({ unit: 'binary', maxLength: 200 }),
+      )
+      .filter((s) => {
+        // A body that happens to be a valid reservation would be right to start one: not malformed, so not here.
+        try {
+          const v = JSON.parse(s) as unknown;
+          return !(typeof v === 'object' && v !== null && 'viabilityId' in v);
+        } catch {
+          return true;
+        }
       });
+    const property = (wire: boolean) =>
+      fc.asyncProperty(
+        jsonBodies,
+        fc.constantFrom(
+          '/v1/reservations',
+          '/v1/reservations/F-1/selection',
+          '/v1/reservations/F-1/confirm',
+          '/v1/reservations/F-1/cancel',
+        ),
+        async (payload, url) => {
+          const route = url === '/v1/reservations' ? url : url.replace('F-1', '{viabilityId}');
+          const answer = await send(wire, 'POST', route, url, { payload, headers: json });
+          // confirm/cancel of a viability that does not exist may get as far as 404.
+          assert.ok([400, 404, 413].includes(answer.status), `${url} ${JSON.stringify(payload)} → ${answer.status}`);
+          assert.ok(answer.body.details.length > 0, JSON.stringify(answer.body));
+        },
+      );
     await fc.assert(property(false), { numRuns: 1500 });
     await fc.assert(property(true), { numRuns: 150 });
   });
@@ -174,12 +268,23 @@ describe('HTTP API under thousands of malformed requests (fast-check)', () => {
         const url = `/v1/reservations/${encodeURIComponent(id)}${action === 'GET' ? '' : `/${action}`}`;
         const route = action === 'GET' ? ONE : `${ONE}/${action}`;
         const body = action === 'selection' ? JSON.stringify({ boxId: 'b-1' }) : action === 'GET' ? undefined : '{}';
-        const answer = await send(wire, action === 'GET' ? 'GET' : 'POST', id === '' ? (action === 'GET' ? '/v1/reservations' : route) : route, url, {
-          payload: body,
-          headers: body ? json : auth,
-        }).catch((err: unknown) => {
+        const answer = await send(
+          wire,
+          action === 'GET' ? 'GET' : 'POST',
+          id === '' ? (action === 'GET' ? '/v1/reservations' : route) : route,
+          url,
+          {
+            payload: body,
+            headers: body ? json : auth,
+          },
+        ).catch((err: unknown) => {
           // An empty id on a sub-route matches no route: the 404 answer is not a route of the document.
-          if (id === '' && err instanceof assert.AssertionError && /not in the OpenAPI document|does not list/.test(err.message)) return undefined;
+          if (
+            id === '' &&
+            err instanceof assert.AssertionError &&
+            /not in the OpenAPI document|does not list/.test(err.message)
+          )
+            return undefined;
           throw err;
         });
         if (!answer) return;
@@ -192,24 +297,41 @@ describe('HTTP API under thousands of malformed requests (fast-check)', () => {
   });
 
   it('well-formed ids that were never reserved: 404 (these reach Temporal)', async () => {
-    const property = fc.asyncProperty(fc.stringMatching(VALID_ID).filter((s) => s !== '.' && s !== '..'), fc.boolean(), async (id, wire) => {
-      const answer = await send(wire, 'GET', ONE, `/v1/reservations/${encodeURIComponent(id)}`, { headers: auth });
-      assert.equal(answer.status, 404, JSON.stringify(answer.body));
-      assert.equal(answer.body.details[0]?.field, 'viabilityId');
-    });
+    const property = fc.asyncProperty(
+      fc.stringMatching(VALID_ID).filter((s) => s !== '.' && s !== '..'),
+      fc.boolean(),
+      async (id, wire) => {
+        const answer = await send(wire, 'GET', ONE, `/v1/reservations/${encodeURIComponent(id)}`, { headers: auth });
+        assert.equal(answer.status, 404, JSON.stringify(answer.body));
+        assert.equal(answer.body.details[0]?.field, 'viabilityId');
+      },
+    );
     await fc.assert(property, { numRuns: 150 });
   });
 
   it('odd Authorization, Content-Type and extra headers: 401/415/4xx, never a 5xx, never started', async () => {
     const valid = JSON.stringify({ ...VALID_BODY, viabilityId: 'F-headers' });
-    const authValues = fc.oneof(
-      fc.stringMatching(/^[\x20-\x7e]{0,120}$/),
-      fc.stringMatching(/^[\x21-\x7e]{1,80}$/).map((t) => `Bearer ${t}`),
-      fc.constantFrom('Bearer', 'Bearer ', `bearer  ${TEST_API_KEY.slice(1)}`, `Bearer ${TEST_API_KEY} extra`, `Basic ${TEST_API_KEY}`, TEST_API_KEY),
-    ).map((s) => s.trim()).filter((s) => !/^bearer[ \t]+test-ispbox-key-0123456789$/i.test(s));
+    const authValues = fc
+      .oneof(
+        fc.stringMatching(/^[\x20-\x7e]{0,120}$/),
+        fc.stringMatching(/^[\x21-\x7e]{1,80}$/).map((t) => `Bearer ${t}`),
+        fc.constantFrom(
+          'Bearer',
+          'Bearer ',
+          `bearer  ${TEST_API_KEY.slice(1)}`,
+          `Bearer ${TEST_API_KEY} extra`,
+          `Basic ${TEST_API_KEY}`,
+          TEST_API_KEY,
+        ),
+      )
+      .map((s) => s.trim())
+      .filter((s) => !/^bearer[ \t]+test-ispbox-key-0123456789$/i.test(s));
     const authProperty = (wire: boolean) =>
       fc.asyncProperty(authValues, async (value) => {
-        const headers: Record<string, string> = { 'content-type': 'application/json', ...(value ? { authorization: value } : {}) };
+        const headers: Record<string, string> = {
+          'content-type': 'application/json',
+          ...(value ? { authorization: value } : {}),
+        };
         const answer = await send(wire, 'POST', '/v1/reservations', '/v1/reservations', { payload: valid, headers });
         assert.equal(answer.status, 401);
         assert.match(String(answer.headers['www-authenticate']), /^Bearer realm=/);
@@ -218,21 +340,40 @@ describe('HTTP API under thousands of malformed requests (fast-check)', () => {
     await fc.assert(authProperty(false), { numRuns: 600 });
     await fc.assert(authProperty(true), { numRuns: 60 });
 
-    const contentTypes = fc.oneof(fc.stringMatching(/^[\x20-\x7e]{0,80}$/), fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml', 'text/json'))
+    const contentTypes = fc
+      .oneof(
+        fc.stringMatching(/^[\x20-\x7e]{0,80}$/),
+        fc.constantFrom(
+          'text/plain',
+          'application/x-www-form-urlencoded',
+          'multipart/form-data; boundary=x',
+          'application/xml',
+          'text/json',
+        ),
+      )
       .filter((s) => !/json/i.test(s) || s === 'text/json');
     const typeProperty = (wire: boolean) =>
       fc.asyncProperty(contentTypes, async (type) => {
-        const answer = await send(wire, 'POST', '/v1/reservations', '/v1/reservations', { payload: valid, headers: { ...auth, 'content-type': type } });
+        const answer = await send(wire, 'POST', '/v1/reservations', '/v1/reservations', {
+          payload: valid,
+          headers: { ...auth, 'content-type': type },
+        });
         assert.ok([400, 415].includes(answer.status), `content-type ${JSON.stringify(type)} → ${answer.status}`);
         assert.ok(answer.body.details.length > 0);
       });
     await fc.assert(typeProperty(false), { numRuns: 600 });
     await fc.assert(typeProperty(true), { numRuns: 60 });
 
-    const extra = fc.dictionary(fc.stringMatching(/^x-[a-z0-9-]{1,20}$/), fc.stringMatching(/^[\x21-\x7e][\x20-\x7e]{0,150}$/), { maxKeys: 5 });
+    const extra = fc.dictionary(
+      fc.stringMatching(/^x-[a-z0-9-]{1,20}$/),
+      fc.stringMatching(/^[\x21-\x7e][\x20-\x7e]{0,150}$/),
+      { maxKeys: 5 },
+    );
     const extraProperty = (wire: boolean) =>
       fc.asyncProperty(extra, async (headers) => {
-        const answer = await send(wire, 'GET', '/v1/reservations', '/v1/reservations?status=NOPE', { headers: { ...headers, ...auth } });
+        const answer = await send(wire, 'GET', '/v1/reservations', '/v1/reservations?status=NOPE', {
+          headers: { ...headers, ...auth },
+        });
         assert.equal(answer.status, 400);
         assert.ok(names(answer, 'status'));
       });

@@ -17,13 +17,21 @@ import { InvalidInputError } from '../../client/errors.ts';
 const KEY = 'viability-page-test-key-0123456789';
 
 const stateOf = (viabilityId: string, status: ReservationState['status'] = 'AWAITING_SELECTION'): ReservationState => ({
-  viabilityId, status, selection: 'manual', radiusMeters: 250, holdDays: 30, candidates: [],
+  viabilityId,
+  status,
+  selection: 'manual',
+  radiusMeters: 250,
+  holdDays: 30,
+  candidates: [],
 });
 
 /** Records every call; each behaviour can be replaced per test. */
-function fakeReservations(overrides: Partial<Record<'reserve' | 'get' | 'select', (...args: unknown[]) => Promise<ReservationState>>> = {}) {
+function fakeReservations(
+  overrides: Partial<Record<'reserve' | 'get' | 'select', (...args: unknown[]) => Promise<ReservationState>>> = {},
+) {
   const calls: Array<[string, ...unknown[]]> = [];
-  const record = (name: 'reserve' | 'get' | 'select', fallback: (...args: unknown[]) => Promise<ReservationState>) =>
+  const record =
+    (name: 'reserve' | 'get' | 'select', fallback: (...args: unknown[]) => Promise<ReservationState>) =>
     (...args: unknown[]) => {
       calls.push([name, ...args]);
       return (overrides[name] ?? fallback)(...args);
@@ -34,33 +42,66 @@ function fakeReservations(overrides: Partial<Record<'reserve' | 'get' | 'select'
     select: record('select', (id, raw) => {
       // As the real client: the body is parsed with the contract's schema before anything is sent.
       const parsed = SelectBoxInput.safeParse(raw);
-      return parsed.success ? Promise.resolve(stateOf(id as string, 'RESERVED')) : Promise.reject(InvalidInputError.fromZod(parsed.error));
+      return parsed.success
+        ? Promise.resolve(stateOf(id as string, 'RESERVED'))
+        : Promise.reject(InvalidInputError.fromZod(parsed.error));
     }),
     client: { withAbortSignal: <T>(_signal: AbortSignal, fn: () => Promise<T>) => fn() },
   };
   return { reservations: fake as unknown as ReservationsClient, calls };
 }
 
-async function server(reservations: ReservationsClient, options: { map?: MapSettings; waitSeconds?: number } = {}): Promise<FastifyInstance> {
+async function server(
+  reservations: ReservationsClient,
+  options: { map?: MapSettings; waitSeconds?: number } = {},
+): Promise<FastifyInstance> {
   const app = fastify({ logger: false });
-  await app.register(viabilityPage, { reservations, config: { http: { ispboxApiKey: KEY }, map: options.map }, waitSeconds: options.waitSeconds });
+  await app.register(viabilityPage, {
+    reservations,
+    config: { http: { ispboxApiKey: KEY }, map: options.map },
+    waitSeconds: options.waitSeconds,
+  });
   await app.ready();
   return app;
 }
 
 const query = (viabilityId = 'V-1042', apiKey = KEY) =>
-  new URL(viabilityPageUrl({ baseUrl: 'http://x', apiKey, input: { viabilityId, customer: { code: 'C-77', name: 'Maria Souza' }, address: 'Rua Bocaiúva, 2125', radiusMeters: 300 } })).search;
+  new URL(
+    viabilityPageUrl({
+      baseUrl: 'http://x',
+      apiKey,
+      input: {
+        viabilityId,
+        customer: { code: 'C-77', name: 'Maria Souza' },
+        address: 'Rua Bocaiúva, 2125',
+        radiusMeters: 300,
+      },
+    }),
+  ).search;
 
 describe('viability page endpoints', () => {
-  it('start reserves in manual mode with exactly the link\'s data; select and state act on the link\'s viability', async () => {
+  it("start reserves in manual mode with exactly the link's data; select and state act on the link's viability", async () => {
     const { reservations, calls } = fakeReservations();
     const app = await server(reservations);
     const start = await app.inject({ method: 'POST', url: `/viability/api/start${query()}` });
     assert.equal(start.statusCode, 200, start.body);
     assert.equal(start.headers['cache-control'], 'no-store');
-    assert.deepEqual(calls[0], ['reserve', { viabilityId: 'V-1042', customer: { code: 'C-77', name: 'Maria Souza' }, address: 'Rua Bocaiúva, 2125', radiusMeters: 300, selection: 'manual' }]);
+    assert.deepEqual(calls[0], [
+      'reserve',
+      {
+        viabilityId: 'V-1042',
+        customer: { code: 'C-77', name: 'Maria Souza' },
+        address: 'Rua Bocaiúva, 2125',
+        radiusMeters: 300,
+        selection: 'manual',
+      },
+    ]);
 
-    const select = await app.inject({ method: 'POST', url: `/viability/api/select${query()}`, payload: { boxId: 'b1', splitterId: 's1', port: 3 } });
+    const select = await app.inject({
+      method: 'POST',
+      url: `/viability/api/select${query()}`,
+      payload: { boxId: 'b1', splitterId: 's1', port: 3 },
+    });
     assert.equal(select.statusCode, 200, select.body);
     assert.equal(select.json<ReservationState>().status, 'RESERVED');
     assert.deepEqual(calls[1], ['select', 'V-1042', { boxId: 'b1', splitterId: 's1', port: 3 }]);
@@ -74,13 +115,23 @@ describe('viability page endpoints', () => {
   it('refuses unsigned, tampered and foreign links before touching the reservation', async () => {
     const { reservations, calls } = fakeReservations();
     const app = await server(reservations);
-    const unsigned = await app.inject({ method: 'POST', url: '/viability/api/start?viabilityId=V-1&code=C&name=N&address=Rua' });
+    const unsigned = await app.inject({
+      method: 'POST',
+      url: '/viability/api/start?viabilityId=V-1&code=C&name=N&address=Rua',
+    });
     assert.equal(unsigned.statusCode, 401);
     assert.equal(unsigned.json<{ error: string }>().error, 'unsigned-link');
-    const tampered = await app.inject({ method: 'POST', url: `/viability/api/select${query().replace('V-1042', 'V-1043')}`, payload: { boxId: 'b1' } });
+    const tampered = await app.inject({
+      method: 'POST',
+      url: `/viability/api/select${query().replace('V-1042', 'V-1043')}`,
+      payload: { boxId: 'b1' },
+    });
     assert.equal(tampered.statusCode, 403);
     assert.deepEqual(Object.keys(tampered.json<object>()).sort(), ['error', 'message']);
-    const foreign = await app.inject({ method: 'GET', url: `/viability/api/state${query('V-1042', 'another-key-0123456789abcdef')}` });
+    const foreign = await app.inject({
+      method: 'GET',
+      url: `/viability/api/state${query('V-1042', 'another-key-0123456789abcdef')}`,
+    });
     assert.equal(foreign.statusCode, 403);
     assert.deepEqual(calls, []);
     await app.close();
@@ -92,12 +143,28 @@ describe('viability page endpoints', () => {
       reserve: () => Promise.reject(new Error('connect ECONNREFUSED 10.0.0.1:7233 secret-ish detail')),
     });
     const app = await server(reservations);
-    const wrongType = await app.inject({ method: 'POST', url: `/viability/api/select${query()}`, payload: { boxId: 'b1', port: 'três' } });
+    const wrongType = await app.inject({
+      method: 'POST',
+      url: `/viability/api/select${query()}`,
+      payload: { boxId: 'b1', port: 'três' },
+    });
     assert.equal(wrongType.statusCode, 400);
-    assert.deepEqual(wrongType.json<{ details: Array<{ field: string }> }>().details.map((d) => d.field), ['port']);
-    const otherViability = await app.inject({ method: 'POST', url: `/viability/api/select${query()}`, payload: { boxId: 'b1', viabilityId: 'V-9' } });
+    assert.deepEqual(
+      wrongType.json<{ details: Array<{ field: string }> }>().details.map((d) => d.field),
+      ['port'],
+    );
+    const otherViability = await app.inject({
+      method: 'POST',
+      url: `/viability/api/select${query()}`,
+      payload: { boxId: 'b1', viabilityId: 'V-9' },
+    });
     assert.equal(otherViability.statusCode, 400);
-    const notJson = await app.inject({ method: 'POST', url: `/viability/api/select${query()}`, headers: { 'content-type': 'application/json' }, payload: '{"boxId":' });
+    const notJson = await app.inject({
+      method: 'POST',
+      url: `/viability/api/select${query()}`,
+      headers: { 'content-type': 'application/json' },
+      payload: '{"boxId":',
+    });
     assert.equal(notJson.statusCode, 400);
     assert.equal(notJson.json<{ error: string }>().error, 'bad-request');
     const missing = await app.inject({ method: 'GET', url: `/viability/api/state${query()}` });
@@ -107,25 +174,44 @@ describe('viability page endpoints', () => {
     assert.doesNotMatch(down.body, /ECONNREFUSED|secret/);
     await app.close();
 
-    const refusing = await server(fakeReservations({ select: () => Promise.reject(new RejectedError('Box b9 is not among the candidates')) }).reservations);
-    const refused = await refusing.inject({ method: 'POST', url: `/viability/api/select${query()}`, payload: { boxId: 'b9' } });
+    const refusing = await server(
+      fakeReservations({ select: () => Promise.reject(new RejectedError('Box b9 is not among the candidates')) })
+        .reservations,
+    );
+    const refused = await refusing.inject({
+      method: 'POST',
+      url: `/viability/api/select${query()}`,
+      payload: { boxId: 'b9' },
+    });
     assert.equal(refused.statusCode, 409);
     assert.match(refused.json<{ message: string }>().message, /not among the candidates/);
     await refusing.close();
   });
 
   it('a workflow that takes long is answered with the state as it stands after the wait, not held open', async () => {
-    const { reservations, calls } = fakeReservations({ reserve: () => new Promise<ReservationState>(() => {}), get: (id) => Promise.resolve(stateOf(id as string, 'SEARCHING')) });
+    const { reservations, calls } = fakeReservations({
+      reserve: () => new Promise<ReservationState>(() => {}),
+      get: (id) => Promise.resolve(stateOf(id as string, 'SEARCHING')),
+    });
     // The stand-in cancels like Temporal's client does: the call rejects when the signal aborts.
-    (reservations.client as unknown as { withAbortSignal: unknown }).withAbortSignal = <T>(signal: AbortSignal, fn: () => Promise<T>) =>
-      Promise.race([fn(), new Promise<T>((_, reject) => signal.addEventListener('abort', () => reject(new Error('cancelled'))))]);
+    (reservations.client as unknown as { withAbortSignal: unknown }).withAbortSignal = <T>(
+      signal: AbortSignal,
+      fn: () => Promise<T>,
+    ) =>
+      Promise.race([
+        fn(),
+        new Promise<T>((_, reject) => signal.addEventListener('abort', () => reject(new Error('cancelled')))),
+      ]);
     const app = await server(reservations, { waitSeconds: 0.2 });
     const started = Date.now();
     const res = await app.inject({ method: 'POST', url: `/viability/api/start${query()}` });
     assert.equal(res.statusCode, 200);
     assert.equal(res.json<ReservationState>().status, 'SEARCHING');
     assert.ok(Date.now() - started < 5000);
-    assert.deepEqual(calls.map((c) => c[0]), ['reserve', 'get']);
+    assert.deepEqual(
+      calls.map((c) => c[0]),
+      ['reserve', 'get'],
+    );
     await app.close();
   });
 
@@ -138,23 +224,42 @@ describe('viability page endpoints', () => {
     assert.match(page.headers['content-security-policy'] as string, /default-src 'self'; img-src 'self' data:;/);
     assert.match(page.body, /<html lang="pt-BR">/);
     assert.match(page.body, /data-tile-url=""/);
-    for (const [url, type] of [['/viability/assets/viability.js', 'text/javascript'], ['/viability/assets/viability.css', 'text/css'], ['/viability/vendor/leaflet/leaflet.js', 'text/javascript'], ['/viability/vendor/leaflet/leaflet.css', 'text/css'], ['/viability/vendor/leaflet/images/layers.png', 'image/png']]) {
+    for (const [url, type] of [
+      ['/viability/assets/viability.js', 'text/javascript'],
+      ['/viability/assets/viability.css', 'text/css'],
+      ['/viability/vendor/leaflet/leaflet.js', 'text/javascript'],
+      ['/viability/vendor/leaflet/leaflet.css', 'text/css'],
+      ['/viability/vendor/leaflet/images/layers.png', 'image/png'],
+    ]) {
       const res = await app.inject({ method: 'GET', url: url! });
       assert.equal(res.statusCode, 200, url);
-      assert.ok(String(res.headers['content-type']).startsWith(type!), `${url}: ${String(res.headers['content-type'])}`);
+      assert.ok(
+        String(res.headers['content-type']).startsWith(type!),
+        `${url}: ${String(res.headers['content-type'])}`,
+      );
     }
-    for (const url of ['/viability/assets/viability.html', '/viability/assets/../../package.json', '/viability/assets/%2e%2e%2fviability-link.ts', '/viability/vendor/leaflet/../package.json']) {
+    for (const url of [
+      '/viability/assets/viability.html',
+      '/viability/assets/../../package.json',
+      '/viability/assets/%2e%2e%2fviability-link.ts',
+      '/viability/vendor/leaflet/../package.json',
+    ]) {
       assert.equal((await app.inject({ method: 'GET', url })).statusCode, 404, url);
     }
     await app.close();
   });
 
   it('tiles, when configured, reach the page (escaped) and the policy allows their origin', async () => {
-    const app = await server(fakeReservations().reservations, { map: { tileUrl: 'https://{s}.tile.example.org/{z}/{x}/{y}.png', tileAttribution: '© "Contribuidores" <OSM>' } });
+    const app = await server(fakeReservations().reservations, {
+      map: { tileUrl: 'https://{s}.tile.example.org/{z}/{x}/{y}.png', tileAttribution: '© "Contribuidores" <OSM>' },
+    });
     const page = await app.inject({ method: 'GET', url: '/viability' });
     assert.match(page.body, /data-tile-url="https:\/\/\{s\}\.tile\.example\.org\/\{z\}\/\{x\}\/\{y\}\.png"/);
     assert.match(page.body, /data-tile-attribution="© &#34;Contribuidores&#34; &#60;OSM&#62;"/);
-    assert.match(page.headers['content-security-policy'] as string, /img-src 'self' data: https:\/\/\*\.tile\.example\.org;/);
+    assert.match(
+      page.headers['content-security-policy'] as string,
+      /img-src 'self' data: https:\/\/\*\.tile\.example\.org;/,
+    );
     await app.close();
     assert.equal(tileOrigin('http://127.0.0.1:8080/tiles/{z}/{x}/{y}.png'), 'http://127.0.0.1:8080');
     assert.equal(tileOrigin('https://tiles-{r}.example/{z}/{x}/{y}'), 'https:');
@@ -162,10 +267,21 @@ describe('viability page endpoints', () => {
 
   it('MAP_TILE_URL must be a tile template; unset means no tiles', () => {
     assert.deepEqual(loadConfig({}).map, { tileUrl: undefined, tileAttribution: undefined });
-    const set = loadConfig({ MAP_TILE_URL: 'https://tile.openstreetmap.org/{z}/{x}/{y}.png', MAP_TILE_ATTRIBUTION: '© OpenStreetMap' });
+    const set = loadConfig({
+      MAP_TILE_URL: 'https://tile.openstreetmap.org/{z}/{x}/{y}.png',
+      MAP_TILE_ATTRIBUTION: '© OpenStreetMap',
+    });
     assert.equal(set.map.tileUrl, 'https://tile.openstreetmap.org/{z}/{x}/{y}.png');
-    for (const bad of ['tile.openstreetmap.org/{z}/{x}/{y}.png', 'https://tile.openstreetmap.org/tiles.png', 'https://tile.example/{z}/{x}.png']) {
-      assert.throws(() => loadConfig({ MAP_TILE_URL: bad }), (err: unknown) => err instanceof ConfigError && err.problems.some((p) => p.startsWith('MAP_TILE_URL:')), bad);
+    for (const bad of [
+      'tile.openstreetmap.org/{z}/{x}/{y}.png',
+      'https://tile.openstreetmap.org/tiles.png',
+      'https://tile.example/{z}/{x}.png',
+    ]) {
+      assert.throws(
+        () => loadConfig({ MAP_TILE_URL: bad }),
+        (err: unknown) => err instanceof ConfigError && err.problems.some((p) => p.startsWith('MAP_TILE_URL:')),
+        bad,
+      );
     }
   });
 });

@@ -18,7 +18,9 @@ import { reservablePoints, startWorld, workflowBundle } from '../support/world.t
 const TASK_QUEUE = 'record-histories';
 const tag = process.argv[2];
 if (!tag || !/^v\d+$/.test(tag)) {
-  console.error('Usage: npx tsx test/replay/record.ts <tag>   (e.g. v3: the workflow version these histories come from)');
+  console.error(
+    'Usage: npx tsx test/replay/record.ts <tag>   (e.g. v3: the workflow version these histories come from)',
+  );
   process.exit(2);
 }
 const out = path.join(import.meta.dirname, 'histories');
@@ -26,35 +28,104 @@ const SECONDS_AS_DAYS = (s: number) => s / 86_400;
 
 const dev = await createDevServerEnv();
 const world = await startWorld();
-const worker = await createReservationWorker({ connection: dev.env.nativeConnection, namespace: dev.namespace, taskQueue: TASK_QUEUE, clients: world.clients, workflowBundle: await workflowBundle() });
-const reservations = new ReservationsClient(dev.env.client, TASK_QUEUE, { radiusMeters: 250, holdDays: 30, selectionTimeoutHours: 24 });
+const worker = await createReservationWorker({
+  connection: dev.env.nativeConnection,
+  namespace: dev.namespace,
+  taskQueue: TASK_QUEUE,
+  clients: world.clients,
+  workflowBundle: await workflowBundle(),
+});
+const reservations = new ReservationsClient(dev.env.client, TASK_QUEUE, {
+  radiusMeters: 250,
+  holdDays: 30,
+  selectionTimeoutHours: 24,
+});
 
 try {
   await worker.runUntil(async () => {
     const points = await reservablePoints(world.ozmap, 6);
-    const base = (n: number): ReservationInput => ({ viabilityId: `REC-${n}-${randomUUID().slice(0, 6)}`, customer: { code: `C-REC-${n}`, name: 'Maria Souza' }, coordinates: { lat: points[n]!.lat, lng: points[n]!.lng } });
+    const base = (n: number): ReservationInput => ({
+      viabilityId: `REC-${n}-${randomUUID().slice(0, 6)}`,
+      customer: { code: `C-REC-${n}`, name: 'Maria Souza' },
+      coordinates: { lat: points[n]!.lat, lng: points[n]!.lng },
+    });
     const scenarios: Array<[string, () => Promise<string>]> = [
-      ['installed', async () => { const i = base(0); await reservations.reserve(i); await reservations.confirm(i.viabilityId, { note: 'instalado' }); return i.viabilityId; }],
-      ['expired', async () => { const i = { ...base(1), holdDays: SECONDS_AS_DAYS(3) }; await reservations.reserve(i); return i.viabilityId; }],
-      ['cancelled', async () => { const i = base(2); await reservations.reserve(i); await reservations.cancel(i.viabilityId, { reason: 'desistiu' }); return i.viabilityId; }],
-      ['no-coverage', async () => { const i = { ...base(3), coordinates: NO_COVERAGE_POINT }; await reservations.reserve(i); return i.viabilityId; }],
-      ['address-not-found', async () => { const { coordinates: _, ...i } = { ...base(4), address: 'Rua Que Não Existe, 1, Florianópolis' }; await reservations.reserve(i); return i.viabilityId; }],
-      ['no-selection', async () => { const i = { ...base(5), selection: 'manual' as const, selectionTimeoutHours: 2 / 3600 }; await reservations.reserve(i); return i.viabilityId; }],
-      ['manual-installed', async () => {
-        const { coordinates: _, ...i } = { ...base(0), viabilityId: `REC-M-${randomUUID().slice(0, 6)}`, address: 'Rua Bocaiúva, 2125, Florianópolis - SC', selection: 'manual' as const };
-        const waiting = await reservations.reserve(i);
-        const box = waiting.candidates.at(-1)!;
-        await reservations.select(i.viabilityId, { boxId: box.boxId });
-        await reservations.confirm(i.viabilityId);
-        return i.viabilityId;
-      }],
+      [
+        'installed',
+        async () => {
+          const i = base(0);
+          await reservations.reserve(i);
+          await reservations.confirm(i.viabilityId, { note: 'instalado' });
+          return i.viabilityId;
+        },
+      ],
+      [
+        'expired',
+        async () => {
+          const i = { ...base(1), holdDays: SECONDS_AS_DAYS(3) };
+          await reservations.reserve(i);
+          return i.viabilityId;
+        },
+      ],
+      [
+        'cancelled',
+        async () => {
+          const i = base(2);
+          await reservations.reserve(i);
+          await reservations.cancel(i.viabilityId, { reason: 'desistiu' });
+          return i.viabilityId;
+        },
+      ],
+      [
+        'no-coverage',
+        async () => {
+          const i = { ...base(3), coordinates: NO_COVERAGE_POINT };
+          await reservations.reserve(i);
+          return i.viabilityId;
+        },
+      ],
+      [
+        'address-not-found',
+        async () => {
+          const { coordinates: _, ...i } = { ...base(4), address: 'Rua Que Não Existe, 1, Florianópolis' };
+          await reservations.reserve(i);
+          return i.viabilityId;
+        },
+      ],
+      [
+        'no-selection',
+        async () => {
+          const i = { ...base(5), selection: 'manual' as const, selectionTimeoutHours: 2 / 3600 };
+          await reservations.reserve(i);
+          return i.viabilityId;
+        },
+      ],
+      [
+        'manual-installed',
+        async () => {
+          const { coordinates: _, ...i } = {
+            ...base(0),
+            viabilityId: `REC-M-${randomUUID().slice(0, 6)}`,
+            address: 'Rua Bocaiúva, 2125, Florianópolis - SC',
+            selection: 'manual' as const,
+          };
+          const waiting = await reservations.reserve(i);
+          const box = waiting.candidates.at(-1)!;
+          await reservations.select(i.viabilityId, { boxId: box.boxId });
+          await reservations.confirm(i.viabilityId);
+          return i.viabilityId;
+        },
+      ],
     ];
     for (const [name, run] of scenarios) {
       const viabilityId = await run();
       const handle = dev.env.client.workflow.getHandle(workflowIdFor(viabilityId));
       const final = (await handle.result()) as { status: string };
       const history = await handle.fetchHistory();
-      writeFileSync(path.join(out, `${tag}-${name}.json`), JSON.stringify(JSON.parse(historyToJSON(history)), null, 1) + '\n');
+      writeFileSync(
+        path.join(out, `${tag}-${name}.json`),
+        JSON.stringify(JSON.parse(historyToJSON(history)), null, 1) + '\n',
+      );
       console.log(`${tag}-${name}: ${final.status}, ${history.events?.length} events`);
     }
   });

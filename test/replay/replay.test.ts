@@ -13,7 +13,9 @@ import { FINAL_STATUSES, type ReservationState } from '../../workflows/contract.
 import { workflowBundle } from '../support/world.ts';
 
 const dir = path.join(import.meta.dirname, 'histories');
-const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 
 function finalStatusOf(history: ReturnType<typeof historyFromJSON>): string {
   const completed = history.events?.at(-1)?.workflowExecutionCompletedEventAttributes;
@@ -23,7 +25,9 @@ function finalStatusOf(history: ReturnType<typeof historyFromJSON>): string {
 
 describe('replay of recorded histories', () => {
   it('covers every final status', () => {
-    const statuses = new Set(files.map((f) => finalStatusOf(historyFromJSON(JSON.parse(readFileSync(path.join(dir, f), 'utf8'))))));
+    const statuses = new Set(
+      files.map((f) => finalStatusOf(historyFromJSON(JSON.parse(readFileSync(path.join(dir, f), 'utf8'))))),
+    );
     assert.deepEqual([...statuses].sort(), [...FINAL_STATUSES].sort());
   });
 

@@ -6,7 +6,14 @@ import { distanceMeters } from '../../simulator/geo.ts';
 import type { BoxRecord, ClientRecord, PropertyView, SplitterRecord } from '../../simulator/model.ts';
 import { DEFAULT_SIM_API_KEY, NO_COVERAGE_POINT } from '../../simulator/server.ts';
 import type { Page } from '../../simulator/filters.ts';
-import { type ErrorBody, type TestSimulator, filterParam, getWithBody, isolatedBox, startTestSimulator } from './support.ts';
+import {
+  type ErrorBody,
+  type TestSimulator,
+  filterParam,
+  getWithBody,
+  isolatedBox,
+  startTestSimulator,
+} from './support.ts';
 
 const BOCAIUVA = { lat: -27.5874, lng: -48.5516 };
 
@@ -25,29 +32,48 @@ describe('OZmap simulator API (reads)', () => {
       assert.equal(sim.apiKey, DEFAULT_SIM_API_KEY);
       assert.equal(DEFAULT_SIM_API_KEY, 'demo-ozmap-key');
       assert.equal((await sim.call('GET', '/api/v2/authenticated')).status, 200);
-      assert.equal((await sim.call('GET', '/api/v2/authenticated', { headers: { authorization: `Bearer ${sim.apiKey}` } })).status, 200);
+      assert.equal(
+        (await sim.call('GET', '/api/v2/authenticated', { headers: { authorization: `Bearer ${sim.apiKey}` } })).status,
+        200,
+      );
     });
 
     it('answers 401 {message} without a key or with a wrong one, on OZmap and admin routes alike', async () => {
-      for (const headers of [{ authorization: '' }, { authorization: 'wrong-key' }, { authorization: 'Bearer wrong-key' }]) {
+      for (const headers of [
+        { authorization: '' },
+        { authorization: 'wrong-key' },
+        { authorization: 'Bearer wrong-key' },
+      ]) {
         const reply = await sim.call<ErrorBody>('GET', '/api/v2/boxes', { headers });
         assert.equal(reply.status, 401);
         assert.match(reply.body.message, /Unauthorized/);
         assert.match(reply.headers.get('content-type') ?? '', /application\/json/);
       }
       assert.equal((await sim.call('GET', '/__sim/summary', { headers: { authorization: 'nope' } })).status, 401);
-      assert.equal((await sim.call('GET', '/api/v2/no-such-route', { headers: { authorization: 'nope' } })).status, 401);
+      assert.equal(
+        (await sim.call('GET', '/api/v2/no-such-route', { headers: { authorization: 'nope' } })).status,
+        401,
+      );
     });
 
     it('logs in with {apiKey} (what the SDK posts) or {login, password}, with or without ?type=API', async () => {
       for (const route of ['/api/v2/users/login?type=API', '/api/v2/users/login']) {
-        const reply = await sim.call<{ authorization: string }>('POST', route, { body: { apiKey: sim.apiKey }, headers: { authorization: 'true' } });
+        const reply = await sim.call<{ authorization: string }>('POST', route, {
+          body: { apiKey: sim.apiKey },
+          headers: { authorization: 'true' },
+        });
         assert.equal(reply.status, 200);
         assert.equal(reply.body.authorization, sim.apiKey);
       }
-      const byPassword = await sim.call('POST', '/api/v2/users/login', { body: { login: 'integracao.api', password: sim.apiKey }, headers: { authorization: '' } });
+      const byPassword = await sim.call('POST', '/api/v2/users/login', {
+        body: { login: 'integracao.api', password: sim.apiKey },
+        headers: { authorization: '' },
+      });
       assert.equal(byPassword.status, 200);
-      const wrong = await sim.call<ErrorBody>('POST', '/api/v2/users/login', { body: { apiKey: 'nope' }, headers: { authorization: '' } });
+      const wrong = await sim.call<ErrorBody>('POST', '/api/v2/users/login', {
+        body: { apiKey: 'nope' },
+        headers: { authorization: '' },
+      });
       assert.equal(wrong.status, 401);
     });
   });
@@ -80,10 +106,18 @@ describe('OZmap simulator API (reads)', () => {
       assert.equal(deep.status, 400);
       assert.match(deep.body.message, /nested more than/);
       const started = performance.now();
-      const slow = await sim.get(`/api/v2/properties?limit=1&${filterParam([{ property: 'address', operator: 'like', value: `${'%a'.repeat(40)}%b` }])}`);
+      const slow = await sim.get(
+        `/api/v2/properties?limit=1&${filterParam([{ property: 'address', operator: 'like', value: `${'%a'.repeat(40)}%b` }])}`,
+      );
       assert.equal(slow.status, 200);
       assert.ok(performance.now() - started < 2000, 'no catastrophic backtracking');
-      for (const route of ['/api/v2/boxes/%zz', '/api/v2//boxes', '/api/v2', '/__sim/', '/search.php?format=json&q=%E0']) {
+      for (const route of [
+        '/api/v2/boxes/%zz',
+        '/api/v2//boxes',
+        '/api/v2',
+        '/__sim/',
+        '/search.php?format=json&q=%E0',
+      ]) {
         const reply = await sim.get<ErrorBody>(route);
         assert.ok(reply.status >= 200 && reply.status < 500, `${route}: ${reply.status}`);
       }
@@ -111,8 +145,10 @@ describe('OZmap simulator API (reads)', () => {
       assert.equal(box.kind, 'Box');
       assert.match(box.name, /^C(TO-\d{4}|EO-\d{3})$/);
       assert.deepEqual(box.coords, [box.lng, box.lat]);
-      for (const field of ['project', 'pole', 'boxType', 'createdAt', 'updatedAt'] as const) assert.equal(typeof box[field], 'string');
-      for (const field of ['implanted', 'draft', 'certified', 'shared', 'underground'] as const) assert.equal(typeof box[field], 'boolean');
+      for (const field of ['project', 'pole', 'boxType', 'createdAt', 'updatedAt'] as const)
+        assert.equal(typeof box[field], 'string');
+      for (const field of ['implanted', 'draft', 'certified', 'shared', 'underground'] as const)
+        assert.equal(typeof box[field], 'boolean');
       assert.equal(typeof box.hierarchyLevel, 'number');
       assert.deepEqual(Object.keys(box.creatorData).sort(), ['id', 'name', 'username']);
       assert.deepEqual((await sim.get<BoxRecord>(`/api/v2/boxes/${box.id}`)).body, box);
@@ -120,7 +156,9 @@ describe('OZmap simulator API (reads)', () => {
 
     it('serves splitters with connectables.output (null = free) and one port entry per output', async () => {
       const { box, drop, network } = isolatedBox(sim);
-      const { body } = await sim.get<Page<SplitterRecord>>(`/api/v2/splitters?${filterParam([{ property: 'parent', operator: '=', value: box.id }])}`);
+      const { body } = await sim.get<Page<SplitterRecord>>(
+        `/api/v2/splitters?${filterParam([{ property: 'parent', operator: '=', value: box.id }])}`,
+      );
       assert.deepEqual(
         body.rows.map((s) => [s.name, s.isDrop]),
         [
@@ -136,25 +174,35 @@ describe('OZmap simulator API (reads)', () => {
       assert.deepEqual(splitter.ratio, { input: 1, output: 8 });
       assert.equal(splitter.connectables.output.length, 8);
       assert.deepEqual(
-        splitter.connectables.output.map((fiber, i) => (fiber === null ? (splitter.ports[i]?.blocked ? 'blocked' : 'free') : 'taken')),
+        splitter.connectables.output.map((fiber, i) =>
+          fiber === null ? (splitter.ports[i]?.blocked ? 'blocked' : 'free') : 'taken',
+        ),
         ['taken', 'taken', 'free', 'taken', 'blocked', 'free', 'taken', 'free'],
       );
       assert.deepEqual(
         splitter.ports.map((p) => p.index),
         [0, 1, 2, 3, 4, 5, 6, 7],
       );
-      assert.equal(network.connectables.output.every((fiber) => fiber === null), true, 'the trap: a network splitter with free outputs');
+      assert.equal(
+        network.connectables.output.every((fiber) => fiber === null),
+        true,
+        'the trap: a network splitter with free outputs',
+      );
     });
 
     it('serves properties with the client populated and connections[], and the ftth-clients on their own', async () => {
       const { drop } = isolatedBox(sim);
       const fiber = drop.connectables.output[0];
-      const { body } = await sim.get<Page<PropertyView>>(`/api/v2/properties?${filterParam([{ property: 'connections.fiber', operator: '=', value: fiber }])}`);
+      const { body } = await sim.get<Page<PropertyView>>(
+        `/api/v2/properties?${filterParam([{ property: 'connections.fiber', operator: '=', value: fiber }])}`,
+      );
       assert.equal(body.total, 1);
       const property = body.rows[0];
       assert.ok(property?.client);
       assert.equal(property.kind, 'Property');
-      assert.deepEqual(property.connections, [{ id: drop.id, kind: 'Splitter', port: 1, name: 'Splitter 2', implanted: property.client.implanted, fiber }]);
+      assert.deepEqual(property.connections, [
+        { id: drop.id, kind: 'Splitter', port: 1, name: 'Splitter 2', implanted: property.client.implanted, fiber },
+      ]);
       assert.equal(typeof property.drop, 'string');
       assert.equal(property.client.kind, 'FTTHClient');
       assert.equal(property.client.status, 0);
@@ -170,28 +218,62 @@ describe('OZmap simulator API (reads)', () => {
       const all = (await boxes('')).body.rows;
       const drafts = all.filter((b) => b.draft);
       const f = async (filter: unknown) => (await boxes(filterParam(filter))).body.rows.map((b) => b.id);
-      assert.deepEqual(await f([{ property: 'draft', operator: '=', value: true }]), drafts.map((b) => b.id));
-      assert.deepEqual(await f([{ property: 'draft', operator: 'eq', value: 'true' }]), drafts.map((b) => b.id), 'eq alias, string "true"');
+      assert.deepEqual(
+        await f([{ property: 'draft', operator: '=', value: true }]),
+        drafts.map((b) => b.id),
+      );
+      assert.deepEqual(
+        await f([{ property: 'draft', operator: 'eq', value: 'true' }]),
+        drafts.map((b) => b.id),
+        'eq alias, string "true"',
+      );
       assert.equal((await f([{ property: 'draft', operator: '!=', value: true }])).length, all.length - drafts.length);
       const two = all.slice(0, 2).map((b) => b.name);
-      assert.deepEqual(await f([{ property: 'name', operator: 'in', value: two }]), all.slice(0, 2).map((b) => b.id));
+      assert.deepEqual(
+        await f([{ property: 'name', operator: 'in', value: two }]),
+        all.slice(0, 2).map((b) => b.id),
+      );
       assert.equal((await f([{ property: 'name', operator: 'notin', value: two }])).length, all.length - 2);
       assert.deepEqual(
         await f([{ property: 'address', operator: 'like', value: 'bocaiúva' }]),
         all.filter((b) => b.address.includes('Bocaiúva')).map((b) => b.id),
       );
-      assert.deepEqual(await f([{ property: 'name', operator: 'like', value: 'CEO-%' }]), all.filter((b) => b.name.startsWith('CEO-')).map((b) => b.id));
-      assert.deepEqual(await f([{ property: 'observation', operator: 'exists', value: true }]), all.filter((b) => b.observation !== undefined).map((b) => b.id));
+      assert.deepEqual(
+        await f([{ property: 'name', operator: 'like', value: 'CEO-%' }]),
+        all.filter((b) => b.name.startsWith('CEO-')).map((b) => b.id),
+      );
+      assert.deepEqual(
+        await f([{ property: 'observation', operator: 'exists', value: true }]),
+        all.filter((b) => b.observation !== undefined).map((b) => b.id),
+      );
       const lat = -27.59;
-      assert.deepEqual(await f([{ property: 'lat', operator: '<', value: lat }]), all.filter((b) => b.lat < lat).map((b) => b.id));
-      assert.deepEqual(await f([{ property: 'lat', operator: '>=', value: String(lat) }]), all.filter((b) => b.lat >= lat).map((b) => b.id));
+      assert.deepEqual(
+        await f([{ property: 'lat', operator: '<', value: lat }]),
+        all.filter((b) => b.lat < lat).map((b) => b.id),
+      );
+      assert.deepEqual(
+        await f([{ property: 'lat', operator: '>=', value: String(lat) }]),
+        all.filter((b) => b.lat >= lat).map((b) => b.id),
+      );
       const cutoff = all[100]?.createdAt ?? '';
-      assert.deepEqual(await f([{ property: 'createdAt', operator: '<=', value: cutoff }]), all.filter((b) => b.createdAt <= cutoff).map((b) => b.id));
-      assert.deepEqual(await f([{ property: 'createdAt', operator: '>', value: cutoff }]), all.filter((b) => b.createdAt > cutoff).map((b) => b.id));
+      assert.deepEqual(
+        await f([{ property: 'createdAt', operator: '<=', value: cutoff }]),
+        all.filter((b) => b.createdAt <= cutoff).map((b) => b.id),
+      );
+      assert.deepEqual(
+        await f([{ property: 'createdAt', operator: '>', value: cutoff }]),
+        all.filter((b) => b.createdAt > cutoff).map((b) => b.id),
+      );
     });
 
     it('ANDs top-level items and nested groups', async () => {
-      const filter = [{ property: 'draft', operator: '=', value: false }, [{ property: 'implanted', operator: '=', value: false }, { property: 'name', operator: 'like', value: 'CTO' }]];
+      const filter = [
+        { property: 'draft', operator: '=', value: false },
+        [
+          { property: 'implanted', operator: '=', value: false },
+          { property: 'name', operator: 'like', value: 'CTO' },
+        ],
+      ];
       const { body } = await boxes(filterParam(filter));
       assert.ok(body.total > 0);
       assert.ok(body.rows.every((b) => !b.draft && !b.implanted && b.name.startsWith('CTO')));
@@ -199,13 +281,19 @@ describe('OZmap simulator API (reads)', () => {
 
     it('filters on a dotted path through a populated client or an array (client.code, connections.id)', async () => {
       const { drop } = isolatedBox(sim);
-      const byConnection = await sim.get<Page<PropertyView>>(`/api/v2/properties?${filterParam([{ property: 'connections.id', operator: '=', value: drop.id }])}`);
+      const byConnection = await sim.get<Page<PropertyView>>(
+        `/api/v2/properties?${filterParam([{ property: 'connections.id', operator: '=', value: drop.id }])}`,
+      );
       assert.equal(byConnection.body.total, 4);
       const code = byConnection.body.rows[0]?.client?.code ?? '';
-      const byCode = await sim.get<Page<PropertyView>>(`/api/v2/properties?${filterParam([{ property: 'client.code', operator: '=', value: code }])}`);
+      const byCode = await sim.get<Page<PropertyView>>(
+        `/api/v2/properties?${filterParam([{ property: 'client.code', operator: '=', value: code }])}`,
+      );
       assert.deepEqual(byCode.body.rows, [byConnection.body.rows[0]]);
       const clientId = byConnection.body.rows[0]?.client?.id;
-      const byClientId = await sim.get<Page<PropertyView>>(`/api/v2/properties?${filterParam([{ property: 'client', operator: '=', value: clientId }])}`);
+      const byClientId = await sim.get<Page<PropertyView>>(
+        `/api/v2/properties?${filterParam([{ property: 'client', operator: '=', value: clientId }])}`,
+      );
       assert.equal(byClientId.body.total, 1, 'a populated reference compares by id');
     });
 
@@ -227,22 +315,33 @@ describe('OZmap simulator API (reads)', () => {
         assert.equal(body.total, expected, JSON.stringify(value));
         const distances = body.rows.map((b) => distanceMeters(BOCAIUVA, b));
         assert.ok(distances.every((d) => d <= radius));
-        assert.deepEqual(distances, [...distances].sort((a, b) => a - b), 'sorted by distance');
+        assert.deepEqual(
+          distances,
+          [...distances].sort((a, b) => a - b),
+          'sorted by distance',
+        );
       }
       assert.ok(expected >= 5, 'the demo street is well covered');
     });
 
     it('near the no-coverage point east of the demo area finds no box within 1 km', async () => {
-      const { body } = await boxes(filterParam([{ property: 'coords', operator: 'near', value: { ...NO_COVERAGE_POINT, radius: 1000 } }]));
+      const { body } = await boxes(
+        filterParam([{ property: 'coords', operator: 'near', value: { ...NO_COVERAGE_POINT, radius: 1000 } }]),
+      );
       assert.equal(body.total, 0);
       assert.deepEqual(body.rows, []);
     });
 
     it('takes the filter from a GET body too (as the official SDK sends it)', async () => {
-      const reply = await getWithBody<Page<BoxRecord>>(sim, '/api/v2/boxes?limit=1000', { filter: [{ property: 'draft', operator: '=', value: true }], sort: null });
+      const reply = await getWithBody<Page<BoxRecord>>(sim, '/api/v2/boxes?limit=1000', {
+        filter: [{ property: 'draft', operator: '=', value: true }],
+        sort: null,
+      });
       assert.equal(reply.status, 200);
       assert.equal(reply.body.total, sim.summary().boxes.draft);
-      const bad = await getWithBody<ErrorBody>(sim, '/api/v2/boxes', { filter: [{ property: 'draft', operator: 'approx', value: 1 }] });
+      const bad = await getWithBody<ErrorBody>(sim, '/api/v2/boxes', {
+        filter: [{ property: 'draft', operator: 'approx', value: 1 }],
+      });
       assert.equal(bad.status, 400);
     });
 
@@ -252,7 +351,10 @@ describe('OZmap simulator API (reads)', () => {
         [filterParam([{ property: 'coords', operator: 'within', value: {} }]), /"within" is not supported/],
         ['filter=' + encodeURIComponent('[{"property":'), /filter is not valid JSON/],
         [filterParam([{ operator: '=', value: 1 }]), /filter\[0\]\.property/],
-        [filterParam([[{ property: 'name', operator: 'in', value: 'x' }]]), /filter\[0\]\[0\]: operator "in" needs an array/],
+        [
+          filterParam([[{ property: 'name', operator: 'in', value: 'x' }]]),
+          /filter\[0\]\[0\]: operator "in" needs an array/,
+        ],
         [filterParam([{ property: 'coords', operator: 'near', value: { lat: 'x', lng: 1 } }]), /near needs a point/],
         [filterParam([42]), /filter\[0\] must be a filter object/],
         ['limit=0', /limit must be a whole number/],
@@ -275,7 +377,9 @@ describe('OZmap simulator API (reads)', () => {
       assert.equal(body.rows[0]?.lat, null);
       const withCoords = await sim.get<Page<BoxRecord>>('/api/v2/boxes?select=name,coords&limit=1');
       assert.equal(typeof withCoords.body.rows[0]?.lat, 'number');
-      const excluded = await sim.get<Page<Record<string, unknown>>>('/api/v2/boxes?select=-cables,-creatorData&limit=1');
+      const excluded = await sim.get<Page<Record<string, unknown>>>(
+        '/api/v2/boxes?select=-cables,-creatorData&limit=1',
+      );
       assert.equal('cables' in (excluded.body.rows[0] ?? {}), false);
       assert.equal('name' in (excluded.body.rows[0] ?? {}), true);
       const one = await sim.get<Record<string, unknown>>(`/api/v2/boxes/${isolatedBox(sim).box.id}?select=name`);
@@ -284,7 +388,9 @@ describe('OZmap simulator API (reads)', () => {
     });
 
     it('sorts by JSON [{property, direction}] or "field,-field", and that overrides near ordering', async () => {
-      const byName = await sim.get<Page<BoxRecord>>(`/api/v2/boxes?limit=1000&sort=${encodeURIComponent('[{"property":"name","direction":-1}]')}`);
+      const byName = await sim.get<Page<BoxRecord>>(
+        `/api/v2/boxes?limit=1000&sort=${encodeURIComponent('[{"property":"name","direction":-1}]')}`,
+      );
       const names = byName.body.rows.map((b) => b.name);
       assert.deepEqual(names, [...names].sort().reverse());
       const short = await sim.get<Page<BoxRecord>>('/api/v2/boxes?limit=1000&sort=draft,-name');
@@ -339,7 +445,11 @@ describe('OZmap simulator API (reads)', () => {
   describe('properties by client code and feasibility by radius', () => {
     it('GET /properties/client/:code answers a bare array and decodes the code', async () => {
       const { drop } = isolatedBox(sim);
-      const property = (await sim.get<Page<PropertyView>>(`/api/v2/properties?${filterParam([{ property: 'connections.id', operator: '=', value: drop.id }])}`)).body.rows[0];
+      const property = (
+        await sim.get<Page<PropertyView>>(
+          `/api/v2/properties?${filterParam([{ property: 'connections.id', operator: '=', value: drop.id }])}`,
+        )
+      ).body.rows[0];
       const code = property?.client?.code ?? '';
       const reply = await sim.get<PropertyView[]>(`/api/v2/properties/client/${encodeURIComponent(code)}`);
       assert.ok(Array.isArray(reply.body));
@@ -352,7 +462,13 @@ describe('OZmap simulator API (reads)', () => {
       const reply = await sim.get<{
         viable: boolean;
         radius: number;
-        viables: { id: string; name: string; distance: number; freePorts: number; splitters: { name: string; freePorts: number[] }[] }[];
+        viables: {
+          id: string;
+          name: string;
+          distance: number;
+          freePorts: number;
+          splitters: { name: string; freePorts: number[] }[];
+        }[];
         notViables: { draft: boolean; freePorts: number }[];
       }>(`/api/v2/ftth-viability/radius?lat=${box.lat}&lng=${box.lng}&radius=100`);
       assert.equal(reply.status, 200);
@@ -361,12 +477,19 @@ describe('OZmap simulator API (reads)', () => {
         reply.body.viables.map((v) => [v.name, v.freePorts, v.splitters]),
         [['CTO-9001', 3, [{ id: isolatedBox(sim).drop.id, name: 'Splitter 2', freePorts: [3, 6, 8] }]]],
       );
-      const wide = await sim.get<typeof reply.body>(`/api/v2/ftth-viability/radius?lat=${BOCAIUVA.lat}&lng=${BOCAIUVA.lng}`);
+      const wide = await sim.get<typeof reply.body>(
+        `/api/v2/ftth-viability/radius?lat=${BOCAIUVA.lat}&lng=${BOCAIUVA.lng}`,
+      );
       assert.equal(wide.body.radius, 250);
       const distances = wide.body.viables.map((v) => v.distance);
-      assert.deepEqual(distances, [...distances].sort((a, b) => a - b));
+      assert.deepEqual(
+        distances,
+        [...distances].sort((a, b) => a - b),
+      );
       assert.ok(wide.body.notViables.every((b) => b.draft || b.freePorts === 0));
-      const sea = await sim.get<typeof reply.body>(`/api/v2/ftth-viability/radius?lat=${NO_COVERAGE_POINT.lat}&lng=${NO_COVERAGE_POINT.lng}&radius=1000`);
+      const sea = await sim.get<typeof reply.body>(
+        `/api/v2/ftth-viability/radius?lat=${NO_COVERAGE_POINT.lat}&lng=${NO_COVERAGE_POINT.lng}&radius=1000`,
+      );
       assert.deepEqual([sea.body.viable, sea.body.viables.length, sea.body.notViables.length], [false, 0, 0]);
       const bad = await sim.get<ErrorBody>('/api/v2/ftth-viability/radius?lat=abc');
       assert.equal(bad.status, 400);

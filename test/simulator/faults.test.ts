@@ -23,7 +23,14 @@ describe('fault injection and /__sim/ controls', () => {
     sim = await startTestSimulator({ stateFile: undefined });
   });
   afterEach(() => {
-    sim.setFaults({ latencyMs: 0, latencyJitterMs: 0, errorRate: 0, resetRate: 0, phase: 'before', methods: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'] });
+    sim.setFaults({
+      latencyMs: 0,
+      latencyJitterMs: 0,
+      errorRate: 0,
+      resetRate: 0,
+      phase: 'before',
+      methods: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'],
+    });
     sim.stats.reset();
     sim.reset();
   });
@@ -45,7 +52,14 @@ describe('fault injection and /__sim/ controls', () => {
   it('errorRate 1 answers every /api/v2 request 503 JSON, but never /search or /__sim/', async () => {
     const put = await sim.call<FaultConfig>('PUT', '/__sim/faults', { body: { errorRate: 1 } });
     assert.equal(put.status, 200);
-    assert.deepEqual(put.body, { latencyMs: 0, latencyJitterMs: 0, errorRate: 1, resetRate: 0, phase: 'before', methods: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'] });
+    assert.deepEqual(put.body, {
+      latencyMs: 0,
+      latencyJitterMs: 0,
+      errorRate: 1,
+      resetRate: 0,
+      phase: 'before',
+      methods: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'],
+    });
     const reply = await sim.get<ErrorBody>('/api/v2/boxes');
     assert.equal(reply.status, 503);
     assert.match(reply.body.message, /simulated fault/);
@@ -76,14 +90,20 @@ describe('fault injection and /__sim/ controls', () => {
     assert.equal(first?.connections[0]?.port, 3);
     assert.equal(second?.connections[0]?.port, 6);
     const retry = await sim.post<ErrorBody>('/api/v2/properties', reservationBody(box, drop, 3, 'F-2'));
-    assert.equal(retry.status, 422, 'a blind retry finds its own port taken: callers must look the reservation up first');
+    assert.equal(
+      retry.status,
+      422,
+      'a blind retry finds its own port taken: callers must look the reservation up first',
+    );
   });
 
   it('resetRate 1 resets the connection without an answer (ECONNRESET to a plain HTTP client)', async () => {
     sim.setFaults({ resetRate: 1 });
     assert.match(await connectionError(sim.get('/api/v2/boxes')), /ECONNRESET|UND_ERR_SOCKET|other side closed/);
     const code = await new Promise<string>((resolve) => {
-      const req = httpRequest(`${sim.url}/api/v2/authenticated`, { headers: { authorization: sim.apiKey } }, () => resolve('answered'));
+      const req = httpRequest(`${sim.url}/api/v2/authenticated`, { headers: { authorization: sim.apiKey } }, () =>
+        resolve('answered'),
+      );
       req.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
       req.end();
     });
@@ -94,7 +114,10 @@ describe('fault injection and /__sim/ controls', () => {
   it('methods limits errors and resets to those methods', async () => {
     sim.setFaults({ resetRate: 1, methods: ['POST'] });
     assert.equal((await sim.get('/api/v2/boxes?limit=1')).status, 200, 'a GET goes through');
-    assert.match(await connectionError(sim.post('/api/v2/ftth-clients', { code: 'M-1', name: 'N' })), /ECONNRESET|UND_ERR_SOCKET|other side closed/);
+    assert.match(
+      await connectionError(sim.post('/api/v2/ftth-clients', { code: 'M-1', name: 'N' })),
+      /ECONNRESET|UND_ERR_SOCKET|other side closed/,
+    );
     assert.equal(sim.stats.snapshot().faults.reset, 1);
   });
 
@@ -109,20 +132,31 @@ describe('fault injection and /__sim/ controls', () => {
 
   it('rates between 0 and 1 fail about that share of requests', async () => {
     sim.setFaults({ errorRate: 0.5 });
-    const statuses = await Promise.all(Array.from({ length: 200 }, () => sim.get('/api/v2/authenticated').then((r) => r.status)));
+    const statuses = await Promise.all(
+      Array.from({ length: 200 }, () => sim.get('/api/v2/authenticated').then((r) => r.status)),
+    );
     const failed = statuses.filter((s) => s === 503).length;
     assert.ok(failed > 50 && failed < 150, `${failed} of 200 failed`);
     assert.ok(statuses.every((s) => s === 200 || s === 503));
   });
 
   it('PUT /__sim/faults validates partial updates and refuses unknown keys, naming each field', async () => {
-    const bad = await sim.call<ErrorBody>('PUT', '/__sim/faults', { body: { errorRate: 2, phase: 'during', latency: 5 } });
+    const bad = await sim.call<ErrorBody>('PUT', '/__sim/faults', {
+      body: { errorRate: 2, phase: 'during', latency: 5 },
+    });
     assert.equal(bad.status, 400);
     assert.deepEqual(bad.body.errors?.map((e) => e.field).sort(), ['(body)', 'errorRate', 'phase']);
     assert.equal((await sim.call('PUT', '/__sim/faults', { body: '[' })).status, 400);
     assert.equal((await sim.call('PUT', '/__sim/faults')).status, 400);
     const partial = await sim.call<FaultConfig>('PUT', '/__sim/faults', { body: { latencyMs: 5 } });
-    assert.deepEqual(partial.body, { latencyMs: 5, latencyJitterMs: 0, errorRate: 0, resetRate: 0, phase: 'before', methods: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'] });
+    assert.deepEqual(partial.body, {
+      latencyMs: 5,
+      latencyJitterMs: 0,
+      errorRate: 0,
+      resetRate: 0,
+      phase: 'before',
+      methods: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'],
+    });
     assert.deepEqual((await sim.get<FaultConfig>('/__sim/faults')).body, partial.body);
   });
 
@@ -135,7 +169,14 @@ describe('fault injection and /__sim/ controls', () => {
     await sim.get('/api/v2/nothing-here');
     sim.setFaults({ errorRate: 1 });
     await sim.get('/api/v2/boxes');
-    const stats = (await sim.get<{ totalRequests: number; requests: Record<string, number>; statuses: Record<string, number>; faults: Record<string, number> }>('/__sim/stats')).body;
+    const stats = (
+      await sim.get<{
+        totalRequests: number;
+        requests: Record<string, number>;
+        statuses: Record<string, number>;
+        faults: Record<string, number>;
+      }>('/__sim/stats')
+    ).body;
     assert.deepEqual(stats.requests, {
       'GET /api/v2/(unknown)': 1,
       'GET /api/v2/boxes': 1,
@@ -157,13 +198,24 @@ describe('fault injection and /__sim/ controls', () => {
     assert.equal(before.clients.total, before.clients.implanted + before.clients.notImplanted);
     await sim.post('/api/v2/properties', reservationBody(box, drop, 3, 'S-1'));
     const during = (await sim.get<typeof before>('/__sim/summary')).body;
-    assert.deepEqual([during.clients.notImplanted, during.dropPorts.free], [before.clients.notImplanted + 1, before.dropPorts.free - 1]);
-    const state = (await sim.get<{ properties: Array<{ external_id?: string; client: string | null }>; clients: Array<{ id: string }> }>('/__sim/state')).body;
+    assert.deepEqual(
+      [during.clients.notImplanted, during.dropPorts.free],
+      [before.clients.notImplanted + 1, before.dropPorts.free - 1],
+    );
+    const state = (
+      await sim.get<{
+        properties: Array<{ external_id?: string; client: string | null }>;
+        clients: Array<{ id: string }>;
+      }>('/__sim/state')
+    ).body;
     assert.equal(state.properties.length, during.properties);
     assert.equal(state.clients.length, during.clients.total);
     const reserved = state.properties.filter((p) => p.external_id === 'ispbox2:S-1');
     assert.equal(reserved.length, 1, 'the state shows the new property, with its marker');
-    assert.ok(state.clients.some((c) => c.id === reserved[0]!.client), 'and its client');
+    assert.ok(
+      state.clients.some((c) => c.id === reserved[0]!.client),
+      'and its client',
+    );
     const reset = await sim.call<typeof before>('POST', '/__sim/reset');
     assert.equal(reset.status, 200);
     assert.deepEqual(reset.body, before);

@@ -34,7 +34,8 @@ describe('Nominatim-compatible geocoding', () => {
     const response = await fetch(`${sim.url}/search?${query}`);
     return { status: response.status, headers: response.headers, body: (await response.json()) as T };
   };
-  const q = (text: string, extra = '') => search(`format=json&limit=5&countrycodes=br&q=${encodeURIComponent(text)}${extra}`);
+  const q = (text: string, extra = '') =>
+    search(`format=json&limit=5&countrycodes=br&q=${encodeURIComponent(text)}${extra}`);
   const point = (r: NominatimResult | undefined) => ({ lat: Number(r?.lat), lng: Number(r?.lon) });
 
   it('geocodes the demo address to one interpolated house, as a Nominatim json result', async () => {
@@ -51,7 +52,10 @@ describe('Nominatim-compatible geocoding', () => {
     assert.equal(typeof hit.osm_id, 'number');
     assert.equal(typeof hit.importance, 'number');
     assert.equal(typeof hit.licence, 'string');
-    assert.match(hit.display_name, /^2125, Rua Bocaiúva, Centro, Florianópolis, .*Santa Catarina, .*88015-530, Brasil$/);
+    assert.match(
+      hit.display_name,
+      /^2125, Rua Bocaiúva, Centro, Florianópolis, .*Santa Catarina, .*88015-530, Brasil$/,
+    );
     assert.equal(hit.boundingbox.length, 4);
     assert.ok(hit.boundingbox.every((v) => typeof v === 'string' && Number.isFinite(Number(v))));
     const street = findStreet('Rua Bocaiúva');
@@ -130,9 +134,13 @@ describe('Nominatim-compatible geocoding', () => {
       country: 'Brasil',
       country_code: 'br',
     });
-    const structured = await search(`format=json&street=${encodeURIComponent('2125 Rua Bocaiúva')}&city=Florian%C3%B3polis&state=SC&postalcode=88015-530&country=Brasil`);
+    const structured = await search(
+      `format=json&street=${encodeURIComponent('2125 Rua Bocaiúva')}&city=Florian%C3%B3polis&state=SC&postalcode=88015-530&country=Brasil`,
+    );
     assert.equal(structured.body[0]?.type, 'house');
-    const elsewhere = await search(`format=json&street=${encodeURIComponent('Rua Bocaiúva 2125')}&city=${encodeURIComponent('São Paulo')}`);
+    const elsewhere = await search(
+      `format=json&street=${encodeURIComponent('Rua Bocaiúva 2125')}&city=${encodeURIComponent('São Paulo')}`,
+    );
     assert.deepEqual(elsewhere.body, []);
     const byCep = await search('format=json&postalcode=88036-001');
     assert.match(byCep.body[0]?.display_name ?? '', /^Rua Lauro Linhares/);
@@ -152,7 +160,9 @@ describe('Nominatim-compatible geocoding', () => {
       assert.equal(hits[0]?.street, street, street.name);
     }
     const [hit] = (await q(DEMO_ADDRESS)).body;
-    const viability = await sim.get<{ viable: boolean; viables: unknown[] }>(`/api/v2/ftth-viability/radius?lat=${hit?.lat}&lng=${hit?.lon}&radius=250`);
+    const viability = await sim.get<{ viable: boolean; viables: unknown[] }>(
+      `/api/v2/ftth-viability/radius?lat=${hit?.lat}&lng=${hit?.lon}&radius=250`,
+    );
     assert.equal(viability.body.viable, true);
     assert.ok(viability.body.viables.length >= 2);
   });

@@ -4,7 +4,13 @@ import { describe, it } from 'node:test';
 import { GAZETTEER } from '../../simulator/gazetteer.ts';
 import { distanceMeters } from '../../simulator/geo.ts';
 import { freePortsOf } from '../../simulator/model.ts';
-import { DEFAULT_SEED, ISOLATED_BOX, NO_COVERAGE_POINT, generateNetwork, pristineNetwork } from '../../simulator/network.ts';
+import {
+  DEFAULT_SEED,
+  ISOLATED_BOX,
+  NO_COVERAGE_POINT,
+  generateNetwork,
+  pristineNetwork,
+} from '../../simulator/network.ts';
 
 describe('seeded network', () => {
   const network = generateNetwork(DEFAULT_SEED);
@@ -13,8 +19,14 @@ describe('seeded network', () => {
     assert.deepEqual(generateNetwork(DEFAULT_SEED), network);
     assert.deepEqual(pristineNetwork(DEFAULT_SEED), network);
     const other = generateNetwork(DEFAULT_SEED + 1);
-    assert.notDeepEqual(other.boxes.map((b) => b.id), network.boxes.map((b) => b.id));
-    assert.notDeepEqual(other.boxes.map((b) => b.coords), network.boxes.map((b) => b.coords));
+    assert.notDeepEqual(
+      other.boxes.map((b) => b.id),
+      network.boxes.map((b) => b.id),
+    );
+    assert.notDeepEqual(
+      other.boxes.map((b) => b.coords),
+      network.boxes.map((b) => b.coords),
+    );
   });
 
   it('has a few hundred boxes 50-80 m apart along the gazetteer streets, with the expected mix', () => {
@@ -24,14 +36,26 @@ describe('seeded network', () => {
     assert.ok(Math.abs(share(boxes.filter((b) => b.draft).length) - 0.1) < 0.05, 'about 10 % "Em projeto"');
     const splittersOf = (id: string) => network.splitters.filter((s) => s.parent === id);
     const drops = (id: string) => splittersOf(id).filter((s) => s.isDrop);
-    const full = boxes.filter((b) => !b.draft && drops(b.id).length > 0 && drops(b.id).every((s) => freePortsOf(s).length === 0));
+    const full = boxes.filter(
+      (b) => !b.draft && drops(b.id).length > 0 && drops(b.id).every((s) => freePortsOf(s).length === 0),
+    );
     assert.ok(Math.abs(share(full.length) - 0.1) < 0.05, `about 10 % full (${full.length})`);
-    assert.ok(network.splitters.some((s) => !s.isDrop && s.connectables.output.includes(null)), 'network splitters with free outputs exist');
-    assert.ok(network.splitters.some((s) => s.ports.some((p) => p.blocked)), 'some ports are blocked');
+    assert.ok(
+      network.splitters.some((s) => !s.isDrop && s.connectables.output.includes(null)),
+      'network splitters with free outputs exist',
+    );
+    assert.ok(
+      network.splitters.some((s) => s.ports.some((p) => p.blocked)),
+      'some ports are blocked',
+    );
     for (const box of boxes.filter((b) => b.name.startsWith('CTO-'))) {
       const own = drops(box.id);
       assert.ok(own.length >= 1 && own.length <= 2, box.name);
-      assert.ok(own.every((s) => [8, 16].includes(s.connectables.output.length) && s.ports.length === s.connectables.output.length));
+      assert.ok(
+        own.every(
+          (s) => [8, 16].includes(s.connectables.output.length) && s.ports.length === s.connectables.output.length,
+        ),
+      );
     }
     for (const street of GAZETTEER.filter((s) => s.coverage === 'dense')) {
       const along = boxes.filter((b) => b.address.startsWith(`${street.name},`));
@@ -45,7 +69,9 @@ describe('seeded network', () => {
   });
 
   it('keeps every occupied drop port consistent with exactly one property connection', () => {
-    const byFiber = new Map(network.properties.flatMap((p) => p.connections.map((c) => [c.fiber, { property: p, connection: c }] as const)));
+    const byFiber = new Map(
+      network.properties.flatMap((p) => p.connections.map((c) => [c.fiber, { property: p, connection: c }] as const)),
+    );
     let occupied = 0;
     for (const splitter of network.splitters.filter((s) => s.isDrop)) {
       splitter.connectables.output.forEach((fiber, i) => {

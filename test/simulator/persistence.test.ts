@@ -32,7 +32,11 @@ describe('state file', () => {
 
     const files = await readdir(dir);
     assert.deepEqual(files, ['state.json'], 'written atomically: no temporary file left behind');
-    const saved = JSON.parse(await readFile(path.join(dir, 'state.json'), 'utf8')) as { format: string; version: number; state: { seed: number } };
+    const saved = JSON.parse(await readFile(path.join(dir, 'state.json'), 'utf8')) as {
+      format: string;
+      version: number;
+      state: { seed: number };
+    };
     assert.deepEqual([saved.format, saved.version, saved.state.seed], ['ozmap-simulator-state', 1, 5]);
 
     const second = await startTestSimulator({ dir, seed: DEFAULT_SEED });
@@ -58,14 +62,24 @@ describe('state file', () => {
       await sim.flush();
       assert.ok((await readFile(file, 'utf8')).length > 100_000);
       const { box, drop } = isolatedBox(sim);
-      await Promise.all([3, 6, 8].map((port) => fetch(`${sim.url}/api/v2/properties`, {
-        method: 'POST',
-        headers: { authorization: sim.apiKey, 'content-type': 'application/json' },
-        body: JSON.stringify(reservationBody(box, drop, port, `B-${port}`)),
-      })));
+      await Promise.all(
+        [3, 6, 8].map((port) =>
+          fetch(`${sim.url}/api/v2/properties`, {
+            method: 'POST',
+            headers: { authorization: sim.apiKey, 'content-type': 'application/json' },
+            body: JSON.stringify(reservationBody(box, drop, port, `B-${port}`)),
+          }),
+        ),
+      );
       await sim.flush();
       const saved = JSON.parse(await readFile(file, 'utf8')) as { state: { clients: { code: string }[] } };
-      assert.deepEqual(saved.state.clients.filter((c) => c.code.startsWith('B-')).map((c) => c.code).sort(), ['B-3', 'B-6', 'B-8']);
+      assert.deepEqual(
+        saved.state.clients
+          .filter((c) => c.code.startsWith('B-'))
+          .map((c) => c.code)
+          .sort(),
+        ['B-3', 'B-6', 'B-8'],
+      );
     } finally {
       await sim.close();
     }
@@ -73,10 +87,17 @@ describe('state file', () => {
 
   it('refuses to start on a damaged state file, saying which file and what to do, and leaves it untouched', async () => {
     const file = path.join(dir, 'damaged.json');
-    for (const content of ['{"format": "ozmap-simulator-state", "vers', '{"format":"something-else","version":1}', '[]']) {
+    for (const content of [
+      '{"format": "ozmap-simulator-state", "vers',
+      '{"format":"something-else","version":1}',
+      '[]',
+    ]) {
       await writeFile(file, content);
       await assert.rejects(startSimulator({ port: 0, stateFile: file }), (error: Error) => {
-        assert.match(error.message, new RegExp(`State file ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not a usable OZmap simulator state`));
+        assert.match(
+          error.message,
+          new RegExp(`State file ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not a usable OZmap simulator state`),
+        );
         assert.match(error.message, /Move it away or delete it/);
         return true;
       });
@@ -103,9 +124,24 @@ describe('simulator process (simulator/main.ts)', () => {
     assert.deepEqual([defaults.SIM_LATENCY_MS, defaults.SIM_ERROR_RATE, defaults.SIM_RESET_RATE], [0, 0, 0]);
     assert.equal(readEnv({ SIM_PORT: '  ', SIM_ERROR_RATE: '0.25' }).SIM_ERROR_RATE, 0.25);
     assert.throws(
-      () => readEnv({ SIM_PORT: '70000', SIM_SEED: 'abc', SIM_LATENCY_MS: '-5', SIM_ERROR_RATE: '2', SIM_RESET_RATE: 'often', SIM_FAULT_PHASE: 'later' }),
+      () =>
+        readEnv({
+          SIM_PORT: '70000',
+          SIM_SEED: 'abc',
+          SIM_LATENCY_MS: '-5',
+          SIM_ERROR_RATE: '2',
+          SIM_RESET_RATE: 'often',
+          SIM_FAULT_PHASE: 'later',
+        }),
       (error: Error) => {
-        for (const name of ['SIM_PORT', 'SIM_SEED', 'SIM_LATENCY_MS', 'SIM_ERROR_RATE', 'SIM_RESET_RATE', 'SIM_FAULT_PHASE']) {
+        for (const name of [
+          'SIM_PORT',
+          'SIM_SEED',
+          'SIM_LATENCY_MS',
+          'SIM_ERROR_RATE',
+          'SIM_RESET_RATE',
+          'SIM_FAULT_PHASE',
+        ]) {
           assert.match(error.message, new RegExp(`\\n  - ${name}: `), name);
         }
         assert.match(error.message, /^Invalid OZmap simulator configuration \(6 problems\)/);
@@ -116,7 +152,11 @@ describe('simulator process (simulator/main.ts)', () => {
   });
 
   const run = (env: Record<string, string>) =>
-    spawn(process.execPath, ['--import', 'tsx', 'simulator/main.ts'], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    spawn(process.execPath, ['--import', 'tsx', 'simulator/main.ts'], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
 
   it('exits with status 2 and the list of problems on a bad environment', async () => {
     const child = run({ SIM_PORT: 'x', SIM_ERROR_RATE: '5' });
@@ -143,7 +183,10 @@ describe('simulator process (simulator/main.ts)', () => {
         child.on('exit', (code) => reject(new Error(`exited early with ${code}: ${stdout}`)));
       });
       assert.doesNotMatch(stdout, /process-test-key/, 'a configured key is never printed');
-      assert.equal((await fetch(`${url}/api/v2/authenticated`, { headers: { authorization: 'process-test-key' } })).status, 200);
+      assert.equal(
+        (await fetch(`${url}/api/v2/authenticated`, { headers: { authorization: 'process-test-key' } })).status,
+        200,
+      );
       child.kill('SIGTERM');
       const [code] = (await once(child, 'exit')) as [number];
       assert.equal(code, 0);

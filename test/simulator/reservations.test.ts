@@ -36,7 +36,16 @@ describe('OZmap simulator API (reservations)', () => {
     assert.equal(property.client?.code, 'C-77');
     assert.equal(property.client?.implanted, false);
     assert.equal(property.client?.kind, 'FTTHClient');
-    assert.deepEqual(property.connections, [{ id: drop.id, kind: 'Splitter', port: 3, name: 'Splitter 2', implanted: false, fiber: property.connections[0]?.fiber }]);
+    assert.deepEqual(property.connections, [
+      {
+        id: drop.id,
+        kind: 'Splitter',
+        port: 3,
+        name: 'Splitter 2',
+        implanted: false,
+        fiber: property.connections[0]?.fiber,
+      },
+    ]);
     const splitter = (await sim.get<SplitterRecord>(`/api/v2/splitters/${drop.id}`)).body;
     assert.equal(splitter.connectables.output[2], property.connections[0]?.fiber);
     assert.deepEqual((await sim.get(`/api/v2/properties/${property.id}`)).body, property);
@@ -47,7 +56,10 @@ describe('OZmap simulator API (reservations)', () => {
   it('refuses a second property on the same port with 422 and changes nothing', async () => {
     assert.equal((await sim.post('/api/v2/properties', reservationBody(box, drop, 3, 'C-1'))).status, 201);
     const before = state();
-    const reply = await sim.post<ErrorBody>('/api/v2/properties', { ...reservationBody(box, drop, 3, 'C-2'), force: true });
+    const reply = await sim.post<ErrorBody>('/api/v2/properties', {
+      ...reservationBody(box, drop, 3, 'C-2'),
+      force: true,
+    });
     assert.equal(reply.status, 422);
     assert.match(reply.body.message, /^Port 3 of splitter 'Splitter 2' .* is already occupied$/);
     assert.equal(state(), before, 'no client, property or drop was left behind');
@@ -55,7 +67,9 @@ describe('OZmap simulator API (reservations)', () => {
   });
 
   it('refuses blocked, out-of-range and pre-occupied ports, network splitters, and foreign splitters with 422', async () => {
-    const otherBox = sim.store.list('boxes').find((b) => (b as BoxRecord).id !== box.id && !(b as BoxRecord).draft) as BoxRecord;
+    const otherBox = sim.store
+      .list('boxes')
+      .find((b) => (b as BoxRecord).id !== box.id && !(b as BoxRecord).draft) as BoxRecord;
     const otherDrop = sim.store.splittersOf(otherBox.id).find((s) => s.isDrop) as SplitterRecord;
     const before = state();
     const cases: [Record<string, unknown>, RegExp][] = [
@@ -64,8 +78,14 @@ describe('OZmap simulator API (reservations)', () => {
       [reservationBody(box, drop, 9, 'X'), /Port 9 is out of range .* ports are 1-8/],
       [reservationBody(box, network, 1, 'X'), /network splitter \(isDrop: false\)/],
       [reservationBody(box, otherDrop, 1, 'X'), /does not belong to box CTO-9001/],
-      [{ ...reservationBody(box, drop, 3, 'X'), box: '0123456789abcdef01234567' }, /Box 0123456789abcdef01234567 not found/],
-      [{ ...reservationBody(box, drop, 3, 'X'), connector: '0123456789abcdef01234567' }, /Splitter 0123456789abcdef01234567 not found/],
+      [
+        { ...reservationBody(box, drop, 3, 'X'), box: '0123456789abcdef01234567' },
+        /Box 0123456789abcdef01234567 not found/,
+      ],
+      [
+        { ...reservationBody(box, drop, 3, 'X'), connector: '0123456789abcdef01234567' },
+        /Splitter 0123456789abcdef01234567 not found/,
+      ],
       [{ ...reservationBody(box, drop, 3, 'X'), project: '0123456789abcdef01234567' }, /belongs to project/],
       [{ ...reservationBody(box, drop, 3, 'X'), client: '0123456789abcdef01234567' }, /FTTH client .* not found/],
     ];
@@ -92,27 +112,59 @@ describe('OZmap simulator API (reservations)', () => {
     const noPort = await sim.post<ErrorBody>('/api/v2/properties', { ...reservationBody(box, drop, undefined, 'X') });
     assert.equal(noPort.status, 400);
     assert.match(noPort.body.message, /port is required with connector/);
-    const swapped = await sim.post<ErrorBody>('/api/v2/properties', { ...reservationBody(box, drop, 3, 'X'), lat: box.lng, lng: box.lat });
+    const swapped = await sim.post<ErrorBody>('/api/v2/properties', {
+      ...reservationBody(box, drop, 3, 'X'),
+      lat: box.lng,
+      lng: box.lat,
+    });
     assert.equal(swapped.status, 400, 'lat/lng that disagree with coords');
   });
 
   it('accepts lat/lng instead of coords, an existing client id, and auto_connect without a port', async () => {
-    const created = await sim.post<ClientRecord>('/api/v2/ftth-clients', { code: 'C-500', name: 'Ana Souza', implanted: false });
+    const created = await sim.post<ClientRecord>('/api/v2/ftth-clients', {
+      code: 'C-500',
+      name: 'Ana Souza',
+      implanted: false,
+    });
     assert.equal(created.status, 201);
     const { coords: _coords, ...body } = reservationBody(box, drop, 6, 'unused');
-    const reply = await sim.post<PropertyView>('/api/v2/properties', { ...body, lat: String(box.lat), lng: box.lng, client: created.body.id });
+    const reply = await sim.post<PropertyView>('/api/v2/properties', {
+      ...body,
+      lat: String(box.lat),
+      lng: box.lng,
+      client: created.body.id,
+    });
     assert.equal(reply.status, 201);
     assert.equal(reply.body.client?.id, created.body.id);
     assert.deepEqual(reply.body.coords, [box.lng, box.lat]);
-    const again = await sim.post<ErrorBody>('/api/v2/properties', { ...reservationBody(box, drop, 8, 'x'), client: created.body.id });
+    const again = await sim.post<ErrorBody>('/api/v2/properties', {
+      ...reservationBody(box, drop, 8, 'x'),
+      client: created.body.id,
+    });
     assert.equal(again.status, 422, 'a client belongs to one property');
 
-    const auto = await sim.post<PropertyView>('/api/v2/properties', { box: box.id, auto_connect: true, client: { code: 'C-501' } });
+    const auto = await sim.post<PropertyView>('/api/v2/properties', {
+      box: box.id,
+      auto_connect: true,
+      client: { code: 'C-501' },
+    });
     assert.equal(auto.status, 201);
-    assert.deepEqual(auto.body.connections.map((c) => [c.id, c.port]), [[drop.id, 3]], 'first free port of the first drop splitter');
-    const full = await sim.post<ErrorBody>('/api/v2/properties', { box: box.id, auto_connect: true, client: { code: 'C-502' } });
+    assert.deepEqual(
+      auto.body.connections.map((c) => [c.id, c.port]),
+      [[drop.id, 3]],
+      'first free port of the first drop splitter',
+    );
+    const full = await sim.post<ErrorBody>('/api/v2/properties', {
+      box: box.id,
+      auto_connect: true,
+      client: { code: 'C-502' },
+    });
     assert.equal(full.status, 201);
-    assert.equal((await sim.post<ErrorBody>('/api/v2/properties', { box: box.id, auto_connect: true, client: { code: 'C-503' } })).status, 422);
+    assert.equal(
+      (await sim.post<ErrorBody>('/api/v2/properties', { box: box.id, auto_connect: true, client: { code: 'C-503' } }))
+        .status,
+      422,
+    );
   });
 
   for (const mode of ['explicit ports', 'auto_connect'] as const) {
@@ -122,7 +174,9 @@ describe('OZmap simulator API (reservations)', () => {
           ? { box: box.id, auto_connect: true, client: { code: `RACE-${i}`, implanted: false } }
           : reservationBody(box, drop, ISOLATED_BOX.freePorts[i % 3], `RACE-${i}`),
       );
-      const replies = await Promise.all(bodies.map((body) => sim.post<PropertyView & ErrorBody>('/api/v2/properties', body)));
+      const replies = await Promise.all(
+        bodies.map((body) => sim.post<PropertyView & ErrorBody>('/api/v2/properties', body)),
+      );
       const won = replies.filter((r) => r.status === 201);
       const lost = replies.filter((r) => r.status !== 201);
       assert.equal(won.length, 3);
@@ -130,19 +184,26 @@ describe('OZmap simulator API (reservations)', () => {
       const ports = won.map((r) => r.body.connections[0]?.port).sort();
       assert.deepEqual(ports, [...ISOLATED_BOX.freePorts]);
       const splitter = (await sim.get<SplitterRecord>(`/api/v2/splitters/${drop.id}`)).body;
-      for (const r of won) assert.equal(splitter.connectables.output[(r.body.connections[0]?.port ?? 0) - 1], r.body.connections[0]?.fiber);
+      for (const r of won)
+        assert.equal(
+          splitter.connectables.output[(r.body.connections[0]?.port ?? 0) - 1],
+          r.body.connections[0]?.fiber,
+        );
       assert.deepEqual(sim.summary().isolatedBox?.freePorts, []);
       const properties = sim.store.list('properties') as PropertyView[];
-      assert.equal(properties.filter((p) => p.client?.code.startsWith('RACE-')).length, 3, 'losers left nothing behind');
+      assert.equal(
+        properties.filter((p) => p.client?.code.startsWith('RACE-')).length,
+        3,
+        'losers left nothing behind',
+      );
     });
   }
 
   it('lets exactly one of 30 simultaneous reservations of the same port through', async () => {
-    const replies = await Promise.all(Array.from({ length: 30 }, (_, i) => sim.post('/api/v2/properties', reservationBody(box, drop, 6, `SAME-${i}`))));
-    assert.deepEqual(
-      replies.map((r) => r.status).sort(),
-      [201, ...Array.from({ length: 29 }, () => 422)],
+    const replies = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => sim.post('/api/v2/properties', reservationBody(box, drop, 6, `SAME-${i}`))),
     );
+    assert.deepEqual(replies.map((r) => r.status).sort(), [201, ...Array.from({ length: 29 }, () => 422)]);
   });
 
   it('DELETE /properties/:id removes the property, its client and drop, and frees the port; 404 after', async () => {
@@ -154,34 +215,53 @@ describe('OZmap simulator API (reservations)', () => {
     assert.equal((await sim.get(`/api/v2/properties/${property.id}`)).status, 404);
     assert.equal((await sim.get(`/api/v2/ftth-clients/${clientId}`)).status, 404);
     assert.equal((await sim.get<SplitterRecord>(`/api/v2/splitters/${drop.id}`)).body.connectables.output[7], null);
-    assert.equal((await sim.get<BoxRecord>(`/api/v2/boxes/${box.id}`)).body.cables.includes(property.drop ?? ''), false);
+    assert.equal(
+      (await sim.get<BoxRecord>(`/api/v2/boxes/${box.id}`)).body.cables.includes(property.drop ?? ''),
+      false,
+    );
     assert.deepEqual(sim.summary().isolatedBox?.freePorts, [3, 6, 8]);
     assert.equal((await sim.call('DELETE', `/api/v2/properties/${property.id}`)).status, 404);
-    assert.equal((await sim.post('/api/v2/properties', reservationBody(box, drop, 8, 'C-AGAIN'))).status, 201, 'the port can be sold again');
+    assert.equal(
+      (await sim.post('/api/v2/properties', reservationBody(box, drop, 8, 'C-AGAIN'))).status,
+      201,
+      'the port can be sold again',
+    );
   });
 
   it('PATCH /ftth-clients/:id {implanted: true} confirms the sale: client and connection are implanted', async () => {
     const property = (await sim.post<PropertyView>('/api/v2/properties', reservationBody(box, drop, 3, 'C-OK'))).body;
-    const reply = await sim.call<ClientRecord>('PATCH', `/api/v2/ftth-clients/${property.client?.id}`, { body: { implanted: true } });
+    const reply = await sim.call<ClientRecord>('PATCH', `/api/v2/ftth-clients/${property.client?.id}`, {
+      body: { implanted: true },
+    });
     assert.equal(reply.status, 200);
     assert.equal(reply.body.implanted, true);
     assert.equal(reply.body.code, 'C-OK');
     const [after] = (await sim.get<PropertyView[]>('/api/v2/properties/client/C-OK')).body;
     assert.equal(after?.client?.implanted, true);
     assert.equal(after?.connections[0]?.implanted, true);
-    assert.equal((await sim.call('PATCH', '/api/v2/ftth-clients/0123456789abcdef01234567', { body: { implanted: true } })).status, 404);
-    const bad = await sim.call<ErrorBody>('PATCH', `/api/v2/ftth-clients/${property.client?.id}`, { body: { implanted: 'yes', status: 7 } });
+    assert.equal(
+      (await sim.call('PATCH', '/api/v2/ftth-clients/0123456789abcdef01234567', { body: { implanted: true } })).status,
+      404,
+    );
+    const bad = await sim.call<ErrorBody>('PATCH', `/api/v2/ftth-clients/${property.client?.id}`, {
+      body: { implanted: 'yes', status: 7 },
+    });
     assert.equal(bad.status, 400);
     assert.deepEqual(bad.body.errors?.map((e) => e.field).sort(), ['implanted', 'status']);
   });
 
   it('DELETE /ftth-clients/:id removes only the client: the property keeps the port with client null', async () => {
-    const property = (await sim.post<PropertyView>('/api/v2/properties', reservationBody(box, drop, 3, 'C-ORPHAN'))).body;
+    const property = (await sim.post<PropertyView>('/api/v2/properties', reservationBody(box, drop, 3, 'C-ORPHAN')))
+      .body;
     assert.equal((await sim.call('DELETE', `/api/v2/ftth-clients/${property.client?.id}`)).status, 200);
     const after = (await sim.get<PropertyView>(`/api/v2/properties/${property.id}`)).body;
     assert.equal(after.client, null);
     assert.deepEqual(after.connections, property.connections);
-    assert.equal((await sim.post('/api/v2/properties', reservationBody(box, drop, 3, 'C-NEXT'))).status, 422, 'a property without client still occupies its port');
+    assert.equal(
+      (await sim.post('/api/v2/properties', reservationBody(box, drop, 3, 'C-NEXT'))).status,
+      422,
+      'a property without client still occupies its port',
+    );
     assert.equal((await sim.call('DELETE', `/api/v2/ftth-clients/${property.client?.id}`)).status, 404);
   });
 
@@ -189,19 +269,28 @@ describe('OZmap simulator API (reservations)', () => {
     const code = '123|123 / ç';
     assert.equal((await sim.post('/api/v2/properties', reservationBody(box, drop, 3, code))).status, 201);
     const found = (await sim.get<PropertyView[]>(`/api/v2/properties/client/${encodeURIComponent(code)}`)).body;
-    assert.deepEqual(found.map((p) => p.client?.code), [code]);
+    assert.deepEqual(
+      found.map((p) => p.client?.code),
+      [code],
+    );
   });
 
   it('PATCH /properties/:id moves a reservation to another port atomically, and can disconnect it', async () => {
     const property = (await sim.post<PropertyView>('/api/v2/properties', reservationBody(box, drop, 3, 'C-MOVE'))).body;
-    const taken = await sim.call<ErrorBody>('PATCH', `/api/v2/properties/${property.id}`, { body: { connector: drop.id, port: 1 } });
+    const taken = await sim.call<ErrorBody>('PATCH', `/api/v2/properties/${property.id}`, {
+      body: { connector: drop.id, port: 1 },
+    });
     assert.equal(taken.status, 422);
-    const moved = await sim.call<PropertyView>('PATCH', `/api/v2/properties/${property.id}`, { body: { connector: drop.id, port: 6, observation: 'moved' } });
+    const moved = await sim.call<PropertyView>('PATCH', `/api/v2/properties/${property.id}`, {
+      body: { connector: drop.id, port: 6, observation: 'moved' },
+    });
     assert.equal(moved.status, 200);
     assert.equal(moved.body.connections[0]?.port, 6);
     assert.equal(moved.body.observation, 'moved');
     assert.deepEqual(sim.summary().isolatedBox?.freePorts, [3, 8]);
-    const off = await sim.call<PropertyView>('PATCH', `/api/v2/properties/${property.id}`, { body: { connector: null } });
+    const off = await sim.call<PropertyView>('PATCH', `/api/v2/properties/${property.id}`, {
+      body: { connector: null },
+    });
     assert.deepEqual(off.body.connections, []);
     assert.deepEqual(sim.summary().isolatedBox?.freePorts, [3, 6, 8]);
   });

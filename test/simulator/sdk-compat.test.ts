@@ -41,7 +41,10 @@ interface ZodLike {
 
 function assertParses(schema: ZodLike, value: unknown, what: string): void {
   const result = schema.safeParse(value);
-  assert.ok(result.success, `${what} does not parse: ${result.success ? '' : JSON.stringify(result.error.issues).slice(0, 600)}`);
+  assert.ok(
+    result.success,
+    `${what} does not parse: ${result.success ? '' : JSON.stringify(result.error.issues).slice(0, 600)}`,
+  );
 }
 
 describe('compatibility with the official @ozmap/ozmap-sdk 1.1.8', () => {
@@ -96,7 +99,9 @@ describe('compatibility with the official @ozmap/ozmap-sdk 1.1.8', () => {
     assert.equal(created.status, 201);
     assertParses(sdk.PropertySchema, created.body, 'created property');
     assertParses(sdk.UpdateFTTHClientDTOSchema, { implanted: true }, 'confirmation body');
-    const confirmed = await sim.call('PATCH', `/api/v2/ftth-clients/${created.body.client?.id}`, { body: { implanted: true } });
+    const confirmed = await sim.call('PATCH', `/api/v2/ftth-clients/${created.body.client?.id}`, {
+      body: { implanted: true },
+    });
     assertParses(sdk.FTTHClientSchema, confirmed.body, 'confirmed client');
     const standalone = { code: 'SDK-2', name: 'Pedro Koerich', implanted: false };
     assertParses(sdk.CreateFTTHClientDTOSchema, standalone, 'client body');
@@ -106,7 +111,8 @@ describe('compatibility with the official @ozmap/ozmap-sdk 1.1.8', () => {
   it('known gap: a property whose client was deleted answers client: null, which the SDK PropertySchema rejects', async () => {
     sim.reset();
     const { box, drop } = isolatedBox(sim);
-    const created = (await sim.post<PropertyView>('/api/v2/properties', reservationBody(box, drop, 3, 'SDK-NULL'))).body;
+    const created = (await sim.post<PropertyView>('/api/v2/properties', reservationBody(box, drop, 3, 'SDK-NULL')))
+      .body;
     await sim.call('DELETE', `/api/v2/ftth-clients/${created.client?.id}`);
     const orphan = (await sim.get<PropertyView>(`/api/v2/properties/${created.id}`)).body;
     assert.equal(orphan.client, null);
@@ -121,22 +127,41 @@ describe('compatibility with the official @ozmap/ozmap-sdk 1.1.8', () => {
     const client = new OZMapSDK(sim.url, { apiKey: sim.apiKey });
     const { box, drop } = isolatedBox(sim);
 
-    const near = await client.box.find({ filter: [{ property: 'coords', operator: 'near', value: { lat: box.lat, lng: box.lng, radius: 300 } }], limit: 10 });
-    assert.deepEqual(near.rows.map((b) => b.name), ['CTO-9001']);
+    const near = await client.box.find({
+      filter: [{ property: 'coords', operator: 'near', value: { lat: box.lat, lng: box.lng, radius: 300 } }],
+      limit: 10,
+    });
+    assert.deepEqual(
+      near.rows.map((b) => b.name),
+      ['CTO-9001'],
+    );
     assertParses(sdk.BoxSchema, near.rows[0], 'SDK-found box');
 
     // findAll copies nextUrl's query into the next request but blanks `page`; the simulator's `start` keeps it going.
-    const drafts = await client.box.findAll({ filter: [{ property: 'draft', operator: '=', value: true }], batchSize: 7 });
+    const drafts = await client.box.findAll({
+      filter: [{ property: 'draft', operator: '=', value: true }],
+      batchSize: 7,
+    });
     assert.equal(drafts.length, sim.summary().boxes.draft);
     assert.equal(new Set(drafts.map((b) => b.id)).size, drafts.length);
 
-    const splitters = await client.splitter.find({ filter: [{ property: 'parent', operator: '=', value: box.id }, { property: 'isDrop', operator: '=', value: true }] });
-    assert.deepEqual(splitters.rows.map((s) => s.id), [drop.id]);
+    const splitters = await client.splitter.find({
+      filter: [
+        { property: 'parent', operator: '=', value: box.id },
+        { property: 'isDrop', operator: '=', value: true },
+      ],
+    });
+    assert.deepEqual(
+      splitters.rows.map((s) => s.id),
+      [drop.id],
+    );
 
     assert.equal((await client.box.findById(box.id))?.name, 'CTO-9001');
     assert.equal(await client.box.findById('0123456789abcdef01234567'), null);
 
-    const created = (await client.property.create(reservationBody(box, drop, 8, 'SDK-CLIENT') as Parameters<typeof client.property.create>[0])) as unknown as PropertyView;
+    const created = (await client.property.create(
+      reservationBody(box, drop, 8, 'SDK-CLIENT') as Parameters<typeof client.property.create>[0],
+    )) as unknown as PropertyView;
     assert.equal(created.connections[0]?.port, 8);
     await client.ftthClient.updateById(created.client?.id ?? '', { implanted: true });
     assert.equal((await client.ftthClient.findById(created.client?.id ?? ''))?.implanted, true);

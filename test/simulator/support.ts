@@ -21,7 +21,11 @@ export interface TestSimulator extends Simulator {
   dir: string;
   logs: string[];
   /** Calls the simulator with its API key (or the headers given) and parses the JSON answer. */
-  call<T = unknown>(method: string, route: string, options?: { body?: unknown; headers?: Record<string, string> }): Promise<Reply<T>>;
+  call<T = unknown>(
+    method: string,
+    route: string,
+    options?: { body?: unknown; headers?: Record<string, string> },
+  ): Promise<Reply<T>>;
   get<T = unknown>(route: string): Promise<Reply<T>>;
   post<T = unknown>(route: string, body: unknown): Promise<Reply<T>>;
   /** Closes the simulator and removes its temporary directory. */
@@ -32,15 +36,32 @@ export interface TestSimulator extends Simulator {
 export async function startTestSimulator(options: SimulatorOptions & { dir?: string } = {}): Promise<TestSimulator> {
   const dir = options.dir ?? (await mkdtemp(path.join(tmpdir(), 'ozmap-sim-test-')));
   const logs: string[] = [];
-  const sim = await startSimulator({ port: 0, stateFile: path.join(dir, 'state.json'), log: (line) => logs.push(line), ...options });
-  const call = async <T>(method: string, route: string, { body, headers }: { body?: unknown; headers?: Record<string, string> } = {}): Promise<Reply<T>> => {
+  const sim = await startSimulator({
+    port: 0,
+    stateFile: path.join(dir, 'state.json'),
+    log: (line) => logs.push(line),
+    ...options,
+  });
+  const call = async <T>(
+    method: string,
+    route: string,
+    { body, headers }: { body?: unknown; headers?: Record<string, string> } = {},
+  ): Promise<Reply<T>> => {
     const response = await fetch(`${sim.url}${route}`, {
       method,
-      headers: { authorization: sim.apiKey, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      headers: {
+        authorization: sim.apiKey,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
       ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
     });
     const text = await response.text();
-    return { status: response.status, headers: response.headers, body: (text === '' ? undefined : JSON.parse(text)) as T };
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: (text === '' ? undefined : JSON.parse(text)) as T,
+    };
   };
   return Object.assign(sim, {
     dir,
@@ -61,14 +82,26 @@ export function getWithBody<T>(sim: Simulator, route: string, body: unknown): Pr
     const payload = JSON.stringify(body);
     const req = httpRequest(
       `${sim.url}${route}`,
-      { method: 'GET', headers: { authorization: sim.apiKey, 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } },
+      {
+        method: 'GET',
+        headers: {
+          authorization: sim.apiKey,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(payload),
+        },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('end', () => {
           const headers = new Headers();
-          for (const [key, value] of Object.entries(res.headers)) if (typeof value === 'string') headers.set(key, value);
-          resolve({ status: res.statusCode ?? 0, headers, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as T });
+          for (const [key, value] of Object.entries(res.headers))
+            if (typeof value === 'string') headers.set(key, value);
+          resolve({
+            status: res.statusCode ?? 0,
+            headers,
+            body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as T,
+          });
         });
       },
     );
@@ -91,7 +124,12 @@ export function isolatedBox(sim: Simulator): { box: BoxRecord; drop: SplitterRec
 }
 
 /** A reservation body as the project's client sends it (DESIGN §5). */
-export function reservationBody(box: BoxRecord, splitter: SplitterRecord, port: number | undefined, code: string): Record<string, unknown> {
+export function reservationBody(
+  box: BoxRecord,
+  splitter: SplitterRecord,
+  port: number | undefined,
+  code: string,
+): Record<string, unknown> {
   return {
     project: box.project,
     box: box.id,

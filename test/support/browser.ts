@@ -12,7 +12,8 @@ const INSTALL_HINT = 'install it (as root: apt-get install -y chromium) or set C
 export function findChromium(): string {
   const configured = process.env.CHROMIUM_PATH?.trim();
   if (configured) {
-    if (!isExecutable(configured)) throw new Error(`CHROMIUM_PATH=${configured} is not an executable file: ${INSTALL_HINT}`);
+    if (!isExecutable(configured))
+      throw new Error(`CHROMIUM_PATH=${configured} is not an executable file: ${INSTALL_HINT}`);
     return configured;
   }
   for (const name of ['chromium', 'chromium-browser']) {

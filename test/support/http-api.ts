@@ -19,7 +19,10 @@ export const TEST_API_KEY = 'test-ispbox-key-0123456789';
 
 export interface OpenApiDocument {
   openapi: string;
-  paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: unknown }> }> }>>;
+  paths: Record<
+    string,
+    Record<string, { responses: Record<string, { content?: Record<string, { schema: unknown }> }> }>
+  >;
   components: { schemas: Record<string, unknown> };
 }
 
@@ -38,17 +41,25 @@ export class ResponseContract {
     const operation = this.doc.paths[route]?.[method.toLowerCase()];
     assert.ok(operation, `${method} ${route} is not in the OpenAPI document`);
     const response = operation.responses[String(status)];
-    assert.ok(response, `${method} ${route} answered ${status}, which the OpenAPI document does not list (${Object.keys(operation.responses).join(', ')})`);
+    assert.ok(
+      response,
+      `${method} ${route} answered ${status}, which the OpenAPI document does not list (${Object.keys(operation.responses).join(', ')})`,
+    );
     const key = `${method} ${route} ${status}`;
     let validate = this.#cache.get(key);
     if (!validate) {
       const schema = response.content?.['application/json']?.schema;
       assert.ok(schema, `${key}: no JSON schema in the document`);
       // The document's $refs point into its own components; ajv knows them as the schema "openapi".
-      validate = this.#ajv.compile(JSON.parse(JSON.stringify(schema).replaceAll('"#/components/', '"openapi#/components/')) as object);
+      validate = this.#ajv.compile(
+        JSON.parse(JSON.stringify(schema).replaceAll('"#/components/', '"openapi#/components/')) as object,
+      );
       this.#cache.set(key, validate);
     }
-    assert.ok(validate(body), `${key}: body does not match the documented schema: ${this.#ajv.errorsText(validate.errors)}\n${JSON.stringify(body).slice(0, 500)}`);
+    assert.ok(
+      validate(body),
+      `${key}: body does not match the documented schema: ${this.#ajv.errorsText(validate.errors)}\n${JSON.stringify(body).slice(0, 500)}`,
+    );
     this.checked++;
   }
 }
@@ -58,7 +69,7 @@ export async function loadValidDocument(baseUrl: string): Promise<OpenApiDocumen
   const res = await fetch(`${baseUrl}/openapi.json`);
   assert.equal(res.status, 200);
   const doc = (await res.json()) as OpenApiDocument;
-  const result = await new Validator().validate(doc as unknown as Parameters<Validator["validate"]>[0]);
+  const result = await new Validator().validate(doc as unknown as Parameters<Validator['validate']>[0]);
   assert.ok(result.valid, `the OpenAPI document is not valid: ${JSON.stringify(result.errors)}`);
   return doc;
 }
@@ -68,7 +79,11 @@ export interface ApiUnderTest {
   url: string;
   config: Config;
   contract: ResponseContract;
-  call(method: string, route: string, options?: CallOptions): Promise<{ status: number; body: unknown; headers: Headers }>;
+  call(
+    method: string,
+    route: string,
+    options?: CallOptions,
+  ): Promise<{ status: number; body: unknown; headers: Headers }>;
   close(): Promise<void>;
 }
 
@@ -83,7 +98,11 @@ export interface CallOptions {
   auth?: boolean;
 }
 
-export async function startApi(reservations: ReservationsClient, env: NodeJS.ProcessEnv, extraEnv: Record<string, string> = {}): Promise<ApiUnderTest> {
+export async function startApi(
+  reservations: ReservationsClient,
+  env: NodeJS.ProcessEnv,
+  extraEnv: Record<string, string> = {},
+): Promise<ApiUnderTest> {
   const config = loadConfig({ ...env, ISPBOX_API_KEY: TEST_API_KEY, ...extraEnv });
   const app = await buildHttpServer({ reservations, config, logger: false });
   await app.listen({ host: '127.0.0.1', port: 0 });
@@ -98,9 +117,13 @@ export async function startApi(reservations: ReservationsClient, env: NodeJS.Pro
     contract,
     async call(method, route, options = {}) {
       let path = route;
-      for (const [name, value] of Object.entries(options.params ?? {})) path = path.replace(`{${name}}`, encodeURIComponent(value));
+      for (const [name, value] of Object.entries(options.params ?? {}))
+        path = path.replace(`{${name}}`, encodeURIComponent(value));
       const query = options.query ? `?${new URLSearchParams(options.query).toString()}` : '';
-      const headers: Record<string, string> = { ...(options.auth === false ? {} : { authorization: `Bearer ${TEST_API_KEY}` }), ...options.headers };
+      const headers: Record<string, string> = {
+        ...(options.auth === false ? {} : { authorization: `Bearer ${TEST_API_KEY}` }),
+        ...options.headers,
+      };
       let payload: string | undefined = options.rawBody;
       if (options.body !== undefined) {
         payload = JSON.stringify(options.body);
@@ -108,7 +131,11 @@ export async function startApi(reservations: ReservationsClient, env: NodeJS.Pro
       }
       const res = await fetch(`${url}${path}${query}`, { method, headers, body: payload });
       const text = await res.text();
-      assert.match(res.headers.get('content-type') ?? '', /application\/json/, `${method} ${path}: ${res.status} ${text.slice(0, 200)}`);
+      assert.match(
+        res.headers.get('content-type') ?? '',
+        /application\/json/,
+        `${method} ${path}: ${res.status} ${text.slice(0, 200)}`,
+      );
       const body = JSON.parse(text) as unknown;
       contract.check(method, route, res.status, body);
       return { status: res.status, body, headers: res.headers };

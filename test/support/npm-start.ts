@@ -4,8 +4,14 @@ import path from 'node:path';
 import { projectRoot } from '../../scripts/temporal-tools.ts';
 
 /** Starts it and resolves once it prints its URLs and the worker is up; gives up (SIGINT) after `timeoutMs`. */
-export async function startNpmStart(env: NodeJS.ProcessEnv, timeoutMs = 120_000): Promise<{ child: ChildProcess; output: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'scripts', 'start.ts')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startNpmStart(
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 120_000,
+): Promise<{ child: ChildProcess; output: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'scripts', 'start.ts')], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   const timer = setTimeout(() => child.kill('SIGINT'), timeoutMs); // then the exit below rejects with the output
   await new Promise<void>((resolve, reject) => {

@@ -26,7 +26,9 @@ export function secretForms(value: string): Array<{ form: string; needle: string
   const bytes = Buffer.from(value, 'utf8');
   const forms = [{ form: 'plain', needle: value }];
   for (const offset of [0, 1, 2]) {
-    const encoded = Buffer.concat([Buffer.alloc(offset), bytes]).toString('base64').replace(/=+$/, '');
+    const encoded = Buffer.concat([Buffer.alloc(offset), bytes])
+      .toString('base64')
+      .replace(/=+$/, '');
     // Characters mixing padding bytes with the secret's are not fixed: skip them at the start…
     const start = Math.ceil((offset * 8) / 6);
     // …and at the end, unless the secret ends on a 3-byte boundary.
@@ -47,7 +49,10 @@ export function scanForSecrets(sources: Record<string, string>, secrets: Secret[
       for (const [source, text] of Object.entries(sources)) {
         const at = text.indexOf(needle);
         if (at < 0) continue;
-        const context = text.slice(Math.max(0, at - 40), at + needle.length + 40).split(needle).join(`<${secret.name}>`);
+        const context = text
+          .slice(Math.max(0, at - 40), at + needle.length + 40)
+          .split(needle)
+          .join(`<${secret.name}>`);
         hits.push({ secret: secret.name, source, form, context });
       }
     }

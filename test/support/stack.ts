@@ -44,7 +44,11 @@ export async function startStack(options: { ui?: boolean; taskQueue?: string } =
     LOG_LEVEL: 'warn',
   };
   const client = dev.env.client;
-  const reservations = new ReservationsClient(client, taskQueue, { radiusMeters: 250, holdDays: 30, selectionTimeoutHours: 24 });
+  const reservations = new ReservationsClient(client, taskQueue, {
+    radiusMeters: 250,
+    holdDays: 30,
+    selectionTimeoutHours: 24,
+  });
   const workers: WorkerProcess[] = [];
   const startWorker = () => {
     const w = spawnWorker(env);
@@ -61,7 +65,8 @@ export async function startStack(options: { ui?: boolean; taskQueue?: string } =
     env,
     worker,
     startWorker,
-    cli: (args, extraEnv = {}) => run(['--import', 'tsx', path.join(projectRoot, 'client', 'cli.ts'), ...args], { ...env, ...extraEnv }),
+    cli: (args, extraEnv = {}) =>
+      run(['--import', 'tsx', path.join(projectRoot, 'client', 'cli.ts'), ...args], { ...env, ...extraEnv }),
     async stop() {
       await Promise.all(workers.map((w) => w.kill('SIGTERM')));
       await world.close();
@@ -71,7 +76,10 @@ export async function startStack(options: { ui?: boolean; taskQueue?: string } =
 }
 
 export function spawnWorker(env: NodeJS.ProcessEnv): WorkerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'worker', 'main.ts')], { env: { ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'worker', 'main.ts')], {
+    env: { ...env, LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const output: string[] = [];
   const ready = new Promise<void>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
@@ -98,7 +106,10 @@ export function spawnWorker(env: NodeJS.ProcessEnv): WorkerProcess {
   };
 }
 
-export function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function run(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

@@ -47,7 +47,10 @@ export async function createTimeSkippingEnv(opts: TestServerOptions = {}): Promi
   return env;
 }
 
-async function createWithPreStartedServer(executable: string, log: (line: string) => void): Promise<TestWorkflowEnvironment> {
+async function createWithPreStartedServer(
+  executable: string,
+  log: (line: string) => void,
+): Promise<TestWorkflowEnvironment> {
   const port = await findFreePort();
   // sdk-core's argv contract for the test server: `<port> [extraArgs...]` (see tools/temporal-test-server.sh).
   const server = spawnServer(executable, [String(port)], { label: 'test-server', log });
@@ -103,7 +106,10 @@ export async function createDevServerEnv(opts: DevServerEnvOptions = {}): Promis
   });
   let env: TestWorkflowEnvironment;
   try {
-    env = await TestWorkflowEnvironment.createFromExistingServer({ address: server.address, namespace: server.namespace });
+    env = await TestWorkflowEnvironment.createFromExistingServer({
+      address: server.address,
+      namespace: server.namespace,
+    });
   } catch (error) {
     await server.stop();
     throw error;

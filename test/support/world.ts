@@ -20,7 +20,11 @@ export const SIM_API_KEY = 'test-ozmap-key';
 export const CENTRE: Coordinates = { lat: -27.5935, lng: -48.5515 };
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
-export const workflowBundle = () => (bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { info() {}, warn() {}, error() {}, debug() {}, trace() {}, log() {} } }));
+export const workflowBundle = () =>
+  (bundle ??= bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    logger: { info() {}, warn() {}, error() {}, debug() {}, trace() {}, log() {} },
+  }));
 
 export interface World {
   simUrl: string;
@@ -53,7 +57,11 @@ export async function startWorld(options: { stateFile?: string } = {}): Promise<
  * Points that sit exactly on boxes with free ports, at least `spacing` metres apart, so that a reservation
  * aimed at one takes that box: tests get boxes of their own and do not disturb each other.
  */
-export async function reservablePoints(ozmap: OzmapClient, count: number, spacing = 120): Promise<Array<Coordinates & { boxId: string }>> {
+export async function reservablePoints(
+  ozmap: OzmapClient,
+  count: number,
+  spacing = 120,
+): Promise<Array<Coordinates & { boxId: string }>> {
   const boxes = (await ozmap.findBoxesNear(CENTRE, 3000)).filter((b) => !b.draft);
   const splitters = await ozmap.findDropSplitters(boxes.map((b) => b.id));
   const points: Array<Coordinates & { boxId: string }> = [];
@@ -67,7 +75,8 @@ export async function reservablePoints(ozmap: OzmapClient, count: number, spacin
 }
 
 /** Polls until `check` passes (tests wait on real servers; the deadline is generous, never a pass condition). */
-export const eventually = <T>(check: () => Promise<T>, timeoutMs = 20_000): Promise<T> => retryUntil(check, timeoutMs, 100);
+export const eventually = <T>(check: () => Promise<T>, timeoutMs = 20_000): Promise<T> =>
+  retryUntil(check, timeoutMs, 100);
 
 /** Raw GET against the simulator's OZmap API, for checks on fields our client does not read. */
 export async function simGet<T = unknown>(world: Pick<World, 'simUrl'>, pathAndQuery: string): Promise<T> {
@@ -90,13 +99,20 @@ export interface RawProperty {
 
 /** Every property carrying this viability's marker (there must never be more than one). */
 export async function propertiesOf(world: Pick<World, 'simUrl'>, externalId: string): Promise<RawProperty[]> {
-  const page = await simGet<{ rows: RawProperty[] }>(world, `/api/v2/properties?${filterQuery([{ property: 'external_id', operator: '=', value: externalId }])}&limit=100`);
+  const page = await simGet<{ rows: RawProperty[] }>(
+    world,
+    `/api/v2/properties?${filterQuery([{ property: 'external_id', operator: '=', value: externalId }])}&limit=100`,
+  );
   return page.rows;
 }
 
 /** Switches the simulator's fault injection (latency, 503s, connection resets). */
 export async function setFaults(world: Pick<World, 'simUrl'>, faults: Record<string, unknown>): Promise<void> {
-  const res = await fetch(new URL('/__sim/faults', world.simUrl), { method: 'PUT', headers: { authorization: SIM_API_KEY, 'content-type': 'application/json' }, body: JSON.stringify(faults) });
+  const res = await fetch(new URL('/__sim/faults', world.simUrl), {
+    method: 'PUT',
+    headers: { authorization: SIM_API_KEY, 'content-type': 'application/json' },
+    body: JSON.stringify(faults),
+  });
   if (!res.ok) throw new Error(`PUT /__sim/faults answered ${res.status}: ${await res.text()}`);
 }
 
@@ -104,8 +120,12 @@ export async function setFaults(world: Pick<World, 'simUrl'>, faults: Record<str
 export async function doubleBookedPorts(world: Pick<World, 'simUrl'>): Promise<string[]> {
   const seen = new Map<string, number>();
   for (let page = 1; ; page++) {
-    const body = await simGet<{ rows: RawProperty[]; hasNextPage?: boolean }>(world, `/api/v2/properties?limit=1000&page=${page}`);
-    for (const p of body.rows) for (const c of p.connections) seen.set(`${c.id}#${c.port}`, (seen.get(`${c.id}#${c.port}`) ?? 0) + 1);
+    const body = await simGet<{ rows: RawProperty[]; hasNextPage?: boolean }>(
+      world,
+      `/api/v2/properties?limit=1000&page=${page}`,
+    );
+    for (const p of body.rows)
+      for (const c of p.connections) seen.set(`${c.id}#${c.port}`, (seen.get(`${c.id}#${c.port}`) ?? 0) + 1);
     if (!body.hasNextPage) break;
   }
   return [...seen].filter(([, n]) => n > 1).map(([k]) => k);

@@ -2,21 +2,46 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { externalIdFor } from '../../workflows/contract.ts';
-import { VIOLATION_KINDS, checkInvariants, countByKind, type SimState, type ViolationKind, type WorkflowOutcome } from '../chaos/checker.ts';
+import {
+  VIOLATION_KINDS,
+  checkInvariants,
+  countByKind,
+  type SimState,
+  type ViolationKind,
+  type WorkflowOutcome,
+} from '../chaos/checker.ts';
 
 type Property = SimState['properties'][number];
 type Client = SimState['clients'][number];
 
 const reservation = (id: string, splitter: string, port: number) => ({
-  boxId: 'box-1', boxName: 'CTO-1', splitterId: splitter, splitterName: 'Splitter 1', port,
-  clientId: `c-${id}`, propertyId: `p-${id}`, reservedAt: '2026-11-28T12:00:00Z', expiresAt: '2026-11-28T12:00:10Z',
+  boxId: 'box-1',
+  boxName: 'CTO-1',
+  splitterId: splitter,
+  splitterName: 'Splitter 1',
+  port,
+  clientId: `c-${id}`,
+  propertyId: `p-${id}`,
+  reservedAt: '2026-11-28T12:00:00Z',
+  expiresAt: '2026-11-28T12:00:10Z',
 });
-const ours = (id: string, splitter: string, port: number, implanted: boolean): { property: Property; client: Client } => ({
+const ours = (
+  id: string,
+  splitter: string,
+  port: number,
+  implanted: boolean,
+): { property: Property; client: Client } => ({
   property: { id: `p-${id}`, external_id: externalIdFor(id), client: `c-${id}`, connections: [{ id: splitter, port }] },
   client: { id: `c-${id}`, external_id: externalIdFor(id), implanted },
 });
-const done = (viabilityId: string, status: NonNullable<WorkflowOutcome['state']>['status'], res?: ReturnType<typeof reservation>): WorkflowOutcome => ({
-  viabilityId, execution: 'COMPLETED', state: { status, ...(res ? { reservation: res } : {}) },
+const done = (
+  viabilityId: string,
+  status: NonNullable<WorkflowOutcome['state']>['status'],
+  res?: ReturnType<typeof reservation>,
+): WorkflowOutcome => ({
+  viabilityId,
+  execution: 'COMPLETED',
+  state: { status, ...(res ? { reservation: res } : {}) },
 });
 
 /** Someone else's client, there before the run; one of ours installed (V-1), one released (V-2), one without coverage (V-3). */
@@ -27,12 +52,17 @@ function goodRun(): { before: SimState; after: SimState; outcomes: WorkflowOutco
   return {
     before: { properties: [foreign], clients: [foreignClient] },
     after: { properties: [foreign, installed.property], clients: [foreignClient, installed.client] },
-    outcomes: [done('V-1', 'INSTALLED', reservation('V-1', 's1', 2)), done('V-2', 'EXPIRED', reservation('V-2', 's1', 3)), done('V-3', 'NO_COVERAGE')],
+    outcomes: [
+      done('V-1', 'INSTALLED', reservation('V-1', 's1', 2)),
+      done('V-2', 'EXPIRED', reservation('V-2', 's1', 3)),
+      done('V-3', 'NO_COVERAGE'),
+    ],
   };
 }
 
 /** The kinds found, each once per kind, for a precise comparison. */
-const kinds = (run: ReturnType<typeof goodRun>): ViolationKind[] => [...new Set(checkInvariants(run).map((v) => v.kind))].sort();
+const kinds = (run: ReturnType<typeof goodRun>): ViolationKind[] =>
+  [...new Set(checkInvariants(run).map((v) => v.kind))].sort();
 
 describe('chaos checker', () => {
   it('finds nothing wrong in a run that keeps the rules', () => {
@@ -54,11 +84,18 @@ describe('chaos checker', () => {
     const intruder = ours('V-4', 's1', 2, false); // the port V-1 holds
     run.after.properties = [...run.after.properties, intruder.property];
     run.after.clients = [...run.after.clients, intruder.client];
-    run.outcomes.push({ viabilityId: 'V-4', execution: 'RUNNING', state: { status: 'RESERVED', reservation: reservation('V-4', 's1', 2) } });
+    run.outcomes.push({
+      viabilityId: 'V-4',
+      execution: 'RUNNING',
+      state: { status: 'RESERVED', reservation: reservation('V-4', 's1', 2) },
+    });
     assert.deepEqual(kinds(run), ['not-final', 'two-clients-one-port']);
 
     const shared = goodRun();
-    shared.after.properties = [...shared.after.properties, { id: 'p-y', client: 'c-x', connections: [{ id: 's2', port: 1 }] }];
+    shared.after.properties = [
+      ...shared.after.properties,
+      { id: 'p-y', client: 'c-x', connections: [{ id: 's2', port: 1 }] },
+    ];
     assert.deepEqual(kinds(shared), ['two-clients-one-port']);
   });
 
@@ -91,16 +128,22 @@ describe('chaos checker', () => {
     assert.deepEqual(kinds(deleted), ['installed-client-deleted']);
 
     const notImplanted = goodRun();
-    notImplanted.after.clients = notImplanted.after.clients.map((c) => (c.id === 'c-V-1' ? { ...c, implanted: false } : c));
+    notImplanted.after.clients = notImplanted.after.clients.map((c) =>
+      c.id === 'c-V-1' ? { ...c, implanted: false } : c,
+    );
     assert.deepEqual(kinds(notImplanted), ['installed-client-deleted']);
 
     const clientGone = goodRun(); // OZmap deleted the client but kept the property on the port
     clientGone.after.clients = clientGone.after.clients.filter((c) => c.id !== 'c-V-1');
-    clientGone.after.properties = clientGone.after.properties.map((p) => (p.id === 'p-V-1' ? { ...p, client: null } : p));
+    clientGone.after.properties = clientGone.after.properties.map((p) =>
+      p.id === 'p-V-1' ? { ...p, client: null } : p,
+    );
     assert.deepEqual(kinds(clientGone), ['installed-client-deleted']);
 
     const moved = goodRun();
-    moved.after.properties = moved.after.properties.map((p) => (p.id === 'p-V-1' ? { ...p, connections: [{ id: 's1', port: 7 }] } : p));
+    moved.after.properties = moved.after.properties.map((p) =>
+      p.id === 'p-V-1' ? { ...p, connections: [{ id: 's1', port: 7 }] } : p,
+    );
     assert.deepEqual(kinds(moved), ['installed-client-deleted']);
   });
 
@@ -121,12 +164,17 @@ describe('chaos checker', () => {
     deleted.after.properties = deleted.after.properties.filter((p) => p.id !== 'p-x');
     assert.deepEqual(kinds(deleted), ['foreign-client-changed']);
     const moved = goodRun();
-    moved.after.properties = moved.after.properties.map((p) => (p.id === 'p-x' ? { ...p, connections: [{ id: 's1', port: 5 }] } : p));
+    moved.after.properties = moved.after.properties.map((p) =>
+      p.id === 'p-x' ? { ...p, connections: [{ id: 's1', port: 5 }] } : p,
+    );
     assert.deepEqual(kinds(moved), ['foreign-client-changed']);
   });
 
   it('counts every kind, zeros included', () => {
-    const counts = countByKind([{ kind: 'not-final', detail: '' }, { kind: 'not-final', detail: '' }]);
+    const counts = countByKind([
+      { kind: 'not-final', detail: '' },
+      { kind: 'not-final', detail: '' },
+    ]);
     assert.equal(Object.keys(counts).length, VIOLATION_KINDS.length);
     assert.equal(counts['not-final'], 2);
     assert.equal(counts['two-clients-one-port'], 0);

@@ -33,12 +33,20 @@ describe('codec endpoint', () => {
   });
 
   const post = (server: CodecServer, path: string, body: unknown, headers: Record<string, string> = {}) =>
-    fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', origin: UI, 'x-namespace': 'default', ...headers }, body: JSON.stringify(body) });
+    fetch(`${server.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: UI, 'x-namespace': 'default', ...headers },
+      body: JSON.stringify(body),
+    });
 
   it('answers the UI preflight with its origin and the headers it sends', async () => {
     const res = await fetch(`${open.url}/decode`, {
       method: 'OPTIONS',
-      headers: { origin: UI, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-namespace,authorization' },
+      headers: {
+        origin: UI,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type,x-namespace,authorization',
+      },
     });
     assert.equal(res.status, 204);
     assert.equal(res.headers.get('access-control-allow-origin'), UI);
@@ -58,7 +66,9 @@ describe('codec endpoint', () => {
     assert.equal(Buffer.from(body.payloads[0]!.metadata!.encoding!, 'base64').toString(), 'json/plain');
 
     const plain = toJson(defaultPayloadConverter.toPayload('olá'));
-    const encoded = (await (await post(open, '/default/encode', { payloads: [plain] })).json()) as { payloads: JsonPayload[] };
+    const encoded = (await (await post(open, '/default/encode', { payloads: [plain] })).json()) as {
+      payloads: JsonPayload[];
+    };
     assert.equal(Buffer.from(encoded.payloads[0]!.metadata!.encoding!, 'base64').toString(), 'binary/encrypted');
     const back = (await (await post(open, '/default/decode', encoded)).json()) as { payloads: JsonPayload[] };
     assert.deepEqual(back.payloads, [plain]);
@@ -66,7 +76,10 @@ describe('codec endpoint', () => {
 
   it('refuses another origin, even for the preflight', async () => {
     const other = 'https://evil.example';
-    const preflight = await fetch(`${open.url}/decode`, { method: 'OPTIONS', headers: { origin: other, 'access-control-request-method': 'POST' } });
+    const preflight = await fetch(`${open.url}/decode`, {
+      method: 'OPTIONS',
+      headers: { origin: other, 'access-control-request-method': 'POST' },
+    });
     assert.equal(preflight.status, 403);
     assert.equal(preflight.headers.get('access-control-allow-origin'), null);
     const res = await post(open, '/decode', { payloads: [await encryptedJson(value)] }, { origin: other });
@@ -96,7 +109,10 @@ describe('codec endpoint', () => {
     const ok = await post(guarded, '/decode', { payloads }, { authorization: `Bearer ${TOKEN}` });
     assert.equal(ok.status, 200);
     assert.deepEqual(decodeJson(((await ok.json()) as { payloads: JsonPayload[] }).payloads[0]!), value);
-    const preflight = await fetch(`${guarded.url}/decode`, { method: 'OPTIONS', headers: { origin: UI, 'access-control-request-method': 'POST' } });
+    const preflight = await fetch(`${guarded.url}/decode`, {
+      method: 'OPTIONS',
+      headers: { origin: UI, 'access-control-request-method': 'POST' },
+    });
     assert.equal(preflight.status, 204);
   });
 });

@@ -7,10 +7,17 @@ import { ENCRYPTED_ENCODING, EncryptionCodec, METADATA_KEY_ID } from '../../code
 import { EncryptionKey, decodeBase64Strict } from '../../codec/keys.ts';
 
 const key = (id: string) => new EncryptionKey(id, randomBytes(32));
-const input = { viabilityId: 'V-1042', customer: { code: 'C-77', name: 'Maria Souza' }, address: 'Rua Bocaiúva, 2125 - Centro, Florianópolis - SC' };
+const input = {
+  viabilityId: 'V-1042',
+  customer: { code: 'C-77', name: 'Maria Souza' },
+  address: 'Rua Bocaiúva, 2125 - Centro, Florianópolis - SC',
+};
 const payload = (value: unknown): Payload => defaultPayloadConverter.toPayload(value);
 const valueOf = (p: Payload): unknown => defaultPayloadConverter.fromPayload(p);
-const text = (p: Payload) => Buffer.concat([...Object.values(p.metadata ?? {}), p.data ?? new Uint8Array()].map((b) => Buffer.from(b))).toString('latin1');
+const text = (p: Payload) =>
+  Buffer.concat([...Object.values(p.metadata ?? {}), p.data ?? new Uint8Array()].map((b) => Buffer.from(b))).toString(
+    'latin1',
+  );
 
 describe('payload encryption codec (AES-256-GCM)', () => {
   it('round-trips: decode(encode(x)) equals x, metadata included', async () => {
@@ -27,7 +34,13 @@ describe('payload encryption codec (AES-256-GCM)', () => {
     assert.equal(Buffer.from(encrypted!.metadata!.encoding!).toString(), ENCRYPTED_ENCODING);
     assert.equal(Buffer.from(encrypted!.metadata![METADATA_KEY_ID]!).toString(), '2026-01');
     const seen = text(encrypted!) + Buffer.from(encrypted!.data!).toString('base64');
-    for (const secret of ['Maria Souza', 'C-77', 'Bocaiúva', 'json/plain', Buffer.from('Maria Souza').toString('base64')]) {
+    for (const secret of [
+      'Maria Souza',
+      'C-77',
+      'Bocaiúva',
+      'json/plain',
+      Buffer.from('Maria Souza').toString('base64'),
+    ]) {
       assert.ok(!seen.includes(secret), `ciphertext must not contain ${secret}`);
     }
     // A fresh IV each time: the same value never encrypts to the same bytes.
@@ -37,8 +50,14 @@ describe('payload encryption codec (AES-256-GCM)', () => {
 
   it('fails clearly with the wrong key, an unknown key id, or altered data', async () => {
     const [encrypted] = await new EncryptionCodec({ current: key('k1') }).encode([payload(input)]);
-    await assert.rejects(new EncryptionCodec({ current: key('k1') }).decode([encrypted!]), /key "k1" failed authentication: the configured key with that id is not the one that encrypted it/);
-    await assert.rejects(new EncryptionCodec({ current: key('k2') }).decode([encrypted!]), /encrypted with key "k1", which is not configured: .*PAYLOAD_ENCRYPTION_PREVIOUS_KEYS/);
+    await assert.rejects(
+      new EncryptionCodec({ current: key('k1') }).decode([encrypted!]),
+      /key "k1" failed authentication: the configured key with that id is not the one that encrypted it/,
+    );
+    await assert.rejects(
+      new EncryptionCodec({ current: key('k2') }).decode([encrypted!]),
+      /encrypted with key "k1", which is not configured: .*PAYLOAD_ENCRYPTION_PREVIOUS_KEYS/,
+    );
     const k = key('k3');
     const codec = new EncryptionCodec({ current: k });
     const [good] = await codec.encode([payload(input)]);
@@ -50,7 +69,11 @@ describe('payload encryption codec (AES-256-GCM)', () => {
 
   it('passes payloads that are not encrypted through decode untouched (existing histories keep working)', async () => {
     const codec = new EncryptionCodec({ current: key('k1') });
-    const plain = [payload(input), payload(undefined), { metadata: { encoding: Buffer.from('binary/plain') }, data: Buffer.from([1, 2, 3]) }];
+    const plain = [
+      payload(input),
+      payload(undefined),
+      { metadata: { encoding: Buffer.from('binary/plain') }, data: Buffer.from([1, 2, 3]) },
+    ];
     const decoded = await codec.decode(plain);
     assert.deepEqual(decoded, plain);
   });

@@ -18,18 +18,35 @@ const named = (problems: string[], name: string) => problems.filter((p) => p.sta
 
 describe('configuration: OZmap URL rule', () => {
   it('refuses http:// outside loopback, naming the field and both fixes', () => {
-    for (const url of ['http://acme.ozmap.com.br:9994', 'http://10.0.0.5:9994', 'http://[2001:db8::1]:9994', 'http://128.0.0.1']) {
+    for (const url of [
+      'http://acme.ozmap.com.br:9994',
+      'http://10.0.0.5:9994',
+      'http://[2001:db8::1]:9994',
+      'http://128.0.0.1',
+    ]) {
       const [problem, ...more] = named(problemsOf({ OZMAP_URL: url, OZMAP_API_KEY: 'k' }), 'OZMAP_URL');
       assert.equal(more.length, 0);
-      assert.match(problem!, /^OZMAP_URL: uses plain http:\/\/ outside loopback.*use https:\/\/ or set OZMAP_ALLOW_INSECURE_HTTP=true/, url);
+      assert.match(
+        problem!,
+        /^OZMAP_URL: uses plain http:\/\/ outside loopback.*use https:\/\/ or set OZMAP_ALLOW_INSECURE_HTTP=true/,
+        url,
+      );
     }
   });
 
   it('accepts http:// on loopback (127.0.0.1, 127.x, localhost, [::1]) and https:// anywhere', () => {
-    for (const url of ['http://127.0.0.1:9994', 'http://127.1.2.3:9994', 'http://localhost:9994', 'http://[::1]:9994']) {
+    for (const url of [
+      'http://127.0.0.1:9994',
+      'http://127.1.2.3:9994',
+      'http://localhost:9994',
+      'http://[::1]:9994',
+    ]) {
       assert.equal(loadConfig({ OZMAP_URL: url }).ozmap.url, url);
     }
-    assert.equal(loadConfig({ OZMAP_URL: 'https://acme.ozmap.com.br:9994/', OZMAP_API_KEY: 'k' }).ozmap.url, 'https://acme.ozmap.com.br:9994');
+    assert.equal(
+      loadConfig({ OZMAP_URL: 'https://acme.ozmap.com.br:9994/', OZMAP_API_KEY: 'k' }).ozmap.url,
+      'https://acme.ozmap.com.br:9994',
+    );
   });
 
   it('allows http:// outside loopback only with OZMAP_ALLOW_INSECURE_HTTP=true', () => {
@@ -39,13 +56,23 @@ describe('configuration: OZmap URL rule', () => {
   });
 
   it('refuses credentials or a query string in the URL, without echoing them', () => {
-    const problems = problemsOf({ OZMAP_URL: 'https://integration:pw-Zq81xv@acme.ozmap.com.br:9994', OZMAP_API_KEY: 'k' });
+    const problems = problemsOf({
+      OZMAP_URL: 'https://integration:pw-Zq81xv@acme.ozmap.com.br:9994',
+      OZMAP_API_KEY: 'k',
+    });
     assert.match(named(problems, 'OZMAP_URL')[0]!, /must not carry credentials \(user:password@\).*OZMAP_API_KEY/);
     assert.ok(!problems.join('\n').includes('pw-Zq81xv'));
     const query = problemsOf({ OZMAP_URL: 'https://acme.ozmap.com.br:9994?key=Kq-7731-secret', OZMAP_API_KEY: 'k' });
     assert.match(named(query, 'OZMAP_URL')[0]!, /without a query string/);
-    assert.match(named(problemsOf({ GEOCODER_URL: 'https://u:p4ss-geo@geo.example.org' }), 'GEOCODER_URL')[0]!, /must not carry credentials/);
-    assert.equal(named(problemsOf({ OZMAP_URL: 'http://user@127.0.0.1:1' }), 'OZMAP_URL').length, 1, 'loopback is no exception');
+    assert.match(
+      named(problemsOf({ GEOCODER_URL: 'https://u:p4ss-geo@geo.example.org' }), 'GEOCODER_URL')[0]!,
+      /must not carry credentials/,
+    );
+    assert.equal(
+      named(problemsOf({ OZMAP_URL: 'http://user@127.0.0.1:1' }), 'OZMAP_URL').length,
+      1,
+      'loopback is no exception',
+    );
   });
 });
 
@@ -59,10 +86,17 @@ describe('configuration: secrets never echoed', () => {
       PAYLOAD_ENCRYPTION_KEY: 'bm90LWEtMzItYnl0ZS1rZXk=', // base64, but of the wrong length
       CODEC_SERVER_TOKEN: 'tok', // too short
     };
-    const problems = problemsOf({ ...secrets, OZMAP_URL: 'http://u:pw-echo-4444@10.1.2.3', GEOCODER_PROVIDER: 'bing', RESERVATION_HOLD_DAYS: 'soon' });
+    const problems = problemsOf({
+      ...secrets,
+      OZMAP_URL: 'http://u:pw-echo-4444@10.1.2.3',
+      GEOCODER_PROVIDER: 'bing',
+      RESERVATION_HOLD_DAYS: 'soon',
+    });
     const text = problems.join('\n');
-    for (const value of [...Object.values(secrets), 'pw-echo-4444']) assert.ok(!text.includes(value), `a problem echoes ${value}:\n${text}`);
-    for (const name of ['ISPBOX_API_KEY', 'PAYLOAD_ENCRYPTION_KEY', 'CODEC_SERVER_TOKEN', 'OZMAP_URL']) assert.ok(named(problems, name).length > 0, name);
+    for (const value of [...Object.values(secrets), 'pw-echo-4444'])
+      assert.ok(!text.includes(value), `a problem echoes ${value}:\n${text}`);
+    for (const name of ['ISPBOX_API_KEY', 'PAYLOAD_ENCRYPTION_KEY', 'CODEC_SERVER_TOKEN', 'OZMAP_URL'])
+      assert.ok(named(problems, name).length > 0, name);
   });
 
   it('masks a secret even when another variable repeats it in a message', () => {
@@ -78,46 +112,99 @@ describe('configuration: payload encryption', () => {
 
   it('is off by default', () => {
     assert.equal(loadConfig({}).payloadEncryption, undefined);
-    assert.deepEqual(loadConfig({}).codecServer, { host: '127.0.0.1', port: 8888, allowedOrigins: ['http://127.0.0.1:8233', 'http://localhost:8233'], token: undefined });
+    assert.deepEqual(loadConfig({}).codecServer, {
+      host: '127.0.0.1',
+      port: 8888,
+      allowedOrigins: ['http://127.0.0.1:8233', 'http://localhost:8233'],
+      token: undefined,
+    });
   });
 
   it('takes the base64 of 32 bytes, with an id (default: the key fingerprint)', () => {
     const raw = randomBytes(32);
-    const withId = loadConfig({ PAYLOAD_ENCRYPTION_KEY: raw.toString('base64'), PAYLOAD_ENCRYPTION_KEY_ID: '2026-01' }).payloadEncryption!;
+    const withId = loadConfig({
+      PAYLOAD_ENCRYPTION_KEY: raw.toString('base64'),
+      PAYLOAD_ENCRYPTION_KEY_ID: '2026-01',
+    }).payloadEncryption!;
     assert.equal(withId.current?.id, '2026-01');
     assert.deepEqual(withId.current?.material, raw);
-    assert.equal(loadConfig({ PAYLOAD_ENCRYPTION_KEY: raw.toString('base64') }).payloadEncryption!.current?.id, keyFingerprint(raw));
+    assert.equal(
+      loadConfig({ PAYLOAD_ENCRYPTION_KEY: raw.toString('base64') }).payloadEncryption!.current?.id,
+      keyFingerprint(raw),
+    );
   });
 
   it('explains a wrong key: not base64, wrong length, with how to generate one', () => {
     const [notBase64] = named(problemsOf({ PAYLOAD_ENCRYPTION_KEY: 'this is not base64!' }), 'PAYLOAD_ENCRYPTION_KEY');
     assert.match(notBase64!, /must be base64 \(of 32 random bytes\): generate one with `openssl rand -base64 32`/);
-    const [short] = named(problemsOf({ PAYLOAD_ENCRYPTION_KEY: randomBytes(16).toString('base64') }), 'PAYLOAD_ENCRYPTION_KEY');
+    const [short] = named(
+      problemsOf({ PAYLOAD_ENCRYPTION_KEY: randomBytes(16).toString('base64') }),
+      'PAYLOAD_ENCRYPTION_KEY',
+    );
     assert.match(short!, /must be 32 bytes once base64-decoded, not 16: generate one with `openssl rand -base64 32`/);
-    assert.match(named(problemsOf({ PAYLOAD_ENCRYPTION_KEY: b64(), PAYLOAD_ENCRYPTION_KEY_ID: 'no spaces allowed' }), 'PAYLOAD_ENCRYPTION_KEY_ID')[0]!, /1-64 of/);
-    assert.match(named(problemsOf({ PAYLOAD_ENCRYPTION_KEY_ID: 'k1' }), 'PAYLOAD_ENCRYPTION_KEY_ID')[0]!, /set PAYLOAD_ENCRYPTION_KEY too/);
+    assert.match(
+      named(
+        problemsOf({ PAYLOAD_ENCRYPTION_KEY: b64(), PAYLOAD_ENCRYPTION_KEY_ID: 'no spaces allowed' }),
+        'PAYLOAD_ENCRYPTION_KEY_ID',
+      )[0]!,
+      /1-64 of/,
+    );
+    assert.match(
+      named(problemsOf({ PAYLOAD_ENCRYPTION_KEY_ID: 'k1' }), 'PAYLOAD_ENCRYPTION_KEY_ID')[0]!,
+      /set PAYLOAD_ENCRYPTION_KEY too/,
+    );
   });
 
   it('reads older keys for rotation, and refuses an id used twice', () => {
     const [a, b] = [randomBytes(32), randomBytes(32)];
-    const config = loadConfig({ PAYLOAD_ENCRYPTION_KEY: b64(), PAYLOAD_ENCRYPTION_KEY_ID: 'k3', PAYLOAD_ENCRYPTION_PREVIOUS_KEYS: `k1:${a.toString('base64')}, ${b.toString('base64')}` });
-    assert.deepEqual(config.payloadEncryption!.previous.map((k) => k.id), ['k1', keyFingerprint(b)]);
+    const config = loadConfig({
+      PAYLOAD_ENCRYPTION_KEY: b64(),
+      PAYLOAD_ENCRYPTION_KEY_ID: 'k3',
+      PAYLOAD_ENCRYPTION_PREVIOUS_KEYS: `k1:${a.toString('base64')}, ${b.toString('base64')}`,
+    });
+    assert.deepEqual(
+      config.payloadEncryption!.previous.map((k) => k.id),
+      ['k1', keyFingerprint(b)],
+    );
     assert.deepEqual(config.payloadEncryption!.previous[0]!.material, a);
-    const twice = problemsOf({ PAYLOAD_ENCRYPTION_KEY: b64(), PAYLOAD_ENCRYPTION_KEY_ID: 'k1', PAYLOAD_ENCRYPTION_PREVIOUS_KEYS: `k1:${a.toString('base64')}` });
+    const twice = problemsOf({
+      PAYLOAD_ENCRYPTION_KEY: b64(),
+      PAYLOAD_ENCRYPTION_KEY_ID: 'k1',
+      PAYLOAD_ENCRYPTION_PREVIOUS_KEYS: `k1:${a.toString('base64')}`,
+    });
     assert.match(named(twice, 'PAYLOAD_ENCRYPTION_PREVIOUS_KEYS')[0]!, /key id "k1" is used twice/);
     const bad = problemsOf({ PAYLOAD_ENCRYPTION_PREVIOUS_KEYS: `k1:${a.toString('base64')},k2:tooshort` });
     assert.match(named(bad, 'PAYLOAD_ENCRYPTION_PREVIOUS_KEYS')[0]!, /entry 2: the key must be the base64 of 32 bytes/);
     // Decrypt-only: older keys without a current one.
-    assert.equal(loadConfig({ PAYLOAD_ENCRYPTION_PREVIOUS_KEYS: `k1:${a.toString('base64')}` }).payloadEncryption!.current, undefined);
+    assert.equal(
+      loadConfig({ PAYLOAD_ENCRYPTION_PREVIOUS_KEYS: `k1:${a.toString('base64')}` }).payloadEncryption!.current,
+      undefined,
+    );
   });
 
   it('keeps the codec endpoint on loopback unless a token protects it; origins must be origins', () => {
-    assert.match(named(problemsOf({ CODEC_SERVER_HOST: '0.0.0.0' }), 'CODEC_SERVER_HOST')[0]!, /set CODEC_SERVER_TOKEN, or keep 127\.0\.0\.1/);
+    assert.match(
+      named(problemsOf({ CODEC_SERVER_HOST: '0.0.0.0' }), 'CODEC_SERVER_HOST')[0]!,
+      /set CODEC_SERVER_TOKEN, or keep 127\.0\.0\.1/,
+    );
     const token = 'codec-token-0123456789';
     assert.equal(loadConfig({ CODEC_SERVER_HOST: '0.0.0.0', CODEC_SERVER_TOKEN: token }).codecServer.token, token);
-    assert.match(named(problemsOf({ CODEC_SERVER_ALLOWED_ORIGINS: '*' }), 'CODEC_SERVER_ALLOWED_ORIGINS')[0]!, /is not an origin/);
-    assert.match(named(problemsOf({ CODEC_SERVER_ALLOWED_ORIGINS: 'http://ui.example.org:8080/path' }), 'CODEC_SERVER_ALLOWED_ORIGINS')[0]!, /is not an origin/);
-    assert.deepEqual(loadConfig({ CODEC_SERVER_ALLOWED_ORIGINS: 'https://ui.example.org, http://127.0.0.1:8233' }).codecServer.allowedOrigins, ['https://ui.example.org', 'http://127.0.0.1:8233']);
+    assert.match(
+      named(problemsOf({ CODEC_SERVER_ALLOWED_ORIGINS: '*' }), 'CODEC_SERVER_ALLOWED_ORIGINS')[0]!,
+      /is not an origin/,
+    );
+    assert.match(
+      named(
+        problemsOf({ CODEC_SERVER_ALLOWED_ORIGINS: 'http://ui.example.org:8080/path' }),
+        'CODEC_SERVER_ALLOWED_ORIGINS',
+      )[0]!,
+      /is not an origin/,
+    );
+    assert.deepEqual(
+      loadConfig({ CODEC_SERVER_ALLOWED_ORIGINS: 'https://ui.example.org, http://127.0.0.1:8233' }).codecServer
+        .allowedOrigins,
+      ['https://ui.example.org', 'http://127.0.0.1:8233'],
+    );
   });
 });
 
@@ -129,6 +216,9 @@ describe('configuration: masking keeps messages useful', () => {
       PAYLOAD_ENCRYPTION_PREVIOUS_KEYS: `2026-01:${randomBytes(32).toString('base64')}`,
     });
     assert.match(named(problems, 'PAYLOAD_ENCRYPTION_PREVIOUS_KEYS')[0]!, /key id "2026-01" is used twice/);
-    assert.match(named(problemsOf({ OZMAP_URL: 'https://user:%zz-pass@acme.ozmap.com.br', OZMAP_API_KEY: 'k' }), 'OZMAP_URL')[0]!, /credentials/);
+    assert.match(
+      named(problemsOf({ OZMAP_URL: 'https://user:%zz-pass@acme.ozmap.com.br', OZMAP_API_KEY: 'k' }), 'OZMAP_URL')[0]!,
+      /credentials/,
+    );
   });
 });

@@ -28,12 +28,23 @@ describe('configuration', () => {
   it('takes the worker cache size, and refuses one that is not a whole number', () => {
     assert.equal(loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '0' }).worker.maxCachedWorkflows, 0);
     assert.equal(loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '1000' }).worker.maxCachedWorkflows, 1000);
-    assert.ok(errorOf({ WORKER_MAX_CACHED_WORKFLOWS: 'lots' }).problems.some((p) => p.startsWith('WORKER_MAX_CACHED_WORKFLOWS:')));
-    assert.ok(errorOf({ WORKER_MAX_CACHED_WORKFLOWS: '-1' }).problems.some((p) => p.startsWith('WORKER_MAX_CACHED_WORKFLOWS:')));
+    assert.ok(
+      errorOf({ WORKER_MAX_CACHED_WORKFLOWS: 'lots' }).problems.some((p) =>
+        p.startsWith('WORKER_MAX_CACHED_WORKFLOWS:'),
+      ),
+    );
+    assert.ok(
+      errorOf({ WORKER_MAX_CACHED_WORKFLOWS: '-1' }).problems.some((p) => p.startsWith('WORKER_MAX_CACHED_WORKFLOWS:')),
+    );
   });
 
   it('reports every problem at once, by name', () => {
-    const err = errorOf({ OZMAP_URL: 'ftp://x', RESERVATION_HOLD_DAYS: 'soon', HTTP_PORT: '99999', GEOCODER_PROVIDER: 'bing' });
+    const err = errorOf({
+      OZMAP_URL: 'ftp://x',
+      RESERVATION_HOLD_DAYS: 'soon',
+      HTTP_PORT: '99999',
+      GEOCODER_PROVIDER: 'bing',
+    });
     const names = err.problems.map((p) => p.split(':')[0]).sort();
     assert.deepEqual(names, ['GEOCODER_PROVIDER', 'HTTP_PORT', 'OZMAP_URL', 'RESERVATION_HOLD_DAYS']);
     assert.match(err.message, /4 problems/);
@@ -43,19 +54,32 @@ describe('configuration', () => {
     const err = errorOf({ OZMAP_URL: 'http://acme.ozmap.com.br:9994' });
     assert.ok(err.problems.some((p) => p.startsWith('OZMAP_URL:') && /https:\/\/|OZMAP_ALLOW_INSECURE_HTTP/.test(p)));
     assert.ok(err.problems.some((p) => p.startsWith('OZMAP_API_KEY:')));
-    const ok = loadConfig({ OZMAP_URL: 'http://acme.ozmap.com.br:9994', OZMAP_ALLOW_INSECURE_HTTP: 'true', OZMAP_API_KEY: 'k' });
+    const ok = loadConfig({
+      OZMAP_URL: 'http://acme.ozmap.com.br:9994',
+      OZMAP_ALLOW_INSECURE_HTTP: 'true',
+      OZMAP_API_KEY: 'k',
+    });
     assert.equal(ok.ozmap.url, 'http://acme.ozmap.com.br:9994');
     assert.equal(ok.geocoder.url, 'https://nominatim.openstreetmap.org');
   });
 
   it('never echoes a secret in its messages', () => {
-    const err = errorOf({ OZMAP_API_KEY: 'x', OZMAP_URL: 'http://10.1.2.3', TEMPORAL_API_KEY: 'supersecret-temporal', ISPBOX_API_KEY: 'short' });
+    const err = errorOf({
+      OZMAP_API_KEY: 'x',
+      OZMAP_URL: 'http://10.1.2.3',
+      TEMPORAL_API_KEY: 'supersecret-temporal',
+      ISPBOX_API_KEY: 'short',
+    });
     assert.doesNotMatch(err.message, /supersecret-temporal|short\b(?! )/);
     assert.ok(err.problems.some((p) => p.startsWith('ISPBOX_API_KEY:')));
   });
 
   it('switches to Google when its key is given and to TLS for an API key', () => {
-    const config = loadConfig({ GOOGLE_GEOCODING_API_KEY: 'g', TEMPORAL_API_KEY: 't', TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233' });
+    const config = loadConfig({
+      GOOGLE_GEOCODING_API_KEY: 'g',
+      TEMPORAL_API_KEY: 't',
+      TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233',
+    });
     assert.equal(config.geocoder.provider, 'google');
     assert.ok(config.temporal.tls);
     assert.equal(errorOf({ GEOCODER_PROVIDER: 'google' }).problems[0]?.split(':')[0], 'GOOGLE_GEOCODING_API_KEY');

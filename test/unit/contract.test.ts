@@ -5,8 +5,19 @@ import { InvalidInputError } from '../../client/errors.ts';
 import type { Client } from '@temporalio/client';
 
 // prepare() never touches Temporal: a client that throws on any use proves nothing is started.
-const untouchable = new Proxy({}, { get: () => { throw new Error('Temporal must not be called for invalid input'); } }) as Client;
-const reservations = new ReservationsClient(untouchable, 'q', { radiusMeters: 250, holdDays: 30, selectionTimeoutHours: 24 });
+const untouchable = new Proxy(
+  {},
+  {
+    get: () => {
+      throw new Error('Temporal must not be called for invalid input');
+    },
+  },
+) as Client;
+const reservations = new ReservationsClient(untouchable, 'q', {
+  radiusMeters: 250,
+  holdDays: 30,
+  selectionTimeoutHours: 24,
+});
 
 const valid = { viabilityId: 'V-1042', customer: { code: 'C-77', name: 'Maria Souza' }, address: 'Rua Bocaiúva, 2125' };
 
@@ -22,11 +33,22 @@ function problems(input: unknown): InvalidInputError['problems'] {
 
 describe('reservation input', () => {
   it('fills the configured defaults so history records the exact terms', () => {
-    assert.deepEqual(reservations.prepare(valid), { ...valid, radiusMeters: 250, selection: 'auto', holdDays: 30, selectionTimeoutHours: 24 });
+    assert.deepEqual(reservations.prepare(valid), {
+      ...valid,
+      radiusMeters: 250,
+      selection: 'auto',
+      holdDays: 30,
+      selectionTimeoutHours: 24,
+    });
   });
 
   const cases: Array<[string, unknown, string, RegExp]> = [
-    ['neither address nor coordinates', { viabilityId: 'V-1', customer: valid.customer }, 'address', /address or coordinates/],
+    [
+      'neither address nor coordinates',
+      { viabilityId: 'V-1', customer: valid.customer },
+      'address',
+      /address or coordinates/,
+    ],
     ['latitude 123', { ...valid, coordinates: { lat: 123, lng: -48.5 } }, 'coordinates.lat', /between -90 and 90/],
     ['radius 0', { ...valid, radiusMeters: 0 }, 'radiusMeters', /at least 1/],
     ['an empty customer code', { ...valid, customer: { code: '  ', name: 'X' } }, 'customer.code', /must not be empty/],
@@ -38,7 +60,9 @@ describe('reservation input', () => {
   for (const [label, input, field, message] of cases) {
     it(`refuses ${label}, naming ${field}`, () => {
       const found = problems(input);
-      const hit = found.find((p) => p.field === field && message.test(p.message)) ?? found.find((p) => message.test(`${p.field} ${p.message}`));
+      const hit =
+        found.find((p) => p.field === field && message.test(p.message)) ??
+        found.find((p) => message.test(`${p.field} ${p.message}`));
       assert.ok(hit, `expected a problem on ${field} matching ${message}, got ${JSON.stringify(found)}`);
     });
   }
@@ -50,6 +74,9 @@ describe('reservation input', () => {
   });
 
   it('refuses a bad viability id before any call', async () => {
-    await assert.rejects(reservations.get('not ok!'), (err: unknown) => err instanceof InvalidInputError && err.problems[0]?.field === 'viabilityId');
+    await assert.rejects(
+      reservations.get('not ok!'),
+      (err: unknown) => err instanceof InvalidInputError && err.problems[0]?.field === 'viabilityId',
+    );
   });
 });

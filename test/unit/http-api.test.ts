@@ -4,7 +4,13 @@ import assert from 'node:assert/strict';
 import { Metadata } from '@grpc/grpc-js';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { ConfigError, DEMO_ISPBOX_API_KEY, loadConfig } from '../../config/env.ts';
-import { ConflictError, InvalidInputError, RejectedError, ReservationFailedError, ReservationNotFoundError } from '../../client/errors.ts';
+import {
+  ConflictError,
+  InvalidInputError,
+  RejectedError,
+  ReservationFailedError,
+  ReservationNotFoundError,
+} from '../../client/errors.ts';
 import { bearerAuth } from '../../client/http/auth.ts';
 import { HttpError, toHttpError } from '../../client/http/errors.ts';
 import type { FastifyRequest } from 'fastify';
@@ -22,7 +28,13 @@ const problemsOf = (env: Record<string, string>) => {
 describe('HTTP API configuration', () => {
   it('defaults to loopback, port 3000, a 20 s wait and the documented demo key', () => {
     const { http } = loadConfig({});
-    assert.deepEqual(http, { port: 3000, host: '127.0.0.1', ispboxApiKey: DEMO_ISPBOX_API_KEY, demoKey: true, waitSeconds: 20 });
+    assert.deepEqual(http, {
+      port: 3000,
+      host: '127.0.0.1',
+      ispboxApiKey: DEMO_ISPBOX_API_KEY,
+      demoKey: true,
+      waitSeconds: 20,
+    });
   });
 
   it('refuses the public demo key outside loopback, and waits past 600 s', () => {
@@ -38,7 +50,8 @@ describe('HTTP API configuration', () => {
 
 describe('bearer check', () => {
   const check = bearerAuth('the-right-key-0123456789');
-  const request = (authorization?: string) => ({ headers: authorization === undefined ? {} : { authorization } }) as FastifyRequest;
+  const request = (authorization?: string) =>
+    ({ headers: authorization === undefined ? {} : { authorization } }) as FastifyRequest;
   const refusal = async (authorization?: string) => {
     try {
       await check(request(authorization));
@@ -55,7 +68,16 @@ describe('bearer check', () => {
   });
 
   it('refuses anything else with 401 and a Bearer challenge, naming the header', async () => {
-    for (const value of [undefined, '', 'Bearer', 'Bearer the-right-key-012345678', 'Bearer the-right-key-0123456789x', 'Basic the-right-key-0123456789', 'the-right-key-0123456789', 'Bearer a b']) {
+    for (const value of [
+      undefined,
+      '',
+      'Bearer',
+      'Bearer the-right-key-012345678',
+      'Bearer the-right-key-0123456789x',
+      'Basic the-right-key-0123456789',
+      'the-right-key-0123456789',
+      'Bearer a b',
+    ]) {
       const err = await refusal(value);
       assert.ok(err, `${value} must be refused`);
       assert.equal(err.statusCode, 401);
@@ -67,7 +89,8 @@ describe('bearer check', () => {
 });
 
 describe('failures to statuses', () => {
-  const grpcError = (code: grpcStatus) => Object.assign(new Error('grpc'), { code, details: 'x', metadata: new Metadata() });
+  const grpcError = (code: grpcStatus) =>
+    Object.assign(new Error('grpc'), { code, details: 'x', metadata: new Metadata() });
 
   it('maps what the caller can fix to 4xx and what is on our side to 502/503', () => {
     const cases: Array<[unknown, number, string]> = [
@@ -79,8 +102,16 @@ describe('failures to statuses', () => {
       [grpcError(grpcStatus.UNAVAILABLE), 503, 'temporal-unavailable'],
       [grpcError(grpcStatus.DEADLINE_EXCEEDED), 503, 'temporal-unavailable'],
       [new Error('wrapped', { cause: grpcError(grpcStatus.CANCELLED) }), 503, 'temporal-unavailable'],
-      [Object.assign(new Error('Unsupported Media Type'), { code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE', statusCode: 415 }), 415, 'unsupported-media-type'],
-      [Object.assign(new Error('Request body is too large'), { code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 }), 413, 'payload-too-large'],
+      [
+        Object.assign(new Error('Unsupported Media Type'), { code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE', statusCode: 415 }),
+        415,
+        'unsupported-media-type',
+      ],
+      [
+        Object.assign(new Error('Request body is too large'), { code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 }),
+        413,
+        'payload-too-large',
+      ],
       [Object.assign(new Error('odd'), { statusCode: 431 }), 431, 'invalid-request'],
       [new TypeError('a bug'), 500, 'internal'],
     ];
@@ -89,7 +120,10 @@ describe('failures to statuses', () => {
       assert.equal(http.statusCode, status, String(err));
       assert.equal(http.code, code);
     }
-    assert.deepEqual(toHttpError(new InvalidInputError([{ field: 'customer.code', message: 'must not be empty' }])).details, [{ field: 'customer.code', message: 'must not be empty' }]);
+    assert.deepEqual(
+      toHttpError(new InvalidInputError([{ field: 'customer.code', message: 'must not be empty' }])).details,
+      [{ field: 'customer.code', message: 'must not be empty' }],
+    );
     assert.equal(toHttpError(grpcError(grpcStatus.UNAVAILABLE)).headers['retry-after'], '5');
   });
 });

@@ -61,10 +61,18 @@ describe('sendJson error classification', () => {
     const failure = toFailure(await expectKind('/html', 'bad-response', false), 'Geocoder') as ApplicationFailure;
     assert.equal(failure.type, 'GeocoderBadResponseError');
     assert.equal(failure.nonRetryable, true);
-    assert.equal((toFailure(new HttpError('bad-response', 'x'), 'OZmap', { retryBadResponses: true }) as ApplicationFailure).nonRetryable, false);
+    assert.equal(
+      (toFailure(new HttpError('bad-response', 'x'), 'OZmap', { retryBadResponses: true }) as ApplicationFailure)
+        .nonRetryable,
+      false,
+    );
   });
   it('allows 404 when asked', async () => {
-    const res = await sendJson(dispatcher, { method: 'DELETE', url: new URL(`${server.url}/404`) }, { allowNotFound: true });
+    const res = await sendJson(
+      dispatcher,
+      { method: 'DELETE', url: new URL(`${server.url}/404`) },
+      { allowNotFound: true },
+    );
     assert.equal(res.status, 404);
   });
 });

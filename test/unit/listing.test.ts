@@ -6,7 +6,10 @@ describe('listing reservations', () => {
   it('builds one visibility query from the filters, always scoped to the workflow type', () => {
     assert.equal(visibilityQuery({}, 'ReservationWorkflow'), 'WorkflowType = "ReservationWorkflow"');
     assert.equal(
-      visibilityQuery({ status: 'RESERVED', customerCode: 'C-77', expiresBefore: '2026-12-31T00:00:00-03:00' }, 'ReservationWorkflow'),
+      visibilityQuery(
+        { status: 'RESERVED', customerCode: 'C-77', expiresBefore: '2026-12-31T00:00:00-03:00' },
+        'ReservationWorkflow',
+      ),
       'WorkflowType = "ReservationWorkflow" AND ReservationStatus = "RESERVED" AND CustomerCode = "C-77" AND ReservationExpiresAt < "2026-12-31T03:00:00.000Z"',
     );
   });
@@ -17,10 +20,17 @@ describe('listing reservations', () => {
   });
 
   it('names the field of each bad filter', () => {
-    const result = ListReservationsQuery.safeParse({ status: 'SOLD', expiresBefore: 'tomorrow', pageSize: '1000', pageToken: '%%', colour: 'red' });
+    const result = ListReservationsQuery.safeParse({
+      status: 'SOLD',
+      expiresBefore: 'tomorrow',
+      pageSize: '1000',
+      pageToken: '%%',
+      colour: 'red',
+    });
     assert.equal(result.success, false);
     const fields = result.error.issues.map((i) => i.path.join('.') || String((i as { keys?: string[] }).keys));
-    for (const field of ['status', 'expiresBefore', 'pageSize', 'pageToken', 'colour']) assert.ok(fields.includes(field), `${field} in ${fields.join(', ')}`);
+    for (const field of ['status', 'expiresBefore', 'pageSize', 'pageToken', 'colour'])
+      assert.ok(fields.includes(field), `${field} in ${fields.join(', ')}`);
   });
 
   it('accepts strings for the page size, as query strings give them', () => {

@@ -70,7 +70,10 @@ describe('ensureTemporalCli', () => {
 
   test('`temporal` on PATH comes before the cache', async () => {
     const env = isolatedEnv('cli-path');
-    const onPath = await fakeExecutable(path.join(env.PATH ?? '', 'temporal'), 'temporal version 1.5.1 (Server 1.29.1)');
+    const onPath = await fakeExecutable(
+      path.join(env.PATH ?? '', 'temporal'),
+      'temporal version 1.5.1 (Server 1.29.1)',
+    );
     await fakeExecutable(cachedCliPath(env));
     assert.equal(await ensureTemporalCli({ env, binDir: null }), onPath);
   });

@@ -2,7 +2,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { canonicalForm, rfc3986, signViabilityParams, verifyViabilityLink, viabilityPageUrl, type ViabilityLinkInput } from '../../client/viability-link.ts';
+import {
+  canonicalForm,
+  rfc3986,
+  signViabilityParams,
+  verifyViabilityLink,
+  viabilityPageUrl,
+  type ViabilityLinkInput,
+} from '../../client/viability-link.ts';
 
 const KEY = 'ispbox-test-key-0123456789';
 const NOW = new Date('2026-11-28T12:00:00Z');
@@ -15,12 +22,29 @@ const input: ViabilityLinkInput = {
 };
 
 const queryOf = (url: string) => Object.fromEntries(new URL(url).searchParams);
-const signed = (overrides: Partial<{ ttlSeconds: number; now: Date; apiKey: string; input: ViabilityLinkInput }> = {}) =>
-  queryOf(viabilityPageUrl({ baseUrl: 'https://reservas.example', apiKey: KEY, input, ttlSeconds: 600, now: NOW, ...overrides }));
+const signed = (
+  overrides: Partial<{ ttlSeconds: number; now: Date; apiKey: string; input: ViabilityLinkInput }> = {},
+) =>
+  queryOf(
+    viabilityPageUrl({
+      baseUrl: 'https://reservas.example',
+      apiKey: KEY,
+      input,
+      ttlSeconds: 600,
+      now: NOW,
+      ...overrides,
+    }),
+  );
 
 describe('viability page links', () => {
   it('round-trips: a signed link verifies and gives back the data it carries', () => {
-    const url = viabilityPageUrl({ baseUrl: 'https://reservas.example/', apiKey: KEY, input, ttlSeconds: 600, now: NOW });
+    const url = viabilityPageUrl({
+      baseUrl: 'https://reservas.example/',
+      apiKey: KEY,
+      input,
+      ttlSeconds: 600,
+      now: NOW,
+    });
     assert.match(url, /^https:\/\/reservas\.example\/viability\?viabilityId=V-1042&code=C-77&name=/);
     const verdict = verifyViabilityLink(queryOf(url), KEY, NOW);
     assert.ok(verdict.ok, JSON.stringify(verdict));
@@ -31,20 +55,31 @@ describe('viability page links', () => {
   it('signs the documented canonical form (what another language reproduces)', () => {
     const params = signViabilityParams({ apiKey: KEY, input, ttlSeconds: 600, now: NOW });
     const canonical =
-      "address=Rua%20Bocai%C3%BAva%2C%202125%20-%20Centro%2C%20Florian%C3%B3polis%20-%20SC&code=C-77&exp=1795867800&lat=-27.5935&lng=-48.5585" +
-      "&name=Maria%20D%27%C3%81vila%20%28filial%29&radius=250&viabilityId=V-1042";
+      'address=Rua%20Bocai%C3%BAva%2C%202125%20-%20Centro%2C%20Florian%C3%B3polis%20-%20SC&code=C-77&exp=1795867800&lat=-27.5935&lng=-48.5585' +
+      '&name=Maria%20D%27%C3%81vila%20%28filial%29&radius=250&viabilityId=V-1042';
     assert.equal(canonicalForm(params), canonical);
     assert.equal(params.sig, createHmac('sha256', KEY).update(canonical).digest('hex'));
-    assert.equal(params.sig, 'd811857de908f9623c37fbf3b961d135db6b5bb865ce9a11f1704d7a361662d8', 'the known answer README gives');
+    assert.equal(
+      params.sig,
+      'd811857de908f9623c37fbf3b961d135db6b5bb865ce9a11f1704d7a361662d8',
+      'the known answer README gives',
+    );
     assert.equal(rfc3986("!'()*~-_. ç"), '%21%27%28%29%2A~-_.%20%C3%A7');
   });
 
   it('refuses a change to any parameter, an added one or a removed one (403)', () => {
     const good = signed();
     const changes: Array<Record<string, string>> = [
-      { viabilityId: 'V-1043' }, { code: 'C-78' }, { name: 'Maria Souza' }, { address: 'Rua Felipe Schmidt, 10' },
-      { lat: '-27.5936' }, { lng: '-48.5586' }, { radius: '5000' }, { exp: String(Number(good.exp) + 3600) },
-      { selection: 'auto' }, { sig: good.sig!.replace(/^./, (c) => (c === '0' ? '1' : '0')) },
+      { viabilityId: 'V-1043' },
+      { code: 'C-78' },
+      { name: 'Maria Souza' },
+      { address: 'Rua Felipe Schmidt, 10' },
+      { lat: '-27.5936' },
+      { lng: '-48.5586' },
+      { radius: '5000' },
+      { exp: String(Number(good.exp) + 3600) },
+      { selection: 'auto' },
+      { sig: good.sig!.replace(/^./, (c) => (c === '0' ? '1' : '0')) },
     ];
     for (const change of changes) {
       const verdict = verifyViabilityLink({ ...good, ...change }, KEY, NOW);
@@ -72,7 +107,11 @@ describe('viability page links', () => {
     const noSig = verifyViabilityLink(unsigned, KEY, NOW);
     assert.deepEqual(!noSig.ok && [noSig.status, noSig.error], [401, 'unsigned-link']);
     const { exp: _exp, ...noExpiry } = good;
-    assert.equal(!verifyViabilityLink(noExpiry, KEY, NOW).ok && (verifyViabilityLink(noExpiry, KEY, NOW) as { status: number }).status, 401);
+    assert.equal(
+      !verifyViabilityLink(noExpiry, KEY, NOW).ok &&
+        (verifyViabilityLink(noExpiry, KEY, NOW) as { status: number }).status,
+      401,
+    );
     const garbage = verifyViabilityLink({ ...good, sig: 'zz' }, KEY, NOW);
     assert.deepEqual(!garbage.ok && [garbage.status, garbage.error], [403, 'bad-signature']);
   });
@@ -101,17 +140,38 @@ describe('viability page links', () => {
     for (const [params, field] of cases) {
       const verdict = verifyViabilityLink(sign(params), KEY, NOW);
       assert.equal(!verdict.ok && verdict.status, 400, JSON.stringify(params));
-      assert.ok(!verdict.ok && verdict.problems?.some((p) => p.field === field), `${JSON.stringify(params)} → ${JSON.stringify(verdict)}`);
+      assert.ok(
+        !verdict.ok && verdict.problems?.some((p) => p.field === field),
+        `${JSON.stringify(params)} → ${JSON.stringify(verdict)}`,
+      );
     }
-    const exp = verifyViabilityLink({ ...sign({ viabilityId: 'V-1', code: 'C', name: 'N', address: 'Rua X' }) }, KEY, NOW);
+    const exp = verifyViabilityLink(
+      { ...sign({ viabilityId: 'V-1', code: 'C', name: 'N', address: 'Rua X' }) },
+      KEY,
+      NOW,
+    );
     assert.ok(exp.ok);
   });
 
   it('the signer refuses what the page would refuse, and a missing key or a silly lifetime', () => {
-    assert.throws(() => viabilityPageUrl({ baseUrl: 'http://x', apiKey: KEY, input: { ...input, viabilityId: 'V 1' } }), /viabilityId/);
-    assert.throws(() => viabilityPageUrl({ baseUrl: 'http://x', apiKey: KEY, input: { viabilityId: 'V-1', customer: { code: 'C', name: 'N' } } }), /address/);
+    assert.throws(
+      () => viabilityPageUrl({ baseUrl: 'http://x', apiKey: KEY, input: { ...input, viabilityId: 'V 1' } }),
+      /viabilityId/,
+    );
+    assert.throws(
+      () =>
+        viabilityPageUrl({
+          baseUrl: 'http://x',
+          apiKey: KEY,
+          input: { viabilityId: 'V-1', customer: { code: 'C', name: 'N' } },
+        }),
+      /address/,
+    );
     assert.throws(() => viabilityPageUrl({ baseUrl: 'http://x', apiKey: '', input }), /apiKey/);
     assert.throws(() => viabilityPageUrl({ baseUrl: 'http://x', apiKey: KEY, input, ttlSeconds: 0 }), /ttlSeconds/);
-    assert.throws(() => viabilityPageUrl({ baseUrl: 'http://x', apiKey: KEY, input, ttlSeconds: 365 * 24 * 3600 }), /ttlSeconds/);
+    assert.throws(
+      () => viabilityPageUrl({ baseUrl: 'http://x', apiKey: KEY, input, ttlSeconds: 365 * 24 * 3600 }),
+      /ttlSeconds/,
+    );
   });
 });

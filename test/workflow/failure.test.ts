@@ -30,9 +30,22 @@ describe('a reservation that cannot be made (time-skipping)', () => {
     [env, world] = await Promise.all([createTimeSkippingEnv(), startWorld()]);
     const activities = {
       ...createActivities(world.clients),
-      reservePort: () => Promise.reject(ApplicationFailure.nonRetryable('OZmap refused the reservation (422: project is archived)', 'OZmapRefusedError')),
+      reservePort: () =>
+        Promise.reject(
+          ApplicationFailure.nonRetryable(
+            'OZmap refused the reservation (422: project is archived)',
+            'OZmapRefusedError',
+          ),
+        ),
     };
-    worker = await createReservationWorker({ connection: env.nativeConnection, namespace: 'default', taskQueue: TASK_QUEUE, clients: world.clients, workflowBundle: await workflowBundle(), overrides: { activities } });
+    worker = await createReservationWorker({
+      connection: env.nativeConnection,
+      namespace: 'default',
+      taskQueue: TASK_QUEUE,
+      clients: world.clients,
+      workflowBundle: await workflowBundle(),
+      overrides: { activities },
+    });
     running = worker.run();
   });
   after(async () => {
@@ -45,8 +58,16 @@ describe('a reservation that cannot be made (time-skipping)', () => {
   it('fails the workflow and answers the waiting update-with-start with the reason', { timeout: 60_000 }, async () => {
     const [point] = await reservablePoints(world.ozmap, 1);
     const viabilityId = `F-${randomUUID().slice(0, 8)}`;
-    const reservations = new ReservationsClient(env.client, TASK_QUEUE, { radiusMeters: 250, holdDays: 30, selectionTimeoutHours: 24 });
-    const input = { viabilityId, customer: { code: 'C-F', name: 'Maria Souza' }, coordinates: { lat: point!.lat, lng: point!.lng } };
+    const reservations = new ReservationsClient(env.client, TASK_QUEUE, {
+      radiusMeters: 250,
+      holdDays: 30,
+      selectionTimeoutHours: 24,
+    });
+    const input = {
+      viabilityId,
+      customer: { code: 'C-F', name: 'Maria Souza' },
+      coordinates: { lat: point!.lat, lng: point!.lng },
+    };
     await assert.rejects(reservations.reserve(input), (err: unknown) => {
       assert.ok(err instanceof RejectedError, String(err));
       assert.match(err.message, /The reservation failed: OZmap refused the reservation \(422: project is archived\)/);

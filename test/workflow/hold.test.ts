@@ -10,7 +10,15 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import type { WorkflowHandle } from '@temporalio/client';
 import { createReservationWorker } from '../../worker/worker.ts';
-import { WORKFLOW_TYPE, externalIdFor, workflowIdFor, type CancelReservationInput, type ConfirmSaleInput, type ReservationInput, type ReservationState } from '../../workflows/contract.ts';
+import {
+  WORKFLOW_TYPE,
+  externalIdFor,
+  workflowIdFor,
+  type CancelReservationInput,
+  type ConfirmSaleInput,
+  type ReservationInput,
+  type ReservationState,
+} from '../../workflows/contract.ts';
 import { cancelReservation, confirmSale, getState } from '../../workflows/messages.ts';
 import { DAY_MS } from '../../workflows/decisions.ts';
 import { createTimeSkippingEnv } from '../support/temporal.ts';
@@ -27,7 +35,13 @@ describe('reservation hold (time-skipping)', () => {
 
   before(async () => {
     [env, world] = await Promise.all([createTimeSkippingEnv(), startWorld()]);
-    worker = await createReservationWorker({ connection: env.nativeConnection, namespace: 'default', taskQueue: TASK_QUEUE, clients: world.clients, workflowBundle: await workflowBundle() });
+    worker = await createReservationWorker({
+      connection: env.nativeConnection,
+      namespace: 'default',
+      taskQueue: TASK_QUEUE,
+      clients: world.clients,
+      workflowBundle: await workflowBundle(),
+    });
     running = worker.run();
     points = await reservablePoints(world.ozmap, 10);
   });
@@ -40,15 +54,31 @@ describe('reservation hold (time-skipping)', () => {
 
   let nextPoint = 0;
   /** Starts a reservation on a box of its own; with `signal`, the signal is delivered before the first step. */
-  const start = async (overrides: Partial<ReservationInput> = {}, signal?: { confirm: ConfirmSaleInput } | { cancel: CancelReservationInput }): Promise<WorkflowHandle> => {
+  const start = async (
+    overrides: Partial<ReservationInput> = {},
+    signal?: { confirm: ConfirmSaleInput } | { cancel: CancelReservationInput },
+  ): Promise<WorkflowHandle> => {
     const point = points[nextPoint++]!;
     const viabilityId = `T-${randomUUID().slice(0, 8)}`;
-    const input: ReservationInput = { viabilityId, customer: { code: `C-${viabilityId}`, name: 'Maria Souza' }, coordinates: { lat: point.lat, lng: point.lng }, ...overrides };
+    const input: ReservationInput = {
+      viabilityId,
+      customer: { code: `C-${viabilityId}`, name: 'Maria Souza' },
+      coordinates: { lat: point.lat, lng: point.lng },
+      ...overrides,
+    };
     const options = { taskQueue: TASK_QUEUE, workflowId: workflowIdFor(viabilityId), args: [input] };
     if (!signal) return env.client.workflow.start(WORKFLOW_TYPE, options);
     return 'confirm' in signal
-      ? env.client.workflow.signalWithStart(WORKFLOW_TYPE, { ...options, signal: confirmSale, signalArgs: [signal.confirm] })
-      : env.client.workflow.signalWithStart(WORKFLOW_TYPE, { ...options, signal: cancelReservation, signalArgs: [signal.cancel] });
+      ? env.client.workflow.signalWithStart(WORKFLOW_TYPE, {
+          ...options,
+          signal: confirmSale,
+          signalArgs: [signal.confirm],
+        })
+      : env.client.workflow.signalWithStart(WORKFLOW_TYPE, {
+          ...options,
+          signal: cancelReservation,
+          signalArgs: [signal.cancel],
+        });
   };
   // Polling a query does not unlock time skipping: the server's clock stands still until we sleep or await a result.
   const reserved = (handle: WorkflowHandle) =>
@@ -78,7 +108,10 @@ describe('reservation hold (time-skipping)', () => {
     const final = (await handle.result()) as ReservationState;
     assert.equal(final.status, 'EXPIRED');
     const endedAt = Date.parse(final.outcome!.at);
-    assert.ok(endedAt >= Date.parse(r.expiresAt) && endedAt - Date.parse(r.expiresAt) < 60_000, `ended at ${final.outcome!.at}, hold ended ${r.expiresAt}`);
+    assert.ok(
+      endedAt >= Date.parse(r.expiresAt) && endedAt - Date.parse(r.expiresAt) < 60_000,
+      `ended at ${final.outcome!.at}, hold ended ${r.expiresAt}`,
+    );
     assert.equal(await portOccupant(state), null, 'the port is free again');
     assert.equal(await world.ozmap.getProperty(r.propertyId), null);
     assert.equal(await world.ozmap.getClient(r.clientId), null);
@@ -92,7 +125,10 @@ describe('reservation hold (time-skipping)', () => {
     const final = (await handle.result()) as ReservationState;
     assert.equal(final.status, 'INSTALLED');
     assert.match(final.outcome!.reason, /instalado/);
-    assert.ok(Date.parse(final.outcome!.at) < Date.parse(state.reservation!.expiresAt), 'confirmed at once, not at the end of the hold');
+    assert.ok(
+      Date.parse(final.outcome!.at) < Date.parse(state.reservation!.expiresAt),
+      'confirmed at once, not at the end of the hold',
+    );
     assert.equal((await world.ozmap.getClient(state.reservation!.clientId))?.implanted, true);
     assert.ok(await world.ozmap.getProperty(state.reservation!.propertyId));
     assert.notEqual(await portOccupant(state), null);

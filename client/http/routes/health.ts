@@ -6,7 +6,10 @@ import { HealthBody, json } from '../schemas.ts';
 
 const HEALTH_TIMEOUT_MS = 3000;
 
-export const healthRoutes: FastifyPluginAsyncZod<{ reservations: ReservationsClient; config: Pick<Config, 'temporal'> }> = (app, { reservations, config }) => {
+export const healthRoutes: FastifyPluginAsyncZod<{
+  reservations: ReservationsClient;
+  config: Pick<Config, 'temporal'>;
+}> = (app, { reservations, config }) => {
   app.get(
     '/healthz',
     {
@@ -15,7 +18,10 @@ export const healthRoutes: FastifyPluginAsyncZod<{ reservations: ReservationsCli
         tags: ['health'],
         response: {
           200: json(HealthBody, 'Temporal answers and at least one worker polls the task queue'),
-          503: json(HealthBody, 'Temporal is unreachable, or no worker polls the task queue (reservations would not progress)'),
+          503: json(
+            HealthBody,
+            'Temporal is unreachable, or no worker polls the task queue (reservations would not progress)',
+          ),
         },
       },
     },
@@ -24,11 +30,23 @@ export const healthRoutes: FastifyPluginAsyncZod<{ reservations: ReservationsCli
       try {
         const pollers = await reservations.within(AbortSignal.timeout(HEALTH_TIMEOUT_MS), () => reservations.pollers());
         if (pollers.length === 0) {
-          return reply.code(503).send({ status: 'no-worker', temporal: { reachable: true, ...temporal }, workers: 0, message: 'no worker polls the task queue: start one (npm run worker)' });
+          return reply.code(503).send({
+            status: 'no-worker',
+            temporal: { reachable: true, ...temporal },
+            workers: 0,
+            message: 'no worker polls the task queue: start one (npm run worker)',
+          });
         }
-        return reply.code(200).send({ status: 'ok', temporal: { reachable: true, ...temporal }, workers: pollers.length });
+        return reply
+          .code(200)
+          .send({ status: 'ok', temporal: { reachable: true, ...temporal }, workers: pollers.length });
       } catch {
-        return reply.code(503).send({ status: 'temporal-unreachable', temporal: { reachable: false, ...temporal }, workers: 0, message: 'Temporal did not answer' });
+        return reply.code(503).send({
+          status: 'temporal-unreachable',
+          temporal: { reachable: false, ...temporal },
+          workers: 0,
+          message: 'Temporal did not answer',
+        });
       }
     },
   );

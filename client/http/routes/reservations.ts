@@ -32,7 +32,10 @@ const location = (viabilityId: string) => `/v1/reservations/${encodeURIComponent
 const security = [{ bearer: [] }];
 const tags = ['reservations'];
 
-export const reservationRoutes: FastifyPluginAsyncZod<{ reservations: ReservationsClient; config: Pick<Config, 'http'> }> = (app, { reservations, config }) => {
+export const reservationRoutes: FastifyPluginAsyncZod<{
+  reservations: ReservationsClient;
+  config: Pick<Config, 'http'>;
+}> = (app, { reservations, config }) => {
   // Encapsulated: the key guards these routes only (health, docs and the map page's own routes stay open).
   // onRequest runs before the body is read, so an unauthenticated request costs no parsing.
   app.addHook('onRequest', bearerAuth(config.http.ispboxApiKey));
@@ -79,7 +82,10 @@ export const reservationRoutes: FastifyPluginAsyncZod<{ reservations: Reservatio
         tags,
         security,
         params: ViabilityParams,
-        response: { 200: json(StateBody, 'The state: live while running, final once ended'), ...errorResponses(400, 401, 404, 502, 503) },
+        response: {
+          200: json(StateBody, 'The state: live while running, final once ended'),
+          ...errorResponses(400, 401, 404, 502, 503),
+        },
       },
     },
     async (request) => bounded(() => reservations.get(request.params.viabilityId)),
@@ -97,7 +103,10 @@ export const reservationRoutes: FastifyPluginAsyncZod<{ reservations: Reservatio
         security,
         params: ViabilityParams,
         body: SelectionBody,
-        response: { 200: json(StateBody, 'The state after the selection'), ...errorResponses(400, 401, 404, 409, 413, 415, 503) },
+        response: {
+          200: json(StateBody, 'The state after the selection'),
+          ...errorResponses(400, 401, 404, 409, 413, 415, 503),
+        },
       },
     },
     async (request) => bounded(() => reservations.select(request.params.viabilityId, request.body)),
@@ -117,7 +126,10 @@ export const reservationRoutes: FastifyPluginAsyncZod<{ reservations: Reservatio
           security,
           params: ViabilityParams,
           body,
-          response: { 202: json(StateBody, 'Signal accepted: the state just after it'), ...errorResponses(400, 401, 404, 409, 413, 415, 503) },
+          response: {
+            202: json(StateBody, 'Signal accepted: the state just after it'),
+            ...errorResponses(400, 401, 404, 409, 413, 415, 503),
+          },
         },
         // No body at all (fastify gives null) means `{}`; a JSON null sent on purpose is refused like any non-object.
         preValidation: (request, _reply, done) => {
@@ -152,9 +164,12 @@ export const reservationRoutes: FastifyPluginAsyncZod<{ reservations: Reservatio
       return; // truly not found: the caller's error stands
     }
     if (isFinal(state.status)) {
-      throw new HttpError(409, 'already-ended', `Reservation ${viabilityId} already ended as ${state.status}: nothing to ${action}`, [
-        { field: 'viabilityId', message: `reservation ended as ${state.status}` },
-      ]);
+      throw new HttpError(
+        409,
+        'already-ended',
+        `Reservation ${viabilityId} already ended as ${state.status}: nothing to ${action}`,
+        [{ field: 'viabilityId', message: `reservation ended as ${state.status}` }],
+      );
     }
   }
 
@@ -163,7 +178,8 @@ export const reservationRoutes: FastifyPluginAsyncZod<{ reservations: Reservatio
     {
       schema: {
         summary: 'List reservations (Temporal visibility), newest first, a page at a time',
-        description: 'Filters combine with AND. `expiresBefore` matches reservations whose hold ends before that instant. Pass `nextPageToken` back as `pageToken` for the next page.',
+        description:
+          'Filters combine with AND. `expiresBefore` matches reservations whose hold ends before that instant. Pass `nextPageToken` back as `pageToken` for the next page.',
         tags,
         security,
         querystring: ListQuery,
