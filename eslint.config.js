@@ -37,7 +37,8 @@ export default tseslint.config(
     },
   },
   {
-    // Workflow code is replayed deterministically inside Temporal's sandbox: no Node built-ins, no I/O.
+    // Workflow code is replayed deterministically inside Temporal's sandbox: no Node built-ins, no I/O, and only the
+    // contract and its own pure logic (plus the activities' types, erased at build time).
     files: ['workflows/**/*.ts', 'bench/workflows/**/*.ts'],
     rules: {
       'no-restricted-imports': [
@@ -47,20 +48,75 @@ export default tseslint.config(
             ...nodeBuiltins.map((name) => ({ name, message: 'Workflow code must not use Node built-ins.' })),
             { name: 'undici', message: 'Workflow code must not do I/O: call an activity.' },
             { name: 'pino', message: 'Use the workflow logger from @temporalio/workflow.' },
+            { name: 'zod', message: 'Workflow code accepts what its history recorded; validate at the boundary.' },
             { name: '@temporalio/client', message: 'Workflow code must not use the client.' },
             { name: '@temporalio/worker', message: 'Workflow code must not import the worker.' },
             { name: '@temporalio/activity', message: 'Workflow code must not import activity context.' },
           ],
           patterns: [
             {
-              group: ['../activities/*', '../worker/*', '../client/*', '../config/*', '../noop-activities.ts'],
+              group: ['../activities/*', '../../activities/*', '../noop-activities.ts'],
               allowTypeImports: true,
-              message: 'Only type imports from outside workflows/.',
+              message: 'Only type imports of the activities.',
+            },
+            {
+              group: [
+                '../*',
+                '../../*',
+                '!../contract',
+                '!../../contract',
+                '!../activities',
+                '!../../activities',
+                '!../noop-activities.ts',
+              ],
+              message: 'Workflow code imports only the contract (contract/) and its own pure logic.',
             },
           ],
         },
       ],
       'no-restricted-globals': ['error', 'setTimeout', 'setInterval', 'fetch', 'process'],
+    },
+  },
+  {
+    // The contract is what every part shares, so it depends on none of them (and is bundled into workflows).
+    files: ['contract/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: nodeBuiltins.map((name) => ({
+            name,
+            message: 'The contract is bundled into workflow code: no Node built-ins.',
+          })),
+          patterns: [{ group: ['../*'], message: 'The contract imports nothing of the project.' }],
+        },
+      ],
+    },
+  },
+  {
+    // Only the worker (the bundle's entry point) and tests reach into workflows/; everyone else shares contract/.
+    files: [
+      'activities/**/*.ts',
+      'api/**/*.ts',
+      'client/**/*.ts',
+      'codec/**/*.ts',
+      'config/**/*.ts',
+      'scripts/**/*.ts',
+      'simulator/**/*.ts',
+      'bench/*.ts',
+    ],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../workflows/*', '../../workflows/*', '../../../workflows/*'],
+              message: 'Import the shared contract from contract/; only worker/ and tests import workflows/.',
+            },
+          ],
+        },
+      ],
     },
   },
   {

@@ -4,14 +4,9 @@
  */
 import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import {
-  externalIdFor,
-  type Candidate,
-  type Coordinates,
-  type Customer,
-  type UnavailableBox,
-} from '../workflows/contract.ts';
-import type { PortChoice } from '../workflows/decisions.ts';
+import { externalIdFor } from '../contract/ids.ts';
+import { type Candidate, type Coordinates, type Customer, type UnavailableBox } from '../contract/schemas.ts';
+import type { PortChoice } from '../contract/schemas.ts';
 import { classified } from './failures.ts';
 import { distanceMeters } from './geo.ts';
 import type { Geocoder, GeocodeResult } from './geocoder/geocoder.ts';

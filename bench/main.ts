@@ -19,8 +19,8 @@ import { ReservationsClient } from '../client/reservations.ts';
 import { startDevServer, type DevServer } from '../scripts/dev-server.ts';
 import { projectRoot } from '../scripts/temporal-tools.ts';
 import { startSimulator, type Simulator } from '../simulator/server.ts';
-import type { Coordinates } from '../workflows/contract.ts';
-import { CustomerCodeKey, ReservationStatusKey, ViabilityIdKey } from '../workflows/search-attributes.ts';
+import type { Coordinates } from '../contract/schemas.ts';
+import { CustomerCodeKey, ReservationStatusKey, ViabilityIdKey } from '../contract/search-attributes.ts';
 import { BaselineWorkflow, baselineRelease, baselineReady } from './workflows/baseline.ts';
 import { widenNetwork } from './network.ts';
 

@@ -6,7 +6,8 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, loadConfig } from '../config/env.ts';
-import type { ReservationState } from '../workflows/contract.ts';
+import type { ReservationState } from '../contract/schemas.ts';
+import { endedWithoutPort } from '../contract/statuses.ts';
 import { InvalidInputError, RejectedError, ReservationNotFoundError } from './errors.ts';
 import { formatPage, formatState } from './format.ts';
 import type { ReservationPage } from './listing.ts';
@@ -75,7 +76,7 @@ Exit codes: 0 RESERVED or awaiting selection, 3 ended without a port, 2 invalid 
         }),
       );
       print(state, opts);
-      return ['NO_COVERAGE', 'ADDRESS_NOT_FOUND', 'NO_SELECTION'].includes(state.status) ? EXIT.noReservation : EXIT.ok;
+      return endedWithoutPort(state.status) ? EXIT.noReservation : EXIT.ok;
     });
   });
 

@@ -1,6 +1,7 @@
 /** Human-readable rendering of reservations for terminals: a card for one, a table for many. */
 import Table from 'cli-table3';
-import { isFinal, type ReservationState } from '../workflows/contract.ts';
+import { isFinal } from '../contract/statuses.ts';
+import { type ReservationState } from '../contract/schemas.ts';
 import type { ReservationPage } from './listing.ts';
 
 /** Plain borders and no colours: the output is read by people but also pasted into tickets and logs. */

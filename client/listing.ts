@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { ReservationStatus, ViabilityId } from '../workflows/contract.ts';
+import { ReservationStatus, ViabilityId } from '../contract/schemas.ts';
 
 export const MAX_PAGE_SIZE = 100;
 

@@ -27,20 +27,20 @@ import {
   ReservationInput,
   ReservationStatus,
   SelectBoxInput,
-  WORKFLOW_TYPE,
-  isSettled,
-  workflowIdFor,
   ViabilityId,
   type ReservationState,
-} from '../workflows/contract.ts';
-import { cancelReservation, confirmSale, getState, selectBox, waitForReservation } from '../workflows/messages.ts';
+} from '../contract/schemas.ts';
+import { WORKFLOW_TYPE } from '../contract/defaults.ts';
+import { isSettled } from '../contract/statuses.ts';
+import { viabilityIdOf, workflowIdFor } from '../contract/ids.ts';
+import { cancelReservation, confirmSale, getState, selectBox, waitForReservation } from '../contract/messages.ts';
 import {
   BoxIdKey,
   CustomerCodeKey,
   ReservationExpiresAtKey,
   ReservationStatusKey,
   ViabilityIdKey,
-} from '../workflows/search-attributes.ts';
+} from '../contract/search-attributes.ts';
 import {
   ConflictError,
   InvalidInputError,
@@ -312,7 +312,7 @@ export class ReservationsClient {
     const reservations = (response.executions ?? []).flatMap((execution) => {
       const workflowId = execution.execution?.workflowId ?? '';
       const attributes = decodeTypedSearchAttributes(execution.searchAttributes?.indexedFields);
-      const viabilityId = attributes.get(ViabilityIdKey) ?? workflowId.replace(/^reservation-/, '');
+      const viabilityId = attributes.get(ViabilityIdKey) ?? viabilityIdOf(workflowId) ?? workflowId;
       const status = ReservationStatus.safeParse(attributes.get(ReservationStatusKey));
       const started = execution.startTime ? tsToDate(execution.startTime) : undefined;
       const closed = execution.closeTime ? tsToDate(execution.closeTime) : undefined;

@@ -11,7 +11,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { Address, Coordinates, Customer, ReservationInput, ViabilityId } from '../workflows/contract.ts';
+import { Address, Coordinates, Customer, ReservationInput, ViabilityId } from '../contract/schemas.ts';
 import { InvalidInputError, type FieldProblem } from './errors.ts';
 
 /** What a link carries: the OZloc-like customer data of one viability. */

@@ -3,7 +3,7 @@
  * Every problem is reported at once, by variable name, with the fix; secrets never appear in messages.
  */
 import { z } from 'zod';
-import { DEFAULTS, DEFAULT_TASK_QUEUE } from '../workflows/contract.ts';
+import { DEFAULTS, DEFAULT_TASK_QUEUE } from '../contract/defaults.ts';
 import { EncryptionKey, KEY_BYTES, KEY_ID_PATTERN, decodeBase64Strict, keyFingerprint } from '../codec/keys.ts';
 
 /** The simulator's documented demo key: used only when OZMAP_URL is unset or points at the local simulator. */

@@ -14,7 +14,7 @@ import {
   type SearchAttributeKey,
 } from '@temporalio/common/lib/search-attributes.js';
 import { msToTs } from '@temporalio/common/lib/time.js';
-import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes.ts';
+import { SEARCH_ATTRIBUTE_KEYS } from '../contract/search-attributes.ts';
 import { ensureTemporalCli } from './temporal-tools.ts';
 
 export interface DevServerOptions {

@@ -1,14 +1,5 @@
 /** Pure decision logic of the reservation: no I/O, no clock, deterministic; unit-tested on its own. */
-import type { Address, Candidate, SelectBoxInput } from './contract.ts';
-
-export interface PortChoice {
-  boxId: string;
-  boxName: string;
-  projectId?: string;
-  splitterId: string;
-  splitterName: string;
-  port: number;
-}
+import type { Address, Candidate, PortChoice, SelectBoxInput } from '../contract/schemas.ts';
 
 /** One line a geocoder and OZmap both read: "street, number - neighbourhood, city - UF, CEP, Brasil". */
 export function formatAddress(address: Address): string {
@@ -73,6 +64,3 @@ export function resolveSelection(
 function choice(box: Candidate, splitterId: string, splitterName: string, port: number): PortChoice {
   return { boxId: box.boxId, boxName: box.boxName, projectId: box.projectId, splitterId, splitterName, port };
 }
-
-export const DAY_MS = 24 * 60 * 60 * 1000;
-export const HOUR_MS = 60 * 60 * 1000;

@@ -21,27 +21,25 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { ReservationActivities, ReservePortResult } from '../activities/index.ts';
+import { DAY_MS, DEFAULTS, HOUR_MS } from '../contract/defaults.ts';
+import { cancelReservation, confirmSale, getState, selectBox, waitForReservation } from '../contract/messages.ts';
 import {
-  DEFAULTS,
   ReservationInput,
   SelectBoxInput,
-  isFinal,
-  isSettled,
   type Coordinates,
-  type FinalStatus,
+  type PortChoice,
   type Reservation,
   type ReservationState,
-  type ReservationStatus,
-} from './contract.ts';
-import { DAY_MS, HOUR_MS, formatAddress, pickAutomatic, resolveSelection, type PortChoice } from './decisions.ts';
-import { cancelReservation, confirmSale, getState, selectBox, waitForReservation } from './messages.ts';
+} from '../contract/schemas.ts';
 import {
   BoxIdKey,
   CustomerCodeKey,
   ReservationExpiresAtKey,
   ReservationStatusKey,
   ViabilityIdKey,
-} from './search-attributes.ts';
+} from '../contract/search-attributes.ts';
+import { isFinal, isSettled, type FinalStatus, type ReservationStatus } from '../contract/statuses.ts';
+import { formatAddress, pickAutomatic, resolveSelection } from './decisions.ts';
 
 /** Since this patch the search also reports the boxes in the radius that cannot take the customer (greyed on the map). */
 const SURVEY_BOXES_PATCH = 'survey-boxes';

@@ -11,7 +11,7 @@ import {
   ReservationState,
   SelectBoxInput,
   ViabilityId,
-} from '../../workflows/contract.ts';
+} from '../../contract/schemas.ts';
 import { ListReservationsQuery, ReservationSummary } from '../listing.ts';
 
 export const FieldProblemBody = z.object({

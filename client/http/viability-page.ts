@@ -16,7 +16,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { FastifyError, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
-import type { ReservationState } from '../../workflows/contract.ts';
+import type { ReservationState } from '../../contract/schemas.ts';
 import { InvalidInputError, RejectedError, ReservationFailedError, ReservationNotFoundError } from '../errors.ts';
 import type { ReservationsClient } from '../reservations.ts';
 import { toHttpError } from './errors.ts';

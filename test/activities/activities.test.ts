@@ -15,7 +15,7 @@ import { OzmapClient } from '../../activities/ozmap/client.ts';
 import { NominatimGeocoder } from '../../activities/geocoder/nominatim.ts';
 import { startSimulator, type Simulator } from '../../simulator/server.ts';
 import { ISOLATED_BOX } from '../../simulator/network.ts';
-import { externalIdFor } from '../../workflows/contract.ts';
+import { externalIdFor } from '../../contract/ids.ts';
 import { pickAutomatic } from '../../workflows/decisions.ts';
 import { SIM_API_KEY, CENTRE, propertiesOf, setFaults, simGet, filterQuery } from '../support/world.ts';
 import { json, startTestServer } from '../support/http-server.ts';

@@ -2,7 +2,9 @@
  * The rules of DESIGN §3, checked after a run from what is left: the simulator's state (GET /__sim/state) and every
  * workflow's result. Pure: no I/O, so a unit test can feed it bad states and see each kind of violation caught.
  */
-import { externalIdFor, isFinal, type ReservationState } from '../../workflows/contract.ts';
+import { externalIdFor } from '../../contract/ids.ts';
+import { isFinal } from '../../contract/statuses.ts';
+import { type ReservationState } from '../../contract/schemas.ts';
 
 /** The parts of the simulator's state the rules are about (a subset of its NetworkState). */
 export interface SimState {

@@ -24,8 +24,9 @@ import {
   RejectedError,
 } from '../../client/errors.ts';
 import { WORKFLOWS_PATH } from '../../worker/worker.ts';
-import { getState } from '../../workflows/messages.ts';
-import { workflowIdFor, type ReservationState } from '../../workflows/contract.ts';
+import { getState } from '../../contract/messages.ts';
+import { workflowIdFor } from '../../contract/ids.ts';
+import { type ReservationState } from '../../contract/schemas.ts';
 import type { StatsSnapshot } from '../../simulator/stats.ts';
 import { spawnWorker, type WorkerProcess } from '../support/stack.ts';
 import { SIM_API_KEY, reservablePoints, setFaults, startWorld, type World } from '../support/world.ts';

@@ -5,7 +5,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { externalIdFor, workflowIdFor, type ReservationState } from '../../workflows/contract.ts';
+import { externalIdFor, workflowIdFor } from '../../contract/ids.ts';
+import { type ReservationState } from '../../contract/schemas.ts';
 import { NO_COVERAGE_POINT } from '../../simulator/network.ts';
 import path from 'node:path';
 import { projectRoot } from '../../scripts/temporal-tools.ts';

@@ -5,7 +5,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { externalIdFor, workflowIdFor, type ReservationInput } from '../../workflows/contract.ts';
+import { externalIdFor, workflowIdFor } from '../../contract/ids.ts';
+import { type ReservationInput } from '../../contract/schemas.ts';
 import { ISOLATED_BOX } from '../../simulator/network.ts';
 import { startStack, type Stack } from '../support/stack.ts';
 import { doubleBookedPorts, filterQuery, propertiesOf, simGet } from '../support/world.ts';

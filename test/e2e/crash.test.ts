@@ -5,7 +5,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { externalIdFor, isSettled } from '../../workflows/contract.ts';
+import { externalIdFor } from '../../contract/ids.ts';
+import { isSettled } from '../../contract/statuses.ts';
 import { startStack, type Stack } from '../support/stack.ts';
 import { doubleBookedPorts, eventually, propertiesOf, reservablePoints, setFaults } from '../support/world.ts';
 

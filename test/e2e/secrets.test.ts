@@ -14,7 +14,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { ReservationsClient } from '../../client/reservations.ts';
 import { projectRoot } from '../../scripts/temporal-tools.ts';
 import { startSimulator, type Simulator } from '../../simulator/server.ts';
-import { workflowIdFor } from '../../workflows/contract.ts';
+import { workflowIdFor } from '../../contract/ids.ts';
 import { describeHits, scanForSecrets, type Secret } from '../support/secret-scan.ts';
 import { run, spawnWorker, type WorkerProcess } from '../support/stack.ts';
 import { createDevServerEnv, type DevServerEnv } from '../support/temporal.ts';

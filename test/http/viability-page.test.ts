@@ -11,7 +11,7 @@ import { RejectedError, ReservationNotFoundError } from '../../client/errors.ts'
 import type { ReservationsClient } from '../../client/reservations.ts';
 import { tileOrigin, viabilityPage, type MapSettings } from '../../client/http/viability-page.ts';
 import { viabilityPageUrl } from '../../client/viability-link.ts';
-import { SelectBoxInput, type ReservationState } from '../../workflows/contract.ts';
+import { SelectBoxInput, type ReservationState } from '../../contract/schemas.ts';
 import { InvalidInputError } from '../../client/errors.ts';
 
 const KEY = 'viability-page-test-key-0123456789';

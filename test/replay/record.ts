@@ -11,7 +11,8 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { createReservationWorker } from '../../worker/worker.ts';
 import { ReservationsClient } from '../../client/reservations.ts';
 import { NO_COVERAGE_POINT } from '../../simulator/network.ts';
-import { workflowIdFor, type ReservationInput } from '../../workflows/contract.ts';
+import { workflowIdFor } from '../../contract/ids.ts';
+import { type ReservationInput } from '../../contract/schemas.ts';
 import { createDevServerEnv } from '../support/temporal.ts';
 import { reservablePoints, startWorld, workflowBundle } from '../support/world.ts';
 

@@ -9,7 +9,8 @@ import path from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { FINAL_STATUSES, type ReservationState } from '../../workflows/contract.ts';
+import { FINAL_STATUSES } from '../../contract/statuses.ts';
+import { type ReservationState } from '../../contract/schemas.ts';
 import { workflowBundle } from '../support/world.ts';
 
 const dir = path.join(import.meta.dirname, 'histories');

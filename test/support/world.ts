@@ -10,7 +10,7 @@ import { WORKFLOWS_PATH } from '../../worker/worker.ts';
 import { retryUntil } from '../../scripts/dev-server.ts';
 import { distanceMeters } from '../../activities/geo.ts';
 import { freePorts } from '../../activities/index.ts';
-import type { Coordinates } from '../../workflows/contract.ts';
+import type { Coordinates } from '../../contract/schemas.ts';
 
 // Workers' lifecycle chatter at INFO drowns the test report; warnings and errors still show.
 Runtime.install({ logger: new DefaultLogger('WARN') });

@@ -1,7 +1,7 @@
 /** The chaos run's checker catches each kind of violation of DESIGN §3, and passes a state that keeps the rules. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { externalIdFor } from '../../workflows/contract.ts';
+import { externalIdFor } from '../../contract/ids.ts';
 import {
   VIOLATION_KINDS,
   checkInvariants,

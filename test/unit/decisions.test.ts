@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Candidate } from '../../workflows/contract.ts';
+import type { Candidate } from '../../contract/schemas.ts';
 import { formatAddress, pickAutomatic, resolveSelection } from '../../workflows/decisions.ts';
 
 const candidates: Candidate[] = [

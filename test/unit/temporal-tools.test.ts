@@ -20,7 +20,7 @@ import {
   testServerLibDir,
   testServerWrapper,
 } from '../../scripts/temporal-tools.ts';
-import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/search-attributes.ts';
+import { SEARCH_ATTRIBUTE_KEYS } from '../../contract/search-attributes.ts';
 import { createDevServerEnv, createTimeSkippingEnv } from '../support/temporal.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;

@@ -14,7 +14,7 @@ import { createActivities } from '../../activities/index.ts';
 import { ReservationsClient } from '../../client/reservations.ts';
 import { RejectedError } from '../../client/errors.ts';
 import { createReservationWorker } from '../../worker/worker.ts';
-import { workflowIdFor } from '../../workflows/contract.ts';
+import { workflowIdFor } from '../../contract/ids.ts';
 import { createTimeSkippingEnv } from '../support/temporal.ts';
 import { reservablePoints, startWorld, workflowBundle, type World } from '../support/world.ts';
 

@@ -10,17 +10,16 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import type { WorkflowHandle } from '@temporalio/client';
 import { createReservationWorker } from '../../worker/worker.ts';
+import { WORKFLOW_TYPE } from '../../contract/defaults.ts';
+import { externalIdFor, workflowIdFor } from '../../contract/ids.ts';
 import {
-  WORKFLOW_TYPE,
-  externalIdFor,
-  workflowIdFor,
   type CancelReservationInput,
   type ConfirmSaleInput,
   type ReservationInput,
   type ReservationState,
-} from '../../workflows/contract.ts';
-import { cancelReservation, confirmSale, getState } from '../../workflows/messages.ts';
-import { DAY_MS } from '../../workflows/decisions.ts';
+} from '../../contract/schemas.ts';
+import { cancelReservation, confirmSale, getState } from '../../contract/messages.ts';
+import { DAY_MS } from '../../contract/defaults.ts';
 import { createTimeSkippingEnv } from '../support/temporal.ts';
 import { eventually, reservablePoints, startWorld, workflowBundle, type World } from '../support/world.ts';
 

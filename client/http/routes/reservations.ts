@@ -10,7 +10,8 @@
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Config } from '../../../config/env.ts';
-import { isFinal, type ReservationState } from '../../../workflows/contract.ts';
+import { isFinal } from '../../../contract/statuses.ts';
+import { type ReservationState } from '../../../contract/schemas.ts';
 import { ReservationNotFoundError } from '../../errors.ts';
 import type { ReservationsClient } from '../../reservations.ts';
 import { bearerAuth } from '../auth.ts';

@@ -1,21 +1,11 @@
 /**
- * The reservation contract (DESIGN §2): workflow input, state and message payloads.
- * Defined once as zod schemas; every boundary (client, HTTP API, CLI, workflow) parses with these,
- * and every type is inferred from them. Pure code: it is bundled into the workflow sandbox too.
+ * The reservation contract (docs/architecture.md, "Contract"): workflow input, state and message payloads.
+ * Defined once as zod schemas; every boundary (client library, HTTP API, CLI, activities) parses with these, and
+ * every type is inferred from them. The workflow itself takes only types from here: it accepts what its history
+ * recorded (recorded-input.ts), so a schema that tightens later cannot break a reservation already sleeping.
  */
 import { z } from 'zod';
-
-export const WORKFLOW_TYPE = 'ReservationWorkflow';
-export const DEFAULT_TASK_QUEUE = 'ozmap-reservations';
-
-/** Fallbacks when neither the input nor the caller's configuration says otherwise. */
-export const DEFAULTS = {
-  radiusMeters: 250,
-  holdDays: 30,
-  selectionTimeoutHours: 24,
-} as const;
-
-export const workflowIdFor = (viabilityId: string): string => `reservation-${viabilityId}`;
+import { FINAL_STATUSES, IN_PROGRESS_STATUSES } from './statuses.ts';
 
 export const ViabilityId = z
   .string()
@@ -91,33 +81,8 @@ export type Customer = z.infer<typeof Customer>;
 export type StructuredAddress = z.infer<typeof StructuredAddress>;
 export type Address = z.infer<typeof Address>;
 
-export const IN_PROGRESS_STATUSES = [
-  'GEOCODING',
-  'SEARCHING',
-  'AWAITING_SELECTION',
-  'RESERVING',
-  'RESERVED',
-  'CONFIRMING',
-  'RELEASING',
-] as const;
-export const FINAL_STATUSES = [
-  'INSTALLED',
-  'EXPIRED',
-  'CANCELLED',
-  'NO_COVERAGE',
-  'ADDRESS_NOT_FOUND',
-  'NO_SELECTION',
-] as const;
 export const ReservationStatus = z.enum([...IN_PROGRESS_STATUSES, ...FINAL_STATUSES]);
 export type ReservationStatus = z.infer<typeof ReservationStatus>;
-export type FinalStatus = (typeof FINAL_STATUSES)[number];
-
-export const isFinal = (status: ReservationStatus): status is FinalStatus =>
-  (FINAL_STATUSES as readonly string[]).includes(status);
-
-/** The statuses at which `waitForReservation` answers: a reservation to show, a choice to make, or the end. */
-export const isSettled = (status: ReservationStatus): boolean =>
-  status === 'RESERVED' || status === 'AWAITING_SELECTION' || isFinal(status);
 
 export const CandidateSplitter = z.object({
   splitterId: z.string(),
@@ -194,5 +159,13 @@ export type ConfirmSaleInput = z.infer<typeof ConfirmSaleInput>;
 export const CancelReservationInput = z.strictObject({ reason: z.string().max(500).optional() });
 export type CancelReservationInput = z.infer<typeof CancelReservationInput>;
 
-/** The property/client marker that makes a reservation findable again (idempotency across retries and crashes). */
-export const externalIdFor = (viabilityId: string): string => `ispbox2:${viabilityId}`;
+/** A concrete port to reserve: what the workflow decides and the reservePort activity takes. */
+export const PortChoice = z.object({
+  boxId: z.string(),
+  boxName: z.string(),
+  projectId: z.string().optional(),
+  splitterId: z.string(),
+  splitterName: z.string(),
+  port: z.number().int().positive(),
+});
+export type PortChoice = z.infer<typeof PortChoice>;

@@ -1,0 +1,18 @@
+/** Business ids as Temporal and OZmap see them: the workflow id and the marker on OZmap records, both ways. */
+
+const WORKFLOW_ID_PREFIX = 'reservation-';
+const EXTERNAL_ID_PREFIX = 'ispbox2:';
+
+/** One viability, one workflow: the id is what makes a second start find the first. */
+export const workflowIdFor = (viabilityId: string): string => `${WORKFLOW_ID_PREFIX}${viabilityId}`;
+
+/** The viability of a reservation's workflow id; undefined for any other workflow. */
+export const viabilityIdOf = (workflowId: string): string | undefined =>
+  workflowId.startsWith(WORKFLOW_ID_PREFIX) ? workflowId.slice(WORKFLOW_ID_PREFIX.length) : undefined;
+
+/** The property/client marker that makes a reservation findable again (idempotency across retries and crashes). */
+export const externalIdFor = (viabilityId: string): string => `${EXTERNAL_ID_PREFIX}${viabilityId}`;
+
+/** The viability an OZmap record was made for, from its marker; undefined for records this project did not make. */
+export const viabilityIdOfExternalId = (externalId: string | undefined): string | undefined =>
+  externalId?.startsWith(EXTERNAL_ID_PREFIX) ? externalId.slice(EXTERNAL_ID_PREFIX.length) : undefined;
