@@ -8,6 +8,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, loadConfig } from '../config/env.ts';
 import type { ReservationState } from '../contract/schemas.ts';
 import { endedWithoutPort } from '../contract/statuses.ts';
+import { hostPort } from '../net/hosts.ts';
 import { InvalidInputError, RejectedError, ReservationNotFoundError } from './errors.ts';
 import { formatPage, formatState } from './format.ts';
 import type { ReservationPage } from './listing.ts';
@@ -232,7 +233,7 @@ The link is signed with ISPBOX_API_KEY (HMAC-SHA256, see README), so the salespe
   .action((opts: CustomerOptions & { ttl: number; baseUrl?: string }) => {
     const { http } = loadConfig();
     const url = viabilityPageUrl({
-      baseUrl: opts.baseUrl ?? `http://${http.host.includes(':') ? `[${http.host}]` : http.host}:${http.port}`,
+      baseUrl: opts.baseUrl ?? `http://${hostPort(http.host, http.port)}`,
       apiKey: http.ispboxApiKey,
       ttlSeconds: opts.ttl,
       input: customerInput(opts),

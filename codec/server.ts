@@ -15,6 +15,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { PayloadCodec } from '@temporalio/common';
+import { hostPort } from '../net/hosts.ts';
 import { fromJson, JsonPayloads, toJson } from './json-payloads.ts';
 
 export interface CodecServerOptions {
@@ -120,9 +121,8 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
   server.listen({ host: options.host ?? '127.0.0.1', port: options.port });
   await once(server, 'listening');
   const { address, port } = server.address() as AddressInfo;
-  const host = address.includes(':') ? `[${address}]` : address;
   return {
-    url: `http://${host}:${port}`,
+    url: `http://${hostPort(address, port)}`,
     port,
     allowOrigin: (origin) => void allowed.add(origin),
     close: () =>

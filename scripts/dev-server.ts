@@ -1,6 +1,6 @@
 /**
  * Runs a Temporal dev server (`temporal server start-dev`) for `npm start` and the tests, or reuses one that already
- * answers on the address, and makes sure the project's search attributes exist on it (DESIGN §2, §6, §8).
+ * answers on the address, and makes sure the project's search attributes exist on it (docs/architecture.md).
  */
 import { spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
@@ -15,6 +15,7 @@ import {
 } from '@temporalio/common/lib/search-attributes.js';
 import { msToTs } from '@temporalio/common/lib/time.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../contract/search-attributes.ts';
+import { dialableHost, hostPort, splitHostPort } from '../net/hosts.ts';
 import { ensureTemporalCli } from './temporal-tools.ts';
 
 export interface DevServerOptions {
@@ -60,7 +61,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   const namespace = opts.namespace ?? 'default';
   const log = opts.log ?? logToStderr;
   const port = opts.port === 0 ? await findFreePort(ip) : (opts.port ?? DEFAULT_PORT);
-  const host = connectHost(ip);
+  const host = dialableHost(ip);
   const address = hostPort(host, port);
 
   if (opts.port !== 0 && (await isPortOpen(host, port))) {
@@ -152,7 +153,7 @@ async function chooseUiPort(
   if (requested !== undefined && requested !== 0) return requested;
   const conventional = port + UI_PORT_OFFSET;
   if (requested === undefined && conventional <= 65_535) {
-    if (!(await isPortOpen(connectHost(ip), conventional))) return conventional;
+    if (!(await isPortOpen(dialableHost(ip), conventional))) return conventional;
     log(`[temporal] port ${conventional} is taken; the Web UI gets a free port instead`);
   }
   return await findFreePort(ip);
@@ -386,7 +387,7 @@ export function isPortOpen(host: string, port: number, timeoutMs = 1_000): Promi
 
 /** A Temporal frontend (or the test server) answers GetSystemInfo there. */
 async function canConnect(address: string): Promise<boolean> {
-  const [host, port] = splitHostPort(address);
+  const { host, port = DEFAULT_PORT } = splitHostPort(address);
   if (!(await isPortOpen(host, port))) return false;
   try {
     const connection = await Connection.connect({ address, connectTimeout: 2_000 });
@@ -417,22 +418,6 @@ export async function retryUntil<T>(fn: () => Promise<T>, timeoutMs: number, int
       await delay(intervalMs);
     }
   }
-}
-
-/** Clients cannot connect to a wildcard address; use loopback for it. */
-function connectHost(ip: string): string {
-  if (ip === '0.0.0.0') return '127.0.0.1';
-  if (ip === '::') return '::1';
-  return ip;
-}
-
-function hostPort(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-}
-
-function splitHostPort(address: string): [string, number] {
-  const colon = address.lastIndexOf(':');
-  return [address.slice(0, colon).replace(/^\[|\]$/g, ''), Number(address.slice(colon + 1))];
 }
 
 function delay(ms: number): Promise<void> {

@@ -1,5 +1,5 @@
 /**
- * `npm start`: the embedded default (DESIGN §6) on one machine, in one command:
+ * `npm start`: the embedded default (docs/architecture.md) on one machine, in one command:
  *   - a Temporal dev server on TEMPORAL_ADDRESS (127.0.0.1:7233), persisted to .data/temporal.db, Web UI on :8233;
  *   - the OZmap simulator on 127.0.0.1:9994 (unless OZMAP_URL points elsewhere), state in .data/;
  *   - the worker, restarted if it dies;
@@ -15,6 +15,7 @@ import { startCodecServer, type CodecServer } from '../codec/server.ts';
 import { startSimulator } from '../simulator/server.ts';
 import { createHttpLogger, describeUrls, startHttpApi } from '../client/http/main.ts';
 import { viabilityPageUrl } from '../client/viability-link.ts';
+import { dialableHost, hostPort, isLoopbackHost, splitHostPort, unbracketHost } from '../net/hosts.ts';
 import { isPortOpen, startDevServer, type DevServer } from './dev-server.ts';
 import { projectRoot } from './temporal-tools.ts';
 
@@ -23,8 +24,6 @@ const DATA_DIR = process.env.ISPBOX_OZMAP_DATA_DIR ?? path.join(projectRoot, '.d
 const UI_PORT = 8233;
 
 const say = (tag: string) => (line: string) => process.stdout.write(`[${tag}] ${line}\n`);
-
-const isLoopback = (host: string) => host === 'localhost' || host.startsWith('127.') || host === '[::1]';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -78,10 +77,11 @@ async function startCodecEndpoint(
 ): Promise<Pick<CodecServer, 'url' | 'allowOrigin'> | undefined> {
   if (!config.payloadEncryption) return undefined;
   const { host, port, allowedOrigins, token } = config.codecServer;
-  const connectHost = host === '0.0.0.0' ? '127.0.0.1' : host;
+  const connectHost = dialableHost(host);
   if (port !== 0 && (await isPortOpen(connectHost, port))) {
-    say('codec')(`something already answers on ${connectHost}:${port}: the Web UI will use it as its codec endpoint`);
-    return { url: `http://${connectHost}:${port}`, allowOrigin: () => {} };
+    const address = hostPort(connectHost, port);
+    say('codec')(`something already answers on ${address}: the Web UI will use it as its codec endpoint`);
+    return { url: `http://${address}`, allowOrigin: () => {} };
   }
   const server = await startCodecServer({
     codec: new EncryptionCodec(config.payloadEncryption),
@@ -100,15 +100,15 @@ async function startTemporal(
   config: Config,
   uiCodecEndpoint?: string,
 ): Promise<Pick<DevServer, 'address' | 'uiUrl' | 'stop'>> {
-  const [host, portText] = splitAddress(config.temporal.address);
-  if (!isLoopback(host)) {
+  const { host, port = 7233 } = splitHostPort(config.temporal.address);
+  if (!isLoopbackHost(host)) {
     say('temporal')(`using the Temporal service at ${config.temporal.address} (not a local address: nothing started)`);
     return { address: config.temporal.address, stop: async () => {} };
   }
   const server = await startDevServer({
     ip: host,
-    port: Number(portText),
-    uiPort: Number(portText) === 7233 ? UI_PORT : undefined,
+    port,
+    uiPort: port === 7233 ? UI_PORT : undefined,
     dbFile: path.join(DATA_DIR, 'temporal.db'),
     namespace: config.temporal.namespace,
     uiCodecEndpoint,
@@ -126,14 +126,15 @@ async function startTemporal(
 
 async function startOzmapSimulator(config: Config, stops: Array<() => Promise<void>>): Promise<string | undefined> {
   const url = new URL(config.ozmap.url);
-  if (!isLoopback(url.hostname)) return undefined;
+  if (!isLoopbackHost(url.hostname)) return undefined;
+  const host = unbracketHost(url.hostname); // sockets take IPv6 without the URL's brackets
   const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
-  if (await isPortOpen(url.hostname, port)) {
+  if (await isPortOpen(host, port)) {
     say('simulator')(`something already answers on ${url.host}: using it as OZmap`);
     return config.ozmap.url;
   }
   const sim = await startSimulator({
-    host: url.hostname,
+    host,
     port,
     apiKey: config.ozmap.apiKey,
     stateFile: path.join(DATA_DIR, 'ozmap-simulator.json'),
@@ -147,9 +148,10 @@ async function startOzmapSimulator(config: Config, stops: Array<() => Promise<vo
 
 /** The HTTP API in this process, unless something already answers on its port. Returns the lines to print. */
 async function startHttp(config: Config, stops: Array<() => Promise<void>>): Promise<string> {
-  const host = config.http.host === '0.0.0.0' || config.http.host === '::' ? '127.0.0.1' : config.http.host;
+  const host = dialableHost(config.http.host);
   if (await isPortOpen(host, config.http.port)) {
-    say('http')(`something already answers on ${host}:${config.http.port}: not starting the HTTP API (set HTTP_PORT)`);
+    const address = hostPort(host, config.http.port);
+    say('http')(`something already answers on ${address}: not starting the HTTP API (set HTTP_PORT)`);
     return `HTTP API          (not started: port ${config.http.port} is taken)`;
   }
   // Its JSON log lines become readable [http] lines, like the worker's; one line per request would drown the rest at info.
@@ -165,9 +167,8 @@ async function startHttp(config: Config, stops: Array<() => Promise<void>>): Pro
 function mapPageDemo(config: Config, simulatorUrl: string | undefined): string {
   if (!simulatorUrl)
     return 'Map page          /viability, opened by signed links (viabilityPageUrl in client/viability-link.ts)';
-  const host = config.http.host === '0.0.0.0' || config.http.host === '::' ? '127.0.0.1' : config.http.host;
   const url = viabilityPageUrl({
-    baseUrl: `http://${host.includes(':') ? `[${host}]` : host}:${config.http.port}`,
+    baseUrl: `http://${hostPort(dialableHost(config.http.host), config.http.port)}`,
     apiKey: config.http.ispboxApiKey,
     ttlSeconds: 24 * 3600,
     input: {
@@ -231,10 +232,5 @@ function readable(line: string): string {
 
 const shortPath = (file: string) =>
   path.relative(projectRoot, file).startsWith('..') ? file : path.relative(projectRoot, file);
-
-function splitAddress(address: string): [string, string] {
-  const i = address.lastIndexOf(':');
-  return i < 0 ? [address, '7233'] : [address.slice(0, i), address.slice(i + 1)];
-}
 
 void main();

@@ -10,6 +10,7 @@ import { once } from 'node:events';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { hostPort } from '../net/hosts.ts';
 import { type SimulatorSummary, adminRouter, summarize } from './admin.ts';
 import { API_PREFIX, apiRouter } from './api.ts';
 import { type FaultConfig, type FaultKind, FaultInjector, FaultPatch } from './faults.ts';
@@ -209,7 +210,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   server.listen(options.port ?? DEFAULT_SIM_PORT, host);
   await once(server, 'listening');
   const port = (server.address() as AddressInfo).port;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const url = `http://${hostPort(host, port)}`;
 
   let closing: Promise<void> | undefined;
   const close = async (): Promise<void> => {

@@ -4,6 +4,7 @@
  */
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { ConfigError, loadConfig, type Config } from '../../config/env.ts';
+import { hostPort } from '../../net/hosts.ts';
 import { ReservationsClient } from '../reservations.ts';
 import { buildHttpServer } from './server.ts';
 
@@ -40,8 +41,7 @@ export async function startHttpApi(
   const reservations = ReservationsClient.lazy(config);
   const app = await buildHttpServer({ reservations, config, logger });
   await app.listen({ host: config.http.host, port: config.http.port });
-  const host = config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host;
-  const url = `http://${host}:${config.http.port}`;
+  const url = `http://${hostPort(config.http.host, config.http.port)}`;
   return {
     url,
     async close() {

@@ -23,6 +23,8 @@ describe('configuration: OZmap URL rule', () => {
       'http://10.0.0.5:9994',
       'http://[2001:db8::1]:9994',
       'http://128.0.0.1',
+      'http://127.0.0.1.example.com:9994',
+      'http://localhost.example.com:9994',
     ]) {
       const [problem, ...more] = named(problemsOf({ OZMAP_URL: url, OZMAP_API_KEY: 'k' }), 'OZMAP_URL');
       assert.equal(more.length, 0);
@@ -47,6 +49,19 @@ describe('configuration: OZmap URL rule', () => {
       loadConfig({ OZMAP_URL: 'https://acme.ozmap.com.br:9994/', OZMAP_API_KEY: 'k' }).ozmap.url,
       'https://acme.ozmap.com.br:9994',
     );
+  });
+
+  it('takes loopback to be addresses, not names that look like them, for every rule', () => {
+    for (const host of ['::1', '127.0.0.2', 'localhost', '::ffff:127.0.0.1']) {
+      assert.deepEqual(problemsOf({ HTTP_HOST: host, CODEC_SERVER_HOST: host, RESERVATION_HOLD_DAYS: 'x' }), [
+        'RESERVATION_HOLD_DAYS: must be a number (days)',
+      ]);
+    }
+    for (const host of ['127.0.0.1.example.com', 'localhost.example.com', '0.0.0.0', '::']) {
+      const problems = problemsOf({ HTTP_HOST: host, CODEC_SERVER_HOST: host });
+      assert.equal(named(problems, 'ISPBOX_API_KEY').length, 1, host);
+      assert.equal(named(problems, 'CODEC_SERVER_HOST').length, 1, host);
+    }
   });
 
   it('allows http:// outside loopback only with OZMAP_ALLOW_INSECURE_HTTP=true', () => {

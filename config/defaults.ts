@@ -1,0 +1,23 @@
+/** The configuration's documented defaults and demo values (docs/architecture.md, configuration). */
+
+/** The simulator's documented demo key: used only when OZMAP_URL is unset or points at the local simulator. */
+export const DEMO_OZMAP_API_KEY = 'demo-ozmap-key';
+export const DEFAULT_OZMAP_URL = 'http://127.0.0.1:9994';
+export const PUBLIC_NOMINATIM_URL = 'https://nominatim.openstreetmap.org';
+export const GOOGLE_GEOCODING_URL = 'https://maps.googleapis.com/maps/api/geocode/json';
+export const DEFAULT_TEMPORAL_ADDRESS = '127.0.0.1:7233';
+/** Where the HTTP API and the codec endpoint listen unless told otherwise: loopback, so no key is needed. */
+export const DEFAULT_LISTEN_HOST = '127.0.0.1';
+/** The Temporal samples' codec server port. */
+export const DEFAULT_CODEC_SERVER_PORT = 8888;
+/** The dev server's Web UI, as a browser may name it. */
+export const DEFAULT_CODEC_ORIGINS = 'http://127.0.0.1:8233,http://localhost:8233';
+/** The HTTP API's documented demo key: used only when ISPBOX_API_KEY is unset and the API listens on loopback. */
+export const DEMO_ISPBOX_API_KEY = 'demo-ispbox-key-change-me';
+/**
+ * Workflows the worker keeps in memory between tasks. The SDK's default grows with the heap limit (about 2,300 with a
+ * 4 GiB heap) and a held reservation costs about 0.3 MiB of RSS while cached, though it wakes only once or twice in
+ * its 30 days. The cache only pays off for reservations being made (a few tasks within seconds); an evicted one is
+ * replayed from its short history when its hold ends or a message arrives.
+ */
+export const DEFAULT_MAX_CACHED_WORKFLOWS = 250;

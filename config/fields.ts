@@ -1,0 +1,107 @@
+/**
+ * The kinds of value a variable can hold, as zod schemas: each failure says what is wrong and how to fix it,
+ * without repeating a secret's value (docs/architecture.md, configuration).
+ */
+import { z } from 'zod';
+import { EncryptionKey, KEY_BYTES, KEY_ID_PATTERN, decodeBase64Strict, keyFingerprint } from '../codec/keys.ts';
+
+export const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/** The raw spellings `bool` reads as true, for rules that look at raw values. */
+export const TRUE_WORDS: readonly string[] = ['true', '1', 'yes'];
+
+export const positiveNumber = (what: string) =>
+  z.coerce
+    .number({ error: `must be a number (${what})` })
+    .refine((n) => Number.isFinite(n) && n > 0, `must be a positive number (${what})`);
+
+/** An http(s) URL, without its trailing slashes. */
+export const url = (what: string) =>
+  z
+    .string()
+    .trim()
+    .refine(
+      (s) => URL.canParse(s) && ['http:', 'https:'].includes(new URL(s).protocol),
+      `must be an http(s) URL (${what})`,
+    )
+    .transform((s) => s.replace(/\/+$/, ''));
+
+const GENERATE_KEY = 'generate one with `openssl rand -base64 32`';
+
+/** Base64 of 32 random bytes; the message says what is wrong without repeating the value. */
+export const aesKey = z
+  .string()
+  .trim()
+  .transform((text, ctx) => {
+    const bytes = decodeBase64Strict(text);
+    if (bytes?.length === KEY_BYTES) return bytes;
+    ctx.addIssue({
+      code: 'custom',
+      message: bytes
+        ? `must be ${KEY_BYTES} bytes once base64-decoded, not ${bytes.length}: ${GENERATE_KEY}`
+        : `must be base64 (of ${KEY_BYTES} random bytes): ${GENERATE_KEY}`,
+    });
+    return z.NEVER;
+  });
+
+export const keyId = z
+  .string()
+  .trim()
+  .regex(KEY_ID_PATTERN, 'must be 1-64 of [A-Za-z0-9._-] (it is stored in every encrypted payload)');
+
+const ENTRY_FORMAT = '(entries are "<id>:<base64 key>", comma-separated)';
+
+/** `id:base64,id:base64` (or bare base64: the id is then the key's fingerprint), for decrypting after a rotation. */
+export const previousKeys = z
+  .string()
+  .trim()
+  .transform((text, ctx) => {
+    const keys: EncryptionKey[] = [];
+    text
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean)
+      .forEach((entry, i) => {
+        const colon = entry.indexOf(':');
+        const id = colon < 0 ? undefined : entry.slice(0, colon).trim();
+        const bytes = decodeBase64Strict(colon < 0 ? entry : entry.slice(colon + 1));
+        if (id !== undefined && !KEY_ID_PATTERN.test(id)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `entry ${i + 1}: the key id must be 1-64 of [A-Za-z0-9._-] ${ENTRY_FORMAT}`,
+          });
+        } else if (bytes?.length !== KEY_BYTES) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `entry ${i + 1}: the key must be the base64 of ${KEY_BYTES} bytes ${ENTRY_FORMAT}`,
+          });
+        } else {
+          keys.push(new EncryptionKey(id ?? keyFingerprint(bytes), bytes));
+        }
+      });
+    return keys;
+  });
+
+/** Origins as browsers send them: scheme, host and port, nothing else; comma-separated. */
+export const origins = z
+  .string()
+  .trim()
+  .transform((text, ctx) => {
+    const list = text
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean);
+    for (const origin of list) {
+      if (!URL.canParse(origin) || new URL(origin).origin !== origin) {
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            `"${origin}" is not an origin: give scheme, host and port only, e.g. http://127.0.0.1:8233 ` +
+            '(no "*": this service decrypts)',
+        });
+      }
+    }
+    return list;
+  });

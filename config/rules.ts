@@ -1,0 +1,108 @@
+/**
+ * Rules across variables (docs/architecture.md, configuration). They read the raw values, so that they are reported
+ * together with every per-variable problem: zod skips object-level refinements when a field fails.
+ */
+import { isLoopbackHost } from '../net/hosts.ts';
+import { DEFAULT_LISTEN_HOST, DEFAULT_OZMAP_URL } from './defaults.ts';
+import { TRUE_WORDS } from './fields.ts';
+import type { Config } from './schema.ts';
+
+export type RawEnv = Record<string, string | undefined>;
+
+/** Every problem of the raw (present, non-empty) variables taken together, as `NAME: what and how to fix`. */
+export function crossFieldProblems(raw: RawEnv): string[] {
+  return [...urlProblems(raw), ...keyRequiredProblems(raw), ...temporalTlsProblems(raw), ...encryptionProblems(raw)];
+}
+
+function httpUrl(text: string | undefined): URL | undefined {
+  return text && URL.canParse(text) && /^https?:$/.test(new URL(text).protocol) ? new URL(text) : undefined;
+}
+
+/** Credentials, queries and plain http in the OZmap and geocoder URLs; an unparsable URL has its own rule. */
+function urlProblems(raw: RawEnv): string[] {
+  const problems: string[] = [];
+  const ozmap = httpUrl(raw.OZMAP_URL ?? DEFAULT_OZMAP_URL);
+  if (ozmap && (ozmap.username || ozmap.password)) {
+    problems.push(
+      'OZMAP_URL: must not carry credentials (user:password@), which would end up in logs: ' +
+        'remove them and put the key in OZMAP_API_KEY',
+    );
+  }
+  if (ozmap && (ozmap.search || ozmap.hash)) {
+    problems.push(
+      'OZMAP_URL: must be a base URL without a query string or fragment (e.g. https://acme.ozmap.com.br:9994): ' +
+        'the key goes in OZMAP_API_KEY',
+    );
+  }
+  const geocoder = raw.GEOCODER_URL && URL.canParse(raw.GEOCODER_URL) ? new URL(raw.GEOCODER_URL) : undefined;
+  if (geocoder && (geocoder.username || geocoder.password)) {
+    problems.push('GEOCODER_URL: must not carry credentials (user:password@), which would end up in logs: remove them');
+  }
+  const insecureAllowed = TRUE_WORDS.includes(raw.OZMAP_ALLOW_INSECURE_HTTP ?? '');
+  if (ozmap?.protocol === 'http:' && !isLoopbackHost(ozmap.hostname) && !insecureAllowed) {
+    problems.push(
+      'OZMAP_URL: uses plain http:// outside loopback, which would send the API key in clear: ' +
+        'use https:// or set OZMAP_ALLOW_INSECURE_HTTP=true',
+    );
+  }
+  return problems;
+}
+
+/** Keys that must be given: off loopback (the demo keys are public), and for Google. */
+function keyRequiredProblems(raw: RawEnv): string[] {
+  const problems: string[] = [];
+  const ozmap = httpUrl(raw.OZMAP_URL ?? DEFAULT_OZMAP_URL);
+  if (ozmap && !isLoopbackHost(ozmap.hostname) && !raw.OZMAP_API_KEY) {
+    problems.push(
+      "OZMAP_API_KEY: is required when OZMAP_URL points at a real OZmap: set it to the integration user's API key",
+    );
+  }
+  if (raw.GEOCODER_PROVIDER === 'google' && !raw.GOOGLE_GEOCODING_API_KEY) {
+    problems.push('GOOGLE_GEOCODING_API_KEY: is required when GEOCODER_PROVIDER=google');
+  }
+  if (!isLoopbackHost(raw.HTTP_HOST?.trim() ?? DEFAULT_LISTEN_HOST) && !raw.ISPBOX_API_KEY) {
+    problems.push(
+      'ISPBOX_API_KEY: is required when HTTP_HOST is not a loopback address (the demo key is public): ' +
+        'set it to the key Ispbox will send',
+    );
+  }
+  return problems;
+}
+
+function temporalTlsProblems(raw: RawEnv): string[] {
+  if (Boolean(raw.TEMPORAL_TLS_CERT_PATH) === Boolean(raw.TEMPORAL_TLS_KEY_PATH)) return [];
+  const missing = raw.TEMPORAL_TLS_CERT_PATH ? 'TEMPORAL_TLS_KEY_PATH' : 'TEMPORAL_TLS_CERT_PATH';
+  return [`${missing}: TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH go together: set both or neither`];
+}
+
+/** The encryption key's id, and the codec endpoint that decrypts with the keys. */
+function encryptionProblems(raw: RawEnv): string[] {
+  const problems: string[] = [];
+  if (!raw.PAYLOAD_ENCRYPTION_KEY && raw.PAYLOAD_ENCRYPTION_KEY_ID) {
+    problems.push(
+      'PAYLOAD_ENCRYPTION_KEY_ID: names a key that is not set: set PAYLOAD_ENCRYPTION_KEY too, or unset the id',
+    );
+  }
+  if (raw.CODEC_SERVER_HOST && !isLoopbackHost(raw.CODEC_SERVER_HOST.trim()) && !raw.CODEC_SERVER_TOKEN) {
+    problems.push(
+      'CODEC_SERVER_HOST: outside loopback the codec endpoint would decrypt for anyone who reaches it: ' +
+        'set CODEC_SERVER_TOKEN, or keep 127.0.0.1',
+    );
+  }
+  return problems;
+}
+
+/**
+ * An id must name one key: two keys under one id would make decryption pick the wrong one. Checked on the parsed
+ * keys (ids default to fingerprints), so only once every variable parsed.
+ */
+export function duplicateKeyIdProblems(keys: Config['payloadEncryption']): string[] {
+  if (!keys) return [];
+  const ids = [...(keys.current ? [keys.current] : []), ...keys.previous].map((k) => k.id);
+  const repeated = [...new Set(ids.filter((id, i) => ids.indexOf(id) !== i))];
+  return repeated.map(
+    (id) =>
+      `PAYLOAD_ENCRYPTION_PREVIOUS_KEYS: key id "${id}" is used twice ` +
+      '(or is the current PAYLOAD_ENCRYPTION_KEY_ID): give each key its own id',
+  );
+}

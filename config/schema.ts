@@ -1,0 +1,179 @@
+/**
+ * The environment's variables (EnvSchema) and the nested configuration the parts read (ConfigSchema, its transform).
+ * `Config` is inferred from the transform, so the shape has one definition (docs/architecture.md, configuration).
+ * Rules that span variables live in rules.ts; this file checks each variable on its own.
+ */
+import { z } from 'zod';
+import { DEFAULTS, DEFAULT_TASK_QUEUE } from '../contract/defaults.ts';
+import { EncryptionKey, keyFingerprint } from '../codec/keys.ts';
+import { isLoopbackHost } from '../net/hosts.ts';
+import {
+  DEFAULT_CODEC_ORIGINS,
+  DEFAULT_CODEC_SERVER_PORT,
+  DEFAULT_LISTEN_HOST,
+  DEFAULT_MAX_CACHED_WORKFLOWS,
+  DEFAULT_OZMAP_URL,
+  DEFAULT_TEMPORAL_ADDRESS,
+  DEMO_ISPBOX_API_KEY,
+  DEMO_OZMAP_API_KEY,
+  GOOGLE_GEOCODING_URL,
+  PUBLIC_NOMINATIM_URL,
+} from './defaults.ts';
+import { aesKey, bool, keyId, origins, positiveNumber, previousKeys, url } from './fields.ts';
+
+export const EnvSchema = z.object({
+  TEMPORAL_ADDRESS: z.string().trim().min(1).default(DEFAULT_TEMPORAL_ADDRESS),
+  TEMPORAL_NAMESPACE: z.string().trim().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().trim().min(1).default(DEFAULT_TASK_QUEUE),
+  TEMPORAL_API_KEY: z.string().trim().min(1).optional(),
+  TEMPORAL_TLS: bool.optional(),
+  TEMPORAL_TLS_CERT_PATH: z.string().trim().min(1).optional(),
+  TEMPORAL_TLS_KEY_PATH: z.string().trim().min(1).optional(),
+  TEMPORAL_TLS_CA_PATH: z.string().trim().min(1).optional(),
+  TEMPORAL_TLS_SERVER_NAME: z.string().trim().min(1).optional(),
+
+  OZMAP_URL: url('e.g. https://acme.ozmap.com.br:9994').default(DEFAULT_OZMAP_URL),
+  OZMAP_API_KEY: z.string().trim().min(1, 'must not be empty').optional(),
+  OZMAP_ALLOW_INSECURE_HTTP: bool.default(false),
+  OZMAP_TIMEOUT_MS: positiveNumber('milliseconds').default(15_000),
+  OZMAP_RADIUS_METERS: positiveNumber('metres').default(DEFAULTS.radiusMeters),
+  RESERVATION_HOLD_DAYS: positiveNumber('days').default(DEFAULTS.holdDays),
+  SELECTION_TIMEOUT_HOURS: positiveNumber('hours').default(DEFAULTS.selectionTimeoutHours),
+
+  GEOCODER_PROVIDER: z.enum(['nominatim', 'google'], { error: 'must be "nominatim" or "google"' }).optional(),
+  GEOCODER_URL: url('a Nominatim-compatible base URL').optional(),
+  GEOCODER_USER_AGENT: z.string().trim().min(1).default('ispbox-ozmap-reservations/0.1 (+https://github.com/)'),
+  GEOCODER_MIN_INTERVAL_MS: z.coerce.number().int().nonnegative().default(1000),
+  GOOGLE_GEOCODING_API_KEY: z.string().trim().min(1).optional(),
+
+  HTTP_PORT: z.coerce.number().int().min(1).max(65535, 'must be a TCP port (1-65535)').default(3000),
+  HTTP_HOST: z.string().trim().min(1).default(DEFAULT_LISTEN_HOST),
+  // How long POST /v1/reservations waits for the reservation before answering 202; well below Node's
+  // 24.8-day timer limit.
+  HTTP_WAIT_SECONDS: positiveNumber('seconds')
+    .refine((n) => n <= 600, 'must be at most 600 seconds')
+    .default(20),
+  ISPBOX_API_KEY: z.string().trim().min(16, 'must be at least 16 characters').optional(),
+  PAYLOAD_ENCRYPTION_KEY: aesKey.optional(),
+  PAYLOAD_ENCRYPTION_KEY_ID: keyId.optional(),
+  PAYLOAD_ENCRYPTION_PREVIOUS_KEYS: previousKeys.optional(),
+  CODEC_SERVER_HOST: z.string().trim().min(1).default(DEFAULT_LISTEN_HOST),
+  CODEC_SERVER_PORT: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(65535, 'must be a TCP port (0-65535, 0 picks a free one)')
+    .default(DEFAULT_CODEC_SERVER_PORT),
+  CODEC_SERVER_ALLOWED_ORIGINS: origins.default(() => DEFAULT_CODEC_ORIGINS.split(',')),
+  CODEC_SERVER_TOKEN: z
+    .string()
+    .trim()
+    .min(16, 'must be at least 16 characters (e.g. `openssl rand -hex 24`)')
+    .optional(),
+  MAP_TILE_URL: z
+    .string()
+    .trim()
+    .regex(
+      /^https?:\/\/[^/\s]+\/\S*\{z\}\S*$/,
+      'must be an http(s) tile URL template with {z}, {x} and {y}, ' +
+        'e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png',
+    )
+    .refine((s) => s.includes('{x}') && s.includes('{y}'), 'must contain {z}, {x} and {y}')
+    .optional(),
+  MAP_TILE_ATTRIBUTION: z.string().trim().min(1).max(300).optional(),
+  WORKFLOW_BUNDLE_PATH: z.string().trim().min(1).optional(),
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce
+    .number({ error: 'must be a whole number' })
+    .int('must be a whole number')
+    .min(0, 'must be 0 (no cache) or more')
+    .default(DEFAULT_MAX_CACHED_WORKFLOWS),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+});
+
+/** The variables once parsed, before they are arranged for the parts. */
+export type Env = z.output<typeof EnvSchema>;
+
+/** The parsed variables arranged as the parts read them; its return type is `Config`. */
+function toConfig(env: Env) {
+  const tlsWanted = env.TEMPORAL_TLS ?? Boolean(env.TEMPORAL_TLS_CERT_PATH || env.TEMPORAL_API_KEY);
+  return {
+    temporal: {
+      address: env.TEMPORAL_ADDRESS,
+      namespace: env.TEMPORAL_NAMESPACE,
+      taskQueue: env.TEMPORAL_TASK_QUEUE,
+      apiKey: env.TEMPORAL_API_KEY,
+      tls: tlsWanted
+        ? {
+            certPath: env.TEMPORAL_TLS_CERT_PATH,
+            keyPath: env.TEMPORAL_TLS_KEY_PATH,
+            caPath: env.TEMPORAL_TLS_CA_PATH,
+            serverName: env.TEMPORAL_TLS_SERVER_NAME,
+          }
+        : undefined,
+    },
+    ozmap: { url: env.OZMAP_URL, apiKey: env.OZMAP_API_KEY ?? DEMO_OZMAP_API_KEY, timeoutMs: env.OZMAP_TIMEOUT_MS },
+    defaults: {
+      radiusMeters: env.OZMAP_RADIUS_METERS,
+      holdDays: env.RESERVATION_HOLD_DAYS,
+      selectionTimeoutHours: env.SELECTION_TIMEOUT_HOURS,
+    },
+    geocoder: geocoder(env),
+    /** Payload encryption (codec/): undefined when off. `current` encrypts; every key decrypts what it encrypted. */
+    payloadEncryption: payloadEncryption(env),
+    /** The codec endpoint for the Web UI (`npm run codec-server`, or `npm start` when encryption is on). */
+    codecServer: {
+      host: env.CODEC_SERVER_HOST,
+      port: env.CODEC_SERVER_PORT,
+      allowedOrigins: env.CODEC_SERVER_ALLOWED_ORIGINS,
+      token: env.CODEC_SERVER_TOKEN,
+    },
+    /** The HTTP API; `demoKey` says the public demo key is in use (loopback only). */
+    http: {
+      port: env.HTTP_PORT,
+      host: env.HTTP_HOST,
+      ispboxApiKey: env.ISPBOX_API_KEY ?? DEMO_ISPBOX_API_KEY,
+      demoKey: env.ISPBOX_API_KEY === undefined,
+      waitSeconds: env.HTTP_WAIT_SECONDS,
+    },
+    /** The viability map page's background tiles; none: a plain background (no internet needed). */
+    map: { tileUrl: env.MAP_TILE_URL, tileAttribution: env.MAP_TILE_ATTRIBUTION },
+    /** A pre-built workflow bundle (`npm run build`); workflows are bundled at start without it. */
+    workflowBundlePath: env.WORKFLOW_BUNDLE_PATH,
+    worker: { maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS },
+    logLevel: env.LOG_LEVEL,
+  };
+}
+
+function geocoder(env: Env) {
+  if ((env.GEOCODER_PROVIDER ?? (env.GOOGLE_GEOCODING_API_KEY ? 'google' : 'nominatim')) === 'google') {
+    // The key's presence is a rule across variables (rules.ts): loadConfig returns nothing without it.
+    return {
+      provider: 'google' as const,
+      url: env.GEOCODER_URL ?? GOOGLE_GEOCODING_URL,
+      apiKey: env.GOOGLE_GEOCODING_API_KEY!,
+    };
+  }
+  return {
+    provider: 'nominatim' as const,
+    // The simulator answers Nominatim's /search, so the embedded default needs no internet.
+    url: env.GEOCODER_URL ?? (isLoopbackHost(new URL(env.OZMAP_URL).hostname) ? env.OZMAP_URL : PUBLIC_NOMINATIM_URL),
+    userAgent: env.GEOCODER_USER_AGENT,
+    minIntervalMs: env.GEOCODER_MIN_INTERVAL_MS,
+  };
+}
+
+function payloadEncryption(env: Env) {
+  const previous = env.PAYLOAD_ENCRYPTION_PREVIOUS_KEYS ?? [];
+  const key = env.PAYLOAD_ENCRYPTION_KEY;
+  if (!key && previous.length === 0) return undefined;
+  // Without a current key but with older ones, payloads are no longer encrypted yet old histories still read.
+  return {
+    current: key ? new EncryptionKey(env.PAYLOAD_ENCRYPTION_KEY_ID ?? keyFingerprint(key), key) : undefined,
+    previous,
+  };
+}
+
+/** Parses the (present, non-empty) variables straight into a Config. */
+export const ConfigSchema = EnvSchema.transform(toConfig);
+
+export type Config = z.output<typeof ConfigSchema>;
