@@ -101,6 +101,7 @@ export default tseslint.config(
       'client/**/*.ts',
       'codec/**/*.ts',
       'config/**/*.ts',
+      'net/**/*.ts',
       'scripts/**/*.ts',
       'simulator/**/*.ts',
       'bench/*.ts',
