@@ -11,8 +11,8 @@ import {
   ReservationFailedError,
   ReservationNotFoundError,
 } from '../../client/errors.ts';
-import { bearerAuth } from '../../client/http/auth.ts';
-import { HttpError, toHttpError } from '../../client/http/errors.ts';
+import { bearerAuth } from '../../api/auth.ts';
+import { HttpError, toHttpError } from '../../api/errors.ts';
 import type { FastifyRequest } from 'fastify';
 
 const problemsOf = (env: Record<string, string>) => {

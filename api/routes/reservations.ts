@@ -9,11 +9,11 @@
  *   GET  /v1/reservations?status&customerCode&expiresBefore&pageSize&pageToken   200 a page
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { Config } from '../../../config/env.ts';
-import { isFinal } from '../../../contract/statuses.ts';
-import { type ReservationState } from '../../../contract/schemas.ts';
-import { ReservationNotFoundError } from '../../errors.ts';
-import type { ReservationsClient } from '../../reservations.ts';
+import type { Config } from '../../config/env.ts';
+import { isFinal } from '../../contract/statuses.ts';
+import { type ReservationState } from '../../contract/schemas.ts';
+import { ReservationNotFoundError } from '../../client/errors.ts';
+import type { ReservationsClient } from '../../client/reservations.ts';
 import { bearerAuth } from '../auth.ts';
 import { HttpError, isTemporalUnavailable } from '../errors.ts';
 import {

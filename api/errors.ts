@@ -11,7 +11,7 @@ import {
   ReservationFailedError,
   ReservationNotFoundError,
   type FieldProblem,
-} from '../errors.ts';
+} from '../client/errors.ts';
 import type { ErrorBody } from './schemas.ts';
 
 export class HttpError extends Error {

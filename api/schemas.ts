@@ -11,8 +11,8 @@ import {
   ReservationState,
   SelectBoxInput,
   ViabilityId,
-} from '../../contract/schemas.ts';
-import { ListReservationsQuery, ReservationSummary } from '../listing.ts';
+} from '../contract/schemas.ts';
+import { ListReservationsQuery, ReservationSummary } from '../client/listing.ts';
 
 export const FieldProblemBody = z.object({
   field: z

@@ -3,8 +3,8 @@
  * while Temporal is down (lazy connection; 503 until it is back), and stops cleanly on SIGINT/SIGTERM.
  */
 import { pino, type DestinationStream, type Logger } from 'pino';
-import { ConfigError, loadConfig, type Config } from '../../config/env.ts';
-import { ReservationsClient } from '../reservations.ts';
+import { ConfigError, loadConfig, type Config } from '../config/env.ts';
+import { ReservationsClient } from '../client/reservations.ts';
 import { buildHttpServer } from './server.ts';
 
 /** The key never reaches a log line, whatever logs it (headers, config, errors). */

@@ -2,7 +2,7 @@
  * The viability map page (what Ispbox opens for the salesperson, as it opens OZloc today) and its JSON endpoints.
  *
  *   GET  /viability                  the page (static HTML; its script reads the signed query from its own URL)
- *   GET  /viability/assets/:file     the page's CSS and JS (client/web/)
+ *   GET  /viability/assets/:file     the page's CSS and JS (api/web/)
  *   GET  /viability/vendor/leaflet/… Leaflet from node_modules: no CDN, works without internet
  *   POST /viability/api/start?<link> starts (or finds) the viability's reservation in manual mode → state
  *   GET  /viability/api/state?<link> the state as it stands
@@ -16,11 +16,16 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { FastifyError, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
-import type { ReservationState } from '../../contract/schemas.ts';
-import { InvalidInputError, RejectedError, ReservationFailedError, ReservationNotFoundError } from '../errors.ts';
-import type { ReservationsClient } from '../reservations.ts';
+import type { ReservationState } from '../contract/schemas.ts';
+import {
+  InvalidInputError,
+  RejectedError,
+  ReservationFailedError,
+  ReservationNotFoundError,
+} from '../client/errors.ts';
+import type { ReservationsClient } from '../client/reservations.ts';
 import { toHttpError } from './errors.ts';
-import { verifyViabilityLink, type ViabilityLinkInput } from '../viability-link.ts';
+import { verifyViabilityLink, type ViabilityLinkInput } from '../client/viability-link.ts';
 
 export interface MapSettings {
   /** A tile URL template such as https://tile.openstreetmap.org/{z}/{x}/{y}.png; none: a plain background. */
@@ -35,7 +40,7 @@ export interface ViabilityPageOptions {
   waitSeconds?: number;
 }
 
-const WEB_DIR = path.join(import.meta.dirname, '..', 'web');
+const WEB_DIR = path.join(import.meta.dirname, 'web');
 const LEAFLET_DIR = path.dirname(createRequire(import.meta.url).resolve('leaflet/dist/leaflet.js'));
 
 const TYPES: Record<string, string> = {

@@ -14,9 +14,9 @@ import {
 } from 'fastify-type-provider-zod';
 import type { FastifySchemaCompiler } from 'fastify';
 import type { z } from 'zod';
-import type { Config } from '../../config/env.ts';
-import { InvalidInputError } from '../errors.ts';
-import type { ReservationsClient } from '../reservations.ts';
+import type { Config } from '../config/env.ts';
+import { InvalidInputError } from '../client/errors.ts';
+import type { ReservationsClient } from '../client/reservations.ts';
 import { toHttpError } from './errors.ts';
 import { healthRoutes } from './routes/health.ts';
 import { reservationRoutes } from './routes/reservations.ts';
