@@ -24,7 +24,7 @@ import {
   ReservationNotFoundError,
 } from '../client/errors.ts';
 import type { ReservationsClient } from '../client/reservations.ts';
-import { toHttpError } from './errors.ts';
+import { toHttpProblem } from './errors.ts';
 import { verifyViabilityLink, type ViabilityLinkInput } from '../client/viability-link.ts';
 
 export interface MapSettings {
@@ -203,8 +203,8 @@ function sendError(reply: FastifyReply, err: unknown, request?: FastifyRequest):
     err instanceof RejectedError ||
     err instanceof ReservationFailedError
   ) {
-    const http = toHttpError(err);
-    return send(http.statusCode, { ...http.body });
+    const problem = toHttpProblem(err);
+    return send(problem.statusCode, { ...problem.body });
   }
   (request ?? reply.request).log.error({ err }, 'viability page: the reservation service failed');
   return send(503, {

@@ -15,7 +15,7 @@ import { type ReservationState } from '../../contract/schemas.ts';
 import { ReservationNotFoundError } from '../../client/errors.ts';
 import type { ReservationsClient } from '../../client/reservations.ts';
 import { bearerAuth } from '../auth.ts';
-import { HttpError, isTemporalUnavailable } from '../errors.ts';
+import { HttpProblem, isTemporalUnavailable } from '../errors.ts';
 import {
   CancelBody,
   ConfirmBody,
@@ -165,7 +165,7 @@ export const reservationRoutes: FastifyPluginAsyncZod<{
       return; // truly not found: the caller's error stands
     }
     if (isFinal(state.status)) {
-      throw new HttpError(
+      throw new HttpProblem(
         409,
         'already-ended',
         `Reservation ${viabilityId} already ended as ${state.status}: nothing to ${action}`,
