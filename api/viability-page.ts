@@ -9,8 +9,9 @@
  *   POST /viability/api/select?<link> { boxId, splitterId?, port? } → state
  * Errors are `{ error, message, details?: [{ field, message }] }`, as in the rest of the HTTP API.
  *
- * Every API call carries the signed link's query (client/viability-link.ts) and acts only on the viability it
- * names: the browser never holds the Ispbox API key, and a changed or expired link is refused (401/403).
+ * Every API call carries the signed link's query (signed as client/viability-link.ts says, checked by
+ * api/link-verifier.ts) and acts only on the viability it names: the browser never holds the Ispbox API key, and
+ * a changed or expired link is refused (401/403).
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -25,7 +26,8 @@ import {
 } from '../client/errors.ts';
 import type { ReservationsClient } from '../client/reservations.ts';
 import { toHttpProblem } from './errors.ts';
-import { verifyViabilityLink, type ViabilityLinkInput } from '../client/viability-link.ts';
+import type { ViabilityLinkInput } from '../client/viability-link.ts';
+import { verifyViabilityLink, type LinkRefusalReason } from './link-verifier.ts';
 
 export interface MapSettings {
   /** A tile URL template such as https://tile.openstreetmap.org/{z}/{x}/{y}.png; none: a plain background. */
@@ -76,6 +78,17 @@ export function tileOrigin(tileUrl: string): string | undefined {
   return /[{}]/.test(host) ? `${match[1]}:` : `${match[1]}://${host}`;
 }
 
+/**
+ * How a refused link is answered: without a signature the caller must authenticate (401); a signature that does
+ * not match, or has run out, is refused outright (403); signed data the page cannot use is the link's fault (400).
+ */
+export const LINK_REFUSALS: Record<LinkRefusalReason, { status: 400 | 401 | 403; error: string }> = {
+  unsigned: { status: 401, error: 'unsigned-link' },
+  tampered: { status: 403, error: 'bad-signature' },
+  expired: { status: 403, error: 'link-expired' },
+  invalid: { status: 400, error: 'invalid-input' },
+};
+
 export const viabilityPage: FastifyPluginCallback<ViabilityPageOptions> = (app, options, done) => {
   const { reservations } = options;
   const apiKey = options.config.http.ispboxApiKey;
@@ -124,11 +137,12 @@ export const viabilityPage: FastifyPluginCallback<ViabilityPageOptions> = (app, 
   const linkOf = (request: FastifyRequest, reply: FastifyReply): ViabilityLinkInput | undefined => {
     const verdict = verifyViabilityLink((request.query ?? {}) as Record<string, unknown>, apiKey);
     if (verdict.ok) return verdict.input;
+    const refusal = LINK_REFUSALS[verdict.reason];
     void reply
-      .code(verdict.status)
+      .code(refusal.status)
       .headers({ 'cache-control': 'no-store' })
       .send({
-        error: verdict.error,
+        error: refusal.error,
         message: verdict.message,
         ...(verdict.problems ? { details: verdict.problems } : {}),
       });

@@ -10,7 +10,7 @@ import { type ReservationState } from '../../contract/schemas.ts';
 import { NO_COVERAGE_POINT } from '../../simulator/network.ts';
 import path from 'node:path';
 import { projectRoot } from '../../scripts/temporal-tools.ts';
-import { verifyViabilityLink } from '../../client/viability-link.ts';
+import { verifyViabilityLink } from '../../api/link-verifier.ts';
 import { run, startStack, type Stack } from '../support/stack.ts';
 import { propertiesOf, simGet, eventually } from '../support/world.ts';
 
