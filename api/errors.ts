@@ -1,6 +1,8 @@
 /**
  * Every failure becomes `{ error, message, details[] }` with the status that tells the caller what to do:
  * 4xx when the request can be fixed (nothing was started or changed), 502/503 when the fault is on our side.
+ * The one place where the client library's errors become statuses, for the API and the map page alike
+ * (docs/architecture.md); the CLI's exit codes for the same errors are in client/exit-codes.ts.
  */
 import { WorkflowUpdateRPCTimeoutOrCancelledError, ServiceError, isGrpcServiceError } from '@temporalio/client';
 import { status as grpcStatus } from '@grpc/grpc-js';
@@ -8,6 +10,7 @@ import {
   ConflictError,
   InvalidInputError,
   RejectedError,
+  ReservationEndedError,
   ReservationFailedError,
   ReservationNotFoundError,
   type FieldProblem,
@@ -64,14 +67,27 @@ export function isTemporalUnavailable(err: unknown): boolean {
   return false;
 }
 
-export function toHttpProblem(err: unknown): HttpProblem {
-  if (err instanceof HttpProblem) return err;
+/** The client library's own errors as answers; undefined for anything else (Temporal down, a bug, fastify's). */
+export function libraryProblem(err: unknown): HttpProblem | undefined {
   if (err instanceof InvalidInputError) return new HttpProblem(400, 'invalid-input', err.message, err.problems);
   if (err instanceof ConflictError) return new HttpProblem(409, 'conflict', err.message, err.problems);
+  if (err instanceof ReservationEndedError) {
+    return new HttpProblem(409, 'already-ended', err.message, [
+      { field: 'viabilityId', message: `reservation ended as ${err.status}` },
+    ]);
+  }
+  // A refused selection, or a waiting message answered with the workflow's failure.
   if (err instanceof RejectedError) return new HttpProblem(409, 'rejected', err.message);
   if (err instanceof ReservationNotFoundError)
     return new HttpProblem(404, 'not-found', err.message, [{ field: 'viabilityId', message: 'has no reservation' }]);
   if (err instanceof ReservationFailedError) return new HttpProblem(502, 'workflow-failed', err.message);
+  return undefined;
+}
+
+export function toHttpProblem(err: unknown): HttpProblem {
+  if (err instanceof HttpProblem) return err;
+  const library = libraryProblem(err);
+  if (library) return library;
   const fastify =
     err instanceof Error && 'code' in err && typeof err.code === 'string' ? FASTIFY_ERRORS[err.code] : undefined;
   if (fastify && err instanceof Error)

@@ -18,14 +18,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { FastifyError, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import type { ReservationState } from '../contract/schemas.ts';
-import {
-  InvalidInputError,
-  RejectedError,
-  ReservationFailedError,
-  ReservationNotFoundError,
-} from '../client/errors.ts';
 import type { ReservationsClient } from '../client/reservations.ts';
-import { toHttpProblem } from './errors.ts';
+import { libraryProblem } from './errors.ts';
 import type { ViabilityLinkInput } from '../client/viability-link.ts';
 import { verifyViabilityLink, type LinkRefusalReason } from './link-verifier.ts';
 
@@ -211,15 +205,8 @@ function sendError(reply: FastifyReply, err: unknown, request?: FastifyRequest):
   const send = (status: number, body: Record<string, unknown>) =>
     reply.code(status).headers({ 'cache-control': 'no-store' }).send(body);
   // The client library's own errors answer as they do in the HTTP API; anything else stays generic for the browser.
-  if (
-    err instanceof InvalidInputError ||
-    err instanceof ReservationNotFoundError ||
-    err instanceof RejectedError ||
-    err instanceof ReservationFailedError
-  ) {
-    const problem = toHttpProblem(err);
-    return send(problem.statusCode, { ...problem.body });
-  }
+  const problem = libraryProblem(err);
+  if (problem) return send(problem.statusCode, { ...problem.body });
   (request ?? reply.request).log.error({ err }, 'viability page: the reservation service failed');
   return send(503, {
     error: 'unavailable',

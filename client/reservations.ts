@@ -15,11 +15,17 @@ import {
 } from '../contract/schemas.ts';
 import { WORKFLOW_TYPE } from '../contract/defaults.ts';
 import { workflowIdFor } from '../contract/ids.ts';
+import { isFinal } from '../contract/statuses.ts';
 import { cancelReservation, confirmSale, getState, selectBox, waitForReservation } from '../contract/messages.ts';
 import { CustomerCodeKey, ReservationStatusKey, ViabilityIdKey } from '../contract/search-attributes.ts';
 import { connectClient, lazyClient } from './connection.ts';
 import type { ConnectionConfig } from './connection.ts';
-import { ReservationFailedError, ReservationNotFoundError } from './errors.ts';
+import {
+  ReservationEndedError,
+  ReservationFailedError,
+  ReservationNotFoundError,
+  SelectionRefusedError,
+} from './errors.ts';
 import { startedRun, workflowPollers, type StartedRun } from './inspection.ts';
 import { listReservations, type ReservationPage } from './listing.ts';
 import { parseInput, prepareInput, type ReservationDefaults } from './prepare.ts';
@@ -132,24 +138,29 @@ export class ReservationsClient {
     }
   }
 
-  /** Manual mode: reserve the salesperson's choice; answers the state (RESERVED, or AWAITING_SELECTION + notice). */
+  /**
+   * Manual mode: reserve the salesperson's choice; answers the state (RESERVED, or AWAITING_SELECTION + notice).
+   * A choice the workflow refuses (not a candidate, not AWAITING_SELECTION) is SelectionRefusedError.
+   */
   async select(viabilityId: string, raw: unknown): Promise<ReservationState> {
     const selection = parseInput(SelectBoxInput, raw);
     try {
       return await this.#handle(viabilityId).executeUpdate(selectBox, { args: [selection] });
     } catch (err) {
-      throw explain(err, viabilityId);
+      throw explain(err, viabilityId, (message) => new SelectionRefusedError(viabilityId, message));
     }
   }
 
+  /** Sends confirmSale; a reservation that has already ended is ReservationEndedError (with how it ended). */
   async confirm(viabilityId: string, raw: unknown = {}): Promise<void> {
     const payload = parseInput(ConfirmSaleInput, raw);
-    await this.#signal(viabilityId, () => this.#handle(viabilityId).signal(confirmSale, payload));
+    await this.#signal(viabilityId, 'confirm', () => this.#handle(viabilityId).signal(confirmSale, payload));
   }
 
+  /** Sends cancelReservation; a reservation that has already ended is ReservationEndedError. */
   async cancel(viabilityId: string, raw: unknown = {}): Promise<void> {
     const payload = parseInput(CancelReservationInput, raw);
-    await this.#signal(viabilityId, () => this.#handle(viabilityId).signal(cancelReservation, payload));
+    await this.#signal(viabilityId, 'cancel', () => this.#handle(viabilityId).signal(cancelReservation, payload));
   }
 
   /** Reservations by status, customer code or expiry, newest first, a page at a time (Temporal visibility). */
@@ -176,12 +187,27 @@ export class ReservationsClient {
     return this.client.workflow.getHandle<(input: ReservationInput) => Promise<ReservationState>>(workflowId);
   }
 
-  async #signal(viabilityId: string, send: () => Promise<void>): Promise<void> {
+  async #signal(viabilityId: string, action: 'confirm' | 'cancel', send: () => Promise<void>): Promise<void> {
     try {
       await send();
     } catch (err) {
-      throw explain(err, viabilityId);
+      const explained = explain(err, viabilityId);
+      // Temporal answers "not found" for a workflow that has closed too: say that it ended, and how.
+      if (explained instanceof ReservationNotFoundError) await this.#refuseIfEnded(viabilityId, action);
+      throw explained;
     }
+  }
+
+  async #refuseIfEnded(viabilityId: string, action: 'confirm' | 'cancel'): Promise<void> {
+    let state: ReservationState;
+    try {
+      state = await this.get(viabilityId);
+    } catch (err) {
+      // Truly not there, or failed rather than ended: "not found" stands. Anything else (Temporal down) is told.
+      if (err instanceof ReservationNotFoundError || err instanceof ReservationFailedError) return;
+      throw err;
+    }
+    if (isFinal(state.status)) throw new ReservationEndedError(viabilityId, state.status, action);
   }
 
   #startOptions(input: ReservationInput) {

@@ -3,13 +3,21 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError, isGrpcServiceError } 
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { InvalidInputError, RejectedError, ReservationFailedError, ReservationNotFoundError } from './errors.ts';
 
-/** `err` as the library's error for `viabilityId` when it is one; anything else (Temporal unreachable, a bug) as is. */
-export function explain(err: unknown, viabilityId: string): unknown {
-  if (err instanceof InvalidInputError || err instanceof ReservationFailedError) return err;
+/**
+ * `err` as the library's error for `viabilityId` when it is one; anything else (Temporal unreachable, a bug) as is.
+ * `refused` names a message the workflow refused (a plain RejectedError unless the caller knows what was refused).
+ * A closed workflow is "not found" to Temporal too: callers that can tell the two apart do (see `#signal`).
+ */
+export function explain(
+  err: unknown,
+  viabilityId: string,
+  refused: (message: string) => RejectedError = (message) => new RejectedError(message),
+): unknown {
+  if (err instanceof InvalidInputError || err instanceof ReservationFailedError || err instanceof RejectedError)
+    return err;
   if (err instanceof WorkflowNotFoundError || (isGrpcServiceError(err) && err.code === grpcStatus.NOT_FOUND))
     return new ReservationNotFoundError(viabilityId);
-  if (err instanceof WorkflowUpdateFailedError) return new RejectedError(err.cause?.message ?? err.message);
-  if (isGrpcServiceError(err) && err.code === grpcStatus.INVALID_ARGUMENT)
-    return new RejectedError(err.details ?? err.message);
+  if (err instanceof WorkflowUpdateFailedError) return refused(err.cause?.message ?? err.message);
+  if (isGrpcServiceError(err) && err.code === grpcStatus.INVALID_ARGUMENT) return refused(err.details ?? err.message);
   return err;
 }

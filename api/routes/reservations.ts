@@ -10,12 +10,8 @@
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Config } from '../../config/env.ts';
-import { isFinal } from '../../contract/statuses.ts';
-import { type ReservationState } from '../../contract/schemas.ts';
-import { ReservationNotFoundError } from '../../client/errors.ts';
 import type { ReservationsClient } from '../../client/reservations.ts';
 import { bearerAuth } from '../auth.ts';
-import { HttpProblem, isTemporalUnavailable } from '../errors.ts';
 import {
   CancelBody,
   ConfirmBody,
@@ -140,14 +136,9 @@ export const reservationRoutes: FastifyPluginAsyncZod<{
       },
       async (request, reply) => {
         const { viabilityId } = request.params;
+        // A reservation that already ended is the library's ReservationEndedError: 409 already-ended.
         const state = await bounded(async () => {
-          try {
-            await reservations[name](viabilityId, request.body ?? {});
-          } catch (err) {
-            // Temporal answers "not found" for a workflow that has completed too: say that it ended, and how.
-            if (err instanceof ReservationNotFoundError) await refuseIfEnded(viabilityId, name);
-            throw err;
-          }
+          await reservations[name](viabilityId, request.body ?? {});
           return reservations.get(viabilityId);
         });
         return reply.code(202).header('location', location(viabilityId)).send(state);
@@ -155,24 +146,6 @@ export const reservationRoutes: FastifyPluginAsyncZod<{
     );
   signalRoute('confirm', 'Confirm the sale: the OZmap client becomes implanted (INSTALLED)', ConfirmBody);
   signalRoute('cancel', 'Cancel: the port is released (CANCELLED)', CancelBody);
-
-  async function refuseIfEnded(viabilityId: string, action: string): Promise<void> {
-    let state: ReservationState;
-    try {
-      state = await reservations.get(viabilityId);
-    } catch (err) {
-      if (isTemporalUnavailable(err)) throw err;
-      return; // truly not found: the caller's error stands
-    }
-    if (isFinal(state.status)) {
-      throw new HttpProblem(
-        409,
-        'already-ended',
-        `Reservation ${viabilityId} already ended as ${state.status}: nothing to ${action}`,
-        [{ field: 'viabilityId', message: `reservation ended as ${state.status}` }],
-      );
-    }
-  }
 
   app.get(
     '/v1/reservations',
