@@ -52,8 +52,11 @@ export async function startHttpApi(
 }
 
 export function describeUrls(url: string, config: Config): string {
+  const key = config.http.demoKey
+    ? `${config.http.ispboxApiKey}, the demo key: set ISPBOX_API_KEY`
+    : '<ISPBOX_API_KEY>';
   return [
-    `HTTP API          ${url}/v1/reservations  (Authorization: Bearer ${config.http.demoKey ? `${config.http.ispboxApiKey}, the demo key: set ISPBOX_API_KEY` : '<ISPBOX_API_KEY>'})`,
+    `HTTP API          ${url}/v1/reservations  (Authorization: Bearer ${key})`,
     `API docs          ${url}/docs  (OpenAPI: ${url}/openapi.json, health: ${url}/healthz)`,
   ].join('\n  ');
 }

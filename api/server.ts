@@ -81,7 +81,8 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
         title: 'Ispbox 2 ⇄ OZmap port reservations',
         version: '1.0.0',
         description:
-          'Reserve a free splitter port in OZmap for an Ispbox viability, durably on Temporal: create (update-with-start), read, select a box (manual mode), confirm the sale, cancel, list. ' +
+          'Reserve a free splitter port in OZmap for an Ispbox viability, durably on Temporal: ' +
+          'create (update-with-start), read, select a box (manual mode), confirm the sale, cancel, list. ' +
           'Every route but /healthz, /openapi.json and /docs needs `Authorization: Bearer <ISPBOX_API_KEY>`.',
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'ISPBOX_API_KEY' } } },

@@ -103,7 +103,9 @@ export const viabilityPage: FastifyPluginCallback<ViabilityPageOptions> = (app, 
   const tiles = map.tileUrl ? tileOrigin(map.tileUrl) : undefined;
   // The link carries the customer's name and address: no Referer to tile servers or anywhere else.
   const pageHeaders = {
-    'content-security-policy': `default-src 'self'; img-src 'self' data:${tiles ? ` ${tiles}` : ''}; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'`,
+    'content-security-policy':
+      `default-src 'self'; img-src 'self' data:${tiles ? ` ${tiles}` : ''}; style-src 'self' 'unsafe-inline'; ` +
+      "script-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'",
     'referrer-policy': 'no-referrer',
     'x-content-type-options': 'nosniff',
   };

@@ -47,9 +47,12 @@ export const reservationRoutes: FastifyPluginAsyncZod<{
       schema: {
         summary: 'Reserve a port for a viability (start, or find, its reservation)',
         description:
-          'Update-with-start on workflow `reservation-<viabilityId>`: answers once the status is RESERVED, AWAITING_SELECTION or final. ' +
-          'Sending the same body again answers 200 with the same reservation; another body for the same viability answers 409. ' +
-          'If the reservation is still working when HTTP_WAIT_SECONDS pass, answers 202 with the state so far: poll the Location.',
+          'Update-with-start on workflow `reservation-<viabilityId>`: answers once the status is RESERVED, ' +
+          'AWAITING_SELECTION or final. ' +
+          'Sending the same body again answers 200 with the same reservation; ' +
+          'another body for the same viability answers 409. ' +
+          'If the reservation is still working when HTTP_WAIT_SECONDS pass, answers 202 with the state so far: ' +
+          'poll the Location.',
         tags,
         security,
         body: ReservationBody,
@@ -94,8 +97,11 @@ export const reservationRoutes: FastifyPluginAsyncZod<{
       schema: {
         summary: 'Manual mode: reserve the chosen box (and optionally splitter and port)',
         description:
-          'Only while AWAITING_SELECTION and only a box among the candidates (409 otherwise). A port OZmap refuses as taken answers 200 with ' +
-          'AWAITING_SELECTION, fresh candidates and a notice. If the selection is not answered within HTTP_WAIT_SECONDS, 503: GET the reservation to see whether it went through.',
+          'Only while AWAITING_SELECTION and only a box among the candidates (409 otherwise). ' +
+          'A port OZmap refuses as taken answers 200 with ' +
+          'AWAITING_SELECTION, fresh candidates and a notice. ' +
+          'If the selection is not answered within HTTP_WAIT_SECONDS, 503: ' +
+          'GET the reservation to see whether it went through.',
         tags,
         security,
         params: ViabilityParams,
@@ -117,7 +123,8 @@ export const reservationRoutes: FastifyPluginAsyncZod<{
         schema: {
           summary,
           description:
-            'Answers 202 with the state just after the signal (CONFIRMING/RELEASING, or the status before the reservation exists: the signal is remembered). ' +
+            'Answers 202 with the state just after the signal (CONFIRMING/RELEASING, ' +
+            'or the status before the reservation exists: the signal is remembered). ' +
             'GET the Location for the final state. A reservation that already ended answers 409. The body is optional.',
           tags,
           security,
@@ -153,7 +160,8 @@ export const reservationRoutes: FastifyPluginAsyncZod<{
       schema: {
         summary: 'List reservations (Temporal visibility), newest first, a page at a time',
         description:
-          'Filters combine with AND. `expiresBefore` matches reservations whose hold ends before that instant. Pass `nextPageToken` back as `pageToken` for the next page.',
+          'Filters combine with AND. `expiresBefore` matches reservations whose hold ends before that instant. ' +
+          'Pass `nextPageToken` back as `pageToken` for the next page.',
         tags,
         security,
         querystring: ListQuery,
