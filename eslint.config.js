@@ -122,7 +122,7 @@ export default tseslint.config(
   },
   {
     // The map page's browser script: plain JS without a build step, outside the TypeScript project.
-    files: ['client/web/**/*.js'],
+    files: ['api/web/**/*.js'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
       parserOptions: { project: false, projectService: false, program: null },

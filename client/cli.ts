@@ -5,18 +5,17 @@
  * 3 the reservation ended without a port (NO_COVERAGE, ADDRESS_NOT_FOUND, NO_SELECTION); 4 not found.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { ConfigError, loadConfig } from '../config/env.ts';
+import { loadConfig } from '../config/env.ts';
 import type { ReservationState } from '../contract/schemas.ts';
 import { endedWithoutPort } from '../contract/statuses.ts';
 import { hostPort } from '../net/hosts.ts';
-import { InvalidInputError, RejectedError, ReservationNotFoundError } from './errors.ts';
+import { InvalidInputError } from './errors.ts';
+import { EXIT, errorText, exitCodeFor } from './exit-codes.ts';
 import { formatPage, formatState } from './format.ts';
 import type { ReservationPage } from './listing.ts';
 import { ReservationsClient } from './reservations.ts';
 import { withSpinner } from './terminal.ts';
 import { DEFAULT_LINK_TTL_SECONDS, viabilityPageUrl } from './viability-link.ts';
-
-const EXIT = { ok: 0, failure: 1, invalid: 2, noReservation: 3, notFound: 4 } as const;
 
 const number = (what: string) => (value: string) => {
   const n = Number(value);
@@ -36,7 +35,8 @@ const program = new Command()
     'after',
     `
 Examples:
-  $ ozres reserve --viability V-1042 --code C-77 --name "Maria Souza" --address "Rua Bocaiúva, 2125, Florianópolis - SC"
+  $ ozres reserve --viability V-1042 --code C-77 --name "Maria Souza" ` +
+      `--address "Rua Bocaiúva, 2125, Florianópolis - SC"
   $ ozres reserve --viability V-1043 --code C-78 --name "João" --lat -27.5935 --lng -48.5585 --manual --json
   $ ozres select V-1043 --box 64f0c0ffee0000000000abcd --port 3
   $ ozres status V-1042
@@ -46,7 +46,7 @@ Examples:
   $ ozres link --viability V-1044 --code C-79 --name "Ana" --address "Rua Felipe Schmidt, 300, Florianópolis"
 
 Configuration comes from the environment (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, ...); see README.
-Exit codes: 0 ok, 1 failure (e.g. Temporal unreachable), 2 invalid input or refused,
+Exit codes: 0 ok, 1 failure (e.g. Temporal unreachable), 2 invalid input or refused (e.g. already ended),
             3 ended without a port (NO_COVERAGE, ADDRESS_NOT_FOUND, NO_SELECTION), 4 not found.
 Run "ozres <command> --help" for a command's options and examples.`,
   );
@@ -60,7 +60,8 @@ withCustomerOptions(program.command('reserve'))
     'after',
     `
 Examples:
-  $ ozres reserve --viability V-1042 --code C-77 --name "Maria Souza" --address "Rua Bocaiúva, 2125, Florianópolis - SC"
+  $ ozres reserve --viability V-1042 --code C-77 --name "Maria Souza" ` +
+      `--address "Rua Bocaiúva, 2125, Florianópolis - SC"
   $ ozres reserve --viability V-1043 --code C-78 --name "João" --lat -27.5935 --lng -48.5585 --radius 400 --manual
 
 Asking again for the same viability returns the same reservation: nothing is reserved twice.
@@ -190,7 +191,10 @@ for (const [name, description, field] of [
       `
 Examples:
   $ ozres ${name} V-1042 --${field} "${field === 'note' ? 'instalado em 02/12' : 'cliente desistiu'}"
-  $ ozres ${name} V-1042 --no-wait          # send and return; the workflow ${name === 'confirm' ? 'implants the client' : 'releases the port'} on its own`,
+  $ ozres ${name} V-1042 --no-wait          # send and return; the workflow ` +
+        `${name === 'confirm' ? 'implants the client' : 'releases the port'} on its own
+
+A reservation that already ended is refused with how it ended (exit code 2); none at all is exit code 4.`,
     )
     .action(async (viabilityId: string, opts: { note?: string; reason?: string; wait: boolean } & Output) => {
       await withClient(async (client) => {
@@ -226,7 +230,8 @@ withCustomerOptions(program.command('link'))
     `
 Examples:
   $ ozres link --viability V-1044 --code C-79 --name "Ana" --address "Rua Felipe Schmidt, 300, Florianópolis"
-  $ ozres link --viability V-1045 --code C-80 --name "Rui" --lat -27.5935 --lng -48.5585 --base-url https://reservas.isp.example
+  $ ozres link --viability V-1045 --code C-80 --name "Rui" --lat -27.5935 --lng -48.5585 ` +
+      `--base-url https://reservas.isp.example
 
 The link is signed with ISPBOX_API_KEY (HMAC-SHA256, see README), so the salesperson's browser never holds the key.`,
   )
@@ -289,17 +294,6 @@ async function withClient(fn: (client: ReservationsClient) => Promise<number>): 
 }
 
 program.parseAsync().catch((err: unknown) => {
-  if (err instanceof InvalidInputError) {
-    console.error(`Invalid input:\n${err.problems.map((p) => `  - ${p.field}: ${p.message}`).join('\n')}`);
-    process.exitCode = EXIT.invalid;
-  } else if (err instanceof ConfigError || err instanceof RejectedError) {
-    console.error(err.message);
-    process.exitCode = EXIT.invalid;
-  } else if (err instanceof ReservationNotFoundError) {
-    console.error(err.message);
-    process.exitCode = EXIT.notFound;
-  } else {
-    console.error(err instanceof Error ? err.message : err);
-    process.exitCode = EXIT.failure;
-  }
+  console.error(errorText(err));
+  process.exitCode = exitCodeFor(err);
 });

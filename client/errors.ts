@@ -1,5 +1,9 @@
-/** Errors the client library raises for callers to act on (the CLI maps them to exit codes, the HTTP API to statuses). */
+/**
+ * Errors the client library raises for callers to act on: domain outcomes are typed here, so the CLI (exit codes,
+ * client/exit-codes.ts) and the HTTP API (statuses, api/errors.ts) tell the same story; see docs/architecture.md.
+ */
 import type { z } from 'zod';
+import type { ReservationStatus } from '../contract/schemas.ts';
 
 export interface FieldProblem {
   field: string;
@@ -30,24 +34,51 @@ export class ReservationNotFoundError extends Error {
   }
 }
 
-/** The viability already has a reservation with other terms: nothing was started or changed. Each problem names a field that differs. */
+/**
+ * The viability already has a reservation with other terms: nothing was started or changed. Each problem names a
+ * field that differs.
+ */
 export class ConflictError extends Error {
   constructor(
     readonly viabilityId: string,
     readonly problems: FieldProblem[],
   ) {
     super(
-      `Viability ${viabilityId} already has a reservation with other terms (${problems.map((p) => p.field).join(', ')})`,
+      `Viability ${viabilityId} already has a reservation with other terms ` +
+        `(${problems.map((p) => p.field).join(', ')})`,
     );
     this.name = 'ConflictError';
   }
 }
 
-/** The workflow refused a message (e.g. selectBox outside AWAITING_SELECTION, a box that is not a candidate). */
+/** The workflow refused a message, or answered a waiting one with its failure; the message says why. */
 export class RejectedError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'RejectedError';
+  }
+}
+
+/** The workflow refused a selection (selectBox outside AWAITING_SELECTION, a box that is not a candidate). */
+export class SelectionRefusedError extends RejectedError {
+  constructor(
+    readonly viabilityId: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SelectionRefusedError';
+  }
+}
+
+/** A confirm or cancel for a reservation that has already ended: nothing was changed; `status` is how it ended. */
+export class ReservationEndedError extends RejectedError {
+  constructor(
+    readonly viabilityId: string,
+    readonly status: ReservationStatus,
+    readonly action: 'confirm' | 'cancel',
+  ) {
+    super(`Reservation ${viabilityId} already ended as ${status}: nothing to ${action}`);
+    this.name = 'ReservationEndedError';
   }
 }
 

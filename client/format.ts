@@ -33,7 +33,8 @@ export function formatState(state: ReservationState): string {
   if (state.status === 'AWAITING_SELECTION' || (!r && state.candidates.length > 0 && !isFinal(state.status))) {
     lines.push(
       '',
-      `Candidate boxes within ${state.radiusMeters} m (choose one with: ozres select ${state.viabilityId} --box <box id> [--port <n>]):`,
+      `Candidate boxes within ${state.radiusMeters} m ` +
+        `(choose one with: ozres select ${state.viabilityId} --box <box id> [--port <n>]):`,
     );
     const candidates = table(['Box', 'Box id', 'Distance', 'Free', 'Splitter: free ports']);
     for (const c of state.candidates) {

@@ -1,10 +1,24 @@
 /**
  * Listing reservations through Temporal visibility: the filters callers may use, how they become a visibility
- * query, and the summary each listed reservation is reduced to. Pure, so the query building is unit-tested.
+ * query, the summary each listed reservation is reduced to, and the call itself. All but the call is pure, so the
+ * query building and the page tokens are unit-tested.
  */
 import { createHash } from 'node:crypto';
+import type { Client } from '@temporalio/client';
 import { z } from 'zod';
+import { WORKFLOW_TYPE } from '../contract/defaults.ts';
+import { viabilityIdOf } from '../contract/ids.ts';
 import { ReservationStatus, ViabilityId } from '../contract/schemas.ts';
+import {
+  BoxIdKey,
+  CustomerCodeKey,
+  ReservationExpiresAtKey,
+  ReservationStatusKey,
+  ViabilityIdKey,
+} from '../contract/search-attributes.ts';
+import { InvalidInputError } from './errors.ts';
+import { dateOf, searchAttributesOf } from './inspection.ts';
+import { parseInput } from './prepare.ts';
 
 export const MAX_PAGE_SIZE = 100;
 
@@ -84,3 +98,45 @@ export function decodePageToken(query: string, token: string): Uint8Array | unde
 
 const pageCheck = (query: string, t: string) =>
   createHash('sha256').update(query).update('\0').update(t).digest('base64url').slice(0, 22);
+
+/** Reservations by status, customer code or expiry, newest first, a page at a time. */
+export async function listReservations(client: Client, raw: unknown): Promise<ReservationPage> {
+  const { pageSize = 20, pageToken, ...filters } = parseInput(ListReservationsQuery, raw);
+  const query = visibilityQuery(filters, WORKFLOW_TYPE);
+  const serverToken = pageToken === undefined ? undefined : decodePageToken(query, pageToken);
+  if (pageToken !== undefined && serverToken === undefined) {
+    throw new InvalidInputError([
+      { field: 'pageToken', message: 'is not a nextPageToken of this listing (same filters): start again without it' },
+    ]);
+  }
+  const response = await client.workflowService.listWorkflowExecutions({
+    namespace: client.options.namespace,
+    query,
+    pageSize,
+    nextPageToken: serverToken,
+  });
+  const reservations = (response.executions ?? []).flatMap((execution): ReservationSummary[] => {
+    const workflowId = execution.execution?.workflowId ?? '';
+    const attributes = searchAttributesOf(execution.searchAttributes?.indexedFields);
+    const status = ReservationStatus.safeParse(attributes.get(ReservationStatusKey));
+    const started = dateOf(execution.startTime);
+    if (!started) return [];
+    return [
+      {
+        viabilityId: attributes.get(ViabilityIdKey) ?? viabilityIdOf(workflowId) ?? workflowId,
+        workflowId,
+        status: status.success ? status.data : undefined,
+        customerCode: attributes.get(CustomerCodeKey),
+        boxId: attributes.get(BoxIdKey),
+        expiresAt: attributes.get(ReservationExpiresAtKey)?.toISOString(),
+        startedAt: started.toISOString(),
+        closedAt: dateOf(execution.closeTime)?.toISOString(),
+      },
+    ];
+  });
+  const next =
+    response.nextPageToken && response.nextPageToken.length > 0
+      ? encodePageToken(query, response.nextPageToken)
+      : undefined;
+  return { reservations, ...(next ? { nextPageToken: next } : {}) };
+}

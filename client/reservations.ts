@@ -1,87 +1,42 @@
 /**
  * The typed client library for Ispbox-facing code (CLI, HTTP API, integrators' TypeScript).
  * One way in: every caller validates with the same schemas and talks to the workflow through these calls.
+ * This class is the facade; each job lives in a module of its own (see docs/architecture.md): connection.ts,
+ * prepare.ts, submit.ts, inspection.ts (SDK internals), listing.ts, temporal-errors.ts.
  */
-import {
-  Client,
-  Connection,
-  WithStartWorkflowOperation,
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
-  defaultGrpcRetryOptions,
-  isGrpcServiceError,
-  makeGrpcRetryInterceptor,
-} from '@temporalio/client';
-import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow/index.js';
-import proto from '@temporalio/proto';
-import { status as grpcStatus } from '@grpc/grpc-js';
-import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes.js';
-import { tsToDate } from '@temporalio/common/lib/time.js';
-import { dataConverterFor } from '../codec/data-converter.ts';
-import type { Config } from '../config/env.ts';
-import { temporalConnectionOptions } from '../config/temporal.ts';
+import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import {
   CancelReservationInput,
   ConfirmSaleInput,
-  ReservationInput,
-  ReservationStatus,
   SelectBoxInput,
   ViabilityId,
+  type ReservationInput,
   type ReservationState,
 } from '../contract/schemas.ts';
 import { WORKFLOW_TYPE } from '../contract/defaults.ts';
-import { isSettled } from '../contract/statuses.ts';
-import { viabilityIdOf, workflowIdFor } from '../contract/ids.ts';
+import { workflowIdFor } from '../contract/ids.ts';
+import { isFinal } from '../contract/statuses.ts';
 import { cancelReservation, confirmSale, getState, selectBox, waitForReservation } from '../contract/messages.ts';
+import { CustomerCodeKey, ReservationStatusKey, ViabilityIdKey } from '../contract/search-attributes.ts';
+import { connectClient, lazyClient } from './connection.ts';
+import type { ConnectionConfig } from './connection.ts';
 import {
-  BoxIdKey,
-  CustomerCodeKey,
-  ReservationExpiresAtKey,
-  ReservationStatusKey,
-  ViabilityIdKey,
-} from '../contract/search-attributes.ts';
-import {
-  ConflictError,
-  InvalidInputError,
-  RejectedError,
+  ReservationEndedError,
   ReservationFailedError,
   ReservationNotFoundError,
-  type FieldProblem,
+  SelectionRefusedError,
 } from './errors.ts';
-import {
-  ListReservationsQuery,
-  decodePageToken,
-  encodePageToken,
-  visibilityQuery,
-  type ReservationPage,
-} from './listing.ts';
+import { startedRun, workflowPollers, type StartedRun } from './inspection.ts';
+import { listReservations, type ReservationPage } from './listing.ts';
+import { parseInput, prepareInput, type ReservationDefaults } from './prepare.ts';
+import { submit, type Submission } from './submit.ts';
+import { explain } from './temporal-errors.ts';
 
-export interface ReservationDefaults {
-  radiusMeters: number;
-  holdDays: number;
-  selectionTimeoutHours: number;
-}
+export type { ReservationDefaults } from './prepare.ts';
+export type { StartedRun } from './inspection.ts';
+export type { Submission } from './submit.ts';
 
-/** What `submit` did: whether this call started the reservation, and whether the state is one `reserve` would answer with. */
-export interface Submission {
-  created: boolean;
-  /** RESERVED, AWAITING_SELECTION or final; false when the wait was cut short (the workflow carries on). */
-  settled: boolean;
-  state: ReservationState;
-}
-
-/** The run that holds a viability, with the input it was started with (as recorded in its history). */
-export interface StartedRun {
-  runId: string;
-  status: string;
-  /** The ReservationStatus search attribute: known even when no worker is there to answer a query. */
-  reservationStatus?: string;
-  input: unknown;
-}
-
-/** Runs that stop a new start under ALLOW_DUPLICATE_FAILED_ONLY (a failed, terminated, cancelled or timed-out run does not). */
-const BLOCKING_RUN_STATUSES = new Set(['RUNNING', 'COMPLETED', 'CONTINUED_AS_NEW']);
+type ClientConfig = ConnectionConfig & { defaults: ReservationDefaults };
 
 export class ReservationsClient {
   constructor(
@@ -90,38 +45,13 @@ export class ReservationsClient {
     readonly defaults: ReservationDefaults,
   ) {}
 
-  static async connect(
-    config: Pick<Config, 'temporal' | 'defaults'> & Partial<Pick<Config, 'payloadEncryption'>>,
-  ): Promise<ReservationsClient> {
-    const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
-    // The same data converter as the worker's: with encryption on, both sides encrypt and decrypt.
-    const dataConverter = dataConverterFor(config.payloadEncryption);
-    return new ReservationsClient(
-      new Client({ connection, namespace: config.temporal.namespace, dataConverter }),
-      config.temporal.taskQueue,
-      config.defaults,
-    );
+  static async connect(config: ClientConfig): Promise<ReservationsClient> {
+    return new ReservationsClient(await connectClient(config), config.temporal.taskQueue, config.defaults);
   }
 
-  /**
-   * A client that connects on first use and reconnects by itself, for servers that must start and answer while
-   * Temporal is down (the HTTP API). `grpcAttempts` bounds the SDK's retries of an unavailable server (default 10
-   * attempts, several seconds), so callers learn quickly that Temporal is down.
-   */
-  static lazy(
-    config: Pick<Config, 'temporal' | 'defaults'> & Partial<Pick<Config, 'payloadEncryption'>>,
-    options: { grpcAttempts?: number } = {},
-  ): ReservationsClient {
-    const connection = Connection.lazy({
-      ...temporalConnectionOptions(config.temporal),
-      interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: options.grpcAttempts ?? 3 }))],
-    });
-    const dataConverter = dataConverterFor(config.payloadEncryption);
-    return new ReservationsClient(
-      new Client({ connection, namespace: config.temporal.namespace, dataConverter }),
-      config.temporal.taskQueue,
-      config.defaults,
-    );
+  /** Connects on first use, for servers that must start and answer while Temporal is down (the HTTP API). */
+  static lazy(config: ClientConfig, options: { grpcAttempts?: number } = {}): ReservationsClient {
+    return new ReservationsClient(lazyClient(config, options), config.temporal.taskQueue, config.defaults);
   }
 
   async close(): Promise<void> {
@@ -135,20 +65,12 @@ export class ReservationsClient {
 
   /** Validates raw input and fills the configured defaults, so the workflow's history records the exact terms. */
   prepare(raw: unknown): ReservationInput {
-    const parsed = ReservationInput.safeParse(raw);
-    if (!parsed.success) throw InvalidInputError.fromZod(parsed.error);
-    return {
-      ...parsed.data,
-      radiusMeters: parsed.data.radiusMeters ?? this.defaults.radiusMeters,
-      selection: parsed.data.selection ?? 'auto',
-      holdDays: parsed.data.holdDays ?? this.defaults.holdDays,
-      selectionTimeoutHours: parsed.data.selectionTimeoutHours ?? this.defaults.selectionTimeoutHours,
-    };
+    return prepareInput(raw, this.defaults);
   }
 
   /**
-   * Starts (or finds) the viability's reservation and returns as soon as it is RESERVED, AWAITING_SELECTION or final:
-   * one update-with-start call. Duplicates and retries land on the same workflow (USE_EXISTING).
+   * Starts (or finds) the viability's reservation and returns as soon as it is RESERVED, AWAITING_SELECTION or
+   * final: one update-with-start call. Duplicates and retries land on the same workflow (USE_EXISTING).
    */
   async reserve(raw: unknown): Promise<ReservationState> {
     const input = this.prepare(raw);
@@ -161,82 +83,33 @@ export class ReservationsClient {
     } catch (err) {
       // The viability's reservation already finished: answer with its final state rather than start another.
       if (err instanceof WorkflowExecutionAlreadyStartedError) return this.get(input.viabilityId);
-      throw this.#explain(err, input.viabilityId);
+      throw explain(err, input.viabilityId);
     }
   }
 
   /**
-   * `reserve` for callers that must tell a new reservation from a repeated request, and must not wait for ever
-   * (the HTTP API). Update-with-start does not say whether it started the run, so it looks first: an existing run
-   * with other terms is refused (ConflictError) before anything is sent; with the same terms (compared after
-   * `prepare` fills the defaults) it answers that run's state. When nothing existed, it checks afterwards that the
-   * run it landed on has its terms: a concurrent request with other terms may have started it first.
-   * When `signal` aborts the wait, it answers the state as it stands (`settled: false`); the workflow carries on.
+   * `reserve` for callers that must tell a new reservation from a repeated request (ConflictError for other terms)
+   * and must not wait for ever (`signal`): see submit.ts.
    */
-  async submit(raw: unknown, options: { signal?: AbortSignal } = {}): Promise<Submission> {
-    const input = this.prepare(raw);
-    const before = await this.startedWith(input.viabilityId);
-    if (before) this.#assertSameTerms(input, before);
-    let state: ReservationState | undefined;
-    let waitError: unknown;
-    try {
-      state = options.signal ? await this.within(options.signal, () => this.reserve(input)) : await this.reserve(input);
-    } catch (err) {
-      if (!options.signal?.aborted) throw err;
-      waitError = err;
-    }
-    // After an aborted wait Temporal may be what is slow: these look-ups get a few seconds of their own.
-    const lookUp = <T>(fn: () => Promise<T>) => (waitError ? this.client.withDeadline(Date.now() + 5000, fn) : fn());
-    const run = before ?? (await lookUp(() => this.startedWith(input.viabilityId)));
-    if (!run) throw waitError instanceof Error ? waitError : new ReservationNotFoundError(input.viabilityId); // the start never reached Temporal
-    if (!before) this.#assertSameTerms(input, run);
-    state ??= await lookUp(() => this.get(input.viabilityId)).catch(() => this.#pendingState(input, run));
-    return { created: !before, settled: isSettled(state.status), state };
+  submit(raw: unknown, options: { signal?: AbortSignal } = {}): Promise<Submission> {
+    return submit(this, raw, options);
   }
 
-  /**
-   * The run that holds the viability and the input it started with (its first history event, read through this
-   * client's data converter so that a payload codec applies), or undefined when none would stop a new start.
-   */
+  /** The run that holds the viability and the input it started with, or undefined when none would stop a start. */
   async startedWith(viabilityId: string): Promise<StartedRun | undefined> {
-    const handle = this.#handle(viabilityId);
+    const workflowId = this.#workflowId(viabilityId);
     try {
-      const description = await handle.describe();
-      if (!BLOCKING_RUN_STATUSES.has(description.status.name)) return undefined;
-      const { namespace } = this.client.options;
-      const page = await this.client.workflowService.getWorkflowExecutionHistory({
-        namespace,
-        execution: { workflowId: handle.workflowId, runId: description.runId },
-        maximumPageSize: 1,
-      });
-      const payloads = page.history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads;
-      const input = await decodeFromPayloadsAtIndex(this.client.options.loadedDataConverter, 0, payloads, {
-        type: 'workflow',
-        namespace,
-        workflowId: handle.workflowId,
-      });
-      const reservationStatus = description.typedSearchAttributes.get(ReservationStatusKey);
-      return { runId: description.runId, status: description.status.name, reservationStatus, input };
+      return await startedRun(this.client, workflowId);
     } catch (err) {
-      const explained = this.#explain(err, viabilityId);
+      const explained = explain(err, viabilityId);
       if (explained instanceof ReservationNotFoundError) return undefined;
       throw explained;
     }
   }
 
-  /** Workers that polled the task queue in the last `withinMs` (a long poll lasts up to a minute). Throws when Temporal is unreachable. */
-  async pollers(withinMs = 120_000): Promise<Array<{ identity: string; lastAccessTime?: string }>> {
-    const response = await this.client.workflowService.describeTaskQueue({
-      namespace: this.client.options.namespace,
-      taskQueue: { name: this.taskQueue, kind: proto.temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
-      taskQueueType: proto.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-    });
-    return (response.pollers ?? [])
-      .map((p) => ({
-        identity: p.identity ?? '',
-        lastAccessTime: p.lastAccessTime ? tsToDate(p.lastAccessTime).toISOString() : undefined,
-      }))
-      .filter((p) => !p.lastAccessTime || Date.now() - Date.parse(p.lastAccessTime) <= withinMs);
+  /** Workers that polled the task queue in the last `withinMs`. Throws when Temporal is unreachable. */
+  pollers(withinMs = 120_000): Promise<Array<{ identity: string; lastAccessTime?: string }>> {
+    return workflowPollers(this.client, this.taskQueue, withinMs);
   }
 
   /** Starts without waiting (fire and forget); returns whether this call started it. */
@@ -261,106 +134,80 @@ export class ReservationsClient {
       if (description.status.name === 'COMPLETED') return await handle.result();
       throw new ReservationFailedError(viabilityId, `workflow ${description.status.name.toLowerCase()}`);
     } catch (err) {
-      throw this.#explain(err, viabilityId);
+      throw explain(err, viabilityId);
     }
   }
 
-  /** Manual mode: reserve the salesperson's choice; answers with the state (RESERVED, or AWAITING_SELECTION with a notice). */
+  /**
+   * Manual mode: reserve the salesperson's choice; answers the state (RESERVED, or AWAITING_SELECTION + notice).
+   * A choice the workflow refuses (not a candidate, not AWAITING_SELECTION) is SelectionRefusedError.
+   */
   async select(viabilityId: string, raw: unknown): Promise<ReservationState> {
-    const selection = SelectBoxInput.safeParse(raw);
-    if (!selection.success) throw InvalidInputError.fromZod(selection.error);
+    const selection = parseInput(SelectBoxInput, raw);
     try {
-      return await this.#handle(viabilityId).executeUpdate(selectBox, { args: [selection.data] });
+      return await this.#handle(viabilityId).executeUpdate(selectBox, { args: [selection] });
     } catch (err) {
-      throw this.#explain(err, viabilityId);
+      throw explain(err, viabilityId, (message) => new SelectionRefusedError(viabilityId, message));
     }
   }
 
+  /** Sends confirmSale; a reservation that has already ended is ReservationEndedError (with how it ended). */
   async confirm(viabilityId: string, raw: unknown = {}): Promise<void> {
-    const payload = ConfirmSaleInput.safeParse(raw);
-    if (!payload.success) throw InvalidInputError.fromZod(payload.error);
-    await this.#signal(viabilityId, () => this.#handle(viabilityId).signal(confirmSale, payload.data));
+    const payload = parseInput(ConfirmSaleInput, raw);
+    await this.#signal(viabilityId, 'confirm', () => this.#handle(viabilityId).signal(confirmSale, payload));
   }
 
+  /** Sends cancelReservation; a reservation that has already ended is ReservationEndedError. */
   async cancel(viabilityId: string, raw: unknown = {}): Promise<void> {
-    const payload = CancelReservationInput.safeParse(raw);
-    if (!payload.success) throw InvalidInputError.fromZod(payload.error);
-    await this.#signal(viabilityId, () => this.#handle(viabilityId).signal(cancelReservation, payload.data));
+    const payload = parseInput(CancelReservationInput, raw);
+    await this.#signal(viabilityId, 'cancel', () => this.#handle(viabilityId).signal(cancelReservation, payload));
   }
 
   /** Reservations by status, customer code or expiry, newest first, a page at a time (Temporal visibility). */
-  async list(raw: unknown = {}): Promise<ReservationPage> {
-    const parsed = ListReservationsQuery.safeParse(raw);
-    if (!parsed.success) throw InvalidInputError.fromZod(parsed.error);
-    const { pageSize = 20, pageToken, ...filters } = parsed.data;
-    const query = visibilityQuery(filters, WORKFLOW_TYPE);
-    const serverToken = pageToken === undefined ? undefined : decodePageToken(query, pageToken);
-    if (pageToken !== undefined && serverToken === undefined) {
-      throw new InvalidInputError([
-        {
-          field: 'pageToken',
-          message: 'is not a nextPageToken of this listing (same filters): start again without it',
-        },
-      ]);
-    }
-    const response = await this.client.workflowService.listWorkflowExecutions({
-      namespace: this.client.options.namespace,
-      query,
-      pageSize,
-      nextPageToken: serverToken,
-    });
-    const reservations = (response.executions ?? []).flatMap((execution) => {
-      const workflowId = execution.execution?.workflowId ?? '';
-      const attributes = decodeTypedSearchAttributes(execution.searchAttributes?.indexedFields);
-      const viabilityId = attributes.get(ViabilityIdKey) ?? viabilityIdOf(workflowId) ?? workflowId;
-      const status = ReservationStatus.safeParse(attributes.get(ReservationStatusKey));
-      const started = execution.startTime ? tsToDate(execution.startTime) : undefined;
-      const closed = execution.closeTime ? tsToDate(execution.closeTime) : undefined;
-      return started
-        ? [
-            {
-              viabilityId,
-              workflowId,
-              status: status.success ? status.data : undefined,
-              customerCode: attributes.get(CustomerCodeKey),
-              boxId: attributes.get(BoxIdKey),
-              expiresAt: attributes.get(ReservationExpiresAtKey)?.toISOString(),
-              startedAt: started.toISOString(),
-              closedAt: closed?.toISOString(),
-            },
-          ]
-        : [];
-    });
-    const next =
-      response.nextPageToken && response.nextPageToken.length > 0
-        ? encodePageToken(query, response.nextPageToken)
-        : undefined;
-    return { reservations, ...(next ? { nextPageToken: next } : {}) };
+  list(raw: unknown = {}): Promise<ReservationPage> {
+    return listReservations(this.client, raw);
   }
 
-  /** Waits for the final state (a confirm or cancel takes effect within moments; an untouched hold takes its days). */
+  /** Waits for the final state (a confirm or cancel takes effect within moments; an untouched hold takes days). */
   async result(viabilityId: string): Promise<ReservationState> {
     try {
       return await this.#handle(viabilityId).result();
     } catch (err) {
-      throw this.#explain(err, viabilityId);
+      throw explain(err, viabilityId);
     }
   }
 
-  #handle(viabilityId: string) {
-    const id = ViabilityId.safeParse(viabilityId);
-    if (!id.success) throw InvalidInputError.fromZod(id.error, 'viabilityId');
-    return this.client.workflow.getHandle<(input: ReservationInput) => Promise<ReservationState>>(
-      workflowIdFor(id.data),
-    );
+  #workflowId(viabilityId: string): string {
+    return workflowIdFor(parseInput(ViabilityId, viabilityId, 'viabilityId'));
   }
 
-  async #signal(viabilityId: string, send: () => Promise<void>): Promise<void> {
+  /** Validates the id before Temporal is touched: a bad id is InvalidInputError, never a call. */
+  #handle(viabilityId: string) {
+    const workflowId = this.#workflowId(viabilityId);
+    return this.client.workflow.getHandle<(input: ReservationInput) => Promise<ReservationState>>(workflowId);
+  }
+
+  async #signal(viabilityId: string, action: 'confirm' | 'cancel', send: () => Promise<void>): Promise<void> {
     try {
       await send();
     } catch (err) {
-      throw this.#explain(err, viabilityId);
+      const explained = explain(err, viabilityId);
+      // Temporal answers "not found" for a workflow that has closed too: say that it ended, and how.
+      if (explained instanceof ReservationNotFoundError) await this.#refuseIfEnded(viabilityId, action);
+      throw explained;
     }
+  }
+
+  async #refuseIfEnded(viabilityId: string, action: 'confirm' | 'cancel'): Promise<void> {
+    let state: ReservationState;
+    try {
+      state = await this.get(viabilityId);
+    } catch (err) {
+      // Truly not there, or failed rather than ended: "not found" stands. Anything else (Temporal down) is told.
+      if (err instanceof ReservationNotFoundError || err instanceof ReservationFailedError) return;
+      throw err;
+    }
+    if (isFinal(state.status)) throw new ReservationEndedError(viabilityId, state.status, action);
   }
 
   #startOptions(input: ReservationInput) {
@@ -378,48 +225,4 @@ export class ReservationsClient {
       staticSummary: `Port reservation for viability ${input.viabilityId}`,
     };
   }
-
-  /** Refuses other terms for a viability that already has a reservation, naming each field that differs. */
-  #assertSameTerms(input: ReservationInput, run: StartedRun): void {
-    const problems: FieldProblem[] = [];
-    const compare = (ours: unknown, theirs: unknown, path: string[]) => {
-      if (isPlainObject(ours) && isPlainObject(theirs)) {
-        for (const key of new Set([...Object.keys(ours), ...Object.keys(theirs)]))
-          compare(ours[key], theirs[key], [...path, key]);
-      } else if (JSON.stringify(ours) !== JSON.stringify(theirs)) {
-        problems.push({
-          field: path.join('.') || '(body)',
-          message: 'differs from the reservation already started for this viability',
-        });
-      }
-    };
-    compare(input, run.input, []);
-    if (problems.length > 0) throw new ConflictError(input.viabilityId, problems);
-  }
-
-  /** What can be said without a worker: the run's status search attribute and the terms it was started with. */
-  #pendingState(input: ReservationInput, run: StartedRun): ReservationState {
-    const status = ReservationStatus.safeParse(run.reservationStatus);
-    return {
-      viabilityId: input.viabilityId,
-      status: status.success ? status.data : input.coordinates ? 'SEARCHING' : 'GEOCODING',
-      selection: input.selection ?? 'auto',
-      radiusMeters: input.radiusMeters ?? this.defaults.radiusMeters,
-      holdDays: input.holdDays ?? this.defaults.holdDays,
-      candidates: [],
-    };
-  }
-
-  #explain(err: unknown, viabilityId: string): unknown {
-    if (err instanceof InvalidInputError || err instanceof ReservationFailedError) return err;
-    if (err instanceof WorkflowNotFoundError || (isGrpcServiceError(err) && err.code === grpcStatus.NOT_FOUND))
-      return new ReservationNotFoundError(viabilityId);
-    if (err instanceof WorkflowUpdateFailedError) return new RejectedError(err.cause?.message ?? err.message);
-    if (isGrpcServiceError(err) && err.code === grpcStatus.INVALID_ARGUMENT)
-      return new RejectedError(err.details ?? err.message);
-    return err;
-  }
 }
-
-const isPlainObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);

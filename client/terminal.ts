@@ -1,4 +1,4 @@
-/** Terminal niceties for the CLI: a spinner while waiting, only when a person is watching (never in scripts or --json). */
+/** Terminal niceties for the CLI: a spinner while waiting, only when a person watches (never in scripts or --json). */
 import yoctoSpinner from 'yocto-spinner';
 
 export async function withSpinner<T>(text: string, enabled: boolean, work: () => Promise<T>): Promise<T> {

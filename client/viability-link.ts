@@ -8,8 +8,11 @@
  * byte order, as `name=value` with name and value percent-encoded per RFC 3986 (everything but A-Z a-z 0-9 - _ . ~,
  * UTF-8, upper-case hex), joined with `&`. `sig` is the lower-case hex HMAC-SHA256 of that string keyed with
  * ISPBOX_API_KEY; `exp` is the expiry in Unix seconds. Pure: no I/O, the clock is passed in.
+ *
+ * This is the one home of the canonical form and of what a link may carry: the signer (the CLI's `ozres link`,
+ * integrators) lives here, the page's verifier (api/link-verifier.ts) builds on it.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import { Address, Coordinates, Customer, ReservationInput, ViabilityId } from '../contract/schemas.ts';
 import { InvalidInputError, type FieldProblem } from './errors.ts';
@@ -28,7 +31,7 @@ export interface ViabilityLinkInput {
 export const LINK_PARAMS = ['viabilityId', 'code', 'name', 'address', 'lat', 'lng', 'radius', 'exp', 'sig'] as const;
 
 export const DEFAULT_LINK_TTL_SECONDS = 3600;
-/** Longer links would outlive a sales visit and be worth stealing; Ispbox signs a fresh one each time it opens the page. */
+/** Longer links would outlive a sales visit and be worth stealing; Ispbox signs a fresh one for each visit. */
 export const MAX_LINK_TTL_SECONDS = 7 * 24 * 3600;
 
 /** RFC 3986 percent-encoding (PHP's rawurlencode): encodeURIComponent leaves !'()* alone, RFC 3986 does not. */
@@ -133,7 +136,8 @@ export const ViabilityLinkQuery = z
       ctx.addIssue({ code: 'custom', path: ['address'], message: 'give an address or lat and lng (or both)' });
   });
 
-function parseLinkData(
+/** The link's data (every parameter but `sig` and `exp`) as the page would take it, or the problems naming each. */
+export function parseLinkData(
   params: Record<string, string>,
 ): { success: true; input: ViabilityLinkInput } | { success: false; problems: FieldProblem[] } {
   const parsed = ViabilityLinkQuery.safeParse(params);
@@ -157,88 +161,4 @@ function parseLinkData(
       ...(q.radius !== undefined ? { radiusMeters: q.radius } : {}),
     },
   };
-}
-
-export type LinkVerdict =
-  | { ok: true; input: ViabilityLinkInput; expiresAt: Date }
-  | {
-      ok: false;
-      status: 400 | 401 | 403;
-      error: 'unsigned-link' | 'bad-signature' | 'link-expired' | 'invalid-input';
-      message: string;
-      problems?: FieldProblem[];
-    };
-
-/**
- * Checks a link's query: signed (401 without `sig`/`exp`), by this key (403, compared in constant time),
- * not expired (403), then its data (400 naming the parameter). The signature is checked before anything
- * about the data is said, so an unsigned caller learns nothing.
- */
-export function verifyViabilityLink(
-  query: Record<string, unknown>,
-  apiKey: string,
-  now: Date = new Date(),
-): LinkVerdict {
-  const params: Record<string, string> = {};
-  for (const [name, value] of Object.entries(query)) {
-    if (typeof value !== 'string') {
-      return {
-        ok: false,
-        status: 400,
-        error: 'invalid-input',
-        message: `Invalid link: ${name}: must appear once`,
-        problems: [{ field: name, message: 'must appear once' }],
-      };
-    }
-    params[name] = value;
-  }
-  if (!params.sig || !params.exp) {
-    return {
-      ok: false,
-      status: 401,
-      error: 'unsigned-link',
-      message: 'This link is not signed (sig and exp are missing): open the page from Ispbox',
-    };
-  }
-  const expected = Buffer.from(signCanonical(canonicalForm(params), apiKey), 'hex');
-  const given = /^[0-9a-f]{64}$/i.test(params.sig) ? Buffer.from(params.sig, 'hex') : Buffer.alloc(0);
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-    return {
-      ok: false,
-      status: 403,
-      error: 'bad-signature',
-      message:
-        "The link's signature does not match its data: it was changed or signed with another key; open the page from Ispbox again",
-    };
-  }
-  const exp = /^\d{1,12}$/.test(params.exp) ? Number(params.exp) : NaN;
-  if (!Number.isFinite(exp)) {
-    return {
-      ok: false,
-      status: 400,
-      error: 'invalid-input',
-      message: 'Invalid link: exp: must be Unix seconds',
-      problems: [{ field: 'exp', message: 'must be Unix seconds' }],
-    };
-  }
-  if (exp * 1000 <= now.getTime()) {
-    return {
-      ok: false,
-      status: 403,
-      error: 'link-expired',
-      message: `This link expired at ${new Date(exp * 1000).toISOString()}: open the page from Ispbox again`,
-    };
-  }
-  const { sig: _sig, exp: _exp, ...data } = params;
-  const parsed = parseLinkData(data);
-  if (!parsed.success) {
-    return {
-      ok: false,
-      status: 400,
-      error: 'invalid-input',
-      message: `Invalid link: ${parsed.problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`,
-      problems: parsed.problems,
-    };
-  }
-  return { ok: true, input: parsed.input, expiresAt: new Date(exp * 1000) };
 }

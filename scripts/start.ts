@@ -13,7 +13,7 @@ import { ConfigError, loadConfig, type Config } from '../config/env.ts';
 import { EncryptionCodec } from '../codec/encryption-codec.ts';
 import { startCodecServer, type CodecServer } from '../codec/server.ts';
 import { startSimulator } from '../simulator/server.ts';
-import { createHttpLogger, describeUrls, startHttpApi } from '../client/http/main.ts';
+import { createHttpLogger, describeUrls, startHttpApi } from '../api/main.ts';
 import { viabilityPageUrl } from '../client/viability-link.ts';
 import { dialableHost, hostPort, isLoopbackHost, splitHostPort, unbracketHost } from '../net/hosts.ts';
 import { isPortOpen, startDevServer, type DevServer } from './dev-server.ts';

@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Browser, BrowserContextOptions, Locator, Page } from 'playwright-core';
 import { loadConfig } from '../../config/env.ts';
-import { buildHttpServer } from '../../client/http/server.ts';
+import { buildHttpServer } from '../../api/server.ts';
 import { viabilityPageUrl, type ViabilityLinkInput } from '../../client/viability-link.ts';
 import { ReservationNotFoundError } from '../../client/errors.ts';
 import { projectRoot } from '../../scripts/temporal-tools.ts';

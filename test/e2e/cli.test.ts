@@ -10,7 +10,7 @@ import { type ReservationState } from '../../contract/schemas.ts';
 import { NO_COVERAGE_POINT } from '../../simulator/network.ts';
 import path from 'node:path';
 import { projectRoot } from '../../scripts/temporal-tools.ts';
-import { verifyViabilityLink } from '../../client/viability-link.ts';
+import { verifyViabilityLink } from '../../api/link-verifier.ts';
 import { run, startStack, type Stack } from '../support/stack.ts';
 import { propertiesOf, simGet, eventually } from '../support/world.ts';
 
@@ -102,6 +102,11 @@ describe('CLI against the dev server, worker and simulator', () => {
     assert.equal((JSON.parse(confirm.stdout) as ReservationState).status, 'INSTALLED');
     const [after] = await propertiesOf(stack.world, externalIdFor(id));
     assert.equal(after?.client?.implanted, true);
+
+    // Ended: a cancel now is refused with how it ended (exit code 2), as the API answers 409 already-ended.
+    const late = await stack.cli(['cancel', id]);
+    assert.equal(late.code, 2, late.stderr);
+    assert.match(late.stderr, new RegExp(`${id} already ended as INSTALLED: nothing to cancel`));
   });
 
   it('cancel ends CANCELLED and the port is free for the next search', async () => {

@@ -350,7 +350,7 @@ describe('HTTP API against the dev server, worker and simulator', () => {
 describe('HTTP API process with Temporal down', () => {
   it('starts, answers /healthz 503 and every API call 503 with Retry-After, quickly; 4xx stays 4xx', async () => {
     const [httpPort, closedPort] = await Promise.all([findFreePort(), findFreePort()]);
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'client', 'http', 'main.ts')], {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'api', 'main.ts')], {
       env: {
         ...process.env,
         TEMPORAL_ADDRESS: `127.0.0.1:${closedPort}`,

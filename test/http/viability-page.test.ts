@@ -9,7 +9,7 @@ import fastify, { type FastifyInstance } from 'fastify';
 import { ConfigError, loadConfig } from '../../config/env.ts';
 import { RejectedError, ReservationNotFoundError } from '../../client/errors.ts';
 import type { ReservationsClient } from '../../client/reservations.ts';
-import { tileOrigin, viabilityPage, type MapSettings } from '../../client/http/viability-page.ts';
+import { tileOrigin, viabilityPage, type MapSettings } from '../../api/viability-page.ts';
 import { viabilityPageUrl } from '../../client/viability-link.ts';
 import { SelectBoxInput, type ReservationState } from '../../contract/schemas.ts';
 import { InvalidInputError } from '../../client/errors.ts';

@@ -9,7 +9,7 @@ import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, type Config } from '../../config/env.ts';
-import { buildHttpServer } from '../../client/http/server.ts';
+import { buildHttpServer } from '../../api/server.ts';
 import type { ReservationsClient } from '../../client/reservations.ts';
 
 // ajv-formats is CommonJS with a default export.

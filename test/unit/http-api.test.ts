@@ -11,8 +11,8 @@ import {
   ReservationFailedError,
   ReservationNotFoundError,
 } from '../../client/errors.ts';
-import { bearerAuth } from '../../client/http/auth.ts';
-import { HttpError, toHttpError } from '../../client/http/errors.ts';
+import { bearerAuth } from '../../api/auth.ts';
+import { HttpProblem, toHttpProblem } from '../../api/errors.ts';
 import type { FastifyRequest } from 'fastify';
 
 const problemsOf = (env: Record<string, string>) => {
@@ -56,7 +56,7 @@ describe('bearer check', () => {
     try {
       await check(request(authorization));
     } catch (err) {
-      assert.ok(err instanceof HttpError);
+      assert.ok(err instanceof HttpProblem);
       return err;
     }
     return undefined;
@@ -116,14 +116,14 @@ describe('failures to statuses', () => {
       [new TypeError('a bug'), 500, 'internal'],
     ];
     for (const [err, status, code] of cases) {
-      const http = toHttpError(err);
-      assert.equal(http.statusCode, status, String(err));
-      assert.equal(http.code, code);
+      const problem = toHttpProblem(err);
+      assert.equal(problem.statusCode, status, String(err));
+      assert.equal(problem.code, code);
     }
     assert.deepEqual(
-      toHttpError(new InvalidInputError([{ field: 'customer.code', message: 'must not be empty' }])).details,
+      toHttpProblem(new InvalidInputError([{ field: 'customer.code', message: 'must not be empty' }])).details,
       [{ field: 'customer.code', message: 'must not be empty' }],
     );
-    assert.equal(toHttpError(grpcError(grpcStatus.UNAVAILABLE)).headers['retry-after'], '5');
+    assert.equal(toHttpProblem(grpcError(grpcStatus.UNAVAILABLE)).headers['retry-after'], '5');
   });
 });

@@ -6,10 +6,11 @@ import {
   canonicalForm,
   rfc3986,
   signViabilityParams,
-  verifyViabilityLink,
   viabilityPageUrl,
   type ViabilityLinkInput,
 } from '../../client/viability-link.ts';
+import { verifyViabilityLink, type LinkVerdict } from '../../api/link-verifier.ts';
+import { LINK_REFUSALS } from '../../api/viability-page.ts';
 
 const KEY = 'ispbox-test-key-0123456789';
 const NOW = new Date('2026-11-28T12:00:00Z');
@@ -20,6 +21,10 @@ const input: ViabilityLinkInput = {
   coordinates: { lat: -27.5935, lng: -48.5585 },
   radiusMeters: 250,
 };
+
+/** Why a link is refused, and how the page answers that (the verdict itself carries no status). */
+const refusal = (verdict: LinkVerdict) =>
+  verdict.ok ? undefined : { reason: verdict.reason, ...LINK_REFUSALS[verdict.reason] };
 
 const queryOf = (url: string) => Object.fromEntries(new URL(url).searchParams);
 const signed = (
@@ -84,41 +89,41 @@ describe('viability page links', () => {
     for (const change of changes) {
       const verdict = verifyViabilityLink({ ...good, ...change }, KEY, NOW);
       assert.equal(verdict.ok, false, `accepted ${JSON.stringify(change)}`);
-      assert.equal(!verdict.ok && verdict.status, 403, JSON.stringify(change));
-      assert.equal(!verdict.ok && verdict.error, 'bad-signature');
+      assert.deepEqual(
+        refusal(verdict),
+        { reason: 'tampered', status: 403, error: 'bad-signature' },
+        JSON.stringify(change),
+      );
     }
     for (const name of ['address', 'lat', 'radius']) {
       const { [name]: _dropped, ...rest } = good;
       const verdict = verifyViabilityLink(rest, KEY, NOW);
-      assert.equal(!verdict.ok && verdict.error, 'bad-signature', `accepted without ${name}`);
+      assert.equal(refusal(verdict)?.error, 'bad-signature', `accepted without ${name}`);
     }
   });
 
   it('refuses another key, an expired link, and an unsigned one', () => {
     const other = verifyViabilityLink(signed({ apiKey: 'another-key-0123456789abcdef' }), KEY, NOW);
-    assert.deepEqual(!other.ok && [other.status, other.error], [403, 'bad-signature']);
+    assert.deepEqual(refusal(other), { reason: 'tampered', status: 403, error: 'bad-signature' });
 
     const good = signed();
     assert.ok(verifyViabilityLink(good, KEY, new Date(NOW.getTime() + 599_000)).ok, 'valid until the last second');
     const expired = verifyViabilityLink(good, KEY, new Date(NOW.getTime() + 600_000));
-    assert.deepEqual(!expired.ok && [expired.status, expired.error], [403, 'link-expired']);
+    assert.deepEqual(refusal(expired), { reason: 'expired', status: 403, error: 'link-expired' });
 
     const { sig: _sig, ...unsigned } = good;
     const noSig = verifyViabilityLink(unsigned, KEY, NOW);
-    assert.deepEqual(!noSig.ok && [noSig.status, noSig.error], [401, 'unsigned-link']);
+    assert.deepEqual(refusal(noSig), { reason: 'unsigned', status: 401, error: 'unsigned-link' });
     const { exp: _exp, ...noExpiry } = good;
-    assert.equal(
-      !verifyViabilityLink(noExpiry, KEY, NOW).ok &&
-        (verifyViabilityLink(noExpiry, KEY, NOW) as { status: number }).status,
-      401,
-    );
+    assert.equal(refusal(verifyViabilityLink(noExpiry, KEY, NOW))?.status, 401);
     const garbage = verifyViabilityLink({ ...good, sig: 'zz' }, KEY, NOW);
-    assert.deepEqual(!garbage.ok && [garbage.status, garbage.error], [403, 'bad-signature']);
+    assert.deepEqual(refusal(garbage), { reason: 'tampered', status: 403, error: 'bad-signature' });
   });
 
   it('a repeated parameter is refused (400), not silently picked', () => {
     const verdict = verifyViabilityLink({ ...signed(), code: ['C-77', 'C-78'] }, KEY, NOW);
-    assert.deepEqual(!verdict.ok && [verdict.status, verdict.problems?.[0]?.field], [400, 'code']);
+    assert.deepEqual(!verdict.ok && [refusal(verdict)?.status, verdict.problems?.[0]?.field], [400, 'code']);
+    assert.equal(refusal(verdict)?.reason, 'invalid');
   });
 
   it('signed but invalid data is a 400 naming the parameter', () => {
@@ -139,7 +144,11 @@ describe('viability page links', () => {
     ];
     for (const [params, field] of cases) {
       const verdict = verifyViabilityLink(sign(params), KEY, NOW);
-      assert.equal(!verdict.ok && verdict.status, 400, JSON.stringify(params));
+      assert.deepEqual(
+        refusal(verdict),
+        { reason: 'invalid', status: 400, error: 'invalid-input' },
+        JSON.stringify(params),
+      );
       assert.ok(
         !verdict.ok && verdict.problems?.some((p) => p.field === field),
         `${JSON.stringify(params)} → ${JSON.stringify(verdict)}`,

@@ -1,6 +1,8 @@
 /**
  * Every failure becomes `{ error, message, details[] }` with the status that tells the caller what to do:
  * 4xx when the request can be fixed (nothing was started or changed), 502/503 when the fault is on our side.
+ * The one place where the client library's errors become statuses, for the API and the map page alike
+ * (docs/architecture.md); the CLI's exit codes for the same errors are in client/exit-codes.ts.
  */
 import { WorkflowUpdateRPCTimeoutOrCancelledError, ServiceError, isGrpcServiceError } from '@temporalio/client';
 import { status as grpcStatus } from '@grpc/grpc-js';
@@ -8,13 +10,14 @@ import {
   ConflictError,
   InvalidInputError,
   RejectedError,
+  ReservationEndedError,
   ReservationFailedError,
   ReservationNotFoundError,
   type FieldProblem,
-} from '../errors.ts';
+} from '../client/errors.ts';
 import type { ErrorBody } from './schemas.ts';
 
-export class HttpError extends Error {
+export class HttpProblem extends Error {
   constructor(
     readonly statusCode: number,
     readonly code: string,
@@ -23,7 +26,7 @@ export class HttpError extends Error {
     readonly headers: Record<string, string> = {},
   ) {
     super(message);
-    this.name = 'HttpError';
+    this.name = 'HttpProblem';
   }
 
   get body(): ErrorBody {
@@ -64,26 +67,39 @@ export function isTemporalUnavailable(err: unknown): boolean {
   return false;
 }
 
-export function toHttpError(err: unknown): HttpError {
-  if (err instanceof HttpError) return err;
-  if (err instanceof InvalidInputError) return new HttpError(400, 'invalid-input', err.message, err.problems);
-  if (err instanceof ConflictError) return new HttpError(409, 'conflict', err.message, err.problems);
-  if (err instanceof RejectedError) return new HttpError(409, 'rejected', err.message);
+/** The client library's own errors as answers; undefined for anything else (Temporal down, a bug, fastify's). */
+export function libraryProblem(err: unknown): HttpProblem | undefined {
+  if (err instanceof InvalidInputError) return new HttpProblem(400, 'invalid-input', err.message, err.problems);
+  if (err instanceof ConflictError) return new HttpProblem(409, 'conflict', err.message, err.problems);
+  if (err instanceof ReservationEndedError) {
+    return new HttpProblem(409, 'already-ended', err.message, [
+      { field: 'viabilityId', message: `reservation ended as ${err.status}` },
+    ]);
+  }
+  // A refused selection, or a waiting message answered with the workflow's failure.
+  if (err instanceof RejectedError) return new HttpProblem(409, 'rejected', err.message);
   if (err instanceof ReservationNotFoundError)
-    return new HttpError(404, 'not-found', err.message, [{ field: 'viabilityId', message: 'has no reservation' }]);
-  if (err instanceof ReservationFailedError) return new HttpError(502, 'workflow-failed', err.message);
+    return new HttpProblem(404, 'not-found', err.message, [{ field: 'viabilityId', message: 'has no reservation' }]);
+  if (err instanceof ReservationFailedError) return new HttpProblem(502, 'workflow-failed', err.message);
+  return undefined;
+}
+
+export function toHttpProblem(err: unknown): HttpProblem {
+  if (err instanceof HttpProblem) return err;
+  const library = libraryProblem(err);
+  if (library) return library;
   const fastify =
     err instanceof Error && 'code' in err && typeof err.code === 'string' ? FASTIFY_ERRORS[err.code] : undefined;
   if (fastify && err instanceof Error)
-    return new HttpError(fastify.status, fastify.code, err.message, [{ field: fastify.field, message: err.message }]);
+    return new HttpProblem(fastify.status, fastify.code, err.message, [{ field: fastify.field, message: err.message }]);
   // Any other client error fastify raises (a 4xx statusCode) stays a 4xx.
   const statusCode =
     err instanceof Error && 'statusCode' in err && typeof err.statusCode === 'number' ? err.statusCode : undefined;
   if (statusCode && statusCode >= 400 && statusCode < 500 && err instanceof Error) {
-    return new HttpError(statusCode, 'invalid-request', err.message, [{ field: '(request)', message: err.message }]);
+    return new HttpProblem(statusCode, 'invalid-request', err.message, [{ field: '(request)', message: err.message }]);
   }
   if (isTemporalUnavailable(err) || err instanceof ServiceError || isGrpcServiceError(err)) {
-    return new HttpError(
+    return new HttpProblem(
       503,
       'temporal-unavailable',
       'Temporal is unreachable or did not answer in time (is a worker running?); try again shortly',
@@ -93,5 +109,5 @@ export function toHttpError(err: unknown): HttpError {
       },
     );
   }
-  return new HttpError(500, 'internal', 'Unexpected error; it has been logged');
+  return new HttpProblem(500, 'internal', 'Unexpected error; it has been logged');
 }

@@ -1,7 +1,7 @@
-/** GET /healthz: is Temporal reachable, is a worker polling the task queue. Unauthenticated, never touches a workflow. */
+/** GET /healthz: is Temporal reachable, is a worker polling the task queue. Unauthenticated; touches no workflow. */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { Config } from '../../../config/env.ts';
-import type { ReservationsClient } from '../../reservations.ts';
+import type { Config } from '../../config/env.ts';
+import type { ReservationsClient } from '../../client/reservations.ts';
 import { HealthBody, json } from '../schemas.ts';
 
 const HEALTH_TIMEOUT_MS = 3000;

@@ -1,5 +1,5 @@
 /**
- * The HTTP API's request and response schemas: the contract's zod schemas (defined once, in workflows/contract.ts
+ * The HTTP API's request and response schemas: the contract's zod schemas (defined once, in contract/schemas.ts
  * and client/listing.ts), given OpenAPI names and descriptions. Route validation and the OpenAPI document both
  * come from these.
  */
@@ -11,8 +11,8 @@ import {
   ReservationState,
   SelectBoxInput,
   ViabilityId,
-} from '../../contract/schemas.ts';
-import { ListReservationsQuery, ReservationSummary } from '../listing.ts';
+} from '../contract/schemas.ts';
+import { ListReservationsQuery, ReservationSummary } from '../client/listing.ts';
 
 export const FieldProblemBody = z.object({
   field: z
@@ -34,7 +34,7 @@ export type ErrorBody = z.infer<typeof ErrorBody>;
 
 export const ReservationBody = ReservationInput.meta({
   id: 'ReservationInput',
-  description: 'The workflow input (DESIGN §2). At least one of address and coordinates.',
+  description: 'The workflow input. At least one of address and coordinates.',
 });
 export const StateBody = ReservationState.meta({
   id: 'ReservationState',
@@ -71,7 +71,7 @@ export const HealthBody = z
   .meta({ id: 'Health' });
 export type HealthBody = z.infer<typeof HealthBody>;
 
-/** A response as the document shows it: a description, and the JSON schema the body is serialized (and checked) with. */
+/** A response as the document shows it: a description, and the JSON schema the body is serialized and checked with. */
 export const json = <T extends z.ZodType>(schema: T, description: string) => ({
   description,
   content: { 'application/json': { schema } },
@@ -85,7 +85,9 @@ const ERROR_DESCRIPTIONS = {
   400: 'Invalid input: details name each field and what would fix it. Nothing was started or sent.',
   401: 'Missing or wrong `Authorization: Bearer <ISPBOX_API_KEY>`.',
   404: 'No reservation for this viability.',
-  409: 'Conflicts with the reservation as it stands: other terms for the same viability, a refused selection, or a reservation that already ended.',
+  409:
+    'Conflicts with the reservation as it stands: other terms for the same viability, a refused selection, ' +
+    'or a reservation that already ended.',
   413: 'Body too large.',
   415: 'Body is not application/json.',
   502: "The reservation's workflow failed (a fault on this service's side, not in the request).",

@@ -14,10 +14,10 @@ import {
 } from 'fastify-type-provider-zod';
 import type { FastifySchemaCompiler } from 'fastify';
 import type { z } from 'zod';
-import type { Config } from '../../config/env.ts';
-import { InvalidInputError } from '../errors.ts';
-import type { ReservationsClient } from '../reservations.ts';
-import { toHttpError } from './errors.ts';
+import type { Config } from '../config/env.ts';
+import { InvalidInputError } from '../client/errors.ts';
+import type { ReservationsClient } from '../client/reservations.ts';
+import { toHttpProblem } from './errors.ts';
 import { healthRoutes } from './routes/health.ts';
 import { reservationRoutes } from './routes/reservations.ts';
 import { viabilityPage } from './viability-page.ts';
@@ -51,8 +51,8 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     routerOptions: { maxParamLength: 500 },
     // Malformed URLs and the like: the same error shape as everything else.
     frameworkErrors: (error, _request, reply: FastifyReply) => {
-      const http = toHttpError(error);
-      void reply.code(http.statusCode).send(http.body);
+      const problem = toHttpProblem(error);
+      void reply.code(problem.statusCode).send(problem.body);
     },
   }).withTypeProvider<ZodTypeProvider>();
 
@@ -62,9 +62,9 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
   app.removeContentTypeParser('text/plain');
 
   app.setErrorHandler((error, request, reply: FastifyReply) => {
-    const http = toHttpError(error);
-    if (http.statusCode >= 500) request.log.error({ err: error }, http.message);
-    return reply.code(http.statusCode).headers(http.headers).send(http.body);
+    const problem = toHttpProblem(error);
+    if (problem.statusCode >= 500) request.log.error({ err: error }, problem.message);
+    return reply.code(problem.statusCode).headers(problem.headers).send(problem.body);
   });
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({
@@ -81,7 +81,8 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
         title: 'Ispbox 2 ⇄ OZmap port reservations',
         version: '1.0.0',
         description:
-          'Reserve a free splitter port in OZmap for an Ispbox viability, durably on Temporal: create (update-with-start), read, select a box (manual mode), confirm the sale, cancel, list. ' +
+          'Reserve a free splitter port in OZmap for an Ispbox viability, durably on Temporal: ' +
+          'create (update-with-start), read, select a box (manual mode), confirm the sale, cancel, list. ' +
           'Every route but /healthz, /openapi.json and /docs needs `Authorization: Bearer <ISPBOX_API_KEY>`.',
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'ISPBOX_API_KEY' } } },

@@ -3,9 +3,9 @@
  * while Temporal is down (lazy connection; 503 until it is back), and stops cleanly on SIGINT/SIGTERM.
  */
 import { pino, type DestinationStream, type Logger } from 'pino';
-import { ConfigError, loadConfig, type Config } from '../../config/env.ts';
-import { hostPort } from '../../net/hosts.ts';
-import { ReservationsClient } from '../reservations.ts';
+import { ConfigError, loadConfig, type Config } from '../config/env.ts';
+import { hostPort } from '../net/hosts.ts';
+import { ReservationsClient } from '../client/reservations.ts';
 import { buildHttpServer } from './server.ts';
 
 /** The key never reaches a log line, whatever logs it (headers, config, errors). */
@@ -52,8 +52,11 @@ export async function startHttpApi(
 }
 
 export function describeUrls(url: string, config: Config): string {
+  const key = config.http.demoKey
+    ? `${config.http.ispboxApiKey}, the demo key: set ISPBOX_API_KEY`
+    : '<ISPBOX_API_KEY>';
   return [
-    `HTTP API          ${url}/v1/reservations  (Authorization: Bearer ${config.http.demoKey ? `${config.http.ispboxApiKey}, the demo key: set ISPBOX_API_KEY` : '<ISPBOX_API_KEY>'})`,
+    `HTTP API          ${url}/v1/reservations  (Authorization: Bearer ${key})`,
     `API docs          ${url}/docs  (OpenAPI: ${url}/openapi.json, health: ${url}/healthz)`,
   ].join('\n  ');
 }

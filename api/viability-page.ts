@@ -2,25 +2,26 @@
  * The viability map page (what Ispbox opens for the salesperson, as it opens OZloc today) and its JSON endpoints.
  *
  *   GET  /viability                  the page (static HTML; its script reads the signed query from its own URL)
- *   GET  /viability/assets/:file     the page's CSS and JS (client/web/)
+ *   GET  /viability/assets/:file     the page's CSS and JS (api/web/)
  *   GET  /viability/vendor/leaflet/… Leaflet from node_modules: no CDN, works without internet
  *   POST /viability/api/start?<link> starts (or finds) the viability's reservation in manual mode → state
  *   GET  /viability/api/state?<link> the state as it stands
  *   POST /viability/api/select?<link> { boxId, splitterId?, port? } → state
  * Errors are `{ error, message, details?: [{ field, message }] }`, as in the rest of the HTTP API.
  *
- * Every API call carries the signed link's query (client/viability-link.ts) and acts only on the viability it
- * names: the browser never holds the Ispbox API key, and a changed or expired link is refused (401/403).
+ * Every API call carries the signed link's query (signed as client/viability-link.ts says, checked by
+ * api/link-verifier.ts) and acts only on the viability it names: the browser never holds the Ispbox API key, and
+ * a changed or expired link is refused (401/403).
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { FastifyError, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
-import type { ReservationState } from '../../contract/schemas.ts';
-import { InvalidInputError, RejectedError, ReservationFailedError, ReservationNotFoundError } from '../errors.ts';
-import type { ReservationsClient } from '../reservations.ts';
-import { toHttpError } from './errors.ts';
-import { verifyViabilityLink, type ViabilityLinkInput } from '../viability-link.ts';
+import type { ReservationState } from '../contract/schemas.ts';
+import type { ReservationsClient } from '../client/reservations.ts';
+import { libraryProblem } from './errors.ts';
+import type { ViabilityLinkInput } from '../client/viability-link.ts';
+import { verifyViabilityLink, type LinkRefusalReason } from './link-verifier.ts';
 
 export interface MapSettings {
   /** A tile URL template such as https://tile.openstreetmap.org/{z}/{x}/{y}.png; none: a plain background. */
@@ -35,7 +36,7 @@ export interface ViabilityPageOptions {
   waitSeconds?: number;
 }
 
-const WEB_DIR = path.join(import.meta.dirname, '..', 'web');
+const WEB_DIR = path.join(import.meta.dirname, 'web');
 const LEAFLET_DIR = path.dirname(createRequire(import.meta.url).resolve('leaflet/dist/leaflet.js'));
 
 const TYPES: Record<string, string> = {
@@ -71,6 +72,17 @@ export function tileOrigin(tileUrl: string): string | undefined {
   return /[{}]/.test(host) ? `${match[1]}:` : `${match[1]}://${host}`;
 }
 
+/**
+ * How a refused link is answered: without a signature the caller must authenticate (401); a signature that does
+ * not match, or has run out, is refused outright (403); signed data the page cannot use is the link's fault (400).
+ */
+export const LINK_REFUSALS: Record<LinkRefusalReason, { status: 400 | 401 | 403; error: string }> = {
+  unsigned: { status: 401, error: 'unsigned-link' },
+  tampered: { status: 403, error: 'bad-signature' },
+  expired: { status: 403, error: 'link-expired' },
+  invalid: { status: 400, error: 'invalid-input' },
+};
+
 export const viabilityPage: FastifyPluginCallback<ViabilityPageOptions> = (app, options, done) => {
   const { reservations } = options;
   const apiKey = options.config.http.ispboxApiKey;
@@ -91,7 +103,9 @@ export const viabilityPage: FastifyPluginCallback<ViabilityPageOptions> = (app, 
   const tiles = map.tileUrl ? tileOrigin(map.tileUrl) : undefined;
   // The link carries the customer's name and address: no Referer to tile servers or anywhere else.
   const pageHeaders = {
-    'content-security-policy': `default-src 'self'; img-src 'self' data:${tiles ? ` ${tiles}` : ''}; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'`,
+    'content-security-policy':
+      `default-src 'self'; img-src 'self' data:${tiles ? ` ${tiles}` : ''}; style-src 'self' 'unsafe-inline'; ` +
+      "script-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'",
     'referrer-policy': 'no-referrer',
     'x-content-type-options': 'nosniff',
   };
@@ -119,11 +133,12 @@ export const viabilityPage: FastifyPluginCallback<ViabilityPageOptions> = (app, 
   const linkOf = (request: FastifyRequest, reply: FastifyReply): ViabilityLinkInput | undefined => {
     const verdict = verifyViabilityLink((request.query ?? {}) as Record<string, unknown>, apiKey);
     if (verdict.ok) return verdict.input;
+    const refusal = LINK_REFUSALS[verdict.reason];
     void reply
-      .code(verdict.status)
+      .code(refusal.status)
       .headers({ 'cache-control': 'no-store' })
       .send({
-        error: verdict.error,
+        error: refusal.error,
         message: verdict.message,
         ...(verdict.problems ? { details: verdict.problems } : {}),
       });
@@ -192,15 +207,8 @@ function sendError(reply: FastifyReply, err: unknown, request?: FastifyRequest):
   const send = (status: number, body: Record<string, unknown>) =>
     reply.code(status).headers({ 'cache-control': 'no-store' }).send(body);
   // The client library's own errors answer as they do in the HTTP API; anything else stays generic for the browser.
-  if (
-    err instanceof InvalidInputError ||
-    err instanceof ReservationNotFoundError ||
-    err instanceof RejectedError ||
-    err instanceof ReservationFailedError
-  ) {
-    const http = toHttpError(err);
-    return send(http.statusCode, { ...http.body });
-  }
+  const problem = libraryProblem(err);
+  if (problem) return send(problem.statusCode, { ...problem.body });
   (request ?? reply.request).log.error({ err }, 'viability page: the reservation service failed');
   return send(503, {
     error: 'unavailable',

@@ -4,7 +4,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { HttpError } from './errors.ts';
+import { HttpProblem } from './errors.ts';
 
 const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
 
@@ -24,7 +24,7 @@ export function bearerAuth(apiKey: string): (request: FastifyRequest) => Promise
     const challenge =
       header === undefined ? 'Bearer realm="ispbox-ozmap"' : 'Bearer realm="ispbox-ozmap", error="invalid_token"';
     return Promise.reject(
-      new HttpError(
+      new HttpProblem(
         401,
         'unauthorized',
         `Authorization header ${problem}`,

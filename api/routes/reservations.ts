@@ -9,13 +9,9 @@
  *   GET  /v1/reservations?status&customerCode&expiresBefore&pageSize&pageToken   200 a page
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { Config } from '../../../config/env.ts';
-import { isFinal } from '../../../contract/statuses.ts';
-import { type ReservationState } from '../../../contract/schemas.ts';
-import { ReservationNotFoundError } from '../../errors.ts';
-import type { ReservationsClient } from '../../reservations.ts';
+import type { Config } from '../../config/env.ts';
+import type { ReservationsClient } from '../../client/reservations.ts';
 import { bearerAuth } from '../auth.ts';
-import { HttpError, isTemporalUnavailable } from '../errors.ts';
 import {
   CancelBody,
   ConfirmBody,
@@ -51,9 +47,12 @@ export const reservationRoutes: FastifyPluginAsyncZod<{
       schema: {
         summary: 'Reserve a port for a viability (start, or find, its reservation)',
         description:
-          'Update-with-start on workflow `reservation-<viabilityId>`: answers once the status is RESERVED, AWAITING_SELECTION or final. ' +
-          'Sending the same body again answers 200 with the same reservation; another body for the same viability answers 409. ' +
-          'If the reservation is still working when HTTP_WAIT_SECONDS pass, answers 202 with the state so far: poll the Location.',
+          'Update-with-start on workflow `reservation-<viabilityId>`: answers once the status is RESERVED, ' +
+          'AWAITING_SELECTION or final. ' +
+          'Sending the same body again answers 200 with the same reservation; ' +
+          'another body for the same viability answers 409. ' +
+          'If the reservation is still working when HTTP_WAIT_SECONDS pass, answers 202 with the state so far: ' +
+          'poll the Location.',
         tags,
         security,
         body: ReservationBody,
@@ -98,8 +97,11 @@ export const reservationRoutes: FastifyPluginAsyncZod<{
       schema: {
         summary: 'Manual mode: reserve the chosen box (and optionally splitter and port)',
         description:
-          'Only while AWAITING_SELECTION and only a box among the candidates (409 otherwise). A port OZmap refuses as taken answers 200 with ' +
-          'AWAITING_SELECTION, fresh candidates and a notice. If the selection is not answered within HTTP_WAIT_SECONDS, 503: GET the reservation to see whether it went through.',
+          'Only while AWAITING_SELECTION and only a box among the candidates (409 otherwise). ' +
+          'A port OZmap refuses as taken answers 200 with ' +
+          'AWAITING_SELECTION, fresh candidates and a notice. ' +
+          'If the selection is not answered within HTTP_WAIT_SECONDS, 503: ' +
+          'GET the reservation to see whether it went through.',
         tags,
         security,
         params: ViabilityParams,
@@ -121,7 +123,8 @@ export const reservationRoutes: FastifyPluginAsyncZod<{
         schema: {
           summary,
           description:
-            'Answers 202 with the state just after the signal (CONFIRMING/RELEASING, or the status before the reservation exists: the signal is remembered). ' +
+            'Answers 202 with the state just after the signal (CONFIRMING/RELEASING, ' +
+            'or the status before the reservation exists: the signal is remembered). ' +
             'GET the Location for the final state. A reservation that already ended answers 409. The body is optional.',
           tags,
           security,
@@ -140,14 +143,9 @@ export const reservationRoutes: FastifyPluginAsyncZod<{
       },
       async (request, reply) => {
         const { viabilityId } = request.params;
+        // A reservation that already ended is the library's ReservationEndedError: 409 already-ended.
         const state = await bounded(async () => {
-          try {
-            await reservations[name](viabilityId, request.body ?? {});
-          } catch (err) {
-            // Temporal answers "not found" for a workflow that has completed too: say that it ended, and how.
-            if (err instanceof ReservationNotFoundError) await refuseIfEnded(viabilityId, name);
-            throw err;
-          }
+          await reservations[name](viabilityId, request.body ?? {});
           return reservations.get(viabilityId);
         });
         return reply.code(202).header('location', location(viabilityId)).send(state);
@@ -156,31 +154,14 @@ export const reservationRoutes: FastifyPluginAsyncZod<{
   signalRoute('confirm', 'Confirm the sale: the OZmap client becomes implanted (INSTALLED)', ConfirmBody);
   signalRoute('cancel', 'Cancel: the port is released (CANCELLED)', CancelBody);
 
-  async function refuseIfEnded(viabilityId: string, action: string): Promise<void> {
-    let state: ReservationState;
-    try {
-      state = await reservations.get(viabilityId);
-    } catch (err) {
-      if (isTemporalUnavailable(err)) throw err;
-      return; // truly not found: the caller's error stands
-    }
-    if (isFinal(state.status)) {
-      throw new HttpError(
-        409,
-        'already-ended',
-        `Reservation ${viabilityId} already ended as ${state.status}: nothing to ${action}`,
-        [{ field: 'viabilityId', message: `reservation ended as ${state.status}` }],
-      );
-    }
-  }
-
   app.get(
     '/v1/reservations',
     {
       schema: {
         summary: 'List reservations (Temporal visibility), newest first, a page at a time',
         description:
-          'Filters combine with AND. `expiresBefore` matches reservations whose hold ends before that instant. Pass `nextPageToken` back as `pageToken` for the next page.',
+          'Filters combine with AND. `expiresBefore` matches reservations whose hold ends before that instant. ' +
+          'Pass `nextPageToken` back as `pageToken` for the next page.',
         tags,
         security,
         querystring: ListQuery,

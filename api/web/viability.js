@@ -85,7 +85,10 @@ function explain(err) {
   if (data.error === 'unsigned-link')
     return 'Link sem assinatura. Abra esta página pelo Ispbox (botão da viabilidade).';
   if (data.error === 'bad-signature')
-    return 'Link inválido: os dados do link foram alterados ou a assinatura não confere. Abra a viabilidade novamente pelo Ispbox.';
+    return (
+      'Link inválido: os dados do link foram alterados ou a assinatura não confere. ' +
+      'Abra a viabilidade novamente pelo Ispbox.'
+    );
   if (data.error === 'link-expired')
     return 'Link expirado. Abra a viabilidade novamente pelo Ispbox para gerar um novo link.';
   if (status === 400) {
@@ -158,7 +161,9 @@ function drawMap(state) {
     const marker = L.marker([box.coordinates.lat, box.coordinates.lng], {
       icon: L.divIcon({
         className: 'box-icon',
-        html: `<span class="box-marker${isReserved ? ' is-reserved' : ''}" data-box-id="${escapeHtml(box.boxId)}">${isReserved ? '✓' : box.freePorts}</span>`,
+        html:
+          `<span class="box-marker${isReserved ? ' is-reserved' : ''}" data-box-id="${escapeHtml(box.boxId)}">` +
+          `${isReserved ? '✓' : box.freePorts}</span>`,
         iconSize: [28, 28],
         iconAnchor: [14, 14],
       }),
@@ -369,7 +374,8 @@ function render(state) {
       .sort((a, b) => a.distanceMeters - b.distanceMeters)
       .map((box) => {
         const li = document.createElement('li');
-        li.textContent = `${box.boxName}: ${box.reason === 'in-design' ? 'Em projeto' : 'sem porta livre'}, a ${meters(box.distanceMeters)}`;
+        const why = box.reason === 'in-design' ? 'Em projeto' : 'sem porta livre';
+        li.textContent = `${box.boxName}: ${why}, a ${meters(box.distanceMeters)}`;
         return li;
       }),
   );

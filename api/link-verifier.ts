@@ -1,0 +1,68 @@
+/**
+ * The map page's check of a signed link (client/viability-link.ts signs them and defines the canonical form).
+ * The verdict says why a link is refused, not how to answer it: the page maps reasons to statuses.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import { canonicalForm, parseLinkData, signCanonical, type ViabilityLinkInput } from '../client/viability-link.ts';
+import type { FieldProblem } from '../client/errors.ts';
+
+/** unsigned: no `sig`/`exp`; tampered: the signature does not match (changed data, or another key). */
+export type LinkRefusalReason = 'unsigned' | 'tampered' | 'expired' | 'invalid';
+
+export type LinkVerdict =
+  | { ok: true; input: ViabilityLinkInput; expiresAt: Date }
+  | { ok: false; reason: LinkRefusalReason; message: string; problems?: FieldProblem[] };
+
+const invalid = (problems: FieldProblem[]): LinkVerdict => ({
+  ok: false,
+  reason: 'invalid',
+  message: `Invalid link: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`,
+  problems,
+});
+
+/**
+ * Checks a link's query: signed, by this key (compared in constant time), not expired, then its data. The
+ * signature is checked before anything about the data is said, so an unsigned caller learns nothing.
+ */
+export function verifyViabilityLink(
+  query: Record<string, unknown>,
+  apiKey: string,
+  now: Date = new Date(),
+): LinkVerdict {
+  const params: Record<string, string> = {};
+  for (const [name, value] of Object.entries(query)) {
+    if (typeof value !== 'string') return invalid([{ field: name, message: 'must appear once' }]);
+    params[name] = value;
+  }
+  if (!params.sig || !params.exp) {
+    return {
+      ok: false,
+      reason: 'unsigned',
+      message: 'This link is not signed (sig and exp are missing): open the page from Ispbox',
+    };
+  }
+  const expected = Buffer.from(signCanonical(canonicalForm(params), apiKey), 'hex');
+  const given = /^[0-9a-f]{64}$/i.test(params.sig) ? Buffer.from(params.sig, 'hex') : Buffer.alloc(0);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    return {
+      ok: false,
+      reason: 'tampered',
+      message:
+        "The link's signature does not match its data: it was changed or signed with another key; " +
+        'open the page from Ispbox again',
+    };
+  }
+  const exp = /^\d{1,12}$/.test(params.exp) ? Number(params.exp) : NaN;
+  if (!Number.isFinite(exp)) return invalid([{ field: 'exp', message: 'must be Unix seconds' }]);
+  if (exp * 1000 <= now.getTime()) {
+    return {
+      ok: false,
+      reason: 'expired',
+      message: `This link expired at ${new Date(exp * 1000).toISOString()}: open the page from Ispbox again`,
+    };
+  }
+  const { sig: _sig, exp: _exp, ...data } = params;
+  const parsed = parseLinkData(data);
+  if (!parsed.success) return invalid(parsed.problems);
+  return { ok: true, input: parsed.input, expiresAt: new Date(exp * 1000) };
+}

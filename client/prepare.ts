@@ -1,0 +1,31 @@
+/**
+ * Input preparation: raw input validated with the contract's schemas and completed with the configured defaults,
+ * so that a workflow's history records the exact terms (and two requests can be compared on them).
+ */
+import type { z } from 'zod';
+import { ReservationInput } from '../contract/schemas.ts';
+import { InvalidInputError } from './errors.ts';
+
+export interface ReservationDefaults {
+  radiusMeters: number;
+  holdDays: number;
+  selectionTimeoutHours: number;
+}
+
+/** `raw` parsed with `schema`, or an InvalidInputError naming each field (under `prefix`, when given). */
+export function parseInput<T extends z.ZodType>(schema: T, raw: unknown, prefix?: string): z.output<T> {
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) throw InvalidInputError.fromZod(parsed.error, prefix);
+  return parsed.data;
+}
+
+export function prepareInput(raw: unknown, defaults: ReservationDefaults): ReservationInput {
+  const input = parseInput(ReservationInput, raw);
+  return {
+    ...input,
+    radiusMeters: input.radiusMeters ?? defaults.radiusMeters,
+    selection: input.selection ?? 'auto',
+    holdDays: input.holdDays ?? defaults.holdDays,
+    selectionTimeoutHours: input.selectionTimeoutHours ?? defaults.selectionTimeoutHours,
+  };
+}
