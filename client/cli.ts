@@ -14,6 +14,7 @@ import type { ReservationPage } from './listing.ts';
 import { ReservationsClient } from './reservations.ts';
 import { withSpinner } from './terminal.ts';
 import { DEFAULT_LINK_TTL_SECONDS, viabilityPageUrl } from './viability-link.ts';
+import { registerDoctor } from '../doctor/cli.ts'; // doctor (issue 13)
 
 const EXIT = { ok: 0, failure: 1, invalid: 2, noReservation: 3, notFound: 4 } as const;
 
@@ -239,6 +240,8 @@ The link is signed with ISPBOX_API_KEY (HMAC-SHA256, see README), so the salespe
     });
     console.log(url);
   });
+
+registerDoctor(program); // doctor (issue 13)
 
 interface CustomerOptions {
   viability: string;
