@@ -250,7 +250,8 @@ async function splitterChecks(ozmap: OzmapClient, boxes: OzBox[]): Promise<Check
     inCheck = fail(
       idIn,
       titleIn,
-      `splitter ${shown(idOf(notDrop[0]!))}: field isDrop is not true under isDrop = true (seen: ${shown(notDrop[0]!.isDrop)})`,
+      `splitter ${shown(idOf(notDrop[0]!))}: field isDrop is not true under isDrop = true ` +
+        `(seen: ${shown(notDrop[0]!.isDrop)})`,
       'network splitters could be offered: ' + REPORT,
       ref,
     );

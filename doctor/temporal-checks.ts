@@ -118,7 +118,8 @@ function connectFailure(err: unknown, where: string, config: Config['temporal'])
       'temporal.tls',
       'Temporal TLS',
       `TLS error talking to ${where}: ${detail}; ${notChecked}`,
-      'check TEMPORAL_TLS / TEMPORAL_TLS_CA_PATH / TEMPORAL_TLS_SERVER_NAME match the server (a local dev server has no TLS)',
+      'check TEMPORAL_TLS, TEMPORAL_TLS_CA_PATH and TEMPORAL_TLS_SERVER_NAME match the server ' +
+        '(a local dev server has no TLS)',
     );
   }
   return fail(
@@ -175,7 +176,8 @@ async function searchAttributeCheck(connection: Connection, namespace: string, b
         id,
         title,
         `could not list them (${describeError(err)})`,
-        `check in the server's console that ${SEARCH_ATTRIBUTE_KEYS.map((k) => `${k.name} (${k.type})`).join(', ')} exist`,
+        `check in the server's console that ${SEARCH_ATTRIBUTE_KEYS.map((k) => `${k.name} (${k.type})`).join(', ')} ` +
+          'exist',
       );
     }
     throw err;
@@ -199,7 +201,8 @@ async function searchAttributeCheck(connection: Connection, namespace: string, b
     id,
     title,
     `${problems.join('; ')} in namespace "${namespace}" (list and search would not work)`,
-    `${commands.join(' && ')} (npm start registers them on the servers it starts; a wrongly typed one must be removed first)`,
+    `${commands.join(' && ')} (npm start registers them on the servers it starts; ` +
+      'a wrongly typed one must be removed first)',
     'DESIGN §2',
   );
 }

@@ -37,7 +37,7 @@ describe('ozres doctor against the stack', () => {
   });
   after(async () => stack?.stop());
 
-  it('passes everything (module), conformance and write test included, and leaves the simulator as it was', async () => {
+  it('passes everything (module), conformance and write test included; the simulator is left as it was', async () => {
     const before = await state();
     const report = await runDoctor({ env: stack.env, ozmap: true, write: { boxId } });
     assert.deepEqual(failures(report), [], JSON.stringify(report.checks, null, 2));
@@ -104,7 +104,7 @@ describe('ozres doctor against the stack', () => {
     assert.ok(!JSON.stringify(report).includes(wrong));
   });
 
-  it('names an http OZmap URL outside loopback: refused by the configuration, a ✗ line when allowed anyway', async () => {
+  it('names an http OZmap URL outside loopback: refused by the config, a ✗ line when allowed anyway', async () => {
     const env = {
       ...stack.env,
       OZMAP_URL: 'http://ozmap.invalid:9994',
