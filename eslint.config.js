@@ -101,6 +101,7 @@ export default tseslint.config(
       'client/**/*.ts',
       'codec/**/*.ts',
       'config/**/*.ts',
+      'doctor/**/*.ts',
       'net/**/*.ts',
       'scripts/**/*.ts',
       'simulator/**/*.ts',

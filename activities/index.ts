@@ -122,7 +122,7 @@ export function createActivities({ ozmap, geocoder }: ActivityDeps) {
         'OZmap',
         async () => {
           const externalId = externalIdFor(input.viabilityId);
-          const existing = await ozmap.findPropertyByExternalId(externalId);
+          const existing = await ozmap.findPropertyByExternalId(externalId, input.customer.code);
           if (existing) return reservedFrom(existing, input.choice);
           const { choice } = input;
           const result = await ozmap.createProperty({

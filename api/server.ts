@@ -18,6 +18,7 @@ import type { Config } from '../config/env.ts';
 import { InvalidInputError } from '../client/errors.ts';
 import type { ReservationsClient } from '../client/reservations.ts';
 import { toHttpProblem } from './errors.ts';
+import { doctorRoutes, type DoctorRunner } from './routes/doctor.ts';
 import { healthRoutes } from './routes/health.ts';
 import { reservationRoutes } from './routes/reservations.ts';
 import { viabilityPage } from './viability-page.ts';
@@ -27,6 +28,8 @@ export interface HttpServerOptions {
   config: Pick<Config, 'http' | 'temporal'> & Partial<Config>;
   /** fastify's logger: a pino instance, or false (tests). */
   logger?: FastifyServerOptions['loggerInstance'] | false;
+  /** GET /v1/doctor's run (tests inject one); default: runDoctor on process.env. */
+  doctor?: DoctorRunner;
 }
 
 /** Bodies are small JSON documents; anything bigger is a mistake or an attack (413). */
@@ -95,6 +98,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
 
   await app.register(healthRoutes, { reservations: options.reservations, config: options.config });
   await app.register(reservationRoutes, { reservations: options.reservations, config: options.config });
+  await app.register(doctorRoutes, { config: options.config, run: options.doctor });
   // The map page authenticates its own routes with signed links (the browser never holds the API key).
   await app.register(viabilityPage, {
     reservations: options.reservations,

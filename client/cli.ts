@@ -16,6 +16,7 @@ import type { ReservationPage } from './listing.ts';
 import { ReservationsClient } from './reservations.ts';
 import { withSpinner } from './terminal.ts';
 import { DEFAULT_LINK_TTL_SECONDS, viabilityPageUrl } from './viability-link.ts';
+import { registerDoctor } from '../doctor/cli.ts';
 
 const number = (what: string) => (value: string) => {
   const n = Number(value);
@@ -245,6 +246,8 @@ The link is signed with ISPBOX_API_KEY (HMAC-SHA256, see README), so the salespe
     });
     console.log(url);
   });
+
+registerDoctor(program);
 
 interface CustomerOptions {
   viability: string;

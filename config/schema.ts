@@ -36,6 +36,12 @@ export const EnvSchema = z.object({
   OZMAP_API_KEY: z.string().trim().min(1, 'must not be empty').optional(),
   OZMAP_ALLOW_INSECURE_HTTP: bool.default(false),
   OZMAP_TIMEOUT_MS: positiveNumber('milliseconds').default(15_000),
+  // Tenant switches for inferred OZmap facts (README, "Before the first sale").
+  OZMAP_AUTH_SCHEME: z.enum(['raw', 'bearer'], { error: 'must be "raw" (the key alone) or "bearer"' }).default('raw'),
+  OZMAP_FIND_BY: z
+    .enum(['external_id', 'client_code'], { error: 'must be "external_id" or "client_code"' })
+    .default('external_id'),
+  DOCTOR_GEOCODE_ADDRESS: z.string().trim().min(3, 'must be an address the geocoder knows').optional(),
   OZMAP_RADIUS_METERS: positiveNumber('metres').default(DEFAULTS.radiusMeters),
   RESERVATION_HOLD_DAYS: positiveNumber('days').default(DEFAULTS.holdDays),
   SELECTION_TIMEOUT_HOURS: positiveNumber('hours').default(DEFAULTS.selectionTimeoutHours),
@@ -111,7 +117,15 @@ function toConfig(env: Env) {
           }
         : undefined,
     },
-    ozmap: { url: env.OZMAP_URL, apiKey: env.OZMAP_API_KEY ?? DEMO_OZMAP_API_KEY, timeoutMs: env.OZMAP_TIMEOUT_MS },
+    ozmap: {
+      url: env.OZMAP_URL,
+      apiKey: env.OZMAP_API_KEY ?? DEMO_OZMAP_API_KEY,
+      timeoutMs: env.OZMAP_TIMEOUT_MS,
+      authScheme: env.OZMAP_AUTH_SCHEME,
+      findBy: env.OZMAP_FIND_BY,
+    },
+    /** `ozres doctor`: the address the geocoder check asks for (default: see doctor/ozmap-checks.ts). */
+    doctor: { geocodeAddress: env.DOCTOR_GEOCODE_ADDRESS },
     defaults: {
       radiusMeters: env.OZMAP_RADIUS_METERS,
       holdDays: env.RESERVATION_HOLD_DAYS,

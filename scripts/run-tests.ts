@@ -8,7 +8,18 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
 
-const GROUPS = ['unit', 'simulator', 'activities', 'workflow', 'replay', 'e2e', 'http', 'browser', 'chaos'] as const;
+const GROUPS = [
+  'unit',
+  'simulator',
+  'activities',
+  'workflow',
+  'replay',
+  'e2e',
+  'http',
+  'doctor',
+  'browser',
+  'chaos',
+] as const;
 const root = path.resolve(import.meta.dirname, '..');
 const asked = process.argv.slice(2);
 const unknown = asked.filter((g) => !(GROUPS as readonly string[]).includes(g));

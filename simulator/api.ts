@@ -16,6 +16,7 @@ import {
   ViabilityQuery,
 } from './schemas.ts';
 import { type NearbyBox, type Store, COLLECTIONS } from './store.ts';
+import { OCCUPIED_PORT_V2, type Variant, applyListVariants } from './variants.ts';
 
 export interface ApiContext {
   store: Store;
@@ -23,7 +24,11 @@ export interface ApiContext {
   params: Record<string, string>;
   query: URLSearchParams;
   body: unknown;
+  /** Tenant variants (variants.ts); none by default. */
+  variants?: ReadonlySet<Variant>;
 }
+
+const NO_VARIANTS: ReadonlySet<Variant> = new Set();
 
 export interface ApiHandler {
   (ctx: ApiContext): ApiResult;
@@ -96,7 +101,13 @@ export function apiRouter(): Router<ApiRoute> {
   for (const collection of COLLECTIONS) {
     const base = `${API_PREFIX}/${collection}`;
     route('GET', `/${collection}`, (ctx) =>
-      ok(runListQuery(ctx.store.list(collection), parseListQuery(ctx.query, ctx.body), base)),
+      ok(
+        runListQuery(
+          ctx.store.list(collection),
+          applyListVariants(parseListQuery(ctx.query, ctx.body), ctx.variants ?? NO_VARIANTS),
+          base,
+        ),
+      ),
     );
     route('GET', `/${collection}/:id`, (ctx) => ok(selected(ctx, ctx.store.get(collection, ctx.params.id ?? ''))));
   }
@@ -104,13 +115,26 @@ export function apiRouter(): Router<ApiRoute> {
   route('GET', '/properties/client/:code', (ctx) =>
     ok(ctx.store.propertiesByClientCode(ctx.params.code ?? '').map((p) => selected(ctx, p))),
   );
-  route('POST', '/properties', (ctx) =>
-    ok(ctx.store.createProperty(parseBody(CreatePropertyBody, ctx.body, 'property')), 201),
-  );
+  route('POST', '/properties', (ctx) => {
+    const body = parseBody(CreatePropertyBody, ctx.body, 'property');
+    try {
+      return ok(ctx.store.createProperty(body), 201);
+    } catch (error) {
+      const taken = error instanceof ApiError && /already occupied|is blocked/.test(error.message);
+      if (taken && ctx.variants?.has('occupied-port-body-v2')) return OCCUPIED_PORT_V2(error.message);
+      throw error;
+    }
+  });
   route('PATCH', '/properties/:id', (ctx) =>
     ok(ctx.store.updateProperty(ctx.params.id ?? '', parseBody(UpdatePropertyBody, ctx.body, 'property update'))),
   );
-  route('DELETE', '/properties/:id', (ctx) => ok(ctx.store.deleteProperty(ctx.params.id ?? '')));
+  route('DELETE', '/properties/:id', (ctx) => {
+    const id = ctx.params.id ?? '';
+    // delete-keeps-client: detach the client first, so the delete cannot take it along.
+    if (ctx.variants?.has('delete-keeps-client') && ctx.store.find('properties', id))
+      ctx.store.updateProperty(id, { client: null });
+    return ok(ctx.store.deleteProperty(id));
+  });
 
   route('POST', '/ftth-clients', (ctx) =>
     ok(ctx.store.createClient(parseBody(CreateClientBody, ctx.body, 'FTTH client')), 201),
@@ -121,5 +145,9 @@ export function apiRouter(): Router<ApiRoute> {
   route('DELETE', '/ftth-clients/:id', (ctx) => ok(ctx.store.deleteClient(ctx.params.id ?? '')));
 
   route('GET', '/ftth-viability/radius', ({ store, query }) => viability(store, query));
+  // The account's projects (ozmap-api.md §3.1): the simulator's network is one project [SIM].
+  route('GET', '/projects', (ctx) =>
+    ok(runListQuery([ctx.store.snapshot().project], parseListQuery(ctx.query, ctx.body), `${API_PREFIX}/projects`)),
+  );
   return router;
 }

@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { DEMO_ADDRESS } from './gazetteer.ts';
+import { VariantList } from './variants.ts';
 import {
   DEFAULT_SEED,
   DEFAULT_SIM_API_KEY,
@@ -75,6 +76,7 @@ const Env = z.object({
         .min(1),
     )
     .optional(),
+  SIM_VARIANTS: VariantList.optional(),
 });
 export type SimulatorEnv = z.infer<typeof Env>;
 
@@ -118,6 +120,7 @@ async function main(): Promise<void> {
         phase: env.SIM_FAULT_PHASE,
         ...(env.SIM_FAULT_METHODS ? { methods: env.SIM_FAULT_METHODS } : {}),
       },
+      variants: env.SIM_VARIANTS,
     });
   } catch (error) {
     const err = error as NodeJS.ErrnoException;
@@ -143,6 +146,7 @@ async function main(): Promise<void> {
       `  isolated test box: ${ISOLATED_BOX.name} (${summary.isolatedBox.id}), free ports ${summary.isolatedBox.freePorts.join(', ')}`,
     );
   }
+  if (env.SIM_VARIANTS?.length) console.log(`  variants: ${env.SIM_VARIANTS.join(', ')}`);
   const faults = simulator.faults.config;
   if (faults.latencyMs || faults.latencyJitterMs || faults.errorRate || faults.resetRate)
     console.log(`  faults:  ${JSON.stringify(faults)}`);

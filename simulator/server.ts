@@ -21,6 +21,7 @@ import { StateFile } from './persistence.ts';
 import { runtimeObjectIds } from './random.ts';
 import { Stats } from './stats.ts';
 import { Store } from './store.ts';
+import type { Variant } from './variants.ts';
 
 /** The documented demo key: what the simulator accepts when no OZMAP_API_KEY is configured. */
 export const DEFAULT_SIM_API_KEY = 'demo-ozmap-key';
@@ -43,6 +44,8 @@ export interface SimulatorOptions {
   /** Seed of the generated network (used when there is no state file yet, and by reset). */
   seed?: number;
   faults?: Partial<FaultConfig>;
+  /** Tenant variants, each differing on one inferred fact (variants.ts). */
+  variants?: readonly Variant[];
   /** Where operational messages go (state-file problems, unexpected errors). Default: stderr. */
   log?: (message: string) => void;
 }
@@ -82,6 +85,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const apiKey = options.apiKey ?? DEFAULT_SIM_API_KEY;
   const log = options.log ?? ((message: string) => console.error(message));
   const faults = new FaultInjector(options.faults);
+  const variants: ReadonlySet<Variant> = new Set(options.variants ?? []);
   const stats = new Stats();
 
   const stateFile = options.stateFile
@@ -153,6 +157,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         params: match.params,
         query: url.searchParams,
         body: parseJson(raw),
+        variants,
       });
     } catch (error) {
       result = errorResult(error, log);

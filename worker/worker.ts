@@ -23,6 +23,8 @@ export function createClients(config: Pick<Config, 'ozmap' | 'geocoder'>): Clien
     baseUrl: config.ozmap.url,
     apiKey: config.ozmap.apiKey,
     timeoutMs: config.ozmap.timeoutMs,
+    authScheme: config.ozmap.authScheme,
+    findBy: config.ozmap.findBy,
   });
   const geocoder: Geocoder =
     config.geocoder.provider === 'google'

@@ -1,11 +1,26 @@
 /**
  * The OZmap API v2 calls this service makes (ozmap-api.md §6), over undici, validated with zod.
- * Auth is the raw API key in `Authorization` (no "Bearer"); filters travel as JSON in the query string.
+ * Filters travel as JSON in the query string (§3.2).
+ *
+ * Every inferred fact ([INF] in ozmap-api.md) the product depends on lives behind one function here, so that
+ * `ozres doctor --ozmap` can exercise exactly that function, and a tenant that differs needs one switch:
+ *   authorization()            raw key, or "Bearer <key>" (§2)               OZMAP_AUTH_SCHEME
+ *   boxesNearFilter()          `near` on boxes honours the radius; `draft` (§6.3, §5.1)
+ *   dropSplittersFilter()      splitters of many boxes in one `in` query with isDrop (§6.5)
+ *   externalIdFilter()         properties searchable by external_id (§6.7)   OZMAP_FIND_BY
+ *   refusalOf()                an occupied port is a 4xx with {message} (§3.4)
+ *   setClientImplanted()       PATCH /ftth-clients/<id> {implanted:true} (§6.9)
+ *   deleteProperty()           DELETE /properties/<id> takes the client with it (§6.10)
  */
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
 import { createDispatcher, HttpError, parseBody, sendJson, type JsonRequest } from '../http.ts';
 import { OzBox, OzClient, OzProperty, OzSplitter, page } from './schemas.ts';
+
+/** How the key goes in `Authorization`: raw as OZmap's SDK sends it, or with "Bearer " (ozmap-api.md §2). */
+export type OzmapAuthScheme = 'raw' | 'bearer';
+/** How a reservation is found again: by its external_id marker, or by the client code (ozmap-api.md §6.7). */
+export type OzmapFindBy = 'external_id' | 'client_code';
 
 export interface OzmapClientOptions {
   /** Host only, e.g. https://acme.ozmap.com.br:9994; the client appends /api/v2. */
@@ -13,9 +28,63 @@ export interface OzmapClientOptions {
   apiKey: string;
   timeoutMs?: number;
   dispatcher?: Dispatcher;
+  /** Default raw. */
+  authScheme?: OzmapAuthScheme;
+  /** Default external_id. */
+  findBy?: OzmapFindBy;
 }
 
-type Filter = { property: string; operator: string; value: unknown };
+export type Filter = { property: string; operator: string; value: unknown };
+
+/** `near` on box coords, radius in metres, "Em projeto" (draft) left out unless asked (ozmap-api.md §6.3, §5.1). */
+export function boxesNearFilter(
+  point: { lat: number; lng: number },
+  radiusMeters: number,
+  options: { includeDrafts?: boolean } = {},
+): Filter[] {
+  return [
+    { property: 'coords', operator: 'near', value: { lat: point.lat, lng: point.lng, radius: radiusMeters } },
+    ...(options.includeDrafts ? [] : [{ property: 'draft', operator: '!=', value: true }]),
+  ];
+}
+
+/** The service splitters of several boxes in one query: `parent` is the box id (ozmap-api.md §6.5). */
+export function dropSplittersFilter(boxIds: string[]): Filter[] {
+  return [
+    { property: 'parent', operator: 'in', value: boxIds },
+    { property: 'isDrop', operator: '=', value: true },
+  ];
+}
+
+/** Properties by their marker; filtering on external_id is inferred (ozmap-api.md §6.7). */
+export function externalIdFilter(externalId: string): Filter[] {
+  return [{ property: 'external_id', operator: '=', value: externalId }];
+}
+
+/** What a refused create looks like: OZmap's error body is undocumented, `{message}` assumed (ozmap-api.md §3.4). */
+export const OzRefusalBody = z.looseObject({ message: z.string() });
+
+/**
+ * A 4xx answer to a create, read as a refusal (the caller then re-reads the port rather than parse the wording).
+ * `shapeProblem` says how the body differs from the assumed `{message}`: the message is then a best effort.
+ */
+export function refusalOf(
+  status: number,
+  body: unknown,
+): { status: number; message: string; body: unknown; shapeProblem?: string } {
+  const parsed = OzRefusalBody.safeParse(body);
+  if (parsed.success) return { status, message: parsed.data.message, body };
+  const fallback = body && typeof body === 'object' && 'error' in body ? JSON.stringify(body.error) : undefined;
+  return {
+    status,
+    message: (fallback ?? JSON.stringify(body ?? null)).slice(0, 300),
+    body,
+    shapeProblem: 'no string `message` in the body',
+  };
+}
+
+/** A row of GET /properties, with the marker the product set on it (not part of OzProperty: only look-ups need it). */
+const Marked = z.looseObject({ external_id: z.unknown().optional() });
 
 /** The body of POST /api/v2/properties that reserves a port (CreatePropertyDTO, ozmap-api.md §6.6). */
 export interface CreatePropertyBody {
@@ -35,7 +104,7 @@ export interface CreatePropertyBody {
 export type CreatePropertyResult =
   | { outcome: 'created'; property: OzProperty }
   /** OZmap refused the change (4xx); the caller decides whether the port was taken. */
-  | { outcome: 'refused'; status: number; message: string };
+  | { outcome: 'refused'; status: number; message: string; body: unknown; shapeProblem?: string };
 
 const PAGE_LIMIT = 100;
 /** A radius search returns tens of boxes; this bounds a misbehaving server's pagination. */
@@ -44,47 +113,66 @@ const MAX_PAGES = 20;
 export class OzmapClient {
   readonly #base: URL;
   readonly #apiKey: string;
+  readonly #authScheme: OzmapAuthScheme;
   readonly #dispatcher: Dispatcher;
+  readonly findBy: OzmapFindBy;
   /** HTTP calls made, so that tests and benchmarks can count them. */
   calls = 0;
 
   constructor(options: OzmapClientOptions) {
     this.#base = new URL('/api/v2/', options.baseUrl);
     this.#apiKey = options.apiKey;
+    this.#authScheme = options.authScheme ?? 'raw';
+    this.findBy = options.findBy ?? 'external_id';
     this.#dispatcher = options.dispatcher ?? createDispatcher(options.timeoutMs ?? 15_000);
   }
 
-  /** Boxes within `radiusMeters` of the point that are not "Em projeto", following pagination. */
+  /** The key check: GET /authenticated answers 2xx for a valid key (ozmap-api.md §2, §6.1); throws HttpError. */
+  async checkKey(): Promise<{ status: number }> {
+    const res = await this.#send({ method: 'GET', url: this.#url('authenticated') }, true);
+    return { status: res.status };
+  }
+
   /** Boxes within the radius; "Em projeto" (draft) ones only when asked, to show them as such. */
   async findBoxesNear(
     point: { lat: number; lng: number },
     radiusMeters: number,
     options: { includeDrafts?: boolean } = {},
   ): Promise<OzBox[]> {
-    return this.#list('boxes', OzBox, [
-      { property: 'coords', operator: 'near', value: { lat: point.lat, lng: point.lng, radius: radiusMeters } },
-      ...(options.includeDrafts ? [] : [{ property: 'draft', operator: '!=', value: true }]),
-    ]);
+    return this.#list('boxes', OzBox, boxesNearFilter(point, radiusMeters, options));
   }
 
   /** The service (drop) splitters of the given boxes, in one query. */
   async findDropSplitters(boxIds: string[]): Promise<OzSplitter[]> {
     if (boxIds.length === 0) return [];
-    return this.#list('splitters', OzSplitter, [
-      { property: 'parent', operator: 'in', value: boxIds },
-      { property: 'isDrop', operator: '=', value: true },
-    ]);
+    return this.#list('splitters', OzSplitter, dropSplittersFilter(boxIds));
+  }
+
+  async getBox(id: string): Promise<OzBox | null> {
+    return this.#get(`boxes/${encodeURIComponent(id)}`, OzBox, 'box');
   }
 
   async getSplitter(id: string): Promise<OzSplitter | null> {
     return this.#get(`splitters/${encodeURIComponent(id)}`, OzSplitter, 'splitter');
   }
 
-  async findPropertyByExternalId(externalId: string): Promise<OzProperty | null> {
-    const rows = await this.#list('properties', OzProperty, [
-      { property: 'external_id', operator: '=', value: externalId },
-    ]);
-    return rows[0] ?? null;
+  /**
+   * The property this project marked with `externalId`, by the external_id filter or (OZMAP_FIND_BY=client_code)
+   * among the client code's properties (ozmap-api.md §6.7). Either way only a row that carries the marker counts:
+   * a server that ignored the filter would otherwise hand back somebody else's property.
+   */
+  async findPropertyByExternalId(externalId: string, clientCode?: string): Promise<OzProperty | null> {
+    const rows =
+      this.findBy === 'client_code' && clientCode !== undefined
+        ? await this.#rawPropertiesByClientCode(clientCode)
+        : await this.#list('properties', z.unknown(), externalIdFilter(externalId));
+    const mine = rows.find((row) => Marked.safeParse(row).data?.external_id === externalId);
+    return mine === undefined ? null : parseBody(OzProperty, mine, 'GET /properties row');
+  }
+
+  /** GET /properties/client/<code>: a bare array of the properties whose client has that code (ozmap-api.md §6.7). */
+  async findPropertiesByClientCode(code: string): Promise<OzProperty[]> {
+    return (await this.#rawPropertiesByClientCode(code)).map((row) => parseBody(OzProperty, row, 'GET /properties'));
   }
 
   async getProperty(id: string): Promise<OzProperty | null> {
@@ -105,7 +193,9 @@ export class OzmapClient {
         (err.kind === 'conflict' || err.kind === 'validation') &&
         err.status !== undefined
       ) {
-        return { outcome: 'refused', status: err.status, message: err.message };
+        const refusal = refusalOf(err.status, err.body);
+        // The HttpError's message names the route and status; keep it, it is what logs and notices have shown.
+        return { outcome: 'refused', ...refusal, message: err.message };
       }
       throw err;
     }
@@ -139,8 +229,38 @@ export class OzmapClient {
     );
   }
 
+  /**
+   * One page of a list as OZmap sent it, unparsed: for the doctor's conformance checks, which validate it with the
+   * same schemas and name the field that differs. `filter` comes from the builders above.
+   */
+  async rawPage(route: string, filter: Filter[], options: { limit?: number; page?: number } = {}): Promise<unknown> {
+    const query: Record<string, string> = { limit: String(options.limit ?? PAGE_LIMIT) };
+    if (filter.length > 0) query.filter = JSON.stringify(filter);
+    if (options.page !== undefined) query.page = String(options.page);
+    return (await this.#send({ method: 'GET', url: this.#url(route, query) })).body;
+  }
+
+  /** Follows a page's `nextUrl` (opaque, server-relative: ozmap-api.md §3.3), unparsed. */
+  async rawNext(nextUrl: string): Promise<unknown> {
+    return (await this.#send({ method: 'GET', url: new URL(nextUrl, this.#base) })).body;
+  }
+
+  /** One document as OZmap sent it, or null on 404. */
+  async rawGet(route: string): Promise<unknown> {
+    const res = await this.#send({ method: 'GET', url: this.#url(route) }, true);
+    return res.status === 404 ? null : res.body;
+  }
+
   async close(): Promise<void> {
     await this.#dispatcher.close();
+  }
+
+  async #rawPropertiesByClientCode(code: string): Promise<unknown[]> {
+    const res = await this.#send(
+      { method: 'GET', url: this.#url(`properties/client/${encodeURIComponent(code)}`) },
+      true,
+    );
+    return res.status === 404 ? [] : parseBody(z.array(z.unknown()), res.body, 'GET /properties/client/<code>');
   }
 
   async #get<T extends z.ZodType>(route: string, schema: T, what: string): Promise<z.infer<T> | null> {
@@ -185,8 +305,13 @@ export class OzmapClient {
     return url;
   }
 
+  /** OZmap's SDK sends the raw key; whether every server strips "Bearer " is unknown (ozmap-api.md §2). */
+  #authorization(): string {
+    return this.#authScheme === 'bearer' ? `Bearer ${this.#apiKey}` : this.#apiKey;
+  }
+
   #send(req: JsonRequest, allowNotFound = false) {
     this.calls++;
-    return sendJson(this.#dispatcher, { ...req, headers: { authorization: this.#apiKey } }, { allowNotFound });
+    return sendJson(this.#dispatcher, { ...req, headers: { authorization: this.#authorization() } }, { allowNotFound });
   }
 }
