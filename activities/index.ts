@@ -4,6 +4,7 @@
  */
 import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { FAILURES } from '../contract/failures.ts';
 import { externalIdFor } from '../contract/ids.ts';
 import { type Candidate, type Coordinates, type Customer, type UnavailableBox } from '../contract/schemas.ts';
 import type { PortChoice } from '../contract/schemas.ts';
@@ -160,9 +161,9 @@ export function createActivities({ ozmap, geocoder }: ActivityDeps) {
           if (Context.current().info.attempt < REFUSAL_ATTEMPTS)
             throw ApplicationFailure.retryable(
               `${message}, yet the port is free now: trying again`,
-              'OZmapRefusedError',
+              FAILURES.OZmapRefused,
             );
-          throw ApplicationFailure.nonRetryable(message, 'OZmapRefusedError');
+          throw ApplicationFailure.nonRetryable(message, FAILURES.OZmapRefused);
         },
         { retryBadResponses: true },
       );
@@ -222,7 +223,7 @@ function reservedFrom(
   if (!property.client) {
     throw ApplicationFailure.nonRetryable(
       `OZmap property ${property.id} has no client attached`,
-      'OZmapBadResponseError',
+      FAILURES.OZmapBadResponse,
     );
   }
   return {

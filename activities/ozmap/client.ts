@@ -4,7 +4,7 @@
  */
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
-import { createDispatcher, HttpError, parseBody, sendJson, type JsonRequest } from '../http.ts';
+import { createDispatcher, UpstreamHttpError, parseBody, sendJson, type JsonRequest } from '../http.ts';
 import { OzBox, OzClient, OzProperty, OzSplitter, page } from './schemas.ts';
 
 export interface OzmapClientOptions {
@@ -101,7 +101,7 @@ export class OzmapClient {
       return { outcome: 'created', property: parseBody(OzProperty, res.body, 'POST /properties response') };
     } catch (err) {
       if (
-        err instanceof HttpError &&
+        err instanceof UpstreamHttpError &&
         (err.kind === 'conflict' || err.kind === 'validation') &&
         err.status !== undefined
       ) {
