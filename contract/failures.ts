@@ -24,7 +24,7 @@ export const FAILURES = {
   ReservationFailed: 'ReservationFailed',
   /** A selectBox the candidates cannot satisfy. */
   InvalidSelection: 'InvalidSelection',
-  /** OZmap refused to create the reservation although the port reads free. */
+  /** OZmap refused to create the reservation although the port reads free (the workflow retries it twice). */
   OZmapRefused: 'OZmapRefusedError',
 
   OZmapValidation: 'OZmapValidationError',

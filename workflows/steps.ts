@@ -2,9 +2,18 @@
  * The steps before the settle: locate the customer, search the radius, select a port, reserve it, hold it
  * (docs/architecture.md, "Workflow"). Each works on the one Reservation and says how it ended.
  */
-import { CancellationScope, condition, log, patched } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  log,
+  patched,
+  sleep,
+} from '@temporalio/workflow';
 import type { ReservePortResult } from '../activities/index.ts';
 import { HOUR_MS } from '../contract/defaults.ts';
+import { FAILURES } from '../contract/failures.ts';
 import type { Coordinates, PortChoice, Reservation as ReservationTerms } from '../contract/schemas.ts';
 import type { FinalStatus } from '../contract/statuses.ts';
 import { geocode, reservePort, searchBoxes, surveyBoxes } from './activities.ts';
@@ -13,8 +22,21 @@ import type { Reservation } from './reservation.ts';
 
 /** Since this patch the search also reports the boxes in the radius that cannot take anyone (greyed on the map). */
 const SURVEY_BOXES_PATCH = 'survey-boxes';
+/**
+ * Since this patch the workflow, not the reservePort activity's attempt count, retries a refusal while the port
+ * reads free (docs/architecture.md, "Failures"); runs that scheduled reservePort before it keep the old policy.
+ */
+export const REFUSAL_RETRIES_PATCH = 'refusal-retried-by-workflow';
+
 /** Port conflicts tolerated in auto mode before giving up as NO_COVERAGE. */
 const MAX_RESERVE_ATTEMPTS = 8;
+/**
+ * A refusal while the port reads free may be a race (its occupant was released in between): tried this many more
+ * times, after a pause, before it counts as final and the reservation fails.
+ */
+export const REFUSAL_RETRIES = 2;
+const REFUSAL_RETRY_DELAY = '1 second';
+
 export type Ended = { final: FinalStatus; reason: string };
 export type Reserved = { reservation: ReservationTerms } | Ended;
 
@@ -101,18 +123,32 @@ export async function reserveChosen(r: Reservation, point: Coordinates): Promise
   }
 }
 
-/** Creates the "Não implantado" client on the chosen port, whatever happens to the workflow meanwhile. */
+/**
+ * Creates the "Não implantado" client on the chosen port, whatever happens to the workflow meanwhile. OZmap
+ * refusing a port that reads free is tried REFUSAL_RETRIES more times before it counts as final.
+ */
 export async function reserve(r: Reservation, point: Coordinates, choice: PortChoice): Promise<ReservePortResult> {
   r.setStatus('RESERVING');
-  return CancellationScope.nonCancellable(() =>
-    reservePort({
-      viabilityId: r.input.viabilityId,
-      customer: r.input.customer,
-      address: r.input.address ? formatAddress(r.input.address) : '',
-      coordinates: point,
-      choice,
-    }),
-  );
+  const workflowRetriesRefusals = patched(REFUSAL_RETRIES_PATCH);
+  const input = {
+    viabilityId: r.input.viabilityId,
+    customer: r.input.customer,
+    address: r.input.address ? formatAddress(r.input.address) : '',
+    coordinates: point,
+    choice,
+    ...(workflowRetriesRefusals ? { workflowRetriesRefusals } : {}),
+  };
+  return CancellationScope.nonCancellable(async () => {
+    for (let retries = 0; ; retries++) {
+      try {
+        return await reservePort(input);
+      } catch (err) {
+        if (!workflowRetriesRefusals || retries >= REFUSAL_RETRIES || !isRefusal(err)) throw err;
+        log.info('OZmap refused a port that reads free, trying again', { boxId: choice.boxId, port: choice.port });
+        await sleep(REFUSAL_RETRY_DELAY);
+      }
+    }
+  });
 }
 
 /** Holds the port until a confirm, a cancel or the end of the hold; a cancellation of the run counts as a cancel. */
@@ -128,3 +164,6 @@ const reservationOf = (
   result: Extract<ReservePortResult, { outcome: 'reserved' }>,
   choice: PortChoice,
 ): ReservationTerms => reservationFrom(r.state.candidates, result, choice, Date.now(), r.state.holdDays);
+
+const isRefusal = (err: unknown): boolean =>
+  err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === FAILURES.OZmapRefused;
