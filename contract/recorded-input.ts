@@ -10,6 +10,7 @@
  * readRecordedInputV2 beside these (told apart by a field v1 never had), and these stay as they are.
  */
 import { DEFAULTS } from './defaults.ts';
+import type { ReservationState } from './schemas.ts';
 
 export interface RecordedAddressV1 {
   street: string;
@@ -41,6 +42,16 @@ export type ReadResult<T> = { ok: true; value: T } | { ok: false; problems: stri
 
 /** The first confirm or cancel of a reservation: the one that is applied (later ones are ignored). */
 export type SettleAction = { kind: 'confirm'; note?: string } | { kind: 'cancel'; reason: string };
+
+/**
+ * The second argument of a run continued as new while confirming or releasing (the first stays the recorded
+ * input, so callers that compare a run's input with their request keep seeing the terms they sent).
+ */
+export interface ContinuedV1 {
+  /** The state the last run ended with: CONFIRMING or RELEASING, with its reservation and notice. */
+  state: ReservationState;
+  action?: SettleAction;
+}
 
 export function readRecordedInputV1(raw: unknown): ReadResult<RunInputV1> {
   if (!isObject(raw)) return { ok: false, problems: ['(input): must be an object'] };
@@ -78,6 +89,26 @@ export function readRecordedInputV1(raw: unknown): ReadResult<RunInputV1> {
       selectionTimeoutHours: recorded.selectionTimeoutHours ?? DEFAULTS_V1.selectionTimeoutHours,
     },
   };
+}
+
+/** A continued run's second argument: only what resuming the settle needs is checked. */
+export function readContinuedV1(raw: unknown): ReadResult<ContinuedV1> {
+  const problems: string[] = [];
+  const state = isObject(raw) ? raw.state : undefined;
+  const action = isObject(raw) ? raw.action : undefined;
+  if (!isObject(state) || (state.status !== 'CONFIRMING' && state.status !== 'RELEASING'))
+    problems.push('continued.state.status: must be CONFIRMING or RELEASING');
+  const reservation = isObject(state) ? state.reservation : undefined;
+  if (!isObject(reservation) || !isText(reservation.propertyId) || !isText(reservation.clientId))
+    problems.push('continued.state.reservation: must name the propertyId and clientId to settle');
+  const actionOk =
+    action === undefined ||
+    (isObject(action) &&
+      ((action.kind === 'confirm' && (action.note === undefined || typeof action.note === 'string')) ||
+        (action.kind === 'cancel' && typeof action.reason === 'string')));
+  if (!actionOk) problems.push('continued.action: must be a confirm or a cancel');
+  if (problems.length > 0) return { ok: false, problems };
+  return { ok: true, value: raw as ContinuedV1 };
 }
 
 /** The client library records every term (prepare() fills them from configuration); these fill a direct start. */

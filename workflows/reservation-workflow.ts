@@ -8,15 +8,28 @@
  */
 import { ApplicationFailure } from '@temporalio/workflow';
 import { FAILURES } from '../contract/failures.ts';
-import { readRecordedInputV1, type ReadResult, type RecordedInputV1 } from '../contract/recorded-input.ts';
+import {
+  readContinuedV1,
+  readRecordedInputV1,
+  type ContinuedV1,
+  type ReadResult,
+  type RecordedInputV1,
+} from '../contract/recorded-input.ts';
 import type { ReservationState } from '../contract/schemas.ts';
 import { Reservation } from './reservation.ts';
 import { settle } from './settle.ts';
 import { hold, locate, reserveChosen, reserveNearest } from './steps.ts';
 
-export async function ReservationWorkflow(recorded: RecordedInputV1): Promise<ReservationState> {
-  const r = new Reservation(accepted(readRecordedInputV1(recorded)));
+/** `continued` is there only in a run that a stuck settle continued as new (see settle.ts). */
+export async function ReservationWorkflow(
+  recorded: RecordedInputV1,
+  continued?: ContinuedV1,
+): Promise<ReservationState> {
+  const input = accepted(readRecordedInputV1(recorded));
+  const resumed = continued === undefined ? undefined : accepted(readContinuedV1(continued));
+  const r = new Reservation(recorded, input, resumed);
   r.listen();
+  if (resumed) return r.run(() => settle(r)); // carry on confirming or releasing where the last run stopped
   r.announce();
   return r.run(async () => {
     const point = await locate(r);

@@ -5,17 +5,19 @@
 import {
   ApplicationFailure,
   CancellationScope,
+  ContinueAsNew,
   ActivityFailure,
   allHandlersFinished,
   condition,
   isCancellation,
+  makeContinueAsNewFunc,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import { FAILURES } from '../contract/failures.ts';
 import { cancelReservation, confirmSale, getState, selectBox, waitForReservation } from '../contract/messages.ts';
-import type { RunInputV1, SettleAction } from '../contract/recorded-input.ts';
+import type { ContinuedV1, RunInputV1, SettleAction } from '../contract/recorded-input.ts';
 import type {
   PortChoice,
   Reservation as ReservationTerms,
@@ -44,11 +46,18 @@ export class Reservation {
   action?: SettleAction;
   /** The selectBox call waiting for the select step; answered with the state once its port is reserved or taken. */
   pick?: PendingSelection;
+  /** A confirm or release that keeps failing: waitForReservation answers with it instead of waiting for the end. */
+  settleFailing = false;
   /** Set when the workflow is about to fail, so that waiting update handlers answer instead of holding it open. */
   private failure?: string;
 
-  constructor(readonly input: RunInputV1) {
-    this.state = {
+  constructor(
+    /** The input exactly as recorded: what a continued run is started with again. */
+    private readonly recorded: unknown,
+    readonly input: RunInputV1,
+    continued?: ContinuedV1,
+  ) {
+    this.state = continued?.state ?? {
       viabilityId: input.viabilityId,
       status: input.coordinates ? 'SEARCHING' : 'GEOCODING',
       selection: input.selection,
@@ -56,6 +65,8 @@ export class Reservation {
       holdDays: input.holdDays,
       candidates: [],
     };
+    this.action = continued?.action;
+    this.settleFailing = continued !== undefined;
   }
 
   /** The reason of a cancel, once one came. */
@@ -67,7 +78,7 @@ export class Reservation {
   listen(): void {
     setHandler(getState, () => this.state);
     setHandler(waitForReservation, async () => {
-      await condition(() => isSettled(this.state.status) || this.failure !== undefined);
+      await condition(() => isSettled(this.state.status) || this.settleFailing || this.failure !== undefined);
       this.throwIfFailed();
       return this.state;
     });
@@ -166,6 +177,7 @@ export class Reservation {
     try {
       return await steps();
     } catch (err) {
+      if (err instanceof ContinueAsNew) throw err;
       // Cancelled while geocoding or searching: nothing was reserved, so nothing to release.
       if (isCancellation(err) && !this.state.reservation)
         return this.finish('CANCELLED', this.cancelled ?? 'Cancelled: the workflow was cancelled');
@@ -179,6 +191,30 @@ export class Reservation {
     } finally {
       await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
     }
+  }
+
+  /**
+   * Goes on in a fresh run with this state (a settle that keeps failing), once every handler has answered.
+   * The search attributes are carried over as they stand.
+   */
+  async continueAsNew(): Promise<never> {
+    await condition(allHandlersFinished);
+    const continued: ContinuedV1 = { state: this.state, ...(this.action ? { action: this.action } : {}) };
+    const { reservation } = this.state;
+    const continueAsNew = makeContinueAsNewFunc({
+      typedSearchAttributes: [
+        { key: ViabilityIdKey, value: this.input.viabilityId },
+        { key: CustomerCodeKey, value: this.input.customer.code },
+        { key: ReservationStatusKey, value: this.state.status },
+        ...(reservation
+          ? [
+              { key: BoxIdKey, value: reservation.boxId },
+              { key: ReservationExpiresAtKey, value: new Date(reservation.expiresAt) },
+            ]
+          : []),
+      ],
+    });
+    return continueAsNew(this.recorded, continued);
   }
 
   private throwIfFailed(): void {

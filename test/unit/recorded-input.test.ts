@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULTS } from '../../contract/defaults.ts';
-import { readRecordedInputV1, type ReadResult } from '../../contract/recorded-input.ts';
+import { readContinuedV1, readRecordedInputV1, type ReadResult } from '../../contract/recorded-input.ts';
 import { ReservationInput } from '../../contract/schemas.ts';
 
 const minimal = { viabilityId: 'V-1', customer: { code: 'C-1', name: 'Maria' }, address: 'Rua Bocaiúva, 2125' };
@@ -75,4 +75,39 @@ describe('readRecordedInputV1 (what the workflow accepts from its history)', () 
       );
     });
   }
+});
+
+describe('readContinuedV1 (a run continued while settling)', () => {
+  const state = {
+    viabilityId: 'V-1',
+    status: 'RELEASING',
+    selection: 'auto',
+    radiusMeters: 250,
+    holdDays: 30,
+    candidates: [],
+    reservation: {
+      boxId: 'b',
+      boxName: 'CTO-1',
+      splitterId: 's',
+      splitterName: 'Splitter 1',
+      port: 3,
+      clientId: 'c',
+      propertyId: 'p',
+      reservedAt: '2026-01-01T00:00:00.000Z',
+      expiresAt: '2026-01-31T00:00:00.000Z',
+    },
+    notice: 'releasing the port is failing (422); trying again in 1 hour',
+  };
+
+  it('accepts a settle in progress with its action', () => {
+    const continued = { state, action: { kind: 'cancel', reason: 'Cancelled: desistiu' } };
+    assert.deepEqual(valueOf(readContinuedV1(continued)), continued);
+    valueOf(readContinuedV1({ state: { ...state, status: 'CONFIRMING' }, action: { kind: 'confirm' } }));
+  });
+
+  it('refuses a state that is not settling, one without its reservation, and an unknown action', () => {
+    assert.match(problemsOf(readContinuedV1({ state: { ...state, status: 'RESERVED' } })).join(), /CONFIRMING/);
+    assert.match(problemsOf(readContinuedV1({ state: { ...state, reservation: undefined } })).join(), /propertyId/);
+    assert.match(problemsOf(readContinuedV1({ state, action: { kind: 'extend' } })).join(), /confirm or a cancel/);
+  });
 });
