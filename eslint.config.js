@@ -55,6 +55,12 @@ export default tseslint.config(
           ],
           patterns: [
             {
+              group: ['../contract/schemas.ts', '../../contract/schemas.ts'],
+              allowTypeImports: true,
+              message:
+                'Only type imports of the zod schemas: the workflow reads its input with contract/recorded-input.ts.',
+            },
+            {
               group: ['../activities/*', '../../activities/*', '../noop-activities.ts'],
               allowTypeImports: true,
               message: 'Only type imports of the activities.',

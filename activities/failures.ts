@@ -1,20 +1,20 @@
 /** Turns classified HTTP errors into Temporal failures: the type names what went wrong, retryability what to do. */
 import { ApplicationFailure } from '@temporalio/common';
-import { HttpError } from './http.ts';
+import { upstreamFailure, type UpstreamService } from '../contract/failures.ts';
+import { UpstreamHttpError } from './http.ts';
 
 /** Auth problems need a person to fix a key: retry, but slowly, so as not to hammer the server meanwhile. */
 const AUTH_RETRY_DELAY_MS = 60_000;
 
 export function toFailure(
   err: unknown,
-  service: 'OZmap' | 'Geocoder',
+  service: UpstreamService,
   options: { retryBadResponses?: boolean } = {},
 ): unknown {
-  if (!(err instanceof HttpError)) return err;
-  const type = `${service}${pascal(err.kind)}Error`;
+  if (!(err instanceof UpstreamHttpError)) return err;
   const nonRetryable = err.kind === 'bad-response' ? !options.retryBadResponses : !err.retryable;
   return ApplicationFailure.create({
-    type,
+    type: upstreamFailure(service, err.kind),
     message: err.message,
     nonRetryable,
     nextRetryDelay: err.kind === 'auth' ? AUTH_RETRY_DELAY_MS : err.retryAfterMs,
@@ -23,7 +23,7 @@ export function toFailure(
 
 /** Runs an activity body, rethrowing HTTP errors as typed ApplicationFailures. */
 export async function classified<T>(
-  service: 'OZmap' | 'Geocoder',
+  service: UpstreamService,
   fn: () => Promise<T>,
   options?: { retryBadResponses?: boolean },
 ): Promise<T> {
@@ -33,5 +33,3 @@ export async function classified<T>(
     throw toFailure(err, service, options);
   }
 }
-
-const pascal = (kind: string) => kind.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase());

@@ -5,27 +5,19 @@
  */
 import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
 import type { z } from 'zod';
+import type { UpstreamErrorKind } from '../contract/failures.ts';
 
-export type HttpErrorKind =
-  | 'validation' // the request is wrong: retrying will not help
-  | 'auth' // 401/403: a key problem; worth retrying slowly while an operator fixes it
-  | 'not-found'
-  | 'conflict' // 409/422: the server refused the change as it stands
-  | 'rate-limited' // 429
-  | 'unavailable' // 5xx
-  | 'network' // connection refused/reset, timeouts
-  | 'bad-response'; // a 2xx whose body is not what the API documents
-
-export class HttpError extends Error {
+/** An OZmap or geocoder call that went wrong, classified (not the HTTP API's error of the same idea, in client/). */
+export class UpstreamHttpError extends Error {
   constructor(
-    readonly kind: HttpErrorKind,
+    readonly kind: UpstreamErrorKind,
     message: string,
     readonly status?: number,
     readonly retryAfterMs?: number,
     readonly body?: unknown,
   ) {
     super(message);
-    this.name = 'HttpError';
+    this.name = 'UpstreamHttpError';
   }
 
   get retryable(): boolean {
@@ -60,7 +52,7 @@ export function createDispatcher(timeoutMs: number): Dispatcher {
 
 const describe = (req: JsonRequest) => `${req.method} ${req.url.origin}${req.url.pathname}`;
 
-/** Sends one request and returns status + parsed JSON; throws HttpError for anything but 2xx and 404. */
+/** Sends one request and returns status + parsed JSON; throws UpstreamHttpError for anything but 2xx and 404. */
 export async function sendJson(
   dispatcher: Dispatcher,
   req: JsonRequest,
@@ -79,15 +71,15 @@ export async function sendJson(
       body: req.body !== undefined ? JSON.stringify(req.body) : undefined,
     });
   } catch (err) {
-    throw new HttpError('network', `${describe(req)} failed: ${networkReason(err)}`);
+    throw new UpstreamHttpError('network', `${describe(req)} failed: ${networkReason(err)}`);
   }
   const text = await res.body.text().catch((err: unknown) => {
-    throw new HttpError('network', `${describe(req)}: the response body was cut off (${networkReason(err)})`);
+    throw new UpstreamHttpError('network', `${describe(req)}: the response body was cut off (${networkReason(err)})`);
   });
   const body = parseJson(text);
   if (res.statusCode >= 200 && res.statusCode < 300) {
     if (res.statusCode !== 204 && text.length > 0 && body === undefined) {
-      throw new HttpError(
+      throw new UpstreamHttpError(
         'bad-response',
         `${describe(req)} answered ${res.statusCode} with a body that is not JSON`,
         res.statusCode,
@@ -96,7 +88,7 @@ export async function sendJson(
     return { status: res.statusCode, body };
   }
   if (res.statusCode === 404 && options.allowNotFound) return { status: 404, body };
-  throw new HttpError(
+  throw new UpstreamHttpError(
     kindOf(res.statusCode),
     `${describe(req)} answered ${res.statusCode}${serverMessage(body)}`,
     res.statusCode,
@@ -110,10 +102,10 @@ export function parseBody<T extends z.ZodType>(schema: T, body: unknown, what: s
   const parsed = schema.safeParse(body);
   if (parsed.success) return parsed.data;
   const issues = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-  throw new HttpError('bad-response', `${what} did not match the documented shape (${issues.join('; ')})`);
+  throw new UpstreamHttpError('bad-response', `${what} did not match the documented shape (${issues.join('; ')})`);
 }
 
-function kindOf(status: number): HttpErrorKind {
+function kindOf(status: number): UpstreamErrorKind {
   if (status === 401 || status === 403) return 'auth';
   if (status === 404) return 'not-found';
   if (status === 408) return 'network';

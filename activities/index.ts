@@ -4,6 +4,7 @@
  */
 import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { FAILURES } from '../contract/failures.ts';
 import { externalIdFor } from '../contract/ids.ts';
 import { type Candidate, type Coordinates, type Customer, type UnavailableBox } from '../contract/schemas.ts';
 import type { PortChoice } from '../contract/schemas.ts';
@@ -47,6 +48,12 @@ export interface ReservePortInput {
   address: string;
   coordinates: Coordinates;
   choice: PortChoice;
+  /**
+   * Set by runs that retry a refusal themselves (docs/architecture.md, "Failures"): a refusal while the port reads
+   * free fails this attempt for good and the workflow decides. Runs started before that schedule it without the
+   * field, and for them the activity keeps retrying such a refusal itself (LEGACY_REFUSAL_ATTEMPTS).
+   */
+  workflowRetriesRefusals?: boolean;
 }
 
 export type ReservePortResult =
@@ -61,8 +68,8 @@ export interface ReservationRef {
 export type ConfirmResult = { outcome: 'confirmed' } | { outcome: 'gone' };
 export type ReleaseResult = { outcome: 'released' } | { outcome: 'already-released' } | { outcome: 'installed' };
 
-/** Attempts of a reservation OZmap refuses although the port reads free, before the refusal is taken as final. */
-const REFUSAL_ATTEMPTS = 3;
+/** For runs that predate workflowRetriesRefusals: attempts of a refusal while the port reads free, then final. */
+const LEGACY_REFUSAL_ATTEMPTS = 3;
 
 /** The most boxes of each kind kept in the state: enough for a salesperson to choose, small enough for history. */
 const MAX_CANDIDATES = 25;
@@ -154,15 +161,15 @@ export function createActivities({ ozmap, geocoder }: ActivityDeps) {
               message: `port ${choice.port} of ${choice.splitterName} in ${choice.boxName} is no longer free`,
             };
           }
-          // Free again when re-read: the occupant may have been released in between. A few attempts tell such a race
-          // (the retry goes through) from a refusal for another reason, which retrying cannot fix.
+          // Free again when re-read: the occupant may have been released in between, or OZmap refuses for another
+          // reason. The workflow tells the two apart by trying again a bounded number of times.
           const message = `OZmap refused the reservation (${result.message})`;
-          if (Context.current().info.attempt < REFUSAL_ATTEMPTS)
+          if (!input.workflowRetriesRefusals && Context.current().info.attempt < LEGACY_REFUSAL_ATTEMPTS)
             throw ApplicationFailure.retryable(
               `${message}, yet the port is free now: trying again`,
-              'OZmapRefusedError',
+              FAILURES.OZmapRefused,
             );
-          throw ApplicationFailure.nonRetryable(message, 'OZmapRefusedError');
+          throw ApplicationFailure.nonRetryable(message, FAILURES.OZmapRefused);
         },
         { retryBadResponses: true },
       );
@@ -222,7 +229,7 @@ function reservedFrom(
   if (!property.client) {
     throw ApplicationFailure.nonRetryable(
       `OZmap property ${property.id} has no client attached`,
-      'OZmapBadResponseError',
+      FAILURES.OZmapBadResponse,
     );
   }
   return {

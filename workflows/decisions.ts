@@ -1,5 +1,7 @@
 /** Pure decision logic of the reservation: no I/O, no clock, deterministic; unit-tested on its own. */
-import type { Address, Candidate, PortChoice, SelectBoxInput } from '../contract/schemas.ts';
+import type { ReservePortResult } from '../activities/index.ts';
+import { DAY_MS } from '../contract/defaults.ts';
+import type { Address, Candidate, PortChoice, Reservation, SelectBoxInput } from '../contract/schemas.ts';
 
 /** One line a geocoder and OZmap both read: "street, number - neighbourhood, city - UF, CEP, Brasil". */
 export function formatAddress(address: Address): string {
@@ -57,8 +59,54 @@ export function resolveSelection(
   return selection.port === undefined
     ? { error: `box ${box.boxName} has no free port left` }
     : {
-        error: `port ${selection.port} is not free on ${selection.splitterId ? 'that splitter' : `any splitter of box ${box.boxName}`}`,
+        error:
+          `port ${selection.port} is not free on ` +
+          (selection.splitterId ? 'that splitter' : `any splitter of box ${box.boxName}`),
       };
+}
+
+/**
+ * What is wrong with a selectBox payload, checked by hand so that no schema library enters the workflow: a box id,
+ * optionally a splitter id and a port, nothing else. Empty when it is well formed.
+ */
+export function selectionProblems(payload: unknown): string[] {
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload))
+    return ['(selection): must be an object such as {"boxId": "…"}'];
+  const { boxId, splitterId, port, ...others } = payload as Record<string, unknown>;
+  const problems: string[] = [];
+  if (typeof boxId !== 'string') problems.push('boxId: must be a string');
+  else if (boxId.length === 0) problems.push('boxId: boxId must not be empty');
+  if (splitterId !== undefined && (typeof splitterId !== 'string' || splitterId.length === 0))
+    problems.push('splitterId: must be a non-empty string');
+  if (port !== undefined && !(typeof port === 'number' && Number.isInteger(port) && port > 0))
+    problems.push('port: port must be a positive whole number');
+  const unknown = Object.keys(others);
+  if (unknown.length > 0) problems.push(`(selection): unrecognized key(s) ${unknown.map((k) => `"${k}"`).join(', ')}`);
+  return problems;
+}
+
+/** The reservation as the state shows it: names from the candidates, where OZmap put it, and when the hold ends. */
+export function reservationFrom(
+  candidates: readonly Candidate[],
+  result: Extract<ReservePortResult, { outcome: 'reserved' }>,
+  choice: PortChoice,
+  reservedAt: number,
+  holdDays: number,
+): Reservation {
+  const box = candidates.find((c) => c.boxId === result.boxId);
+  const splitter = box?.splitters.find((s) => s.splitterId === result.splitterId);
+  return {
+    boxId: result.boxId,
+    boxName: box?.boxName ?? (result.boxId === choice.boxId ? choice.boxName : result.boxId),
+    splitterId: result.splitterId,
+    splitterName:
+      splitter?.splitterName ?? (result.splitterId === choice.splitterId ? choice.splitterName : result.splitterId),
+    port: result.port,
+    clientId: result.clientId,
+    propertyId: result.propertyId,
+    reservedAt: new Date(reservedAt).toISOString(),
+    expiresAt: new Date(reservedAt + holdDays * DAY_MS).toISOString(),
+  };
 }
 
 function choice(box: Candidate, splitterId: string, splitterName: string, port: number): PortChoice {

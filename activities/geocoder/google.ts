@@ -1,7 +1,7 @@
 /** Google's Geocoding API, used when GOOGLE_GEOCODING_API_KEY is set. The key travels in the query string. */
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
-import { createDispatcher, HttpError, parseBody, sendJson } from '../http.ts';
+import { createDispatcher, UpstreamHttpError, parseBody, sendJson } from '../http.ts';
 import type { Geocoder, GeocodeResult } from './geocoder.ts';
 
 const GoogleResponse = z.looseObject({
@@ -49,13 +49,16 @@ export class GoogleGeocoder implements Geocoder {
         return null;
       case 'OVER_DAILY_LIMIT':
       case 'OVER_QUERY_LIMIT':
-        throw new HttpError('rate-limited', `Google geocoding quota exceeded${detail}`);
+        throw new UpstreamHttpError('rate-limited', `Google geocoding quota exceeded${detail}`);
       case 'REQUEST_DENIED':
-        throw new HttpError('auth', `Google geocoding refused the request (check GOOGLE_GEOCODING_API_KEY)${detail}`);
+        throw new UpstreamHttpError(
+          'auth',
+          `Google geocoding refused the request (check GOOGLE_GEOCODING_API_KEY)${detail}`,
+        );
       case 'INVALID_REQUEST':
-        throw new HttpError('validation', `Google geocoding rejected the query${detail}`);
+        throw new UpstreamHttpError('validation', `Google geocoding rejected the query${detail}`);
       default:
-        throw new HttpError('unavailable', `Google geocoding answered status ${body.status}${detail}`);
+        throw new UpstreamHttpError('unavailable', `Google geocoding answered status ${body.status}${detail}`);
     }
   }
 

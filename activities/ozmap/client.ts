@@ -14,7 +14,7 @@
  */
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
-import { createDispatcher, HttpError, parseBody, sendJson, type JsonRequest } from '../http.ts';
+import { createDispatcher, UpstreamHttpError, parseBody, sendJson, type JsonRequest } from '../http.ts';
 import { OzBox, OzClient, OzProperty, OzSplitter, page } from './schemas.ts';
 
 /** How the key goes in `Authorization`: raw as OZmap's SDK sends it, or with "Bearer " (ozmap-api.md §2). */
@@ -189,7 +189,7 @@ export class OzmapClient {
       return { outcome: 'created', property: parseBody(OzProperty, res.body, 'POST /properties response') };
     } catch (err) {
       if (
-        err instanceof HttpError &&
+        err instanceof UpstreamHttpError &&
         (err.kind === 'conflict' || err.kind === 'validation') &&
         err.status !== undefined
       ) {

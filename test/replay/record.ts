@@ -3,17 +3,26 @@
  *   npx tsx test/replay/record.ts v2
  * Runs on a private dev server with the real worker code and the simulator. Re-record only when a change is meant
  * to alter histories, and keep the old files: they are what reservations sleeping in production look like.
+ *
+ * Then a release that keeps failing, on the time-skipping server (its hundred hourly rounds would take a hundred
+ * hours on the dev server): <tag>-release-stuck.json is the run that continued as new, <tag>-release-resumed.json
+ * the run that carried on and released the port.
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { createReservationWorker } from '../../worker/worker.ts';
+import { createActivities } from '../../activities/index.ts';
+import { HOUR_MS } from '../../contract/defaults.ts';
+import { cancelReservation, waitForReservation } from '../../contract/messages.ts';
+import { STUCK_ROUNDS_PER_RUN } from '../../workflows/settle.ts';
+import { stuckOzmap } from '../support/stuck-ozmap.ts';
 import { ReservationsClient } from '../../client/reservations.ts';
 import { NO_COVERAGE_POINT } from '../../simulator/network.ts';
 import { workflowIdFor } from '../../contract/ids.ts';
 import { type ReservationInput } from '../../contract/schemas.ts';
-import { createDevServerEnv } from '../support/temporal.ts';
+import { createDevServerEnv, createTimeSkippingEnv } from '../support/temporal.ts';
 import { reservablePoints, startWorld, workflowBundle } from '../support/world.ts';
 
 const TASK_QUEUE = 'record-histories';
@@ -26,6 +35,11 @@ if (!tag || !/^v\d+$/.test(tag)) {
 }
 const out = path.join(import.meta.dirname, 'histories');
 const SECONDS_AS_DAYS = (s: number) => s / 86_400;
+const save = (name: string, history: Parameters<typeof historyToJSON>[0]) =>
+  writeFileSync(
+    path.join(out, `${tag}-${name}.json`),
+    JSON.stringify(JSON.parse(historyToJSON(history)), null, 1) + '\n',
+  );
 
 const dev = await createDevServerEnv();
 const world = await startWorld();
@@ -123,14 +137,59 @@ try {
       const handle = dev.env.client.workflow.getHandle(workflowIdFor(viabilityId));
       const final = (await handle.result()) as { status: string };
       const history = await handle.fetchHistory();
-      writeFileSync(
-        path.join(out, `${tag}-${name}.json`),
-        JSON.stringify(JSON.parse(historyToJSON(history)), null, 1) + '\n',
-      );
+      save(name, history);
       console.log(`${tag}-${name}: ${final.status}, ${history.events?.length} events`);
     }
   });
 } finally {
   await world.close();
   await dev.stop();
+}
+
+const skipping = await createTimeSkippingEnv();
+const stuckWorld = await startWorld();
+try {
+  const stuck = stuckOzmap(stuckWorld.clients.ozmap);
+  const stuckWorker = await createReservationWorker({
+    connection: skipping.nativeConnection,
+    namespace: 'default',
+    taskQueue: TASK_QUEUE,
+    clients: stuckWorld.clients,
+    workflowBundle: await workflowBundle(),
+    overrides: { activities: createActivities({ ozmap: stuck.ozmap, geocoder: stuckWorld.clients.geocoder }) },
+  });
+  const stuckReservations = new ReservationsClient(skipping.client, TASK_QUEUE, {
+    radiusMeters: 250,
+    holdDays: 30,
+    selectionTimeoutHours: 24,
+  });
+  await stuckWorker.runUntil(async () => {
+    const [point] = await reservablePoints(stuckWorld.ozmap, 1);
+    const viabilityId = `REC-S-${randomUUID().slice(0, 6)}`;
+    await stuckReservations.reserve({
+      viabilityId,
+      customer: { code: 'C-REC-S', name: 'Maria Souza' },
+      coordinates: { lat: point!.lat, lng: point!.lng },
+      holdDays: SECONDS_AS_DAYS(3),
+    });
+    stuck.refuseDeletes = true;
+    const handle = skipping.client.workflow.getHandle(workflowIdFor(viabilityId));
+    const firstRunId = (await handle.describe()).runId;
+    await skipping.sleep(2 * HOUR_MS);
+    // Messages while stuck: a waiting caller is answered with RELEASING; the cancel is carried into the next run.
+    await handle.executeUpdate(waitForReservation);
+    await handle.signal(cancelReservation, { reason: 'desistiu' });
+    await skipping.sleep(STUCK_ROUNDS_PER_RUN * HOUR_MS);
+    stuck.refuseDeletes = false;
+    const final = (await handle.result()) as { status: string };
+    const first = await skipping.client.workflow.getHandle(handle.workflowId, firstRunId).fetchHistory();
+    const last = await handle.fetchHistory();
+    save('release-stuck', first);
+    save('release-resumed', last);
+    console.log(`${tag}-release-stuck: continued as new, ${first.events?.length} events`);
+    console.log(`${tag}-release-resumed: ${final.status}, ${last.events?.length} events`);
+  });
+} finally {
+  await stuckWorld.close();
+  await skipping.teardown();
 }

@@ -18,7 +18,13 @@ const files = readdirSync(dir)
   .filter((f) => f.endsWith('.json'))
   .sort();
 
-function finalStatusOf(history: ReturnType<typeof historyFromJSON>): string {
+type History = ReturnType<typeof historyFromJSON>;
+const load = (file: string): History => historyFromJSON(JSON.parse(readFileSync(path.join(dir, file), 'utf8')));
+/** A run that continued as new has no final status of its own: its successor is recorded beside it. */
+const continuedAsNew = (history: History) =>
+  history.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes != null;
+
+function finalStatusOf(history: History): string {
   const completed = history.events?.at(-1)?.workflowExecutionCompletedEventAttributes;
   assert.ok(completed, 'the recorded workflow completed');
   return defaultPayloadConverter.fromPayload<ReservationState>(completed.result!.payloads![0]!).status;
@@ -26,15 +32,23 @@ function finalStatusOf(history: ReturnType<typeof historyFromJSON>): string {
 
 describe('replay of recorded histories', () => {
   it('covers every final status', () => {
-    const statuses = new Set(
-      files.map((f) => finalStatusOf(historyFromJSON(JSON.parse(readFileSync(path.join(dir, f), 'utf8'))))),
-    );
+    const completed = files.map(load).filter((history) => !continuedAsNew(history));
+    const statuses = new Set(completed.map(finalStatusOf));
     assert.deepEqual([...statuses].sort(), [...FINAL_STATUSES].sort());
+  });
+
+  it('covers a settle that continued as new, and the run that resumed it', () => {
+    const continued = files.filter((f) => continuedAsNew(load(f)));
+    assert.ok(continued.length > 0, 'a recorded run that continued as new');
+    const resumedFrom = files
+      .map(load)
+      .filter((history) => history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.length === 2);
+    assert.ok(resumedFrom.length > 0, 'a recorded run started with a continuation');
   });
 
   for (const file of files) {
     it(`replays ${file} without a determinism error`, async () => {
-      const history = historyFromJSON(JSON.parse(readFileSync(path.join(dir, file), 'utf8')));
+      const history = load(file);
       await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, `replay-${file}`);
     });
   }

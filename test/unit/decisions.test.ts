@@ -1,7 +1,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Candidate } from '../../contract/schemas.ts';
-import { formatAddress, pickAutomatic, resolveSelection } from '../../workflows/decisions.ts';
+import { SelectBoxInput, type Candidate } from '../../contract/schemas.ts';
+import {
+  formatAddress,
+  pickAutomatic,
+  reservationFrom,
+  resolveSelection,
+  selectionProblems,
+} from '../../workflows/decisions.ts';
 
 const candidates: Candidate[] = [
   {
@@ -93,5 +99,68 @@ describe('formatAddress', () => {
       }),
       'Rua Bocaiúva, 2125, Centro, Florianópolis - SC, 88015-530, Brasil',
     );
+  });
+});
+
+describe('selectionProblems (the selectBox validator, without zod)', () => {
+  it('accepts what the schema accepts', () => {
+    for (const payload of [{ boxId: 'b' }, { boxId: 'b', splitterId: 's' }, { boxId: 'b', port: 3 }]) {
+      assert.ok(SelectBoxInput.safeParse(payload).success);
+      assert.deepEqual(selectionProblems(payload), []);
+    }
+  });
+  it('refuses what the schema refuses, with the same messages where the schema words them', () => {
+    const cases: Array<[unknown, RegExp]> = [
+      [null, /must be an object/],
+      [['b'], /must be an object/],
+      [{}, /^boxId: must be a string$/],
+      [{ boxId: '' }, /^boxId: boxId must not be empty$/],
+      [{ boxId: 'b', splitterId: '' }, /^splitterId:/],
+      [{ boxId: 'b', port: 0 }, /^port: port must be a positive whole number$/],
+      [{ boxId: 'b', port: 2.5 }, /^port: port must be a positive whole number$/],
+      [{ boxId: 'b', port: '3' }, /^port:/],
+      [{ boxId: 'b', box: 'x' }, /unrecognized key\(s\) "box"/],
+    ];
+    for (const [payload, expected] of cases) {
+      assert.equal(SelectBoxInput.safeParse(payload).success, false, JSON.stringify(payload));
+      const problems = selectionProblems(payload);
+      assert.ok(
+        problems.some((p) => expected.test(p)),
+        `${JSON.stringify(payload)}: ${JSON.stringify(problems)}`,
+      );
+    }
+  });
+});
+
+describe('reservationFrom', () => {
+  const choice = {
+    boxId: 'near',
+    boxName: 'CTO-1',
+    splitterId: 's1b',
+    splitterName: 'Splitter 2',
+    port: 3,
+  };
+  const result = {
+    outcome: 'reserved' as const,
+    propertyId: 'p',
+    clientId: 'c',
+    boxId: 'near',
+    splitterId: 's1b',
+    port: 3,
+  };
+  it('names box and splitter from the candidates and ends the hold holdDays later', () => {
+    const at = Date.parse('2026-11-28T12:00:00Z');
+    assert.deepEqual(reservationFrom(candidates, result, choice, at, 30), {
+      ...choice,
+      clientId: 'c',
+      propertyId: 'p',
+      reservedAt: '2026-11-28T12:00:00.000Z',
+      expiresAt: '2026-12-28T12:00:00.000Z',
+    });
+  });
+  it('falls back to the ids OZmap answered with when it put the client elsewhere', () => {
+    const moved = reservationFrom(candidates, { ...result, boxId: 'other', splitterId: 'sx' }, choice, 0, 1);
+    assert.equal(moved.boxName, 'other');
+    assert.equal(moved.splitterName, 'sx');
   });
 });

@@ -2,7 +2,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { NominatimGeocoder } from '../../activities/geocoder/nominatim.ts';
 import { GoogleGeocoder } from '../../activities/geocoder/google.ts';
-import { HttpError } from '../../activities/http.ts';
+import { UpstreamHttpError } from '../../activities/http.ts';
 import { json, startTestServer, type TestServer } from '../support/http-server.ts';
 
 const servers: TestServer[] = [];
@@ -53,7 +53,9 @@ describe('Nominatim geocoder', () => {
     await assert.rejects(
       geocoder.geocode('x'),
       (err: unknown) =>
-        err instanceof HttpError && err.kind === 'bad-response' && /Nominatim.*0\.(lat|display_name)/.test(err.message),
+        err instanceof UpstreamHttpError &&
+        err.kind === 'bad-response' &&
+        /Nominatim.*0\.(lat|display_name)/.test(err.message),
     );
     await geocoder.close();
   });
@@ -79,11 +81,11 @@ describe('Google geocoder', () => {
     assert.equal(await geocoder.geocode('zero'), null);
     await assert.rejects(
       geocoder.geocode('denied'),
-      (e: unknown) => e instanceof HttpError && e.kind === 'auth' && !e.message.includes('GOOGLEKEY'),
+      (e: unknown) => e instanceof UpstreamHttpError && e.kind === 'auth' && !e.message.includes('GOOGLEKEY'),
     );
     await assert.rejects(
       geocoder.geocode('quota'),
-      (e: unknown) => e instanceof HttpError && e.kind === 'rate-limited',
+      (e: unknown) => e instanceof UpstreamHttpError && e.kind === 'rate-limited',
     );
     await geocoder.close();
     assert.equal(new URL(server.requests[0]!.url, 'http://x').searchParams.get('region'), 'br');

@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApplicationFailure } from '@temporalio/common';
-import { createDispatcher, HttpError, sendJson } from '../../activities/http.ts';
+import { createDispatcher, UpstreamHttpError, sendJson } from '../../activities/http.ts';
 import { toFailure } from '../../activities/failures.ts';
 import { json, startTestServer, type TestServer } from '../support/http-server.ts';
 
@@ -28,7 +28,7 @@ describe('sendJson error classification', () => {
       () => assert.fail('expected an error'),
       (e: unknown) => e,
     );
-    assert.ok(err instanceof HttpError, String(err));
+    assert.ok(err instanceof UpstreamHttpError, String(err));
     assert.equal(err.kind, kind);
     assert.equal(err.retryable, retryable);
     assert.doesNotMatch(err.message, /SECRET/, 'query strings (which may carry keys) never reach messages');
@@ -62,8 +62,11 @@ describe('sendJson error classification', () => {
     assert.equal(failure.type, 'GeocoderBadResponseError');
     assert.equal(failure.nonRetryable, true);
     assert.equal(
-      (toFailure(new HttpError('bad-response', 'x'), 'OZmap', { retryBadResponses: true }) as ApplicationFailure)
-        .nonRetryable,
+      (
+        toFailure(new UpstreamHttpError('bad-response', 'x'), 'OZmap', {
+          retryBadResponses: true,
+        }) as ApplicationFailure
+      ).nonRetryable,
       false,
     );
   });

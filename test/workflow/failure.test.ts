@@ -14,6 +14,7 @@ import { createActivities } from '../../activities/index.ts';
 import { ReservationsClient } from '../../client/reservations.ts';
 import { RejectedError } from '../../client/errors.ts';
 import { createReservationWorker } from '../../worker/worker.ts';
+import { FAILURES } from '../../contract/failures.ts';
 import { workflowIdFor } from '../../contract/ids.ts';
 import { createTimeSkippingEnv } from '../support/temporal.ts';
 import { reservablePoints, startWorld, workflowBundle, type World } from '../support/world.ts';
@@ -34,7 +35,7 @@ describe('a reservation that cannot be made (time-skipping)', () => {
         Promise.reject(
           ApplicationFailure.nonRetryable(
             'OZmap refused the reservation (422: project is archived)',
-            'OZmapRefusedError',
+            FAILURES.OZmapRefused,
           ),
         ),
     };

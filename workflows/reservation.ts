@@ -1,0 +1,236 @@
+/**
+ * One reservation's state and its message handlers (docs/architecture.md, "Workflow"): the steps of the workflow
+ * read and change it, the handlers answer from it. Shaped like samples-typescript's safe-message-handlers.
+ */
+import {
+  ApplicationFailure,
+  CancellationScope,
+  ContinueAsNew,
+  ActivityFailure,
+  allHandlersFinished,
+  condition,
+  isCancellation,
+  makeContinueAsNewFunc,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import { FAILURES } from '../contract/failures.ts';
+import { cancelReservation, confirmSale, getState, selectBox, waitForReservation } from '../contract/messages.ts';
+import type { ContinuedV1, RunInputV1, SettleAction } from '../contract/recorded-input.ts';
+import type {
+  PortChoice,
+  Reservation as ReservationTerms,
+  ReservationState,
+  SelectBoxInput,
+} from '../contract/schemas.ts';
+import {
+  BoxIdKey,
+  CustomerCodeKey,
+  ReservationExpiresAtKey,
+  ReservationStatusKey,
+  ViabilityIdKey,
+} from '../contract/search-attributes.ts';
+import { isFinal, isSettled, type FinalStatus, type ReservationStatus } from '../contract/statuses.ts';
+import { resolveSelection, selectionProblems } from './decisions.ts';
+
+/** A salesperson's choice, from the selectBox call that made it until that call is answered. */
+interface PendingSelection {
+  choice: PortChoice;
+  answered: boolean;
+}
+
+export class Reservation {
+  readonly state: ReservationState;
+  /** The first confirm or cancel wins; one that arrives before the reservation exists is applied once it does. */
+  action?: SettleAction;
+  /** The selectBox call waiting for the select step; answered with the state once its port is reserved or taken. */
+  pick?: PendingSelection;
+  /** A confirm or release that keeps failing: waitForReservation answers with it instead of waiting for the end. */
+  settleFailing = false;
+  /** Set when the workflow is about to fail, so that waiting update handlers answer instead of holding it open. */
+  private failure?: string;
+
+  constructor(
+    /** The input exactly as recorded: what a continued run is started with again. */
+    private readonly recorded: unknown,
+    readonly input: RunInputV1,
+    continued?: ContinuedV1,
+  ) {
+    this.state = continued?.state ?? {
+      viabilityId: input.viabilityId,
+      status: input.coordinates ? 'SEARCHING' : 'GEOCODING',
+      selection: input.selection,
+      radiusMeters: input.radiusMeters,
+      holdDays: input.holdDays,
+      candidates: [],
+    };
+    this.action = continued?.action;
+    this.settleFailing = continued !== undefined;
+  }
+
+  /** The reason of a cancel, once one came. */
+  get cancelled(): string | undefined {
+    return this.action?.kind === 'cancel' ? this.action.reason : undefined;
+  }
+
+  /** Registers the handlers: first thing, so that a message that came with the start is handled before any step. */
+  listen(): void {
+    setHandler(getState, () => this.state);
+    setHandler(waitForReservation, async () => {
+      await condition(() => isSettled(this.state.status) || this.settleFailing || this.failure !== undefined);
+      this.throwIfFailed();
+      return this.state;
+    });
+    setHandler(
+      selectBox,
+      async (selection) => {
+        const choice = resolveSelection(this.state.candidates, selection);
+        // The validator already refused anything unresolvable; this only narrows the type.
+        if ('error' in choice) throw ApplicationFailure.nonRetryable(choice.error, FAILURES.InvalidSelection);
+        const pick: PendingSelection = { choice, answered: false };
+        this.pick = pick;
+        await condition(() => pick.answered || this.failure !== undefined);
+        this.throwIfFailed();
+        return this.state;
+      },
+      {
+        // Checked by hand: payloads come from any client, and the workflow bundle carries no schema library.
+        validator: (selection: unknown) => {
+          const problems = selectionProblems(selection);
+          if (problems.length > 0) throw new Error(`Invalid selection: ${problems.join('; ')}`);
+          if (this.state.status !== 'AWAITING_SELECTION')
+            throw new Error(
+              `selectBox is only accepted while AWAITING_SELECTION; the reservation is ${this.state.status}`,
+            );
+          if (this.pick || this.cancelled !== undefined) throw new Error('another selection is already being reserved');
+          const choice = resolveSelection(this.state.candidates, selection as SelectBoxInput);
+          if ('error' in choice) throw new Error(choice.error);
+        },
+      },
+    );
+    setHandler(confirmSale, (payload) => {
+      this.action ??= { kind: 'confirm', note: payload?.note };
+    });
+    setHandler(cancelReservation, (payload) => {
+      this.action ??= {
+        kind: 'cancel',
+        reason: payload?.reason ? `Cancelled: ${payload.reason}` : 'Cancelled by Ispbox',
+      };
+    });
+    CancellationScope.current().cancelRequested.catch(() => {
+      this.action ??= { kind: 'cancel', reason: 'Cancelled: the workflow was cancelled' };
+    });
+  }
+
+  /** Makes the reservation findable in the Web UI and by the client library's listing. */
+  announce(): void {
+    upsertSearchAttributes([
+      { key: ViabilityIdKey, value: this.input.viabilityId },
+      { key: CustomerCodeKey, value: this.input.customer.code },
+      { key: ReservationStatusKey, value: this.state.status },
+    ]);
+    this.showDetails();
+  }
+
+  setStatus(status: ReservationStatus): void {
+    this.state.status = status;
+    upsertSearchAttributes([{ key: ReservationStatusKey, value: status }]);
+    this.showDetails();
+  }
+
+  showDetails(): void {
+    setCurrentDetails(describe(this.state));
+  }
+
+  /** The port is held: BoxId and ReservationExpiresAt follow, and a waiting selectBox call gets the state. */
+  reserved(reservation: ReservationTerms): void {
+    this.state.reservation = reservation;
+    this.state.notice = undefined;
+    upsertSearchAttributes([
+      { key: BoxIdKey, value: reservation.boxId },
+      { key: ReservationExpiresAtKey, value: new Date(reservation.expiresAt) },
+    ]);
+    this.setStatus('RESERVED');
+    this.answerPick();
+  }
+
+  /** Answers the waiting selectBox call with the state as it is now. */
+  answerPick(): void {
+    if (this.pick) this.pick.answered = true;
+    this.pick = undefined;
+  }
+
+  finish(status: FinalStatus, reason: string): ReservationState {
+    this.state.outcome = { reason, at: new Date().toISOString() };
+    this.state.notice = undefined;
+    this.setStatus(status);
+    this.answerPick();
+    return this.state;
+  }
+
+  /**
+   * Runs the steps. A cancellation before anything was reserved ends CANCELLED; any other failure is told to the
+   * waiting update handlers before the run fails, and the run never ends with a handler still working.
+   */
+  async run(steps: () => Promise<ReservationState>): Promise<ReservationState> {
+    try {
+      return await steps();
+    } catch (err) {
+      if (err instanceof ContinueAsNew) throw err;
+      // Cancelled while geocoding or searching: nothing was reserved, so nothing to release.
+      if (isCancellation(err) && !this.state.reservation)
+        return this.finish('CANCELLED', this.cancelled ?? 'Cancelled: the workflow was cancelled');
+      this.failure =
+        err instanceof ActivityFailure
+          ? (err.cause?.message ?? err.message)
+          : err instanceof Error
+            ? err.message
+            : String(err);
+      throw err;
+    } finally {
+      await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
+    }
+  }
+
+  /**
+   * Goes on in a fresh run with this state (a settle that keeps failing), once every handler has answered.
+   * The search attributes are carried over as they stand.
+   */
+  async continueAsNew(): Promise<never> {
+    await condition(allHandlersFinished);
+    const continued: ContinuedV1 = { state: this.state, ...(this.action ? { action: this.action } : {}) };
+    const { reservation } = this.state;
+    const continueAsNew = makeContinueAsNewFunc({
+      typedSearchAttributes: [
+        { key: ViabilityIdKey, value: this.input.viabilityId },
+        { key: CustomerCodeKey, value: this.input.customer.code },
+        { key: ReservationStatusKey, value: this.state.status },
+        ...(reservation
+          ? [
+              { key: BoxIdKey, value: reservation.boxId },
+              { key: ReservationExpiresAtKey, value: new Date(reservation.expiresAt) },
+            ]
+          : []),
+      ],
+    });
+    return continueAsNew(this.recorded, continued);
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure !== undefined)
+      throw ApplicationFailure.nonRetryable(`The reservation failed: ${this.failure}`, FAILURES.ReservationFailed);
+  }
+}
+
+/** Markdown for the Web UI's "current details". */
+export function describe(state: ReservationState): string {
+  const lines = [`**${state.status}** — viability \`${state.viabilityId}\``];
+  const r = state.reservation;
+  if (r) lines.push(`Box **${r.boxName}**, ${r.splitterName}, port **${r.port}**; held until ${r.expiresAt}`);
+  else if (state.candidates.length > 0)
+    lines.push(`${state.candidates.length} candidate box(es) within ${state.radiusMeters} m`);
+  if (state.notice) lines.push(`⚠ ${state.notice}`);
+  if (state.outcome && isFinal(state.status)) lines.push(state.outcome.reason);
+  return lines.join('\n\n');
+}

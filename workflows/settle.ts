@@ -1,0 +1,64 @@
+/**
+ * The settle (docs/architecture.md, "Workflow"): confirm the installation or release the port, whatever happens to
+ * the workflow meanwhile. A confirm or release that fails for a reason retries cannot fix is tried again every
+ * hour, visibly; a run stuck like that continues as new every so often, so that its history stays small.
+ */
+import { ActivityFailure, CancellationScope, log, patched, sleep, workflowInfo } from '@temporalio/workflow';
+import type { ReservationState } from '../contract/schemas.ts';
+import { confirmInstallation, releasePort } from './activities.ts';
+import type { Reservation } from './reservation.ts';
+
+/** Wait between rounds when confirming or releasing fails for a reason retries cannot fix (visible meanwhile). */
+const STUCK_RETRY_INTERVAL = '1 hour';
+/**
+ * Since this patch a failing settle continues as new after STUCK_ROUNDS_PER_RUN rounds (about 1,100 events), and
+ * waitForReservation answers with the failing state instead of waiting for the end. Runs that were already stuck
+ * before it take it up at their next round.
+ */
+export const BOUNDED_SETTLE_PATCH = 'settle-continues-as-new';
+/** Rounds of a failing settle in one run: about 11 events each, far below Temporal's 10,240-event warning. */
+export const STUCK_ROUNDS_PER_RUN = 100;
+
+/** Confirms (a sale was confirmed) or releases (a cancel, or the end of the hold); a continued run resumes it. */
+export function settle(r: Reservation): Promise<ReservationState> {
+  return CancellationScope.nonCancellable(async () => {
+    const { state } = r;
+    if (state.status !== 'CONFIRMING' && state.status !== 'RELEASING')
+      r.setStatus(r.action?.kind === 'confirm' ? 'CONFIRMING' : 'RELEASING');
+    else r.showDetails(); // a continued run: its status and search attributes came with it
+    const ref = { propertyId: state.reservation!.propertyId, clientId: state.reservation!.clientId };
+    if (state.status === 'CONFIRMING') {
+      const note = r.action?.kind === 'confirm' ? r.action.note : undefined;
+      const confirmed = await untilDone(r, 'confirming the installation', () => confirmInstallation(ref));
+      return confirmed.outcome === 'confirmed'
+        ? r.finish('INSTALLED', note ? `Sale confirmed: ${note}` : 'Sale confirmed')
+        : r.finish('CANCELLED', 'The reservation was removed in OZmap before the sale was confirmed');
+    }
+    const released = await untilDone(r, 'releasing the port', () => releasePort(ref));
+    if (released.outcome === 'installed')
+      return r.finish('INSTALLED', 'The client was already implanted in OZmap: kept, not released');
+    return r.cancelled !== undefined
+      ? r.finish('CANCELLED', r.cancelled)
+      : r.finish('EXPIRED', `The hold of ${state.holdDays} day(s) ended without a confirmed sale: port released`);
+  });
+}
+
+/** Runs a settling activity until it succeeds; a failure retries cannot fix stays visible in the state. */
+async function untilDone<T>(r: Reservation, what: string, step: () => Promise<T>): Promise<T> {
+  for (let round = 1; ; round++) {
+    try {
+      return await step();
+    } catch (err) {
+      if (!(err instanceof ActivityFailure)) throw err;
+      // Asked every round: a run stuck since before the patch takes it up at its first round on this code.
+      const bounded = patched(BOUNDED_SETTLE_PATCH);
+      const why = err.cause?.message ?? err.message;
+      r.state.notice = `${what} is failing (${why}); trying again in ${STUCK_RETRY_INTERVAL}`;
+      if (bounded) r.settleFailing = true;
+      r.showDetails();
+      log.warn(`${what} failed`, { error: err.cause?.message });
+      await sleep(STUCK_RETRY_INTERVAL);
+      if (bounded && (round >= STUCK_ROUNDS_PER_RUN || workflowInfo().continueAsNewSuggested)) await r.continueAsNew();
+    }
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * The steps before the settle: locate the customer, search the radius, select a port, reserve it, hold it
+ * (docs/architecture.md, "Workflow"). Each works on the one Reservation and says how it ended.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  log,
+  patched,
+  sleep,
+} from '@temporalio/workflow';
+import type { ReservePortResult } from '../activities/index.ts';
+import { HOUR_MS } from '../contract/defaults.ts';
+import { FAILURES } from '../contract/failures.ts';
+import type { Coordinates, PortChoice, Reservation as ReservationTerms } from '../contract/schemas.ts';
+import type { FinalStatus } from '../contract/statuses.ts';
+import { geocode, reservePort, searchBoxes, surveyBoxes } from './activities.ts';
+import { formatAddress, pickAutomatic, reservationFrom } from './decisions.ts';
+import type { Reservation } from './reservation.ts';
+
+/** Since this patch the search also reports the boxes in the radius that cannot take anyone (greyed on the map). */
+const SURVEY_BOXES_PATCH = 'survey-boxes';
+/**
+ * Since this patch the workflow, not the reservePort activity's attempt count, retries a refusal while the port
+ * reads free (docs/architecture.md, "Failures"); runs that scheduled reservePort before it keep the old policy.
+ */
+export const REFUSAL_RETRIES_PATCH = 'refusal-retried-by-workflow';
+
+/** Port conflicts tolerated in auto mode before giving up as NO_COVERAGE. */
+const MAX_RESERVE_ATTEMPTS = 8;
+/**
+ * A refusal while the port reads free may be a race (its occupant was released in between): tried this many more
+ * times, after a pause, before it counts as final and the reservation fails.
+ */
+export const REFUSAL_RETRIES = 2;
+const REFUSAL_RETRY_DELAY = '1 second';
+
+export type Ended = { final: FinalStatus; reason: string };
+export type Reserved = { reservation: ReservationTerms } | Ended;
+
+/** Where the customer is: the input's coordinates, or the geocoded address. */
+export async function locate(r: Reservation): Promise<Coordinates | Ended> {
+  const { input, state } = r;
+  if (input.coordinates) {
+    state.coordinates = { ...input.coordinates, source: 'input' };
+    return input.coordinates;
+  }
+  const query = formatAddress(input.address!);
+  const found = await geocode({ query });
+  if (!found) return { final: 'ADDRESS_NOT_FOUND', reason: `The geocoder found no place for "${query}"` };
+  const point = { lat: found.lat, lng: found.lng };
+  state.coordinates = { ...point, source: 'geocoder', displayName: found.displayName };
+  return point;
+}
+
+/** The boxes with a free port within the radius, nearest first (and those that cannot take the customer). */
+export async function search(r: Reservation, point: Coordinates): Promise<void> {
+  r.setStatus('SEARCHING');
+  const area = { ...point, radiusMeters: r.state.radiusMeters };
+  // Histories recorded before the map page scheduled searchBoxes; they must replay with it.
+  if (patched(SURVEY_BOXES_PATCH)) {
+    const survey = await surveyBoxes(area);
+    r.state.candidates = survey.candidates;
+    r.state.unavailableBoxes = survey.unavailable;
+  } else {
+    r.state.candidates = await searchBoxes(area);
+  }
+}
+
+/** Auto mode: search, take the nearest free port, reserve it; a port taken meanwhile means search again. */
+export async function reserveNearest(r: Reservation, point: Coordinates): Promise<Reserved> {
+  const radius = r.state.radiusMeters;
+  for (let round = 1; round <= MAX_RESERVE_ATTEMPTS; round++) {
+    await search(r, point);
+    if (r.cancelled) return { final: 'CANCELLED', reason: r.cancelled };
+    const choice = pickAutomatic(r.state.candidates);
+    if (!choice) {
+      const reason =
+        round === 1
+          ? `No box with a free port within ${radius} m`
+          : `Every free port within ${radius} m was taken meanwhile`;
+      return { final: 'NO_COVERAGE', reason };
+    }
+    const result = await reserve(r, point, choice);
+    if (result.outcome === 'reserved') return { reservation: reservationOf(r, result, choice) };
+    r.state.notice = `${result.message}; trying the next free port`;
+    log.info('Port taken, searching again', { round, boxId: choice.boxId, port: choice.port });
+  }
+  return {
+    final: 'NO_COVERAGE',
+    reason: `Gave up after ${MAX_RESERVE_ATTEMPTS} ports were taken by others while reserving`,
+  };
+}
+
+/**
+ * Manual mode: search once, then wait for the salesperson's selectBox within the selection window and reserve the
+ * port it names. A port taken meanwhile answers that call with fresh candidates and the reason, to choose again.
+ */
+export async function reserveChosen(r: Reservation, point: Coordinates): Promise<Reserved> {
+  await search(r, point);
+  const windowMs = r.input.selectionTimeoutHours * HOUR_MS;
+  const deadline = Date.now() + windowMs;
+  for (;;) {
+    if (r.cancelled) return { final: 'CANCELLED', reason: r.cancelled };
+    if (r.state.candidates.length === 0)
+      return { final: 'NO_COVERAGE', reason: `No box with a free port within ${r.state.radiusMeters} m` };
+    if (r.state.status !== 'AWAITING_SELECTION') r.setStatus('AWAITING_SELECTION');
+    const picked = await CancellationScope.nonCancellable(() =>
+      condition(() => r.pick !== undefined || r.cancelled !== undefined, Math.max(0, deadline - Date.now())),
+    );
+    if (r.cancelled) return { final: 'CANCELLED', reason: r.cancelled };
+    if (!picked || !r.pick)
+      return { final: 'NO_SELECTION', reason: `No box was selected within ${windowMs / HOUR_MS} hour(s)` };
+    const { choice } = r.pick;
+    const result = await reserve(r, point, choice);
+    if (result.outcome === 'reserved') return { reservation: reservationOf(r, result, choice) };
+    await CancellationScope.nonCancellable(() => search(r, point));
+    r.state.notice = `${result.message}; choose again`;
+    r.setStatus('AWAITING_SELECTION'); // before answering: the selectBox call returns this state
+    r.answerPick();
+  }
+}
+
+/**
+ * Creates the "Não implantado" client on the chosen port, whatever happens to the workflow meanwhile. OZmap
+ * refusing a port that reads free is tried REFUSAL_RETRIES more times before it counts as final.
+ */
+export async function reserve(r: Reservation, point: Coordinates, choice: PortChoice): Promise<ReservePortResult> {
+  r.setStatus('RESERVING');
+  const workflowRetriesRefusals = patched(REFUSAL_RETRIES_PATCH);
+  const input = {
+    viabilityId: r.input.viabilityId,
+    customer: r.input.customer,
+    address: r.input.address ? formatAddress(r.input.address) : '',
+    coordinates: point,
+    choice,
+    ...(workflowRetriesRefusals ? { workflowRetriesRefusals } : {}),
+  };
+  return CancellationScope.nonCancellable(async () => {
+    for (let retries = 0; ; retries++) {
+      try {
+        return await reservePort(input);
+      } catch (err) {
+        if (!workflowRetriesRefusals || retries >= REFUSAL_RETRIES || !isRefusal(err)) throw err;
+        log.info('OZmap refused a port that reads free, trying again', { boxId: choice.boxId, port: choice.port });
+        await sleep(REFUSAL_RETRY_DELAY);
+      }
+    }
+  });
+}
+
+/** Holds the port until a confirm, a cancel or the end of the hold; a cancellation of the run counts as a cancel. */
+export async function hold(r: Reservation, reservation: ReservationTerms): Promise<void> {
+  r.reserved(reservation);
+  await CancellationScope.nonCancellable(() =>
+    condition(() => r.action !== undefined, Date.parse(reservation.expiresAt) - Date.now()),
+  );
+}
+
+const reservationOf = (
+  r: Reservation,
+  result: Extract<ReservePortResult, { outcome: 'reserved' }>,
+  choice: PortChoice,
+): ReservationTerms => reservationFrom(r.state.candidates, result, choice, Date.now(), r.state.holdDays);
+
+const isRefusal = (err: unknown): boolean =>
+  err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === FAILURES.OZmapRefused;
