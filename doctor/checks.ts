@@ -2,7 +2,7 @@
  * What `ozres doctor` reports: one check per line, each with its finding and, when it does not pass, the fix.
  * A check is data (no I/O here), so the CLI, the HTTP route and tests read the same thing.
  */
-import { HttpError } from '../activities/http.ts';
+import { UpstreamHttpError } from '../activities/http.ts';
 
 /** pass ✓, fail ✗ (a sale would not work, or a fact the product relies on does not hold), warn ! (works; look). */
 export type CheckStatus = 'pass' | 'fail' | 'warn';
@@ -91,7 +91,7 @@ export function shown(value: unknown, max = 160): string {
 
 /** An error as one line: HTTP errors are already worded without secrets or query strings (activities/http.ts). */
 export function describeError(err: unknown): string {
-  if (err instanceof HttpError) return err.message;
+  if (err instanceof UpstreamHttpError) return err.message;
   if (err instanceof Error) return err.message.split('\n')[0] ?? err.name;
   return String(err);
 }

@@ -3,7 +3,7 @@
  * and the geocoder answering a known address.
  */
 import { z } from 'zod';
-import { HttpError } from '../activities/http.ts';
+import { UpstreamHttpError } from '../activities/http.ts';
 import type { Geocoder } from '../activities/geocoder/geocoder.ts';
 import type { OzmapClient } from '../activities/ozmap/client.ts';
 import type { Config } from '../config/env.ts';
@@ -77,7 +77,7 @@ export async function ozmapChecks(ozmap: OzmapClient, config: Config['ozmap']): 
 }
 
 function keyFailure(err: unknown, origin: string, config: Config['ozmap']): Check[] {
-  if (err instanceof HttpError && err.kind === 'auth') {
+  if (err instanceof UpstreamHttpError && err.kind === 'auth') {
     const other = config.authScheme === 'bearer' ? 'raw' : 'bearer';
     return [
       pass('ozmap.reachable', 'OZmap', `${origin} answers`),
@@ -91,7 +91,7 @@ function keyFailure(err: unknown, origin: string, config: Config['ozmap']): Chec
       ),
     ];
   }
-  if (err instanceof HttpError && err.kind === 'network') {
+  if (err instanceof UpstreamHttpError && err.kind === 'network') {
     return [
       fail(
         'ozmap.reachable',
@@ -121,7 +121,7 @@ async function projectsCheck(ozmap: OzmapClient): Promise<Check> {
     body = await ozmap.rawPage('projects', [], { limit: 1 });
   } catch (err) {
     const fix =
-      err instanceof HttpError && err.kind === 'auth'
+      err instanceof UpstreamHttpError && err.kind === 'auth'
         ? "the key is not allowed to read projects: give the integration user access to the network's project"
         : 'report this line (README "Before the first sale")';
     return fail(id, title, `GET /api/v2/projects failed: ${describeError(err)}`, fix, 'ozmap-api.md §3.1');
@@ -184,7 +184,7 @@ export async function geocoderCheck(geocoder: Geocoder, config: Pick<Config, 'ge
       id,
       title,
       `${provider} failed on "${address}": ${describeError(err)}`,
-      err instanceof HttpError && err.kind === 'auth'
+      err instanceof UpstreamHttpError && err.kind === 'auth'
         ? 'check GOOGLE_GEOCODING_API_KEY'
         : 'check GEOCODER_URL (a Nominatim-compatible base URL) and that this host may reach it',
     );

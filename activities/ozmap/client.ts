@@ -127,7 +127,7 @@ export class OzmapClient {
     this.#dispatcher = options.dispatcher ?? createDispatcher(options.timeoutMs ?? 15_000);
   }
 
-  /** The key check: GET /authenticated answers 2xx for a valid key (ozmap-api.md §2, §6.1); throws HttpError. */
+  /** The key check: GET /authenticated answers 2xx for a valid key (ozmap-api.md §2, §6.1); throws UpstreamHttpError. */
   async checkKey(): Promise<{ status: number }> {
     const res = await this.#send({ method: 'GET', url: this.#url('authenticated') }, true);
     return { status: res.status };
@@ -194,7 +194,7 @@ export class OzmapClient {
         err.status !== undefined
       ) {
         const refusal = refusalOf(err.status, err.body);
-        // The HttpError's message names the route and status; keep it, it is what logs and notices have shown.
+        // The UpstreamHttpError message names the route and status; keep it, it is what logs and notices have shown.
         return { outcome: 'refused', ...refusal, message: err.message };
       }
       throw err;
