@@ -217,7 +217,7 @@ export function createActivities({ ozmap, geocoder }: ActivityDeps) {
 
 export type ReservationActivities = ReturnType<typeof createActivities>;
 
-/** Free = nothing connected on the port and not blocked (ozmap-api.md §6.5). Ports are 1-based. */
+/** Free = nothing connected on the port and not blocked (OZmap fact O11). Ports are 1-based. */
 export function freePorts(splitter: Pick<OzSplitter, 'output' | 'blocked'>): number[] {
   return splitter.output.flatMap((occupant, i) => (occupant === null && !splitter.blocked[i] ? [i + 1] : []));
 }

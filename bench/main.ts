@@ -166,7 +166,8 @@ async function main(): Promise<void> {
       maxCachedWorkflows = m.maxCachedWorkflows;
       memory.push({ held, rssMiB: mib(m.rss), heapUsedMiB: mib(m.heapUsed), heapTotalMiB: mib(m.heapTotal) });
       log(
-        `(c) ${String(held).padStart(5)} held: RSS ${mib(m.rss)} MiB, heap used ${mib(m.heapUsed)} MiB (worker maxCachedWorkflows ${m.maxCachedWorkflows})`,
+        `(c) ${String(held).padStart(5)} held: RSS ${mib(m.rss)} MiB, heap used ${mib(m.heapUsed)} MiB (worker ` +
+          `maxCachedWorkflows ${m.maxCachedWorkflows})`,
       );
     }
 
@@ -180,7 +181,8 @@ async function main(): Promise<void> {
       if (state.status === 'RESERVED' && Date.now() < expireAt) reservedInTime++;
     });
     log(
-      `(c) ${SIZES.expiring} reservations made to expire at once (${reservedInTime} reserved before the moment); waiting for it`,
+      `(c) ${SIZES.expiring} reservations made to expire at once (${reservedInTime} reserved before the moment); ` +
+        `waiting for it`,
     );
     await sleep(Math.max(0, expireAt - Date.now()));
     sim.stats.reset();
@@ -194,7 +196,10 @@ async function main(): Promise<void> {
     const expiryStats = sim.stats.snapshot();
     const after = await worker.memory();
     log(
-      `(c) ${SIZES.expiring} expired and released in ${releaseSeconds} s (${round(SIZES.expiring / releaseSeconds, 1)} per second); ${round(expiryStats.totalRequests / SIZES.expiring, 2)} OZmap calls per expiry; RSS after ${mib(after.rss)} MiB`,
+      `(c) ${SIZES.expiring} expired and released in ${releaseSeconds} s ` +
+        `(${round(SIZES.expiring / releaseSeconds, 1)} per second); ` +
+        `${round(expiryStats.totalRequests / SIZES.expiring, 2)} OZmap calls per expiry; ` +
+        `RSS after ${mib(after.rss)} MiB`,
     );
 
     const results = {

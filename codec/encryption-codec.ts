@@ -64,7 +64,8 @@ export class EncryptionCodec implements PayloadCodec {
     const key = this.#byId.get(keyId);
     if (!key) {
       throw new ValueError(
-        `A payload is encrypted with key "${keyId}", which is not configured: set it as PAYLOAD_ENCRYPTION_KEY or add it to PAYLOAD_ENCRYPTION_PREVIOUS_KEYS`,
+        `A payload is encrypted with key "${keyId}", which is not configured: set it as PAYLOAD_ENCRYPTION_KEY or ` +
+          `add it to PAYLOAD_ENCRYPTION_PREVIOUS_KEYS`,
       );
     }
     if (!payload.data || payload.data.length < IV_BYTES + TAG_BYTES)
@@ -74,7 +75,8 @@ export class EncryptionCodec implements PayloadCodec {
       plain = decrypt(payload.data, key);
     } catch {
       throw new ValueError(
-        `A payload encrypted with key "${keyId}" failed authentication: the configured key with that id is not the one that encrypted it, or the payload was altered`,
+        `A payload encrypted with key "${keyId}" failed authentication: the configured key with that id is not the ` +
+          `one that encrypted it, or the payload was altered`,
       );
     }
     return PayloadMessage.decode(plain);

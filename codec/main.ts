@@ -23,7 +23,8 @@ async function main(): Promise<void> {
     token,
   });
   console.log(
-    `Codec endpoint at ${server.url} (for origins ${allowedOrigins.join(', ')}${token ? '; bearer token required' : ''})`,
+    `Codec endpoint at ${server.url} (for origins ` +
+      `${allowedOrigins.join(', ')}${token ? '; bearer token required' : ''})`,
   );
   const stop = () => void server.close().then(() => process.exit(0));
   process.on('SIGINT', stop);

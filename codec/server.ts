@@ -104,7 +104,8 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
       const issue = body.error.issues[0];
       throw new HttpProblem(
         400,
-        `expected {"payloads": [{"metadata": {…base64}, "data": base64}]}: ${issue?.path.join('.') || 'body'} ${issue?.message ?? ''}`.trim(),
+        `expected {"payloads": [{"metadata": {…base64}, "data": base64}]}: ` +
+          `${issue?.path.join('.') || 'body'} ${issue?.message ?? ''}`.trim(),
       );
     }
     const payloads = body.data.payloads.map(fromJson);

@@ -1,4 +1,7 @@
-/** Search attributes (DESIGN §2), registered on every server the project starts and kept current by the workflow. */
+/**
+ * Search attributes (docs/architecture.md, "Search attributes"), registered on every server the project starts and kept
+ * current by the workflow.
+ */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
 export const ViabilityIdKey = defineSearchAttributeKey('ViabilityId', SearchAttributeType.KEYWORD);

@@ -18,7 +18,7 @@ export interface Check {
   finding: string;
   /** What to do about it; absent when it passes. */
   fix?: string;
-  /** Where the fact is documented, e.g. "ozmap-api.md §6.3". */
+  /** Where the fact is documented, e.g. OZmap fact O5. */
   reference?: string;
 }
 
@@ -62,7 +62,10 @@ export function reportOf(checks: Check[], secrets: readonly (string | undefined)
   return { ok: summary.fail === 0, checks: masked, summary };
 }
 
-/** Last line of defence: whatever a check wrote, no secret's value leaves the doctor (docs/architecture.md, "Invariants" 5). */
+/**
+ * Last line of defence: whatever a check wrote, no secret's value leaves the doctor (docs/architecture.md, "Invariants"
+ * 5).
+ */
 export function mask(text: string, secrets: readonly (string | undefined)[]): string {
   const values = [...new Set(secrets.filter((s): s is string => typeof s === 'string' && s.length >= 4))];
   values.sort((a, b) => b.length - a.length);

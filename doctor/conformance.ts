@@ -1,7 +1,7 @@
 /**
  * Read-only OZmap conformance (`ozres doctor --ozmap`): each read the product relies on, made with the OZmap
  * client's own filter builders and validated with the activities' schemas, one line per inferred fact with its
- * section in ozmap-api.md. Nothing here writes.
+ * entry in docs/architecture.md, "OZmap facts". Nothing here writes.
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
@@ -49,7 +49,7 @@ export async function conformanceChecks(ozmap: OzmapClient, options: Conformance
         'Conformance point',
         'OZmap lists no box to start from',
         'give --lat and --lng of a served area',
-        'ozmap-api.md §6.3',
+        'OZmap fact O5',
       ),
     ];
   }
@@ -99,7 +99,7 @@ async function boxPage(
   return { ok: true, rows: parsed.value.rows, raw: (body as { rows: unknown[] }).rows, total: parsed.value.total };
 }
 
-/** ozmap-api.md §6.3: every box returned is within the radius, and half the radius returns no more boxes. */
+/** OZmap fact O5: every box returned is within the radius, and half the radius returns no more boxes. */
 async function nearRadiusCheck(
   ozmap: OzmapClient,
   point: { lat: number; lng: number },
@@ -107,7 +107,7 @@ async function nearRadiusCheck(
 ): Promise<{ check: Check; boxes: OzBox[] }> {
   const id = 'conformance.near-radius';
   const title = 'Boxes near: radius honoured';
-  const ref = 'ozmap-api.md §6.3';
+  const ref = 'OZmap fact O5';
   const what = 'GET /api/v2/boxes?filter=[near]';
   const full = await boxPage(ozmap, boxesNearFilter(point, radius, { includeDrafts: true }), what);
   if (!full.ok) return { check: fail(id, title, full.problem, REPORT, ref), boxes: [] };
@@ -164,11 +164,11 @@ async function nearRadiusCheck(
   };
 }
 
-/** ozmap-api.md §5.1, §6.3: boxes carry a boolean `draft`, and `draft != true` leaves "Em projeto" out. */
+/** OZmap facts O5, O8: boxes carry a boolean `draft`, and `draft != true` leaves "Em projeto" out. */
 async function draftCheck(ozmap: OzmapClient, point: { lat: number; lng: number }, radius: number): Promise<Check> {
   const id = 'conformance.box-draft';
   const title = 'Boxes carry draft';
-  const ref = 'ozmap-api.md §5.1, §6.3';
+  const ref = 'OZmap facts O5, O8';
   const all = await boxPage(ozmap, boxesNearFilter(point, radius, { includeDrafts: true }), 'GET /api/v2/boxes');
   if (!all.ok) return fail(id, title, all.problem, REPORT, ref);
   const rows = all.raw.map((row) => RawBox.safeParse(row).data ?? ({} as z.infer<typeof RawBox>));
@@ -203,9 +203,9 @@ async function draftCheck(ozmap: OzmapClient, point: { lat: number; lng: number 
   );
 }
 
-/** ozmap-api.md §6.5 and §5.2: one `in` query for several boxes, and the fields the free-port rule reads. */
+/** OZmap facts O9, O11: one `in` query for several boxes, and the fields the free-port rule reads. */
 async function splitterChecks(ozmap: OzmapClient, boxes: OzBox[]): Promise<Check[]> {
-  const ref = 'ozmap-api.md §6.5';
+  const ref = 'OZmap facts O9, O11';
   const idIn = 'conformance.splitters-in';
   const titleIn = 'Splitters in one in query';
   const idShape = 'conformance.splitter-shape';
@@ -275,7 +275,7 @@ async function splitterChecks(ozmap: OzmapClient, boxes: OzBox[]): Promise<Check
 }
 
 function shapeCheck(raw: Array<z.infer<typeof RawSplitter>>, id: string, title: string): Check {
-  const ref = 'ozmap-api.md §5.2, §6.5';
+  const ref = 'OZmap facts O9, O11';
   for (const s of raw) {
     const name = shown(idOf(s));
     const output = (s.connectables as { output?: unknown } | undefined)?.output;
@@ -318,11 +318,11 @@ function shapeCheck(raw: Array<z.infer<typeof RawSplitter>>, id: string, title: 
   );
 }
 
-/** ozmap-api.md §3.3: the 2025 envelope, and a second page that does not repeat the first. */
+/** OZmap fact O4: the 2025 envelope, and a second page that does not repeat the first. */
 async function paginationCheck(ozmap: OzmapClient): Promise<Check> {
   const id = 'conformance.pagination';
   const title = 'Pagination';
-  const ref = 'ozmap-api.md §3.3';
+  const ref = 'OZmap fact O4';
   const Envelope = z.looseObject({
     total: z.number(),
     count: z.number(),
@@ -366,13 +366,13 @@ async function paginationCheck(ozmap: OzmapClient): Promise<Check> {
 const RawProperty = z.looseObject({ id: z.string().optional(), _id: z.string().optional(), external_id: z.unknown() });
 
 /**
- * ozmap-api.md §6.7: properties found by their marker. Read-only: an existing `ispbox2:` marker if there is one,
+ * OZmap facts O15, O22: properties found by their marker. Read-only: an existing `ispbox2:` marker if there is one,
  * else a made-up marker, which must find nothing rather than everything.
  */
 async function externalIdCheck(ozmap: OzmapClient, findBy: ConformanceOptions['findBy']): Promise<Check> {
   const id = 'conformance.external-id';
   const title = 'external_id filter';
-  const ref = 'ozmap-api.md §6.7';
+  const ref = 'OZmap facts O15, O22';
   const rowsOf = (body: unknown) =>
     (validate(z.looseObject({ rows: z.array(z.unknown()), total: z.number().optional() }), body, 'GET /properties').ok
       ? (body as { rows: unknown[] }).rows

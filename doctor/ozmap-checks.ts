@@ -18,14 +18,14 @@ export function transportCheck(ozmapUrl: string): Check {
   const url = new URL(ozmapUrl);
   const id = 'ozmap.transport';
   const title = 'OZmap transport';
-  if (url.protocol === 'https:') return pass(id, title, `${url.origin} is https`, 'ozmap-api.md §1');
+  if (url.protocol === 'https:') return pass(id, title, `${url.origin} is https`, 'OZmap fact O1');
   if (isLoopback(url.hostname)) {
     return warn(
       id,
       title,
       `${url.origin} is plain http on loopback (the simulator?): fine on this machine, not for a real OZmap`,
       'point OZMAP_URL at https://<tenant>.ozmap.com.br:9994 for production',
-      'ozmap-api.md §1',
+      'OZmap fact O1',
     );
   }
   return fail(
@@ -33,7 +33,7 @@ export function transportCheck(ozmapUrl: string): Check {
     title,
     `${url.origin} is plain http outside loopback: the API key would travel in clear`,
     'use https://<tenant>.ozmap.com.br:9994 in OZMAP_URL (OZmap serves its API over https on port 9994)',
-    'ozmap-api.md §1',
+    'OZmap fact O1',
   );
 }
 
@@ -48,14 +48,14 @@ export async function ozmapChecks(ozmap: OzmapClient, config: Config['ozmap']): 
     const { status } = await ozmap.checkKey();
     checks.push(pass('ozmap.reachable', 'OZmap', `${origin} answers`));
     if (status === 404) {
-      // Without the key-check route (ozmap-api.md §2), any authenticated read tells: the project list below.
+      // Without the key-check route (OZmap fact O2), any authenticated read tells: the project list below.
       checks.push(
         warn(
           'ozmap.key',
           'OZmap key',
           'GET /api/v2/authenticated is not there (404): the key is judged by the project list below',
           undefined,
-          'ozmap-api.md §2',
+          'OZmap fact O2',
         ),
       );
     } else {
@@ -64,7 +64,7 @@ export async function ozmapChecks(ozmap: OzmapClient, config: Config['ozmap']): 
           'ozmap.key',
           'OZmap key',
           `accepted (GET /api/v2/authenticated, ${scheme} in Authorization)`,
-          'ozmap-api.md §2',
+          'OZmap fact O2',
         ),
       );
     }
@@ -87,7 +87,7 @@ function keyFailure(err: unknown, origin: string, config: Config['ozmap']): Chec
         `OZmap refused the key (${err.status ?? 'auth error'} on GET /api/v2/authenticated)`,
         "set OZMAP_API_KEY to the integration user's API key (OZmap: a user with the API module); " +
           `if the key is right, try OZMAP_AUTH_SCHEME=${other}`,
-        'ozmap-api.md §2',
+        'OZmap fact O2',
       ),
     ];
   }
@@ -98,7 +98,7 @@ function keyFailure(err: unknown, origin: string, config: Config['ozmap']): Chec
         'OZmap',
         `${origin} did not answer: ${describeError(err)}; key and projects not checked`,
         'check OZMAP_URL (https://<tenant>.ozmap.com.br:9994) and that this host may reach port 9994 (firewall)',
-        'ozmap-api.md §1',
+        'OZmap fact O1',
       ),
     ];
   }
@@ -108,7 +108,7 @@ function keyFailure(err: unknown, origin: string, config: Config['ozmap']): Chec
       'OZmap',
       `GET /api/v2/authenticated failed: ${describeError(err)}`,
       'check that OZMAP_URL is the OZmap API (host and port only, no /api/v2)',
-      'ozmap-api.md §1',
+      'OZmap fact O1',
     ),
   ];
 }
@@ -124,7 +124,7 @@ async function projectsCheck(ozmap: OzmapClient): Promise<Check> {
       err instanceof UpstreamHttpError && err.kind === 'auth'
         ? "the key is not allowed to read projects: give the integration user access to the network's project"
         : 'report this line (README "Before the first sale")';
-    return fail(id, title, `GET /api/v2/projects failed: ${describeError(err)}`, fix, 'ozmap-api.md §3.1');
+    return fail(id, title, `GET /api/v2/projects failed: ${describeError(err)}`, fix, 'OZmap fact O24');
   }
   const page = validate(ProjectPage, body, 'GET /api/v2/projects');
   if (!page.ok) return fail(id, title, page.problem, 'report this line (README "Before the first sale")');
@@ -135,10 +135,10 @@ async function projectsCheck(ozmap: OzmapClient): Promise<Check> {
       title,
       'the account sees no project: it would find no box',
       "give the integration user access to the network's project in OZmap",
-      'ozmap-api.md §3.1',
+      'OZmap fact O24',
     );
   }
-  return pass(id, title, `the account sees ${seen} project${seen === 1 ? '' : 's'}`, 'ozmap-api.md §3.1');
+  return pass(id, title, `the account sees ${seen} project${seen === 1 ? '' : 's'}`, 'OZmap fact O24');
 }
 
 /** The simulator's gazetteer knows it (simulator/README.md, "The demo network"). */

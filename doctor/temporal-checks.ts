@@ -1,6 +1,7 @@
 /**
  * Temporal: reachable, credentials accepted, namespace present, the five search attributes registered with the
- * right types (docs/architecture.md, "Search attributes"), and a worker polling the task queue. Each later check needs the earlier ones, so an
+ * right types (docs/architecture.md, "Search attributes"), and a worker polling the task queue. Each later check needs
+ * the earlier ones, so an
  * unreachable server is one ✗ that says what was not checked, not five.
  */
 import {

@@ -31,7 +31,7 @@ export interface WriteContext {
 
 /**
  * Extension point: steps run on the test reservation between its read-back and its release, each one line.
- * Moving it to another free port (PATCH /properties/<id>, ozmap-api.md §6.11) comes with a later issue.
+ * Moving it to another free port (PATCH /properties/<id>, OZmap fact O21) comes with a later issue.
  */
 export type WriteStep = (context: WriteContext) => Promise<Check>;
 
@@ -100,7 +100,7 @@ export async function writeTest(ozmap: OzmapClient, options: WriteTestOptions): 
       },
     });
 
-    // 1. Reserve (ozmap-api.md §6.6).
+    // 1. Reserve (OZmap fact O12).
     const first = await ozmap.createProperty(body(marker, code));
     if (first.outcome === 'refused') {
       checks.push(
@@ -109,7 +109,7 @@ export async function writeTest(ozmap: OzmapClient, options: WriteTestOptions): 
           'Reserve a free port',
           `OZmap refused the create with ${first.status} (body: ${shown(first.body)})`,
           REPORT,
-          'ozmap-api.md §6.6',
+          'OZmap fact O12',
         ),
       );
       return checks;
@@ -125,7 +125,7 @@ export async function writeTest(ozmap: OzmapClient, options: WriteTestOptions): 
           'Reserve a free port',
           `created property ${shown(property.id)}, but client ${shown(property.client?.id)} on ${shown(on)}`,
           REPORT,
-          'ozmap-api.md §6.6',
+          'OZmap fact O12',
         ),
       );
       return checks;
@@ -137,28 +137,28 @@ export async function writeTest(ozmap: OzmapClient, options: WriteTestOptions): 
         'write.reserve',
         'Reserve a free port',
         `property ${property.id} with "Não implantado" client ${clientId} on port ${port}`,
-        'ozmap-api.md §6.6',
+        'OZmap fact O12',
       ),
     );
 
-    // 2. Read back by client code, with its marker (ozmap-api.md §6.7, §6.8).
+    // 2. Read back by client code, with its marker (OZmap facts O14, O15, O22).
     checks.push(await readBack(ozmap, code, marker, property.id, splitter.id, port));
 
-    // 3. The port reads occupied (ozmap-api.md §6.5).
+    // 3. The port reads occupied (OZmap facts O9, O11).
     const occupied = await ozmap.getSplitter(splitter.id);
     checks.push(
       occupied && occupied.output[port - 1] != null
-        ? pass('write.port-occupied', 'Port reads occupied', `output[${port - 1}] is set`, 'ozmap-api.md §6.5')
+        ? pass('write.port-occupied', 'Port reads occupied', `output[${port - 1}] is set`, 'OZmap facts O9, O11')
         : fail(
             'write.port-occupied',
             'Port reads occupied',
             `after the reservation, output[${port - 1}] reads ${shown(occupied?.output[port - 1])}`,
             'searches would offer a taken port: ' + REPORT,
-            'ozmap-api.md §6.5',
+            'OZmap facts O9, O11',
           ),
     );
 
-    // 4. A second client on the same port must be refused (ozmap-api.md §3.4; docs/architecture.md, "Invariants" 2).
+    // 4. A second client on the same port must be refused (OZmap fact O13; docs/architecture.md, "Invariants" 2).
     const secondCode = `${code}-second`;
     codes.push(secondCode);
     const second = await ozmap.createProperty(body(`${marker}-second`, secondCode));
@@ -172,7 +172,7 @@ export async function writeTest(ozmap: OzmapClient, options: WriteTestOptions): 
           'Occupied port refused',
           `OZmap accepted a second client on the occupied port (property ${second.property.id})`,
           'the product relies on OZmap refusing it (docs/architecture.md, "Invariants" 2): ' + REPORT,
-          'ozmap-api.md §3.4',
+          'OZmap fact O13',
         ),
       );
     } else if (!REFUSAL_STATUSES.includes(second.status) || second.shapeProblem) {
@@ -183,7 +183,7 @@ export async function writeTest(ozmap: OzmapClient, options: WriteTestOptions): 
           `refused with ${second.status}, body ${shown(second.body)}: ` +
             (second.shapeProblem ?? `status is not one of ${REFUSAL_STATUSES.join(', ')}`),
           "the product still re-reads the port to tell a taken one (only OZmap's wording is lost): " + REPORT,
-          'ozmap-api.md §3.4',
+          'OZmap fact O13',
         ),
       );
     } else {
@@ -192,7 +192,7 @@ export async function writeTest(ozmap: OzmapClient, options: WriteTestOptions): 
           'write.occupied-refused',
           'Occupied port refused',
           `refused with ${second.status}, body ${shown(second.body, 120)}`,
-          'ozmap-api.md §3.4',
+          'OZmap fact O13',
         ),
       );
     }
@@ -201,7 +201,7 @@ export async function writeTest(ozmap: OzmapClient, options: WriteTestOptions): 
       checks.push(await step({ ozmap, box, splitter, port, propertyId: property.id, clientId }));
     }
 
-    // 5. Release: delete the property; its client should go with it (ozmap-api.md §6.10).
+    // 5. Release: delete the property; its client should go with it (OZmap fact O18).
     await ozmap.deleteProperty(property.id);
     created.properties.delete(property.id);
     const leftover = await ozmap.getClient(clientId);
@@ -212,7 +212,7 @@ export async function writeTest(ozmap: OzmapClient, options: WriteTestOptions): 
           'Delete takes the client',
           `client ${clientId} stayed after its property was deleted`,
           'nothing to set: releasePort deletes the client too; ' + REPORT,
-          'ozmap-api.md §6.10',
+          'OZmap fact O18',
         ),
       );
       // As releasePort does: remove the client the delete left behind.
@@ -223,7 +223,7 @@ export async function writeTest(ozmap: OzmapClient, options: WriteTestOptions): 
           'write.release-client',
           'Delete takes the client',
           'deleting the property removed its client',
-          'ozmap-api.md §6.10',
+          'OZmap fact O18',
         ),
       );
     }
@@ -247,7 +247,7 @@ async function readBack(
 ): Promise<Check> {
   const id = 'write.read-back';
   const title = 'Read back by client code';
-  const ref = 'ozmap-api.md §6.7, §6.8';
+  const ref = 'OZmap facts O14, O15, O22';
   const body = await ozmap.rawGet(`properties/client/${encodeURIComponent(code)}`);
   const parsed = validate(z.array(OzProperty), body, 'GET /api/v2/properties/client/<code>');
   if (!parsed.ok) return fail(id, title, parsed.problem, REPORT, ref);
@@ -330,14 +330,14 @@ async function verifyClean(
             'write.port-freed',
             'Port free again',
             `port ${port} of ${shown(splitter.name)} is free`,
-            'ozmap-api.md §6.10',
+            'OZmap fact O18',
           )
         : fail(
             'write.port-freed',
             'Port free again',
             `port ${port} of ${shown(splitter.name)} still reads ${shown(now?.output[port - 1])}`,
             "free it in OZmap (it holds the doctor's test drop): " + REPORT,
-            'ozmap-api.md §6.10',
+            'OZmap fact O18',
           ),
     );
     const left = (await Promise.all(codes.map((c) => ozmap.findPropertiesByClientCode(c)))).flat();

@@ -53,15 +53,22 @@ async function main(): Promise<void> {
     stops.push(superviseWorker());
     const httpUrls = await startHttp(config, stops);
 
+    const ozmap = simulatorUrl
+      ? `${simulatorUrl}  (simulator; API key in OZMAP_API_KEY, default "demo-ozmap-key")`
+      : config.ozmap.url;
+    const payloads = codec
+      ? `encrypted (key ${config.payloadEncryption?.current?.id ?? 'none: decrypt only'}); codec endpoint ${codec.url}`
+      : 'not encrypted (set PAYLOAD_ENCRYPTION_KEY to encrypt them; see README, "Security")';
     console.log(`
   Temporal Web UI   ${temporal.uiUrl ?? '(not started here: Temporal is at ' + temporal.address + ')'}
   Temporal gRPC     ${temporal.address}  namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}
-  OZmap             ${simulatorUrl ?? config.ozmap.url}${simulatorUrl ? '  (simulator; API key in OZMAP_API_KEY, default "demo-ozmap-key")' : ''}
-  Payloads          ${codec ? `encrypted (key ${config.payloadEncryption?.current?.id ?? 'none: decrypt only'}); codec endpoint ${codec.url}` : 'not encrypted (set PAYLOAD_ENCRYPTION_KEY to encrypt them; see README, "Security")'}
+  OZmap             ${ozmap}
+  Payloads          ${payloads}
   ${httpUrls}
   ${mapPageDemo(config, simulatorUrl)}
 
-  Try:  npm run cli -- reserve --viability V-1042 --code C-77 --name "Maria Souza" --address "Rua Bocaiúva, 2125, Florianópolis - SC"
+  Try:  npm run cli -- reserve --viability V-1042 --code C-77 --name "Maria Souza" \\
+          --address "Rua Bocaiúva, 2125, Florianópolis - SC"
   Stop: Ctrl-C
 `);
   } catch (err) {
@@ -154,7 +161,8 @@ async function startHttp(config: Config, stops: Array<() => Promise<void>>): Pro
     say('http')(`something already answers on ${address}: not starting the HTTP API (set HTTP_PORT)`);
     return `HTTP API          (not started: port ${config.http.port} is taken)`;
   }
-  // Its JSON log lines become readable [http] lines, like the worker's; one line per request would drown the rest at info.
+  // Its JSON log lines become readable [http] lines, like the worker's; one line per request would drown the rest at
+  // info.
   const logger = createHttpLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, {
     write: (line: string) => say('http')(readable(line.trimEnd())),
   });
@@ -163,7 +171,10 @@ async function startHttp(config: Config, stops: Array<() => Promise<void>>): Pro
   return describeUrls(api.url, config);
 }
 
-/** A map page link for a demo address of the simulator, signed with the configured key, for a fresh viability (valid a day). */
+/**
+ * A map page link for a demo address of the simulator, signed with the configured key, for a fresh viability (valid a
+ * day).
+ */
 function mapPageDemo(config: Config, simulatorUrl: string | undefined): string {
   if (!simulatorUrl)
     return 'Map page          /viability, opened by signed links (viabilityPageUrl in client/viability-link.ts)';

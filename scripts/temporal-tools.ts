@@ -1,6 +1,6 @@
 /**
  * Finds or obtains the two Temporal servers this project runs, using package registries only
- * (shared/reference/temporal-offline.md):
+ * (docs/architecture.md, "Temporal servers"):
  *   - the Temporal CLI (`temporal server start-dev`: dev server with the Web UI), built from the Go module proxy;
  *   - the Java time-skipping test server, whose jars come from Maven Central.
  * Both are cached per user, outside the clone, so a fresh clone on the same machine (which is what CI runs)
@@ -18,7 +18,10 @@ import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import type { EphemeralServerExecutable } from '@temporalio/testing';
 
-/** The newest CLI release `go install` can build (v1.6+ have a replace directive); see the reference, §2. */
+/**
+ * The newest CLI release `go install` can build (v1.6+ have a replace directive); see docs/architecture.md, "Temporal
+ * servers".
+ */
 export const CLI_VERSION = '1.5.1';
 /** Keep in sync with tools/temporal-test-server.sh and tools/temporal-test-server/pom.xml. */
 export const TEST_SERVER_VERSION = '1.38.0';

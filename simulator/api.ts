@@ -1,5 +1,6 @@
 /**
- * The OZmap API v2 subset of the reservation flow (ozmap-api.md §6). Handlers are synchronous functions of the
+ * The OZmap API v2 subset of the reservation flow (docs/architecture.md, "OZmap facts"). Handlers are synchronous
+ * functions of the
  * parsed request: a reservation's check-and-set runs in one turn of the event loop, and the server may still
  * decide (fault phase 'after') to drop the answer after the change is made.
  */
@@ -55,7 +56,7 @@ function parseBody<S extends z.ZodType>(schema: S, body: unknown, what: string):
 const selected = (ctx: ApiContext, row: object): object => project(row, parseSelect(ctx.query.get('select') ?? ''));
 
 /**
- * [SIM, invented: only `viable` is known, ozmap-api.md §6.2] `viables` are boxes in the radius that are not
+ * [SIM, invented: only `viable` is known, OZmap fact O20] `viables` are boxes in the radius that are not
  * "Em projeto" and have a free port on a drop splitter; `notViables` are the other boxes in the radius.
  */
 function viability(store: Store, query: URLSearchParams): ApiResult {
@@ -145,7 +146,7 @@ export function apiRouter(): Router<ApiRoute> {
   route('DELETE', '/ftth-clients/:id', (ctx) => ok(ctx.store.deleteClient(ctx.params.id ?? '')));
 
   route('GET', '/ftth-viability/radius', ({ store, query }) => viability(store, query));
-  // The account's projects (ozmap-api.md §3.1): the simulator's network is one project [SIM].
+  // The account's projects (OZmap fact O24): the simulator's network is one project [SIM].
   route('GET', '/projects', (ctx) =>
     ok(runListQuery([ctx.store.snapshot().project], parseListQuery(ctx.query, ctx.body), `${API_PREFIX}/projects`)),
   );

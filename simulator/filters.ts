@@ -1,5 +1,5 @@
 /**
- * OZmap list queries (ozmap-api.md §3.2, §3.3): `filter` (JSON, from the query string and/or a GET body, as the
+ * OZmap list queries (OZmap facts O3, O4): `filter` (JSON, from the query string and/or a GET body, as the
  * official SDK sends it), `select`, `sort`, `page`, `limit`, and the pagination envelope with a `nextUrl` that keeps
  * the query. Filters are evaluated with MongoDB semantics, which is what OZmap runs on: a condition on an array field
  * (or a dotted path through one) matches when any element matches.
@@ -93,7 +93,9 @@ const toNumber = (value: unknown): number | undefined => {
   return undefined;
 };
 
-/** The point shapes the SDK's PointValueSchema accepts: {lat,lng}, {latitude,longitude}, {coords|coordinates:[lng,lat]}. */
+/**
+ * The point shapes the SDK's PointValueSchema accepts: {lat,lng}, {latitude,longitude}, {coords|coordinates:[lng,lat]}.
+ */
 function parseNear(value: unknown, where: string): Near {
   const fail = (): never => {
     throw new ApiError(

@@ -169,7 +169,7 @@ export function numberAt(s: Street, distance: number): number {
 export const formatAddress = (s: Street, houseNumber?: number): string =>
   `${s.name}${houseNumber === undefined ? '' : `, ${houseNumber}`} - ${s.neighbourhood}, ${CITY} - ${STATE_CODE}`;
 
-/** An address that geocodes, with boxes with free ports around it (the DESIGN example). */
+/** An address that geocodes, with boxes with free ports around it (the example of docs/architecture.md, "Input"). */
 export const DEMO_ADDRESS = 'Rua Bocaiúva, 2125 - Centro, Florianópolis - SC';
 
 export const findStreet = (name: string): Street | undefined => GAZETTEER.find((s) => s.name === name);

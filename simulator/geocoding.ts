@@ -257,7 +257,8 @@ export function nominatimSearch(params: URLSearchParams): ApiResult {
   if (q !== null && structured.length > 0) {
     throw new ApiError(
       400,
-      "Structured query parameters (street, city, county, state, postalcode, country, amenity) cannot be used together with 'q'",
+      'Structured query parameters (street, city, county, state, postalcode, country, amenity) cannot be used ' +
+        "together with 'q'",
     );
   }
   let text: string;

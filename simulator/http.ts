@@ -89,7 +89,7 @@ const digest = (value: string): Buffer => createHash('sha256').update(value).dig
 
 /**
  * OZmap takes the raw key in `Authorization` (no scheme); some integrations send `Bearer <key>` and the simulator
- * accepts both [SIM, ozmap-api.md §2]. Compared in constant time.
+ * accepts both [SIM, OZmap fact O2]. Compared in constant time.
  */
 export function isAuthorized(header: string | undefined, apiKey: string): boolean {
   if (!header) return false;

@@ -91,7 +91,8 @@ export function readEnv(environment: NodeJS.ProcessEnv = process.env): Simulator
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
   throw new Error(
-    `Invalid OZmap simulator configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  - ${problems.join('\n  - ')}`,
+    `Invalid OZmap simulator configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  - ` +
+      `${problems.join('\n  - ')}`,
   );
 }
 
@@ -126,7 +127,8 @@ async function main(): Promise<void> {
     const err = error as NodeJS.ErrnoException;
     console.error(
       err.code === 'EADDRINUSE'
-        ? `Port ${env.SIM_PORT} on ${env.SIM_HOST} is already in use: stop the other process or set SIM_PORT to another port.`
+        ? `Port ${env.SIM_PORT} on ${env.SIM_HOST} is already in use: stop the other process or set SIM_PORT to ` +
+            `another port.`
         : `OZmap simulator could not start: ${err.message}`,
     );
     process.exit(1);
@@ -137,13 +139,15 @@ async function main(): Promise<void> {
     env.OZMAP_API_KEY === DEFAULT_SIM_API_KEY ? `the demo key "${DEFAULT_SIM_API_KEY}"` : 'the key in OZMAP_API_KEY';
   console.log(`OZmap simulator listening on ${simulator.url} (API key: ${key})`);
   console.log(
-    `  network: seed ${summary.seed}, ${summary.boxes.total} boxes, ${summary.dropPorts.free} free drop ports, ${summary.clients.total} clients`,
+    `  network: seed ${summary.seed}, ${summary.boxes.total} boxes, ${summary.dropPorts.free} free drop ports, ` +
+      `${summary.clients.total} clients`,
   );
   console.log(`  state:   ${stateFile ?? 'in memory only'}`);
   console.log(`  geocode: ${simulator.url}/search?format=json&q=${encodeURIComponent(DEMO_ADDRESS)}`);
   if (summary.isolatedBox) {
     console.log(
-      `  isolated test box: ${ISOLATED_BOX.name} (${summary.isolatedBox.id}), free ports ${summary.isolatedBox.freePorts.join(', ')}`,
+      `  isolated test box: ${ISOLATED_BOX.name} (${summary.isolatedBox.id}), free ports ` +
+        `${summary.isolatedBox.freePorts.join(', ')}`,
     );
   }
   if (env.SIM_VARIANTS?.length) console.log(`  variants: ${env.SIM_VARIANTS.join(', ')}`);

@@ -1,5 +1,5 @@
 /**
- * The records the simulator keeps, shaped as OZmap API v2 returns them (ozmap-api.md §5, and the official SDK's
+ * The records the simulator keeps, shaped as OZmap API v2 returns them (OZmap facts O6, O7, O11, and the official SDK's
  * zod schemas). Stored records are exactly the response bodies, except that a property keeps its client as an id and
  * is populated when read. Drops are kept only to free ports and cascade deletes; they have no route here.
  */
@@ -39,7 +39,7 @@ export interface BoxRecord extends BaseRecord {
   /** Cables attached to the box; here, the drops of its properties. */
   cables: string[];
   implanted: boolean;
-  /** "Em projeto" (in design): never offered for sale (ozmap-api.md §5.1). */
+  /** "Em projeto" (in design): never offered for sale (OZmap fact O8). */
   draft: boolean;
   certified: boolean;
   shared: boolean;
@@ -49,7 +49,7 @@ export interface BoxRecord extends BaseRecord {
 
 export interface SplitterPort {
   id: string;
-  /** 0-based; `ports[i]` describes output port i + 1 [INF, see ozmap-api.md §5.2]. */
+  /** 0-based; `ports[i]` describes output port i + 1 [inferred: OZmap fact O11]. */
   index: number;
   blocked: boolean;
   tags: string[];
@@ -157,7 +157,7 @@ export interface NetworkState {
   drops: DropRecord[];
 }
 
-/** A port can take a client when nothing is connected to it and it is not blocked (ozmap-api.md §6.5). */
+/** A port can take a client when nothing is connected to it and it is not blocked (OZmap fact O11). */
 export const isPortFree = (splitter: SplitterRecord, port: number): boolean =>
   port >= 1 &&
   port <= splitter.connectables.output.length &&

@@ -43,7 +43,10 @@ export class StateFile {
     private readonly onError: (error: Error) => void,
   ) {}
 
-  /** The saved state, or undefined when there is no file yet. A damaged file is an error: it is never overwritten silently. */
+  /**
+   * The saved state, or undefined when there is no file yet. A damaged file is an error: it is never overwritten
+   * silently.
+   */
   async load(): Promise<NetworkState | undefined> {
     let text: string;
     try {
@@ -64,7 +67,8 @@ export class StateFile {
       problem = (error as Error).message;
     }
     throw new Error(
-      `State file ${this.file} is not a usable OZmap simulator state (${problem}). Move it away or delete it to start again from the seeded network.`,
+      `State file ${this.file} is not a usable OZmap simulator state (${problem}). Move it away or delete it to ` +
+        `start again from the seeded network.`,
     );
   }
 

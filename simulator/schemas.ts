@@ -1,6 +1,6 @@
 /**
  * Request bodies, validated with zod and turned into the store's inputs. Field names follow the SDK's DTOs
- * (CreatePropertyDTO, CreateFTTHClientDTO, UpdateFTTHClientDTO, UpdatePropertyDTO; ozmap-api.md §5.3, §5.4, §6.6).
+ * (CreatePropertyDTO, CreateFTTHClientDTO, UpdateFTTHClientDTO, UpdatePropertyDTO; OZmap facts O12, O17, O21).
  * Unknown fields are ignored, as a real API tolerates newer clients; wrong types are a 400 naming each field.
  */
 import { z } from 'zod';

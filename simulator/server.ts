@@ -1,6 +1,6 @@
 /**
  * The OZmap simulator: a real HTTP server (node:http) for the OZmap API v2 subset of the reservation flow, a
- * Nominatim-compatible /search, and /__sim/ controls. See ozmap-api.md §10 for what it stands in for.
+ * Nominatim-compatible /search, and /__sim/ controls. See docs/architecture.md, "Parts", simulator/ and "OZmap facts".
  *
  *   /api/v2/*   OZmap: API key in Authorization (raw, or "Bearer <key>"); subject to fault injection
  *   /search     Nominatim-style geocoding over the demo gazetteer; no key
@@ -206,7 +206,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const body = JSON.stringify({ message: 'Bad request' });
     if (socket.writable) {
       socket.end(
-        `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+        `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ` +
+          `${body.length}\r\nconnection: close\r\n\r\n${body}`,
       );
     } else {
       socket.destroy();

@@ -1,4 +1,7 @@
-/** Request, status and fault counters, for tests and for counting HTTP calls per reservation (DESIGN §5). */
+/**
+ * Request, status and fault counters, for tests and for counting HTTP calls per reservation (docs/architecture.md,
+ * "Calls per reservation").
+ */
 import type { FaultKind } from './faults.ts';
 
 export interface StatsSnapshot {

@@ -318,7 +318,7 @@ export class Store {
   /**
    * POST /properties: a property, optionally with a new or existing client, connected by a new drop to a splitter
    * port. An occupied or blocked port is refused (422) whatever `force` says: OZmap errors when a client is put on
-   * a port that a client or property already occupies (ozmap-api.md §3.4).
+   * a port that a client or property already occupies (OZmap fact O13).
    */
   createProperty(input: NewProperty, creator: CreatorData = this.meta.users.api): PropertyView {
     const box = input.box === undefined ? undefined : this.boxes.get(input.box);
@@ -400,7 +400,8 @@ export class Store {
     if (box && move === undefined && current && box.id !== property.box) {
       throw new ApiError(
         422,
-        `Property ${id} is connected to a splitter of another box: give connector and port in box ${box.name}, or connector: null first`,
+        `Property ${id} is connected to a splitter of another box: give connector and port in box ${box.name}, or ` +
+          `connector: null first`,
       );
     }
     const existingClient = typeof patch.client === 'string' ? this.attachableClient(patch.client, id) : undefined;
@@ -442,7 +443,7 @@ export class Store {
     return this.present(property);
   }
 
-  /** DELETE /properties/:id: cascades to the client and the drop, and frees the port (ozmap-api.md §6.10). */
+  /** DELETE /properties/:id: cascades to the client and the drop, and frees the port (OZmap fact O18). */
   deleteProperty(id: string): PropertyView {
     const property = this.properties.get(id);
     if (!property) throw new ApiError(404, `Property ${id} not found`);

@@ -3,7 +3,7 @@
  * `ozres doctor --ozmap` can be shown to catch exactly that difference (README "Before the first sale").
  * Each is [SIM]: a plausible server, not a claim about any real one.
  *
- *   near-ignores-radius     `near` returns every box, nearest first, whatever the radius (ozmap-api.md §6.3)
+ *   near-ignores-radius     `near` returns every box, nearest first, whatever the radius (OZmap fact O5)
  *   external-id-ignored     filters on external_id are dropped: the list answers as if unfiltered (§6.7)
  *   occupied-port-body-v2   an occupied port is refused 409 {error: {code, description}}, no `message` (§3.4)
  *   delete-keeps-client     DELETE /properties/<id> leaves its client behind, detached (§6.10)

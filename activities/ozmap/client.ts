@@ -1,8 +1,10 @@
 /**
- * The OZmap API v2 calls this service makes (ozmap-api.md §6), over undici, validated with zod.
+ * The OZmap API v2 calls this service makes (docs/architecture.md, "OZmap access" and "OZmap facts"), over undici,
+ * validated with zod.
  * Filters travel as JSON in the query string (§3.2).
  *
- * Every inferred fact ([INF] in ozmap-api.md) the product depends on lives behind one function here, so that
+ * Every inferred fact (the inferred ones of docs/architecture.md, "OZmap facts") the product depends on lives behind
+ * one function here, so that
  * `ozres doctor --ozmap` can exercise exactly that function, and a tenant that differs needs one switch:
  *   authorization()            raw key, or "Bearer <key>" (§2)               OZMAP_AUTH_SCHEME
  *   boxesNearFilter()          `near` on boxes honours the radius; `draft` (§6.3, §5.1)
@@ -17,9 +19,9 @@ import { z } from 'zod';
 import { createDispatcher, UpstreamHttpError, parseBody, sendJson, type JsonRequest } from '../http.ts';
 import { OzBox, OzClient, OzProperty, OzSplitter, page } from './schemas.ts';
 
-/** How the key goes in `Authorization`: raw as OZmap's SDK sends it, or with "Bearer " (ozmap-api.md §2). */
+/** How the key goes in `Authorization`: raw as OZmap's SDK sends it, or with "Bearer " (OZmap fact O2). */
 export type OzmapAuthScheme = 'raw' | 'bearer';
-/** How a reservation is found again: by its external_id marker, or by the client code (ozmap-api.md §6.7). */
+/** How a reservation is found again: by its external_id marker, or by the client code (OZmap facts O15, O22). */
 export type OzmapFindBy = 'external_id' | 'client_code';
 
 export interface OzmapClientOptions {
@@ -36,7 +38,7 @@ export interface OzmapClientOptions {
 
 export type Filter = { property: string; operator: string; value: unknown };
 
-/** `near` on box coords, radius in metres, "Em projeto" (draft) left out unless asked (ozmap-api.md §6.3, §5.1). */
+/** `near` on box coords, radius in metres, "Em projeto" (draft) left out unless asked (OZmap facts O5, O8). */
 export function boxesNearFilter(
   point: { lat: number; lng: number },
   radiusMeters: number,
@@ -48,7 +50,7 @@ export function boxesNearFilter(
   ];
 }
 
-/** The service splitters of several boxes in one query: `parent` is the box id (ozmap-api.md §6.5). */
+/** The service splitters of several boxes in one query: `parent` is the box id (OZmap facts O9, O11). */
 export function dropSplittersFilter(boxIds: string[]): Filter[] {
   return [
     { property: 'parent', operator: 'in', value: boxIds },
@@ -56,12 +58,12 @@ export function dropSplittersFilter(boxIds: string[]): Filter[] {
   ];
 }
 
-/** Properties by their marker; filtering on external_id is inferred (ozmap-api.md §6.7). */
+/** Properties by their marker; filtering on external_id is inferred (OZmap facts O15, O22). */
 export function externalIdFilter(externalId: string): Filter[] {
   return [{ property: 'external_id', operator: '=', value: externalId }];
 }
 
-/** What a refused create looks like: OZmap's error body is undocumented, `{message}` assumed (ozmap-api.md §3.4). */
+/** What a refused create looks like: OZmap's error body is undocumented, `{message}` assumed (OZmap fact O13). */
 export const OzRefusalBody = z.looseObject({ message: z.string() });
 
 /**
@@ -86,7 +88,7 @@ export function refusalOf(
 /** A row of GET /properties, with the marker the product set on it (not part of OzProperty: only look-ups need it). */
 const Marked = z.looseObject({ external_id: z.unknown().optional() });
 
-/** The body of POST /api/v2/properties that reserves a port (CreatePropertyDTO, ozmap-api.md §6.6). */
+/** The body of POST /api/v2/properties that reserves a port (CreatePropertyDTO; OZmap fact O12). */
 export interface CreatePropertyBody {
   project?: string;
   box: string;
@@ -127,7 +129,7 @@ export class OzmapClient {
     this.#dispatcher = options.dispatcher ?? createDispatcher(options.timeoutMs ?? 15_000);
   }
 
-  /** The key check: GET /authenticated answers 2xx for a valid key (ozmap-api.md §2, §6.1); throws UpstreamHttpError. */
+  /** The key check: GET /authenticated answers 2xx for a valid key (OZmap facts O2, O23); throws UpstreamHttpError. */
   async checkKey(): Promise<{ status: number }> {
     const res = await this.#send({ method: 'GET', url: this.#url('authenticated') }, true);
     return { status: res.status };
@@ -158,7 +160,7 @@ export class OzmapClient {
 
   /**
    * The property this project marked with `externalId`, by the external_id filter or (OZMAP_FIND_BY=client_code)
-   * among the client code's properties (ozmap-api.md §6.7). Either way only a row that carries the marker counts:
+   * among the client code's properties (OZmap facts O15, O22). Either way only a row that carries the marker counts:
    * a server that ignored the filter would otherwise hand back somebody else's property.
    */
   async findPropertyByExternalId(externalId: string, clientCode?: string): Promise<OzProperty | null> {
@@ -170,7 +172,9 @@ export class OzmapClient {
     return mine === undefined ? null : parseBody(OzProperty, mine, 'GET /properties row');
   }
 
-  /** GET /properties/client/<code>: a bare array of the properties whose client has that code (ozmap-api.md §6.7). */
+  /**
+   * GET /properties/client/<code>: a bare array of the properties whose client has that code (OZmap facts O15, O22).
+   */
   async findPropertiesByClientCode(code: string): Promise<OzProperty[]> {
     return (await this.#rawPropertiesByClientCode(code)).map((row) => parseBody(OzProperty, row, 'GET /properties'));
   }
@@ -240,7 +244,7 @@ export class OzmapClient {
     return (await this.#send({ method: 'GET', url: this.#url(route, query) })).body;
   }
 
-  /** Follows a page's `nextUrl` (opaque, server-relative: ozmap-api.md §3.3), unparsed. */
+  /** Follows a page's `nextUrl` (opaque, server-relative: OZmap fact O4), unparsed. */
   async rawNext(nextUrl: string): Promise<unknown> {
     return (await this.#send({ method: 'GET', url: new URL(nextUrl, this.#base) })).body;
   }
@@ -305,7 +309,7 @@ export class OzmapClient {
     return url;
   }
 
-  /** OZmap's SDK sends the raw key; whether every server strips "Bearer " is unknown (ozmap-api.md §2). */
+  /** OZmap's SDK sends the raw key; whether every server strips "Bearer " is unknown (OZmap fact O2). */
   #authorization(): string {
     return this.#authScheme === 'bearer' ? `Bearer ${this.#apiKey}` : this.#apiKey;
   }

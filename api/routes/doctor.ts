@@ -17,7 +17,7 @@ export const DoctorCheckBody = z
     status: z.enum(['pass', 'fail', 'warn']).meta({ description: 'pass ✓, fail ✗, warn ! (works; look)' }),
     finding: z.string(),
     fix: z.string().optional(),
-    reference: z.string().optional().meta({ description: 'Where the fact is documented, e.g. "ozmap-api.md §6.3"' }),
+    reference: z.string().optional().meta({ description: 'Where the fact is documented, e.g. OZmap fact O5' }),
   })
   .meta({ id: 'DoctorCheck' });
 

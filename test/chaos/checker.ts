@@ -1,5 +1,6 @@
 /**
- * The rules of DESIGN §3, checked after a run from what is left: the simulator's state (GET /__sim/state) and every
+ * The rules of docs/architecture.md, "Invariants" 1-4, checked after a run from what is left: the simulator's state
+ * (GET /__sim/state) and every
  * workflow's result. Pure: no I/O, so a unit test can feed it bad states and see each kind of violation caught.
  */
 import { externalIdFor } from '../../contract/ids.ts';
@@ -28,15 +29,15 @@ export interface WorkflowOutcome {
 }
 
 export const VIOLATION_KINDS = [
-  /** §3.1: more than one OZmap property or client carries one viability's marker. */
+  /** Invariant 1: more than one OZmap property or client carries one viability's marker. */
   'two-clients-one-viability',
-  /** §3.2: more than one property on one splitter port, or one client on two properties. */
+  /** Invariant 2: more than one property on one splitter port, or one client on two properties. */
   'two-clients-one-port',
-  /** §3.3: a reservation finished without INSTALLED, yet its property or client is still in OZmap. */
+  /** Invariant 3: a reservation finished without INSTALLED, yet its property or client is still in OZmap. */
   'port-held-after-finish',
-  /** §3.3: a property or client with our marker that no workflow of the run accounts for. */
+  /** Invariant 3: a property or client with our marker that no workflow of the run accounts for. */
   'untracked-reservation',
-  /** §3.4: an INSTALLED reservation whose client is gone, not implanted, or not the one reserved. */
+  /** Invariant 4: an INSTALLED reservation whose client is gone, not implanted, or not the one reserved. */
   'installed-client-deleted',
   /** Every workflow must end, completed, in a final status. */
   'not-final',
@@ -72,7 +73,7 @@ export function checkInvariants({ after, outcomes, before }: CheckInput): Violat
   const clientsByMarker = groupBy(after.clients, (c) => c.external_id);
   const clientsById = new Map(after.clients.map((c) => [c.id, c]));
 
-  // §3.1 One viability, at most one client.
+  // Invariant 1: one viability, at most one client.
   for (const [marker, properties] of propertiesByMarker) {
     if (!marker.startsWith(MARKER_PREFIX)) continue;
     const clients = clientsByMarker.get(marker) ?? [];
@@ -94,7 +95,7 @@ export function checkInvariants({ after, outcomes, before }: CheckInput): Violat
     }
   }
 
-  // §3.2 One port, at most one client; one client, one property.
+  // Invariant 2: one port, at most one client; one client, one property.
   const byPort = groupBy(
     after.properties.flatMap((p) => p.connections.map((c) => ({ property: p.id, key: `${c.id}#${c.port}` }))),
     (c) => c.key,
@@ -111,7 +112,7 @@ export function checkInvariants({ after, outcomes, before }: CheckInput): Violat
       add('two-clients-one-port', `client ${client} is attached to properties ${ids(properties)}`);
   }
 
-  // §3.3 and §3.4, per workflow.
+  // Invariants 3 and 4, per workflow.
   const tracked = new Set<string>();
   for (const outcome of outcomes) {
     const marker = externalIdFor(outcome.viabilityId);
@@ -158,7 +159,7 @@ export function checkInvariants({ after, outcomes, before }: CheckInput): Violat
       add('installed-client-deleted', `INSTALLED, but ${problems.join('; ')}`, outcome.viabilityId);
   }
 
-  // §3.3 Nothing orphaned: every marked record belongs to a workflow of the run.
+  // Invariant 3: nothing orphaned: every marked record belongs to a workflow of the run.
   for (const marker of new Set([...propertiesByMarker.keys(), ...clientsByMarker.keys()])) {
     if (!marker.startsWith(MARKER_PREFIX) || tracked.has(marker)) continue;
     add(

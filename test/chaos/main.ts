@@ -1,6 +1,7 @@
 /**
  * `npm run test:chaos`: the full chaos run (300 reservations, 3 worker kills, 1 server restart by default).
- * Prints the counts, writes them to test-results/chaos-<seed>.json, and exits 1 on any violation of DESIGN §3.
+ * Prints the counts, writes them to test-results/chaos-<seed>.json, and exits 1 on any violation of
+ * docs/architecture.md, "Invariants" 1-4.
  *   npm run test:chaos -- --seed=1234 --reservations=500        (or CHAOS_SEED=…, CHAOS_RESERVATIONS=…)
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -37,5 +38,5 @@ if (problems.length > 0) {
   for (const p of problems.slice(0, 30)) console.error(`  ${p}`);
   process.exit(1);
 }
-console.log('\nPASSED: every rule of DESIGN §3 held');
+console.log('\nPASSED: every invariant held (docs/architecture.md, "Invariants" 1-4)');
 process.exit(0);

@@ -2,7 +2,7 @@
  * A chaos run on real processes: a Temporal dev server persisted to SQLite (restarted mid-run), the worker as a
  * child process (killed with SIGKILL and restarted), and the OZmap simulator injecting 503s, connection resets and
  * latency spikes, while hundreds of reservations arrive, get confirmed, cancelled or left to expire. At the end the
- * checker reads what is left and proves DESIGN §3.
+ * checker reads what is left and proves docs/architecture.md, "Invariants" 1-4.
  *
  * Timing budget: an activity running in a killed worker is retried only once its 30 s start-to-close timeout passes,
  * and its workflow task once the 10 s task timeout does; so every kill adds about 30 s to the reservations it caught,
@@ -175,7 +175,10 @@ export async function runChaos(
     const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
     const pending = new Set<string>();
     const latencies: number[] = [];
-    /** From the request to the moment the workflow recorded its reservation (the rest of a latency is the answer's way back). */
+    /**
+     * From the request to the moment the workflow recorded its reservation (the rest of a latency is the answer's way
+     * back).
+     */
     const reservedAfter: number[] = [];
     const reached = new Set<string>();
     const faultTotals = { latencySpikes: 0, faultTicks: 0 };

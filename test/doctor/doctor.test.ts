@@ -61,7 +61,7 @@ describe('ozres doctor against the stack', () => {
     assert.equal(conformance.code, 0, conformance.stdout + conformance.stderr);
     const json = JSON.parse(conformance.stdout) as DoctorReport;
     assert.equal(json.ok, true);
-    assert.ok(json.checks.some((c) => c.id === 'conformance.external-id' && c.reference === 'ozmap-api.md §6.7'));
+    assert.ok(json.checks.some((c) => c.id === 'conformance.external-id' && c.reference === 'OZmap facts O15, O22'));
     const write = await stack.cli(['doctor', '--ozmap', '--write', '--box', boxId]);
     assert.equal(write.code, 0, write.stdout + write.stderr);
     assert.match(write.stdout, /✓ Occupied port refused +refused with 422/);

@@ -66,7 +66,7 @@ describe('doctor: report and lines', () => {
     const checks = [
       pass('a.one', 'One', 'fine'),
       warn('a.two', 'Two', 'look', 'do this'),
-      fail('a.three', 'Three', 'broken', 'fix that', 'ozmap-api.md §6.3'),
+      fail('a.three', 'Three', 'broken', 'fix that', 'OZmap fact O5'),
     ];
     const report = reportOf(checks);
     assert.equal(report.ok, false);
@@ -74,7 +74,7 @@ describe('doctor: report and lines', () => {
     const text = formatText(report);
     assert.match(text, /^✓ One {4}fine$/m);
     assert.match(text, /^! Two {4}look → fix: do this$/m);
-    assert.match(text, /^✗ Three {2}broken → fix: fix that \[ozmap-api\.md §6\.3\]$/m);
+    assert.match(text, /^✗ Three {2}broken → fix: fix that \[OZmap fact O5\]$/m);
     assert.match(text, /Not ready for a sale .*a\.three/);
     assert.equal(reportOf([checks[0]!, checks[1]!]).ok, true);
   });

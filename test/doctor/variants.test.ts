@@ -47,10 +47,10 @@ describe('simulator variants against the doctor', () => {
   });
 
   const cases: Array<[Variant, string, RegExp, string]> = [
-    ['near-ignores-radius', 'conformance.near-radius', /lie outside it/, 'ozmap-api.md §6.3'],
-    ['external-id-ignored', 'conformance.external-id', /the filter is ignored/, 'ozmap-api.md §6.7'],
-    ['occupied-port-body-v2', 'write.occupied-refused', /refused with 409.*no string `message`/, 'ozmap-api.md §3.4'],
-    ['delete-keeps-client', 'write.release-client', /stayed after its property was deleted/, 'ozmap-api.md §6.10'],
+    ['near-ignores-radius', 'conformance.near-radius', /lie outside it/, 'OZmap fact O5'],
+    ['external-id-ignored', 'conformance.external-id', /the filter is ignored/, 'OZmap facts O15, O22'],
+    ['occupied-port-body-v2', 'write.occupied-refused', /refused with 409.*no string `message`/, 'OZmap fact O13'],
+    ['delete-keeps-client', 'write.release-client', /stayed after its property was deleted/, 'OZmap fact O18'],
   ];
   for (const [variant, line, finding, reference] of cases) {
     it(`${variant} fails exactly ${line}`, async () => {

@@ -55,7 +55,9 @@ function withoutPatchMarkers(history: JsonHistory) {
   return { ...history, events };
 }
 
-/** Every payload in a JSON history, found by shape (input, result, activity inputs and results, update and signal args). */
+/**
+ * Every payload in a JSON history, found by shape (input, result, activity inputs and results, update and signal args).
+ */
 function payloadsIn(value: unknown, found: JsonPayload[] = []): JsonPayload[] {
   if (Array.isArray(value)) value.forEach((v) => payloadsIn(v, found));
   else if (value && typeof value === 'object') {

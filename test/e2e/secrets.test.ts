@@ -1,5 +1,6 @@
 /**
- * DESIGN §3 rule 5, checked on everything a run leaves behind: reservations through the real worker and CLI
+ * docs/architecture.md, "Invariants" 5, checked on everything a run leaves behind: reservations through the real worker
+ * and CLI
  * processes with distinctive OZmap, Ispbox and Temporal keys (successes, OZmap answering 5xx, a wrong OZmap key,
  * configuration errors), then every workflow history and description from the dev server, the processes' output,
  * and the recorded replay histories are searched for the keys, plain and base64 (payloads are base64 in JSON).

@@ -1,5 +1,6 @@
 /**
- * The contract oracle (DESIGN §6): the simulator's responses parse with the official @ozmap/ozmap-sdk zod schemas,
+ * The contract oracle (docs/architecture.md, "Testing", simulator layer): the simulator's responses parse with the
+ * official @ozmap/ozmap-sdk zod schemas,
  * and the SDK's own client works against it unchanged (filter in a GET body, findAll following nextUrl, 404 → null).
  */
 import assert from 'node:assert/strict';

@@ -123,7 +123,9 @@ export function isolatedBox(sim: Simulator): { box: BoxRecord; drop: SplitterRec
   return { box, drop, network };
 }
 
-/** A reservation body as the project's client sends it (DESIGN §5). */
+/**
+ * A reservation body as the project's client sends it (docs/architecture.md, "Idempotent create"; "OZmap facts" O12).
+ */
 export function reservationBody(
   box: BoxRecord,
   splitter: SplitterRecord,

@@ -3,7 +3,8 @@
  * and cannot be obtained, these reject with the reason: a test that needs a server fails, it never skips.
  *
  *   createTimeSkippingEnv()  Java time-skipping test server: env.sleep and awaited results skip time.
- *                            No visibility (list/count) and no time skipping while an Update is awaited (DESIGN §8).
+ *                            No visibility (list/count) and no time skipping while an Update is awaited
+ * (docs/architecture.md, "Testing").
  *   createDevServerEnv()     A private `temporal server start-dev` on random ports: the full server, in real time.
  *
  * Both start a fresh server per call; share one per test file (before/after) and run files serially.

@@ -1,4 +1,7 @@
-/** The chaos run's checker catches each kind of violation of DESIGN §3, and passes a state that keeps the rules. */
+/**
+ * The chaos run's checker catches each kind of violation of docs/architecture.md, "Invariants" 1-4, and passes a state
+ * that keeps the rules.
+ */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { externalIdFor } from '../../contract/ids.ts';
@@ -44,7 +47,10 @@ const done = (
   state: { status, ...(res ? { reservation: res } : {}) },
 });
 
-/** Someone else's client, there before the run; one of ours installed (V-1), one released (V-2), one without coverage (V-3). */
+/**
+ * Someone else's client, there before the run; one of ours installed (V-1), one released (V-2), one without coverage
+ * (V-3).
+ */
 function goodRun(): { before: SimState; after: SimState; outcomes: WorkflowOutcome[] } {
   const foreign: Property = { id: 'p-x', client: 'c-x', connections: [{ id: 's1', port: 1 }] };
   const foreignClient: Client = { id: 'c-x', implanted: true };
