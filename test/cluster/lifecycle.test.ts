@@ -62,7 +62,7 @@ describe('reservation life through the HTTP API on the cluster', () => {
     eventually(async () => {
       const res = await api('GET', `/v1/reservations/${id}`);
       assert.equal(res.body?.status, status);
-      return res.body!;
+      return res.body;
     }, timeoutMs);
 
   it('reserve then confirm: INSTALLED, the client implanted', async () => {
