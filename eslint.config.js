@@ -45,7 +45,7 @@ export default tseslint.config(
   {
     // Workflow code is replayed deterministically inside Temporal's sandbox: no Node built-ins, no I/O, and only the
     // contract and its own pure logic (plus the activities' types, erased at build time).
-    files: ['workflows/**/*.ts', 'bench/workflows/**/*.ts'],
+    files: ['workflows/**/*.ts', 'bench/workflows/**/*.ts', 'metrics/workflow-interceptor.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -114,6 +114,7 @@ export default tseslint.config(
       'codec/**/*.ts',
       'config/**/*.ts',
       'doctor/**/*.ts',
+      'metrics/**/*.ts',
       'net/**/*.ts',
       'scripts/**/*.ts',
       'simulator/**/*.ts',

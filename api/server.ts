@@ -3,6 +3,7 @@
  * an OpenAPI 3.1 document generated from them (/openapi.json) and a docs page (/docs) served from node_modules.
  * Every route goes through ReservationsClient, the one way in.
  */
+import { apiMetrics } from '../metrics/api.ts';
 import fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -96,6 +97,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
 
+  await app.register(apiMetrics); // GET /metrics for Prometheus (docs/deployment.md)
   await app.register(healthRoutes, { reservations: options.reservations, config: options.config });
   await app.register(reservationRoutes, { reservations: options.reservations, config: options.config });
   await app.register(doctorRoutes, { config: options.config, run: options.doctor });

@@ -21,3 +21,12 @@ export const DEMO_ISPBOX_API_KEY = 'demo-ispbox-key-change-me';
  * replayed from its short history when its hold ends or a message arrives.
  */
 export const DEFAULT_MAX_CACHED_WORKFLOWS = 250;
+/**
+ * `npm run start:cluster` (docs/deployment.md): workers it runs, and its ports besides TEMPORAL_ADDRESS and HTTP_PORT.
+ */
+export const DEFAULT_CLUSTER_WORKERS = 2;
+export const DEFAULT_CLUSTER_POSTGRES_PORT = 5432;
+export const DEFAULT_CLUSTER_UI_PORT = 8233;
+export const DEFAULT_CLUSTER_PROMETHEUS_PORT = 9090;
+/** Metrics ports: base+1..4 the Temporal services, base+100+n worker n's SDK metrics, base+200+n its own. */
+export const DEFAULT_CLUSTER_METRICS_PORT_BASE = 9000;

@@ -11,7 +11,22 @@ export type RawEnv = Record<string, string | undefined>;
 
 /** Every problem of the raw (present, non-empty) variables taken together, as `NAME: what and how to fix`. */
 export function crossFieldProblems(raw: RawEnv): string[] {
-  return [...urlProblems(raw), ...keyRequiredProblems(raw), ...temporalTlsProblems(raw), ...encryptionProblems(raw)];
+  return [
+    ...urlProblems(raw),
+    ...keyRequiredProblems(raw),
+    ...temporalTlsProblems(raw),
+    ...encryptionProblems(raw),
+    ...deploymentProblems(raw),
+  ];
+}
+
+/** Worker Deployment versioning needs both parts of the version (docs/deployment.md, upgrades). */
+function deploymentProblems(raw: RawEnv): string[] {
+  if (Boolean(raw.WORKER_DEPLOYMENT_NAME) === Boolean(raw.WORKER_BUILD_ID)) return [];
+  const [given, missing] = raw.WORKER_DEPLOYMENT_NAME
+    ? ['WORKER_DEPLOYMENT_NAME', 'WORKER_BUILD_ID']
+    : ['WORKER_BUILD_ID', 'WORKER_DEPLOYMENT_NAME'];
+  return [`${missing}: is required when ${given} is set (Worker Deployment versioning): set both, or neither`];
 }
 
 function httpUrl(text: string | undefined): URL | undefined {

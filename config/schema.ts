@@ -9,6 +9,11 @@ import { EncryptionKey, keyFingerprint } from '../codec/keys.ts';
 import { isLoopbackHost } from '../net/hosts.ts';
 import {
   DEFAULT_CODEC_ORIGINS,
+  DEFAULT_CLUSTER_METRICS_PORT_BASE,
+  DEFAULT_CLUSTER_POSTGRES_PORT,
+  DEFAULT_CLUSTER_PROMETHEUS_PORT,
+  DEFAULT_CLUSTER_UI_PORT,
+  DEFAULT_CLUSTER_WORKERS,
   DEFAULT_CODEC_SERVER_PORT,
   DEFAULT_LISTEN_HOST,
   DEFAULT_MAX_CACHED_WORKFLOWS,
@@ -20,6 +25,25 @@ import {
   PUBLIC_NOMINATIM_URL,
 } from './defaults.ts';
 import { aesKey, bool, keyId, origins, positiveNumber, previousKeys, url } from './fields.ts';
+
+const tcpPort = z.coerce
+  .number({ error: 'must be a TCP port (1-65535)' })
+  .int('must be a TCP port (1-65535)')
+  .min(1, 'must be a TCP port (1-65535)')
+  .max(65535, 'must be a TCP port (1-65535)');
+
+/** host:port for a metrics endpoint, e.g. 127.0.0.1:9464 (0.0.0.0:9464 to let a Prometheus elsewhere scrape it). */
+const listenAddress = z
+  .string()
+  .trim()
+  .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:9464')
+  .refine((s) => Number(s.slice(s.lastIndexOf(':') + 1)) <= 65535, 'must be host:port with a port up to 65535');
+
+/** A Worker Deployment name or Build ID: Temporal joins them as `<name>.<buildId>`, so no dot in the name. */
+const deploymentPart = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,254}$/, 'must be 1-255 of [A-Za-z0-9._-], e.g. ozmap-reservations or v2');
 
 export const EnvSchema = z.object({
   TEMPORAL_ADDRESS: z.string().trim().min(1).default(DEFAULT_TEMPORAL_ADDRESS),
@@ -93,6 +117,26 @@ export const EnvSchema = z.object({
     .int('must be a whole number')
     .min(0, 'must be 0 (no cache) or more')
     .default(DEFAULT_MAX_CACHED_WORKFLOWS),
+  // Metrics and Worker Deployments (docs/deployment.md); off unless set.
+  WORKER_METRICS_ADDRESS: listenAddress.optional(),
+  WORKER_APP_METRICS_ADDRESS: listenAddress.optional(),
+  WORKER_DEPLOYMENT_NAME: deploymentPart.optional(),
+  WORKER_BUILD_ID: deploymentPart.optional(),
+  CLUSTER_WORKERS: z.coerce
+    .number({ error: 'must be a whole number' })
+    .int('must be a whole number')
+    .min(1, 'must be 1 or more')
+    .max(32, 'must be at most 32')
+    .default(DEFAULT_CLUSTER_WORKERS),
+  CLUSTER_POSTGRES_PORT: tcpPort.default(DEFAULT_CLUSTER_POSTGRES_PORT),
+  CLUSTER_UI_PORT: tcpPort.default(DEFAULT_CLUSTER_UI_PORT),
+  CLUSTER_PROMETHEUS_PORT: tcpPort.default(DEFAULT_CLUSTER_PROMETHEUS_PORT),
+  CLUSTER_METRICS_PORT_BASE: z.coerce
+    .number({ error: 'must be a TCP port' })
+    .int('must be a TCP port')
+    .min(1024, 'must be 1024-65000 (ports up to base+232 are used)')
+    .max(65000, 'must be 1024-65000 (ports up to base+232 are used)')
+    .default(DEFAULT_CLUSTER_METRICS_PORT_BASE),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
@@ -153,7 +197,26 @@ function toConfig(env: Env) {
     map: { tileUrl: env.MAP_TILE_URL, tileAttribution: env.MAP_TILE_ATTRIBUTION },
     /** A pre-built workflow bundle (`npm run build`); workflows are bundled at start without it. */
     workflowBundlePath: env.WORKFLOW_BUNDLE_PATH,
-    worker: { maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS },
+    worker: {
+      maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS,
+      /** The SDK runtime's Prometheus exporter (Runtime.install telemetry), when set. */
+      metricsAddress: env.WORKER_METRICS_ADDRESS,
+      /** The project's own metrics (metrics/), when set. */
+      appMetricsAddress: env.WORKER_APP_METRICS_ADDRESS,
+      /** Worker Deployment versioning: both set (rules.ts), or off. */
+      deployment:
+        env.WORKER_DEPLOYMENT_NAME && env.WORKER_BUILD_ID
+          ? { deploymentName: env.WORKER_DEPLOYMENT_NAME, buildId: env.WORKER_BUILD_ID }
+          : undefined,
+    },
+    /** `npm run start:cluster` only. */
+    cluster: {
+      workers: env.CLUSTER_WORKERS,
+      postgresPort: env.CLUSTER_POSTGRES_PORT,
+      uiPort: env.CLUSTER_UI_PORT,
+      prometheusPort: env.CLUSTER_PROMETHEUS_PORT,
+      metricsPortBase: env.CLUSTER_METRICS_PORT_BASE,
+    },
     logLevel: env.LOG_LEVEL,
   };
 }

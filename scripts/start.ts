@@ -8,7 +8,9 @@
  * A server already answering on a configured address is used, not started twice. Ctrl-C stops what it started.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { realpathSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ConfigError, loadConfig, type Config } from '../config/env.ts';
 import { EncryptionCodec } from '../codec/encryption-codec.ts';
 import { startCodecServer, type CodecServer } from '../codec/server.ts';
@@ -78,7 +80,7 @@ async function main(): Promise<void> {
 }
 
 /** The codec endpoint, when payloads are encrypted, so that the Web UI can show them decrypted. */
-async function startCodecEndpoint(
+export async function startCodecEndpoint(
   config: Config,
   stops: Array<() => Promise<void>>,
 ): Promise<Pick<CodecServer, 'url' | 'allowOrigin'> | undefined> {
@@ -226,7 +228,7 @@ const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 4
 const QUIET_FIELDS = new Set(['level', 'time', 'pid', 'hostname', 'name', 'msg', 'sdkComponent']);
 
 /** The worker logs JSON (for log shippers); a person at a terminal gets one short line per entry. */
-function readable(line: string): string {
+export function readable(line: string): string {
   let entry: Record<string, unknown>;
   try {
     entry = JSON.parse(line) as Record<string, unknown>;
@@ -244,4 +246,5 @@ function readable(line: string): string {
 const shortPath = (file: string) =>
   path.relative(projectRoot, file).startsWith('..') ? file : path.relative(projectRoot, file);
 
-void main();
+// start:cluster reuses the helpers above (scripts/cluster/), so only run when this is the entry point.
+if (process.argv[1] && pathToFileURL(realpathSync(process.argv[1])).href === import.meta.url) void main();

@@ -7,6 +7,7 @@
  * reuses them instead of building again.
  *
  *   npx tsx scripts/temporal-tools.ts [cli|test-server|all]     prints the resolved paths
+ *   npx tsx scripts/temporal-tools.ts cluster                   the same for `npm run start:cluster`'s binaries
  */
 import { spawn } from 'node:child_process';
 import { constants, realpathSync } from 'node:fs';
@@ -374,7 +375,7 @@ async function downloadWithSdk(
 // ---------------------------------------------------------------------------------------------------------------
 // Cache lock: one process builds or fetches at a time; the others wait, then find the result in the cache.
 
-async function withLock<T>(
+export async function withLock<T>(
   name: string,
   env: NodeJS.ProcessEnv,
   log: (line: string) => void,
@@ -448,7 +449,7 @@ interface ProgressOptions {
 }
 
 /** Runs a long build, reporting `progress` every few seconds and failing with the tail of its output. */
-function runWithProgress(
+export function runWithProgress(
   command: string,
   args: string[],
   env: NodeJS.ProcessEnv,
@@ -476,7 +477,7 @@ function runWithProgress(
   }).finally(() => clearInterval(ticker));
 }
 
-function capture(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<string> {
+export function capture(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
@@ -490,7 +491,7 @@ function capture(command: string, args: string[], env: NodeJS.ProcessEnv): Promi
   });
 }
 
-async function findOnPath(name: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+export async function findOnPath(name: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
   for (const dir of (env.PATH ?? '').split(path.delimiter)) {
     if (!dir) continue;
     const candidate = path.resolve(dir, name);
@@ -515,7 +516,7 @@ async function isFile(file: string): Promise<boolean> {
   return (await stat(file).catch(() => undefined))?.isFile() ?? false;
 }
 
-async function isExecutableFile(file: string): Promise<boolean> {
+export async function isExecutableFile(file: string): Promise<boolean> {
   if (!(await isFile(file))) return false;
   return await access(file, constants.X_OK).then(
     () => true,
@@ -527,7 +528,7 @@ function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-function formatElapsed(ms: number): string {
+export function formatElapsed(ms: number): string {
   const seconds = Math.floor(ms / 1000);
   return seconds < 60 ? `${seconds}s` : `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s`;
 }
@@ -541,7 +542,7 @@ function errorCode(error: unknown): string | undefined {
   return error instanceof Error && 'code' in error ? String(error.code) : undefined;
 }
 
-function errorMessage(error: unknown): string {
+export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
@@ -550,10 +551,20 @@ function errorMessage(error: unknown): string {
 
 async function main(argv: string[]): Promise<void> {
   const what = argv[0] ?? 'all';
-  if (!['cli', 'test-server', 'all'].includes(what) || argv.length > 1) {
-    throw new Error('usage: tsx scripts/temporal-tools.ts [cli|test-server|all]');
+  if (!['cli', 'test-server', 'all', 'cluster'].includes(what) || argv.length > 1) {
+    throw new Error('usage: tsx scripts/temporal-tools.ts [cli|test-server|all|cluster]');
   }
   console.log(`cache:                 ${cacheRoot()}`);
+  if (what === 'cluster') {
+    // The production topology's binaries (docs/deployment.md): server, SQL tool and Web UI server.
+    const { ensureClusterBinaries } = await import('./cluster/binaries.ts');
+    const found = await ensureClusterBinaries();
+    console.log(`temporal-server:       ${found.server}`);
+    console.log(`temporal-sql-tool:     ${found.sqlTool}`);
+    console.log(`temporal ui-server:    ${found.uiServer}`);
+    console.log(`SQL schemas:           ${found.schemaDir}`);
+    return;
+  }
   if (what !== 'test-server') console.log(`temporal CLI:          ${await ensureTemporalCli()}`);
   if (what !== 'cli') {
     const server = await ensureTestServer();

@@ -23,10 +23,16 @@ const TEMPORAL_LEVELS: Record<string, LogLevel> = {
   silent: 'ERROR',
 };
 
-/** Installs the Temporal runtime once per process, logging through `logger`. */
-export function installTemporalRuntime(logger: Logger): void {
+/**
+ * Installs the Temporal runtime once per process, logging through `logger`; with `metricsAddress`, the SDK's metrics
+ * (task latencies, pollers, slots…) are served there for Prometheus (docs/deployment.md).
+ */
+export function installTemporalRuntime(logger: Logger, metricsAddress?: string): void {
   const level = TEMPORAL_LEVELS[logger.level] ?? 'INFO';
   Runtime.install({
+    ...(metricsAddress
+      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsAddress, useSecondsForDurations: true } } } }
+      : {}),
     logger: new DefaultLogger(level, ({ level: l, message, meta }) => {
       const method =
         l === 'TRACE' ? 'trace' : l === 'DEBUG' ? 'debug' : l === 'WARN' ? 'warn' : l === 'ERROR' ? 'error' : 'info';

@@ -1,15 +1,22 @@
 /** The worker process: `npm run worker`. Configuration comes from the environment (see README). */
+import { Client, Connection } from '@temporalio/client';
 import { dataConverterFor } from '../codec/data-converter.ts';
 import { ConfigError, loadConfig } from '../config/env.ts';
+import { temporalConnectionOptions } from '../config/temporal.ts';
+import { workerMetricsOptions } from '../metrics/worker-options.ts';
+import { serveMetrics } from '../metrics/server.ts';
+import { pollSettling } from '../metrics/settling.ts';
 import { createLogger, installTemporalRuntime } from './logger.ts';
 import { connectWorker, createClients, createReservationWorker } from './worker.ts';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel, 'worker');
-  installTemporalRuntime(logger);
+  installTemporalRuntime(logger, config.worker.metricsAddress);
   const connection = await connectWorker(config.temporal);
   const clients = createClients(config);
+  // Metrics, interceptors and Worker Deployment versioning (docs/deployment.md); sinks are always registered.
+  const instrumented = workerMetricsOptions(config);
   try {
     const worker = await createReservationWorker({
       connection,
@@ -19,7 +26,14 @@ async function main(): Promise<void> {
       maxCachedWorkflows: config.worker.maxCachedWorkflows,
       workflowBundle: config.workflowBundlePath ? { codePath: config.workflowBundlePath } : undefined,
       dataConverter: dataConverterFor(config.payloadEncryption),
+      overrides: instrumented.workerOptions,
     });
+    const metricsServer = config.worker.appMetricsAddress
+      ? await serveMetrics(instrumented.metrics.registry, config.worker.appMetricsAddress)
+      : undefined;
+    const visibility = metricsServer ? await Connection.connect(temporalConnectionOptions(config.temporal)) : undefined;
+    const client = visibility && new Client({ connection: visibility, namespace: config.temporal.namespace });
+    const stopPolling = client ? pollSettling(client, instrumented.metrics) : () => {};
     const encryption = config.payloadEncryption ? (config.payloadEncryption.current?.id ?? 'decrypt only') : 'off';
     logger.info(
       {
@@ -28,11 +42,22 @@ async function main(): Promise<void> {
         taskQueue: config.temporal.taskQueue,
         ozmap: config.ozmap.url,
         encryption,
+        metrics: [config.worker.metricsAddress, metricsServer?.url].filter(Boolean).join(' ') || 'off',
+        deployment: config.worker.deployment
+          ? `${config.worker.deployment.deploymentName}.${config.worker.deployment.buildId}`
+          : 'unversioned',
       },
       'Worker started',
     );
     // Worker.run() installs SIGINT/SIGTERM handlers and drains in-flight tasks before resolving.
-    await worker.run();
+    try {
+      await worker.run();
+    } finally {
+      stopPolling();
+      instrumented.stop();
+      await metricsServer?.close();
+      await visibility?.close();
+    }
     logger.info('Worker stopped');
   } finally {
     await connection.close();

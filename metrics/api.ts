@@ -1,0 +1,49 @@
+/**
+ * The HTTP API's request metrics on GET /metrics (docs/deployment.md, "Metrics and alerts"): requests by method,
+ * route (the route pattern, never the raw URL with its ids or signed query) and status, and their latency. One
+ * registry per server, so several servers in one process (the tests) do not collide.
+ */
+import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+const started = new WeakMap<FastifyRequest, number>();
+
+const plugin: FastifyPluginAsync = (app: FastifyInstance) => {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'ozres_api_' });
+  const registers = [registry];
+  const requests = new Counter({
+    name: 'ozres_api_requests_total',
+    help: 'HTTP API requests by method, route and status code',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers,
+  });
+  const duration = new Histogram({
+    name: 'ozres_api_request_duration_seconds',
+    help: 'HTTP API request latency (POST /v1/reservations waits for the reservation, up to HTTP_WAIT_SECONDS)',
+    labelNames: ['method', 'route'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30],
+    registers,
+  });
+  app.addHook('onRequest', (request, _reply, done) => {
+    started.set(request, performance.now());
+    done();
+  });
+  app.addHook('onResponse', (request, reply, done) => {
+    const t0 = started.get(request);
+    const route = request.routeOptions.url ?? 'unmatched';
+    if (route !== '/metrics') {
+      requests.inc({ method: request.method, route, status: String(reply.statusCode) });
+      if (t0 !== undefined) duration.observe({ method: request.method, route }, (performance.now() - t0) / 1000);
+    }
+    done();
+  });
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    reply.header('content-type', registry.contentType);
+    return registry.metrics();
+  });
+  return Promise.resolve();
+};
+
+/** Registered once on the root instance; skip-override (what fastify-plugin sets) makes its hooks see every route. */
+export const apiMetrics = Object.assign(plugin, { [Symbol.for('skip-override')]: true });
