@@ -1,5 +1,6 @@
 /**
- * ReservationWorkflow (docs/architecture.md, "Workflow"): locate the customer, search the radius for a box with a
+ * ReservationWorkflow (docs/architecture.md, "Reservation flow"): locate the customer, search the radius for a box with
+ * a
  * free port, select one, reserve it as a "Não implantado" client in OZmap, hold it up to `holdDays`, then settle:
  * confirm the installation or release the port.
  *

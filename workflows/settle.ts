@@ -1,5 +1,6 @@
 /**
- * The settle (docs/architecture.md, "Workflow"): confirm the installation or release the port, whatever happens to
+ * The settle (docs/architecture.md, "Reservation flow"): confirm the installation or release the port, whatever happens
+ * to
  * the workflow meanwhile. A confirm or release that fails for a reason retries cannot fix is tried again every
  * hour, visibly; a run stuck like that continues as new every so often, so that its history stays small.
  */

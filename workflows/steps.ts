@@ -1,6 +1,6 @@
 /**
  * The steps before the settle: locate the customer, search the radius, select a port, reserve it, hold it
- * (docs/architecture.md, "Workflow"). Each works on the one Reservation and says how it ended.
+ * (docs/architecture.md, "Reservation flow"). Each works on the one Reservation and says how it ended.
  */
 import {
   ActivityFailure,
