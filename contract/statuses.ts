@@ -1,6 +1,6 @@
 /**
- * The reservation's statuses and what they mean to callers (docs/architecture.md, "Statuses"). No zod: the workflow
- * uses these.
+ * The reservation's statuses and what they mean to callers
+ * (docs/architecture.md, "Statuses"). No zod: the workflow uses these.
  */
 
 export const IN_PROGRESS_STATUSES = [

@@ -63,8 +63,8 @@ export function reportOf(checks: Check[], secrets: readonly (string | undefined)
 }
 
 /**
- * Last line of defence: whatever a check wrote, no secret's value leaves the doctor (docs/architecture.md, "Invariants"
- * 5).
+ * Last line of defence: whatever a check wrote, no secret's value leaves
+ * the doctor (docs/architecture.md, "Invariants" 5).
  */
 export function mask(text: string, secrets: readonly (string | undefined)[]): string {
   const values = [...new Set(secrets.filter((s): s is string => typeof s === 'string' && s.length >= 4))];

@@ -33,8 +33,8 @@ export interface DoctorOptions {
 /**
  * Extension point: areas that get checks once they exist, each a function of the configuration run after the
  * built-in ones. Planned: the reconciler's Schedule (`temporal.reconciler-schedule`) and the webhook receiver
- * (`webhook.receiver`, docs/architecture.md, "Contract"). Deliberately empty until then: no line pretends to check
- * them.
+ * (`webhook.receiver`, docs/architecture.md, "Contract"). Deliberately
+ * empty until then: no line pretends to check them.
  */
 export const LATER_CHECKS: Array<(config: Config) => Promise<Check[]>> = [];
 

@@ -163,8 +163,8 @@ async function startHttp(config: Config, stops: Array<() => Promise<void>>): Pro
     say('http')(`something already answers on ${address}: not starting the HTTP API (set HTTP_PORT)`);
     return `HTTP API          (not started: port ${config.http.port} is taken)`;
   }
-  // Its JSON log lines become readable [http] lines, like the worker's; one line per request would drown the rest at
-  // info.
+  // Its JSON log lines become readable [http] lines, like the worker's; one
+  // line per request would drown the rest at info.
   const logger = createHttpLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, {
     write: (line: string) => say('http')(readable(line.trimEnd())),
   });
@@ -174,8 +174,8 @@ async function startHttp(config: Config, stops: Array<() => Promise<void>>): Pro
 }
 
 /**
- * A map page link for a demo address of the simulator, signed with the configured key, for a fresh viability (valid a
- * day).
+ * A map page link for a demo address of the simulator, signed with the
+ * configured key, for a fresh viability (valid a day).
  */
 function mapPageDemo(config: Config, simulatorUrl: string | undefined): string {
   if (!simulatorUrl)

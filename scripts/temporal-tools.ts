@@ -20,8 +20,8 @@ import { pathToFileURL } from 'node:url';
 import type { EphemeralServerExecutable } from '@temporalio/testing';
 
 /**
- * The newest CLI release `go install` can build (v1.6+ have a replace directive); see docs/architecture.md, "Temporal
- * servers".
+ * The newest CLI release `go install` can build (v1.6+ have a replace
+ * directive); see docs/architecture.md, "Temporal servers".
  */
 export const CLI_VERSION = '1.5.1';
 /** Keep in sync with tools/temporal-test-server.sh and tools/temporal-test-server/pom.xml. */

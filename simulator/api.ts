@@ -1,8 +1,7 @@
 /**
  * The OZmap API v2 subset of the reservation flow (docs/architecture.md, "OZmap facts"). Handlers are synchronous
- * functions of the
- * parsed request: a reservation's check-and-set runs in one turn of the event loop, and the server may still
- * decide (fault phase 'after') to drop the answer after the change is made.
+ * functions of the parsed request: a reservation's check-and-set runs in one turn of the event loop, and the server may
+ * still decide (fault phase 'after') to drop the answer after the change is made.
  */
 import type { z } from 'zod';
 import { parseListQuery, parseSelect, project, runListQuery } from './filters.ts';

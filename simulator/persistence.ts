@@ -44,8 +44,8 @@ export class StateFile {
   ) {}
 
   /**
-   * The saved state, or undefined when there is no file yet. A damaged file is an error: it is never overwritten
-   * silently.
+   * The saved state, or undefined when there is no file yet. A damaged file
+   * is an error: it is never overwritten silently.
    */
   async load(): Promise<NetworkState | undefined> {
     let text: string;

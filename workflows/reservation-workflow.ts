@@ -1,7 +1,6 @@
 /**
  * ReservationWorkflow (docs/architecture.md, "Reservation flow"): locate the customer, search the radius for a box with
- * a
- * free port, select one, reserve it as a "Não implantado" client in OZmap, hold it up to `holdDays`, then settle:
+ * a free port, select one, reserve it as a "Não implantado" client in OZmap, hold it up to `holdDays`, then settle:
  * confirm the installation or release the port.
  *
  * A cancellation of the workflow itself counts as a cancelReservation signal: whatever was reserved is released

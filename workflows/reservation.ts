@@ -1,7 +1,6 @@
 /**
  * One reservation's state and its message handlers (docs/architecture.md, "Reservation flow"): the steps of the
- * workflow
- * read and change it, the handlers answer from it. Shaped like samples-typescript's safe-message-handlers.
+ * workflow read and change it, the handlers answer from it. Shaped like samples-typescript's safe-message-handlers.
  */
 import {
   ApplicationFailure,

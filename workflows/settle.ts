@@ -1,8 +1,7 @@
 /**
  * The settle (docs/architecture.md, "Reservation flow"): confirm the installation or release the port, whatever happens
- * to
- * the workflow meanwhile. A confirm or release that fails for a reason retries cannot fix is tried again every
- * hour, visibly; a run stuck like that continues as new every so often, so that its history stays small.
+ * to the workflow meanwhile. A confirm or release that fails for a reason retries cannot fix is tried again every hour,
+ * visibly; a run stuck like that continues as new every so often, so that its history stays small.
  */
 import { ActivityFailure, CancellationScope, log, patched, sleep, workflowInfo } from '@temporalio/workflow';
 import type { ReservationState } from '../contract/schemas.ts';

@@ -1,7 +1,6 @@
 /**
  * What this client needs of OZmap API v2 responses (see docs/architecture.md, "OZmap facts"), validated at the
- * boundary.
- * Loose objects: OZmap sends many more fields, and accepting them keeps us working when it adds more.
+ * boundary. Loose objects: OZmap sends many more fields, and accepting them keeps us working when it adds more.
  */
 import { z } from 'zod';
 

@@ -176,8 +176,8 @@ export async function runChaos(
     const pending = new Set<string>();
     const latencies: number[] = [];
     /**
-     * From the request to the moment the workflow recorded its reservation (the rest of a latency is the answer's way
-     * back).
+     * From the request to the moment the workflow recorded its reservation
+     * (the rest of a latency is the answer's way back).
      */
     const reservedAfter: number[] = [];
     const reached = new Set<string>();

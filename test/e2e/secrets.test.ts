@@ -1,10 +1,9 @@
 /**
  * docs/architecture.md, "Invariants" 5, checked on everything a run leaves behind: reservations through the real worker
- * and CLI
- * processes with distinctive OZmap, Ispbox and Temporal keys (successes, OZmap answering 5xx, a wrong OZmap key,
- * configuration errors), then every workflow history and description from the dev server, the processes' output,
- * and the recorded replay histories are searched for the keys, plain and base64 (payloads are base64 in JSON).
- * The scanner itself is shown able to fail in test/unit/secret-scan.test.ts, and below on the customer's name.
+ * and CLI processes with distinctive OZmap, Ispbox and Temporal keys (successes, OZmap answering 5xx, a wrong OZmap
+ * key, configuration errors), then every workflow history and description from the dev server, the processes' output,
+ * and the recorded replay histories are searched for the keys, plain and base64 (payloads are base64 in JSON). The
+ * scanner itself is shown able to fail in test/unit/secret-scan.test.ts, and below on the customer's name.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';

@@ -48,8 +48,8 @@ const done = (
 });
 
 /**
- * Someone else's client, there before the run; one of ours installed (V-1), one released (V-2), one without coverage
- * (V-3).
+ * Someone else's client, there before the run; one of ours installed
+ * (V-1), one released (V-2), one without coverage (V-3).
  */
 function goodRun(): { before: SimState; after: SimState; outcomes: WorkflowOutcome[] } {
   const foreign: Property = { id: 'p-x', client: 'c-x', connections: [{ id: 's1', port: 1 }] };
