@@ -4,7 +4,7 @@
  * Exit codes: 0 done; 1 failure (Temporal unreachable, workflow failed); 2 invalid input or a refused request;
  * 3 the reservation ended without a port (NO_COVERAGE, ADDRESS_NOT_FOUND, NO_SELECTION); 4 not found.
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { loadConfig } from '../config/env.ts';
 import type { ReservationState } from '../contract/schemas.ts';
 import { endedWithoutPort } from '../contract/statuses.ts';
@@ -17,12 +17,7 @@ import { ReservationsClient } from './reservations.ts';
 import { withSpinner } from './terminal.ts';
 import { DEFAULT_LINK_TTL_SECONDS, viabilityPageUrl } from './viability-link.ts';
 import { registerDoctor } from '../doctor/cli.ts';
-
-const number = (what: string) => (value: string) => {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`${what} must be a number`);
-  return n;
-};
+import { number } from './cli-options.ts';
 
 interface Output {
   json?: boolean;

@@ -2,15 +2,10 @@
  * `ozres doctor`: registered on the CLI's program (client/cli.ts). Exit codes: 0 everything a sale needs holds,
  * 1 a check failed, 2 bad usage (e.g. --write without --box).
  */
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { runDoctor } from './index.ts';
 import { formatJson, formatText } from './report.ts';
-
-const number = (what: string) => (value: string) => {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`${what} must be a number`);
-  return n;
-};
+import { number } from '../client/cli-options.ts';
 
 interface DoctorFlags {
   json?: boolean;

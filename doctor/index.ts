@@ -2,10 +2,7 @@
  * `ozres doctor`: whether everything a sale needs holds, one line per check (doctor/checks.ts). The same run backs
  * the CLI command and GET /v1/doctor. Areas run in a fixed order so that reports compare line by line.
  */
-import { GoogleGeocoder } from '../activities/geocoder/google.ts';
-import type { Geocoder } from '../activities/geocoder/geocoder.ts';
-import { NominatimGeocoder } from '../activities/geocoder/nominatim.ts';
-import { OzmapClient } from '../activities/ozmap/client.ts';
+import { createClients } from '../activities/clients.ts';
 import type { Config } from '../config/env.ts';
 import { reportOf, warn, type Check, type DoctorReport } from './checks.ts';
 import { configChecks } from './config-checks.ts';
@@ -62,14 +59,8 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     );
     return reportOf(checks, secrets);
   }
-  const ozmap = new OzmapClient({
-    baseUrl: config.ozmap.url,
-    apiKey: config.ozmap.apiKey,
-    timeoutMs: config.ozmap.timeoutMs,
-    authScheme: config.ozmap.authScheme,
-    findBy: config.ozmap.findBy,
-  });
-  const geocoder = geocoderFor(config);
+  const clients = createClients(config);
+  const { ozmap, geocoder } = clients;
   try {
     const [temporal, ozmapLines, geocoderLine] = await Promise.all([
       temporalChecks(config.temporal, { timeoutMs: options.temporalTimeoutMs }),
@@ -94,7 +85,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     }
     for (const later of LATER_CHECKS) checks.push(...(await later(config)));
   } finally {
-    await Promise.all([ozmap.close(), geocoder.close()]);
+    await clients.close();
   }
   return reportOf(checks, [
     ...secrets,
@@ -103,11 +94,4 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     config.temporal.apiKey,
     config.geocoder.provider === 'google' ? config.geocoder.apiKey : undefined,
   ]);
-}
-
-/** As the worker builds it (worker/worker.ts), without loading the worker: one request, no throttle needed. */
-function geocoderFor(config: Config): Geocoder {
-  return config.geocoder.provider === 'google'
-    ? new GoogleGeocoder({ url: config.geocoder.url, apiKey: config.geocoder.apiKey })
-    : new NominatimGeocoder({ url: config.geocoder.url, userAgent: config.geocoder.userAgent, minIntervalMs: 0 });
 }

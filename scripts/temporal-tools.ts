@@ -430,7 +430,8 @@ async function lockHolder(lockFile: string): Promise<string> {
   return isProcessAlive(pid) ? `process ${pid}` : 'stale';
 }
 
-function isProcessAlive(pid: number): boolean {
+/** Whether a process with that pid exists (signal 0 checks without sending anything; EPERM: it exists). */
+export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

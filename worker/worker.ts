@@ -3,45 +3,13 @@ import { fileURLToPath } from 'node:url';
 import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities/index.ts';
-import { GoogleGeocoder } from '../activities/geocoder/google.ts';
-import type { Geocoder } from '../activities/geocoder/geocoder.ts';
-import { NominatimGeocoder } from '../activities/geocoder/nominatim.ts';
-import { OzmapClient } from '../activities/ozmap/client.ts';
+import type { Clients } from '../activities/clients.ts';
 import type { Config } from '../config/env.ts';
 import { temporalConnectionOptions } from '../config/temporal.ts';
 
+export { createClients, type Clients } from '../activities/clients.ts';
+
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
-
-export interface Clients {
-  ozmap: OzmapClient;
-  geocoder: Geocoder;
-  close(): Promise<void>;
-}
-
-export function createClients(config: Pick<Config, 'ozmap' | 'geocoder'>): Clients {
-  const ozmap = new OzmapClient({
-    baseUrl: config.ozmap.url,
-    apiKey: config.ozmap.apiKey,
-    timeoutMs: config.ozmap.timeoutMs,
-    authScheme: config.ozmap.authScheme,
-    findBy: config.ozmap.findBy,
-  });
-  const geocoder: Geocoder =
-    config.geocoder.provider === 'google'
-      ? new GoogleGeocoder({ url: config.geocoder.url, apiKey: config.geocoder.apiKey })
-      : new NominatimGeocoder({
-          url: config.geocoder.url,
-          userAgent: config.geocoder.userAgent,
-          minIntervalMs: config.geocoder.minIntervalMs,
-        });
-  return {
-    ozmap,
-    geocoder,
-    async close() {
-      await Promise.all([ozmap.close(), geocoder.close()]);
-    },
-  };
-}
 
 export interface ReservationWorkerOptions {
   connection: NativeConnection;

@@ -12,6 +12,7 @@ import { chmod, chown, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/p
 import os from 'node:os';
 import path from 'node:path';
 import { isPortOpen } from '../dev-server.ts';
+import { isProcessAlive } from '../temporal-tools.ts';
 import type { ProcessSpec } from './supervisor.ts';
 
 export const PG_USER = 'temporal';
@@ -149,20 +150,11 @@ async function initdb(o: {
 async function stopOrphan(dataDir: string, log: (line: string) => void): Promise<void> {
   const pidText = await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8').catch(() => '');
   const pid = Number(pidText.split('\n')[0]);
-  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
+  if (!Number.isInteger(pid) || pid <= 0 || !isProcessAlive(pid)) return;
   log(`[postgres] a PostgreSQL from an earlier run (pid ${pid}) still uses ${dataDir}: stopping it`);
   process.kill(pid, 'SIGINT');
-  for (let i = 0; i < 120 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 250));
-  if (isAlive(pid)) throw new Error(`PostgreSQL pid ${pid} (from an earlier run) did not stop; stop it by hand`);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+  for (let i = 0; i < 120 && isProcessAlive(pid); i++) await new Promise((r) => setTimeout(r, 250));
+  if (isProcessAlive(pid)) throw new Error(`PostgreSQL pid ${pid} (from an earlier run) did not stop; stop it by hand`);
 }
 
 /** The supervised postmaster: fast shutdown (SIGINT) on stop, so open connections do not hold it up. */

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { readdirSync } from 'node:fs';
 import { loadConfig } from '../../config/env.ts';
 import { startCluster } from '../../scripts/cluster/cluster.ts';
-import { formatElapsed, projectRoot } from '../../scripts/temporal-tools.ts';
+import { formatElapsed, isProcessAlive, projectRoot } from '../../scripts/temporal-tools.ts';
 import { SIM_API_KEY } from '../support/world.ts';
 import { CLUSTER_TEST_ENV, type ClusterTestInfo } from './support.ts';
 
@@ -87,7 +87,7 @@ async function main(): Promise<number> {
       (JSON.parse(await readFile(info.stateFile, 'utf8')) as { pids: Record<string, number | null> }).pids,
     ).filter((p): p is number => typeof p === 'number');
     await cluster.stop();
-    const left = pids.filter(isAlive);
+    const left = pids.filter(isProcessAlive);
     if (left.length > 0) {
       console.error(`# processes left after stopping the cluster: ${left.join(', ')}`);
       code = code || 1;
@@ -96,15 +96,6 @@ async function main(): Promise<number> {
   }
   console.log(`# test:cluster ${code === 0 ? 'passed' : 'FAILED'} in ${formatElapsed(Date.now() - started)}`);
   return code;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 main().then(

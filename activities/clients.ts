@@ -1,0 +1,37 @@
+/** The OZmap and geocoder clients as configured: what the worker injects into the activities, and the doctor uses. */
+import { GoogleGeocoder } from './geocoder/google.ts';
+import type { Geocoder } from './geocoder/geocoder.ts';
+import { NominatimGeocoder } from './geocoder/nominatim.ts';
+import { OzmapClient } from './ozmap/client.ts';
+import type { Config } from '../config/env.ts';
+
+export interface Clients {
+  ozmap: OzmapClient;
+  geocoder: Geocoder;
+  close(): Promise<void>;
+}
+
+export function createClients(config: Pick<Config, 'ozmap' | 'geocoder'>): Clients {
+  const ozmap = new OzmapClient({
+    baseUrl: config.ozmap.url,
+    apiKey: config.ozmap.apiKey,
+    timeoutMs: config.ozmap.timeoutMs,
+    authScheme: config.ozmap.authScheme,
+    findBy: config.ozmap.findBy,
+  });
+  const geocoder: Geocoder =
+    config.geocoder.provider === 'google'
+      ? new GoogleGeocoder({ url: config.geocoder.url, apiKey: config.geocoder.apiKey })
+      : new NominatimGeocoder({
+          url: config.geocoder.url,
+          userAgent: config.geocoder.userAgent,
+          minIntervalMs: config.geocoder.minIntervalMs,
+        });
+  return {
+    ozmap,
+    geocoder,
+    async close() {
+      await Promise.all([ozmap.close(), geocoder.close()]);
+    },
+  };
+}
