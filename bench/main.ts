@@ -8,14 +8,17 @@
  *       expire at once.
  * Never part of the tests' pass/fail. Writes bench/results/latest.json.
  *   npm run bench -- --quick        (smaller numbers, to try it out)
+ *   npm run bench -- --cluster      (a) also on `npm run start:cluster`'s topology, with one and with two workers
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection, WithStartWorkflowOperation } from '@temporalio/client';
 import { ReservationsClient } from '../client/reservations.ts';
+import { loadConfig } from '../config/env.ts';
+import { startCluster } from '../scripts/cluster/cluster.ts';
 import { startDevServer, type DevServer } from '../scripts/dev-server.ts';
 import { projectRoot } from '../scripts/temporal-tools.ts';
 import { startSimulator, type Simulator } from '../simulator/server.ts';
@@ -25,6 +28,7 @@ import { BaselineWorkflow, baselineRelease, baselineReady } from './workflows/ba
 import { widenNetwork } from './network.ts';
 
 const quick = process.argv.includes('--quick');
+const onCluster = process.argv.includes('--cluster');
 const SIZES = quick
   ? { warmup: 10, measured: 60, concurrency: 8, heldSteps: [0, 100, 200], expiring: 100 }
   : { warmup: 40, measured: 400, concurrency: 16, heldSteps: [0, 1000, 2000, 4000], expiring: 1000 };
@@ -83,24 +87,7 @@ async function main(): Promise<void> {
       });
     };
     let baselines = 0;
-    const baseline = async () => {
-      const id = `BL-${baselines++}`;
-      const startWorkflowOperation = new WithStartWorkflowOperation(BaselineWorkflow, {
-        workflowId: `baseline-${id}`,
-        taskQueue: TASK_QUEUE,
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
-        typedSearchAttributes: [
-          { key: ViabilityIdKey, value: id },
-          { key: CustomerCodeKey, value: id },
-          { key: ReservationStatusKey, value: 'SEARCHING' },
-        ],
-        staticSummary: `Baseline ${id}`,
-      });
-      const state = await client.workflow.executeUpdateWithStart(baselineReady, { startWorkflowOperation });
-      if (state.status !== 'RESERVED') throw new Error(`baseline ${id} answered ${state.status}`);
-      return `baseline-${id}`;
-    };
+    const baseline = () => startBaseline(client, TASK_QUEUE, `BL-${baselines++}`);
 
     // (a) Throughput and latency, baseline then reservation, after a warm-up of each.
     log(`(a) ${SIZES.measured} each at concurrency ${SIZES.concurrency}, after ${SIZES.warmup} to warm up`);
@@ -202,6 +189,13 @@ async function main(): Promise<void> {
         `RSS after ${mib(after.rss)} MiB`,
     );
 
+    const cluster = onCluster ? await clusterThroughput(log) : undefined;
+    if (cluster) {
+      log('(a) side by side, reservations per second and p50/p99 (ms):');
+      log(`    dev server, 1 worker  ${fmt(real)}`);
+      for (const f of cluster) log(`    cluster, ${f.workers} worker(s)  ${fmt(f.reservation)}`);
+    }
+
     const results = {
       date: new Date().toISOString(),
       machine: {
@@ -221,6 +215,7 @@ async function main(): Promise<void> {
         widenedBoxes: added,
       },
       throughput: { baseline: base, reservation: real, ratios },
+      ...(cluster && { cluster: { setup: 'npm run start:cluster topology, fresh PostgreSQL', throughput: cluster } }),
       ozmapCalls: {
         ...calls,
         perExpiry: round(expiryStats.totalRequests / SIZES.expiring, 2),
@@ -234,7 +229,8 @@ async function main(): Promise<void> {
         perSecond: round(SIZES.expiring / releaseSeconds, 1),
       },
     };
-    const out = path.join(projectRoot, 'bench', 'results', quick ? 'quick.json' : 'latest.json');
+    const name = `${quick ? 'quick' : 'latest'}${onCluster ? '-cluster' : ''}.json`;
+    const out = path.join(projectRoot, 'bench', 'results', name);
     await mkdir(path.dirname(out), { recursive: true });
     await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
     log(`results: ${path.relative(projectRoot, out)}`);
@@ -243,6 +239,104 @@ async function main(): Promise<void> {
     await connection?.close();
     await server?.stop();
     await sim.close();
+  }
+}
+
+async function startBaseline(client: Client, taskQueue: string, id: string): Promise<string> {
+  const startWorkflowOperation = new WithStartWorkflowOperation(BaselineWorkflow, {
+    workflowId: `baseline-${id}`,
+    taskQueue,
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+    typedSearchAttributes: [
+      { key: ViabilityIdKey, value: id },
+      { key: CustomerCodeKey, value: id },
+      { key: ReservationStatusKey, value: 'SEARCHING' },
+    ],
+    staticSummary: `Baseline ${id}`,
+  });
+  const state = await client.workflow.executeUpdateWithStart(baselineReady, { startWorkflowOperation });
+  if (state.status !== 'RESERVED') throw new Error(`baseline ${id} answered ${state.status}`);
+  return `baseline-${id}`;
+}
+
+/** Ports apart from `npm run start:cluster`'s and `npm run test:cluster`'s (docs/deployment.md, ports). */
+const CLUSTER_ENV: NodeJS.ProcessEnv = {
+  TEMPORAL_ADDRESS: '127.0.0.1:27233',
+  TEMPORAL_NAMESPACE: 'default',
+  CLUSTER_POSTGRES_PORT: '25432',
+  CLUSTER_UI_PORT: '28233',
+  CLUSTER_PROMETHEUS_PORT: '29090',
+  CLUSTER_METRICS_PORT_BASE: '29000',
+  CLUSTER_WORKERS: '1',
+  HTTP_PORT: '23000',
+  OZMAP_API_KEY: API_KEY,
+  ISPBOX_API_KEY: 'bench-cluster-ispbox-key-0123456789',
+  LOG_LEVEL: 'warn',
+};
+
+interface ClusterFigures {
+  workers: number;
+  baseline: Latencies;
+  reservation: Latencies;
+}
+
+/**
+ * (a) on the cluster: a fresh one (PostgreSQL, the Temporal services as processes) and a simulator of its own, then
+ * the same warm-up and measure with one bench worker, then with a second one added on the same task queue. The
+ * cluster's own worker serves another queue and stays idle.
+ */
+async function clusterThroughput(log: (line: string) => void): Promise<ClusterFigures[]> {
+  const sim = await startSimulator({ port: 0, apiKey: API_KEY, log });
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'ozres-bench-cluster-'));
+  const env = { ...process.env, ...CLUSTER_ENV, OZMAP_URL: sim.url, ISPBOX_OZMAP_DATA_DIR: dataDir };
+  const workers: WorkerChild[] = [];
+  let cluster: Awaited<ReturnType<typeof startCluster>> | undefined;
+  let connection: Connection | undefined;
+  try {
+    widenNetwork(sim.store);
+    const quiet = /^\[(postgres|history|matching|frontend|worker|ui|api|cluster)\]/;
+    cluster = await startCluster({ config: loadConfig(env), env, dataDir, log: (l) => !quiet.test(l) && log(l) });
+    connection = await Connection.connect({ address: cluster.address });
+    const client = new Client({ connection, namespace: 'default' });
+    const points = spreadPoints(sim);
+    const figures: ClusterFigures[] = [];
+    const taskQueue = TASK_QUEUE;
+    for (const count of [1, 2]) {
+      workers.push(await startWorker({ ...env, TEMPORAL_ADDRESS: cluster.address, TEMPORAL_TASK_QUEUE: taskQueue }));
+      const reservations = new ReservationsClient(client, taskQueue, {
+        radiusMeters: 250,
+        holdDays: 30,
+        selectionTimeoutHours: 24,
+      });
+      let next = 0;
+      const reserve = async () => {
+        const i = next++;
+        const state = await reservations.reserve({
+          viabilityId: `B${count}-${i}`,
+          customer: { code: `C-${i}`, name: `Cliente ${i}` },
+          coordinates: points[(i + count * 10_000) % points.length]!,
+          holdDays: 30,
+        });
+        if (state.status !== 'RESERVED') throw new Error(`${state.viabilityId} answered ${state.status}`);
+      };
+      let b = 0;
+      const baseline = () => startBaseline(client, taskQueue, `BL${count}-${b++}`);
+      await timed(SIZES.warmup, SIZES.concurrency, baseline);
+      await timed(SIZES.warmup, SIZES.concurrency, reserve);
+      const base = await timed(SIZES.measured, SIZES.concurrency, baseline);
+      const real = await timed(SIZES.measured, SIZES.concurrency, reserve);
+      log(`    cluster, ${count} worker(s): baseline     ${fmt(base)}`);
+      log(`    cluster, ${count} worker(s): reservation  ${fmt(real)}`);
+      figures.push({ workers: count, baseline: base, reservation: real });
+    }
+    return figures;
+  } finally {
+    await Promise.all(workers.map((w) => w.stop()));
+    await connection?.close();
+    await cluster?.stop();
+    await sim.close();
+    await rm(dataDir, { recursive: true, force: true });
   }
 }
 
@@ -312,10 +406,13 @@ async function startWorker(env: NodeJS.ProcessEnv): Promise<WorkerChild> {
         child.send('memory');
       }),
     async stop() {
-      if (child.exitCode !== null) return;
+      if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
+      // A worker on the cluster has been seen not to end on SIGTERM with reservations held: the bench must end.
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
       await exited;
+      clearTimeout(timer);
     },
   };
 }
@@ -325,3 +422,5 @@ const mib = (bytes: number) => round(bytes / 2 ** 20, 1);
 const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 await main();
+// Whatever a child or the cluster left open (sockets, timers) must not keep the bench from ending.
+process.exit(0);

@@ -51,6 +51,7 @@ const GIVE_UP_AFTER_MS = 15 * 60_000;
 export interface ChaosReport {
   seed: number;
   options: ChaosOptions;
+  restarted: string;
   durationSeconds: number;
   reservations: number;
   duplicateRequests: number;
@@ -81,12 +82,29 @@ export interface ChaosReport {
 
 type Log = (line: string) => void;
 
+/**
+ * A Temporal service the run uses instead of its own dev server (the cluster, docs/deployment.md): `restartServer`
+ * is its equivalent of the dev server's restart, and `taskQueue` keeps the run's workflows apart from others there.
+ */
+export interface ChaosTarget {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+  /** What is restarted, for the report, e.g. "history service SIGKILL". */
+  restartLabel: string;
+  restartServer(): Promise<void>;
+  /** Added to the workers' environment. */
+  workerEnv?: NodeJS.ProcessEnv;
+}
+
 /** `workerLog`: a file to which every worker's output is written at the end (for a failed run's post-mortem). */
 export async function runChaos(
   options: ChaosOptions,
   log: Log = (l) => process.stderr.write(`${l}\n`),
   workerLog?: string,
+  target?: ChaosTarget,
 ): Promise<ChaosReport> {
+  const taskQueue = target?.taskQueue ?? TASK_QUEUE;
   const started = Date.now();
   const plan = planChaos(options);
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'ozres-chaos-'));
@@ -110,10 +128,12 @@ export async function runChaos(
     ]);
     world = w;
     await writeFile(bundlePath, code);
-    server = await startDevServerAt(port, dbFile, quiet);
-    connection = await Connection.connect({ address: server.address });
-    const client = new Client({ connection, namespace: server.namespace });
-    const reservations = new ReservationsClient(client, TASK_QUEUE, {
+    if (!target) server = await startDevServerAt(port, dbFile, quiet);
+    const address = target?.address ?? server!.address;
+    const namespace = target?.namespace ?? server!.namespace;
+    connection = await Connection.connect({ address });
+    const client = new Client({ connection, namespace });
+    const reservations = new ReservationsClient(client, taskQueue, {
       radiusMeters: 250,
       holdDays: 30,
       selectionTimeoutHours: 24,
@@ -125,14 +145,15 @@ export async function runChaos(
 
     const env: NodeJS.ProcessEnv = {
       ...process.env,
-      TEMPORAL_ADDRESS: server.address,
-      TEMPORAL_NAMESPACE: server.namespace,
-      TEMPORAL_TASK_QUEUE: TASK_QUEUE,
+      TEMPORAL_ADDRESS: address,
+      TEMPORAL_NAMESPACE: namespace,
+      TEMPORAL_TASK_QUEUE: taskQueue,
       OZMAP_URL: world.simUrl,
       OZMAP_API_KEY: SIM_API_KEY,
       OZMAP_TIMEOUT_MS: String(OZMAP_TIMEOUT_MS),
       GEOCODER_MIN_INTERVAL_MS: '0',
       WORKFLOW_BUNDLE_PATH: bundlePath,
+      ...target?.workerEnv,
     };
     const counters = {
       hungCalls: 0,
@@ -290,9 +311,12 @@ export async function runChaos(
       } else {
         const down = Date.now();
         log(`[chaos] ${elapsed()} restarting the Temporal server (${pending.size} reservations in flight)`);
-        await server!.stop();
-        await sleep(event.downMs);
-        server = await startDevServerAt(port, dbFile, quiet);
+        if (target) await target.restartServer();
+        else {
+          await server!.stop();
+          await sleep(event.downMs);
+          server = await startDevServerAt(port, dbFile, quiet);
+        }
         serverDowntimeMs.push(Date.now() - down);
         log(`[chaos] ${elapsed()} Temporal server back after ${Date.now() - down} ms`);
       }
@@ -314,6 +338,7 @@ export async function runChaos(
     const lastHoldMs = Math.max(...plan.reservations.map((r) => r.holdSeconds * 1000));
     await waitForNoneRunning(
       client,
+      taskQueue,
       Math.min(deadline, Date.now() + lastHoldMs + options.drainSeconds * 1000),
       persist,
     );
@@ -338,6 +363,7 @@ export async function runChaos(
     return {
       seed: options.seed,
       options,
+      restarted: target?.restartLabel ?? 'dev server restart, SQLite kept',
       durationSeconds: Math.round((Date.now() - started) / 1000),
       reservations: plan.reservations.length,
       duplicateRequests: plan.reservations.filter((r) => r.duplicate).length,
@@ -408,7 +434,7 @@ export function formatReport(r: ChaosReport): string {
     `                  port reserved (workflow's reservedAt) p50 ${r.reservedAfterMs.p50} ms, p99 ${r.reservedAfterMs.p99} ms, max ${r.reservedAfterMs.max} ms after the request`,
     `signals           ${r.signals.confirms} confirms, ${r.signals.cancels} cancels delivered; ${r.signals.tooLate} too late (reservation already over)`,
     `worker kills      ${r.workerKills} (SIGKILL; ${r.inFlightAtKills.join(', ')} reservations in flight), unexpected worker exits ${r.unexpectedWorkerExits}`,
-    `server restarts   ${r.serverRestarts} (down ${r.serverDowntimeMs.join(', ')} ms; SQLite kept)`,
+    `server restarts   ${r.serverRestarts} (down ${r.serverDowntimeMs.join(', ')} ms; ${r.restarted})`,
     `faults injected   ${r.faults.errors503} × 503, ${r.faults.resets} connection resets, ${r.faults.delayedRequests} delayed requests (${r.faults.latencySpikes} latency spikes in ${r.faults.faultTicks} fault ticks)`,
     `OZmap             ${r.ozmap.requests} requests, ${r.ozmap.portTakenAnswers} answered "port taken" (422)`,
     `client retries    ${r.clientRetries} (Temporal unreachable or workflow not there yet); ${r.hungCalls} calls unanswered after ${CALL_TIMEOUT_MS / 1000} s`,
@@ -446,11 +472,14 @@ async function workflowExists(client: Client, viabilityId: string): Promise<bool
 
 async function waitForNoneRunning(
   client: Client,
+  taskQueue: string,
   deadline: number,
   persist: <T>(call: () => Promise<T>) => Promise<T>,
 ): Promise<void> {
   while (Date.now() < deadline) {
-    const { count } = await persist(() => client.workflow.count('ExecutionStatus = "Running"'));
+    const { count } = await persist(() =>
+      client.workflow.count(`TaskQueue = "${taskQueue}" AND ExecutionStatus = "Running"`),
+    );
     if (count === 0) return;
     await sleep(2000);
   }
