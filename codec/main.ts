@@ -14,13 +14,10 @@ async function main(): Promise<void> {
       'PAYLOAD_ENCRYPTION_KEY: is required by the codec endpoint: set the key the worker uses (see README, "Security")',
     ]);
   }
-  const { host, port, allowedOrigins, token } = config.codecServer;
+  const { allowedOrigins, token } = config.codecServer;
   const server = await startCodecServer({
     codec: new EncryptionCodec(config.payloadEncryption),
-    host,
-    port,
-    allowedOrigins,
-    token,
+    ...config.codecServer,
   });
   console.log(
     `Codec endpoint at ${server.url} (for origins ` +

@@ -85,21 +85,15 @@ export async function startCodecEndpoint(
   stops: Array<() => Promise<void>>,
 ): Promise<Pick<CodecServer, 'url' | 'allowOrigin'> | undefined> {
   if (!config.payloadEncryption) return undefined;
-  const { host, port, allowedOrigins, token } = config.codecServer;
+  const { host, port, token } = config.codecServer;
   const connectHost = dialableHost(host);
   if (port !== 0 && (await isPortOpen(connectHost, port))) {
     const address = hostPort(connectHost, port);
     say('codec')(`something already answers on ${address}: the Web UI will use it as its codec endpoint`);
     return { url: `http://${address}`, allowOrigin: () => {} };
   }
-  const server = await startCodecServer({
-    codec: new EncryptionCodec(config.payloadEncryption),
-    host,
-    port,
-    allowedOrigins,
-    token,
-    log: say('codec'),
-  });
+  const codec = new EncryptionCodec(config.payloadEncryption);
+  const server = await startCodecServer({ codec, ...config.codecServer, log: say('codec') });
   stops.push(() => server.close());
   say('codec')(`codec endpoint on ${server.url}${token ? ' (bearer token required)' : ''}`);
   return server;
