@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { FINAL_STATUSES, IN_PROGRESS_STATUSES } from './statuses.ts';
+import { WEBHOOK_EVENT_TYPES } from './webhooks.ts';
 
 export const ViabilityId = z
   .string()
@@ -126,6 +127,35 @@ export const Reservation = z.object({
 });
 export type Reservation = z.infer<typeof Reservation>;
 
+/** Where a reservation's port was, or is after a move. */
+export const PortPlace = z.object({
+  boxId: z.string(),
+  boxName: z.string(),
+  splitterId: z.string(),
+  splitterName: z.string(),
+  port: z.number().int().positive(),
+});
+export type PortPlace = z.infer<typeof PortPlace>;
+
+/** One entry of the state's `changes`: a move (box) or an extension, with what it was and what it became. */
+export const ReservationChange = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('box'),
+    at: z.string(),
+    reason: z.string().optional(),
+    from: PortPlace,
+    to: PortPlace,
+  }),
+  z.object({
+    kind: z.literal('extension'),
+    at: z.string(),
+    reason: z.string().optional(),
+    from: z.object({ expiresAt: z.string() }),
+    to: z.object({ expiresAt: z.string() }),
+  }),
+]);
+export type ReservationChange = z.infer<typeof ReservationChange>;
+
 export const ReservationState = z.object({
   viabilityId: z.string(),
   status: ReservationStatus,
@@ -142,6 +172,8 @@ export const ReservationState = z.object({
   reservation: Reservation.optional(),
   /** Why the last attempt did not go through (a port taken, a failing release), while the workflow carries on. */
   notice: z.string().optional(),
+  /** Each move and extension since the port was reserved, oldest first (absent from states before they existed). */
+  changes: z.array(ReservationChange).optional(),
   outcome: z.object({ reason: z.string(), at: z.string() }).optional(),
 });
 export type ReservationState = z.infer<typeof ReservationState>;
@@ -158,6 +190,39 @@ export type ConfirmSaleInput = z.infer<typeof ConfirmSaleInput>;
 
 export const CancelReservationInput = z.strictObject({ reason: z.string().max(500).optional() });
 export type CancelReservationInput = z.infer<typeof CancelReservationInput>;
+
+/** Moves the reservation to another box's free port within its radius (or another port of the same box). */
+export const ChangeBoxInput = z.strictObject({
+  boxId: z.string().min(1, 'boxId must not be empty'),
+  splitterId: z.string().min(1).optional(),
+  port: z.number().int().positive('port must be a positive whole number').optional(),
+  reason: z.string().max(500).optional(),
+});
+export type ChangeBoxInput = z.infer<typeof ChangeBoxInput>;
+
+/** Pushes the hold's end later, up to RESERVATION_MAX_HOLD_DAYS after reservedAt. */
+export const ExtendHoldInput = z.strictObject({
+  days: z
+    .number()
+    .int('days must be a whole number')
+    .min(1, 'days must be at least 1')
+    .max(90, 'days must be at most 90'),
+  reason: z.string().max(500).optional(),
+});
+export type ExtendHoldInput = z.infer<typeof ExtendHoldInput>;
+
+/** The body of every webhook POST (contract/webhooks.ts names the types and headers). */
+export const WebhookEvent = z.object({
+  id: z.string(),
+  type: z.enum(WEBHOOK_EVENT_TYPES),
+  occurredAt: z.string(),
+  viabilityId: z.string(),
+  status: ReservationStatus,
+  state: ReservationState,
+  /** Reminders only: whole days left before the hold ends. */
+  daysLeft: z.number().int().nonnegative().optional(),
+});
+export type WebhookEvent = z.infer<typeof WebhookEvent>;
 
 /** A concrete port to reserve: what the workflow decides and the reservePort activity takes. */
 export const PortChoice = z.object({
