@@ -67,6 +67,10 @@ export interface ChaosReport {
   unexpectedWorkerExits: number;
   serverRestarts: number;
   serverDowntimeMs: number[];
+  /** The full OZmap outage's length (0 when the plan had none). */
+  outageMs: number;
+  /** Reservations an operator terminated while they held a port. */
+  terminated: number;
   /** Calls the driver repeated because Temporal was unreachable or the workflow not yet there. */
   clientRetries: number;
   /** Temporal calls that had not answered after CALL_TIMEOUT_MS and were made again. */
@@ -202,9 +206,11 @@ export async function runChaos(
      */
     const reservedAfter: number[] = [];
     const reached = new Set<string>();
+    const terminated = new Set<string>();
     const faultTotals = { latencySpikes: 0, faultTicks: 0 };
     const inFlightAtKills: number[] = [];
     const serverDowntimeMs: number[] = [];
+    let outageMs = 0;
     /** Calls give up after this: a run that slow has a problem the report should show, not hide by waiting. */
     const deadline = t0 + plan.endMs + GIVE_UP_AFTER_MS;
 
@@ -252,6 +258,7 @@ export async function runChaos(
           reached.add(r.viabilityId);
           reservedAfter.push(Date.parse(reservedAt) - sentAt);
         }
+        if (reservedAt && r.terminateAfterMs !== undefined) await terminate(r);
         const [a, b] = states;
         if (a?.reservation && b?.reservation && a.reservation.propertyId !== b.reservation.propertyId) {
           counters.duplicateMismatches++;
@@ -263,6 +270,20 @@ export async function runChaos(
         pending.delete(r.viabilityId);
       }
       await action;
+    };
+
+    /** An operator's terminate while the port is held: the workflow can release nothing, the reconciler must. */
+    const terminate = async (r: PlannedReservation) => {
+      await sleep(r.terminateAfterMs!);
+      try {
+        await persist(() =>
+          client.workflow.getHandle(workflowIdFor(r.viabilityId)).terminate('chaos: terminated by an operator'),
+        );
+        terminated.add(r.viabilityId);
+      } catch (error) {
+        // Already over (expired meanwhile, or cancelled): nothing was orphaned.
+        if (!(error instanceof WorkflowNotFoundError)) log(`[chaos] ${r.viabilityId}: terminate failed: ${String(error)}`);
+      }
     };
 
     let signalsPending = 0;
@@ -301,6 +322,16 @@ export async function runChaos(
         faultTotals.faultTicks++;
         if (event.spike) faultTotals.latencySpikes++;
         await setFaults(world!, event.faults);
+      } else if (event.kind === 'outage') {
+        outageMs = event.durationMs;
+        log(`[chaos] ${elapsed()} OZmap outage: every request answered 503 for ${event.durationMs / 1000} s`);
+        await setFaults(world!, { latencyMs: 0, latencyJitterMs: 0, errorRate: 1, resetRate: 0, phase: 'before' });
+        await sleep(event.durationMs);
+        await setFaults(world!, { errorRate: 0, resetRate: 0 });
+        log(`[chaos] ${elapsed()} OZmap back`);
+      } else if (event.kind === 'reconcile') {
+        log(`[chaos] ${elapsed()} reconciler run`);
+        reconcileRuns.push(await reconcile());
       } else if (event.kind === 'kill-worker') {
         inFlightAtKills.push(pending.size);
         log(`[chaos] ${elapsed()} SIGKILL to the worker (${pending.size} reservations in flight)`);
@@ -344,7 +375,10 @@ export async function runChaos(
     );
     log(`[chaos] ${elapsed()} reading results`);
 
-    const outcomes = await mapLimit(plan.reservations, 16, (r) => persist(() => outcomeOf(client, r.viabilityId)));
+    const outcomes = await mapLimit(plan.reservations, 16, async (r) => ({
+      ...(await persist(() => outcomeOf(client, r.viabilityId))),
+      ...(terminated.has(r.viabilityId) ? { terminatedOnPurpose: true } : {}),
+    }));
     const after = await simAdmin<SimState>(world, 'GET', '/__sim/state');
     const stats = await simAdmin<StatsSnapshot>(world, 'GET', '/__sim/stats');
     const violations = checkInvariants({ before, after, outcomes });
@@ -380,6 +414,8 @@ export async function runChaos(
       unexpectedWorkerExits: counters.unexpectedWorkerExits,
       serverRestarts: serverDowntimeMs.length,
       serverDowntimeMs,
+      outageMs,
+      terminated: terminated.size,
       clientRetries: counters.clientRetries,
       hungCalls: counters.hungCalls,
       faults: {
@@ -435,6 +471,7 @@ export function formatReport(r: ChaosReport): string {
     `signals           ${r.signals.confirms} confirms, ${r.signals.cancels} cancels delivered; ${r.signals.tooLate} too late (reservation already over)`,
     `worker kills      ${r.workerKills} (SIGKILL; ${r.inFlightAtKills.join(', ')} reservations in flight), unexpected worker exits ${r.unexpectedWorkerExits}`,
     `server restarts   ${r.serverRestarts} (down ${r.serverDowntimeMs.join(', ')} ms; ${r.restarted})`,
+    `OZmap outage      ${r.outageMs / 1000} s (every request answered 503); ${r.terminated} reservations terminated by an operator while held`,
     `faults injected   ${r.faults.errors503} × 503, ${r.faults.resets} connection resets, ${r.faults.delayedRequests} delayed requests (${r.faults.latencySpikes} latency spikes in ${r.faults.faultTicks} fault ticks)`,
     `OZmap             ${r.ozmap.requests} requests, ${r.ozmap.portTakenAnswers} answered "port taken" (422)`,
     `client retries    ${r.clientRetries} (Temporal unreachable or workflow not there yet); ${r.hungCalls} calls unanswered after ${CALL_TIMEOUT_MS / 1000} s`,
