@@ -30,6 +30,8 @@ export interface ChaosOptions {
   outageSeconds: number;
   /** Share of reservations an operator terminates while they hold a port: orphans only the reconciler can find. */
   terminateShare: number;
+  /** Creates OZmap applies only after their caller gave up (late creates), spread over the arrivals. */
+  lateCreates: number;
   /** Reconciler runs during the chaos (a final one always follows the drain when the reconciler is on). */
   reconcileRuns: number;
 }
@@ -51,6 +53,7 @@ export const PROFILES = {
     drainSeconds: 90,
     outageSeconds: 0,
     terminateShare: 0.05,
+    lateCreates: 4,
     reconcileRuns: 1,
   },
   full: {
@@ -68,6 +71,7 @@ export const PROFILES = {
     drainSeconds: 180,
     outageSeconds: 130,
     terminateShare: 0.02,
+    lateCreates: 20,
     reconcileRuns: 2,
   },
 } as const satisfies Record<string, ChaosOptions>;
@@ -96,7 +100,8 @@ export type ChaosEvent =
   | { kind: 'kill-worker'; atMs: number; restartAfterMs: number }
   | { kind: 'restart-server'; atMs: number; downMs: number }
   | { kind: 'outage'; atMs: number; durationMs: number }
-  | { kind: 'reconcile'; atMs: number };
+  | { kind: 'reconcile'; atMs: number }
+  | { kind: 'late-create'; atMs: number; lateMs: number };
 
 export interface ChaosPlan {
   options: ChaosOptions;
@@ -182,6 +187,10 @@ export function planChaos(options: ChaosOptions): ChaosPlan {
   for (let atMs = 0; atMs < endMs; atMs += options.faultTickSeconds * 1000) {
     const tick = faultsFor(rng);
     if (!inOutage(atMs)) events.push({ kind: 'faults', ...tick, atMs });
+  }
+  // Each lands 5-40 s after its POST: past the worker's OZmap timeout, often past the activity's retry and look-up.
+  for (let i = 0; i < options.lateCreates; i++) {
+    events.push({ kind: 'late-create', atMs: Math.round(rng.between(0, windowMs)), lateMs: rng.int(5_000, 40_000) });
   }
   for (let i = 0; i < options.reconcileRuns; i++) {
     events.push({ kind: 'reconcile', atMs: Math.round(windowMs * ((i + 1) / (options.reconcileRuns + 1))) });

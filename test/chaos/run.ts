@@ -211,6 +211,7 @@ export async function runChaos(
     const inFlightAtKills: number[] = [];
     const serverDowntimeMs: number[] = [];
     let outageMs = 0;
+    let lateCreatesArmed = 0;
     /** Calls give up after this: a run that slow has a problem the report should show, not hide by waiting. */
     const deadline = t0 + plan.endMs + GIVE_UP_AFTER_MS;
 
@@ -329,6 +330,9 @@ export async function runChaos(
         await sleep(event.durationMs);
         await setFaults(world!, { errorRate: 0, resetRate: 0 });
         log(`[chaos] ${elapsed()} OZmap back`);
+      } else if (event.kind === 'late-create') {
+        lateCreatesArmed++;
+        await setFaults(world!, { lateCreates: 1, lateCreateMs: event.lateMs });
       } else if (event.kind === 'reconcile') {
         log(`[chaos] ${elapsed()} reconciler run`);
         reconcileRuns.push(await reconcile());
