@@ -40,7 +40,8 @@ const SECONDS_AS_DAYS = (s: number) => s / 86_400;
 const save = (name: string, history: Parameters<typeof historyToJSON>[0]) =>
   writeFileSync(
     path.join(out, `${tag}-${name}.json`),
-    JSON.stringify(JSON.parse(historyToJSON(history)), null, 1) + '\n',
+    // Stack traces name the recording machine's paths, and replay never reads them.
+    JSON.stringify(JSON.parse(historyToJSON(history)), (k, v: unknown) => (k === 'stackTrace' ? '' : v), 1) + '\n',
   );
 
 const dev = await createDevServerEnv();
