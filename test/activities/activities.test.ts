@@ -306,6 +306,24 @@ describe('activities against the simulator', () => {
     assert.deepEqual(await run(env, activities.releasePort, ref), { outcome: 'already-released' });
   });
 
+  it('releasePort with a sweep and no duplicate: still three calls, the marker query in place of the read by id', async () => {
+    const input = await reserveInput('A-10', { lat: CENTRE.lat - 0.004, lng: CENTRE.lng - 0.004 });
+    const reserved = await run(env, activities.reservePort, { ...input, firstRound: true });
+    assert.equal(reserved.outcome, 'reserved');
+    sent.length = 0;
+    const sweep = { viabilityId: 'A-10', customerCode: 'C-A-10' };
+    const ref = { propertyId: reserved.propertyId, clientId: reserved.clientId, sweep };
+    assert.deepEqual(await run(env, activities.releasePort, ref), { outcome: 'released' });
+    assert.deepEqual(
+      sent.map((s) => `${s.method} ${s.path.split('?')[0]}`),
+      [
+        'GET /api/v2/properties',
+        `DELETE /api/v2/properties/${reserved.propertyId}`,
+        `DELETE /api/v2/ftth-clients/${reserved.clientId}`,
+      ],
+    );
+  });
+
   /** The held reservation and a second property with the same marker, as a create that landed late leaves it. */
   const heldAndDuplicate = async (viabilityId: string, near: { lat: number; lng: number }) => {
     const held = await run(env, activities.reservePort, {
