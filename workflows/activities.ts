@@ -9,7 +9,8 @@ export const { geocode, searchBoxes, surveyBoxes } = proxyActivities<Reservation
 });
 
 /** Writing: always run to completion (non-cancellable scope); idempotent, so retries are safe. */
-export const { reservePort, confirmInstallation, releasePort } = proxyActivities<ReservationActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
-});
+export const { reservePort, confirmInstallation, releasePort, sweepDuplicates } =
+  proxyActivities<ReservationActivities>({
+    startToCloseTimeout: '30 seconds',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+  });

@@ -164,12 +164,18 @@ export class OzmapClient {
    * a server that ignored the filter would otherwise hand back somebody else's property.
    */
   async findPropertyByExternalId(externalId: string, clientCode?: string): Promise<OzProperty | null> {
+    return (await this.findPropertiesByExternalId(externalId, clientCode))[0] ?? null;
+  }
+
+  /** Every property carrying the marker (more than one only when a create landed late), in one query. */
+  async findPropertiesByExternalId(externalId: string, clientCode?: string): Promise<OzProperty[]> {
     const rows =
       this.findBy === 'client_code' && clientCode !== undefined
         ? await this.#rawPropertiesByClientCode(clientCode)
         : await this.#list('properties', z.unknown(), externalIdFilter(externalId));
-    const mine = rows.find((row) => Marked.safeParse(row).data?.external_id === externalId);
-    return mine === undefined ? null : parseBody(OzProperty, mine, 'GET /properties row');
+    return rows
+      .filter((row) => Marked.safeParse(row).data?.external_id === externalId)
+      .map((row) => parseBody(OzProperty, row, 'GET /properties row'));
   }
 
   /**

@@ -6,8 +6,10 @@
  *
  * Then a release that keeps failing, on the time-skipping server (its hundred hourly rounds would take a hundred
  * hours on the dev server): <tag>-release-stuck.json is the run that continued as new, <tag>-release-resumed.json
- * the run that carried on and released the port.
+ * the run that carried on and released the port. Last, on the same server, <tag>-late-create-swept.json: a first
+ * create that lands late, a retry that reserves, the sweep after the grace, then a cancel.
  */
+import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -23,7 +25,7 @@ import { NO_COVERAGE_POINT } from '../../simulator/network.ts';
 import { workflowIdFor } from '../../contract/ids.ts';
 import { type ReservationInput } from '../../contract/schemas.ts';
 import { createDevServerEnv, createTimeSkippingEnv } from '../support/temporal.ts';
-import { reservablePoints, startWorld, workflowBundle } from '../support/world.ts';
+import { eventually, reservablePoints, setFaults, startWorld, workflowBundle } from '../support/world.ts';
 
 const TASK_QUEUE = 'record-histories';
 const tag = process.argv[2];
@@ -38,7 +40,8 @@ const SECONDS_AS_DAYS = (s: number) => s / 86_400;
 const save = (name: string, history: Parameters<typeof historyToJSON>[0]) =>
   writeFileSync(
     path.join(out, `${tag}-${name}.json`),
-    JSON.stringify(JSON.parse(historyToJSON(history)), null, 1) + '\n',
+    // Stack traces name the recording machine's paths, and replay never reads them.
+    JSON.stringify(JSON.parse(historyToJSON(history)), (k, v: unknown) => (k === 'stackTrace' ? '' : v), 1) + '\n',
   );
 
 const dev = await createDevServerEnv();
@@ -191,5 +194,50 @@ try {
   });
 } finally {
   await stuckWorld.close();
+}
+
+const lateWorld = await startWorld();
+try {
+  const lateWorker = await createReservationWorker({
+    connection: skipping.nativeConnection,
+    namespace: 'default',
+    taskQueue: TASK_QUEUE,
+    clients: lateWorld.clients,
+    workflowBundle: await workflowBundle(),
+  });
+  const lateReservations = new ReservationsClient(skipping.client, TASK_QUEUE, {
+    radiusMeters: 250,
+    holdDays: 30,
+    selectionTimeoutHours: 24,
+  });
+  await lateWorker.runUntil(async () => {
+    const [point] = await reservablePoints(lateWorld.ozmap, 1);
+    const viabilityId = `REC-L-${randomUUID().slice(0, 6)}`;
+    // Held past the worker's 5 s OZmap timeout: the retry looks up, creates, and the reserve is uncertain.
+    await setFaults(lateWorld, { lateCreates: 1, lateCreateMs: 7000 });
+    await lateReservations.reserve({
+      viabilityId,
+      customer: { code: 'C-REC-L', name: 'Maria Souza' },
+      coordinates: { lat: point!.lat, lng: point!.lng },
+    });
+    const handle = skipping.client.workflow.getHandle(workflowIdFor(viabilityId));
+    await skipping.sleep('11 minutes');
+    await eventually(async () => {
+      const events = (await handle.fetchHistory()).events ?? [];
+      const sweep = events.find(
+        (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'sweepDuplicates',
+      );
+      assert.ok(
+        sweep && events.some((e) => e.activityTaskCompletedEventAttributes?.scheduledEventId?.equals(sweep.eventId!)),
+      );
+    });
+    await handle.signal(cancelReservation, { reason: 'desistiu' });
+    const final = (await handle.result()) as { status: string };
+    const history = await handle.fetchHistory();
+    save('late-create-swept', history);
+    console.log(`${tag}-late-create-swept: ${final.status}, ${history.events?.length} events`);
+  });
+} finally {
+  await lateWorld.close();
   await skipping.teardown();
 }
