@@ -75,7 +75,15 @@ export interface ChaosReport {
   clientRetries: number;
   /** Temporal calls that had not answered after CALL_TIMEOUT_MS and were made again. */
   hungCalls: number;
-  faults: { errors503: number; resets: number; delayedRequests: number; latencySpikes: number; faultTicks: number };
+  faults: {
+    errors503: number;
+    resets: number;
+    delayedRequests: number;
+    latencySpikes: number;
+    faultTicks: number;
+    /** Creates OZmap held past their caller's patience and applied afterwards. */
+    lateCreates: number;
+  };
   ozmap: { requests: number; portTakenAnswers: number; byRoute: Record<string, number> };
   statuses: Record<string, number>;
   nondeterminismErrors: number;
@@ -211,7 +219,6 @@ export async function runChaos(
     const inFlightAtKills: number[] = [];
     const serverDowntimeMs: number[] = [];
     let outageMs = 0;
-    let lateCreatesArmed = 0;
     /** Calls give up after this: a run that slow has a problem the report should show, not hide by waiting. */
     const deadline = t0 + plan.endMs + GIVE_UP_AFTER_MS;
 
@@ -331,7 +338,6 @@ export async function runChaos(
         await setFaults(world!, { errorRate: 0, resetRate: 0 });
         log(`[chaos] ${elapsed()} OZmap back`);
       } else if (event.kind === 'late-create') {
-        lateCreatesArmed++;
         await setFaults(world!, { lateCreates: 1, lateCreateMs: event.lateMs });
       } else if (event.kind === 'reconcile') {
         log(`[chaos] ${elapsed()} reconciler run`);
@@ -426,6 +432,7 @@ export async function runChaos(
         errors503: stats.faults.error,
         resets: stats.faults.reset,
         delayedRequests: stats.faults.delayed,
+        lateCreates: stats.faults.late,
         ...faultTotals,
       },
       ozmap: { requests: stats.totalRequests, portTakenAnswers: stats.statuses['422'] ?? 0, byRoute: stats.requests },
@@ -476,7 +483,7 @@ export function formatReport(r: ChaosReport): string {
     `worker kills      ${r.workerKills} (SIGKILL; ${r.inFlightAtKills.join(', ')} reservations in flight), unexpected worker exits ${r.unexpectedWorkerExits}`,
     `server restarts   ${r.serverRestarts} (down ${r.serverDowntimeMs.join(', ')} ms; ${r.restarted})`,
     `OZmap outage      ${r.outageMs / 1000} s (every request answered 503); ${r.terminated} reservations terminated by an operator while held`,
-    `faults injected   ${r.faults.errors503} × 503, ${r.faults.resets} connection resets, ${r.faults.delayedRequests} delayed requests (${r.faults.latencySpikes} latency spikes in ${r.faults.faultTicks} fault ticks)`,
+    `faults injected   ${r.faults.errors503} × 503, ${r.faults.resets} connection resets, ${r.faults.delayedRequests} delayed requests (${r.faults.latencySpikes} latency spikes in ${r.faults.faultTicks} fault ticks), ${r.faults.lateCreates} late creates`,
     `OZmap             ${r.ozmap.requests} requests, ${r.ozmap.portTakenAnswers} answered "port taken" (422)`,
     `client retries    ${r.clientRetries} (Temporal unreachable or workflow not there yet); ${r.hungCalls} calls unanswered after ${CALL_TIMEOUT_MS / 1000} s`,
     `final statuses    ${statuses}`,
