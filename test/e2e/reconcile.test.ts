@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { externalIdFor } from '../../contract/ids.ts';
 import { RECONCILER_CONFIRM_NOTE, reconcileScheduleIdFor, type ReconcileReport } from '../../contract/reconcile.ts';
+import { loadConfig } from '../../config/env.ts';
+import { reconcilerChecks } from '../../doctor/reconciler-checks.ts';
 import { spawnWorker, startStack, type Stack } from '../support/stack.ts';
 import { SIM_API_KEY, eventually, propertiesOf, reservablePoints } from '../support/world.ts';
 
@@ -94,6 +96,9 @@ describe('reconciler against the dev server, worker and simulator', () => {
     assert.ok(off.output.join('').includes('"outcome":"paused"'), off.output.join(''));
     await off.kill();
     assert.equal((await handle.describe()).state.paused, true);
+    const [paused] = await reconcilerChecks(loadConfig(stack.env));
+    assert.equal(paused?.status, 'warn', JSON.stringify(paused));
+    assert.match(paused!.finding, /is paused/);
 
     // Back on (as the first worker's settings): unpaused by the update.
     const again = spawnWorker(stack.env);
@@ -113,6 +118,13 @@ describe('reconciler against the dev server, worker and simulator', () => {
       .result()) as ReconcileReport;
     assert.equal(report.dryRun, false);
     assert.ok(report.finishedAt);
+
+    const [ran] = await reconcilerChecks(loadConfig(stack.env));
+    assert.equal(ran?.status, 'pass', JSON.stringify(ran));
+    assert.match(ran!.finding, /last run .* \(COMPLETED\)/);
+    const [missing] = await reconcilerChecks(loadConfig({ ...stack.env, TEMPORAL_TASK_QUEUE: 'nobody-here' }));
+    assert.equal(missing?.status, 'warn', JSON.stringify(missing));
+    assert.match(missing!.finding, /does not exist/);
   });
 
   it('releases orphans, reports the gone, confirms the implanted-held, leaves foreign and implanted ones; a dry run first changes nothing and reports the same', async () => {
