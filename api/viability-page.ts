@@ -27,6 +27,8 @@ export interface MapSettings {
   /** A tile URL template such as https://tile.openstreetmap.org/{z}/{x}/{y}.png; none: a plain background. */
   tileUrl?: string;
   tileAttribution?: string;
+  /** CSP frame-ancestors: who may embed the page (MAP_FRAME_ANCESTORS); default 'none'. */
+  frameAncestors?: string;
 }
 
 export interface ViabilityPageOptions {
@@ -101,11 +103,14 @@ export const viabilityPage: FastifyPluginCallback<ViabilityPageOptions> = (app, 
     .replace('{{TILE_URL}}', escapeAttribute(map.tileUrl ?? ''))
     .replace('{{TILE_ATTRIBUTION}}', escapeAttribute(map.tileAttribution ?? ''));
   const tiles = map.tileUrl ? tileOrigin(map.tileUrl) : undefined;
-  // The link carries the customer's name and address: no Referer to tile servers or anywhere else.
+  // The link carries the customer's name and address: no Referer to tile servers or anywhere else. No inline
+  // styles or scripts: OZmap and geocoder text is data, and the page's own styles are all in viability.css
+  // (Leaflet positions its elements through element.style, which CSP allows).
   const pageHeaders = {
     'content-security-policy':
-      `default-src 'self'; img-src 'self' data:${tiles ? ` ${tiles}` : ''}; style-src 'self' 'unsafe-inline'; ` +
-      "script-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'",
+      `default-src 'self'; img-src 'self' data:${tiles ? ` ${tiles}` : ''}; style-src 'self'; ` +
+      "script-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; object-src 'none'; " +
+      `frame-ancestors ${map.frameAncestors ?? "'none'"}`,
     'referrer-policy': 'no-referrer',
     'x-content-type-options': 'nosniff',
   };

@@ -127,6 +127,17 @@ function escapeHtml(s) {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+/**
+ * Box names come from OZmap and the located address from the geocoder, typed by others: they reach the page as
+ * text nodes only. Leaflet treats a string given to bindTooltip or divIcon as HTML, so it gets an element instead.
+ */
+function textElement(text, className) {
+  const span = document.createElement('span');
+  if (className) span.className = className;
+  span.textContent = text;
+  return span;
+}
+
 function drawMap(state) {
   if (!state.coordinates) return;
   ensureMap();
@@ -147,7 +158,7 @@ function drawMap(state) {
       radius: 6,
       className: `unavailable-box ${box.reason}`,
     })
-      .bindTooltip(`${box.boxName}: ${why} (${meters(box.distanceMeters)})`)
+      .bindTooltip(textElement(`${box.boxName}: ${why} (${meters(box.distanceMeters)})`))
       .addTo(layers);
   }
 
@@ -158,12 +169,12 @@ function drawMap(state) {
     const isReserved = box.boxId === reserved;
     if (reserved && !isReserved) continue; // once reserved, the map shows that box
     const label = `${box.boxName}: ${portsText(box.freePorts)}, a ${meters(box.distanceMeters)}`;
+    const icon = textElement(isReserved ? '✓' : String(box.freePorts), `box-marker${isReserved ? ' is-reserved' : ''}`);
+    icon.dataset.boxId = box.boxId;
     const marker = L.marker([box.coordinates.lat, box.coordinates.lng], {
       icon: L.divIcon({
         className: 'box-icon',
-        html:
-          `<span class="box-marker${isReserved ? ' is-reserved' : ''}" data-box-id="${escapeHtml(box.boxId)}">` +
-          `${isReserved ? '✓' : box.freePorts}</span>`,
+        html: icon,
         iconSize: [28, 28],
         iconAnchor: [14, 14],
       }),
@@ -171,7 +182,7 @@ function drawMap(state) {
       keyboard: selectable,
       riseOnHover: true,
     }).addTo(layers);
-    marker.bindTooltip(box.boxName, { direction: 'top', offset: [0, -14] });
+    marker.bindTooltip(textElement(box.boxName), { direction: 'top', offset: [0, -14] });
     const element = marker.getElement();
     element?.setAttribute('aria-label', selectable ? `Escolher ${label}` : label);
     if (selectable) {
@@ -191,7 +202,7 @@ function drawMap(state) {
     keyboard: false,
     zIndexOffset: 1000,
   }).addTo(layers);
-  pin.bindTooltip(state.coordinates.displayName ?? 'Cliente', { direction: 'top', offset: [0, -28] });
+  pin.bindTooltip(textElement(state.coordinates.displayName ?? 'Cliente'), { direction: 'top', offset: [0, -28] });
   map.invalidateSize();
   highlight();
 }

@@ -266,7 +266,7 @@ describe('viability page endpoints', () => {
   });
 
   it('MAP_TILE_URL must be a tile template; unset means no tiles', () => {
-    assert.deepEqual(loadConfig({}).map, { tileUrl: undefined, tileAttribution: undefined });
+    assert.deepEqual(loadConfig({}).map, { tileUrl: undefined, tileAttribution: undefined, frameAncestors: "'none'" });
     const set = loadConfig({
       MAP_TILE_URL: 'https://tile.openstreetmap.org/{z}/{x}/{y}.png',
       MAP_TILE_ATTRIBUTION: '© OpenStreetMap',
@@ -280,6 +280,40 @@ describe('viability page endpoints', () => {
       assert.throws(
         () => loadConfig({ MAP_TILE_URL: bad }),
         (err: unknown) => err instanceof ConfigError && err.problems.some((p) => p.startsWith('MAP_TILE_URL:')),
+        bad,
+      );
+    }
+  });
+
+  it('MAP_FRAME_ANCESTORS says who may frame the page (none by default); anything else is refused by name', async () => {
+    const csp = async (map?: MapSettings) => {
+      const app = await server(fakeReservations().reservations, { map });
+      const page = await app.inject({ method: 'GET', url: '/viability' });
+      await app.close();
+      return page.headers['content-security-policy'] as string;
+    };
+    assert.match(await csp(), /; frame-ancestors 'none'$/);
+    assert.doesNotMatch(await csp(), /unsafe-inline/);
+    const ispbox = loadConfig({
+      MAP_FRAME_ANCESTORS: "  'self'   https://*.ispbox.example.com.br https://erp.example:8443 ",
+    });
+    assert.equal(ispbox.map.frameAncestors, "'self' https://*.ispbox.example.com.br https://erp.example:8443");
+    assert.match(
+      await csp(ispbox.map),
+      /; frame-ancestors 'self' https:\/\/\*\.ispbox\.example\.com\.br https:\/\/erp\.example:8443$/,
+    );
+    for (const bad of [
+      'none',
+      "'none' https://ispbox.example",
+      "'self'; script-src *",
+      'https://ispbox.example/path',
+      '*',
+      "'unsafe-inline'",
+      'javascript:alert(1)',
+    ]) {
+      assert.throws(
+        () => loadConfig({ MAP_FRAME_ANCESTORS: bad }),
+        (err: unknown) => err instanceof ConfigError && err.problems.some((p) => p.startsWith('MAP_FRAME_ANCESTORS:')),
         bad,
       );
     }
