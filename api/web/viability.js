@@ -97,6 +97,8 @@ function explain(err) {
   }
   if (status === 404) return 'Viabilidade não encontrada.';
   if (status === 409) return `A reserva não foi aceita: ${data.message ?? 'a situação mudou'}.`;
+  if (status === 429)
+    return 'Muitas consultas ao mesmo tempo para esta viabilidade. Aguarde alguns segundos e tente novamente.';
   if (status === 0) return 'Sem conexão com o servidor. Verifique a rede e tente novamente.';
   if (status === -1) return 'Erro inesperado nesta página. Recarregue a página; se persistir, avise o suporte.';
   return 'O serviço de reservas não respondeu. Tente novamente em instantes.';

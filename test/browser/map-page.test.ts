@@ -507,4 +507,22 @@ describe('viability map page in Chromium', () => {
       street.neighbourhood = oldNeighbourhood;
     }
   });
+
+  it('/docs (swagger UI) renders the API under its own strict Content-Security-Policy', async () => {
+    const res = await fetch(`${baseUrl}/docs/`);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    assert.match(csp, /default-src 'self'/);
+    assert.match(csp, /script-src 'self'(;|$)/);
+    assert.match(csp, /frame-ancestors 'none'/);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+    const page = await open(`${baseUrl}/docs/`);
+    const violations: string[] = [];
+    page.on('console', (msg) => void (/Content Security Policy/i.test(msg.text()) && violations.push(msg.text())));
+    await page.waitForSelector('.swagger-ui .info .title', { timeout: 30_000 });
+    assert.match(await text(page, '.swagger-ui .info .title'), /Ispbox 2 ⇄ OZmap port reservations/);
+    await page.waitForSelector('.opblock-summary-path', { timeout: 30_000 });
+    assert.ok((await page.locator('.opblock').count()) >= 5, 'the operations are listed');
+    assert.deepEqual(violations, []);
+    await close(page);
+  });
 });
