@@ -50,7 +50,7 @@ export interface WaitingLimits {
 
 /**
  * Each waiting request holds a socket for up to waitSeconds: a salesperson needs one or two at a time, a flood
- * of them must not hold the server (docs/architecture.md, "HTTP API").
+ * of them must not hold the server (docs/architecture.md, "api/").
  */
 export const WAITING_LIMITS: WaitingLimits = { perViability: 4, overall: 200 };
 
