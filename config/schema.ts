@@ -24,7 +24,7 @@ import {
   GOOGLE_GEOCODING_URL,
   PUBLIC_NOMINATIM_URL,
 } from './defaults.ts';
-import { aesKey, bool, keyId, origins, positiveNumber, previousKeys, url } from './fields.ts';
+import { aesKey, bool, frameAncestors, keyId, origins, positiveNumber, previousKeys, url } from './fields.ts';
 
 const tcpPort = z.coerce
   .number({ error: 'must be a TCP port (1-65535)' })
@@ -83,6 +83,10 @@ export const EnvSchema = z.object({
   HTTP_WAIT_SECONDS: positiveNumber('seconds')
     .refine((n) => n <= 600, 'must be at most 600 seconds')
     .default(20),
+  // How long a client may take to send a whole request (headers and body); a slow sender is cut off with 408.
+  HTTP_REQUEST_TIMEOUT_SECONDS: positiveNumber('seconds')
+    .refine((n) => n <= 300, 'must be at most 300 seconds')
+    .default(10),
   ISPBOX_API_KEY: z.string().trim().min(16, 'must be at least 16 characters').optional(),
   PAYLOAD_ENCRYPTION_KEY: aesKey.optional(),
   PAYLOAD_ENCRYPTION_KEY_ID: keyId.optional(),
@@ -111,6 +115,8 @@ export const EnvSchema = z.object({
     .refine((s) => s.includes('{x}') && s.includes('{y}'), 'must contain {z}, {x} and {y}')
     .optional(),
   MAP_TILE_ATTRIBUTION: z.string().trim().min(1).max(300).optional(),
+  // Which pages may show the map page in a frame (CSP frame-ancestors); Ispbox opens it in its own tab by default.
+  MAP_FRAME_ANCESTORS: frameAncestors.default("'none'"),
   WORKFLOW_BUNDLE_PATH: z.string().trim().min(1).optional(),
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce
     .number({ error: 'must be a whole number' })
@@ -192,9 +198,14 @@ function toConfig(env: Env) {
       ispboxApiKey: env.ISPBOX_API_KEY ?? DEMO_ISPBOX_API_KEY,
       demoKey: env.ISPBOX_API_KEY === undefined,
       waitSeconds: env.HTTP_WAIT_SECONDS,
+      requestTimeoutSeconds: env.HTTP_REQUEST_TIMEOUT_SECONDS,
     },
     /** The viability map page's background tiles; none: a plain background (no internet needed). */
-    map: { tileUrl: env.MAP_TILE_URL, tileAttribution: env.MAP_TILE_ATTRIBUTION },
+    map: {
+      tileUrl: env.MAP_TILE_URL,
+      tileAttribution: env.MAP_TILE_ATTRIBUTION,
+      frameAncestors: env.MAP_FRAME_ANCESTORS,
+    },
     /** A pre-built workflow bundle (`npm run build`); workflows are bundled at start without it. */
     workflowBundlePath: env.WORKFLOW_BUNDLE_PATH,
     worker: {

@@ -97,6 +97,8 @@ function explain(err) {
   }
   if (status === 404) return 'Viabilidade não encontrada.';
   if (status === 409) return `A reserva não foi aceita: ${data.message ?? 'a situação mudou'}.`;
+  if (status === 429)
+    return 'Muitas consultas ao mesmo tempo para esta viabilidade. Aguarde alguns segundos e tente novamente.';
   if (status === 0) return 'Sem conexão com o servidor. Verifique a rede e tente novamente.';
   if (status === -1) return 'Erro inesperado nesta página. Recarregue a página; se persistir, avise o suporte.';
   return 'O serviço de reservas não respondeu. Tente novamente em instantes.';
@@ -127,6 +129,17 @@ function escapeHtml(s) {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+/**
+ * Box names come from OZmap and the located address from the geocoder, typed by others: they reach the page as
+ * text nodes only. Leaflet treats a string given to bindTooltip or divIcon as HTML, so it gets an element instead.
+ */
+function textElement(text, className) {
+  const span = document.createElement('span');
+  if (className) span.className = className;
+  span.textContent = text;
+  return span;
+}
+
 function drawMap(state) {
   if (!state.coordinates) return;
   ensureMap();
@@ -147,7 +160,7 @@ function drawMap(state) {
       radius: 6,
       className: `unavailable-box ${box.reason}`,
     })
-      .bindTooltip(`${box.boxName}: ${why} (${meters(box.distanceMeters)})`)
+      .bindTooltip(textElement(`${box.boxName}: ${why} (${meters(box.distanceMeters)})`))
       .addTo(layers);
   }
 
@@ -158,12 +171,12 @@ function drawMap(state) {
     const isReserved = box.boxId === reserved;
     if (reserved && !isReserved) continue; // once reserved, the map shows that box
     const label = `${box.boxName}: ${portsText(box.freePorts)}, a ${meters(box.distanceMeters)}`;
+    const icon = textElement(isReserved ? '✓' : String(box.freePorts), `box-marker${isReserved ? ' is-reserved' : ''}`);
+    icon.dataset.boxId = box.boxId;
     const marker = L.marker([box.coordinates.lat, box.coordinates.lng], {
       icon: L.divIcon({
         className: 'box-icon',
-        html:
-          `<span class="box-marker${isReserved ? ' is-reserved' : ''}" data-box-id="${escapeHtml(box.boxId)}">` +
-          `${isReserved ? '✓' : box.freePorts}</span>`,
+        html: icon,
         iconSize: [28, 28],
         iconAnchor: [14, 14],
       }),
@@ -171,7 +184,7 @@ function drawMap(state) {
       keyboard: selectable,
       riseOnHover: true,
     }).addTo(layers);
-    marker.bindTooltip(box.boxName, { direction: 'top', offset: [0, -14] });
+    marker.bindTooltip(textElement(box.boxName), { direction: 'top', offset: [0, -14] });
     const element = marker.getElement();
     element?.setAttribute('aria-label', selectable ? `Escolher ${label}` : label);
     if (selectable) {
@@ -191,7 +204,7 @@ function drawMap(state) {
     keyboard: false,
     zIndexOffset: 1000,
   }).addTo(layers);
-  pin.bindTooltip(state.coordinates.displayName ?? 'Cliente', { direction: 'top', offset: [0, -28] });
+  pin.bindTooltip(textElement(state.coordinates.displayName ?? 'Cliente'), { direction: 'top', offset: [0, -28] });
   map.invalidateSize();
   highlight();
 }

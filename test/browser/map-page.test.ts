@@ -21,6 +21,7 @@ import { type Candidate, type ReservationState } from '../../contract/schemas.ts
 import { startStack, type Stack } from '../support/stack.ts';
 import { propertiesOf, setFaults } from '../support/world.ts';
 import { launchChromium } from '../support/browser.ts';
+import { findStreet } from '../../simulator/gazetteer.ts';
 
 const KEY = 'browser-test-ispbox-key-0123456789';
 const DEMO_ADDRESS = 'Rua Bocaiúva, 2125 - Centro, Florianópolis - SC';
@@ -431,5 +432,97 @@ describe('viability map page in Chromium', () => {
     );
     const otherViability = await post(good, 'select', { boxId: 'x', viabilityId: 'V-other' });
     assert.equal(otherViability.status, 400, 'the body cannot name another viability');
+  });
+
+  it('hostile box names and geocoder text are shown as text: no redirect, no hidden panel, no injected element', async () => {
+    // OZmap box names and the geocoder's display name are data typed by others: each carries a meta refresh to
+    // another page, a <style> hiding the panel, an <img onerror> and a <script>.
+    const hostile = (tag: string) =>
+      `${tag}<meta http-equiv="refresh" content="0;url=${baseUrl}/healthz?hijacked">` +
+      '<style>.side,#choose,#candidates{display:none !important}</style>' +
+      `<img src="x" onerror="document.body.dataset.pwned='img'">` +
+      `<script>document.body.dataset.pwned='script'</script>`;
+    const street = findStreet('Rua Lauro Linhares')! as { neighbourhood: string };
+    const address = 'Rua Lauro Linhares, 900 - Trindade, Florianópolis - SC';
+    const point = (await stack.world.clients.geocoder.geocode(address))!;
+    const nearby = stack.world.store.boxesNear(point, 250);
+    const withFree = nearby.filter((n) => !n.box.draft && n.splitters.some((s) => s.freePorts.length > 0));
+    assert.ok(withFree.length >= 2, `boxes with free ports near ${address}: ${withFree.length}`);
+    const restore = nearby.map(({ box }) => ({ box, name: box.name, draft: box.draft }));
+    const oldNeighbourhood = street.neighbourhood;
+    for (const [i, { box }] of nearby.entries()) box.name = hostile(`CTO-H${i}`);
+    withFree.at(-1)!.box.draft = true; // one greyed "Em projeto" box with a hostile name too
+    street.neighbourhood = hostile('Trindade');
+    try {
+      const viabilityId = newId();
+      const page = await open(link({ viabilityId, address }));
+      const navigations: string[] = [];
+      page.on('framenavigated', (frame) => void (frame === page.mainFrame() && navigations.push(frame.url())));
+      await status(page, 'AWAITING_SELECTION');
+      const state = await stack.reservations.get(viabilityId);
+      assert.ok(
+        state.candidates.some((c) => c.boxName.startsWith('CTO-H')),
+        'the hostile boxes are candidates',
+      );
+      assert.ok((state.unavailableBoxes ?? []).some((b) => b.boxName.startsWith('CTO-H')));
+      assert.match(state.coordinates?.displayName ?? '', /<meta http-equiv/);
+
+      const candidate = state.candidates.find((c) => c.coordinates)!;
+      const unavailable = (state.unavailableBoxes ?? []).find((b) => b.coordinates)!; // drawn first
+      const tooltips: string[] = [];
+      for (const target of [
+        page.locator(`.box-marker[data-box-id="${candidate.boxId}"]`),
+        page.locator(`path.unavailable-box`).first(),
+        page.locator('.customer-pin'),
+      ]) {
+        await target.hover({ force: true });
+        await page.waitForSelector('.leaflet-tooltip', { state: 'attached', timeout: 5000 });
+        tooltips.push(await page.locator('.leaflet-tooltip').last().innerText());
+        await page.mouse.move(1, 1);
+      }
+      await page.waitForTimeout(1500); // a meta refresh of 0 s would have navigated by now
+
+      assert.deepEqual(navigations, [], 'the page did not navigate');
+      assert.equal(new URL(page.url()).pathname, '/viability');
+      assert.equal(await page.getAttribute('body', 'data-pwned'), null, 'no injected script or handler ran');
+      assert.equal(await page.locator('#choose').isVisible(), true, 'the reservation panel is still visible');
+      assert.equal(await page.locator('#candidates').isVisible(), true);
+      const injected = await page.evaluate(
+        'document.querySelectorAll(\'meta[http-equiv], style, img[src="x"], script:not([src])\').length',
+      );
+      assert.equal(injected, 0, 'no element of the hostile text entered the DOM');
+      assert.equal(tooltips[0], candidate.boxName, 'the box name is shown literally');
+      assert.ok(tooltips[1]!.startsWith(`${unavailable.boxName}: `), tooltips[1]);
+      assert.equal(tooltips[2], state.coordinates!.displayName, 'the geocoder text is shown literally');
+      assert.equal(await text(page, `.candidate[data-box-id="${candidate.boxId}"] .candidate-name`), candidate.boxName);
+
+      const res = await fetch(`${baseUrl}/viability`);
+      const csp = res.headers.get('content-security-policy') ?? '';
+      assert.doesNotMatch(csp, /unsafe-inline/);
+      assert.match(csp, /frame-ancestors 'none'/);
+      await close(page);
+      await stack.reservations.cancel(viabilityId);
+    } finally {
+      for (const r of restore) Object.assign(r.box, { name: r.name, draft: r.draft });
+      street.neighbourhood = oldNeighbourhood;
+    }
+  });
+
+  it('/docs (swagger UI) renders the API under its own strict Content-Security-Policy', async () => {
+    const res = await fetch(`${baseUrl}/docs/`);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    assert.match(csp, /default-src 'self'/);
+    assert.match(csp, /script-src 'self'(;|$)/);
+    assert.match(csp, /frame-ancestors 'none'/);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+    const page = await open(`${baseUrl}/docs/`);
+    const violations: string[] = [];
+    page.on('console', (msg) => void (/Content Security Policy/i.test(msg.text()) && violations.push(msg.text())));
+    await page.waitForSelector('.swagger-ui .info .title', { timeout: 30_000 });
+    assert.match(await text(page, '.swagger-ui .info .title'), /Ispbox 2 ⇄ OZmap port reservations/);
+    await page.waitForSelector('.opblock-summary-path', { timeout: 30_000 });
+    assert.ok((await page.locator('.opblock').count()) >= 5, 'the operations are listed');
+    assert.deepEqual(violations, []);
+    await close(page);
   });
 });

@@ -11,45 +11,10 @@ import { RejectedError, ReservationNotFoundError } from '../../client/errors.ts'
 import type { ReservationsClient } from '../../client/reservations.ts';
 import { tileOrigin, viabilityPage, type MapSettings } from '../../api/viability-page.ts';
 import { viabilityPageUrl } from '../../client/viability-link.ts';
-import { SelectBoxInput, type ReservationState } from '../../contract/schemas.ts';
-import { InvalidInputError } from '../../client/errors.ts';
+import type { ReservationState } from '../../contract/schemas.ts';
+import { fakeReservations, stateOf } from '../support/fake-reservations.ts';
 
 const KEY = 'viability-page-test-key-0123456789';
-
-const stateOf = (viabilityId: string, status: ReservationState['status'] = 'AWAITING_SELECTION'): ReservationState => ({
-  viabilityId,
-  status,
-  selection: 'manual',
-  radiusMeters: 250,
-  holdDays: 30,
-  candidates: [],
-});
-
-/** Records every call; each behaviour can be replaced per test. */
-function fakeReservations(
-  overrides: Partial<Record<'reserve' | 'get' | 'select', (...args: unknown[]) => Promise<ReservationState>>> = {},
-) {
-  const calls: Array<[string, ...unknown[]]> = [];
-  const record =
-    (name: 'reserve' | 'get' | 'select', fallback: (...args: unknown[]) => Promise<ReservationState>) =>
-    (...args: unknown[]) => {
-      calls.push([name, ...args]);
-      return (overrides[name] ?? fallback)(...args);
-    };
-  const fake = {
-    reserve: record('reserve', (input) => Promise.resolve(stateOf((input as { viabilityId: string }).viabilityId))),
-    get: record('get', (id) => Promise.resolve(stateOf(id as string))),
-    select: record('select', (id, raw) => {
-      // As the real client: the body is parsed with the contract's schema before anything is sent.
-      const parsed = SelectBoxInput.safeParse(raw);
-      return parsed.success
-        ? Promise.resolve(stateOf(id as string, 'RESERVED'))
-        : Promise.reject(InvalidInputError.fromZod(parsed.error));
-    }),
-    client: { withAbortSignal: <T>(_signal: AbortSignal, fn: () => Promise<T>) => fn() },
-  };
-  return { reservations: fake as unknown as ReservationsClient, calls };
-}
 
 async function server(
   reservations: ReservationsClient,
@@ -266,7 +231,7 @@ describe('viability page endpoints', () => {
   });
 
   it('MAP_TILE_URL must be a tile template; unset means no tiles', () => {
-    assert.deepEqual(loadConfig({}).map, { tileUrl: undefined, tileAttribution: undefined });
+    assert.deepEqual(loadConfig({}).map, { tileUrl: undefined, tileAttribution: undefined, frameAncestors: "'none'" });
     const set = loadConfig({
       MAP_TILE_URL: 'https://tile.openstreetmap.org/{z}/{x}/{y}.png',
       MAP_TILE_ATTRIBUTION: '© OpenStreetMap',
@@ -280,6 +245,40 @@ describe('viability page endpoints', () => {
       assert.throws(
         () => loadConfig({ MAP_TILE_URL: bad }),
         (err: unknown) => err instanceof ConfigError && err.problems.some((p) => p.startsWith('MAP_TILE_URL:')),
+        bad,
+      );
+    }
+  });
+
+  it('MAP_FRAME_ANCESTORS says who may frame the page (none by default); anything else is refused by name', async () => {
+    const csp = async (map?: MapSettings) => {
+      const app = await server(fakeReservations().reservations, { map });
+      const page = await app.inject({ method: 'GET', url: '/viability' });
+      await app.close();
+      return page.headers['content-security-policy'] as string;
+    };
+    assert.match(await csp(), /; frame-ancestors 'none'$/);
+    assert.doesNotMatch(await csp(), /unsafe-inline/);
+    const ispbox = loadConfig({
+      MAP_FRAME_ANCESTORS: "  'self'   https://*.ispbox.example.com.br https://erp.example:8443 ",
+    });
+    assert.equal(ispbox.map.frameAncestors, "'self' https://*.ispbox.example.com.br https://erp.example:8443");
+    assert.match(
+      await csp(ispbox.map),
+      /; frame-ancestors 'self' https:\/\/\*\.ispbox\.example\.com\.br https:\/\/erp\.example:8443$/,
+    );
+    for (const bad of [
+      'none',
+      "'none' https://ispbox.example",
+      "'self'; script-src *",
+      'https://ispbox.example/path',
+      '*',
+      "'unsafe-inline'",
+      'javascript:alert(1)',
+    ]) {
+      assert.throws(
+        () => loadConfig({ MAP_FRAME_ANCESTORS: bad }),
+        (err: unknown) => err instanceof ConfigError && err.problems.some((p) => p.startsWith('MAP_FRAME_ANCESTORS:')),
         bad,
       );
     }
