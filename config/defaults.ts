@@ -21,6 +21,10 @@ export const DEMO_ISPBOX_API_KEY = 'demo-ispbox-key-change-me';
  * replayed from its short history when its hold ends or a message arrives.
  */
 export const DEFAULT_MAX_CACHED_WORKFLOWS = 250;
+/** Workflow tasks run at once (the SDK's default: 40); never more than the cache holds. */
+export const DEFAULT_MAX_CONCURRENT_WORKFLOW_TASKS = 40;
+/** Threads that run workflow code (the SDK's default with its reused V8 context: 1). */
+export const DEFAULT_WORKFLOW_THREADS = 1;
 /**
  * `npm run start:cluster` (docs/deployment.md): workers it runs, and its ports besides TEMPORAL_ADDRESS and HTTP_PORT.
  */
