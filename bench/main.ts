@@ -35,6 +35,8 @@ import type { Coordinates } from '../contract/schemas.ts';
 import { CustomerCodeKey, ReservationStatusKey, ViabilityIdKey } from '../contract/search-attributes.ts';
 import { BaselineWorkflow, baselineRelease, baselineReady } from './workflows/baseline.ts';
 import { widenNetwork } from './network.ts';
+import { meanPhases, type Phases } from './phases.ts';
+import { workerProcessEnv } from '../worker/process-env.ts';
 import type { WorkerMemory } from './worker.ts';
 
 const USAGE = `npm run bench -- [--quick] [--held N,N,...] [--expiring N] [--cluster]
@@ -194,6 +196,21 @@ async function main(): Promise<void> {
       p99: round(real.p99Ms / base.p99Ms, 2),
     };
 
+    // Where (a)'s time goes, from the histories of a sample of the measured runs of each.
+    const sample = Math.min(40, SIZES.measured);
+    const step = SIZES.measured / sample;
+    const phases = {
+      baseline: await meanPhases(
+        client,
+        Array.from({ length: sample }, (_, k) => `baseline-BL-${SIZES.warmup + Math.floor(k * step)}`),
+      ),
+      reservation: await meanPhases(
+        client,
+        Array.from({ length: sample }, (_, k) => workflowIdFor(`B-${firstMeasured + Math.floor(k * step)}`)),
+      ),
+    };
+    for (const [name, p] of Object.entries(phases)) log(`    ${name.padEnd(12)} ${fmtPhases(p)}`);
+
     // (b) OZmap calls: per reservation (above) and per cancellation (now, releasing those very reservations).
     sim.stats.reset();
     const measuredIds = Array.from({ length: SIZES.measured }, (_, k) => `B-${firstMeasured + k}`);
@@ -294,6 +311,8 @@ async function main(): Promise<void> {
       `  throughput   reservation ${real.perSecond}/s, baseline ${base.perSecond}/s: ×${ratios.throughput}`,
       `  p50          ${real.p50Ms} vs ${base.p50Ms} ms: ×${ratios.p50}`,
       `  p99          ${real.p99Ms} vs ${base.p99Ms} ms: ×${ratios.p99}`,
+      `  where (mean) reservation ${fmtPhases(phases.reservation)}`,
+      `               baseline    ${fmtPhases(phases.baseline)}`,
       `  OZmap calls  ${calls.perReservation} per reservation, ${calls.perCancellation} per cancellation, ` +
         `${perExpiry} per expiry`,
       `  worker RSS   fresh ${mib(fresh.rss)} MiB; ` +
@@ -328,7 +347,7 @@ async function main(): Promise<void> {
         ...SIZES,
         widenedBoxes: added,
       },
-      throughput: { baseline: base, reservation: real, ratios },
+      throughput: { baseline: base, reservation: real, ratios, phases },
       ...(cluster && { cluster: { setup: 'npm run start:cluster topology, fresh PostgreSQL', throughput: cluster } }),
       ozmapCalls: { ...calls, perExpiry, expiryRoutes: expiryStats.requests },
       memory: {
@@ -512,7 +531,7 @@ async function startWorker(env: NodeJS.ProcessEnv): Promise<WorkerChild> {
       path.join(projectRoot, 'bench', 'thread-probe.js'),
       path.join(projectRoot, 'bench', 'worker.ts'),
     ],
-    { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+    { env: workerProcessEnv(env), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
   );
   await new Promise<void>((resolve, reject) => {
     child.once('message', () => resolve());
@@ -537,6 +556,10 @@ async function startWorker(env: NodeJS.ProcessEnv): Promise<WorkerChild> {
 }
 
 const fmt = (l: Latencies) => `${l.perSecond}/s (${l.count} in ${l.seconds} s), p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms`;
+const fmtPhases = (p: Phases) =>
+  `history: ${p.totalMs} ms to the answer = ${p.workflowTasks} workflow tasks ${p.workflowTasksMs} ms, ` +
+  `activities queued ${p.activityQueueMs} ms, running ${p.activityRunMs} ms; ${p.upserts} upserts, ` +
+  `${p.historyBytes} B of history (activity results ${p.activityResultBytes} B)`;
 const fmtMemory = (m: MemorySample) =>
   `RSS ${m.rssMiB} MiB = file ${m.rssFileMiB} + anon ${m.rssAnonMiB} (main heap ${m.mainHeapResidentMiB}, ` +
   `workflow threads' heaps ${m.workflowThreadsHeapResidentMiB}, native ${m.nativeMiB})`;
