@@ -490,13 +490,25 @@ async function timed(count: number, concurrency: number, fn: (i: number) => Prom
   return { count, seconds: round(seconds, 2), perSecond: round(count / seconds, 1), p50Ms: q(0.5), p99Ms: q(0.99) };
 }
 
+/**
+ * Runs `fn` over `items`, `concurrency` at a time. After a failure it starts no more and waits for those in flight,
+ * then throws the first error: nothing may still be calling the server once the bench tears it down.
+ */
 async function pool<T>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<unknown>): Promise<void> {
   let next = 0;
+  let failure: { error: unknown } | undefined;
   await Promise.all(
     Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-      while (next < items.length) await fn(items[next++]!);
+      while (!failure && next < items.length) {
+        try {
+          await fn(items[next++]!);
+        } catch (error) {
+          failure ??= { error };
+        }
+      }
     }),
   );
+  if (failure) throw failure.error;
 }
 
 async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, intervalMs = 500): Promise<void> {
@@ -570,6 +582,11 @@ const fmtOptions = (m: WorkerMemory) =>
 const mib = (bytes: number) => round(bytes / 2 ** 20, 1);
 const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
 
-await main();
+try {
+  await main();
+} catch (err) {
+  console.error('the bench failed:', err);
+  process.exit(1);
+}
 // Whatever a child or the cluster left open (sockets, timers) must not keep the bench from ending.
 process.exit(0);
