@@ -3,7 +3,12 @@
  * together with every per-variable problem: zod skips object-level refinements when a field fails.
  */
 import { isLoopbackHost } from '../net/hosts.ts';
-import { DEFAULT_LISTEN_HOST, DEFAULT_OZMAP_URL } from './defaults.ts';
+import {
+  DEFAULT_LISTEN_HOST,
+  DEFAULT_MAX_CACHED_WORKFLOWS,
+  DEFAULT_MAX_CONCURRENT_WORKFLOW_TASKS,
+  DEFAULT_OZMAP_URL,
+} from './defaults.ts';
 import { TRUE_WORDS } from './fields.ts';
 import type { Config } from './schema.ts';
 
@@ -17,6 +22,18 @@ export function crossFieldProblems(raw: RawEnv): string[] {
     ...temporalTlsProblems(raw),
     ...encryptionProblems(raw),
     ...deploymentProblems(raw),
+    ...workerSlotProblems(raw),
+  ];
+}
+
+/** The SDK runs no more workflow tasks at once than it can cache, and would lower the slots without a word. */
+function workerSlotProblems(raw: RawEnv): string[] {
+  const cache = Number(raw.WORKER_MAX_CACHED_WORKFLOWS ?? DEFAULT_MAX_CACHED_WORKFLOWS);
+  const slots = Number(raw.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS ?? DEFAULT_MAX_CONCURRENT_WORKFLOW_TASKS);
+  if (!Number.isInteger(cache) || !Number.isInteger(slots) || cache === 0 || slots <= cache) return [];
+  return [
+    `WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: must be at most ${cache} (WORKER_MAX_CACHED_WORKFLOWS): ` +
+      'lower it, or raise the cache',
   ];
 }
 

@@ -17,6 +17,8 @@ import {
   DEFAULT_CODEC_SERVER_PORT,
   DEFAULT_LISTEN_HOST,
   DEFAULT_MAX_CACHED_WORKFLOWS,
+  DEFAULT_MAX_CONCURRENT_WORKFLOW_TASKS,
+  DEFAULT_WORKFLOW_THREADS,
   DEFAULT_OZMAP_URL,
   DEFAULT_TEMPORAL_ADDRESS,
   DEMO_ISPBOX_API_KEY,
@@ -123,6 +125,17 @@ export const EnvSchema = z.object({
     .int('must be a whole number')
     .min(0, 'must be 0 (no cache) or more')
     .default(DEFAULT_MAX_CACHED_WORKFLOWS),
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce
+    .number({ error: 'must be a whole number' })
+    .int('must be a whole number')
+    .min(2, 'must be 2 or more (the SDK needs two slots with a cache)')
+    .default(DEFAULT_MAX_CONCURRENT_WORKFLOW_TASKS),
+  WORKER_WORKFLOW_THREADS: z.coerce
+    .number({ error: 'must be a whole number' })
+    .int('must be a whole number')
+    .min(1, 'must be 1 or more')
+    .max(16, 'must be at most 16')
+    .default(DEFAULT_WORKFLOW_THREADS),
   // Metrics and Worker Deployments (docs/deployment.md); off unless set.
   WORKER_METRICS_ADDRESS: listenAddress.optional(),
   WORKER_APP_METRICS_ADDRESS: listenAddress.optional(),
@@ -210,6 +223,8 @@ function toConfig(env: Env) {
     workflowBundlePath: env.WORKFLOW_BUNDLE_PATH,
     worker: {
       maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS,
+      maxConcurrentWorkflowTaskExecutions: env.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+      workflowThreadPoolSize: env.WORKER_WORKFLOW_THREADS,
       /** The SDK runtime's Prometheus exporter (Runtime.install telemetry), when set. */
       metricsAddress: env.WORKER_METRICS_ADDRESS,
       /** The project's own metrics (metrics/), when set. */

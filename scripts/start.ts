@@ -20,6 +20,7 @@ import { viabilityPageUrl } from '../client/viability-link.ts';
 import { dialableHost, hostPort, isLoopbackHost, splitHostPort, unbracketHost } from '../net/hosts.ts';
 import { isPortOpen, startDevServer, type DevServer } from './dev-server.ts';
 import { projectRoot } from './temporal-tools.ts';
+import { workerProcessEnv } from '../worker/process-env.ts';
 
 /** Where the dev server's SQLite file and the simulator's state live; tests point it at a temporary folder. */
 const DATA_DIR = process.env.ISPBOX_OZMAP_DATA_DIR ?? path.join(projectRoot, '.data');
@@ -195,7 +196,7 @@ function superviseWorker(): () => Promise<void> {
   const launch = () => {
     child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'worker', 'main.ts')], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: process.env,
+      env: workerProcessEnv(process.env),
     });
     const relay = (chunk: Buffer) => chunk.toString().split('\n').filter(Boolean).map(readable).forEach(log);
     child.stdout?.on('data', relay);

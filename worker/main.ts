@@ -7,7 +7,7 @@ import { workerMetricsOptions } from '../metrics/worker-options.ts';
 import { serveMetrics } from '../metrics/server.ts';
 import { pollSettling } from '../metrics/settling.ts';
 import { createLogger, installTemporalRuntime } from './logger.ts';
-import { connectWorker, createClients, createReservationWorker } from './worker.ts';
+import { connectWorker, createClients, createReservationWorker, tuningOf } from './worker.ts';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -23,7 +23,7 @@ async function main(): Promise<void> {
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
       clients,
-      maxCachedWorkflows: config.worker.maxCachedWorkflows,
+      tuning: tuningOf(config.worker),
       workflowBundle: config.workflowBundlePath ? { codePath: config.workflowBundlePath } : undefined,
       dataConverter: dataConverterFor(config.payloadEncryption),
       overrides: instrumented.workerOptions,
