@@ -13,6 +13,7 @@ import { InvalidInputError } from './errors.ts';
 import { EXIT, errorText, exitCodeFor } from './exit-codes.ts';
 import { formatPage, formatState } from './format.ts';
 import type { ReservationPage } from './listing.ts';
+import { formatReconcileReport, runReconcile } from './reconcile.ts';
 import { ReservationsClient } from './reservations.ts';
 import { withSpinner } from './terminal.ts';
 import { DEFAULT_LINK_TTL_SECONDS, viabilityPageUrl } from './viability-link.ts';
@@ -40,6 +41,7 @@ Examples:
   $ ozres confirm V-1042 --note "instalado em 02/12"
   $ ozres cancel V-1043 --reason "cliente desistiu"
   $ ozres link --viability V-1044 --code C-79 --name "Ana" --address "Rua Felipe Schmidt, 300, Florianópolis"
+  $ ozres reconcile --dry-run
 
 Configuration comes from the environment (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, ...); see README.
 Exit codes: 0 ok, 1 failure (e.g. Temporal unreachable), 2 invalid input or refused (e.g. already ended),
@@ -240,6 +242,47 @@ The link is signed with ISPBOX_API_KEY (HMAC-SHA256, see README), so the salespe
       input: customerInput(opts),
     });
     console.log(url);
+  });
+
+program
+  .command('reconcile')
+  .description('run the reconciler now: release orphaned OZmap reservations, confirm implanted ones, report gone ones')
+  .option('--dry-run', 'report what would be done; change nothing in OZmap or Temporal')
+  .option(
+    '--page-size <n>',
+    'OZmap properties read per page (1-1000; default RECONCILE_PAGE_SIZE)',
+    number('--page-size'),
+  )
+  .option('--json', 'print the report as JSON')
+  .addHelpText(
+    'after',
+    `
+Examples:
+  $ ozres reconcile --dry-run          # what the daily run would do, nothing changed
+  $ ozres reconcile                    # release orphans, confirm reservations implanted in OZmap
+  $ ozres reconcile --json | jq .ids.gone
+
+Runs the same ReconcileWorkflow as the daily Schedule (RECONCILE_SCHEDULE) and waits for its report; it shows in
+the Web UI as reconcile-<task queue>-manual-<time>. Never deletes an implanted client or one without the marker.
+Exit codes: 0 done (whatever it found), 2 invalid option, 1 failure (Temporal or OZmap unreachable).`,
+  )
+  .action(async (opts: { dryRun?: boolean; pageSize?: number } & Output) => {
+    const config = loadConfig();
+    if (
+      opts.pageSize !== undefined &&
+      !(Number.isInteger(opts.pageSize) && opts.pageSize >= 1 && opts.pageSize <= 1000)
+    )
+      throw new InvalidInputError([{ field: '--page-size', message: 'must be a whole number from 1 to 1000' }]);
+    await withClient(async (client) => {
+      const report = await withSpinner(`Reconciling${opts.dryRun ? ' (dry run)' : ''}…`, !opts.json, () =>
+        runReconcile(client.client, client.taskQueue, {
+          dryRun: opts.dryRun === true,
+          pageSize: opts.pageSize ?? config.reconciler.pageSize,
+        }),
+      );
+      console.log(opts.json ? JSON.stringify(report, null, 2) : formatReconcileReport(report));
+      return EXIT.ok;
+    });
   });
 
 registerDoctor(program);

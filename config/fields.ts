@@ -130,3 +130,26 @@ export const frameAncestors = z
     }
     return sources.join(' ');
   });
+
+/** How often the reconciler's Schedule runs: off, an interval, or a cron expression (docs/architecture.md). */
+export type ReconcileSchedule =
+  { kind: 'off' } | { kind: 'interval'; every: string } | { kind: 'cron'; expression: string };
+
+const CRON_FIELD = /^[0-9A-Za-z*,/?-]+$/;
+const CRON_MACROS = ['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly'];
+const SCHEDULE_HELP =
+  'must be "off", an interval such as 6h, 30m or 1d (at least 1m), or a cron expression such as "0 3 * * *"';
+
+export const reconcileSchedule = z
+  .string()
+  .trim()
+  .transform((text, ctx): ReconcileSchedule => {
+    if (text.toLowerCase() === 'off') return { kind: 'off' };
+    const interval = /^(\d+)(m|h|d)$/.exec(text);
+    if (interval && Number(interval[1]) > 0) return { kind: 'interval', every: text };
+    const fields = text.split(/\s+/);
+    if (CRON_MACROS.includes(text) || (fields.length === 5 && fields.every((f) => CRON_FIELD.test(f))))
+      return { kind: 'cron', expression: fields.join(' ') };
+    ctx.addIssue({ code: 'custom', message: SCHEDULE_HELP });
+    return z.NEVER;
+  });

@@ -26,7 +26,18 @@ import {
   GOOGLE_GEOCODING_URL,
   PUBLIC_NOMINATIM_URL,
 } from './defaults.ts';
-import { aesKey, bool, frameAncestors, keyId, origins, positiveNumber, previousKeys, url } from './fields.ts';
+import {
+  aesKey,
+  bool,
+  frameAncestors,
+  keyId,
+  origins,
+  positiveNumber,
+  previousKeys,
+  reconcileSchedule,
+  url,
+} from './fields.ts';
+import { DEFAULT_RECONCILE_PAGE_SIZE } from '../contract/reconcile.ts';
 
 const tcpPort = z.coerce
   .number({ error: 'must be a TCP port (1-65535)' })
@@ -46,6 +57,9 @@ const deploymentPart = z
   .string()
   .trim()
   .regex(/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,254}$/, 'must be 1-255 of [A-Za-z0-9._-], e.g. ozmap-reservations or v2');
+
+/** Daily at 03:00 UTC: a quiet hour for OZmap, and long before a morning's sales. */
+export const DEFAULT_RECONCILE_CRON = '0 3 * * *';
 
 export const EnvSchema = z.object({
   TEMPORAL_ADDRESS: z.string().trim().min(1).default(DEFAULT_TEMPORAL_ADDRESS),
@@ -156,6 +170,14 @@ export const EnvSchema = z.object({
     .min(1024, 'must be 1024-65000 (ports up to base+232 are used)')
     .max(65000, 'must be 1024-65000 (ports up to base+232 are used)')
     .default(DEFAULT_CLUSTER_METRICS_PORT_BASE),
+  // The reconciler (docs/architecture.md, "Reconciler"): its Schedule, registered by every worker, and page size.
+  RECONCILE_SCHEDULE: reconcileSchedule.default({ kind: 'cron', expression: DEFAULT_RECONCILE_CRON }),
+  RECONCILE_PAGE_SIZE: z.coerce
+    .number({ error: 'must be a whole number' })
+    .int('must be a whole number')
+    .min(1, 'must be 1 or more')
+    .max(1000, 'must be at most 1000')
+    .default(DEFAULT_RECONCILE_PAGE_SIZE),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
@@ -243,6 +265,8 @@ function toConfig(env: Env) {
       prometheusPort: env.CLUSTER_PROMETHEUS_PORT,
       metricsPortBase: env.CLUSTER_METRICS_PORT_BASE,
     },
+    /** The reconciler's Schedule and page size (`ozres reconcile` uses the page size too). */
+    reconciler: { schedule: env.RECONCILE_SCHEDULE, pageSize: env.RECONCILE_PAGE_SIZE },
     logLevel: env.LOG_LEVEL,
   };
 }

@@ -27,6 +27,11 @@ export const FAILURES = {
   /** OZmap refused to create the reservation although the port reads free (the workflow retries it twice). */
   OZmapRefused: 'OZmapRefusedError',
 
+  /** The reconciler's id cursor was not honoured by OZmap (docs/architecture.md, "OZmap facts" O26). */
+  OZmapCursorNotHonoured: 'OZmapCursorNotHonouredError',
+  /** A reconciler activity ran on a worker built without a Temporal client (a setup error, not retried). */
+  ReconcilerNotWired: 'ReconcilerNotWiredError',
+
   OZmapValidation: 'OZmapValidationError',
   OZmapAuth: 'OZmapAuthError',
   OZmapNotFound: 'OZmapNotFoundError',

@@ -1,7 +1,8 @@
 /** Business ids as Temporal and OZmap see them: the workflow id and the marker on OZmap records, both ways. */
 
 const WORKFLOW_ID_PREFIX = 'reservation-';
-const EXTERNAL_ID_PREFIX = 'ispbox2:';
+/** The fixed start of every marker: what the reconciler pages OZmap's properties by. */
+export const EXTERNAL_ID_PREFIX = 'ispbox2:';
 
 /** One viability, one workflow: the id is what makes a second start find the first. */
 export const workflowIdFor = (viabilityId: string): string => `${WORKFLOW_ID_PREFIX}${viabilityId}`;

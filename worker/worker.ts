@@ -1,8 +1,13 @@
-/** Builds the reservation worker: the workflow code plus activities wired to real OZmap and geocoder clients. */
+/**
+ * Builds the reservation worker: the workflow code plus activities wired to real OZmap, geocoder and (for the
+ * reconciler) Temporal clients.
+ */
 import { fileURLToPath } from 'node:url';
+import type { Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities/index.ts';
+import { createReconcileActivities } from '../activities/reconcile.ts';
 import type { Clients } from '../activities/clients.ts';
 import type { Config } from '../config/env.ts';
 import { temporalConnectionOptions } from '../config/temporal.ts';
@@ -25,7 +30,11 @@ export interface ReservationWorkerOptions {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
-  clients: Pick<Clients, 'ozmap' | 'geocoder'>;
+  /**
+   * `temporal` is what the reconciler's activities look workflows up with (with the worker's data converter);
+   * without it they fail, not retried, and the reservation's own activities are unaffected.
+   */
+  clients: Pick<Clients, 'ozmap' | 'geocoder'> & { temporal?: Client };
   /** A pre-built bundle (tests share one; production may ship one); otherwise workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Payload encryption (codec/data-converter.ts); the client library must use the same one. */
@@ -41,7 +50,7 @@ export function createReservationWorker(options: ReservationWorkerOptions): Prom
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: createActivities(options.clients),
+    activities: { ...createActivities(options.clients), ...createReconcileActivities(options.clients) },
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     ...options.tuning,
     ...options.overrides,

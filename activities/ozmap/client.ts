@@ -241,11 +241,17 @@ export class OzmapClient {
 
   /**
    * One page of a list as OZmap sent it, unparsed: for the doctor's conformance checks, which validate it with the
-   * same schemas and name the field that differs. `filter` comes from the builders above.
+   * same schemas and name the field that differs, and the reconciler's paging (ozmap/marked.ts), which parses it.
+   * `filter` comes from the builders above or there.
    */
-  async rawPage(route: string, filter: Filter[], options: { limit?: number; page?: number } = {}): Promise<unknown> {
+  async rawPage(
+    route: string,
+    filter: Filter[],
+    options: { limit?: number; page?: number; sort?: Array<{ property: string; direction: 1 | -1 }> } = {},
+  ): Promise<unknown> {
     const query: Record<string, string> = { limit: String(options.limit ?? PAGE_LIMIT) };
     if (filter.length > 0) query.filter = JSON.stringify(filter);
+    if (options.sort) query.sort = JSON.stringify(options.sort);
     if (options.page !== undefined) query.page = String(options.page);
     return (await this.#send({ method: 'GET', url: this.#url(route, query) })).body;
   }
