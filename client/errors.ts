@@ -70,6 +70,21 @@ export class SelectionRefusedError extends RejectedError {
   }
 }
 
+/**
+ * The workflow refused a change to a held reservation (changeBox, extendHold): not RESERVED, a box outside the
+ * radius or with no free port, a port taken meanwhile, a hold beyond the longest allowed. Nothing was changed.
+ */
+export class ChangeRefusedError extends RejectedError {
+  constructor(
+    readonly viabilityId: string,
+    readonly change: 'box' | 'extension',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ChangeRefusedError';
+  }
+}
+
 /** A confirm or cancel for a reservation that has already ended: nothing was changed; `status` is how it ended. */
 export class ReservationEndedError extends RejectedError {
   constructor(

@@ -7,7 +7,9 @@
 import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import {
   CancelReservationInput,
+  ChangeBoxInput,
   ConfirmSaleInput,
+  ExtendHoldInput,
   SelectBoxInput,
   ViabilityId,
   type ReservationInput,
@@ -16,11 +18,20 @@ import {
 import { WORKFLOW_TYPE } from '../contract/defaults.ts';
 import { workflowIdFor } from '../contract/ids.ts';
 import { isFinal } from '../contract/statuses.ts';
-import { cancelReservation, confirmSale, getState, selectBox, waitForReservation } from '../contract/messages.ts';
+import {
+  cancelReservation,
+  changeBox,
+  confirmSale,
+  extendHold,
+  getState,
+  selectBox,
+  waitForReservation,
+} from '../contract/messages.ts';
 import { CustomerCodeKey, ReservationStatusKey, ViabilityIdKey } from '../contract/search-attributes.ts';
 import { connectClient, lazyClient } from './connection.ts';
 import type { ConnectionConfig } from './connection.ts';
 import {
+  ChangeRefusedError,
   ReservationEndedError,
   ReservationFailedError,
   ReservationNotFoundError,
@@ -148,6 +159,34 @@ export class ReservationsClient {
       return await this.#handle(viabilityId).executeUpdate(selectBox, { args: [selection] });
     } catch (err) {
       throw explain(err, viabilityId, (message) => new SelectionRefusedError(viabilityId, message));
+    }
+  }
+
+  /**
+   * While RESERVED: moves the reservation to another free port within its radius (the same OZmap client and
+   * property); answers the state with the new place. A refusal (not RESERVED, a box outside the radius or without a
+   * free port, a port taken meanwhile) is ChangeRefusedError, and nothing was changed.
+   */
+  async changeBox(viabilityId: string, raw: unknown): Promise<ReservationState> {
+    const input = parseInput(ChangeBoxInput, raw);
+    try {
+      return await this.#handle(viabilityId).executeUpdate(changeBox, { args: [input] });
+    } catch (err) {
+      throw explain(err, viabilityId, (message) => new ChangeRefusedError(viabilityId, 'box', message));
+    }
+  }
+
+  /**
+   * While RESERVED: pushes the hold's end later by `days`; answers the state with the new `expiresAt`. A hold that
+   * would end beyond RESERVATION_MAX_HOLD_DAYS after reservedAt, or a reservation not RESERVED, is
+   * ChangeRefusedError naming why, and nothing was changed.
+   */
+  async extendHold(viabilityId: string, raw: unknown): Promise<ReservationState> {
+    const input = parseInput(ExtendHoldInput, raw);
+    try {
+      return await this.#handle(viabilityId).executeUpdate(extendHold, { args: [input] });
+    } catch (err) {
+      throw explain(err, viabilityId, (message) => new ChangeRefusedError(viabilityId, 'extension', message));
     }
   }
 
