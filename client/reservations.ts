@@ -28,6 +28,7 @@ import {
   waitForReservation,
 } from '../contract/messages.ts';
 import { CustomerCodeKey, ReservationStatusKey, ViabilityIdKey } from '../contract/search-attributes.ts';
+import { surveyAround, type CandidateSurvey } from './candidate-survey.ts';
 import { connectClient, lazyClient } from './connection.ts';
 import type { ConnectionConfig } from './connection.ts';
 import {
@@ -46,6 +47,7 @@ import { explain } from './temporal-errors.ts';
 export type { ReservationDefaults } from './prepare.ts';
 export type { StartedRun } from './inspection.ts';
 export type { Submission } from './submit.ts';
+export type { CandidateSurvey } from './candidate-survey.ts';
 
 type ClientConfig = ConnectionConfig & { defaults: ReservationDefaults };
 
@@ -121,6 +123,18 @@ export class ReservationsClient {
   /** Workers that polled the task queue in the last `withinMs`. Throws when Temporal is unreachable. */
   pollers(withinMs = 120_000): Promise<Array<{ identity: string; lastAccessTime?: string }>> {
     return workflowPollers(this.client, this.taskQueue, withinMs);
+  }
+
+  /**
+   * Fresh candidates for changeBox: the boxes within the reservation's radius as OZmap shows them now (a short
+   * read-only workflow on the worker, see candidate-survey.ts). Only while RESERVED, else ChangeRefusedError.
+   */
+  async moveCandidates(viabilityId: string): Promise<CandidateSurvey> {
+    const state = await this.get(viabilityId);
+    const { coordinates } = state;
+    if (state.status !== 'RESERVED' || !coordinates)
+      throw new ChangeRefusedError(viabilityId, 'box', `the reservation is ${state.status}: only a RESERVED one moves`);
+    return surveyAround(this.client, this.taskQueue, { ...state, coordinates });
   }
 
   /** Starts without waiting (fire and forget); returns whether this call started it. */
