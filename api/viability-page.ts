@@ -7,6 +7,9 @@
  *   POST /viability/api/start?<link> starts (or finds) the viability's reservation in manual mode → state
  *   GET  /viability/api/state?<link> the state as it stands
  *   POST /viability/api/select?<link> { boxId, splitterId?, port? } → state
+ *   GET  /viability/api/candidates?<link> RESERVED only: the boxes within the radius as OZmap shows them now
+ *                                    → { candidates, unavailableBoxes, radiusMeters, surveyedAt } ("Trocar caixa")
+ *   POST /viability/api/box?<link>   { boxId, splitterId?, port?, reason? } → state after changeBox (the move)
  * Errors are `{ error, message, details?: [{ field, message }] }`, as in the rest of the HTTP API.
  *
  * Every API call carries the signed link's query (signed as client/viability-link.ts says, checked by
@@ -18,7 +21,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { FastifyError, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import type { ReservationState } from '../contract/schemas.ts';
-import type { ReservationsClient } from '../client/reservations.ts';
+import type { CandidateSurvey, ReservationsClient } from '../client/reservations.ts';
 import { libraryProblem } from './errors.ts';
 import type { ViabilityLinkInput } from '../client/viability-link.ts';
 import { verifyViabilityLink, type LinkRefusalReason } from './link-verifier.ts';
@@ -162,7 +165,7 @@ export const viabilityPage: FastifyPluginCallback<ViabilityPageOptions> = (app, 
     }
   };
 
-  const answer = async (reply: FastifyReply, work: () => Promise<ReservationState>) => {
+  const answer = async (reply: FastifyReply, work: () => Promise<ReservationState | CandidateSurvey>) => {
     try {
       return reply.headers({ 'cache-control': 'no-store' }).send(await work());
     } catch (err) {
@@ -190,6 +193,25 @@ export const viabilityPage: FastifyPluginCallback<ViabilityPageOptions> = (app, 
     // The body names a box (and optionally splitter and port) and nothing else: the viability is the link's.
     return answer(reply, () =>
       bounded(link.viabilityId, () => reservations.select(link.viabilityId, request.body ?? {})),
+    );
+  });
+
+  app.get('/viability/api/candidates', hidden, async (request, reply) => {
+    const link = linkOf(request, reply);
+    if (!link) return reply;
+    // A fresh look (not the state's candidates from the first search): the move is chosen on OZmap as it is now.
+    // No state to fall back on here: a survey that runs out of time is an error the page offers to retry.
+    return answer(reply, () =>
+      reservations.within(AbortSignal.timeout(waitMs), () => reservations.moveCandidates(link.viabilityId)),
+    );
+  });
+
+  app.post('/viability/api/box', hidden, async (request, reply) => {
+    const link = linkOf(request, reply);
+    if (!link) return reply;
+    // As with select: the body says where to, the viability is the link's.
+    return answer(reply, () =>
+      bounded(link.viabilityId, () => reservations.changeBox(link.viabilityId, request.body ?? {})),
     );
   });
 
