@@ -24,6 +24,7 @@ async function main(): Promise<void> {
       taskQueue: config.temporal.taskQueue,
       clients,
       maxCachedWorkflows: config.worker.maxCachedWorkflows,
+      maxHoldDays: config.worker.maxHoldDays,
       workflowBundle: config.workflowBundlePath ? { codePath: config.workflowBundlePath } : undefined,
       dataConverter: dataConverterFor(config.payloadEncryption),
       overrides: instrumented.workerOptions,

@@ -20,6 +20,8 @@ export interface ReservationWorkerOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Payload encryption (codec/data-converter.ts); the client library must use the same one. */
   dataConverter?: DataConverter;
+  /** RESERVATION_MAX_HOLD_DAYS (Config.worker.maxHoldDays); the contract's default when absent. */
+  maxHoldDays?: number;
   /** Sticky cache size (Config.worker.maxCachedWorkflows); the SDK's default when absent. */
   maxCachedWorkflows?: number;
   overrides?: Partial<WorkerOptions>;
@@ -31,7 +33,7 @@ export function createReservationWorker(options: ReservationWorkerOptions): Prom
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: createActivities(options.clients),
+    activities: createActivities({ ...options.clients, maxHoldDays: options.maxHoldDays }),
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     ...(options.maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows: options.maxCachedWorkflows }),
     ...options.overrides,
