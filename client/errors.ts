@@ -85,12 +85,12 @@ export class ChangeRefusedError extends RejectedError {
   }
 }
 
-/** A confirm or cancel for a reservation that has already ended: nothing was changed; `status` is how it ended. */
+/** A confirm, cancel, move or extension for a reservation that has ended: nothing changed; `status` says how. */
 export class ReservationEndedError extends RejectedError {
   constructor(
     readonly viabilityId: string,
     readonly status: ReservationStatus,
-    readonly action: 'confirm' | 'cancel',
+    readonly action: 'confirm' | 'cancel' | 'move' | 'extend',
   ) {
     super(`Reservation ${viabilityId} already ended as ${status}: nothing to ${action}`);
     this.name = 'ReservationEndedError';

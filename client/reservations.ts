@@ -183,11 +183,9 @@ export class ReservationsClient {
    */
   async changeBox(viabilityId: string, raw: unknown): Promise<ReservationState> {
     const input = parseInput(ChangeBoxInput, raw);
-    try {
-      return await this.#handle(viabilityId).executeUpdate(changeBox, { args: [input] });
-    } catch (err) {
-      throw explain(err, viabilityId, (message) => new ChangeRefusedError(viabilityId, 'box', message));
-    }
+    return this.#change(viabilityId, 'box', () =>
+      this.#handle(viabilityId).executeUpdate(changeBox, { args: [input] }),
+    );
   }
 
   /**
@@ -197,11 +195,9 @@ export class ReservationsClient {
    */
   async extendHold(viabilityId: string, raw: unknown): Promise<ReservationState> {
     const input = parseInput(ExtendHoldInput, raw);
-    try {
-      return await this.#handle(viabilityId).executeUpdate(extendHold, { args: [input] });
-    } catch (err) {
-      throw explain(err, viabilityId, (message) => new ChangeRefusedError(viabilityId, 'extension', message));
-    }
+    return this.#change(viabilityId, 'extension', () =>
+      this.#handle(viabilityId).executeUpdate(extendHold, { args: [input] }),
+    );
   }
 
   /** Sends confirmSale; a reservation that has already ended is ReservationEndedError (with how it ended). */
@@ -251,7 +247,23 @@ export class ReservationsClient {
     }
   }
 
-  async #refuseIfEnded(viabilityId: string, action: 'confirm' | 'cancel'): Promise<void> {
+  async #change(
+    viabilityId: string,
+    change: 'box' | 'extension',
+    send: () => Promise<ReservationState>,
+  ): Promise<ReservationState> {
+    try {
+      return await send();
+    } catch (err) {
+      const explained = explain(err, viabilityId, (message) => new ChangeRefusedError(viabilityId, change, message));
+      // As for signals: an update to a closed workflow is "not found" to Temporal; an ended reservation is refused.
+      if (explained instanceof ReservationNotFoundError)
+        await this.#refuseIfEnded(viabilityId, change === 'box' ? 'move' : 'extend');
+      throw explained;
+    }
+  }
+
+  async #refuseIfEnded(viabilityId: string, action: ReservationEndedError['action']): Promise<void> {
     let state: ReservationState;
     try {
       state = await this.get(viabilityId);
