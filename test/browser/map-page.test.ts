@@ -279,6 +279,7 @@ describe('viability map page in Chromium', () => {
     await page.getByLabel('Splitter', { exact: true }).selectOption(splitterId);
     const portOptions = await each(page, '#port option', async (o) => (await o.getAttribute('value')) ?? '');
     const port = Number(portOptions.filter(Boolean).at(-1));
+    await page.getByLabel('Porta', { exact: true }).selectOption(String(port));
     await page.getByLabel('Motivo da troca (opcional)').fill('cliente mora do outro lado da rua');
     await page.screenshot({ path: path.join(ARTIFACTS, 'map-page-moving.png') });
     await page.getByRole('button', { name: 'Confirmar troca' }).click();
