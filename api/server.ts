@@ -113,7 +113,8 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
         version: '1.0.0',
         description:
           'Reserve a free splitter port in OZmap for an Ispbox viability, durably on Temporal: ' +
-          'create (update-with-start), read, select a box (manual mode), confirm the sale, cancel, list. ' +
+          'create (update-with-start), read, select a box (manual mode), move it to another box, extend its hold, ' +
+          'confirm the sale, cancel, list. ' +
           'Every route but /healthz, /openapi.json and /docs needs `Authorization: Bearer <ISPBOX_API_KEY>`.',
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'ISPBOX_API_KEY' } } },

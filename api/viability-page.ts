@@ -7,6 +7,9 @@
  *   POST /viability/api/start?<link> starts (or finds) the viability's reservation in manual mode → state
  *   GET  /viability/api/state?<link> the state as it stands
  *   POST /viability/api/select?<link> { boxId, splitterId?, port? } → state
+ *   GET  /viability/api/candidates?<link> RESERVED only: the boxes within the radius as OZmap shows them now
+ *                                    → { candidates, unavailableBoxes, radiusMeters, surveyedAt } ("Trocar caixa")
+ *   POST /viability/api/box?<link>   { boxId, splitterId?, port?, reason? } → state after changeBox (the move)
  * Errors are `{ error, message, details?: [{ field, message }] }`, as in the rest of the HTTP API.
  *
  * Every API call carries the signed link's query (signed as client/viability-link.ts says, checked by
@@ -17,9 +20,9 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { FastifyError, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
-import { SelectBoxInput, type ReservationState } from '../contract/schemas.ts';
+import { ChangeBoxInput, SelectBoxInput, type ReservationState } from '../contract/schemas.ts';
 import { InvalidInputError } from '../client/errors.ts';
-import type { ReservationsClient } from '../client/reservations.ts';
+import type { CandidateSurvey, ReservationsClient } from '../client/reservations.ts';
 import { libraryProblem, RETRY_AFTER_SECONDS } from './errors.ts';
 import type { ViabilityLinkInput } from '../client/viability-link.ts';
 import { verifyViabilityLink, type LinkRefusalReason } from './link-verifier.ts';
@@ -230,7 +233,7 @@ export const viabilityPage: FastifyPluginCallback<ViabilityPageOptions> = (app, 
     }
   };
 
-  const answer = async (reply: FastifyReply, work: () => Promise<ReservationState>) => {
+  const answer = async (reply: FastifyReply, work: () => Promise<ReservationState | CandidateSurvey>) => {
     try {
       return reply.headers({ 'cache-control': 'no-store' }).send(await work());
     } catch (err) {
@@ -260,6 +263,26 @@ export const viabilityPage: FastifyPluginCallback<ViabilityPageOptions> = (app, 
     const selection = parsed.data;
     return waitFor(reply, link.viabilityId, `select ${link.viabilityId} ${JSON.stringify(selection)}`, () =>
       reservations.select(link.viabilityId, selection),
+    );
+  });
+
+  app.get('/viability/api/candidates', api, async (request, reply) => {
+    const link = linkOf(request);
+    // A fresh look (not the state's candidates from the first search): the move is chosen on OZmap as it is now.
+    // No state to fall back on here: a survey that runs out of time is an error the page offers to retry.
+    return answer(reply, () =>
+      reservations.within(AbortSignal.timeout(waitMs), () => reservations.moveCandidates(link.viabilityId)),
+    );
+  });
+
+  app.post('/viability/api/box', api, async (request, reply) => {
+    const link = linkOf(request);
+    // As with select: the body says where to, the viability is the link's.
+    const parsed = ChangeBoxInput.safeParse(request.body ?? {});
+    if (!parsed.success) return sendError(reply, InvalidInputError.fromZod(parsed.error));
+    const change = parsed.data;
+    return waitFor(reply, link.viabilityId, `box ${link.viabilityId} ${JSON.stringify(change)}`, () =>
+      reservations.changeBox(link.viabilityId, change),
     );
   });
 

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { DEFAULTS, DEFAULT_TASK_QUEUE } from '../contract/defaults.ts';
+import { DEFAULT_MAX_HOLD_DAYS } from '../contract/webhooks.ts';
 import { EncryptionKey, keyFingerprint } from '../codec/keys.ts';
 import { isLoopbackHost } from '../net/hosts.ts';
 import {
@@ -84,6 +85,12 @@ export const EnvSchema = z.object({
   DOCTOR_GEOCODE_ADDRESS: z.string().trim().min(3, 'must be an address the geocoder knows').optional(),
   OZMAP_RADIUS_METERS: positiveNumber('metres').default(DEFAULTS.radiusMeters),
   RESERVATION_HOLD_DAYS: positiveNumber('days').default(DEFAULTS.holdDays),
+  // The longest hold extendHold may reach, from reservedAt; the worker's activities hand it to the workflow.
+  RESERVATION_MAX_HOLD_DAYS: z.coerce
+    .number({ error: 'must be a whole number of days' })
+    .int('must be a whole number of days')
+    .positive('must be at least 1')
+    .default(DEFAULT_MAX_HOLD_DAYS),
   SELECTION_TIMEOUT_HOURS: positiveNumber('hours').default(DEFAULTS.selectionTimeoutHours),
 
   GEOCODER_PROVIDER: z.enum(['nominatim', 'google'], { error: 'must be "nominatim" or "google"' }).optional(),
@@ -247,6 +254,8 @@ function toConfig(env: Env) {
       maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS,
       maxConcurrentWorkflowTaskExecutions: env.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
       workflowThreadPoolSize: env.WORKER_WORKFLOW_THREADS,
+      /** RESERVATION_MAX_HOLD_DAYS: how far extendHold may push a hold, counted from reservedAt. */
+      maxHoldDays: env.RESERVATION_MAX_HOLD_DAYS,
       /** The SDK runtime's Prometheus exporter (Runtime.install telemetry), when set. */
       metricsAddress: env.WORKER_METRICS_ADDRESS,
       /** The project's own metrics (metrics/), when set. */

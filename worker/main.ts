@@ -33,6 +33,7 @@ async function main(): Promise<void> {
       taskQueue: config.temporal.taskQueue,
       clients: { ...clients, temporal: client },
       tuning: tuningOf(config.worker),
+      maxHoldDays: config.worker.maxHoldDays,
       workflowBundle: config.workflowBundlePath ? { codePath: config.workflowBundlePath } : undefined,
       dataConverter,
       overrides: instrumented.workerOptions,

@@ -41,6 +41,8 @@ export interface ReservationWorkerOptions {
   dataConverter?: DataConverter;
   /** Cache, task slots and threads (Config.worker); the SDK's defaults for any absent. */
   tuning?: Partial<Pick<Config['worker'], WorkerTuning>>;
+  /** RESERVATION_MAX_HOLD_DAYS (Config.worker.maxHoldDays); the contract's default when absent. */
+  maxHoldDays?: number;
   overrides?: Partial<WorkerOptions>;
 }
 
@@ -50,7 +52,10 @@ export function createReservationWorker(options: ReservationWorkerOptions): Prom
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: { ...createActivities(options.clients), ...createReconcileActivities(options.clients) },
+    activities: {
+      ...createActivities({ ...options.clients, maxHoldDays: options.maxHoldDays }),
+      ...createReconcileActivities(options.clients),
+    },
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     ...options.tuning,
     ...options.overrides,

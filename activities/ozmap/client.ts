@@ -13,6 +13,7 @@
  *   refusalOf()                an occupied port is a 4xx with {message} (§3.4)
  *   setClientImplanted()       PATCH /ftth-clients/<id> {implanted:true} (§6.9)
  *   deleteProperty()           DELETE /properties/<id> takes the client with it (§6.10)
+ *   moveProperty()             one PATCH /properties/<id> {box, connector, port} moves the client (§6.11)
  */
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
@@ -106,6 +107,20 @@ export interface CreatePropertyBody {
 export type CreatePropertyResult =
   | { outcome: 'created'; property: OzProperty }
   /** OZmap refused the change (4xx); the caller decides whether the port was taken. */
+  | { outcome: 'refused'; status: number; message: string; body: unknown; shapeProblem?: string };
+
+/** Where PATCH /api/v2/properties/<id> moves a property: the box and the splitter port (OZmap fact O21). */
+export interface MovePropertyBody {
+  box: string;
+  connector: string;
+  port: number;
+  auto_connect: false;
+  force: false;
+}
+
+export type MovePropertyResult =
+  /** `property` is null when OZmap answered without a body the schema reads (the caller reads it back). */
+  | { outcome: 'moved'; property: OzProperty | null }
   | { outcome: 'refused'; status: number; message: string; body: unknown; shapeProblem?: string };
 
 const PAGE_LIMIT = 100;
@@ -207,6 +222,31 @@ export class OzmapClient {
         // The UpstreamHttpError message names the route and status; keep it, it is what logs and notices have shown.
         return { outcome: 'refused', ...refusal, message: err.message };
       }
+      throw err;
+    }
+  }
+
+  /**
+   * Moves the property, its client and drop with it, to another splitter port in one PATCH (OZmap fact O21): the
+   * update DTO takes `box`, `connector` and `port`; that the server frees the old port in the same step is
+   * inferred (OZmap's own UI disconnects, then connects). A taken target is refused like a create (O13).
+   */
+  async moveProperty(propertyId: string, body: MovePropertyBody): Promise<MovePropertyResult> {
+    try {
+      const res = await this.#send({
+        method: 'PATCH',
+        url: this.#url(`properties/${encodeURIComponent(propertyId)}`),
+        body,
+      });
+      const parsed = res.body === undefined ? undefined : OzProperty.safeParse(res.body);
+      return { outcome: 'moved', property: parsed?.success ? parsed.data : null };
+    } catch (err) {
+      if (
+        err instanceof UpstreamHttpError &&
+        (err.kind === 'conflict' || err.kind === 'validation') &&
+        err.status !== undefined
+      )
+        return { outcome: 'refused', ...refusalOf(err.status, err.body), message: err.message };
       throw err;
     }
   }

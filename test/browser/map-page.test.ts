@@ -19,7 +19,7 @@ import { projectRoot } from '../../scripts/temporal-tools.ts';
 import { externalIdFor } from '../../contract/ids.ts';
 import { type Candidate, type ReservationState } from '../../contract/schemas.ts';
 import { startStack, type Stack } from '../support/stack.ts';
-import { propertiesOf, setFaults } from '../support/world.ts';
+import { propertiesOf, setFaults, simGet } from '../support/world.ts';
 import { launchChromium } from '../support/browser.ts';
 import { findStreet } from '../../simulator/gazetteer.ts';
 
@@ -241,6 +241,67 @@ describe('viability map page in Chromium', () => {
     await assertReservedEverywhere(again, viabilityId, { boxId: box.boxId, splitterId: splitter.splitterId, port });
     assert.equal(await again.locator('#choose').isHidden(), true);
     await close(again);
+    await close(page);
+    await stack.reservations.cancel(viabilityId);
+  });
+
+  it('"Trocar caixa": once reserved, fresh boxes are offered, the move goes through, and OZmap agrees', async () => {
+    const viabilityId = newId();
+    const page = await open(link({ viabilityId }));
+    await status(page, 'AWAITING_SELECTION');
+    const first = await stack.reservations.get(viabilityId);
+    const nearest = byDistance(first.candidates)[0]!;
+    await page.locator(`.candidate[data-box-id="${nearest.boxId}"]`).click();
+    await page.getByRole('button', { name: 'Confirmar reserva' }).click();
+    await status(page, 'RESERVED');
+    const before = (await stack.reservations.get(viabilityId)).reservation!;
+    assert.equal(await page.locator('#r-moved').isHidden(), true, 'nothing moved yet');
+
+    await page.getByRole('button', { name: 'Trocar caixa' }).click();
+    await page.waitForSelector('body[data-mode="move"]', { state: 'attached', timeout: 30_000 });
+    assert.equal(await text(page, '#choose-title'), 'Trocar caixa');
+    // Fresh, not the first search's: the reserved box now counts one free port less (or is gone if that was its last).
+    const fresh = await each(page, '.candidate', async (b) => ({
+      id: (await b.getAttribute('data-box-id'))!,
+      text: (await b.textContent()) ?? '',
+    }));
+    const here = fresh.find((c) => c.id === nearest.boxId);
+    if (nearest.freePorts === 1) assert.equal(here, undefined);
+    else assert.ok(here?.text.includes(`${nearest.freePorts - 1} porta`), here?.text);
+    if (here) assert.ok(here.text.includes('Caixa atual'), here.text);
+    const target = fresh.find((c) => c.id !== nearest.boxId);
+    assert.ok(target, 'another box with a free port to move to');
+    assert.ok((await page.locator('.box-marker').count()) > 1, 'the map offers the boxes again');
+
+    // The choice by the map marker, with a splitter, a port and a reason.
+    await page.locator(`.box-marker[data-box-id="${target.id}"]`).click();
+    const splitterOptions = await each(page, '#splitter option', async (o) => (await o.getAttribute('value')) ?? '');
+    const splitterId = splitterOptions.filter(Boolean).at(-1)!;
+    await page.getByLabel('Splitter', { exact: true }).selectOption(splitterId);
+    const portOptions = await each(page, '#port option', async (o) => (await o.getAttribute('value')) ?? '');
+    const port = Number(portOptions.filter(Boolean).at(-1));
+    await page.getByLabel('Porta', { exact: true }).selectOption(String(port));
+    await page.getByLabel('Motivo da troca (opcional)').fill('cliente mora do outro lado da rua');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'map-page-moving.png') });
+    await page.getByRole('button', { name: 'Confirmar troca' }).click();
+    await page.waitForSelector('body[data-status="RESERVED"]:not([data-mode])', { state: 'attached', timeout: 30_000 });
+
+    const after = await assertReservedEverywhere(page, viabilityId, { boxId: target.id, splitterId, port });
+    const r = after.reservation!;
+    for (const kept of ['clientId', 'propertyId', 'reservedAt', 'expiresAt'] as const)
+      assert.equal(r[kept], before[kept], kept);
+    assert.equal(after.changes?.[0]?.reason, 'cliente mora do outro lado da rua');
+    assert.match(
+      await text(page, '#r-moved'),
+      new RegExp(`antes ${before.boxName}, ${before.splitterName}, porta ${before.port}`),
+    );
+    const old = await simGet<{ connectables: { output: Array<string | null> } }>(
+      stack.world,
+      `/api/v2/splitters/${before.splitterId}`,
+    );
+    assert.equal(old.connectables.output[before.port - 1], null, 'the simulator shows the old port free');
+    assert.equal(await page.locator('.box-marker').count(), 1, 'the map keeps the reserved box only');
+    assert.equal(await page.getByRole('button', { name: 'Trocar caixa' }).isVisible(), true, 'it can move again');
     await close(page);
     await stack.reservations.cancel(viabilityId);
   });

@@ -7,11 +7,12 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fastify, { type FastifyInstance } from 'fastify';
 import { ConfigError, loadConfig } from '../../config/env.ts';
-import { RejectedError, ReservationNotFoundError } from '../../client/errors.ts';
+import { ChangeRefusedError, RejectedError, ReservationNotFoundError } from '../../client/errors.ts';
 import type { ReservationsClient } from '../../client/reservations.ts';
 import { tileOrigin, viabilityPage, type MapSettings } from '../../api/viability-page.ts';
 import { viabilityPageUrl } from '../../client/viability-link.ts';
 import type { ReservationState } from '../../contract/schemas.ts';
+import type { CandidateSurvey } from '../../client/candidate-survey.ts';
 import { fakeReservations, stateOf } from '../support/fake-reservations.ts';
 
 const KEY = 'viability-page-test-key-0123456789';
@@ -75,6 +76,69 @@ describe('viability page endpoints', () => {
     assert.equal(state.statusCode, 200);
     assert.deepEqual(calls[2], ['get', 'V-1042']);
     await app.close();
+  });
+
+  it("Trocar caixa: fresh candidates and the move act on the link's viability only; bad bodies 400, refusals 409", async () => {
+    const { reservations, calls } = fakeReservations();
+    const app = await server(reservations);
+    const candidates = await app.inject({ method: 'GET', url: `/viability/api/candidates${query()}` });
+    assert.equal(candidates.statusCode, 200, candidates.body);
+    assert.equal(candidates.json<CandidateSurvey>().radiusMeters, 300);
+    const move = await app.inject({
+      method: 'POST',
+      url: `/viability/api/box${query()}`,
+      payload: { boxId: 'b2', splitterId: 's2', port: 5, reason: 'do outro lado da rua' },
+    });
+    assert.equal(move.statusCode, 200, move.body);
+    assert.deepEqual(calls, [
+      ['moveCandidates', 'V-1042'],
+      ['changeBox', 'V-1042', { boxId: 'b2', splitterId: 's2', port: 5, reason: 'do outro lado da rua' }],
+    ]);
+    // The viability is the link's: a body naming another one is refused, not obeyed.
+    const otherViability = await app.inject({
+      method: 'POST',
+      url: `/viability/api/box${query()}`,
+      payload: { boxId: 'b2', viabilityId: 'V-9' },
+    });
+    assert.equal(otherViability.statusCode, 400);
+    const badPort = await app.inject({
+      method: 'POST',
+      url: `/viability/api/box${query()}`,
+      payload: { boxId: 'b2', port: 0 },
+    });
+    assert.equal(badPort.statusCode, 400);
+    assert.deepEqual(
+      badPort.json<{ details: Array<{ field: string }> }>().details.map((d) => d.field),
+      ['port'],
+    );
+    calls.length = 0;
+    for (const url of [
+      '/viability/api/candidates?viabilityId=V-1042&code=C&name=N&address=Rua',
+      `/viability/api/box${query().replace('V-1042', 'V-1043')}`,
+    ]) {
+      const refused = await app.inject({ method: url.includes('/box') ? 'POST' : 'GET', url, payload: { boxId: 'b' } });
+      assert.ok([401, 403].includes(refused.statusCode), `${url}: ${refused.statusCode}`);
+    }
+    assert.deepEqual(calls, [], 'an unsigned or tampered link touches nothing');
+    await app.close();
+
+    const refusing = await server(
+      fakeReservations({
+        changeBox: (id) => Promise.reject(new ChangeRefusedError(id as string, 'box', 'box b9 has no free port')),
+        moveCandidates: (id) =>
+          Promise.reject(new ChangeRefusedError(id as string, 'box', 'the reservation is INSTALLED')),
+      }).reservations,
+    );
+    const refused = await refusing.inject({
+      method: 'POST',
+      url: `/viability/api/box${query()}`,
+      payload: { boxId: 'b9' },
+    });
+    assert.equal(refused.statusCode, 409);
+    assert.match(refused.json<{ message: string }>().message, /no free port/);
+    const ended = await refusing.inject({ method: 'GET', url: `/viability/api/candidates${query()}` });
+    assert.equal(ended.statusCode, 409);
+    await refusing.close();
   });
 
   it('refuses unsigned, tampered and foreign links before touching the reservation', async () => {

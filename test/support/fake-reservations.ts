@@ -4,7 +4,8 @@
  */
 import type { ReservationsClient } from '../../client/reservations.ts';
 import { InvalidInputError } from '../../client/errors.ts';
-import { SelectBoxInput, type ReservationState } from '../../contract/schemas.ts';
+import { ChangeBoxInput, SelectBoxInput, type ReservationState } from '../../contract/schemas.ts';
+import type { CandidateSurvey } from '../../client/candidate-survey.ts';
 
 export const stateOf = (
   viabilityId: string,
@@ -19,12 +20,13 @@ export const stateOf = (
 });
 
 /** Records every call; each behaviour can be replaced per test. */
+type Faked = 'reserve' | 'get' | 'select' | 'changeBox' | 'moveCandidates';
 export function fakeReservations(
-  overrides: Partial<Record<'reserve' | 'get' | 'select', (...args: unknown[]) => Promise<ReservationState>>> = {},
+  overrides: Partial<Record<Faked, (...args: unknown[]) => Promise<ReservationState | CandidateSurvey>>> = {},
 ) {
   const calls: Array<[string, ...unknown[]]> = [];
   const record =
-    (name: 'reserve' | 'get' | 'select', fallback: (...args: unknown[]) => Promise<ReservationState>) =>
+    (name: Faked, fallback: (...args: unknown[]) => Promise<ReservationState | CandidateSurvey>) =>
     (...args: unknown[]) => {
       calls.push([name, ...args]);
       return (overrides[name] ?? fallback)(...args);
@@ -39,7 +41,23 @@ export function fakeReservations(
         ? Promise.resolve(stateOf(id as string, 'RESERVED'))
         : Promise.reject(InvalidInputError.fromZod(parsed.error));
     }),
+    changeBox: record('changeBox', (id, raw) => {
+      const parsed = ChangeBoxInput.safeParse(raw);
+      return parsed.success
+        ? Promise.resolve(stateOf(id as string, 'RESERVED'))
+        : Promise.reject(InvalidInputError.fromZod(parsed.error));
+    }),
+    moveCandidates: record('moveCandidates', (id) =>
+      Promise.resolve({
+        viabilityId: id as string,
+        radiusMeters: 300,
+        candidates: [],
+        unavailableBoxes: [],
+        surveyedAt: '2026-12-01T12:00:00.000Z',
+      }),
+    ),
     client: { withAbortSignal: <T>(_signal: AbortSignal, fn: () => Promise<T>) => fn() },
+    within: <T>(_signal: AbortSignal, fn: () => Promise<T>) => fn(),
   };
   return { reservations: fake as unknown as ReservationsClient, calls };
 }
