@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ConfigError, loadConfig, type Config } from '../config/env.ts';
+import { ConfigError, loadConfigOrExit, type Config } from '../config/env.ts';
 import { EncryptionCodec } from '../codec/encryption-codec.ts';
 import { startCodecServer, type CodecServer } from '../codec/server.ts';
 import { startSimulator } from '../simulator/server.ts';
@@ -28,7 +28,7 @@ const UI_PORT = 8233;
 const say = (tag: string) => (line: string) => process.stdout.write(`[${tag}] ${line}\n`);
 
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const config = loadConfigOrExit();
   const stops: Array<() => Promise<void>> = [];
   let stopping = false;
   const stopAll = async (code: number) => {
