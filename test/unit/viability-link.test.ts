@@ -162,6 +162,40 @@ describe('viability page links', () => {
     assert.ok(exp.ok);
   });
 
+  it('__proto__, constructor and prototype in the query are parameters like any other (not swallowed)', () => {
+    const sign = (params: Record<string, string>) => {
+      const withExp = { ...params, exp: String(NOW.getTime() / 1000 + 60) };
+      return { ...withExp, sig: createHmac('sha256', KEY).update(canonicalForm(withExp)).digest('hex') };
+    };
+    for (const name of ['__proto__', 'constructor', 'prototype']) {
+      // As a query parser hands them over: own properties (JSON.parse keeps __proto__ as a key).
+      const extra = JSON.parse(`{"${name}": "x"}`) as Record<string, string>;
+      const unsignedExtra = verifyViabilityLink({ ...signed(), ...extra }, KEY, NOW);
+      assert.equal(refusal(unsignedExtra)?.reason, 'tampered', `${name} added after signing`);
+      const signedExtra = verifyViabilityLink(
+        sign({ viabilityId: 'V-1', code: 'C', name: 'N', address: 'Rua X', ...extra }),
+        KEY,
+        NOW,
+      );
+      assert.equal(refusal(signedExtra)?.reason, 'invalid', `${name} signed in: ${JSON.stringify(signedExtra)}`);
+      assert.ok(!signedExtra.ok && signedExtra.problems?.some((p) => p.field.includes(name)), name);
+    }
+  });
+
+  it('refuses an expiry further away than the longest link life plus clock skew (a link for year 33658)', () => {
+    const far = (seconds: number) => {
+      const withExp = { viabilityId: 'V-1', code: 'C', name: 'N', address: 'Rua X', exp: String(seconds) };
+      return { ...withExp, sig: createHmac('sha256', KEY).update(canonicalForm(withExp)).digest('hex') };
+    };
+    const nowSeconds = NOW.getTime() / 1000;
+    const year33658 = verifyViabilityLink(far(999_999_999_999), KEY, NOW);
+    assert.equal(refusal(year33658)?.reason, 'invalid');
+    assert.ok(!year33658.ok && year33658.problems?.[0]?.field === 'exp', JSON.stringify(year33658));
+    assert.equal(refusal(verifyViabilityLink(far(nowSeconds + 8 * 24 * 3600), KEY, NOW))?.reason, 'invalid');
+    assert.ok(verifyViabilityLink(far(nowSeconds + 7 * 24 * 3600), KEY, NOW).ok, 'the longest signable link works');
+    assert.ok(verifyViabilityLink(far(nowSeconds + 7 * 24 * 3600 + 300), KEY, NOW).ok, 'with five minutes of skew');
+  });
+
   it('the signer refuses what the page would refuse, and a missing key or a silly lifetime', () => {
     assert.throws(
       () => viabilityPageUrl({ baseUrl: 'http://x', apiKey: KEY, input: { ...input, viabilityId: 'V 1' } }),
