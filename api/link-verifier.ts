@@ -34,12 +34,12 @@ const invalid = (problems: FieldProblem[]): LinkVerdict => ({
 });
 
 /**
- * Checks a link's query: signed, by this key (compared in constant time), not expired, then its data. The
- * signature is checked before anything about the data is said, so an unsigned caller learns nothing.
+ * Checks a link's query: signed with this key (linkSigningKey; compared in constant time), not expired, then
+ * its data. The signature is checked before anything about the data is said, so an unsigned caller learns nothing.
  */
 export function verifyViabilityLink(
   query: Record<string, unknown>,
-  apiKey: string,
+  signingKey: Buffer,
   now: Date = new Date(),
 ): LinkVerdict {
   // A null prototype: `params.__proto__ = v` on a plain object would set its prototype and drop the parameter from
@@ -56,7 +56,7 @@ export function verifyViabilityLink(
       message: 'This link is not signed (sig and exp are missing): open the page from Ispbox',
     };
   }
-  const expected = Buffer.from(signCanonical(canonicalForm(params), apiKey), 'hex');
+  const expected = Buffer.from(signCanonical(canonicalForm(params), signingKey), 'hex');
   const given = /^[0-9a-f]{64}$/i.test(params.sig) ? Buffer.from(params.sig, 'hex') : Buffer.alloc(0);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
     return {

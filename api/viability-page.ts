@@ -20,7 +20,7 @@ import type { FastifyError, FastifyPluginCallback, FastifyReply, FastifyRequest 
 import type { ReservationState } from '../contract/schemas.ts';
 import type { ReservationsClient } from '../client/reservations.ts';
 import { libraryProblem } from './errors.ts';
-import type { ViabilityLinkInput } from '../client/viability-link.ts';
+import { linkSigningKey, type ViabilityLinkInput } from '../client/viability-link.ts';
 import { verifyViabilityLink, type LinkRefusalReason } from './link-verifier.ts';
 
 export interface MapSettings {
@@ -31,7 +31,7 @@ export interface MapSettings {
 
 export interface ViabilityPageOptions {
   reservations: ReservationsClient;
-  config: { http: { ispboxApiKey?: string }; map?: MapSettings };
+  config: { http: { ispboxApiKey?: string; linkSecret?: string }; map?: MapSettings };
   /** How long an API call waits for the workflow before answering the state as it stands (the page then polls). */
   waitSeconds?: number;
 }
@@ -88,6 +88,7 @@ export const viabilityPage: FastifyPluginCallback<ViabilityPageOptions> = (app, 
   const apiKey = options.config.http.ispboxApiKey;
   if (!apiKey)
     return done(new Error('viabilityPage: config.http.ispboxApiKey is required (it verifies the signed links)'));
+  const signingKey = linkSigningKey({ ispboxApiKey: apiKey, linkSecret: options.config.http.linkSecret });
   const map = options.config.map ?? {};
   const waitMs = (options.waitSeconds ?? 20) * 1000;
 
@@ -131,7 +132,7 @@ export const viabilityPage: FastifyPluginCallback<ViabilityPageOptions> = (app, 
 
   /** The signed link's data, or undefined after answering 400/401/403. */
   const linkOf = (request: FastifyRequest, reply: FastifyReply): ViabilityLinkInput | undefined => {
-    const verdict = verifyViabilityLink((request.query ?? {}) as Record<string, unknown>, apiKey);
+    const verdict = verifyViabilityLink((request.query ?? {}) as Record<string, unknown>, signingKey);
     if (verdict.ok) return verdict.input;
     const refusal = LINK_REFUSALS[verdict.reason];
     void reply

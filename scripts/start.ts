@@ -177,6 +177,7 @@ function mapPageDemo(config: Config, simulatorUrl: string | undefined): string {
   const url = viabilityPageUrl({
     baseUrl: `http://${hostPort(dialableHost(config.http.host), config.http.port)}`,
     apiKey: config.http.ispboxApiKey,
+    linkSecret: config.http.linkSecret,
     ttlSeconds: 24 * 3600,
     input: {
       viabilityId: `DEMO-${Date.now().toString(36).toUpperCase()}`,
