@@ -24,7 +24,7 @@ import { ChangeBoxInput, SelectBoxInput, type ReservationState } from '../contra
 import { InvalidInputError } from '../client/errors.ts';
 import type { CandidateSurvey, ReservationsClient } from '../client/reservations.ts';
 import { libraryProblem, RETRY_AFTER_SECONDS } from './errors.ts';
-import type { ViabilityLinkInput } from '../client/viability-link.ts';
+import { linkSigningKey, type ViabilityLinkInput } from '../client/viability-link.ts';
 import { verifyViabilityLink, type LinkRefusalReason } from './link-verifier.ts';
 
 export interface MapSettings {
@@ -37,7 +37,7 @@ export interface MapSettings {
 
 export interface ViabilityPageOptions {
   reservations: ReservationsClient;
-  config: { http: { ispboxApiKey?: string }; map?: MapSettings };
+  config: { http: { ispboxApiKey?: string; linkSecret?: string }; map?: MapSettings };
   /** How long an API call waits for the workflow before answering the state as it stands (the page then polls). */
   waitSeconds?: number;
   /** How many calls may wait for the workflow at once (default WAITING_LIMITS). */
@@ -109,6 +109,7 @@ export const viabilityPage: FastifyPluginCallback<ViabilityPageOptions> = (app, 
   const apiKey = options.config.http.ispboxApiKey;
   if (!apiKey)
     return done(new Error('viabilityPage: config.http.ispboxApiKey is required (it verifies the signed links)'));
+  const signingKey = linkSigningKey({ ispboxApiKey: apiKey, linkSecret: options.config.http.linkSecret });
   const map = options.config.map ?? {};
   const waitMs = (options.waitSeconds ?? 20) * 1000;
   const limits: WaitingLimits = { ...WAITING_LIMITS, ...options.limits };
@@ -160,7 +161,7 @@ export const viabilityPage: FastifyPluginCallback<ViabilityPageOptions> = (app, 
    */
   const links = new WeakMap<FastifyRequest, ViabilityLinkInput>();
   const checkLink = async (request: FastifyRequest, reply: FastifyReply) => {
-    const verdict = verifyViabilityLink((request.query ?? {}) as Record<string, unknown>, apiKey);
+    const verdict = verifyViabilityLink((request.query ?? {}) as Record<string, unknown>, signingKey);
     if (verdict.ok) {
       links.set(request, verdict.input);
       return;

@@ -293,13 +293,15 @@ Examples:
   $ ozres link --viability V-1045 --code C-80 --name "Rui" --lat -27.5935 --lng -48.5585 ` +
       `--base-url https://reservas.isp.example
 
-The link is signed with ISPBOX_API_KEY (HMAC-SHA256, see README), so the salesperson's browser never holds the key.`,
+The link is signed with a key derived from ISPBOX_API_KEY, or with VIABILITY_LINK_SECRET
+(HMAC-SHA256, see README), so the salesperson's browser never holds the key.`,
   )
   .action((opts: CustomerOptions & { ttl: number; baseUrl?: string }) => {
     const { http } = loadConfig();
     const url = viabilityPageUrl({
       baseUrl: opts.baseUrl ?? `http://${hostPort(http.host, http.port)}`,
       apiKey: http.ispboxApiKey,
+      linkSecret: http.linkSecret,
       ttlSeconds: opts.ttl,
       input: customerInput(opts),
     });

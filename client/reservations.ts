@@ -39,7 +39,7 @@ import {
   SelectionRefusedError,
 } from './errors.ts';
 import { startedRun, workflowPollers, type StartedRun } from './inspection.ts';
-import { listReservations, type ReservationPage } from './listing.ts';
+import { listReservations, pageTokenKey as makePageTokenKey, type ReservationPage } from './listing.ts';
 import { parseInput, prepareInput, type ReservationDefaults } from './prepare.ts';
 import { submit, type Submission } from './submit.ts';
 import { explain } from './temporal-errors.ts';
@@ -49,22 +49,34 @@ export type { StartedRun } from './inspection.ts';
 export type { Submission } from './submit.ts';
 export type { CandidateSurvey } from './candidate-survey.ts';
 
-type ClientConfig = ConnectionConfig & { defaults: ReservationDefaults };
+/** `http.ispboxApiKey`, when given, keys the page tokens (listing.ts): they then outlive the process. */
+type ClientConfig = ConnectionConfig & { defaults: ReservationDefaults; http?: { ispboxApiKey: string } };
 
 export class ReservationsClient {
   constructor(
     readonly client: Client,
     readonly taskQueue: string,
     readonly defaults: ReservationDefaults,
+    private readonly pageTokenKey: Buffer = makePageTokenKey(),
   ) {}
 
   static async connect(config: ClientConfig): Promise<ReservationsClient> {
-    return new ReservationsClient(await connectClient(config), config.temporal.taskQueue, config.defaults);
+    return new ReservationsClient(
+      await connectClient(config),
+      config.temporal.taskQueue,
+      config.defaults,
+      makePageTokenKey(config.http?.ispboxApiKey),
+    );
   }
 
   /** Connects on first use, for servers that must start and answer while Temporal is down (the HTTP API). */
   static lazy(config: ClientConfig, options: { grpcAttempts?: number } = {}): ReservationsClient {
-    return new ReservationsClient(lazyClient(config, options), config.temporal.taskQueue, config.defaults);
+    return new ReservationsClient(
+      lazyClient(config, options),
+      config.temporal.taskQueue,
+      config.defaults,
+      makePageTokenKey(config.http?.ispboxApiKey),
+    );
   }
 
   async close(): Promise<void> {
@@ -214,7 +226,7 @@ export class ReservationsClient {
 
   /** Reservations by status, customer code or expiry, newest first, a page at a time (Temporal visibility). */
   list(raw: unknown = {}): Promise<ReservationPage> {
-    return listReservations(this.client, raw);
+    return listReservations(this.client, raw, this.pageTokenKey);
   }
 
   /** Waits for the final state (a confirm or cancel takes effect within moments; an untouched hold takes days). */

@@ -92,13 +92,23 @@ function keyRequiredProblems(raw: RawEnv): string[] {
   if (raw.GEOCODER_PROVIDER === 'google' && !raw.GOOGLE_GEOCODING_API_KEY) {
     problems.push('GOOGLE_GEOCODING_API_KEY: is required when GEOCODER_PROVIDER=google');
   }
-  if (!isLoopbackHost(raw.HTTP_HOST?.trim() ?? DEFAULT_LISTEN_HOST) && !raw.ISPBOX_API_KEY) {
-    problems.push(
-      'ISPBOX_API_KEY: is required when HTTP_HOST is not a loopback address (the demo key is public): ' +
-        'set it to the key Ispbox will send',
-    );
-  }
+  const demoRefused = raw.ISPBOX_API_KEY ? undefined : demoIspboxKeyRefusal(raw);
+  if (demoRefused) problems.push(`ISPBOX_API_KEY: is required ${demoRefused}: set it to the key Ispbox will send`);
   return problems;
+}
+
+/**
+ * Why the public demo Ispbox key may not be used, or undefined when it may: only for the embedded default, the API
+ * on loopback in front of the local simulator. With a real OZmap a reverse proxy on the same host would publish the
+ * demo key, so loopback alone is not enough. The one home of this rule (schema.ts only falls back to the key).
+ */
+function demoIspboxKeyRefusal(raw: RawEnv): string | undefined {
+  if (!isLoopbackHost(raw.HTTP_HOST?.trim() ?? DEFAULT_LISTEN_HOST))
+    return 'when HTTP_HOST is not a loopback address (the demo key is public)';
+  const ozmap = httpUrl(raw.OZMAP_URL ?? DEFAULT_OZMAP_URL);
+  if (ozmap && !isLoopbackHost(ozmap.hostname))
+    return 'when OZMAP_URL points at a real OZmap (the demo key is public, and a proxy on this host would expose it)';
+  return undefined;
 }
 
 function temporalTlsProblems(raw: RawEnv): string[] {

@@ -111,6 +111,12 @@ export const EnvSchema = z.object({
     .refine((n) => n <= 300, 'must be at most 300 seconds')
     .default(10),
   ISPBOX_API_KEY: z.string().trim().min(16, 'must be at least 16 characters').optional(),
+  // Signs the map page's links instead of a key derived from ISPBOX_API_KEY (client/viability-link.ts).
+  VIABILITY_LINK_SECRET: z
+    .string()
+    .trim()
+    .min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)')
+    .optional(),
   PAYLOAD_ENCRYPTION_KEY: aesKey.optional(),
   PAYLOAD_ENCRYPTION_KEY_ID: keyId.optional(),
   PAYLOAD_ENCRYPTION_PREVIOUS_KEYS: previousKeys.optional(),
@@ -239,6 +245,8 @@ function toConfig(env: Env) {
       host: env.HTTP_HOST,
       ispboxApiKey: env.ISPBOX_API_KEY ?? DEMO_ISPBOX_API_KEY,
       demoKey: env.ISPBOX_API_KEY === undefined,
+      /** VIABILITY_LINK_SECRET; unset: links are signed with a key derived from ispboxApiKey. */
+      linkSecret: env.VIABILITY_LINK_SECRET,
       waitSeconds: env.HTTP_WAIT_SECONDS,
       requestTimeoutSeconds: env.HTTP_REQUEST_TIMEOUT_SECONDS,
     },

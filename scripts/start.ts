@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ConfigError, loadConfig, type Config } from '../config/env.ts';
+import { ConfigError, loadConfigOrExit, type Config } from '../config/env.ts';
 import { EncryptionCodec } from '../codec/encryption-codec.ts';
 import { startCodecServer, type CodecServer } from '../codec/server.ts';
 import { startSimulator } from '../simulator/server.ts';
@@ -29,7 +29,7 @@ const UI_PORT = 8233;
 const say = (tag: string) => (line: string) => process.stdout.write(`[${tag}] ${line}\n`);
 
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const config = loadConfigOrExit();
   const stops: Array<() => Promise<void>> = [];
   let stopping = false;
   const stopAll = async (code: number) => {
@@ -178,6 +178,7 @@ function mapPageDemo(config: Config, simulatorUrl: string | undefined): string {
   const url = viabilityPageUrl({
     baseUrl: `http://${hostPort(dialableHost(config.http.host), config.http.port)}`,
     apiKey: config.http.ispboxApiKey,
+    linkSecret: config.http.linkSecret,
     ttlSeconds: 24 * 3600,
     input: {
       viabilityId: `DEMO-${Date.now().toString(36).toUpperCase()}`,

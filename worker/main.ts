@@ -1,7 +1,7 @@
 /** The worker process: `npm run worker`. Configuration comes from the environment (see README). */
 import { Client, Connection } from '@temporalio/client';
 import { dataConverterFor } from '../codec/data-converter.ts';
-import { ConfigError, loadConfig } from '../config/env.ts';
+import { ConfigError, loadConfigOrExit } from '../config/env.ts';
 import { temporalConnectionOptions } from '../config/temporal.ts';
 import { workerMetricsOptions } from '../metrics/worker-options.ts';
 import { serveMetrics } from '../metrics/server.ts';
@@ -11,7 +11,7 @@ import { registerReconcileSchedule } from './reconcile-schedule.ts';
 import { connectWorker, createClients, createReservationWorker, tuningOf } from './worker.ts';
 
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const config = loadConfigOrExit();
   const logger = createLogger(config.logLevel, 'worker');
   installTemporalRuntime(logger, config.worker.metricsAddress);
   const connection = await connectWorker(config.temporal);

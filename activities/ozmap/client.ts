@@ -296,9 +296,9 @@ export class OzmapClient {
     return (await this.#send({ method: 'GET', url: this.#url(route, query) })).body;
   }
 
-  /** Follows a page's `nextUrl` (opaque, server-relative: OZmap fact O4), unparsed. */
+  /** Follows a page's `nextUrl` (opaque, server-relative: OZmap fact O4), unparsed; only to this OZmap's API. */
   async rawNext(nextUrl: string): Promise<unknown> {
-    return (await this.#send({ method: 'GET', url: new URL(nextUrl, this.#base) })).body;
+    return (await this.#send({ method: 'GET', url: this.#followable(nextUrl) })).body;
   }
 
   /** One document as OZmap sent it, or null on 404. */
@@ -347,12 +347,28 @@ export class OzmapClient {
     current: URL,
   ): URL | undefined {
     if (body.hasNextPage === false || body.rows.length === 0) return undefined;
-    if (body.hasNextPage && body.nextUrl) return new URL(body.nextUrl, this.#base);
+    if (body.hasNextPage && body.nextUrl) return this.#followable(body.nextUrl);
     const seen = (body.start ?? (pageNumber - 1) * PAGE_LIMIT) + body.rows.length;
     if (body.total === undefined ? body.rows.length < PAGE_LIMIT : seen >= body.total) return undefined;
     const next = new URL(current);
     next.searchParams.set('page', String(pageNumber + 1));
     return next;
+  }
+
+  /**
+   * A `nextUrl` resolved against the API, refused unless it is on the configured origin (scheme, host, port) and
+   * under its /api/v2/ path: the key goes with every request, so a response must not be able to send it elsewhere
+   * (or downgrade it to http). The message names the origin, never the query (which could carry anything).
+   */
+  #followable(nextUrl: string): URL {
+    const url = URL.canParse(nextUrl, this.#base.href) ? new URL(nextUrl, this.#base) : undefined;
+    if (url && url.origin === this.#base.origin && url.pathname.startsWith(this.#base.pathname)) return url;
+    const where = url ? `${url.origin}${url.pathname}` : 'an unparsable URL';
+    throw new UpstreamHttpError(
+      'bad-response',
+      `OZmap's nextUrl points at ${where}, outside ${this.#base.origin}${this.#base.pathname}: not followed ` +
+        '(the API key is only sent to the configured OZMAP_URL)',
+    );
   }
 
   #url(route: string, query: Record<string, string> = {}): URL {

@@ -81,6 +81,7 @@ describe('configuration', () => {
       OZMAP_URL: 'http://acme.ozmap.com.br:9994',
       OZMAP_ALLOW_INSECURE_HTTP: 'true',
       OZMAP_API_KEY: 'k',
+      ISPBOX_API_KEY: 'a-real-ispbox-key-0123456789',
     });
     assert.equal(ok.ozmap.url, 'http://acme.ozmap.com.br:9994');
     assert.equal(ok.geocoder.url, 'https://nominatim.openstreetmap.org');
