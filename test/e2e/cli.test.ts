@@ -356,7 +356,7 @@ describe('CLI against the dev server, worker and simulator', () => {
 
   it('refuses a missing required setting by name, in the CLI and the worker', async () => {
     const cli = await stack.cli(['status', 'V-1'], { GEOCODER_PROVIDER: 'google', GOOGLE_GEOCODING_API_KEY: '' });
-    assert.equal(cli.code, 2);
+    assert.equal(cli.code, 1);
     assert.match(cli.stderr, /GOOGLE_GEOCODING_API_KEY: is required when GEOCODER_PROVIDER=google/);
     const worker = await run(['--import', 'tsx', path.join(projectRoot, 'worker', 'main.ts')], {
       ...stack.env,

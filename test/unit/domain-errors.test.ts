@@ -155,7 +155,7 @@ describe('domain outcomes as typed errors', () => {
       const problem = toHttpProblem(err);
       assert.deepEqual([problem.statusCode, problem.code], [status, code], `${err.name}: status`);
     }
-    assert.equal(exitCodeFor(new ConfigError(['OZMAP_API_KEY: is required'])), EXIT.invalid);
+    assert.equal(exitCodeFor(new ConfigError(['OZMAP_API_KEY: is required'])), EXIT.failure);
     const endedProblem = toHttpProblem(new ReservationEndedError('V-1', 'EXPIRED', 'confirm'));
     assert.deepEqual(endedProblem.details, [{ field: 'viabilityId', message: 'reservation ended as EXPIRED' }]);
   });
