@@ -5,6 +5,7 @@
 import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { FAILURES } from '../contract/failures.ts';
+import { DEFAULT_MAX_HOLD_DAYS } from '../contract/webhooks.ts';
 import { externalIdFor } from '../contract/ids.ts';
 import { type Candidate, type Coordinates, type Customer, type UnavailableBox } from '../contract/schemas.ts';
 import type { PortChoice } from '../contract/schemas.ts';
@@ -27,8 +28,11 @@ export interface ActivityDeps {
     | 'setClientImplanted'
     | 'deleteProperty'
     | 'deleteClient'
+    | 'moveProperty'
   >;
   geocoder: Geocoder;
+  /** The longest hold, in days from reservedAt, that extendHold may reach (RESERVATION_MAX_HOLD_DAYS). */
+  maxHoldDays?: number;
 }
 
 export interface BoxSearch {
@@ -99,6 +103,16 @@ export interface SweepResult {
   implanted: number;
 }
 
+export interface MovePortInput {
+  propertyId: string;
+  /** Where the property is now and where it goes: the move is a no-op once OZmap shows it at `to`. */
+  from: PortChoice;
+  to: PortChoice;
+}
+
+export type MovePortResult =
+  { outcome: 'moved'; boxId: string; splitterId: string; port: number } | { outcome: 'port-taken'; message: string };
+
 export type ConfirmResult = { outcome: 'confirmed' } | { outcome: 'gone' };
 export type ReleaseResult = { outcome: 'released' } | { outcome: 'already-released' } | { outcome: 'installed' };
 
@@ -108,7 +122,7 @@ const LEGACY_REFUSAL_ATTEMPTS = 3;
 /** The most boxes of each kind kept in the state: enough for a salesperson to choose, small enough for history. */
 const MAX_CANDIDATES = 25;
 
-export function createActivities({ ozmap, geocoder }: ActivityDeps) {
+export function createActivities({ ozmap, geocoder, maxHoldDays = DEFAULT_MAX_HOLD_DAYS }: ActivityDeps) {
   /** Two OZmap calls: the boxes `near` the point, then the drop splitters of all of them at once. */
   const surveyBoxes = (input: BoxSearch, options: { includeDrafts: boolean }): Promise<BoxSurvey> =>
     classified('OZmap', async () => {
@@ -250,6 +264,59 @@ export function createActivities({ ozmap, geocoder }: ActivityDeps) {
         { retryBadResponses: true },
       );
     },
+
+    /**
+     * Moves the reservation (the same property and client) to another splitter port with one PATCH; OZmap frees the
+     * old port in the same step (docs/architecture.md, "A living reservation"). A retry after a lost answer finds
+     * the property already there. A taken target is `port-taken`, and the property stays where it was.
+     */
+    movePort: async (input: MovePortInput): Promise<MovePortResult> => {
+      return classified(
+        'OZmap',
+        async () => {
+          const { to } = input;
+          const result = await ozmap.moveProperty(input.propertyId, {
+            box: to.boxId,
+            connector: to.splitterId,
+            port: to.port,
+            auto_connect: false,
+            force: false,
+          });
+          // The answer may carry no usable body (the SDK ignores PATCH answers): read the property back then.
+          const property =
+            result.outcome === 'moved' && result.property?.connection
+              ? result.property
+              : await ozmap.getProperty(input.propertyId);
+          if (!property)
+            throw ApplicationFailure.nonRetryable(
+              `OZmap no longer has the reservation's property ${input.propertyId}`,
+              FAILURES.OZmapNotFound,
+            );
+          const at = property.connection;
+          if (at?.id === to.splitterId && at.port === to.port)
+            return { outcome: 'moved', boxId: property.boxId ?? to.boxId, splitterId: at.id, port: at.port };
+          if (result.outcome === 'moved')
+            throw ApplicationFailure.nonRetryable(
+              `OZmap accepted the move to port ${to.port} of ${to.splitterName} but shows the property on ` +
+                (at ? `port ${at.port} of splitter ${at.id}` : 'no port'),
+              FAILURES.OZmapBadResponse,
+            );
+          // Refused: look at the target port itself rather than at OZmap's wording (as a refused create does).
+          const splitter = await ozmap.getSplitter(to.splitterId);
+          const index = to.port - 1;
+          if (splitter && (splitter.output[index] != null || splitter.blocked[index]))
+            return {
+              outcome: 'port-taken',
+              message: `port ${to.port} of ${to.splitterName} in ${to.boxName} is no longer free`,
+            };
+          throw ApplicationFailure.nonRetryable(`OZmap refused the move (${result.message})`, FAILURES.OZmapRefused);
+        },
+        { retryBadResponses: true },
+      );
+    },
+
+    /** The longest hold the worker allows, read once by a run that extends its hold (a local activity). */
+    holdLimit: (): Promise<{ maxHoldDays: number }> => Promise.resolve({ maxHoldDays }),
 
     /** Sets the client implanted; `gone` when the reservation no longer exists in OZmap. */
     confirmInstallation: async (input: ReservationRef): Promise<ConfirmResult> => {

@@ -106,6 +106,31 @@ export const origins = z
     return list;
   });
 
+const FRAME_SOURCE = /^(?:'self'|https?:\/\/(?:\*\.)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*(?::\d{1,5})?)$/;
+
+/**
+ * A CSP `frame-ancestors` source list: `'none'`, or space-separated `'self'` and http(s) origins (a leading `*.`
+ * allowed). Nothing else, so that no value can end the directive and add one of its own.
+ */
+export const frameAncestors = z
+  .string()
+  .trim()
+  .transform((text, ctx) => {
+    const sources = text.split(/\s+/);
+    if (text === "'none'") return text;
+    const bad = sources.filter((s) => !FRAME_SOURCE.test(s));
+    if (bad.length > 0) {
+      const what = bad.length === 1 ? 'is not a frame source' : 'are not frame sources';
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          `${bad.map((s) => `"${s}"`).join(', ')} ${what}: give 'none', or 'self' and origins separated by ` +
+          "spaces, e.g. 'self' https://ispbox.example.com.br",
+      });
+    }
+    return sources.join(' ');
+  });
+
 /** How often the reconciler's Schedule runs: off, an interval, or a cron expression (docs/architecture.md). */
 export type ReconcileSchedule =
   { kind: 'off' } | { kind: 'interval'; every: string } | { kind: 'cron'; expression: string };

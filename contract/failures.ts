@@ -24,6 +24,8 @@ export const FAILURES = {
   ReservationFailed: 'ReservationFailed',
   /** A selectBox the candidates cannot satisfy. */
   InvalidSelection: 'InvalidSelection',
+  /** A changeBox or extendHold the reservation cannot take (a port taken meanwhile, a hold beyond the limit). */
+  ChangeRefused: 'ChangeRefused',
   /** OZmap refused to create the reservation although the port reads free (the workflow retries it twice). */
   OZmapRefused: 'OZmapRefusedError',
 

@@ -1,17 +1,17 @@
 /** The worker process: `npm run worker`. Configuration comes from the environment (see README). */
 import { Client, Connection } from '@temporalio/client';
 import { dataConverterFor } from '../codec/data-converter.ts';
-import { ConfigError, loadConfig } from '../config/env.ts';
+import { ConfigError, loadConfigOrExit } from '../config/env.ts';
 import { temporalConnectionOptions } from '../config/temporal.ts';
 import { workerMetricsOptions } from '../metrics/worker-options.ts';
 import { serveMetrics } from '../metrics/server.ts';
 import { pollSettling } from '../metrics/settling.ts';
 import { createLogger, installTemporalRuntime } from './logger.ts';
 import { registerReconcileSchedule } from './reconcile-schedule.ts';
-import { connectWorker, createClients, createReservationWorker } from './worker.ts';
+import { connectWorker, createClients, createReservationWorker, tuningOf } from './worker.ts';
 
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const config = loadConfigOrExit();
   const logger = createLogger(config.logLevel, 'worker');
   installTemporalRuntime(logger, config.worker.metricsAddress);
   const connection = await connectWorker(config.temporal);
@@ -32,7 +32,8 @@ async function main(): Promise<void> {
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
       clients: { ...clients, temporal: client },
-      maxCachedWorkflows: config.worker.maxCachedWorkflows,
+      tuning: tuningOf(config.worker),
+      maxHoldDays: config.worker.maxHoldDays,
       workflowBundle: config.workflowBundlePath ? { codePath: config.workflowBundlePath } : undefined,
       dataConverter,
       overrides: instrumented.workerOptions,

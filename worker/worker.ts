@@ -16,6 +16,16 @@ export { createClients, type Clients } from '../activities/clients.ts';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
+/** The worker options the configuration sets (README, Configuration; figures in bench/README.md). */
+export type WorkerTuning = 'maxCachedWorkflows' | 'maxConcurrentWorkflowTaskExecutions' | 'workflowThreadPoolSize';
+
+/** Picks the tuning out of the worker's configuration. */
+export const tuningOf = (worker: Config['worker']): Pick<Config['worker'], WorkerTuning> => ({
+  maxCachedWorkflows: worker.maxCachedWorkflows,
+  maxConcurrentWorkflowTaskExecutions: worker.maxConcurrentWorkflowTaskExecutions,
+  workflowThreadPoolSize: worker.workflowThreadPoolSize,
+});
+
 export interface ReservationWorkerOptions {
   connection: NativeConnection;
   namespace: string;
@@ -29,8 +39,10 @@ export interface ReservationWorkerOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Payload encryption (codec/data-converter.ts); the client library must use the same one. */
   dataConverter?: DataConverter;
-  /** Sticky cache size (Config.worker.maxCachedWorkflows); the SDK's default when absent. */
-  maxCachedWorkflows?: number;
+  /** Cache, task slots and threads (Config.worker); the SDK's defaults for any absent. */
+  tuning?: Partial<Pick<Config['worker'], WorkerTuning>>;
+  /** RESERVATION_MAX_HOLD_DAYS (Config.worker.maxHoldDays); the contract's default when absent. */
+  maxHoldDays?: number;
   overrides?: Partial<WorkerOptions>;
 }
 
@@ -40,9 +52,12 @@ export function createReservationWorker(options: ReservationWorkerOptions): Prom
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: { ...createActivities(options.clients), ...createReconcileActivities(options.clients) },
+    activities: {
+      ...createActivities({ ...options.clients, maxHoldDays: options.maxHoldDays }),
+      ...createReconcileActivities(options.clients),
+    },
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
-    ...(options.maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows: options.maxCachedWorkflows }),
+    ...options.tuning,
     ...options.overrides,
   });
 }

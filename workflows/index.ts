@@ -1,3 +1,4 @@
 /** The workflows this worker runs (the bundle entry point). */
 export { ReservationWorkflow } from './reservation-workflow.ts';
 export { ReconcileWorkflow } from './reconcile.ts';
+export { CandidateSurveyWorkflow } from './candidate-survey.ts';

@@ -47,16 +47,18 @@ const MAX_PAGE_SIZE = 1000;
 export async function ReconcileWorkflow(input: ReconcileInput = {}): Promise<ReconcileReport> {
   const dryRun = input.dryRun === true;
   const pageSize = pageSizeOf(input.pageSize);
+  const pagesPerRun = pagesPerRunOf(input.pagesPerRun);
   const report: ReconcileReport = input.progress
     ? { ...input.progress.report, runs: input.progress.runs }
     : emptyReport(dryRun, new Date().toISOString());
   let cursor: ReconcileCursor = input.progress?.cursor ?? { phase: 'ozmap' };
   show(report, cursor);
   for (let pages = 0; cursor.phase !== 'done'; pages++) {
-    if (pages >= PAGES_PER_RUN || workflowInfo().continueAsNewSuggested)
+    if (pages >= pagesPerRun || workflowInfo().continueAsNewSuggested)
       return continueAsNew<typeof ReconcileWorkflow>({
         dryRun,
         pageSize,
+        pagesPerRun,
         progress: { cursor, report, runs: report.runs + 1 },
       });
     cursor =
@@ -118,6 +120,15 @@ function pageSizeOf(value: unknown): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_PAGE_SIZE)
     throw ApplicationFailure.nonRetryable(
       `Invalid reconcile input: pageSize must be a whole number 1-${MAX_PAGE_SIZE}`,
+    );
+  return value;
+}
+
+function pagesPerRunOf(value: unknown): number {
+  if (value === undefined) return PAGES_PER_RUN;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > PAGES_PER_RUN)
+    throw ApplicationFailure.nonRetryable(
+      `Invalid reconcile input: pagesPerRun must be a whole number 1-${PAGES_PER_RUN}`,
     );
   return value;
 }

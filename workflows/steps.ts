@@ -162,12 +162,26 @@ export async function reserve(
   });
 }
 
-/** Holds the port until a confirm, a cancel or the end of the hold; a cancellation of the run counts as a cancel. */
+/**
+ * Holds the port until a confirm, a cancel or the end of the hold; a cancellation of the run counts as a cancel.
+ * The timer follows `expiresAt`: an extension wakes it and it starts again to the new end. Until then it is the one
+ * timer older runs recorded, so their histories replay unchanged. A change under way (a move, an extension) finishes
+ * first: a confirm or cancel arriving during it is applied after it, and an end that passed meanwhile still ends.
+ */
 export async function hold(r: Reservation, reservation: ReservationTerms): Promise<void> {
   r.reserved(reservation);
-  await CancellationScope.nonCancellable(() =>
-    condition(() => r.action !== undefined, Date.parse(reservation.expiresAt) - Date.now()),
-  );
+  const held = r.state.reservation!;
+  await CancellationScope.nonCancellable(async () => {
+    for (;;) {
+      const until = held.expiresAt;
+      await condition(
+        () => (r.action !== undefined && !r.changing) || held.expiresAt !== until,
+        Date.parse(until) - Date.now(),
+      );
+      if (r.changing) await condition(() => !r.changing);
+      if (r.action !== undefined || held.expiresAt === until) return;
+    }
+  });
 }
 
 const reservationOf = (

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
 import { Agent, type Dispatcher } from 'undici';
-import { createActivities, freePorts, type ReservePortInput } from '../../activities/index.ts';
+import { createActivities, freePorts, type MovePortInput, type ReservePortInput } from '../../activities/index.ts';
 import { OzmapClient } from '../../activities/ozmap/client.ts';
 import { NominatimGeocoder } from '../../activities/geocoder/nominatim.ts';
 import { startSimulator, type Simulator } from '../../simulator/server.ts';
@@ -269,6 +269,44 @@ describe('activities against the simulator', () => {
       },
     });
     assert.equal(result.outcome, 'port-taken');
+  });
+
+  it('movePort: one PATCH whose body parses with the SDK DTO; a retry is a no-op; a taken target is port-taken', async () => {
+    const input = await reserveInput(`V-MOVE-${Date.now()}`);
+    const reserved = await run(env, activities.reservePort, input);
+    assert.equal(reserved.outcome, 'reserved');
+    if (reserved.outcome !== 'reserved') return;
+    const candidates = await run(env, activities.searchBoxes, { ...CENTRE, radiusMeters: 250 });
+    const box = candidates.find((c) => c.boxId !== reserved.boxId)!;
+    const splitter = box.splitters[0]!;
+    const [port, otherPort] = splitter.freePorts as [number, number];
+    const at = (p: number) => ({
+      ...box,
+      splitterId: splitter.splitterId,
+      splitterName: splitter.splitterName,
+      port: p,
+    });
+    const move: MovePortInput = { propertyId: reserved.propertyId, from: input.choice, to: at(port) };
+    sent.length = 0;
+    const moved = await run(env, activities.movePort, move);
+    assert.deepEqual(moved, { outcome: 'moved', boxId: box.boxId, splitterId: splitter.splitterId, port });
+    assert.deepEqual(
+      sent.map((r) => r.method),
+      ['PATCH'],
+      'one call: the answer shows the port',
+    );
+    assert.ok(sdk.UpdatePropertyDTOSchema.safeParse(sent[0]!.body).success, JSON.stringify(sent[0]!.body));
+    assert.deepEqual(await run(env, activities.movePort, move), moved, 'a retry finds it already there');
+    const old = await ozmap.getSplitter(input.choice.splitterId);
+    assert.equal(old!.output[input.choice.port - 1], null, 'the old port is free');
+    // Someone else on the next target: refused, re-read, typed; the property stays where it was.
+    const other = await reserveInput(`V-MOVE-X-${Date.now()}`);
+    const taken = await run(env, activities.reservePort, { ...other, choice: { ...other.choice, ...at(otherPort) } });
+    assert.equal(taken.outcome, 'reserved');
+    const refused = await run(env, activities.movePort, { ...move, to: at(otherPort) });
+    assert.equal(refused.outcome, 'port-taken');
+    const property = await ozmap.getProperty(reserved.propertyId);
+    assert.deepEqual([property!.connection?.id, property!.connection?.port], [splitter.splitterId, port]);
   });
 
   it('confirmInstallation: one PATCH whose body parses with the SDK DTO', async () => {

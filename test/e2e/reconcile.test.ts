@@ -98,7 +98,7 @@ describe('reconciler against the dev server, worker and simulator', () => {
     assert.equal((await handle.describe()).state.paused, true);
     const [paused] = await reconcilerChecks(loadConfig(stack.env));
     assert.equal(paused?.status, 'warn', JSON.stringify(paused));
-    assert.match(paused!.finding, /is paused/);
+    assert.match(paused.finding, /is paused/);
 
     // Back on (as the first worker's settings): unpaused by the update.
     const again = spawnWorker(stack.env);
@@ -121,10 +121,10 @@ describe('reconciler against the dev server, worker and simulator', () => {
 
     const [ran] = await reconcilerChecks(loadConfig(stack.env));
     assert.equal(ran?.status, 'pass', JSON.stringify(ran));
-    assert.match(ran!.finding, /last run .* \(COMPLETED\)/);
+    assert.match(ran.finding, /last run .* \(COMPLETED\)/);
     const [missing] = await reconcilerChecks(loadConfig({ ...stack.env, TEMPORAL_TASK_QUEUE: 'nobody-here' }));
     assert.equal(missing?.status, 'warn', JSON.stringify(missing));
-    assert.match(missing!.finding, /does not exist/);
+    assert.match(missing.finding, /does not exist/);
   });
 
   it('releases orphans, reports the gone, confirms the implanted-held, leaves foreign and implanted ones; a dry run first changes nothing and reports the same', async () => {
@@ -202,6 +202,22 @@ describe('reconciler against the dev server, worker and simulator', () => {
     for (const id of ids) assert.ok(report.ids.orphans.includes(id), `${id} found: ${JSON.stringify(report.ids)}`);
     for (const { propertyId } of injected) assert.equal(await stack.world.ozmap.getProperty(propertyId), null);
     assert.ok(report.pages >= 4, `7 or more rows at 3 a page, then the Temporal pass: ${report.pages} page(s)`);
+  });
+
+  it('continues as new every few pages, carrying its cursor and counts: a run of many pages ends with every orphan', async () => {
+    const ids = Array.from({ length: 5 }, () => newId('CAN'));
+    for (const id of ids) await inject(externalIdFor(id));
+    const handle = await stack.client.workflow.start('ReconcileWorkflow', {
+      taskQueue: TASK_QUEUE,
+      workflowId: newId('reconcile-can'),
+      args: [{ pageSize: 1, pagesPerRun: 2 }],
+    });
+    const report = (await handle.result()) as ReconcileReport;
+    for (const id of ids) assert.ok(report.ids.orphans.includes(id), `${id} found: ${JSON.stringify(report.ids)}`);
+    assert.ok(report.runs >= 3, `runs: ${report.runs}`);
+    assert.equal(report.counts.released, report.counts.orphans);
+    const first = await stack.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId).describe();
+    assert.equal(first.status.name, 'CONTINUED_AS_NEW');
   });
 
   it('the table output and --help', async () => {
