@@ -78,7 +78,9 @@ describe('a reservation from before the living reservation, moved and extended o
     });
     const [point] = await reservablePoints(world.ozmap, 1);
     const viabilityId = `U-${randomUUID().slice(0, 8)}`;
-    const holdSeconds = 6;
+    // Long enough for the worker swap below on a busy machine; both bundles are built before the clock starts.
+    const holdSeconds = 15;
+    const current = await workflowBundle();
 
     const oldWorker = await worker(old);
     const reserved = await oldWorker.runUntil(() =>
@@ -92,7 +94,7 @@ describe('a reservation from before the living reservation, moved and extended o
     assert.equal(reserved.status, 'RESERVED');
     assert.equal(reserved.changes, undefined);
 
-    const newWorker = await worker(await workflowBundle());
+    const newWorker = await worker(current);
     await newWorker.runUntil(async () => {
       const to = reserved.candidates.find((c) => c.boxId !== reserved.reservation!.boxId)!;
       const moved = await reservations.changeBox(viabilityId, { boxId: to.boxId });
