@@ -150,21 +150,27 @@ export function createReconcileActivities({ ozmap, temporal }: ReconcileDeps) {
         const viabilityId = workflowId && viabilityIdOf(workflowId);
         if (!workflowId || !viabilityId) continue;
         Context.current().heartbeat(workflowId);
-        let reservation;
-        try {
-          reservation = (await temporal.workflow.getHandle(workflowId).query(getState)).reservation;
-        } catch (err) {
-          // Ended meanwhile, or not answering: not this pass's to judge.
-          log.warn('Reconciler: could not query a held reservation', { workflowId, error: String(err) });
-          continue;
-        }
+        const handle = temporal.workflow.getHandle(workflowId);
+        const heldNow = async () => {
+          try {
+            const state = await handle.query(getState);
+            return state.status === 'RESERVED' ? state.reservation : undefined;
+          } catch (err) {
+            // Ended meanwhile, or not answering: not this pass's to judge.
+            log.warn('Reconciler: could not query a held reservation', { workflowId, error: String(err) });
+            return undefined;
+          }
+        };
+        const reservation = await heldNow();
         if (!reservation) continue;
         checked++;
         const present = await classified('OZmap', async () => {
           const property = await ozmap.getProperty(reservation.propertyId);
           return property !== null && (await ozmap.getClient(reservation.clientId)) !== null;
         });
-        if (!present) gone.push(viabilityId);
+        // A hold that ended meanwhile released its own port (the status leaves RESERVED before the delete): only a
+        // reservation still RESERVED on the same property after the read is one whose client is gone.
+        if (!present && (await heldNow())?.propertyId === reservation.propertyId) gone.push(viabilityId);
       }
       const next = response.nextPageToken?.length ? Buffer.from(response.nextPageToken).toString('base64') : undefined;
       return { checked, gone, ...(next && { nextPageToken: next }) };
