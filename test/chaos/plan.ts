@@ -63,7 +63,7 @@ export const PROFILES = {
     workerKills: 5,
     serverRestarts: 2,
     holdSeconds: [3, 15],
-    points: 120,
+    points: 60,
     confirmShare: 0.3,
     cancelShare: 0.25,
     duplicateShare: 0.1,
