@@ -34,7 +34,7 @@ import { startSimulator, type Simulator } from '../simulator/server.ts';
 import type { Coordinates } from '../contract/schemas.ts';
 import { CustomerCodeKey, ReservationStatusKey, ViabilityIdKey } from '../contract/search-attributes.ts';
 import { BaselineWorkflow, baselineRelease, baselineReady } from './workflows/baseline.ts';
-import { widenNetwork } from './network.ts';
+import { LAYER_SHIFT_DEGREES, widenNetwork } from './network.ts';
 import { meanPhases, type Phases } from './phases.ts';
 import { workerProcessEnv } from '../worker/process-env.ts';
 import type { WorkerMemory } from './worker.ts';
@@ -135,7 +135,8 @@ async function main(): Promise<void> {
   try {
     // Ports for everything held at once plus (a)'s and (d)'s, with room for the search to find one nearby.
     const portsNeeded = Math.max(...SIZES.heldSteps) + SIZES.expiring + 2 * (SIZES.measured + SIZES.warmup);
-    const added = widenNetwork(sim.store, Math.ceil((portsNeeded * 1.3) / (228 * 16)));
+    const layers = Math.ceil((portsNeeded * 1.3) / (228 * 16));
+    const added = widenNetwork(sim.store, layers);
     server = await startDevServer({
       port: 0,
       headless: true,
@@ -159,7 +160,7 @@ async function main(): Promise<void> {
       LOG_LEVEL: 'warn',
     });
     const fresh = await worker.memory();
-    const points = spreadPoints(sim);
+    const points = spreadPoints(sim, layers);
     let next = 0;
     const reserve = (holdDays: number) => {
       const i = next++;
@@ -520,11 +521,14 @@ async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, inter
 }
 
 /** Every box with a free drop port, as a customer location: reservations spread out, so they rarely collide. */
-function spreadPoints(sim: Simulator): Coordinates[] {
-  const near = sim.store.boxesNear({ lat: -27.5935, lng: -48.5515 }, 5000);
-  return near
-    .filter((b) => !b.box.draft && b.splitters.some((s) => s.freePorts.length > 0))
-    .map((b) => ({ lat: b.box.lat, lng: b.box.lng }));
+/** A customer point at every box with a free port, in the seeded town and in each widened layer's own town. */
+function spreadPoints(sim: Simulator, layers = 1): Coordinates[] {
+  return Array.from({ length: Math.max(1, layers) }, (_, k) =>
+    sim.store
+      .boxesNear({ lat: -27.5935 - LAYER_SHIFT_DEGREES * k, lng: -48.5515 }, 5000)
+      .filter((b) => !b.box.draft && b.splitters.some((s) => s.freePorts.length > 0))
+      .map((b) => ({ lat: b.box.lat, lng: b.box.lng })),
+  ).flat();
 }
 
 interface WorkerChild {

@@ -1,12 +1,16 @@
 /**
  * The seeded network has about 1,800 free ports; holding tens of thousands of reservations at once needs more. This
- * adds, next to every CTO that has a drop splitter, `layers` more CTOs on the same pole (3 m apart), each with one
- * empty 1x16 drop splitter: records copied from the seeded ones (so they have every field OZmap returns), fresh ids,
- * nothing connected.
+ * adds `layers` copies of every CTO that has a drop splitter, each with one empty 1x16 drop splitter: records copied
+ * from the seeded ones (so they have every field OZmap returns), fresh ids, nothing connected. The first copy stands
+ * on the same pole (3 m away); each further one in a town of its own, LAYER_SHIFT_DEGREES further south, so that a
+ * search anywhere finds as many boxes as in the seeded town (one page), not one per layer.
  */
 import type { BoxRecord, SplitterRecord } from '../simulator/model.ts';
 import { runtimeObjectIds } from '../simulator/random.ts';
 import type { Store } from '../simulator/store.ts';
+
+/** About 11 km: far beyond any search radius. */
+export const LAYER_SHIFT_DEGREES = 0.1;
 
 /** Returns how many boxes it added. */
 export function widenNetwork(store: Store, layers = 1): number {
@@ -22,14 +26,16 @@ export function widenNetwork(store: Store, layers = 1): number {
   for (let layer = 1; layer <= layers; layer++)
     for (const box of seeded) {
       const id = newId(now);
-      // About 3 m east per layer: the same pole, for a customer standing there.
-      const lng = box.lng + 0.00003 * layer;
+      // About 3 m east: the same pole, for a customer standing there; further layers in towns of their own.
+      const lng = box.lng + 0.00003;
+      const lat = box.lat - LAYER_SHIFT_DEGREES * (layer - 1);
       store.insertBox({
         ...structuredClone(box),
         _id: id,
         id,
         name: `${box.name}-${layer}`,
-        coords: [lng, box.lat],
+        coords: [lng, lat],
+        lat,
         lng,
         cables: [],
       });
