@@ -24,7 +24,8 @@ import {
   GOOGLE_GEOCODING_URL,
   PUBLIC_NOMINATIM_URL,
 } from './defaults.ts';
-import { aesKey, bool, keyId, origins, positiveNumber, previousKeys, url } from './fields.ts';
+import { aesKey, bool, keyId, origins, positiveNumber, previousKeys, reminderDays, url } from './fields.ts';
+import { DEFAULT_REMINDER_DAYS } from '../contract/webhooks.ts';
 
 const tcpPort = z.coerce
   .number({ error: 'must be a TCP port (1-65535)' })
@@ -100,6 +101,17 @@ export const EnvSchema = z.object({
     .trim()
     .min(16, 'must be at least 16 characters (e.g. `openssl rand -hex 24`)')
     .optional(),
+  // Signed webhooks to Ispbox (docs/architecture.md, "Webhooks"); off unless WEBHOOK_URL is set. The URL's scheme
+  // and the secret's presence are rules across variables (rules.ts).
+  WEBHOOK_URL: url(
+    'the Ispbox endpoint that receives the events, e.g. https://ispbox.example.com/ozmap/events',
+  ).optional(),
+  WEBHOOK_SECRET: z
+    .string()
+    .trim()
+    .min(16, 'must be at least 16 characters (e.g. `openssl rand -hex 32`), shared with the receiver')
+    .optional(),
+  RESERVATION_REMINDER_DAYS: reminderDays.default(() => [...DEFAULT_REMINDER_DAYS]),
   MAP_TILE_URL: z
     .string()
     .trim()
@@ -193,6 +205,10 @@ function toConfig(env: Env) {
       demoKey: env.ISPBOX_API_KEY === undefined,
       waitSeconds: env.HTTP_WAIT_SECONDS,
     },
+    /** Signed webhooks to Ispbox: undefined when WEBHOOK_URL is unset (rules.ts requires the secret with it). */
+    webhooks: env.WEBHOOK_URL
+      ? { url: env.WEBHOOK_URL, secret: env.WEBHOOK_SECRET!, reminderDays: env.RESERVATION_REMINDER_DAYS }
+      : undefined,
     /** The viability map page's background tiles; none: a plain background (no internet needed). */
     map: { tileUrl: env.MAP_TILE_URL, tileAttribution: env.MAP_TILE_ATTRIBUTION },
     /** A pre-built workflow bundle (`npm run build`); workflows are bundled at start without it. */

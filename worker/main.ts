@@ -23,6 +23,7 @@ async function main(): Promise<void> {
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
       clients,
+      webhooks: config.webhooks,
       maxCachedWorkflows: config.worker.maxCachedWorkflows,
       workflowBundle: config.workflowBundlePath ? { codePath: config.workflowBundlePath } : undefined,
       dataConverter: dataConverterFor(config.payloadEncryption),
@@ -42,6 +43,8 @@ async function main(): Promise<void> {
         taskQueue: config.temporal.taskQueue,
         ozmap: config.ozmap.url,
         encryption,
+        // The origin only: a path or query may carry a token.
+        webhooks: config.webhooks ? new URL(config.webhooks.url).origin : 'off',
         metrics: [config.worker.metricsAddress, metricsServer?.url].filter(Boolean).join(' ') || 'off',
         deployment: config.worker.deployment
           ? `${config.worker.deployment.deploymentName}.${config.worker.deployment.buildId}`

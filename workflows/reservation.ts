@@ -33,6 +33,7 @@ import {
 } from '../contract/search-attributes.ts';
 import { isFinal, isSettled, type FinalStatus, type ReservationStatus } from '../contract/statuses.ts';
 import { resolveSelection, selectionProblems } from './decisions.ts';
+import { Events } from './events.ts';
 
 /** A salesperson's choice, from the selectBox call that made it until that call is answered. */
 interface PendingSelection {
@@ -50,6 +51,8 @@ export class Reservation {
   settleFailing = false;
   /** Set when the workflow is about to fail, so that waiting update handlers answer instead of holding it open. */
   private failure?: string;
+  /** The webhook events to Ispbox (events.ts). */
+  readonly events: Events;
 
   constructor(
     /** The input exactly as recorded: what a continued run is started with again. */
@@ -67,6 +70,7 @@ export class Reservation {
     };
     this.action = continued?.action;
     this.settleFailing = continued !== undefined;
+    this.events = new Events(this.state);
   }
 
   /** The reason of a cancel, once one came. */
@@ -133,10 +137,13 @@ export class Reservation {
     this.showDetails();
   }
 
+  /** The one place the status changes. */
   setStatus(status: ReservationStatus): void {
+    const changed = status !== this.state.status;
     this.state.status = status;
     upsertSearchAttributes([{ key: ReservationStatusKey, value: status }]);
     this.showDetails();
+    if (changed) this.events.statusChanged(status);
   }
 
   showDetails(): void {
@@ -187,9 +194,13 @@ export class Reservation {
           : err instanceof Error
             ? err.message
             : String(err);
+      this.events.failed();
       throw err;
     } finally {
-      await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
+      await CancellationScope.nonCancellable(async () => {
+        await condition(allHandlersFinished);
+        await this.events.started(); // the last events' deliveries are started before the run ends
+      });
     }
   }
 

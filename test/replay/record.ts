@@ -4,6 +4,9 @@
  * Runs on a private dev server with the real worker code and the simulator. Re-record only when a change is meant
  * to alter histories, and keep the old files: they are what reservations sleeping in production look like.
  *
+ * With `webhook` after the tag (npx tsx test/replay/record.ts v4 webhook), the workers deliver webhooks to a receiver
+ * on loopback and the files are named <tag>-webhook-<scenario>.json, with one more: a hold that sent its reminders.
+ *
  * Then a release that keeps failing, on the time-skipping server (its hundred hourly rounds would take a hundred
  * hours on the dev server): <tag>-release-stuck.json is the run that continued as new, <tag>-release-resumed.json
  * the run that carried on and released the port.
@@ -24,6 +27,7 @@ import { workflowIdFor } from '../../contract/ids.ts';
 import { type ReservationInput } from '../../contract/schemas.ts';
 import { createDevServerEnv, createTimeSkippingEnv } from '../support/temporal.ts';
 import { reservablePoints, startWorld, workflowBundle } from '../support/world.ts';
+import { startWebhookReceiver } from '../support/webhook-receiver.ts';
 
 const TASK_QUEUE = 'record-histories';
 const tag = process.argv[2];
@@ -33,11 +37,16 @@ if (!tag || !/^v\d+$/.test(tag)) {
   );
   process.exit(2);
 }
+const webhookMode = process.argv[3] === 'webhook';
+const RECORD_SECRET = 'record-webhook-secret-0123456789';
+const receiver = webhookMode ? await startWebhookReceiver(RECORD_SECRET) : undefined;
+const webhooks = receiver && { url: receiver.url, secret: RECORD_SECRET, reminderDays: [3, 1] };
+const prefix = webhookMode ? 'webhook-' : '';
 const out = path.join(import.meta.dirname, 'histories');
 const SECONDS_AS_DAYS = (s: number) => s / 86_400;
 const save = (name: string, history: Parameters<typeof historyToJSON>[0]) =>
   writeFileSync(
-    path.join(out, `${tag}-${name}.json`),
+    path.join(out, `${tag}-${prefix}${name}.json`),
     JSON.stringify(JSON.parse(historyToJSON(history)), null, 1) + '\n',
   );
 
@@ -48,6 +57,7 @@ const worker = await createReservationWorker({
   namespace: dev.namespace,
   taskQueue: TASK_QUEUE,
   clients: world.clients,
+  webhooks,
   workflowBundle: await workflowBundle(),
 });
 const reservations = new ReservationsClient(dev.env.client, TASK_QUEUE, {
@@ -138,7 +148,7 @@ try {
       const final = (await handle.result()) as { status: string };
       const history = await handle.fetchHistory();
       save(name, history);
-      console.log(`${tag}-${name}: ${final.status}, ${history.events?.length} events`);
+      console.log(`${tag}-${prefix}${name}: ${final.status}, ${history.events?.length} events`);
     }
   });
 } finally {
@@ -155,6 +165,7 @@ try {
     namespace: 'default',
     taskQueue: TASK_QUEUE,
     clients: stuckWorld.clients,
+    webhooks,
     workflowBundle: await workflowBundle(),
     overrides: { activities: createActivities({ ozmap: stuck.ozmap, geocoder: stuckWorld.clients.geocoder }) },
   });
@@ -186,10 +197,28 @@ try {
     const last = await handle.fetchHistory();
     save('release-stuck', first);
     save('release-resumed', last);
-    console.log(`${tag}-release-stuck: continued as new, ${first.events?.length} events`);
-    console.log(`${tag}-release-resumed: ${final.status}, ${last.events?.length} events`);
+    console.log(`${tag}-${prefix}release-stuck: continued as new, ${first.events?.length} events`);
+    console.log(`${tag}-${prefix}release-resumed: ${final.status}, ${last.events?.length} events`);
+    if (!webhookMode) return;
+    stuck.refuseDeletes = false;
+    const [again] = await reservablePoints(stuckWorld.ozmap, 1);
+    const reminded = `REC-R-${randomUUID().slice(0, 6)}`;
+    await stuckReservations.reserve({
+      viabilityId: reminded,
+      customer: { code: 'C-REC-R', name: 'Maria Souza' },
+      coordinates: { lat: again!.lat, lng: again!.lng },
+      holdDays: 4,
+    });
+    const remindedHandle = skipping.client.workflow.getHandle(workflowIdFor(reminded));
+    const remindedFinal = (await remindedHandle.result()) as { status: string };
+    const remindedHistory = await remindedHandle.fetchHistory();
+    save('reminded', remindedHistory);
+    console.log(`${tag}-${prefix}reminded: ${remindedFinal.status}, ${remindedHistory.events?.length} events`);
   });
 } finally {
   await stuckWorld.close();
   await skipping.teardown();
+  await receiver?.close();
 }
+if (receiver)
+  console.log(`${receiver.events().length} webhook events acknowledged, ${receiver.rejected.length} rejected`);
