@@ -85,10 +85,10 @@ describe('webhooks to Ispbox (time-skipping)', () => {
   const viabilityOf = (handle: WorkflowHandle) => handle.workflowId.replace(/^reservation-/, '');
   /** The acknowledged events of one reservation, once there are `count` of them. */
   const eventsOf = (handle: WorkflowHandle, count: number, timeoutMs?: number) =>
-    eventually(async () => {
+    eventually(() => {
       const mine = receiver.events().filter((e) => e.viabilityId === viabilityOf(handle));
       assert.equal(mine.length, count, mine.map((e) => e.type).join(', '));
-      return mine.sort((a, b) => Date.parse(a.occurredAt) - Date.parse(b.occurredAt));
+      return Promise.resolve(mine.sort((a, b) => Date.parse(a.occurredAt) - Date.parse(b.occurredAt)));
     }, timeoutMs);
   const typesOf = (events: WebhookEvent[]) => events.map((e) => e.type);
   /** Each event's body is the documented one: its status is the state's, and the final one carries the result. */
@@ -194,10 +194,10 @@ describe('webhooks to Ispbox (time-skipping)', () => {
       const before = receiver.attempts.length;
       const handle = await start({ coordinates: NO_COVERAGE_POINT });
       assert.equal(((await handle.result()) as ReservationState).status, 'NO_COVERAGE');
-      const [first] = await eventually(async () => {
+      const [first] = await eventually(() => {
         const tried = receiver.attempts.slice(before);
         assert.ok(tried.length > 0);
-        return tried;
+        return Promise.resolve(tried);
       });
       const delivery = env.client.workflow.getHandle(`${handle.workflowId}:event:${first!.eventId}`);
       await env.sleep(26 * HOUR_MS);
