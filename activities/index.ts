@@ -5,6 +5,7 @@
 import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { FAILURES } from '../contract/failures.ts';
+import { DEFAULT_MAX_HOLD_DAYS } from '../contract/webhooks.ts';
 import { externalIdFor } from '../contract/ids.ts';
 import { type Candidate, type Coordinates, type Customer, type UnavailableBox } from '../contract/schemas.ts';
 import type { PortChoice } from '../contract/schemas.ts';
@@ -12,14 +13,14 @@ import { classified } from './failures.ts';
 import { distanceMeters } from './geo.ts';
 import type { Geocoder, GeocodeResult } from './geocoder/geocoder.ts';
 import type { OzmapClient } from './ozmap/client.ts';
-import type { OzSplitter } from './ozmap/schemas.ts';
+import type { OzProperty, OzSplitter } from './ozmap/schemas.ts';
 
 export interface ActivityDeps {
   ozmap: Pick<
     OzmapClient,
     | 'findBoxesNear'
     | 'findDropSplitters'
-    | 'findPropertyByExternalId'
+    | 'findPropertiesByExternalId'
     | 'createProperty'
     | 'getSplitter'
     | 'getProperty'
@@ -27,8 +28,11 @@ export interface ActivityDeps {
     | 'setClientImplanted'
     | 'deleteProperty'
     | 'deleteClient'
+    | 'moveProperty'
   >;
   geocoder: Geocoder;
+  /** The longest hold, in days from reservedAt, that extendHold may reach (RESERVATION_MAX_HOLD_DAYS). */
+  maxHoldDays?: number;
 }
 
 export interface BoxSearch {
@@ -54,16 +58,60 @@ export interface ReservePortInput {
    * field, and for them the activity keeps retrying such a refusal itself (LEGACY_REFUSAL_ATTEMPTS).
    */
   workflowRetriesRefusals?: boolean;
+  /**
+   * Set on the run's first reservePort (docs/architecture.md, "Idempotent create"): nothing can exist yet on its
+   * first attempt, so that attempt creates without looking the marker up. Absent (runs recorded before it, and every
+   * later round): always look up first.
+   */
+  firstRound?: boolean;
 }
 
 export type ReservePortResult =
-  | { outcome: 'reserved'; propertyId: string; clientId: string; boxId: string; splitterId: string; port: number }
+  | {
+      outcome: 'reserved';
+      propertyId: string;
+      clientId: string;
+      boxId: string;
+      splitterId: string;
+      port: number;
+      /**
+       * An earlier request of this viability may still be applied by OZmap (this was not the first attempt of the
+       * first round): the workflow sweeps the marker again once such a create would have landed.
+       */
+      uncertain?: boolean;
+    }
   | { outcome: 'port-taken'; message: string };
+
+/** Whose marked properties a sweep looks at: the marker and, for OZMAP_FIND_BY=client_code, the client's code. */
+export interface MarkerRef {
+  viabilityId: string;
+  customerCode: string;
+}
 
 export interface ReservationRef {
   propertyId: string;
   clientId: string;
+  /** When present, every other property with this viability's marker is released first (Invariant 1). */
+  sweep?: MarkerRef;
 }
+
+export type SweepInput = MarkerRef & { keep: { propertyId: string } };
+export interface SweepResult {
+  /** Duplicates deleted. */
+  released: number;
+  /** Duplicates found implanted: kept (Invariant 4). */
+  implanted: number;
+}
+
+export interface MovePortInput {
+  propertyId: string;
+  /** Where the property is now and where it goes: the move is a no-op once OZmap shows it at `to`. */
+  from: PortChoice;
+  to: PortChoice;
+}
+
+export type MovePortResult =
+  { outcome: 'moved'; boxId: string; splitterId: string; port: number } | { outcome: 'port-taken'; message: string };
 
 export type ConfirmResult = { outcome: 'confirmed' } | { outcome: 'gone' };
 export type ReleaseResult = { outcome: 'released' } | { outcome: 'already-released' } | { outcome: 'installed' };
@@ -74,7 +122,7 @@ const LEGACY_REFUSAL_ATTEMPTS = 3;
 /** The most boxes of each kind kept in the state: enough for a salesperson to choose, small enough for history. */
 const MAX_CANDIDATES = 25;
 
-export function createActivities({ ozmap, geocoder }: ActivityDeps) {
+export function createActivities({ ozmap, geocoder, maxHoldDays = DEFAULT_MAX_HOLD_DAYS }: ActivityDeps) {
   /** Two OZmap calls: the boxes `near` the point, then the drop splitters of all of them at once. */
   const surveyBoxes = (input: BoxSearch, options: { includeDrafts: boolean }): Promise<BoxSurvey> =>
     classified('OZmap', async () => {
@@ -106,6 +154,39 @@ export function createActivities({ ozmap, geocoder }: ActivityDeps) {
       return { candidates: candidates.slice(0, MAX_CANDIDATES), unavailable: unavailable.slice(0, MAX_CANDIDATES) };
     });
 
+  /**
+   * Frees one marked property unless its client is implanted (Invariant 4): property, then client (OZmap fact O18).
+   * A client that came unpopulated is read first, to know.
+   */
+  const releaseUnlessImplanted = async (
+    property: { id: string; client?: { id: string; implanted?: boolean } },
+    clientId?: string,
+  ): Promise<'released' | 'installed'> => {
+    const client =
+      property.client?.implanted === undefined && property.client
+        ? await ozmap.getClient(property.client.id)
+        : property.client;
+    if (client?.implanted) return 'installed';
+    await ozmap.deleteProperty(property.id);
+    const id = client?.id ?? clientId;
+    if (id !== undefined) await ozmap.deleteClient(id);
+    return 'released';
+  };
+
+  /** Releases every marked property but `keep` (a create that landed late); implanted ones stay. */
+  const releaseDuplicates = async (marked: OzProperty[], keep: string): Promise<SweepResult> => {
+    const result: SweepResult = { released: 0, implanted: 0 };
+    for (const duplicate of marked.filter((p) => p.id !== keep)) {
+      const outcome = await releaseUnlessImplanted(duplicate);
+      result[outcome === 'released' ? 'released' : 'implanted']++;
+      log.warn("Another property carries this viability's marker", { propertyId: duplicate.id, kept: keep, outcome });
+    }
+    return result;
+  };
+
+  const markedBy = (ref: MarkerRef): Promise<OzProperty[]> =>
+    ozmap.findPropertiesByExternalId(externalIdFor(ref.viabilityId), ref.customerCode);
+
   return {
     geocode: async (input: { query: string }): Promise<GeocodeResult | null> => {
       return classified('Geocoder', () => geocoder.geocode(input.query));
@@ -129,8 +210,17 @@ export function createActivities({ ozmap, geocoder }: ActivityDeps) {
         'OZmap',
         async () => {
           const externalId = externalIdFor(input.viabilityId);
-          const existing = await ozmap.findPropertyByExternalId(externalId, input.customer.code);
-          if (existing) return reservedFrom(existing, input.choice);
+          // Only a request made before this one can have created the property: the first attempt of the first
+          // round skips the look-up; later ones may also meet a create that landed late, and keep one of them.
+          const uncertain = !(input.firstRound === true && Context.current().info.attempt === 1);
+          if (uncertain) {
+            const marked = await ozmap.findPropertiesByExternalId(externalId, input.customer.code);
+            const kept = marked.find((p) => p.client?.implanted) ?? marked[0];
+            if (kept) {
+              await releaseDuplicates(marked, kept.id);
+              return { ...reservedFrom(kept, input.choice), uncertain };
+            }
+          }
           const { choice } = input;
           const result = await ozmap.createProperty({
             project: choice.projectId,
@@ -151,7 +241,7 @@ export function createActivities({ ozmap, geocoder }: ActivityDeps) {
               external_id: externalId,
             },
           });
-          if (result.outcome === 'created') return reservedFrom(result.property, choice);
+          if (result.outcome === 'created') return { ...reservedFrom(result.property, choice), uncertain };
           // OZmap does not document how it words a taken port, so look at the port itself rather than the message.
           const splitter = await ozmap.getSplitter(choice.splitterId);
           const index = choice.port - 1;
@@ -175,11 +265,66 @@ export function createActivities({ ozmap, geocoder }: ActivityDeps) {
       );
     },
 
+    /**
+     * Moves the reservation (the same property and client) to another splitter port with one PATCH; OZmap frees the
+     * old port in the same step (docs/architecture.md, "A living reservation"). A retry after a lost answer finds
+     * the property already there. A taken target is `port-taken`, and the property stays where it was.
+     */
+    movePort: async (input: MovePortInput): Promise<MovePortResult> => {
+      return classified(
+        'OZmap',
+        async () => {
+          const { to } = input;
+          const result = await ozmap.moveProperty(input.propertyId, {
+            box: to.boxId,
+            connector: to.splitterId,
+            port: to.port,
+            auto_connect: false,
+            force: false,
+          });
+          // The answer may carry no usable body (the SDK ignores PATCH answers): read the property back then.
+          const property =
+            result.outcome === 'moved' && result.property?.connection
+              ? result.property
+              : await ozmap.getProperty(input.propertyId);
+          if (!property)
+            throw ApplicationFailure.nonRetryable(
+              `OZmap no longer has the reservation's property ${input.propertyId}`,
+              FAILURES.OZmapNotFound,
+            );
+          const at = property.connection;
+          if (at?.id === to.splitterId && at.port === to.port)
+            return { outcome: 'moved', boxId: property.boxId ?? to.boxId, splitterId: at.id, port: at.port };
+          if (result.outcome === 'moved')
+            throw ApplicationFailure.nonRetryable(
+              `OZmap accepted the move to port ${to.port} of ${to.splitterName} but shows the property on ` +
+                (at ? `port ${at.port} of splitter ${at.id}` : 'no port'),
+              FAILURES.OZmapBadResponse,
+            );
+          // Refused: look at the target port itself rather than at OZmap's wording (as a refused create does).
+          const splitter = await ozmap.getSplitter(to.splitterId);
+          const index = to.port - 1;
+          if (splitter && (splitter.output[index] != null || splitter.blocked[index]))
+            return {
+              outcome: 'port-taken',
+              message: `port ${to.port} of ${to.splitterName} in ${to.boxName} is no longer free`,
+            };
+          throw ApplicationFailure.nonRetryable(`OZmap refused the move (${result.message})`, FAILURES.OZmapRefused);
+        },
+        { retryBadResponses: true },
+      );
+    },
+
+    /** The longest hold the worker allows, read once by a run that extends its hold (a local activity). */
+    holdLimit: (): Promise<{ maxHoldDays: number }> => Promise.resolve({ maxHoldDays }),
+
     /** Sets the client implanted; `gone` when the reservation no longer exists in OZmap. */
     confirmInstallation: async (input: ReservationRef): Promise<ConfirmResult> => {
       return classified(
         'OZmap',
         async () => {
+          // A duplicate left now would outlive the sale: swept first, the held property never.
+          if (input.sweep) await releaseDuplicates(await markedBy(input.sweep), input.propertyId);
           const client = await ozmap.setClientImplanted(input.clientId);
           return client ? { outcome: 'confirmed' } : { outcome: 'gone' };
         },
@@ -195,22 +340,29 @@ export function createActivities({ ozmap, geocoder }: ActivityDeps) {
       return classified(
         'OZmap',
         async () => {
-          const property = await ozmap.getProperty(input.propertyId);
+          // The sweep's query also answers the held property, in place of reading it by id.
+          const marked = input.sweep ? await markedBy(input.sweep) : [];
+          await releaseDuplicates(marked, input.propertyId);
+          const property = marked.find((p) => p.id === input.propertyId) ?? (await ozmap.getProperty(input.propertyId));
           if (!property) return { outcome: 'already-released' };
-          const client =
-            property.client?.implanted === undefined && property.client
-              ? await ozmap.getClient(property.client.id)
-              : property.client;
-          if (client?.implanted) {
+          if ((await releaseUnlessImplanted(property, input.clientId)) === 'installed') {
             log.info('Client already implanted in OZmap: not releasing', { propertyId: input.propertyId });
             return { outcome: 'installed' };
           }
-          await ozmap.deleteProperty(input.propertyId);
-          await ozmap.deleteClient(client?.id ?? input.clientId);
           return { outcome: 'released' };
         },
         { retryBadResponses: true },
       );
+    },
+
+    /**
+     * Releases every property with the viability's marker but the one the workflow holds, never an implanted one:
+     * run once a create that may have landed late would have (docs/architecture.md, "Failures").
+     */
+    sweepDuplicates: async (input: SweepInput): Promise<SweepResult> => {
+      return classified('OZmap', async () => releaseDuplicates(await markedBy(input), input.keep.propertyId), {
+        retryBadResponses: true,
+      });
     },
   };
 }

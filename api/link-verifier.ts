@@ -3,7 +3,13 @@
  * The verdict says why a link is refused, not how to answer it: the page maps reasons to statuses.
  */
 import { timingSafeEqual } from 'node:crypto';
-import { canonicalForm, parseLinkData, signCanonical, type ViabilityLinkInput } from '../client/viability-link.ts';
+import {
+  canonicalForm,
+  MAX_LINK_TTL_SECONDS,
+  parseLinkData,
+  signCanonical,
+  type ViabilityLinkInput,
+} from '../client/viability-link.ts';
 import type { FieldProblem } from '../client/errors.ts';
 
 /** unsigned: no `sig`/`exp`; tampered: the signature does not match (changed data, or another key). */
@@ -13,6 +19,13 @@ export type LinkVerdict =
   | { ok: true; input: ViabilityLinkInput; expiresAt: Date }
   | { ok: false; reason: LinkRefusalReason; message: string; problems?: FieldProblem[] };
 
+/**
+ * How far ahead of this clock a link's `exp` may be: the longest life the signer gives (MAX_LINK_TTL_SECONDS, a
+ * week) plus five minutes for the signer's clock running ahead. A later `exp` was not made by a signer of this
+ * project (or its clock is wrong): it would make a leaked link good for ever.
+ */
+export const MAX_LINK_EXPIRY_AHEAD_SECONDS = MAX_LINK_TTL_SECONDS + 300;
+
 const invalid = (problems: FieldProblem[]): LinkVerdict => ({
   ok: false,
   reason: 'invalid',
@@ -21,15 +34,17 @@ const invalid = (problems: FieldProblem[]): LinkVerdict => ({
 });
 
 /**
- * Checks a link's query: signed, by this key (compared in constant time), not expired, then its data. The
- * signature is checked before anything about the data is said, so an unsigned caller learns nothing.
+ * Checks a link's query: signed with this key (linkSigningKey; compared in constant time), not expired, then
+ * its data. The signature is checked before anything about the data is said, so an unsigned caller learns nothing.
  */
 export function verifyViabilityLink(
   query: Record<string, unknown>,
-  apiKey: string,
+  signingKey: Buffer,
   now: Date = new Date(),
 ): LinkVerdict {
-  const params: Record<string, string> = {};
+  // A null prototype: `params.__proto__ = v` on a plain object would set its prototype and drop the parameter from
+  // the signature and the strict check alike.
+  const params = Object.create(null) as Record<string, string>;
   for (const [name, value] of Object.entries(query)) {
     if (typeof value !== 'string') return invalid([{ field: name, message: 'must appear once' }]);
     params[name] = value;
@@ -41,7 +56,7 @@ export function verifyViabilityLink(
       message: 'This link is not signed (sig and exp are missing): open the page from Ispbox',
     };
   }
-  const expected = Buffer.from(signCanonical(canonicalForm(params), apiKey), 'hex');
+  const expected = Buffer.from(signCanonical(canonicalForm(params), signingKey), 'hex');
   const given = /^[0-9a-f]{64}$/i.test(params.sig) ? Buffer.from(params.sig, 'hex') : Buffer.alloc(0);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
     return {
@@ -61,7 +76,12 @@ export function verifyViabilityLink(
       message: `This link expired at ${new Date(exp * 1000).toISOString()}: open the page from Ispbox again`,
     };
   }
-  const { sig: _sig, exp: _exp, ...data } = params;
+  if (exp - now.getTime() / 1000 > MAX_LINK_EXPIRY_AHEAD_SECONDS) {
+    const days = MAX_LINK_TTL_SECONDS / 86_400;
+    return invalid([{ field: 'exp', message: `is more than ${days} days ahead: sign a fresh link for each visit` }]);
+  }
+  const data = Object.create(null) as Record<string, string>;
+  for (const name of Object.keys(params)) if (name !== 'sig' && name !== 'exp') data[name] = params[name]!;
   const parsed = parseLinkData(data);
   if (!parsed.success) return invalid(parsed.problems);
   return { ok: true, input: parsed.input, expiresAt: new Date(exp * 1000) };

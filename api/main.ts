@@ -3,7 +3,7 @@
  * while Temporal is down (lazy connection; 503 until it is back), and stops cleanly on SIGINT/SIGTERM.
  */
 import { pino, type DestinationStream, type Logger } from 'pino';
-import { ConfigError, loadConfig, type Config } from '../config/env.ts';
+import { loadConfigOrExit, type Config } from '../config/env.ts';
 import { hostPort } from '../net/hosts.ts';
 import { ReservationsClient } from '../client/reservations.ts';
 import { buildHttpServer } from './server.ts';
@@ -62,13 +62,7 @@ export function describeUrls(url: string, config: Config): string {
 }
 
 async function main(): Promise<void> {
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    console.error(err instanceof ConfigError ? err.message : err);
-    process.exit(2);
-  }
+  const config = loadConfigOrExit();
   const api = await startHttpApi(config);
   console.log(`\n  ${describeUrls(api.url, config)}\n`);
   const stop = () => {

@@ -6,7 +6,9 @@
 import { z } from 'zod';
 import {
   CancelReservationInput,
+  ChangeBoxInput,
   ConfirmSaleInput,
+  ExtendHoldInput,
   ReservationInput,
   ReservationState,
   SelectBoxInput,
@@ -41,6 +43,21 @@ export const StateBody = ReservationState.meta({
   description: "The reservation's state (the workflow's getState query, or its result once final).",
 });
 export const SelectionBody = SelectBoxInput.meta({ id: 'SelectBoxInput' });
+export const ChangeBoxBody = ChangeBoxInput.meta({
+  id: 'ChangeBoxInput',
+  description:
+    'Where to move a RESERVED reservation: a box within its radius (another port of the same box too); ' +
+    'without splitterId/port, its first free port.',
+  examples: [
+    { boxId: '64f0c0ffee0000000000abcd', reason: 'caixa mais perto da casa' },
+    { boxId: '64f0c0ffee0000000000abcd', splitterId: '64f0c0ffee0000000000beef', port: 5 },
+  ],
+});
+export const ExtensionBody = ExtendHoldInput.meta({
+  id: 'ExtendHoldInput',
+  description: 'Whole days to add to the hold (1-90), up to RESERVATION_MAX_HOLD_DAYS after reservedAt in all.',
+  examples: [{ days: 15, reason: 'cliente pediu mais prazo' }, { days: 7 }],
+});
 /** Confirm and cancel take an optional body: no body is the same as `{}`. */
 export const ConfirmBody = ConfirmSaleInput.optional();
 export const CancelBody = CancelReservationInput.optional();
@@ -87,7 +104,7 @@ const ERROR_DESCRIPTIONS = {
   404: 'No reservation for this viability.',
   409:
     'Conflicts with the reservation as it stands: other terms for the same viability, a refused selection, ' +
-    'or a reservation that already ended.',
+    'move or extension (the message says why), or a reservation that already ended.',
   413: 'Body too large.',
   415: 'Body is not application/json.',
   502: "The reservation's workflow failed (a fault on this service's side, not in the request).",

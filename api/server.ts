@@ -47,9 +47,31 @@ const validatorCompiler: FastifySchemaCompiler<z.ZodType> =
     return result.success ? { value: result.data } : { error: InvalidInputError.fromZod(result.error) };
   };
 
+/** Defaults of HTTP_REQUEST_TIMEOUT_SECONDS and HTTP_WAIT_SECONDS, for callers that pass a partial config. */
+const DEFAULT_REQUEST_TIMEOUT_SECONDS = 10;
+const DEFAULT_WAIT_SECONDS = 20;
+
+/**
+ * A client must send its whole request (headers and body) within the request timeout, or Node answers 408 and
+ * closes the socket; Node checks every half second, so the cut comes at most that late. An idle socket is
+ * closed after the longest wait for a workflow (HTTP_WAIT_SECONDS) plus a minute, which a doctor run fits in.
+ */
+function timeouts(http: Partial<Config['http']>) {
+  const requestTimeout = (http.requestTimeoutSeconds ?? DEFAULT_REQUEST_TIMEOUT_SECONDS) * 1000;
+  return {
+    requestTimeout,
+    connectionTimeout: ((http.waitSeconds ?? DEFAULT_WAIT_SECONDS) + 60) * 1000,
+    http: { requestTimeout, headersTimeout: requestTimeout, connectionsCheckingInterval: 500 },
+  };
+}
+
+/** The hash of the one inline style swagger-ui's bundle applies. */
+const SWAGGER_UI_STYLE = 'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w=';
+
 export async function buildHttpServer(options: HttpServerOptions): Promise<FastifyInstance> {
   const app = fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    ...timeouts(options.config.http),
     bodyLimit: BODY_LIMIT_BYTES,
     // Long enough for zod to say what is wrong with an over-long viability id, rather than a bare 404.
     routerOptions: { maxParamLength: 500 },
@@ -60,6 +82,11 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     },
   }).withTypeProvider<ZodTypeProvider>();
 
+  // An answer sent before the body was read (a refused key or link) closes the connection, rather than leave
+  // Node reading a slow body to its end.
+  app.addHook('onSend', async (request, reply) => {
+    if (!request.raw.complete) void reply.header('connection', 'close');
+  });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   // JSON only: a text/plain body is a 415, not a string that fails validation.
@@ -86,7 +113,8 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
         version: '1.0.0',
         description:
           'Reserve a free splitter port in OZmap for an Ispbox viability, durably on Temporal: ' +
-          'create (update-with-start), read, select a box (manual mode), confirm the sale, cancel, list. ' +
+          'create (update-with-start), read, select a box (manual mode), move it to another box, extend its hold, ' +
+          'confirm the sale, cancel, list. ' +
           'Every route but /healthz, /openapi.json and /docs needs `Authorization: Bearer <ISPBOX_API_KEY>`.',
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'ISPBOX_API_KEY' } } },
@@ -94,7 +122,16 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     transform: jsonSchemaTransform,
     transformObject: jsonSchemaTransformObject,
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  // Swagger UI's files are all served from /docs itself: nothing from elsewhere, never framed. Its one inline
+  // style (its bundle's, by hash; a swagger-ui upgrade may change it, which the browser test sees) is allowed.
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    staticCSP:
+      `default-src 'self'; script-src 'self'; script-src-attr 'none'; style-src 'self' '${SWAGGER_UI_STYLE}'; ` +
+      "img-src 'self' data:; " +
+      "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; " +
+      "frame-ancestors 'none'",
+  });
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
 
   await app.register(apiMetrics); // GET /metrics for Prometheus (docs/deployment.md)

@@ -7,6 +7,9 @@
  *   POST /viability/api/start?<link> starts (or finds) the viability's reservation in manual mode → state
  *   GET  /viability/api/state?<link> the state as it stands
  *   POST /viability/api/select?<link> { boxId, splitterId?, port? } → state
+ *   GET  /viability/api/candidates?<link> RESERVED only: the boxes within the radius as OZmap shows them now
+ *                                    → { candidates, unavailableBoxes, radiusMeters, surveyedAt } ("Trocar caixa")
+ *   POST /viability/api/box?<link>   { boxId, splitterId?, port?, reason? } → state after changeBox (the move)
  * Errors are `{ error, message, details?: [{ field, message }] }`, as in the rest of the HTTP API.
  *
  * Every API call carries the signed link's query (signed as client/viability-link.ts says, checked by
@@ -17,24 +20,42 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { FastifyError, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
-import type { ReservationState } from '../contract/schemas.ts';
-import type { ReservationsClient } from '../client/reservations.ts';
-import { libraryProblem } from './errors.ts';
-import type { ViabilityLinkInput } from '../client/viability-link.ts';
+import { ChangeBoxInput, SelectBoxInput, type ReservationState } from '../contract/schemas.ts';
+import { InvalidInputError } from '../client/errors.ts';
+import type { CandidateSurvey, ReservationsClient } from '../client/reservations.ts';
+import { libraryProblem, RETRY_AFTER_SECONDS } from './errors.ts';
+import { linkSigningKey, type ViabilityLinkInput } from '../client/viability-link.ts';
 import { verifyViabilityLink, type LinkRefusalReason } from './link-verifier.ts';
 
 export interface MapSettings {
   /** A tile URL template such as https://tile.openstreetmap.org/{z}/{x}/{y}.png; none: a plain background. */
   tileUrl?: string;
   tileAttribution?: string;
+  /** CSP frame-ancestors: who may embed the page (MAP_FRAME_ANCESTORS); default 'none'. */
+  frameAncestors?: string;
 }
 
 export interface ViabilityPageOptions {
   reservations: ReservationsClient;
-  config: { http: { ispboxApiKey?: string }; map?: MapSettings };
+  config: { http: { ispboxApiKey?: string; linkSecret?: string }; map?: MapSettings };
   /** How long an API call waits for the workflow before answering the state as it stands (the page then polls). */
   waitSeconds?: number;
+  /** How many calls may wait for the workflow at once (default WAITING_LIMITS). */
+  limits?: Partial<WaitingLimits>;
 }
+
+export interface WaitingLimits {
+  /** Distinct calls into the client library for one viability (identical ones share a call and do not count). */
+  perViability: number;
+  /** Requests waiting on start or select, all viabilities together. */
+  overall: number;
+}
+
+/**
+ * Each waiting request holds a socket for up to waitSeconds: a salesperson needs one or two at a time, a flood
+ * of them must not hold the server (docs/architecture.md, "api/").
+ */
+export const WAITING_LIMITS: WaitingLimits = { perViability: 4, overall: 200 };
 
 const WEB_DIR = path.join(import.meta.dirname, 'web');
 const LEAFLET_DIR = path.dirname(createRequire(import.meta.url).resolve('leaflet/dist/leaflet.js'));
@@ -88,8 +109,10 @@ export const viabilityPage: FastifyPluginCallback<ViabilityPageOptions> = (app, 
   const apiKey = options.config.http.ispboxApiKey;
   if (!apiKey)
     return done(new Error('viabilityPage: config.http.ispboxApiKey is required (it verifies the signed links)'));
+  const signingKey = linkSigningKey({ ispboxApiKey: apiKey, linkSecret: options.config.http.linkSecret });
   const map = options.config.map ?? {};
   const waitMs = (options.waitSeconds ?? 20) * 1000;
+  const limits: WaitingLimits = { ...WAITING_LIMITS, ...options.limits };
 
   const webAssets = loadAssets(WEB_DIR, ['viability.js', 'viability.css']);
   const leaflet = loadAssets(LEAFLET_DIR, [
@@ -101,11 +124,14 @@ export const viabilityPage: FastifyPluginCallback<ViabilityPageOptions> = (app, 
     .replace('{{TILE_URL}}', escapeAttribute(map.tileUrl ?? ''))
     .replace('{{TILE_ATTRIBUTION}}', escapeAttribute(map.tileAttribution ?? ''));
   const tiles = map.tileUrl ? tileOrigin(map.tileUrl) : undefined;
-  // The link carries the customer's name and address: no Referer to tile servers or anywhere else.
+  // The link carries the customer's name and address: no Referer to tile servers or anywhere else. No inline
+  // styles or scripts: OZmap and geocoder text is data, and the page's own styles are all in viability.css
+  // (Leaflet positions its elements through element.style, which CSP allows).
   const pageHeaders = {
     'content-security-policy':
-      `default-src 'self'; img-src 'self' data:${tiles ? ` ${tiles}` : ''}; style-src 'self' 'unsafe-inline'; ` +
-      "script-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'",
+      `default-src 'self'; img-src 'self' data:${tiles ? ` ${tiles}` : ''}; style-src 'self'; ` +
+      "script-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; object-src 'none'; " +
+      `frame-ancestors ${map.frameAncestors ?? "'none'"}`,
     'referrer-policy': 'no-referrer',
     'x-content-type-options': 'nosniff',
   };
@@ -129,12 +155,19 @@ export const viabilityPage: FastifyPluginCallback<ViabilityPageOptions> = (app, 
   app.get('/viability/assets/*', hidden, serve(webAssets, 'no-cache'));
   app.get('/viability/vendor/leaflet/*', hidden, serve(leaflet, 'public, max-age=86400'));
 
-  /** The signed link's data, or undefined after answering 400/401/403. */
-  const linkOf = (request: FastifyRequest, reply: FastifyReply): ViabilityLinkInput | undefined => {
-    const verdict = verifyViabilityLink((request.query ?? {}) as Record<string, unknown>, apiKey);
-    if (verdict.ok) return verdict.input;
+  /**
+   * The signed link is checked in onRequest, before fastify reads any body: a refused caller is answered at once,
+   * however slowly it sends (api/server.ts then closes its connection). The verified data waits here.
+   */
+  const links = new WeakMap<FastifyRequest, ViabilityLinkInput>();
+  const checkLink = async (request: FastifyRequest, reply: FastifyReply) => {
+    const verdict = verifyViabilityLink((request.query ?? {}) as Record<string, unknown>, signingKey);
+    if (verdict.ok) {
+      links.set(request, verdict.input);
+      return;
+    }
     const refusal = LINK_REFUSALS[verdict.reason];
-    void reply
+    return reply
       .code(refusal.status)
       .headers({ 'cache-control': 'no-store' })
       .send({
@@ -142,8 +175,9 @@ export const viabilityPage: FastifyPluginCallback<ViabilityPageOptions> = (app, 
         message: verdict.message,
         ...(verdict.problems ? { details: verdict.problems } : {}),
       });
-    return undefined;
   };
+  const linkOf = (request: FastifyRequest): ViabilityLinkInput => links.get(request)!;
+  const api = { ...hidden, onRequest: checkLink };
 
   /**
    * Waits for the workflow at most `waitMs`; then answers the state as it stands (the page polls), so that a slow
@@ -162,7 +196,45 @@ export const viabilityPage: FastifyPluginCallback<ViabilityPageOptions> = (app, 
     }
   };
 
-  const answer = async (reply: FastifyReply, work: () => Promise<ReservationState>) => {
+  /**
+   * Identical concurrent calls (same viability, same call, same data) share one call into the client library:
+   * a reload storm makes one reservation call, not hundreds. Distinct calls per viability and waiting requests
+   * overall are bounded; beyond that the answer is 429, and the page asks the salesperson to wait.
+   */
+  const inFlight = new Map<string, Promise<ReservationState>>();
+  const distinctPerViability = new Map<string, number>();
+  let waiting = 0;
+  const waitFor = async (
+    reply: FastifyReply,
+    viabilityId: string,
+    key: string,
+    call: () => Promise<ReservationState>,
+  ): Promise<FastifyReply> => {
+    let shared = inFlight.get(key);
+    const distinct = distinctPerViability.get(viabilityId) ?? 0;
+    if (!shared && distinct >= limits.perViability)
+      return tooMany(reply, 'Too many requests are waiting for this viability; retry shortly');
+    if (waiting >= limits.overall)
+      return tooMany(reply, 'The server is answering too many waiting requests; retry shortly');
+    if (!shared) {
+      distinctPerViability.set(viabilityId, distinct + 1);
+      shared = bounded(viabilityId, call).finally(() => {
+        inFlight.delete(key);
+        const left = (distinctPerViability.get(viabilityId) ?? 1) - 1;
+        if (left > 0) distinctPerViability.set(viabilityId, left);
+        else distinctPerViability.delete(viabilityId);
+      });
+      inFlight.set(key, shared);
+    }
+    waiting++;
+    try {
+      return await answer(reply, () => shared);
+    } finally {
+      waiting--;
+    }
+  };
+
+  const answer = async (reply: FastifyReply, work: () => Promise<ReservationState | CandidateSurvey>) => {
     try {
       return reply.headers({ 'cache-control': 'no-store' }).send(await work());
     } catch (err) {
@@ -170,26 +242,48 @@ export const viabilityPage: FastifyPluginCallback<ViabilityPageOptions> = (app, 
     }
   };
 
-  app.post('/viability/api/start', hidden, async (request, reply) => {
-    const link = linkOf(request, reply);
-    if (!link) return reply;
+  app.post('/viability/api/start', api, async (request, reply) => {
+    const link = linkOf(request);
     // The page is the salesperson's choice: manual selection. A viability already started (by the API, or an
     // earlier visit) answers with its own state, RESERVED or final included.
-    return answer(reply, () => bounded(link.viabilityId, () => reservations.reserve({ ...link, selection: 'manual' })));
+    return waitFor(reply, link.viabilityId, `start ${JSON.stringify(link)}`, () =>
+      reservations.reserve({ ...link, selection: 'manual' }),
+    );
   });
 
-  app.get('/viability/api/state', hidden, async (request, reply) => {
-    const link = linkOf(request, reply);
-    if (!link) return reply;
+  app.get('/viability/api/state', api, async (request, reply) => {
+    const link = linkOf(request);
     return answer(reply, () => reservations.get(link.viabilityId));
   });
 
-  app.post('/viability/api/select', hidden, async (request, reply) => {
-    const link = linkOf(request, reply);
-    if (!link) return reply;
+  app.post('/viability/api/select', api, async (request, reply) => {
+    const link = linkOf(request);
     // The body names a box (and optionally splitter and port) and nothing else: the viability is the link's.
+    const parsed = SelectBoxInput.safeParse(request.body ?? {});
+    if (!parsed.success) return sendError(reply, InvalidInputError.fromZod(parsed.error));
+    const selection = parsed.data;
+    return waitFor(reply, link.viabilityId, `select ${link.viabilityId} ${JSON.stringify(selection)}`, () =>
+      reservations.select(link.viabilityId, selection),
+    );
+  });
+
+  app.get('/viability/api/candidates', api, async (request, reply) => {
+    const link = linkOf(request);
+    // A fresh look (not the state's candidates from the first search): the move is chosen on OZmap as it is now.
+    // No state to fall back on here: a survey that runs out of time is an error the page offers to retry.
     return answer(reply, () =>
-      bounded(link.viabilityId, () => reservations.select(link.viabilityId, request.body ?? {})),
+      reservations.within(AbortSignal.timeout(waitMs), () => reservations.moveCandidates(link.viabilityId)),
+    );
+  });
+
+  app.post('/viability/api/box', api, async (request, reply) => {
+    const link = linkOf(request);
+    // As with select: the body says where to, the viability is the link's.
+    const parsed = ChangeBoxInput.safeParse(request.body ?? {});
+    if (!parsed.success) return sendError(reply, InvalidInputError.fromZod(parsed.error));
+    const change = parsed.data;
+    return waitFor(reply, link.viabilityId, `box ${link.viabilityId} ${JSON.stringify(change)}`, () =>
+      reservations.changeBox(link.viabilityId, change),
     );
   });
 
@@ -202,6 +296,13 @@ export const viabilityPage: FastifyPluginCallback<ViabilityPageOptions> = (app, 
   });
   done();
 };
+
+function tooMany(reply: FastifyReply, message: string): FastifyReply {
+  return reply
+    .code(429)
+    .headers({ 'cache-control': 'no-store', 'retry-after': String(RETRY_AFTER_SECONDS) })
+    .send({ error: 'too-many-requests', message });
+}
 
 function sendError(reply: FastifyReply, err: unknown, request?: FastifyRequest): FastifyReply {
   const send = (status: number, body: Record<string, unknown>) =>

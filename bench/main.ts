@@ -1,23 +1,32 @@
 /**
  * `npm run bench`: one run on one private dev server (in memory), the OZmap simulator in this process (no injected
- * faults or latency), and the worker as a child process (bench/worker.ts, the production worker plus a baseline):
+ * faults or latency), and the worker as a child process (bench/worker.ts, the production worker plus the baselines):
  *   (a) reservations per second and p50/p99 from update-with-start to RESERVED, against a baseline workflow with the
  *       same update-with-start and the same two activities as no-ops; same concurrency for both;
  *   (b) OZmap HTTP calls per reservation, per cancellation and per expiry, counted by the simulator;
- *   (c) the worker's RSS and heap with thousands of reservations held, and the time to release a thousand that
- *       expire at once.
- * Never part of the tests' pass/fail. Writes bench/results/latest.json.
+ *   (c) the worker's memory, part by part (bench/worker.ts), with up to 20,000 reservations held, and a query's time
+ *       on a held reservation (a replay when it is not cached);
+ *   (d) the time to release 1,000 reservations that expire at once, on top of those held, against the time the same
+ *       server and worker take to complete 1,000 baseline workflows whose timers fire at once.
+ * Never part of the tests' pass/fail. Prints a summary, writes bench/results/latest.json (quick.json), exits 0.
  *   npm run bench -- --quick        (smaller numbers, to try it out)
+ *   npm run bench -- --held 0,1000  (other held steps)
  *   npm run bench -- --cluster      (a) also on `npm run start:cluster`'s topology, with one and with two workers
+ *   npm run bench -- --help
+ * The worker's settings come from the environment as in production (WORKER_*, MALLOC_ARENA_MAX, LD_PRELOAD: see
+ * bench/README.md).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
 import { Client, Connection, WithStartWorkflowOperation } from '@temporalio/client';
 import { ReservationsClient } from '../client/reservations.ts';
 import { loadConfig } from '../config/env.ts';
+import { workflowIdFor } from '../contract/ids.ts';
+import { getState } from '../contract/messages.ts';
 import { startCluster } from '../scripts/cluster/cluster.ts';
 import { startDevServer, type DevServer } from '../scripts/dev-server.ts';
 import { projectRoot } from '../scripts/temporal-tools.ts';
@@ -26,15 +35,57 @@ import type { Coordinates } from '../contract/schemas.ts';
 import { CustomerCodeKey, ReservationStatusKey, ViabilityIdKey } from '../contract/search-attributes.ts';
 import { BaselineWorkflow, baselineRelease, baselineReady } from './workflows/baseline.ts';
 import { widenNetwork } from './network.ts';
+import { meanPhases, type Phases } from './phases.ts';
+import { workerProcessEnv } from '../worker/process-env.ts';
+import type { WorkerMemory } from './worker.ts';
 
-const quick = process.argv.includes('--quick');
-const onCluster = process.argv.includes('--cluster');
-const SIZES = quick
-  ? { warmup: 10, measured: 60, concurrency: 8, heldSteps: [0, 100, 200], expiring: 100 }
-  : { warmup: 40, measured: 400, concurrency: 16, heldSteps: [0, 1000, 2000, 4000], expiring: 1000 };
+const USAGE = `npm run bench -- [--quick] [--held N,N,...] [--expiring N] [--cluster]
+  --quick      60 measured, held 0,100,200, 100 expiring (a minute or two)
+  --held       the held steps of (c) (default 0,1000,5000,10000,20000; quick 0,100,200)
+  --expiring   how many expire at once in (d) (default 1000; quick 100)
+  --cluster    (a) also on a fresh npm run start:cluster topology, one worker then two
+The worker is configured from the environment like npm run worker (WORKER_MAX_CACHED_WORKFLOWS, ...).`;
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    cluster: { type: 'boolean', default: false },
+    held: { type: 'string' },
+    expiring: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (args.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const quick = args.quick;
+const onCluster = args.cluster;
+const SIZES = {
+  ...(quick
+    ? { warmup: 10, measured: 60, concurrency: 8, heldSteps: [0, 100, 200], expiring: 100, queries: 20 }
+    : {
+        warmup: 40,
+        measured: 400,
+        concurrency: 16,
+        heldSteps: [0, 1000, 5000, 10000, 20000],
+        expiring: 1000,
+        queries: 100,
+      }),
+  ...(args.held && { heldSteps: args.held.split(',').map((n) => wholeNumber('--held', n)) }),
+  ...(args.expiring && { expiring: wholeNumber('--expiring', args.expiring) }),
+};
 const TASK_QUEUE = 'bench';
 const API_KEY = 'bench-ozmap-key';
 const DAY_MS = 86_400_000;
+
+function wholeNumber(flag: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) {
+    console.error(`${flag} takes whole numbers, e.g. ${flag} 1000 (got "${text}")\n${USAGE}`);
+    process.exit(2);
+  }
+  return n;
+}
 
 interface Latencies {
   count: number;
@@ -44,6 +95,37 @@ interface Latencies {
   p99Ms: number;
 }
 
+interface MemorySample {
+  held: number;
+  rssMiB: number;
+  rssAnonMiB: number;
+  rssFileMiB: number;
+  mainHeapUsedMiB: number;
+  mainHeapResidentMiB: number;
+  externalMiB: number;
+  workflowThreadsHeapUsedMiB: number;
+  workflowThreadsHeapResidentMiB: number;
+  /** Anonymous RSS that no V8 heap accounts for: the SDK core (Rust), buffers, allocator fragmentation. */
+  nativeMiB: number;
+}
+
+function sampleOf(held: number, m: WorkerMemory): MemorySample {
+  const sum = (f: (t: WorkerMemory['threads'][number]) => number) => m.threads.reduce((a, t) => a + f(t), 0);
+  const threadsResident = sum((t) => t.physicalBytes);
+  return {
+    held,
+    rssMiB: mib(m.rss),
+    rssAnonMiB: mib(m.rssAnon),
+    rssFileMiB: mib(m.rssFile),
+    mainHeapUsedMiB: mib(m.heapUsed),
+    mainHeapResidentMiB: mib(m.heapPhysical),
+    externalMiB: mib(m.external),
+    workflowThreadsHeapUsedMiB: mib(sum((t) => t.usedBytes)),
+    workflowThreadsHeapResidentMiB: mib(threadsResident),
+    nativeMiB: mib(m.rssAnon - m.heapPhysical - threadsResident),
+  };
+}
+
 async function main(): Promise<void> {
   const log = (line: string) => console.log(line);
   const sim = await startSimulator({ port: 0, apiKey: API_KEY, log });
@@ -51,7 +133,9 @@ async function main(): Promise<void> {
   let worker: WorkerChild | undefined;
   let connection: Connection | undefined;
   try {
-    const added = widenNetwork(sim.store);
+    // Ports for everything held at once plus (a)'s and (d)'s, with room for the search to find one nearby.
+    const portsNeeded = Math.max(...SIZES.heldSteps) + SIZES.expiring + 2 * (SIZES.measured + SIZES.warmup);
+    const added = widenNetwork(sim.store, Math.ceil((portsNeeded * 1.3) / (228 * 16)));
     server = await startDevServer({
       port: 0,
       headless: true,
@@ -74,6 +158,7 @@ async function main(): Promise<void> {
       OZMAP_API_KEY: API_KEY,
       LOG_LEVEL: 'warn',
     });
+    const fresh = await worker.memory();
     const points = spreadPoints(sim);
     let next = 0;
     const reserve = (holdDays: number) => {
@@ -86,21 +171,22 @@ async function main(): Promise<void> {
         holdDays,
       });
     };
-    let baselines = 0;
-    const baseline = () => startBaseline(client, TASK_QUEUE, `BL-${baselines++}`);
-
-    // (a) Throughput and latency, baseline then reservation, after a warm-up of each.
-    log(`(a) ${SIZES.measured} each at concurrency ${SIZES.concurrency}, after ${SIZES.warmup} to warm up`);
-    await timed(SIZES.warmup, SIZES.concurrency, baseline);
-    await timed(SIZES.warmup, SIZES.concurrency, () => reserve(30));
-    const base = await timed(SIZES.measured, SIZES.concurrency, baseline);
-    sim.stats.reset();
-    const firstMeasured = next;
-    const real = await timed(SIZES.measured, SIZES.concurrency, async (_) => {
+    const reserveHeld = async () => {
       const state = await reserve(30);
       if (state.status !== 'RESERVED') throw new Error(`${state.viabilityId} answered ${state.status}`);
       return state.viabilityId;
-    });
+    };
+    let baselines = 0;
+    const baseline = (until?: number) => startBaseline(client, TASK_QUEUE, `BL-${baselines++}`, until);
+
+    // (a) Throughput and latency, baseline then reservation, after a warm-up of each.
+    log(`(a) ${SIZES.measured} each at concurrency ${SIZES.concurrency}, after ${SIZES.warmup} to warm up`);
+    await timed(SIZES.warmup, SIZES.concurrency, () => baseline());
+    await timed(SIZES.warmup, SIZES.concurrency, reserveHeld);
+    const base = await timed(SIZES.measured, SIZES.concurrency, () => baseline());
+    sim.stats.reset();
+    const firstMeasured = next;
+    const real = await timed(SIZES.measured, SIZES.concurrency, reserveHeld);
     const reserveStats = sim.stats.snapshot();
     log(`    baseline     ${fmt(base)}`);
     log(`    reservation  ${fmt(real)}`);
@@ -109,7 +195,21 @@ async function main(): Promise<void> {
       p50: round(real.p50Ms / base.p50Ms, 2),
       p99: round(real.p99Ms / base.p99Ms, 2),
     };
-    log(`    ratio reservation/baseline: throughput ×${ratios.throughput}, p50 ×${ratios.p50}, p99 ×${ratios.p99}`);
+
+    // Where (a)'s time goes, from the histories of a sample of the measured runs of each.
+    const sample = Math.min(40, SIZES.measured);
+    const step = SIZES.measured / sample;
+    const phases = {
+      baseline: await meanPhases(
+        client,
+        Array.from({ length: sample }, (_, k) => `baseline-BL-${SIZES.warmup + Math.floor(k * step)}`),
+      ),
+      reservation: await meanPhases(
+        client,
+        Array.from({ length: sample }, (_, k) => workflowIdFor(`B-${firstMeasured + Math.floor(k * step)}`)),
+      ),
+    };
+    for (const [name, p] of Object.entries(phases)) log(`    ${name.padEnd(12)} ${fmtPhases(p)}`);
 
     // (b) OZmap calls: per reservation (above) and per cancellation (now, releasing those very reservations).
     sim.stats.reset();
@@ -139,62 +239,93 @@ async function main(): Promise<void> {
     await waitUntil(async () => (await client.workflow.count('ExecutionStatus = "Running"')).count === 0, 120_000);
 
     // (c) Memory with reservations held (30-day holds: they sleep on a server timer).
-    const memory: Array<{ held: number; rssMiB: number; heapUsedMiB: number; heapTotalMiB: number }> = [];
+    const memory: MemorySample[] = [];
+    const heldIds: string[] = [];
     let held = 0;
-    let maxCachedWorkflows = 0;
+    const fillStarted = Date.now();
     for (const target of SIZES.heldSteps) {
       await pool(Array.from({ length: target - held }), SIZES.concurrency * 2, async () => {
-        const state = await reserve(30);
-        if (state.status !== 'RESERVED') throw new Error(`${state.viabilityId} answered ${state.status}`);
+        heldIds.push(await reserveHeld());
       });
       held = target;
       await sleep(2000); // let the worker finish the tasks that follow each answer
-      const m = await worker.memory();
-      maxCachedWorkflows = m.maxCachedWorkflows;
-      memory.push({ held, rssMiB: mib(m.rss), heapUsedMiB: mib(m.heapUsed), heapTotalMiB: mib(m.heapTotal) });
-      log(
-        `(c) ${String(held).padStart(5)} held: RSS ${mib(m.rss)} MiB, heap used ${mib(m.heapUsed)} MiB (worker ` +
-          `maxCachedWorkflows ${m.maxCachedWorkflows})`,
-      );
+      const sample = sampleOf(held, await worker.memory());
+      memory.push(sample);
+      log(`(c) ${String(held).padStart(5)} held: ${fmtMemory(sample)}`);
     }
+    const fillSeconds = round((Date.now() - fillStarted) / 1000, 1);
+    // A query on a held reservation: a replay of its history when the worker no longer caches it.
+    const queried: Latencies = await timed(Math.min(SIZES.queries, heldIds.length), 1, (i) =>
+      client.workflow
+        .getHandle(workflowIdFor(heldIds[Math.floor((i * heldIds.length) / SIZES.queries)]!))
+        .query(getState),
+    );
+    log(`(c) a query on a held reservation, one at a time: p50 ${queried.p50Ms} ms, p99 ${queried.p99Ms} ms`);
 
-    // (c) A thousand reservations that all expire at the same moment, on top of those held.
-    const reserveWindowMs = Math.ceil((SIZES.expiring / real.perSecond) * 2000) + 15_000;
-    const expireAt = Date.now() + reserveWindowMs;
-    const completedBefore = (await client.workflow.count('ExecutionStatus = "Completed"')).count;
-    let reservedInTime = 0;
-    await pool(Array.from({ length: SIZES.expiring }), SIZES.concurrency * 2, async () => {
-      const state = await reserve((expireAt - Date.now()) / DAY_MS);
-      if (state.status === 'RESERVED' && Date.now() < expireAt) reservedInTime++;
+    // (d) Baselines whose timers fire at once, then reservations that expire at once, on top of those held.
+    const completed = async (type: string) =>
+      (await client.workflow.count(`ExecutionStatus = "Completed" AND WorkflowType = "${type}"`)).count;
+    const windowMs = (rate: number) => Math.ceil((SIZES.expiring / rate) * 2000) + 15_000;
+    const atOnce = async (
+      type: string,
+      rate: number,
+      start: (at: number) => Promise<boolean>,
+    ): Promise<{ seconds: number; perSecond: number; startedBeforeTheMoment: number }> => {
+      const at = Date.now() + windowMs(rate);
+      const before = await completed(type);
+      let inTime = 0;
+      await pool(Array.from({ length: SIZES.expiring }), SIZES.concurrency * 2, async () => {
+        if ((await start(at)) && Date.now() < at) inTime++;
+      });
+      sim.stats.reset();
+      await sleep(Math.max(0, at - Date.now()));
+      await waitUntil(async () => (await completed(type)) - before >= SIZES.expiring, 15 * 60_000, 200);
+      const seconds = round((Date.now() - at) / 1000, 1);
+      return { seconds, perSecond: round(SIZES.expiring / seconds, 1), startedBeforeTheMoment: inTime };
+    };
+    const baselineExpiry = await atOnce('BaselineWorkflow', base.perSecond, async (at) => {
+      await baseline(at);
+      return true;
     });
-    log(
-      `(c) ${SIZES.expiring} reservations made to expire at once (${reservedInTime} reserved before the moment); ` +
-        `waiting for it`,
-    );
-    await sleep(Math.max(0, expireAt - Date.now()));
-    sim.stats.reset();
-    await waitUntil(
-      async () =>
-        (await client.workflow.count('ExecutionStatus = "Completed"')).count - completedBefore >= SIZES.expiring,
-      15 * 60_000,
-      200,
-    );
-    const releaseSeconds = round((Date.now() - expireAt) / 1000, 1);
+    log(`(d) ${SIZES.expiring} baseline timers at once: all completed in ${baselineExpiry.seconds} s`);
+    const expiry = await atOnce('ReservationWorkflow', real.perSecond, async (at) => {
+      const state = await reserve((at - Date.now()) / DAY_MS);
+      return state.status === 'RESERVED';
+    });
     const expiryStats = sim.stats.snapshot();
-    const after = await worker.memory();
+    const after = sampleOf(held, await worker.memory());
+    const expiryRatio = round(expiry.seconds / baselineExpiry.seconds, 2);
     log(
-      `(c) ${SIZES.expiring} expired and released in ${releaseSeconds} s ` +
-        `(${round(SIZES.expiring / releaseSeconds, 1)} per second); ` +
-        `${round(expiryStats.totalRequests / SIZES.expiring, 2)} OZmap calls per expiry; ` +
-        `RSS after ${mib(after.rss)} MiB`,
+      `(d) ${SIZES.expiring} reservations expiring at once: all released in ${expiry.seconds} s ` +
+        `(${expiry.startedBeforeTheMoment} reserved before the moment); RSS after ${after.rssMiB} MiB`,
     );
 
     const cluster = onCluster ? await clusterThroughput(log) : undefined;
-    if (cluster) {
-      log('(a) side by side, reservations per second and p50/p99 (ms):');
-      log(`    dev server, 1 worker  ${fmt(real)}`);
-      for (const f of cluster) log(`    cluster, ${f.workers} worker(s)  ${fmt(f.reservation)}`);
-    }
+    const perExpiry = round(expiryStats.totalRequests / SIZES.expiring, 2);
+    const summary = [
+      '',
+      `summary (${quick ? 'quick' : 'full'}; worker ${fmtOptions(fresh)}; ${os.cpus().length} cores, load ${os
+        .loadavg()
+        .map((l) => round(l, 1))
+        .join(' ')})`,
+      `  throughput   reservation ${real.perSecond}/s, baseline ${base.perSecond}/s: ×${ratios.throughput}`,
+      `  p50          ${real.p50Ms} vs ${base.p50Ms} ms: ×${ratios.p50}`,
+      `  p99          ${real.p99Ms} vs ${base.p99Ms} ms: ×${ratios.p99}`,
+      `  where (mean) reservation ${fmtPhases(phases.reservation)}`,
+      `               baseline    ${fmtPhases(phases.baseline)}`,
+      `  OZmap calls  ${calls.perReservation} per reservation, ${calls.perCancellation} per cancellation, ` +
+        `${perExpiry} per expiry`,
+      `  worker RSS   fresh ${mib(fresh.rss)} MiB; ` +
+        memory.map((m) => `${m.held.toLocaleString('en')} held ${m.rssMiB}`).join(' · ') +
+        ' MiB',
+      `  query        on a held reservation p50 ${queried.p50Ms} ms, p99 ${queried.p99Ms} ms`,
+      `  mass expiry  ${SIZES.expiring} reservations ${expiry.seconds} s, ${SIZES.expiring} baseline timers ` +
+        `${baselineExpiry.seconds} s: ×${expiryRatio}`,
+      ...(cluster
+        ? cluster.map((f) => `  cluster      ${f.workers} worker(s): reservation ${fmt(f.reservation)}`)
+        : []),
+    ];
+    for (const line of summary) log(line);
 
     const results = {
       date: new Date().toISOString(),
@@ -209,25 +340,24 @@ async function main(): Promise<void> {
       setup: {
         server: 'temporal server start-dev, in memory',
         worker: 'child process (bench/worker.ts)',
+        workerOptions: fresh.options,
+        allocator: fresh.allocator,
         simulator: 'in the bench process, no injected faults or latency',
         quick,
         ...SIZES,
         widenedBoxes: added,
       },
-      throughput: { baseline: base, reservation: real, ratios },
+      throughput: { baseline: base, reservation: real, ratios, phases },
       ...(cluster && { cluster: { setup: 'npm run start:cluster topology, fresh PostgreSQL', throughput: cluster } }),
-      ozmapCalls: {
-        ...calls,
-        perExpiry: round(expiryStats.totalRequests / SIZES.expiring, 2),
-        expiryRoutes: expiryStats.requests,
+      ozmapCalls: { ...calls, perExpiry, expiryRoutes: expiryStats.requests },
+      memory: {
+        fresh: sampleOf(0, fresh),
+        samples: memory,
+        afterExpiry: after,
+        heldFillSeconds: fillSeconds,
+        queryOnHeld: queried,
       },
-      memory: { maxCachedWorkflows, samples: memory, afterExpiryRssMiB: mib(after.rss) },
-      expiry: {
-        count: SIZES.expiring,
-        reservedBeforeTheMoment: reservedInTime,
-        seconds: releaseSeconds,
-        perSecond: round(SIZES.expiring / releaseSeconds, 1),
-      },
+      expiry: { ...expiry, count: SIZES.expiring, baseline: baselineExpiry, ratio: expiryRatio },
     };
     const name = `${quick ? 'quick' : 'latest'}${onCluster ? '-cluster' : ''}.json`;
     const out = path.join(projectRoot, 'bench', 'results', name);
@@ -242,10 +372,11 @@ async function main(): Promise<void> {
   }
 }
 
-async function startBaseline(client: Client, taskQueue: string, id: string): Promise<string> {
+async function startBaseline(client: Client, taskQueue: string, id: string, until?: number): Promise<string> {
   const startWorkflowOperation = new WithStartWorkflowOperation(BaselineWorkflow, {
     workflowId: `baseline-${id}`,
     taskQueue,
+    args: until === undefined ? [] : [until],
     workflowIdConflictPolicy: 'USE_EXISTING',
     workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
     typedSearchAttributes: [
@@ -359,13 +490,25 @@ async function timed(count: number, concurrency: number, fn: (i: number) => Prom
   return { count, seconds: round(seconds, 2), perSecond: round(count / seconds, 1), p50Ms: q(0.5), p99Ms: q(0.99) };
 }
 
+/**
+ * Runs `fn` over `items`, `concurrency` at a time. After a failure it starts no more and waits for those in flight,
+ * then throws the first error: nothing may still be calling the server once the bench tears it down.
+ */
 async function pool<T>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<unknown>): Promise<void> {
   let next = 0;
+  let failure: { error: unknown } | undefined;
   await Promise.all(
     Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-      while (next < items.length) await fn(items[next++]!);
+      while (!failure && next < items.length) {
+        try {
+          await fn(items[next++]!);
+        } catch (error) {
+          failure ??= { error };
+        }
+      }
     }),
   );
+  if (failure) throw failure.error;
 }
 
 async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, intervalMs = 500): Promise<void> {
@@ -385,15 +528,22 @@ function spreadPoints(sim: Simulator): Coordinates[] {
 }
 
 interface WorkerChild {
-  memory(): Promise<NodeJS.MemoryUsage & { maxCachedWorkflows: number }>;
+  memory(): Promise<WorkerMemory>;
   stop(): Promise<void>;
 }
 
 async function startWorker(env: NodeJS.ProcessEnv): Promise<WorkerChild> {
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--expose-gc', '--import', 'tsx', path.join(projectRoot, 'bench', 'worker.ts')],
-    { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+    [
+      '--expose-gc',
+      '--import',
+      'tsx',
+      '--import',
+      path.join(projectRoot, 'bench', 'thread-probe.js'),
+      path.join(projectRoot, 'bench', 'worker.ts'),
+    ],
+    { env: workerProcessEnv(env), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
   );
   await new Promise<void>((resolve, reject) => {
     child.once('message', () => resolve());
@@ -402,7 +552,7 @@ async function startWorker(env: NodeJS.ProcessEnv): Promise<WorkerChild> {
   return {
     memory: () =>
       new Promise((resolve) => {
-        child.once('message', (m) => resolve(m as NodeJS.MemoryUsage & { maxCachedWorkflows: number }));
+        child.once('message', (m) => resolve(m as WorkerMemory));
         child.send('memory');
       }),
     async stop() {
@@ -418,9 +568,25 @@ async function startWorker(env: NodeJS.ProcessEnv): Promise<WorkerChild> {
 }
 
 const fmt = (l: Latencies) => `${l.perSecond}/s (${l.count} in ${l.seconds} s), p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms`;
+const fmtPhases = (p: Phases) =>
+  `history: ${p.totalMs} ms to the answer = ${p.workflowTasks} workflow tasks ${p.workflowTasksMs} ms, ` +
+  `activities queued ${p.activityQueueMs} ms, running ${p.activityRunMs} ms; ${p.upserts} upserts, ` +
+  `${p.historyBytes} B of history (activity results ${p.activityResultBytes} B)`;
+const fmtMemory = (m: MemorySample) =>
+  `RSS ${m.rssMiB} MiB = file ${m.rssFileMiB} + anon ${m.rssAnonMiB} (main heap ${m.mainHeapResidentMiB}, ` +
+  `workflow threads' heaps ${m.workflowThreadsHeapResidentMiB}, native ${m.nativeMiB})`;
+const fmtOptions = (m: WorkerMemory) =>
+  `${Object.entries(m.options)
+    .map(([k, v]) => `${k} ${String(v)}`)
+    .join(', ')}, allocator ${m.allocator}`;
 const mib = (bytes: number) => round(bytes / 2 ** 20, 1);
 const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
 
-await main();
+try {
+  await main();
+} catch (err) {
+  console.error('the bench failed:', err);
+  process.exit(1);
+}
 // Whatever a child or the cluster left open (sockets, timers) must not keep the bench from ending.
 process.exit(0);

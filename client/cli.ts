@@ -1,6 +1,7 @@
 #!/usr/bin/env -S npx tsx
 /**
- * ozres: reserve, inspect, list, select, confirm and cancel port reservations from a terminal or a script.
+ * ozres: reserve, inspect, list, select, move, extend, confirm and cancel port reservations from a terminal or a
+ * script.
  * Exit codes: 0 done; 1 failure (Temporal unreachable, workflow failed); 2 invalid input or a refused request;
  * 3 the reservation ended without a port (NO_COVERAGE, ADDRESS_NOT_FOUND, NO_SELECTION); 4 not found.
  */
@@ -11,8 +12,9 @@ import { endedWithoutPort } from '../contract/statuses.ts';
 import { hostPort } from '../net/hosts.ts';
 import { InvalidInputError } from './errors.ts';
 import { EXIT, errorText, exitCodeFor } from './exit-codes.ts';
-import { formatPage, formatState } from './format.ts';
+import { formatChange, formatPage, formatState } from './format.ts';
 import type { ReservationPage } from './listing.ts';
+import { formatReconcileReport, runReconcile } from './reconcile.ts';
 import { ReservationsClient } from './reservations.ts';
 import { withSpinner } from './terminal.ts';
 import { DEFAULT_LINK_TTL_SECONDS, viabilityPageUrl } from './viability-link.ts';
@@ -36,10 +38,13 @@ Examples:
   $ ozres reserve --viability V-1043 --code C-78 --name "João" --lat -27.5935 --lng -48.5585 --manual --json
   $ ozres select V-1043 --box 64f0c0ffee0000000000abcd --port 3
   $ ozres status V-1042
+  $ ozres move V-1042 --box 64f0c0ffee0000000000abcd --reason "caixa do outro lado da rua"
+  $ ozres extend V-1042 --days 15 --reason "cliente pediu mais prazo"
   $ ozres list --status RESERVED --expires-before 2026-12-31T00:00:00Z
   $ ozres confirm V-1042 --note "instalado em 02/12"
   $ ozres cancel V-1043 --reason "cliente desistiu"
   $ ozres link --viability V-1044 --code C-79 --name "Ana" --address "Rua Felipe Schmidt, 300, Florianópolis"
+  $ ozres reconcile --dry-run
 
 Configuration comes from the environment (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, ...); see README.
 Exit codes: 0 ok, 1 failure (e.g. Temporal unreachable), 2 invalid input or refused (e.g. already ended),
@@ -171,6 +176,65 @@ Exit codes: 0 RESERVED, 3 back to selection (the port was taken meanwhile: pick 
     });
   });
 
+program
+  .command('move')
+  .description('move a RESERVED reservation to another box (or splitter port) within its radius')
+  .argument('<viabilityId>')
+  .requiredOption('--box <boxId>', 'OZmap box id within the reservation radius')
+  .option('--splitter <splitterId>', 'OZmap splitter id (default: the first with a free port)')
+  .addOption(new Option('--port <port>', 'port number (default: the first free one)').argParser(number('--port')))
+  .option('--reason <text>', 'why it moves, kept in the reservation changes')
+  .option('--json', 'print JSON (the state after the move)')
+  .addHelpText(
+    'after',
+    `
+Examples:
+  $ ozres move V-1042 --box 64f0c0ffee0000000000abcd
+  $ ozres move V-1042 --box 64f0c0ffee0000000000abcd --splitter 64f0c0ffee0000000000beef --port 5 \\
+      --reason "caixa do outro lado da rua"
+
+The same OZmap client moves to the new port and the old port is freed; the hold's end does not change.
+Exit codes: 0 moved, 2 invalid input or refused (not RESERVED, box outside the radius or without a free port,
+            port taken meanwhile: nothing changed), 4 not found, 1 failure.`,
+  )
+  .action(
+    async (viabilityId: string, opts: { box: string; splitter?: string; port?: number; reason?: string } & Output) => {
+      await withClient(async (client) => {
+        const move = { boxId: opts.box, splitterId: opts.splitter, port: opts.port, reason: opts.reason };
+        const state = await withSpinner(`Moving ${viabilityId} to box ${opts.box}…`, !opts.json, () =>
+          client.changeBox(viabilityId, move),
+        );
+        console.log(opts.json ? JSON.stringify(state, null, 2) : formatChange(state, 'box'));
+        return EXIT.ok;
+      });
+    },
+  );
+
+program
+  .command('extend')
+  .description("extend a RESERVED reservation's hold by whole days")
+  .argument('<viabilityId>')
+  .requiredOption('--days <n>', 'days to add (1-90)', number('--days'))
+  .option('--reason <text>', 'why, kept in the reservation changes')
+  .option('--json', 'print JSON (the state after the extension)')
+  .addHelpText(
+    'after',
+    `
+Examples:
+  $ ozres extend V-1042 --days 15
+  $ ozres extend V-1042 --days 7 --reason "cliente pediu mais prazo"
+
+The hold may not end more than RESERVATION_MAX_HOLD_DAYS (default 90) after it was reserved.
+Exit codes: 0 extended, 2 invalid input or refused (not RESERVED, beyond the longest hold), 4 not found, 1 failure.`,
+  )
+  .action(async (viabilityId: string, opts: { days: number; reason?: string } & Output) => {
+    await withClient(async (client) => {
+      const state = await client.extendHold(viabilityId, { days: opts.days, reason: opts.reason });
+      console.log(opts.json ? JSON.stringify(state, null, 2) : formatChange(state, 'extension'));
+      return EXIT.ok;
+    });
+  });
+
 for (const [name, description, field] of [
   ['confirm', 'confirm the sale: the OZmap client becomes implanted', 'note'],
   ['cancel', 'cancel the reservation: the port is released', 'reason'],
@@ -229,17 +293,60 @@ Examples:
   $ ozres link --viability V-1045 --code C-80 --name "Rui" --lat -27.5935 --lng -48.5585 ` +
       `--base-url https://reservas.isp.example
 
-The link is signed with ISPBOX_API_KEY (HMAC-SHA256, see README), so the salesperson's browser never holds the key.`,
+The link is signed with a key derived from ISPBOX_API_KEY, or with VIABILITY_LINK_SECRET
+(HMAC-SHA256, see README), so the salesperson's browser never holds the key.`,
   )
   .action((opts: CustomerOptions & { ttl: number; baseUrl?: string }) => {
     const { http } = loadConfig();
     const url = viabilityPageUrl({
       baseUrl: opts.baseUrl ?? `http://${hostPort(http.host, http.port)}`,
       apiKey: http.ispboxApiKey,
+      linkSecret: http.linkSecret,
       ttlSeconds: opts.ttl,
       input: customerInput(opts),
     });
     console.log(url);
+  });
+
+program
+  .command('reconcile')
+  .description('run the reconciler now: release orphaned OZmap reservations, confirm implanted ones, report gone ones')
+  .option('--dry-run', 'report what would be done; change nothing in OZmap or Temporal')
+  .option(
+    '--page-size <n>',
+    'OZmap properties read per page (1-1000; default RECONCILE_PAGE_SIZE)',
+    number('--page-size'),
+  )
+  .option('--json', 'print the report as JSON')
+  .addHelpText(
+    'after',
+    `
+Examples:
+  $ ozres reconcile --dry-run          # what the daily run would do, nothing changed
+  $ ozres reconcile                    # release orphans, confirm reservations implanted in OZmap
+  $ ozres reconcile --json | jq .ids.gone
+
+Runs the same ReconcileWorkflow as the daily Schedule (RECONCILE_SCHEDULE) and waits for its report; it shows in
+the Web UI as reconcile-<task queue>-manual-<time>. Never deletes an implanted client or one without the marker.
+Exit codes: 0 done (whatever it found), 2 invalid option, 1 failure (Temporal or OZmap unreachable).`,
+  )
+  .action(async (opts: { dryRun?: boolean; pageSize?: number } & Output) => {
+    const config = loadConfig();
+    if (
+      opts.pageSize !== undefined &&
+      !(Number.isInteger(opts.pageSize) && opts.pageSize >= 1 && opts.pageSize <= 1000)
+    )
+      throw new InvalidInputError([{ field: '--page-size', message: 'must be a whole number from 1 to 1000' }]);
+    await withClient(async (client) => {
+      const report = await withSpinner(`Reconciling${opts.dryRun ? ' (dry run)' : ''}…`, !opts.json, () =>
+        runReconcile(client.client, client.taskQueue, {
+          dryRun: opts.dryRun === true,
+          pageSize: opts.pageSize ?? config.reconciler.pageSize,
+        }),
+      );
+      console.log(opts.json ? JSON.stringify(report, null, 2) : formatReconcileReport(report));
+      return EXIT.ok;
+    });
   });
 
 registerDoctor(program);

@@ -70,12 +70,27 @@ export class SelectionRefusedError extends RejectedError {
   }
 }
 
-/** A confirm or cancel for a reservation that has already ended: nothing was changed; `status` is how it ended. */
+/**
+ * The workflow refused a change to a held reservation (changeBox, extendHold): not RESERVED, a box outside the
+ * radius or with no free port, a port taken meanwhile, a hold beyond the longest allowed. Nothing was changed.
+ */
+export class ChangeRefusedError extends RejectedError {
+  constructor(
+    readonly viabilityId: string,
+    readonly change: 'box' | 'extension',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ChangeRefusedError';
+  }
+}
+
+/** A confirm, cancel, move or extension for a reservation that has ended: nothing changed; `status` says how. */
 export class ReservationEndedError extends RejectedError {
   constructor(
     readonly viabilityId: string,
     readonly status: ReservationStatus,
-    readonly action: 'confirm' | 'cancel',
+    readonly action: 'confirm' | 'cancel' | 'move' | 'extend',
   ) {
     super(`Reservation ${viabilityId} already ended as ${status}: nothing to ${action}`);
     this.name = 'ReservationEndedError';

@@ -8,16 +8,13 @@ import { ConflictError, InvalidInputError, RejectedError, ReservationNotFoundErr
 export const EXIT = { ok: 0, failure: 1, invalid: 2, noReservation: 3, notFound: 4 } as const;
 
 /**
- * 2 for what the caller can fix or was refused (bad input or settings, other terms, a refused selection, a
- * reservation that already ended: the API's 400 and 409), 4 for no reservation (404), 1 for the rest (502/503).
+ * 2 for what the caller can fix or was refused (bad input, other terms, a refused selection, a reservation that
+ * already ended: the API's 400 and 409), 4 for no reservation (404), 1 for the rest (502/503) and for a bad
+ * configuration, as every entry point exits on one (npm start, the worker, the API).
  */
 export function exitCodeFor(err: unknown): number {
-  if (
-    err instanceof InvalidInputError ||
-    err instanceof ConfigError ||
-    err instanceof ConflictError ||
-    err instanceof RejectedError
-  )
+  if (err instanceof ConfigError) return EXIT.failure;
+  if (err instanceof InvalidInputError || err instanceof ConflictError || err instanceof RejectedError)
     return EXIT.invalid;
   if (err instanceof ReservationNotFoundError) return EXIT.notFound;
   return EXIT.failure;

@@ -1,7 +1,7 @@
 /** Human-readable rendering of reservations for terminals: a card for one, a table for many. */
 import Table from 'cli-table3';
 import { isFinal } from '../contract/statuses.ts';
-import { type ReservationState } from '../contract/schemas.ts';
+import { type PortPlace, type ReservationChange, type ReservationState } from '../contract/schemas.ts';
 import type { ReservationPage } from './listing.ts';
 
 /** Plain borders and no colours: the output is read by people but also pasted into tickets and logs. */
@@ -49,6 +49,26 @@ export function formatState(state: ReservationState): string {
     lines.push(candidates.toString());
   }
   return lines.join('\n');
+}
+
+/**
+ * What a move or an extension changed, as the workflow recorded it (the state's last change of that kind): a
+ * before/after table, then the reservation as it stands.
+ */
+export function formatChange(state: ReservationState, kind: ReservationChange['kind']): string {
+  const change = [...(state.changes ?? [])].reverse().find((c) => c.kind === kind);
+  if (!change) return formatState(state);
+  const rows = table(['', 'Before', 'After']);
+  if (change.kind === 'box') {
+    const place = (p: PortPlace) => [`${p.boxName} (${p.boxId})`, `${p.splitterName} (${p.splitterId})`, p.port];
+    const [from, to] = [place(change.from), place(change.to)];
+    rows.push(['Box', from[0], to[0]], ['Splitter', from[1], to[1]], ['Port', from[2], to[2]]);
+  } else {
+    rows.push(['Expires', change.from.expiresAt, change.to.expiresAt]);
+  }
+  const title = `${kind === 'box' ? 'Moved' : 'Extended'} ${state.viabilityId} at ${change.at}`;
+  const why = change.reason ? `\nReason: ${change.reason}` : '';
+  return `${title}${why}\n${rows.toString()}\n\n${formatState(state)}`;
 }
 
 export function formatPage(page: ReservationPage): string {

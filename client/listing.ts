@@ -3,7 +3,7 @@
  * query, the summary each listed reservation is reduced to, and the call itself. All but the call is pure, so the
  * query building and the page tokens are unit-tested.
  */
-import { createHash } from 'node:crypto';
+import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import { WORKFLOW_TYPE } from '../contract/defaults.ts';
@@ -76,34 +76,48 @@ export function visibilityQuery(
 }
 
 /**
- * Page tokens wrap the server's own with a check bound to the filters, so a mangled token, or one from another
- * listing, is refused here with a clear message instead of reaching the server (which answers such tokens with an
- * opaque internal error).
+ * The key page tokens are checked with: HKDF-SHA256 of ISPBOX_API_KEY (info below) when the client has it, so a
+ * token printed by one `ozres list` works in the next and across HTTP API replicas; else a per-process secret
+ * (tokens then last as long as the process). Keyed, so a caller cannot mint a check for a server token of its own.
  */
-export function encodePageToken(query: string, serverToken: Uint8Array): string {
+export function pageTokenKey(ispboxApiKey?: string): Buffer {
+  if (!ispboxApiKey) return randomBytes(32);
+  return Buffer.from(hkdfSync('sha256', ispboxApiKey, '', 'ispbox-ozmap page token v1', 32));
+}
+
+/**
+ * Page tokens wrap the server's own with an HMAC bound to the filters, so a mangled or forged token, or one from
+ * another listing, is refused here with a clear message instead of reaching the server (which answers such tokens
+ * with an opaque internal error).
+ */
+export function encodePageToken(key: Buffer, query: string, serverToken: Uint8Array): string {
   const t = Buffer.from(serverToken).toString('base64url');
-  return Buffer.from(JSON.stringify({ t, c: pageCheck(query, t) })).toString('base64url');
+  return Buffer.from(JSON.stringify({ t, c: pageCheck(key, query, t) })).toString('base64url');
 }
 
 /** The server's token inside `token`, or undefined when it is not one this listing issued. */
-export function decodePageToken(query: string, token: string): Uint8Array | undefined {
+export function decodePageToken(key: Buffer, query: string, token: string): Uint8Array | undefined {
   try {
     const parsed: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
     const { t, c } = z.object({ t: z.base64url(), c: z.string() }).parse(parsed);
-    return c === pageCheck(query, t) ? Buffer.from(t, 'base64url') : undefined;
+    const expected = Buffer.from(pageCheck(key, query, t));
+    const given = Buffer.from(c);
+    return given.length === expected.length && timingSafeEqual(given, expected)
+      ? Buffer.from(t, 'base64url')
+      : undefined;
   } catch {
     return undefined;
   }
 }
 
-const pageCheck = (query: string, t: string) =>
-  createHash('sha256').update(query).update('\0').update(t).digest('base64url').slice(0, 22);
+const pageCheck = (key: Buffer, query: string, t: string) =>
+  createHmac('sha256', key).update(query).update('\0').update(t).digest('base64url').slice(0, 22);
 
 /** Reservations by status, customer code or expiry, newest first, a page at a time. */
-export async function listReservations(client: Client, raw: unknown): Promise<ReservationPage> {
+export async function listReservations(client: Client, raw: unknown, key: Buffer): Promise<ReservationPage> {
   const { pageSize = 20, pageToken, ...filters } = parseInput(ListReservationsQuery, raw);
   const query = visibilityQuery(filters, WORKFLOW_TYPE);
-  const serverToken = pageToken === undefined ? undefined : decodePageToken(query, pageToken);
+  const serverToken = pageToken === undefined ? undefined : decodePageToken(key, query, pageToken);
   if (pageToken !== undefined && serverToken === undefined) {
     throw new InvalidInputError([
       { field: 'pageToken', message: 'is not a nextPageToken of this listing (same filters): start again without it' },
@@ -136,7 +150,7 @@ export async function listReservations(client: Client, raw: unknown): Promise<Re
   });
   const next =
     response.nextPageToken && response.nextPageToken.length > 0
-      ? encodePageToken(query, response.nextPageToken)
+      ? encodePageToken(key, query, response.nextPageToken)
       : undefined;
   return { reservations, ...(next ? { nextPageToken: next } : {}) };
 }

@@ -7,7 +7,9 @@
 import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import {
   CancelReservationInput,
+  ChangeBoxInput,
   ConfirmSaleInput,
+  ExtendHoldInput,
   SelectBoxInput,
   ViabilityId,
   type ReservationInput,
@@ -16,18 +18,28 @@ import {
 import { WORKFLOW_TYPE } from '../contract/defaults.ts';
 import { workflowIdFor } from '../contract/ids.ts';
 import { isFinal } from '../contract/statuses.ts';
-import { cancelReservation, confirmSale, getState, selectBox, waitForReservation } from '../contract/messages.ts';
+import {
+  cancelReservation,
+  changeBox,
+  confirmSale,
+  extendHold,
+  getState,
+  selectBox,
+  waitForReservation,
+} from '../contract/messages.ts';
 import { CustomerCodeKey, ReservationStatusKey, ViabilityIdKey } from '../contract/search-attributes.ts';
+import { surveyAround, type CandidateSurvey } from './candidate-survey.ts';
 import { connectClient, lazyClient } from './connection.ts';
 import type { ConnectionConfig } from './connection.ts';
 import {
+  ChangeRefusedError,
   ReservationEndedError,
   ReservationFailedError,
   ReservationNotFoundError,
   SelectionRefusedError,
 } from './errors.ts';
 import { startedRun, workflowPollers, type StartedRun } from './inspection.ts';
-import { listReservations, type ReservationPage } from './listing.ts';
+import { listReservations, pageTokenKey as makePageTokenKey, type ReservationPage } from './listing.ts';
 import { parseInput, prepareInput, type ReservationDefaults } from './prepare.ts';
 import { submit, type Submission } from './submit.ts';
 import { explain } from './temporal-errors.ts';
@@ -35,23 +47,36 @@ import { explain } from './temporal-errors.ts';
 export type { ReservationDefaults } from './prepare.ts';
 export type { StartedRun } from './inspection.ts';
 export type { Submission } from './submit.ts';
+export type { CandidateSurvey } from './candidate-survey.ts';
 
-type ClientConfig = ConnectionConfig & { defaults: ReservationDefaults };
+/** `http.ispboxApiKey`, when given, keys the page tokens (listing.ts): they then outlive the process. */
+type ClientConfig = ConnectionConfig & { defaults: ReservationDefaults; http?: { ispboxApiKey: string } };
 
 export class ReservationsClient {
   constructor(
     readonly client: Client,
     readonly taskQueue: string,
     readonly defaults: ReservationDefaults,
+    private readonly pageTokenKey: Buffer = makePageTokenKey(),
   ) {}
 
   static async connect(config: ClientConfig): Promise<ReservationsClient> {
-    return new ReservationsClient(await connectClient(config), config.temporal.taskQueue, config.defaults);
+    return new ReservationsClient(
+      await connectClient(config),
+      config.temporal.taskQueue,
+      config.defaults,
+      makePageTokenKey(config.http?.ispboxApiKey),
+    );
   }
 
   /** Connects on first use, for servers that must start and answer while Temporal is down (the HTTP API). */
   static lazy(config: ClientConfig, options: { grpcAttempts?: number } = {}): ReservationsClient {
-    return new ReservationsClient(lazyClient(config, options), config.temporal.taskQueue, config.defaults);
+    return new ReservationsClient(
+      lazyClient(config, options),
+      config.temporal.taskQueue,
+      config.defaults,
+      makePageTokenKey(config.http?.ispboxApiKey),
+    );
   }
 
   async close(): Promise<void> {
@@ -112,6 +137,18 @@ export class ReservationsClient {
     return workflowPollers(this.client, this.taskQueue, withinMs);
   }
 
+  /**
+   * Fresh candidates for changeBox: the boxes within the reservation's radius as OZmap shows them now (a short
+   * read-only workflow on the worker, see candidate-survey.ts). Only while RESERVED, else ChangeRefusedError.
+   */
+  async moveCandidates(viabilityId: string): Promise<CandidateSurvey> {
+    const state = await this.get(viabilityId);
+    const { coordinates } = state;
+    if (state.status !== 'RESERVED' || !coordinates)
+      throw new ChangeRefusedError(viabilityId, 'box', `the reservation is ${state.status}: only a RESERVED one moves`);
+    return surveyAround(this.client, this.taskQueue, { ...state, coordinates });
+  }
+
   /** Starts without waiting (fire and forget); returns whether this call started it. */
   async start(raw: unknown): Promise<{ workflowId: string; started: boolean }> {
     const input = this.prepare(raw);
@@ -151,6 +188,30 @@ export class ReservationsClient {
     }
   }
 
+  /**
+   * While RESERVED: moves the reservation to another free port within its radius (the same OZmap client and
+   * property); answers the state with the new place. A refusal (not RESERVED, a box outside the radius or without a
+   * free port, a port taken meanwhile) is ChangeRefusedError, and nothing was changed.
+   */
+  async changeBox(viabilityId: string, raw: unknown): Promise<ReservationState> {
+    const input = parseInput(ChangeBoxInput, raw);
+    return this.#change(viabilityId, 'box', () =>
+      this.#handle(viabilityId).executeUpdate(changeBox, { args: [input] }),
+    );
+  }
+
+  /**
+   * While RESERVED: pushes the hold's end later by `days`; answers the state with the new `expiresAt`. A hold that
+   * would end beyond RESERVATION_MAX_HOLD_DAYS after reservedAt, or a reservation not RESERVED, is
+   * ChangeRefusedError naming why, and nothing was changed.
+   */
+  async extendHold(viabilityId: string, raw: unknown): Promise<ReservationState> {
+    const input = parseInput(ExtendHoldInput, raw);
+    return this.#change(viabilityId, 'extension', () =>
+      this.#handle(viabilityId).executeUpdate(extendHold, { args: [input] }),
+    );
+  }
+
   /** Sends confirmSale; a reservation that has already ended is ReservationEndedError (with how it ended). */
   async confirm(viabilityId: string, raw: unknown = {}): Promise<void> {
     const payload = parseInput(ConfirmSaleInput, raw);
@@ -165,7 +226,7 @@ export class ReservationsClient {
 
   /** Reservations by status, customer code or expiry, newest first, a page at a time (Temporal visibility). */
   list(raw: unknown = {}): Promise<ReservationPage> {
-    return listReservations(this.client, raw);
+    return listReservations(this.client, raw, this.pageTokenKey);
   }
 
   /** Waits for the final state (a confirm or cancel takes effect within moments; an untouched hold takes days). */
@@ -198,7 +259,23 @@ export class ReservationsClient {
     }
   }
 
-  async #refuseIfEnded(viabilityId: string, action: 'confirm' | 'cancel'): Promise<void> {
+  async #change(
+    viabilityId: string,
+    change: 'box' | 'extension',
+    send: () => Promise<ReservationState>,
+  ): Promise<ReservationState> {
+    try {
+      return await send();
+    } catch (err) {
+      const explained = explain(err, viabilityId, (message) => new ChangeRefusedError(viabilityId, change, message));
+      // As for signals: an update to a closed workflow is "not found" to Temporal; an ended reservation is refused.
+      if (explained instanceof ReservationNotFoundError)
+        await this.#refuseIfEnded(viabilityId, change === 'box' ? 'move' : 'extend');
+      throw explained;
+    }
+  }
+
+  async #refuseIfEnded(viabilityId: string, action: ReservationEndedError['action']): Promise<void> {
     let state: ReservationState;
     try {
       state = await this.get(viabilityId);

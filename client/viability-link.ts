@@ -6,13 +6,14 @@
  *
  * Canonical form (what is signed; README shows it in PHP too): every query parameter except `sig`, by name in
  * byte order, as `name=value` with name and value percent-encoded per RFC 3986 (everything but A-Z a-z 0-9 - _ . ~,
- * UTF-8, upper-case hex), joined with `&`. `sig` is the lower-case hex HMAC-SHA256 of that string keyed with
- * ISPBOX_API_KEY; `exp` is the expiry in Unix seconds. Pure: no I/O, the clock is passed in.
+ * UTF-8, upper-case hex), joined with `&`. `sig` is the lower-case hex HMAC-SHA256 of that string keyed with the
+ * link key (linkSigningKey: VIABILITY_LINK_SECRET when set, else HKDF-SHA256 of ISPBOX_API_KEY), never the API key
+ * itself; `exp` is the expiry in Unix seconds. Pure: no I/O, the clock is passed in.
  *
  * This is the one home of the canonical form and of what a link may carry: the signer (the CLI's `ozres link`,
  * integrators) lives here, the page's verifier (api/link-verifier.ts) builds on it.
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, hkdfSync } from 'node:crypto';
 import { z } from 'zod';
 import { Address, Coordinates, Customer, ReservationInput, ViabilityId } from '../contract/schemas.ts';
 import { InvalidInputError, type FieldProblem } from './errors.ts';
@@ -47,12 +48,29 @@ export function canonicalForm(params: Record<string, string>): string {
     .join('&');
 }
 
-export const signCanonical = (canonical: string, apiKey: string): string =>
-  createHmac('sha256', apiKey).update(canonical, 'utf8').digest('hex');
+/** HKDF's info: fixes what the derived key is for, so it is never the key of anything else. */
+export const LINK_KEY_INFO = 'ispbox-ozmap viability link v1';
 
-/** The query parameters of a signed link for `input`, valid for `ttlSeconds` from `now`. */
+/**
+ * The key links are signed with: VIABILITY_LINK_SECRET (UTF-8) when set, else 32 bytes of HKDF-SHA256 from
+ * ISPBOX_API_KEY (empty salt, info LINK_KEY_INFO). A leaked link signature then says nothing usable about the API
+ * key, and the secret can be rotated (invalidating links) without changing what Ispbox sends.
+ */
+export function linkSigningKey(keys: { ispboxApiKey: string; linkSecret?: string }): Buffer {
+  if (keys.linkSecret) return Buffer.from(keys.linkSecret, 'utf8');
+  return Buffer.from(hkdfSync('sha256', keys.ispboxApiKey, '', LINK_KEY_INFO, 32));
+}
+
+export const signCanonical = (canonical: string, signingKey: Buffer): string =>
+  createHmac('sha256', signingKey).update(canonical, 'utf8').digest('hex');
+
+/**
+ * The query parameters of a signed link for `input`, valid for `ttlSeconds` from `now`. `apiKey` is ISPBOX_API_KEY
+ * and `linkSecret` VIABILITY_LINK_SECRET when set: the signing key comes from them (linkSigningKey).
+ */
 export function signViabilityParams(options: {
   apiKey: string;
+  linkSecret?: string;
   input: ViabilityLinkInput;
   ttlSeconds?: number;
   now?: Date;
@@ -69,13 +87,15 @@ export function signViabilityParams(options: {
   const problems = parseLinkData(toParams(input));
   if (!problems.success) throw new InvalidInputError(problems.problems);
   const params = { ...toParams(input), exp: String(Math.floor((options.now ?? new Date()).getTime() / 1000) + ttl) };
-  return { ...params, sig: signCanonical(canonicalForm(params), apiKey) };
+  const signingKey = linkSigningKey({ ispboxApiKey: apiKey, linkSecret: options.linkSecret });
+  return { ...params, sig: signCanonical(canonicalForm(params), signingKey) };
 }
 
 /** A signed link to the map page (`baseUrl` is where the HTTP server answers, e.g. https://reservas.isp.example). */
 export function viabilityPageUrl(options: {
   baseUrl: string;
   apiKey: string;
+  linkSecret?: string;
   input: ViabilityLinkInput;
   ttlSeconds?: number;
   now?: Date;

@@ -16,11 +16,17 @@ export const DEFAULT_CODEC_ORIGINS = 'http://127.0.0.1:8233,http://localhost:823
 export const DEMO_ISPBOX_API_KEY = 'demo-ispbox-key-change-me';
 /**
  * Workflows the worker keeps in memory between tasks. The SDK's default grows with the heap limit (about 2,300 with a
- * 4 GiB heap) and a held reservation costs about 0.3 MiB of RSS while cached, though it wakes only once or twice in
- * its 30 days. The cache only pays off for reservations being made (a few tasks within seconds); an evicted one is
- * replayed from its short history when its hold ends or a message arrives.
+ * 4 GiB heap); a cached run costs its V8 state in the workflow thread and its state machines in the SDK core, though a
+ * held reservation wakes only once or twice in its 30 days. The cache pays off only for reservations being made (a
+ * few tasks within seconds), so it is sized for those: above the workflow task slots, which it must not be below.
+ * An evicted reservation is replayed from its short history when its hold ends or a message arrives
+ * (bench/README.md: memory and the replay's cost).
  */
-export const DEFAULT_MAX_CACHED_WORKFLOWS = 250;
+export const DEFAULT_MAX_CACHED_WORKFLOWS = 50;
+/** Workflow tasks run at once (the SDK's default: 40); never more than the cache holds. */
+export const DEFAULT_MAX_CONCURRENT_WORKFLOW_TASKS = 40;
+/** Threads that run workflow code (the SDK's default with its reused V8 context: 1). */
+export const DEFAULT_WORKFLOW_THREADS = 1;
 /**
  * `npm run start:cluster` (docs/deployment.md): workers it runs, and its ports besides TEMPORAL_ADDRESS and HTTP_PORT.
  */

@@ -37,3 +37,17 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
   if (!parsed.success || problems.length > 0) throw new ConfigError(redactSecrets(problems, present));
   return parsed.data;
 }
+
+/**
+ * For a process's entry point: the configuration, or its problems on stderr and exit 1, without a stack trace
+ * (docs/architecture.md, configuration). Any other error is thrown on. The CLI keeps its own exit codes.
+ */
+export function loadConfigOrExit(environment: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return loadConfig(environment);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(err.message);
+    process.exit(1);
+  }
+}

@@ -127,3 +127,51 @@ export const reminderDays = z
     });
     return days.sort((a, b) => b - a);
   });
+
+const FRAME_SOURCE = /^(?:'self'|https?:\/\/(?:\*\.)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*(?::\d{1,5})?)$/;
+
+/**
+ * A CSP `frame-ancestors` source list: `'none'`, or space-separated `'self'` and http(s) origins (a leading `*.`
+ * allowed). Nothing else, so that no value can end the directive and add one of its own.
+ */
+export const frameAncestors = z
+  .string()
+  .trim()
+  .transform((text, ctx) => {
+    const sources = text.split(/\s+/);
+    if (text === "'none'") return text;
+    const bad = sources.filter((s) => !FRAME_SOURCE.test(s));
+    if (bad.length > 0) {
+      const what = bad.length === 1 ? 'is not a frame source' : 'are not frame sources';
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          `${bad.map((s) => `"${s}"`).join(', ')} ${what}: give 'none', or 'self' and origins separated by ` +
+          "spaces, e.g. 'self' https://ispbox.example.com.br",
+      });
+    }
+    return sources.join(' ');
+  });
+
+/** How often the reconciler's Schedule runs: off, an interval, or a cron expression (docs/architecture.md). */
+export type ReconcileSchedule =
+  { kind: 'off' } | { kind: 'interval'; every: string } | { kind: 'cron'; expression: string };
+
+const CRON_FIELD = /^[0-9A-Za-z*,/?-]+$/;
+const CRON_MACROS = ['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly'];
+const SCHEDULE_HELP =
+  'must be "off", an interval such as 6h, 30m or 1d (at least 1m), or a cron expression such as "0 3 * * *"';
+
+export const reconcileSchedule = z
+  .string()
+  .trim()
+  .transform((text, ctx): ReconcileSchedule => {
+    if (text.toLowerCase() === 'off') return { kind: 'off' };
+    const interval = /^(\d+)(m|h|d)$/.exec(text);
+    if (interval && Number(interval[1]) > 0) return { kind: 'interval', every: text };
+    const fields = text.split(/\s+/);
+    if (CRON_MACROS.includes(text) || (fields.length === 5 && fields.every((f) => CRON_FIELD.test(f))))
+      return { kind: 'cron', expression: fields.join(' ') };
+    ctx.addIssue({ code: 'custom', message: SCHEDULE_HELP });
+    return z.NEVER;
+  });

@@ -3,7 +3,12 @@
  * together with every per-variable problem: zod skips object-level refinements when a field fails.
  */
 import { isLoopbackHost } from '../net/hosts.ts';
-import { DEFAULT_LISTEN_HOST, DEFAULT_OZMAP_URL } from './defaults.ts';
+import {
+  DEFAULT_LISTEN_HOST,
+  DEFAULT_MAX_CACHED_WORKFLOWS,
+  DEFAULT_MAX_CONCURRENT_WORKFLOW_TASKS,
+  DEFAULT_OZMAP_URL,
+} from './defaults.ts';
 import { TRUE_WORDS } from './fields.ts';
 import type { Config } from './schema.ts';
 
@@ -18,6 +23,18 @@ export function crossFieldProblems(raw: RawEnv): string[] {
     ...encryptionProblems(raw),
     ...deploymentProblems(raw),
     ...webhookProblems(raw),
+    ...workerSlotProblems(raw),
+  ];
+}
+
+/** The SDK runs no more workflow tasks at once than it can cache, and would lower the slots without a word. */
+function workerSlotProblems(raw: RawEnv): string[] {
+  const cache = Number(raw.WORKER_MAX_CACHED_WORKFLOWS ?? DEFAULT_MAX_CACHED_WORKFLOWS);
+  const slots = Number(raw.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS ?? DEFAULT_MAX_CONCURRENT_WORKFLOW_TASKS);
+  if (!Number.isInteger(cache) || !Number.isInteger(slots) || cache === 0 || slots <= cache) return [];
+  return [
+    `WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: must be at most ${cache} (WORKER_MAX_CACHED_WORKFLOWS): ` +
+      'lower it, or raise the cache',
   ];
 }
 
@@ -100,13 +117,23 @@ function keyRequiredProblems(raw: RawEnv): string[] {
   if (raw.GEOCODER_PROVIDER === 'google' && !raw.GOOGLE_GEOCODING_API_KEY) {
     problems.push('GOOGLE_GEOCODING_API_KEY: is required when GEOCODER_PROVIDER=google');
   }
-  if (!isLoopbackHost(raw.HTTP_HOST?.trim() ?? DEFAULT_LISTEN_HOST) && !raw.ISPBOX_API_KEY) {
-    problems.push(
-      'ISPBOX_API_KEY: is required when HTTP_HOST is not a loopback address (the demo key is public): ' +
-        'set it to the key Ispbox will send',
-    );
-  }
+  const demoRefused = raw.ISPBOX_API_KEY ? undefined : demoIspboxKeyRefusal(raw);
+  if (demoRefused) problems.push(`ISPBOX_API_KEY: is required ${demoRefused}: set it to the key Ispbox will send`);
   return problems;
+}
+
+/**
+ * Why the public demo Ispbox key may not be used, or undefined when it may: only for the embedded default, the API
+ * on loopback in front of the local simulator. With a real OZmap a reverse proxy on the same host would publish the
+ * demo key, so loopback alone is not enough. The one home of this rule (schema.ts only falls back to the key).
+ */
+function demoIspboxKeyRefusal(raw: RawEnv): string | undefined {
+  if (!isLoopbackHost(raw.HTTP_HOST?.trim() ?? DEFAULT_LISTEN_HOST))
+    return 'when HTTP_HOST is not a loopback address (the demo key is public)';
+  const ozmap = httpUrl(raw.OZMAP_URL ?? DEFAULT_OZMAP_URL);
+  if (ozmap && !isLoopbackHost(ozmap.hostname))
+    return 'when OZMAP_URL points at a real OZmap (the demo key is public, and a proxy on this host would expose it)';
+  return undefined;
 }
 
 function temporalTlsProblems(raw: RawEnv): string[] {

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { DEFAULTS, DEFAULT_TASK_QUEUE } from '../contract/defaults.ts';
+import { DEFAULT_MAX_HOLD_DAYS } from '../contract/webhooks.ts';
 import { EncryptionKey, keyFingerprint } from '../codec/keys.ts';
 import { isLoopbackHost } from '../net/hosts.ts';
 import {
@@ -17,6 +18,8 @@ import {
   DEFAULT_CODEC_SERVER_PORT,
   DEFAULT_LISTEN_HOST,
   DEFAULT_MAX_CACHED_WORKFLOWS,
+  DEFAULT_MAX_CONCURRENT_WORKFLOW_TASKS,
+  DEFAULT_WORKFLOW_THREADS,
   DEFAULT_OZMAP_URL,
   DEFAULT_TEMPORAL_ADDRESS,
   DEMO_ISPBOX_API_KEY,
@@ -24,8 +27,20 @@ import {
   GOOGLE_GEOCODING_URL,
   PUBLIC_NOMINATIM_URL,
 } from './defaults.ts';
-import { aesKey, bool, keyId, origins, positiveNumber, previousKeys, reminderDays, url } from './fields.ts';
+import {
+  aesKey,
+  bool,
+  frameAncestors,
+  keyId,
+  origins,
+  positiveNumber,
+  previousKeys,
+  reconcileSchedule,
+  reminderDays,
+  url,
+} from './fields.ts';
 import { DEFAULT_REMINDER_DAYS } from '../contract/webhooks.ts';
+import { DEFAULT_RECONCILE_PAGE_SIZE } from '../contract/reconcile.ts';
 
 const tcpPort = z.coerce
   .number({ error: 'must be a TCP port (1-65535)' })
@@ -45,6 +60,9 @@ const deploymentPart = z
   .string()
   .trim()
   .regex(/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,254}$/, 'must be 1-255 of [A-Za-z0-9._-], e.g. ozmap-reservations or v2');
+
+/** Daily at 03:00 UTC: a quiet hour for OZmap, and long before a morning's sales. */
+export const DEFAULT_RECONCILE_CRON = '0 3 * * *';
 
 export const EnvSchema = z.object({
   TEMPORAL_ADDRESS: z.string().trim().min(1).default(DEFAULT_TEMPORAL_ADDRESS),
@@ -69,6 +87,12 @@ export const EnvSchema = z.object({
   DOCTOR_GEOCODE_ADDRESS: z.string().trim().min(3, 'must be an address the geocoder knows').optional(),
   OZMAP_RADIUS_METERS: positiveNumber('metres').default(DEFAULTS.radiusMeters),
   RESERVATION_HOLD_DAYS: positiveNumber('days').default(DEFAULTS.holdDays),
+  // The longest hold extendHold may reach, from reservedAt; the worker's activities hand it to the workflow.
+  RESERVATION_MAX_HOLD_DAYS: z.coerce
+    .number({ error: 'must be a whole number of days' })
+    .int('must be a whole number of days')
+    .positive('must be at least 1')
+    .default(DEFAULT_MAX_HOLD_DAYS),
   SELECTION_TIMEOUT_HOURS: positiveNumber('hours').default(DEFAULTS.selectionTimeoutHours),
 
   GEOCODER_PROVIDER: z.enum(['nominatim', 'google'], { error: 'must be "nominatim" or "google"' }).optional(),
@@ -84,7 +108,17 @@ export const EnvSchema = z.object({
   HTTP_WAIT_SECONDS: positiveNumber('seconds')
     .refine((n) => n <= 600, 'must be at most 600 seconds')
     .default(20),
+  // How long a client may take to send a whole request (headers and body); a slow sender is cut off with 408.
+  HTTP_REQUEST_TIMEOUT_SECONDS: positiveNumber('seconds')
+    .refine((n) => n <= 300, 'must be at most 300 seconds')
+    .default(10),
   ISPBOX_API_KEY: z.string().trim().min(16, 'must be at least 16 characters').optional(),
+  // Signs the map page's links instead of a key derived from ISPBOX_API_KEY (client/viability-link.ts).
+  VIABILITY_LINK_SECRET: z
+    .string()
+    .trim()
+    .min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)')
+    .optional(),
   PAYLOAD_ENCRYPTION_KEY: aesKey.optional(),
   PAYLOAD_ENCRYPTION_KEY_ID: keyId.optional(),
   PAYLOAD_ENCRYPTION_PREVIOUS_KEYS: previousKeys.optional(),
@@ -123,12 +157,25 @@ export const EnvSchema = z.object({
     .refine((s) => s.includes('{x}') && s.includes('{y}'), 'must contain {z}, {x} and {y}')
     .optional(),
   MAP_TILE_ATTRIBUTION: z.string().trim().min(1).max(300).optional(),
+  // Which pages may show the map page in a frame (CSP frame-ancestors); Ispbox opens it in its own tab by default.
+  MAP_FRAME_ANCESTORS: frameAncestors.default("'none'"),
   WORKFLOW_BUNDLE_PATH: z.string().trim().min(1).optional(),
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce
     .number({ error: 'must be a whole number' })
     .int('must be a whole number')
     .min(0, 'must be 0 (no cache) or more')
     .default(DEFAULT_MAX_CACHED_WORKFLOWS),
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce
+    .number({ error: 'must be a whole number' })
+    .int('must be a whole number')
+    .min(2, 'must be 2 or more (the SDK needs two slots with a cache)')
+    .default(DEFAULT_MAX_CONCURRENT_WORKFLOW_TASKS),
+  WORKER_WORKFLOW_THREADS: z.coerce
+    .number({ error: 'must be a whole number' })
+    .int('must be a whole number')
+    .min(1, 'must be 1 or more')
+    .max(16, 'must be at most 16')
+    .default(DEFAULT_WORKFLOW_THREADS),
   // Metrics and Worker Deployments (docs/deployment.md); off unless set.
   WORKER_METRICS_ADDRESS: listenAddress.optional(),
   WORKER_APP_METRICS_ADDRESS: listenAddress.optional(),
@@ -149,6 +196,14 @@ export const EnvSchema = z.object({
     .min(1024, 'must be 1024-65000 (ports up to base+232 are used)')
     .max(65000, 'must be 1024-65000 (ports up to base+232 are used)')
     .default(DEFAULT_CLUSTER_METRICS_PORT_BASE),
+  // The reconciler (docs/architecture.md, "Reconciler"): its Schedule, registered by every worker, and page size.
+  RECONCILE_SCHEDULE: reconcileSchedule.default({ kind: 'cron', expression: DEFAULT_RECONCILE_CRON }),
+  RECONCILE_PAGE_SIZE: z.coerce
+    .number({ error: 'must be a whole number' })
+    .int('must be a whole number')
+    .min(1, 'must be 1 or more')
+    .max(1000, 'must be at most 1000')
+    .default(DEFAULT_RECONCILE_PAGE_SIZE),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
@@ -203,18 +258,29 @@ function toConfig(env: Env) {
       host: env.HTTP_HOST,
       ispboxApiKey: env.ISPBOX_API_KEY ?? DEMO_ISPBOX_API_KEY,
       demoKey: env.ISPBOX_API_KEY === undefined,
+      /** VIABILITY_LINK_SECRET; unset: links are signed with a key derived from ispboxApiKey. */
+      linkSecret: env.VIABILITY_LINK_SECRET,
       waitSeconds: env.HTTP_WAIT_SECONDS,
+      requestTimeoutSeconds: env.HTTP_REQUEST_TIMEOUT_SECONDS,
     },
     /** Signed webhooks to Ispbox: undefined when WEBHOOK_URL is unset (rules.ts requires the secret with it). */
     webhooks: env.WEBHOOK_URL
       ? { url: env.WEBHOOK_URL, secret: env.WEBHOOK_SECRET!, reminderDays: env.RESERVATION_REMINDER_DAYS }
       : undefined,
     /** The viability map page's background tiles; none: a plain background (no internet needed). */
-    map: { tileUrl: env.MAP_TILE_URL, tileAttribution: env.MAP_TILE_ATTRIBUTION },
+    map: {
+      tileUrl: env.MAP_TILE_URL,
+      tileAttribution: env.MAP_TILE_ATTRIBUTION,
+      frameAncestors: env.MAP_FRAME_ANCESTORS,
+    },
     /** A pre-built workflow bundle (`npm run build`); workflows are bundled at start without it. */
     workflowBundlePath: env.WORKFLOW_BUNDLE_PATH,
     worker: {
       maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS,
+      maxConcurrentWorkflowTaskExecutions: env.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+      workflowThreadPoolSize: env.WORKER_WORKFLOW_THREADS,
+      /** RESERVATION_MAX_HOLD_DAYS: how far extendHold may push a hold, counted from reservedAt. */
+      maxHoldDays: env.RESERVATION_MAX_HOLD_DAYS,
       /** The SDK runtime's Prometheus exporter (Runtime.install telemetry), when set. */
       metricsAddress: env.WORKER_METRICS_ADDRESS,
       /** The project's own metrics (metrics/), when set. */
@@ -233,6 +299,8 @@ function toConfig(env: Env) {
       prometheusPort: env.CLUSTER_PROMETHEUS_PORT,
       metricsPortBase: env.CLUSTER_METRICS_PORT_BASE,
     },
+    /** The reconciler's Schedule and page size (`ozres reconcile` uses the page size too). */
+    reconciler: { schedule: env.RECONCILE_SCHEDULE, pageSize: env.RECONCILE_PAGE_SIZE },
     logLevel: env.LOG_LEVEL,
   };
 }

@@ -24,6 +24,8 @@ export const FAILURES = {
   ReservationFailed: 'ReservationFailed',
   /** A selectBox the candidates cannot satisfy. */
   InvalidSelection: 'InvalidSelection',
+  /** A changeBox or extendHold the reservation cannot take (a port taken meanwhile, a hold beyond the limit). */
+  ChangeRefused: 'ChangeRefused',
   /** OZmap refused to create the reservation although the port reads free (the workflow retries it twice). */
   OZmapRefused: 'OZmapRefusedError',
 
@@ -34,6 +36,10 @@ export const FAILURES = {
   WebhookNotConfigured: 'WebhookNotConfiguredError',
   /** A WebhookDelivery workflow that stopped retrying: the event was not acknowledged (Web UI: Failed). */
   WebhookGaveUp: 'WebhookGaveUp',
+  /** The reconciler's id cursor was not honoured by OZmap (docs/architecture.md, "OZmap facts" O26). */
+  OZmapCursorNotHonoured: 'OZmapCursorNotHonouredError',
+  /** A reconciler activity ran on a worker built without a Temporal client (a setup error, not retried). */
+  ReconcilerNotWired: 'ReconcilerNotWiredError',
 
   OZmapValidation: 'OZmapValidationError',
   OZmapAuth: 'OZmapAuthError',

@@ -1,10 +1,14 @@
 /** Business ids as Temporal and OZmap see them: the workflow id and the marker on OZmap records, both ways. */
 
 const WORKFLOW_ID_PREFIX = 'reservation-';
-const EXTERNAL_ID_PREFIX = 'ispbox2:';
+/** The fixed start of every marker: what the reconciler pages OZmap's properties by. */
+export const EXTERNAL_ID_PREFIX = 'ispbox2:';
 
 /** One viability, one workflow: the id is what makes a second start find the first. */
 export const workflowIdFor = (viabilityId: string): string => `${WORKFLOW_ID_PREFIX}${viabilityId}`;
+
+/** One survey at a time per viability: two requests at once share the run (the id is reused once it ends). */
+export const surveyIdFor = (viabilityId: string): string => `candidates-${viabilityId}`;
 
 /** The viability of a reservation's workflow id; undefined for any other workflow. */
 export const viabilityIdOf = (workflowId: string): string | undefined =>

@@ -35,7 +35,7 @@ export function configChecks(environment: NodeJS.ProcessEnv): ConfigResult {
       warn(
         'config.ispbox-demo-key',
         'Ispbox key',
-        'ISPBOX_API_KEY is unset: the HTTP API uses the public demo key (loopback only)',
+        'ISPBOX_API_KEY is unset: the HTTP API uses the public demo key (only on loopback with the local simulator)',
         'set ISPBOX_API_KEY (at least 16 characters) to the key Ispbox will send',
       ),
     );

@@ -8,6 +8,7 @@ import { reportOf, warn, type Check, type DoctorReport } from './checks.ts';
 import { configChecks } from './config-checks.ts';
 import { conformanceChecks } from './conformance.ts';
 import { geocoderCheck, ozmapChecks } from './ozmap-checks.ts';
+import { reconcilerChecks } from './reconciler-checks.ts';
 import { temporalChecks } from './temporal-checks.ts';
 import { writeTest, type WriteStep } from './write-test.ts';
 
@@ -29,11 +30,10 @@ export interface DoctorOptions {
 
 /**
  * Extension point: areas that get checks once they exist, each a function of the configuration run after the
- * built-in ones. Planned: the reconciler's Schedule (`temporal.reconciler-schedule`) and the webhook receiver
- * (`webhook.receiver`, docs/architecture.md, "Contract"). Deliberately
- * empty until then: no line pretends to check them.
+ * built-in ones: the reconciler's Schedule (`temporal.reconciler-schedule`); planned: the webhook receiver
+ * (`webhook.receiver`, docs/architecture.md, "Contract"), until then no line pretends to check it.
  */
-export const LATER_CHECKS: Array<(config: Config) => Promise<Check[]>> = [];
+export const LATER_CHECKS: Array<(config: Config) => Promise<Check[]>> = [(config) => reconcilerChecks(config)];
 
 /** Environment variables whose values never appear in a report, whatever a check wrote. */
 const SECRET_VARIABLES = [

@@ -7,11 +7,9 @@ import { UpstreamHttpError } from '../activities/http.ts';
 import type { Geocoder } from '../activities/geocoder/geocoder.ts';
 import type { OzmapClient } from '../activities/ozmap/client.ts';
 import type { Config } from '../config/env.ts';
+import { isLoopbackHost } from '../net/hosts.ts';
 import { describeError, fail, pass, warn, type Check } from './checks.ts';
 import { validate } from './validate.ts';
-
-const isLoopback = (hostname: string) =>
-  hostname === 'localhost' || hostname === '[::1]' || hostname === '::1' || /^127\./.test(hostname);
 
 /** https outside loopback; plain http only on this machine (the simulator), where it is a warning. */
 export function transportCheck(ozmapUrl: string): Check {
@@ -19,7 +17,7 @@ export function transportCheck(ozmapUrl: string): Check {
   const id = 'ozmap.transport';
   const title = 'OZmap transport';
   if (url.protocol === 'https:') return pass(id, title, `${url.origin} is https`, 'OZmap fact O1');
-  if (isLoopback(url.hostname)) {
+  if (isLoopbackHost(url.hostname)) {
     return warn(
       id,
       title,
@@ -148,7 +146,7 @@ export const KNOWN_BRAZILIAN_ADDRESS = 'Avenida Paulista, 1578, Bela Vista, São
 
 export function geocodeAddressFor(config: Pick<Config, 'geocoder' | 'doctor'>): string {
   if (config.doctor.geocodeAddress) return config.doctor.geocodeAddress;
-  return isLoopback(new URL(config.geocoder.url).hostname) ? SIMULATOR_DEMO_ADDRESS : KNOWN_BRAZILIAN_ADDRESS;
+  return isLoopbackHost(new URL(config.geocoder.url).hostname) ? SIMULATOR_DEMO_ADDRESS : KNOWN_BRAZILIAN_ADDRESS;
 }
 
 /** Brazil's bounding box, roughly: a known Brazilian address geocoded elsewhere is a wrong provider or URL. */

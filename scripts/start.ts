@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ConfigError, loadConfig, type Config } from '../config/env.ts';
+import { ConfigError, loadConfigOrExit, type Config } from '../config/env.ts';
 import { EncryptionCodec } from '../codec/encryption-codec.ts';
 import { startCodecServer, type CodecServer } from '../codec/server.ts';
 import { startSimulator } from '../simulator/server.ts';
@@ -20,6 +20,7 @@ import { viabilityPageUrl } from '../client/viability-link.ts';
 import { dialableHost, hostPort, isLoopbackHost, splitHostPort, unbracketHost } from '../net/hosts.ts';
 import { isPortOpen, startDevServer, type DevServer } from './dev-server.ts';
 import { projectRoot } from './temporal-tools.ts';
+import { workerProcessEnv } from '../worker/process-env.ts';
 
 /** Where the dev server's SQLite file and the simulator's state live; tests point it at a temporary folder. */
 const DATA_DIR = process.env.ISPBOX_OZMAP_DATA_DIR ?? path.join(projectRoot, '.data');
@@ -28,7 +29,7 @@ const UI_PORT = 8233;
 const say = (tag: string) => (line: string) => process.stdout.write(`[${tag}] ${line}\n`);
 
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const config = loadConfigOrExit();
   const stops: Array<() => Promise<void>> = [];
   let stopping = false;
   const stopAll = async (code: number) => {
@@ -177,6 +178,7 @@ function mapPageDemo(config: Config, simulatorUrl: string | undefined): string {
   const url = viabilityPageUrl({
     baseUrl: `http://${hostPort(dialableHost(config.http.host), config.http.port)}`,
     apiKey: config.http.ispboxApiKey,
+    linkSecret: config.http.linkSecret,
     ttlSeconds: 24 * 3600,
     input: {
       viabilityId: `DEMO-${Date.now().toString(36).toUpperCase()}`,
@@ -195,7 +197,7 @@ function superviseWorker(): () => Promise<void> {
   const launch = () => {
     child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'worker', 'main.ts')], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: process.env,
+      env: workerProcessEnv(process.env),
     });
     const relay = (chunk: Buffer) => chunk.toString().split('\n').filter(Boolean).map(readable).forEach(log);
     child.stdout?.on('data', relay);

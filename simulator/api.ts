@@ -115,19 +115,25 @@ export function apiRouter(): Router<ApiRoute> {
   route('GET', '/properties/client/:code', (ctx) =>
     ok(ctx.store.propertiesByClientCode(ctx.params.code ?? '').map((p) => selected(ctx, p))),
   );
-  route('POST', '/properties', (ctx) => {
-    const body = parseBody(CreatePropertyBody, ctx.body, 'property');
+  /** A taken or blocked port is refused alike by a create and by a move (OZmap fact O13), in the tenant's body. */
+  const refusingTaken = <T>(ctx: ApiContext, write: () => T): T | ReturnType<typeof OCCUPIED_PORT_V2> => {
     try {
-      return ok(ctx.store.createProperty(body), 201);
+      return write();
     } catch (error) {
       const taken = error instanceof ApiError && /already occupied|is blocked/.test(error.message);
       if (taken && ctx.variants?.has('occupied-port-body-v2')) return OCCUPIED_PORT_V2(error.message);
       throw error;
     }
+  };
+  route('POST', '/properties', (ctx) => {
+    const body = parseBody(CreatePropertyBody, ctx.body, 'property');
+    return refusingTaken(ctx, () => ok(ctx.store.createProperty(body), 201));
   });
-  route('PATCH', '/properties/:id', (ctx) =>
-    ok(ctx.store.updateProperty(ctx.params.id ?? '', parseBody(UpdatePropertyBody, ctx.body, 'property update'))),
-  );
+  // A move (box, connector, port) is checked whole before anything changes: the old port is freed in the same step.
+  route('PATCH', '/properties/:id', (ctx) => {
+    const patch = parseBody(UpdatePropertyBody, ctx.body, 'property update');
+    return refusingTaken(ctx, () => ok(ctx.store.updateProperty(ctx.params.id ?? '', patch)));
+  });
   route('DELETE', '/properties/:id', (ctx) => {
     const id = ctx.params.id ?? '';
     // delete-keeps-client: detach the client first, so the delete cannot take it along.

@@ -1,7 +1,8 @@
 /**
  * Switchable fault injection for /api/v2/*: latency, 503 errors and connection resets, decided per request.
  * Phase 'before' fails the request without touching state; phase 'after' applies the request (a reservation really
- * happens) and then fails the response, which is what exercises a caller's idempotency.
+ * happens) and then fails the response, which is what exercises a caller's idempotency. A late create is held for
+ * longer than its caller waits and applied afterwards: the create that lands after the caller's retry looked it up.
  */
 import { z } from 'zod';
 
@@ -17,6 +18,9 @@ export interface FaultConfig {
   phase: 'before' | 'after';
   /** The HTTP methods errors and resets apply to (latency applies to all); e.g. ['POST'] to lose only creations. */
   methods: HttpMethod[];
+  /** How many of the next `POST /properties` are held `lateCreateMs` before being applied (0: none). */
+  lateCreates: number;
+  lateCreateMs: number;
 }
 
 const HTTP_METHODS = ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'] as const;
@@ -29,6 +33,8 @@ export const NO_FAULTS: Readonly<FaultConfig> = Object.freeze({
   resetRate: 0,
   phase: 'before',
   methods: [...HTTP_METHODS],
+  lateCreates: 0,
+  lateCreateMs: 0,
 });
 
 const rate = z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1');
@@ -49,6 +55,8 @@ export const FaultPatch = z
     methods: z
       .array(z.enum(HTTP_METHODS, { error: `must be among ${HTTP_METHODS.join(', ')}` }))
       .min(1, 'must name at least one method'),
+    lateCreates: z.number().int('must be a whole number').min(0, 'must be 0 or more').max(1000, 'must be at most 1000'),
+    lateCreateMs: millis,
   })
   .partial();
 export type FaultPatch = z.infer<typeof FaultPatch>;
@@ -79,6 +87,13 @@ export class FaultInjector {
   update(patch: FaultPatch): FaultConfig {
     this.current = { ...this.current, ...patch };
     return this.config;
+  }
+
+  /** Takes one late create if any is pending: how long to hold this create before applying it. */
+  takeLateCreate(): number | undefined {
+    if (this.current.lateCreates <= 0) return undefined;
+    this.current = { ...this.current, lateCreates: this.current.lateCreates - 1 };
+    return this.current.lateCreateMs;
   }
 
   /** Decides what happens to one request: a reset is drawn first, then an error, independently. */

@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { isLoopbackHost } from '../net/hosts.ts';
 import { DEMO_ADDRESS } from './gazetteer.ts';
 import { VariantList } from './variants.ts';
 import {
@@ -88,8 +89,17 @@ export function readEnv(environment: NodeJS.ProcessEnv = process.env): Simulator
     ),
   );
   const parsed = Env.safeParse(present);
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  // The default key is public (README): off loopback anyone who reaches the port could use it.
+  const host = typeof present.SIM_HOST === 'string' ? present.SIM_HOST.trim() : DEFAULT_SIM_HOST;
+  if (!isLoopbackHost(host) && !present.OZMAP_API_KEY)
+    problems.push(
+      `SIM_HOST: ${host} is not loopback, and the default key "${DEFAULT_SIM_API_KEY}" is public: ` +
+        'set OZMAP_API_KEY to a key of your own, or keep SIM_HOST=127.0.0.1',
+    );
+  if (parsed.success && problems.length === 0) return parsed.data;
   throw new Error(
     `Invalid OZmap simulator configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  - ` +
       `${problems.join('\n  - ')}`,

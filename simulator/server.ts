@@ -106,6 +106,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     store.replace(pristineNetwork(seed));
   };
 
+  /** Aborted on close, so that a held late create does not land after the state was written. */
+  const closing = new AbortController();
   const api = apiRouter();
   const admin = adminRouter();
 
@@ -139,6 +141,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       await sleep(plan.delayMs);
     }
     if (plan.fault && plan.phase === 'before') return injectFault(res, plan.fault);
+    const lateMs = method === 'POST' && pattern === `${API_PREFIX}/properties` ? faults.takeLateCreate() : undefined;
+    if (lateMs !== undefined) {
+      // The caller has usually given up by now; the create is applied all the same, as a slow server would.
+      stats.countFault('late');
+      await sleep(lateMs, undefined, { signal: closing.signal }).catch(() => undefined);
+      if (closing.signal.aborted) return void res.destroy();
+    }
 
     let result: ApiResult;
     try {
@@ -218,14 +227,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const port = (server.address() as AddressInfo).port;
   const url = `http://${hostPort(host, port)}`;
 
-  let closing: Promise<void> | undefined;
+  let closed: Promise<void> | undefined;
   const close = async (): Promise<void> => {
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    closing.abort();
+    const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     // Requests still waiting on injected latency are cut after a short grace period rather than holding shutdown.
     const force = setTimeout(() => server.closeAllConnections(), 1000);
     force.unref();
-    await closed;
+    await stopped;
     clearTimeout(force);
     await stateFile?.flush();
   };
@@ -245,6 +255,6 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     flush: async () => {
       await stateFile?.flush();
     },
-    close: () => (closing ??= close()),
+    close: () => (closed ??= close()),
   };
 }

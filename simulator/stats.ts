@@ -11,14 +11,14 @@ export interface StatsSnapshot {
   requests: Record<string, number>;
   /** By HTTP status of /api/v2 answers, injected 503s included. */
   statuses: Record<string, number>;
-  faults: { error: number; reset: number; delayed: number };
+  faults: { error: number; reset: number; delayed: number; late: number };
 }
 
 export class Stats {
   private since = new Date();
   private requests = new Map<string, number>();
   private statuses = new Map<string, number>();
-  private faults = { error: 0, reset: 0, delayed: 0 };
+  private faults = { error: 0, reset: 0, delayed: 0, late: 0 };
 
   countRequest(key: string): void {
     this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
@@ -28,7 +28,7 @@ export class Stats {
     this.statuses.set(String(status), (this.statuses.get(String(status)) ?? 0) + 1);
   }
 
-  countFault(kind: FaultKind | 'delayed'): void {
+  countFault(kind: FaultKind | 'delayed' | 'late'): void {
     this.faults[kind]++;
   }
 
@@ -36,7 +36,7 @@ export class Stats {
     this.since = new Date();
     this.requests.clear();
     this.statuses.clear();
-    this.faults = { error: 0, reset: 0, delayed: 0 };
+    this.faults = { error: 0, reset: 0, delayed: 0, late: 0 };
   }
 
   snapshot(): StatsSnapshot {

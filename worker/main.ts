@@ -1,40 +1,49 @@
 /** The worker process: `npm run worker`. Configuration comes from the environment (see README). */
 import { Client, Connection } from '@temporalio/client';
 import { dataConverterFor } from '../codec/data-converter.ts';
-import { ConfigError, loadConfig } from '../config/env.ts';
+import { ConfigError, loadConfigOrExit } from '../config/env.ts';
 import { temporalConnectionOptions } from '../config/temporal.ts';
 import { workerMetricsOptions } from '../metrics/worker-options.ts';
 import { serveMetrics } from '../metrics/server.ts';
 import { pollSettling } from '../metrics/settling.ts';
 import { createLogger, installTemporalRuntime } from './logger.ts';
-import { connectWorker, createClients, createReservationWorker } from './worker.ts';
+import { registerReconcileSchedule } from './reconcile-schedule.ts';
+import { connectWorker, createClients, createReservationWorker, tuningOf } from './worker.ts';
 
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const config = loadConfigOrExit();
   const logger = createLogger(config.logLevel, 'worker');
   installTemporalRuntime(logger, config.worker.metricsAddress);
   const connection = await connectWorker(config.temporal);
   const clients = createClients(config);
   // Metrics, interceptors and Worker Deployment versioning (docs/deployment.md); sinks are always registered.
   const instrumented = workerMetricsOptions(config);
+  const dataConverter = dataConverterFor(config.payloadEncryption);
+  // A client of its own: the reconciler's activities and Schedule, and the settling metrics' visibility queries.
+  const clientConnection = await Connection.connect(temporalConnectionOptions(config.temporal));
+  const client = new Client({
+    connection: clientConnection,
+    namespace: config.temporal.namespace,
+    ...(dataConverter ? { dataConverter } : {}),
+  });
   try {
     const worker = await createReservationWorker({
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
-      clients,
+      clients: { ...clients, temporal: client },
       webhooks: config.webhooks,
-      maxCachedWorkflows: config.worker.maxCachedWorkflows,
+      tuning: tuningOf(config.worker),
+      maxHoldDays: config.worker.maxHoldDays,
       workflowBundle: config.workflowBundlePath ? { codePath: config.workflowBundlePath } : undefined,
-      dataConverter: dataConverterFor(config.payloadEncryption),
+      dataConverter,
       overrides: instrumented.workerOptions,
     });
     const metricsServer = config.worker.appMetricsAddress
       ? await serveMetrics(instrumented.metrics.registry, config.worker.appMetricsAddress)
       : undefined;
-    const visibility = metricsServer ? await Connection.connect(temporalConnectionOptions(config.temporal)) : undefined;
-    const client = visibility && new Client({ connection: visibility, namespace: config.temporal.namespace });
-    const stopPolling = client ? pollSettling(client, instrumented.metrics) : () => {};
+    const stopPolling = metricsServer ? pollSettling(client, instrumented.metrics) : () => {};
+    const schedule = await registerReconcileSchedule(client, config, logger);
     const encryption = config.payloadEncryption ? (config.payloadEncryption.current?.id ?? 'decrypt only') : 'off';
     logger.info(
       {
@@ -45,6 +54,7 @@ async function main(): Promise<void> {
         encryption,
         // The origin only: a path or query may carry a token.
         webhooks: config.webhooks ? new URL(config.webhooks.url).origin : 'off',
+        reconciler: schedule === 'failed' ? 'schedule not registered' : config.reconciler.schedule.kind,
         metrics: [config.worker.metricsAddress, metricsServer?.url].filter(Boolean).join(' ') || 'off',
         deployment: config.worker.deployment
           ? `${config.worker.deployment.deploymentName}.${config.worker.deployment.buildId}`
@@ -59,10 +69,10 @@ async function main(): Promise<void> {
       stopPolling();
       instrumented.stop();
       await metricsServer?.close();
-      await visibility?.close();
     }
     logger.info('Worker stopped');
   } finally {
+    await clientConnection.close();
     await connection.close();
     await clients.close();
   }

@@ -1,8 +1,13 @@
-/** Builds the reservation worker: the workflow code plus activities wired to real OZmap and geocoder clients. */
+/**
+ * Builds the reservation worker: the workflow code plus activities wired to real OZmap, geocoder and (for the
+ * reconciler) Temporal clients.
+ */
 import { fileURLToPath } from 'node:url';
+import type { Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities/index.ts';
+import { createReconcileActivities } from '../activities/reconcile.ts';
 import type { Clients } from '../activities/clients.ts';
 import { createWebhookActivities, type WebhookTarget } from '../activities/webhooks.ts';
 import type { Config } from '../config/env.ts';
@@ -12,20 +17,36 @@ export { createClients, type Clients } from '../activities/clients.ts';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
+/** The worker options the configuration sets (README, Configuration; figures in bench/README.md). */
+export type WorkerTuning = 'maxCachedWorkflows' | 'maxConcurrentWorkflowTaskExecutions' | 'workflowThreadPoolSize';
+
+/** Picks the tuning out of the worker's configuration. */
+export const tuningOf = (worker: Config['worker']): Pick<Config['worker'], WorkerTuning> => ({
+  maxCachedWorkflows: worker.maxCachedWorkflows,
+  maxConcurrentWorkflowTaskExecutions: worker.maxConcurrentWorkflowTaskExecutions,
+  workflowThreadPoolSize: worker.workflowThreadPoolSize,
+});
+
 export interface ReservationWorkerOptions {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
-  clients: Pick<Clients, 'ozmap' | 'geocoder'>;
+  /**
+   * `temporal` is what the reconciler's activities look workflows up with (with the worker's data converter);
+   * without it they fail, not retried, and the reservation's own activities are unaffected.
+   */
+  clients: Pick<Clients, 'ozmap' | 'geocoder'> & { temporal?: Client };
   /** Signed webhooks to Ispbox (Config.webhooks); none: the workflows emit nothing. */
   webhooks?: WebhookTarget;
   /** A pre-built bundle (tests share one; production may ship one); otherwise workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Payload encryption (codec/data-converter.ts); the client library must use the same one. */
   dataConverter?: DataConverter;
-  /** Sticky cache size (Config.worker.maxCachedWorkflows); the SDK's default when absent. */
-  maxCachedWorkflows?: number;
-  /** `activities` here replaces the OZmap and geocoder ones; the webhook activities are always added. */
+  /** Cache, task slots and threads (Config.worker); the SDK's defaults for any absent. */
+  tuning?: Partial<Pick<Config['worker'], WorkerTuning>>;
+  /** RESERVATION_MAX_HOLD_DAYS (Config.worker.maxHoldDays); the contract's default when absent. */
+  maxHoldDays?: number;
+  /** `activities` here replaces the OZmap, geocoder and reconciler ones; the webhook activities are always added. */
   overrides?: Partial<WorkerOptions>;
 }
 
@@ -38,10 +59,13 @@ export function createReservationWorker(options: ReservationWorkerOptions): Prom
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: {
       ...createWebhookActivities(options.webhooks),
-      ...(activities ?? createActivities(options.clients)),
+      ...(activities ?? {
+        ...createActivities({ ...options.clients, maxHoldDays: options.maxHoldDays }),
+        ...createReconcileActivities(options.clients),
+      }),
     },
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
-    ...(options.maxCachedWorkflows === undefined ? {} : { maxCachedWorkflows: options.maxCachedWorkflows }),
+    ...options.tuning,
     ...overrides,
   });
 }

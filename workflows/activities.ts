@@ -11,10 +11,23 @@ export const { geocode, searchBoxes, surveyBoxes } = proxyActivities<Reservation
 });
 
 /** Writing: always run to completion (non-cancellable scope); idempotent, so retries are safe. */
-export const { reservePort, confirmInstallation, releasePort } = proxyActivities<ReservationActivities>({
+export const { reservePort, confirmInstallation, releasePort, sweepDuplicates, movePort } =
+  proxyActivities<ReservationActivities>({
+    startToCloseTimeout: '30 seconds',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+  });
+
+/**
+ * A changeBox's fresh search: someone waits for the answer, so an unreachable OZmap refuses the move after a few
+ * attempts (with the reason) instead of holding the update, and every other change, open.
+ */
+export const { surveyBoxes: surveyForChange } = proxyActivities<ReservationActivities>({
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 4 },
 });
+
+/** The worker's longest hold (RESERVATION_MAX_HOLD_DAYS): configuration, not I/O, recorded once per run. */
+export const { holdLimit } = proxyLocalActivities<ReservationActivities>({ startToCloseTimeout: '5 seconds' });
 
 /** Read once per run, as a local activity: a marker in history saying whether to emit and when to remind. */
 export const { webhookSettings } = proxyLocalActivities<WebhookActivities>({ startToCloseTimeout: '10 seconds' });

@@ -20,7 +20,9 @@ import { cancelReservation, confirmSale, getState, selectBox, waitForReservation
 import type { ContinuedV1, RunInputV1, SettleAction } from '../contract/recorded-input.ts';
 import type {
   PortChoice,
+  PortPlace,
   Reservation as ReservationTerms,
+  ReservationChange,
   ReservationState,
   SelectBoxInput,
 } from '../contract/schemas.ts';
@@ -32,8 +34,10 @@ import {
   ViabilityIdKey,
 } from '../contract/search-attributes.ts';
 import { isFinal, isSettled, type FinalStatus, type ReservationStatus } from '../contract/statuses.ts';
+import { placeOf } from './changes.ts';
 import { resolveSelection, selectionProblems } from './decisions.ts';
 import { Events } from './events.ts';
+import { listenForChanges } from './living.ts';
 
 /** A salesperson's choice, from the selectBox call that made it until that call is answered. */
 interface PendingSelection {
@@ -49,6 +53,10 @@ export class Reservation {
   pick?: PendingSelection;
   /** A confirm or release that keeps failing: waitForReservation answers with it instead of waiting for the end. */
   settleFailing = false;
+  /** A changeBox or extendHold under way: changes run one at a time, and the hold's end waits for them. */
+  changing = false;
+  /** RESERVATION_MAX_HOLD_DAYS as the worker read it, once this run first extended its hold. */
+  maxHoldDays?: number;
   /** Set when the workflow is about to fail, so that waiting update handlers answer instead of holding it open. */
   private failure?: string;
   /** The webhook events to Ispbox (events.ts). */
@@ -122,6 +130,7 @@ export class Reservation {
         reason: payload?.reason ? `Cancelled: ${payload.reason}` : 'Cancelled by Ispbox',
       };
     });
+    listenForChanges(this);
     CancellationScope.current().cancelRequested.catch(() => {
       this.action ??= { kind: 'cancel', reason: 'Cancelled: the workflow was cancelled' };
     });
@@ -160,6 +169,47 @@ export class Reservation {
     ]);
     this.setStatus('RESERVED');
     this.answerPick();
+  }
+
+  /** Runs one change at a time (changeBox, extendHold), in the order they came. */
+  async exclusively<T>(change: () => Promise<T>): Promise<T> {
+    // Re-checked after each wake-up: two waiters may be woken together, and only the first may go.
+    while (this.changing) await condition(() => !this.changing);
+    this.changing = true;
+    try {
+      return await change();
+    } finally {
+      this.changing = false;
+    }
+  }
+
+  /** The reservation now sits on `to` (the same OZmap property and client): state, changes, BoxId, details follow. */
+  moved(to: PortPlace, reason?: string): ReservationChange {
+    const reservation = this.state.reservation!;
+    const change: ReservationChange = { kind: 'box', at: new Date().toISOString(), from: placeOf(reservation), to };
+    if (reason !== undefined) change.reason = reason;
+    Object.assign(reservation, placeOf(to));
+    (this.state.changes ??= []).push(change);
+    upsertSearchAttributes([{ key: BoxIdKey, value: reservation.boxId }]);
+    this.showDetails();
+    return change;
+  }
+
+  /** The hold now ends at `expiresAt`: state, changes, ReservationExpiresAt and details follow (the timer too). */
+  extended(expiresAt: string, reason?: string): ReservationChange {
+    const reservation = this.state.reservation!;
+    const change: ReservationChange = {
+      kind: 'extension',
+      at: new Date().toISOString(),
+      from: { expiresAt: reservation.expiresAt },
+      to: { expiresAt },
+    };
+    if (reason !== undefined) change.reason = reason;
+    reservation.expiresAt = expiresAt;
+    (this.state.changes ??= []).push(change);
+    upsertSearchAttributes([{ key: ReservationExpiresAtKey, value: new Date(expiresAt) }]);
+    this.showDetails();
+    return change;
   }
 
   /** Answers the waiting selectBox call with the state as it is now. */
@@ -241,6 +291,13 @@ export function describe(state: ReservationState): string {
   if (r) lines.push(`Box **${r.boxName}**, ${r.splitterName}, port **${r.port}**; held until ${r.expiresAt}`);
   else if (state.candidates.length > 0)
     lines.push(`${state.candidates.length} candidate box(es) within ${state.radiusMeters} m`);
+  const last = state.changes?.at(-1);
+  if (last)
+    lines.push(
+      (last.kind === 'box'
+        ? `Moved from ${last.from.boxName}, ${last.from.splitterName}, port ${last.from.port}`
+        : `Hold extended from ${last.from.expiresAt}`) + (last.reason ? ` (${last.reason})` : ''),
+    );
   if (state.notice) lines.push(`⚠ ${state.notice}`);
   if (state.outcome && isFinal(state.status)) lines.push(state.outcome.reason);
   return lines.join('\n\n');

@@ -7,6 +7,7 @@ import { ActivityFailure, CancellationScope, log, patched, sleep, workflowInfo }
 import type { ReservationState } from '../contract/schemas.ts';
 import { confirmInstallation, releasePort } from './activities.ts';
 import type { Reservation } from './reservation.ts';
+import { settleRef } from './sweep.ts';
 
 /** Wait between rounds when confirming or releasing fails for a reason retries cannot fix (visible meanwhile). */
 const STUCK_RETRY_INTERVAL = '1 hour';
@@ -26,7 +27,7 @@ export function settle(r: Reservation): Promise<ReservationState> {
     if (state.status !== 'CONFIRMING' && state.status !== 'RELEASING')
       r.setStatus(r.action?.kind === 'confirm' ? 'CONFIRMING' : 'RELEASING');
     else r.showDetails(); // a continued run: its status and search attributes came with it
-    const ref = { propertyId: state.reservation!.propertyId, clientId: state.reservation!.clientId };
+    const ref = settleRef(r);
     if (state.status === 'CONFIRMING') {
       const note = r.action?.kind === 'confirm' ? r.action.note : undefined;
       const confirmed = await untilDone(r, 'confirming the installation', () => confirmInstallation(ref));

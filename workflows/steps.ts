@@ -19,6 +19,7 @@ import type { FinalStatus } from '../contract/statuses.ts';
 import { geocode, reservePort, searchBoxes, surveyBoxes } from './activities.ts';
 import { formatAddress, pickAutomatic, reservationFrom } from './decisions.ts';
 import type { Reservation } from './reservation.ts';
+import { sweepLater, sweepsLateCreates } from './sweep.ts';
 
 /** Since this patch the search also reports the boxes in the radius that cannot take anyone (greyed on the map). */
 const SURVEY_BOXES_PATCH = 'survey-boxes';
@@ -83,7 +84,7 @@ export async function reserveNearest(r: Reservation, point: Coordinates): Promis
           : `Every free port within ${radius} m was taken meanwhile`;
       return { final: 'NO_COVERAGE', reason };
     }
-    const result = await reserve(r, point, choice);
+    const result = await reserve(r, point, choice, round === 1);
     if (result.outcome === 'reserved') return { reservation: reservationOf(r, result, choice) };
     r.state.notice = `${result.message}; trying the next free port`;
     log.info('Port taken, searching again', { round, boxId: choice.boxId, port: choice.port });
@@ -102,7 +103,7 @@ export async function reserveChosen(r: Reservation, point: Coordinates): Promise
   await search(r, point);
   const windowMs = r.input.selectionTimeoutHours * HOUR_MS;
   const deadline = Date.now() + windowMs;
-  for (;;) {
+  for (let firstRound = true; ; firstRound = false) {
     if (r.cancelled) return { final: 'CANCELLED', reason: r.cancelled };
     if (r.state.candidates.length === 0)
       return { final: 'NO_COVERAGE', reason: `No box with a free port within ${r.state.radiusMeters} m` };
@@ -114,7 +115,7 @@ export async function reserveChosen(r: Reservation, point: Coordinates): Promise
     if (!picked || !r.pick)
       return { final: 'NO_SELECTION', reason: `No box was selected within ${windowMs / HOUR_MS} hour(s)` };
     const { choice } = r.pick;
-    const result = await reserve(r, point, choice);
+    const result = await reserve(r, point, choice, firstRound);
     if (result.outcome === 'reserved') return { reservation: reservationOf(r, result, choice) };
     await CancellationScope.nonCancellable(() => search(r, point));
     r.state.notice = `${result.message}; choose again`;
@@ -125,11 +126,18 @@ export async function reserveChosen(r: Reservation, point: Coordinates): Promise
 
 /**
  * Creates the "Não implantado" client on the chosen port, whatever happens to the workflow meanwhile. OZmap
- * refusing a port that reads free is tried REFUSAL_RETRIES more times before it counts as final.
+ * refusing a port that reads free is tried REFUSAL_RETRIES more times before it counts as final. `firstRound`: no
+ * reservePort ran before in this run, so its first attempt need not look the marker up (workflows/sweep.ts).
  */
-export async function reserve(r: Reservation, point: Coordinates, choice: PortChoice): Promise<ReservePortResult> {
+export async function reserve(
+  r: Reservation,
+  point: Coordinates,
+  choice: PortChoice,
+  firstRound = false,
+): Promise<ReservePortResult> {
   r.setStatus('RESERVING');
   const workflowRetriesRefusals = patched(REFUSAL_RETRIES_PATCH);
+  const sweeps = sweepsLateCreates();
   const input = {
     viabilityId: r.input.viabilityId,
     customer: r.input.customer,
@@ -141,7 +149,10 @@ export async function reserve(r: Reservation, point: Coordinates, choice: PortCh
   return CancellationScope.nonCancellable(async () => {
     for (let retries = 0; ; retries++) {
       try {
-        return await reservePort(input);
+        const first = sweeps && firstRound && retries === 0;
+        const result = await reservePort(first ? { ...input, firstRound } : input);
+        if (sweeps && result.outcome === 'reserved' && result.uncertain) sweepLater(r, result);
+        return result;
       } catch (err) {
         if (!workflowRetriesRefusals || retries >= REFUSAL_RETRIES || !isRefusal(err)) throw err;
         log.info('OZmap refused a port that reads free, trying again', { boxId: choice.boxId, port: choice.port });
@@ -151,12 +162,26 @@ export async function reserve(r: Reservation, point: Coordinates, choice: PortCh
   });
 }
 
-/** Holds the port until a confirm, a cancel or the end of the hold; a cancellation of the run counts as a cancel. */
+/**
+ * Holds the port until a confirm, a cancel or the end of the hold; a cancellation of the run counts as a cancel.
+ * The timer follows `expiresAt`: an extension wakes it and it starts again to the new end. Until then it is the one
+ * timer older runs recorded, so their histories replay unchanged. A change under way (a move, an extension) finishes
+ * first: a confirm or cancel arriving during it is applied after it, and an end that passed meanwhile still ends.
+ */
 export async function hold(r: Reservation, reservation: ReservationTerms): Promise<void> {
   r.reserved(reservation);
-  await CancellationScope.nonCancellable(() =>
-    condition(() => r.action !== undefined, Date.parse(reservation.expiresAt) - Date.now()),
-  );
+  const held = r.state.reservation!;
+  await CancellationScope.nonCancellable(async () => {
+    for (;;) {
+      const until = held.expiresAt;
+      await condition(
+        () => (r.action !== undefined && !r.changing) || held.expiresAt !== until,
+        Date.parse(until) - Date.now(),
+      );
+      if (r.changing) await condition(() => !r.changing);
+      if (r.action !== undefined || held.expiresAt === until) return;
+    }
+  });
 }
 
 const reservationOf = (

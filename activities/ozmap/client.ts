@@ -13,6 +13,7 @@
  *   refusalOf()                an occupied port is a 4xx with {message} (§3.4)
  *   setClientImplanted()       PATCH /ftth-clients/<id> {implanted:true} (§6.9)
  *   deleteProperty()           DELETE /properties/<id> takes the client with it (§6.10)
+ *   moveProperty()             one PATCH /properties/<id> {box, connector, port} moves the client (§6.11)
  */
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
@@ -108,6 +109,20 @@ export type CreatePropertyResult =
   /** OZmap refused the change (4xx); the caller decides whether the port was taken. */
   | { outcome: 'refused'; status: number; message: string; body: unknown; shapeProblem?: string };
 
+/** Where PATCH /api/v2/properties/<id> moves a property: the box and the splitter port (OZmap fact O21). */
+export interface MovePropertyBody {
+  box: string;
+  connector: string;
+  port: number;
+  auto_connect: false;
+  force: false;
+}
+
+export type MovePropertyResult =
+  /** `property` is null when OZmap answered without a body the schema reads (the caller reads it back). */
+  | { outcome: 'moved'; property: OzProperty | null }
+  | { outcome: 'refused'; status: number; message: string; body: unknown; shapeProblem?: string };
+
 const PAGE_LIMIT = 100;
 /** A radius search returns tens of boxes; this bounds a misbehaving server's pagination. */
 const MAX_PAGES = 20;
@@ -164,12 +179,18 @@ export class OzmapClient {
    * a server that ignored the filter would otherwise hand back somebody else's property.
    */
   async findPropertyByExternalId(externalId: string, clientCode?: string): Promise<OzProperty | null> {
+    return (await this.findPropertiesByExternalId(externalId, clientCode))[0] ?? null;
+  }
+
+  /** Every property carrying the marker (more than one only when a create landed late), in one query. */
+  async findPropertiesByExternalId(externalId: string, clientCode?: string): Promise<OzProperty[]> {
     const rows =
       this.findBy === 'client_code' && clientCode !== undefined
         ? await this.#rawPropertiesByClientCode(clientCode)
         : await this.#list('properties', z.unknown(), externalIdFilter(externalId));
-    const mine = rows.find((row) => Marked.safeParse(row).data?.external_id === externalId);
-    return mine === undefined ? null : parseBody(OzProperty, mine, 'GET /properties row');
+    return rows
+      .filter((row) => Marked.safeParse(row).data?.external_id === externalId)
+      .map((row) => parseBody(OzProperty, row, 'GET /properties row'));
   }
 
   /**
@@ -205,6 +226,31 @@ export class OzmapClient {
     }
   }
 
+  /**
+   * Moves the property, its client and drop with it, to another splitter port in one PATCH (OZmap fact O21): the
+   * update DTO takes `box`, `connector` and `port`; that the server frees the old port in the same step is
+   * inferred (OZmap's own UI disconnects, then connects). A taken target is refused like a create (O13).
+   */
+  async moveProperty(propertyId: string, body: MovePropertyBody): Promise<MovePropertyResult> {
+    try {
+      const res = await this.#send({
+        method: 'PATCH',
+        url: this.#url(`properties/${encodeURIComponent(propertyId)}`),
+        body,
+      });
+      const parsed = res.body === undefined ? undefined : OzProperty.safeParse(res.body);
+      return { outcome: 'moved', property: parsed?.success ? parsed.data : null };
+    } catch (err) {
+      if (
+        err instanceof UpstreamHttpError &&
+        (err.kind === 'conflict' || err.kind === 'validation') &&
+        err.status !== undefined
+      )
+        return { outcome: 'refused', ...refusalOf(err.status, err.body), message: err.message };
+      throw err;
+    }
+  }
+
   /** Marks the client implanted ("Implantado"); null when OZmap no longer has it. */
   async setClientImplanted(clientId: string): Promise<OzClient | null> {
     const res = await this.#send(
@@ -235,18 +281,24 @@ export class OzmapClient {
 
   /**
    * One page of a list as OZmap sent it, unparsed: for the doctor's conformance checks, which validate it with the
-   * same schemas and name the field that differs. `filter` comes from the builders above.
+   * same schemas and name the field that differs, and the reconciler's paging (ozmap/marked.ts), which parses it.
+   * `filter` comes from the builders above or there.
    */
-  async rawPage(route: string, filter: Filter[], options: { limit?: number; page?: number } = {}): Promise<unknown> {
+  async rawPage(
+    route: string,
+    filter: Filter[],
+    options: { limit?: number; page?: number; sort?: Array<{ property: string; direction: 1 | -1 }> } = {},
+  ): Promise<unknown> {
     const query: Record<string, string> = { limit: String(options.limit ?? PAGE_LIMIT) };
     if (filter.length > 0) query.filter = JSON.stringify(filter);
+    if (options.sort) query.sort = JSON.stringify(options.sort);
     if (options.page !== undefined) query.page = String(options.page);
     return (await this.#send({ method: 'GET', url: this.#url(route, query) })).body;
   }
 
-  /** Follows a page's `nextUrl` (opaque, server-relative: OZmap fact O4), unparsed. */
+  /** Follows a page's `nextUrl` (opaque, server-relative: OZmap fact O4), unparsed; only to this OZmap's API. */
   async rawNext(nextUrl: string): Promise<unknown> {
-    return (await this.#send({ method: 'GET', url: new URL(nextUrl, this.#base) })).body;
+    return (await this.#send({ method: 'GET', url: this.#followable(nextUrl) })).body;
   }
 
   /** One document as OZmap sent it, or null on 404. */
@@ -295,12 +347,28 @@ export class OzmapClient {
     current: URL,
   ): URL | undefined {
     if (body.hasNextPage === false || body.rows.length === 0) return undefined;
-    if (body.hasNextPage && body.nextUrl) return new URL(body.nextUrl, this.#base);
+    if (body.hasNextPage && body.nextUrl) return this.#followable(body.nextUrl);
     const seen = (body.start ?? (pageNumber - 1) * PAGE_LIMIT) + body.rows.length;
     if (body.total === undefined ? body.rows.length < PAGE_LIMIT : seen >= body.total) return undefined;
     const next = new URL(current);
     next.searchParams.set('page', String(pageNumber + 1));
     return next;
+  }
+
+  /**
+   * A `nextUrl` resolved against the API, refused unless it is on the configured origin (scheme, host, port) and
+   * under its /api/v2/ path: the key goes with every request, so a response must not be able to send it elsewhere
+   * (or downgrade it to http). The message names the origin, never the query (which could carry anything).
+   */
+  #followable(nextUrl: string): URL {
+    const url = URL.canParse(nextUrl, this.#base.href) ? new URL(nextUrl, this.#base) : undefined;
+    if (url && url.origin === this.#base.origin && url.pathname.startsWith(this.#base.pathname)) return url;
+    const where = url ? `${url.origin}${url.pathname}` : 'an unparsable URL';
+    throw new UpstreamHttpError(
+      'bad-response',
+      `OZmap's nextUrl points at ${where}, outside ${this.#base.origin}${this.#base.pathname}: not followed ` +
+        '(the API key is only sent to the configured OZMAP_URL)',
+    );
   }
 
   #url(route: string, query: Record<string, string> = {}): URL {

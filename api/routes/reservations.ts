@@ -5,6 +5,8 @@
  *                                             409 other terms for the same viability
  *   GET  /v1/reservations/{id}                200 the state
  *   POST /v1/reservations/{id}/selection      200 the state after selectBox (RESERVED, or AWAITING_SELECTION + notice)
+ *   POST /v1/reservations/{id}/box            200 the state after changeBox (the same client on the new port)
+ *   POST /v1/reservations/{id}/extension      200 the state after extendHold (expiresAt later)
  *   POST /v1/reservations/{id}/confirm|cancel 202 the state just after the signal (it takes effect moments later)
  *   GET  /v1/reservations?status&customerCode&expiresBefore&pageSize&pageToken   200 a page
  */
@@ -14,7 +16,9 @@ import type { ReservationsClient } from '../../client/reservations.ts';
 import { bearerAuth } from '../auth.ts';
 import {
   CancelBody,
+  ChangeBoxBody,
   ConfirmBody,
+  ExtensionBody,
   ListBody,
   ListQuery,
   ReservationBody,
@@ -113,6 +117,55 @@ export const reservationRoutes: FastifyPluginAsyncZod<{
       },
     },
     async (request) => bounded(() => reservations.select(request.params.viabilityId, request.body)),
+  );
+
+  // The living reservation (docs/architecture.md, "A living reservation"): updates, answered once the workflow has
+  // applied them, or refused (409) with the workflow's reason and nothing changed.
+  app.post(
+    '/v1/reservations/:viabilityId/box',
+    {
+      schema: {
+        summary: 'Move a RESERVED reservation to another box (or splitter port) within its radius',
+        description:
+          'The changeBox update: the same OZmap client and property move to the new splitter port and the old port ' +
+          'is freed; `reservation` keeps clientId, propertyId, reservedAt and expiresAt, and `changes` gains a ' +
+          '`box` entry. 409 with the reason when the status is not RESERVED, the box is outside the radius, ' +
+          'has no free port, or the port was taken meanwhile (nothing changes). If the move is not answered within ' +
+          'HTTP_WAIT_SECONDS, 503: GET the reservation to see whether it went through.',
+        tags,
+        security,
+        params: ViabilityParams,
+        body: ChangeBoxBody,
+        response: {
+          200: json(StateBody, 'The state after the move: reservation on the new box, splitter and port'),
+          ...errorResponses(400, 401, 404, 409, 413, 415, 503),
+        },
+      },
+    },
+    async (request) => bounded(() => reservations.changeBox(request.params.viabilityId, request.body)),
+  );
+
+  app.post(
+    '/v1/reservations/:viabilityId/extension',
+    {
+      schema: {
+        summary: "Extend a RESERVED reservation's hold by whole days",
+        description:
+          'The extendHold update: `reservation.expiresAt` moves later by `days` and `changes` gains an ' +
+          '`extension` entry; the hold timer and the ReservationExpiresAt search attribute follow. ' +
+          '409 with the reason when the status is not RESERVED or the hold would end more than ' +
+          'RESERVATION_MAX_HOLD_DAYS (default 90) after reservedAt.',
+        tags,
+        security,
+        params: ViabilityParams,
+        body: ExtensionBody,
+        response: {
+          200: json(StateBody, 'The state after the extension: the later expiresAt'),
+          ...errorResponses(400, 401, 404, 409, 413, 415, 503),
+        },
+      },
+    },
+    async (request) => bounded(() => reservations.extendHold(request.params.viabilityId, request.body)),
   );
 
   /** Confirm and cancel are signals: accepted at once, applied by the workflow moments later (202). */

@@ -48,6 +48,7 @@ const FIELD_NAMES = {
   boxId: 'caixa',
   splitterId: 'splitter',
   port: 'porta',
+  reason: 'motivo',
 };
 
 const dateTime = new Intl.DateTimeFormat('pt-BR', { dateStyle: 'short', timeStyle: 'short' });
@@ -97,6 +98,8 @@ function explain(err) {
   }
   if (status === 404) return 'Viabilidade não encontrada.';
   if (status === 409) return `A reserva não foi aceita: ${data.message ?? 'a situação mudou'}.`;
+  if (status === 429)
+    return 'Muitas consultas ao mesmo tempo para esta viabilidade. Aguarde alguns segundos e tente novamente.';
   if (status === 0) return 'Sem conexão com o servidor. Verifique a rede e tente novamente.';
   if (status === -1) return 'Erro inesperado nesta página. Recarregue a página; se persistir, avise o suporte.';
   return 'O serviço de reservas não respondeu. Tente novamente em instantes.';
@@ -127,6 +130,17 @@ function escapeHtml(s) {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+/**
+ * Box names come from OZmap and the located address from the geocoder, typed by others: they reach the page as
+ * text nodes only. Leaflet treats a string given to bindTooltip or divIcon as HTML, so it gets an element instead.
+ */
+function textElement(text, className) {
+  const span = document.createElement('span');
+  if (className) span.className = className;
+  span.textContent = text;
+  return span;
+}
+
 function drawMap(state) {
   if (!state.coordinates) return;
   ensureMap();
@@ -147,23 +161,23 @@ function drawMap(state) {
       radius: 6,
       className: `unavailable-box ${box.reason}`,
     })
-      .bindTooltip(`${box.boxName}: ${why} (${meters(box.distanceMeters)})`)
+      .bindTooltip(textElement(`${box.boxName}: ${why} (${meters(box.distanceMeters)})`))
       .addTo(layers);
   }
 
   const reserved = state.reservation?.boxId;
-  const selectable = state.status === 'AWAITING_SELECTION';
+  const selectable = state.status === 'AWAITING_SELECTION' || Boolean(moveSurvey);
   for (const box of state.candidates) {
     if (!box.coordinates) continue;
     const isReserved = box.boxId === reserved;
-    if (reserved && !isReserved) continue; // once reserved, the map shows that box
+    if (reserved && !isReserved && !moveSurvey) continue; // once reserved, the map shows that box (unless moving)
     const label = `${box.boxName}: ${portsText(box.freePorts)}, a ${meters(box.distanceMeters)}`;
+    const icon = textElement(isReserved ? '✓' : String(box.freePorts), `box-marker${isReserved ? ' is-reserved' : ''}`);
+    icon.dataset.boxId = box.boxId;
     const marker = L.marker([box.coordinates.lat, box.coordinates.lng], {
       icon: L.divIcon({
         className: 'box-icon',
-        html:
-          `<span class="box-marker${isReserved ? ' is-reserved' : ''}" data-box-id="${escapeHtml(box.boxId)}">` +
-          `${isReserved ? '✓' : box.freePorts}</span>`,
+        html: icon,
         iconSize: [28, 28],
         iconAnchor: [14, 14],
       }),
@@ -171,7 +185,7 @@ function drawMap(state) {
       keyboard: selectable,
       riseOnHover: true,
     }).addTo(layers);
-    marker.bindTooltip(box.boxName, { direction: 'top', offset: [0, -14] });
+    marker.bindTooltip(textElement(box.boxName), { direction: 'top', offset: [0, -14] });
     const element = marker.getElement();
     element?.setAttribute('aria-label', selectable ? `Escolher ${label}` : label);
     if (selectable) {
@@ -191,7 +205,7 @@ function drawMap(state) {
     keyboard: false,
     zIndexOffset: 1000,
   }).addTo(layers);
-  pin.bindTooltip(state.coordinates.displayName ?? 'Cliente', { direction: 'top', offset: [0, -28] });
+  pin.bindTooltip(textElement(state.coordinates.displayName ?? 'Cliente'), { direction: 'top', offset: [0, -28] });
   map.invalidateSize();
   highlight();
 }
@@ -200,11 +214,15 @@ function drawMap(state) {
 
 let current; // the last state
 let chosenBoxId;
+/** While the salesperson moves a RESERVED reservation ("Trocar caixa"): the fresh survey the choice is made on. */
+let moveSurvey;
+/** The boxes a choice is made among: the state's candidates, or the fresh ones of a move. */
+const offered = () => (moveSurvey ? moveSurvey.candidates : (current?.candidates ?? []));
 
-function renderCandidates(state) {
+function renderCandidates(candidates) {
   const list = $('candidates');
   list.replaceChildren();
-  const sorted = [...state.candidates].sort((a, b) => a.distanceMeters - b.distanceMeters);
+  const sorted = [...candidates].sort((a, b) => a.distanceMeters - b.distanceMeters);
   for (const box of sorted) {
     const item = document.createElement('li');
     const button = document.createElement('button');
@@ -222,6 +240,12 @@ function renderCandidates(state) {
     ports.className = 'candidate-ports';
     ports.textContent = portsText(box.freePorts);
     button.append(name, distance, ports);
+    if (moveSurvey && box.boxId === current?.reservation?.boxId) {
+      const here = document.createElement('span');
+      here.className = 'candidate-current';
+      here.textContent = 'Caixa atual (outra porta)';
+      button.append(here);
+    }
     button.addEventListener('click', () => choose(box.boxId));
     item.append(button);
     list.append(item);
@@ -229,8 +253,8 @@ function renderCandidates(state) {
 }
 
 function choose(boxId) {
-  const box = current?.candidates.find((c) => c.boxId === boxId);
-  if (!box || current.status !== 'AWAITING_SELECTION') return;
+  const box = offered().find((c) => c.boxId === boxId);
+  if (!box || (current.status !== 'AWAITING_SELECTION' && !moveSurvey)) return;
   chosenBoxId = boxId;
   $('chosen').textContent =
     `Caixa escolhida: ${box.boxName} (${portsText(box.freePorts)}, a ${meters(box.distanceMeters)}).`;
@@ -249,7 +273,7 @@ function choose(boxId) {
 }
 
 function fillPorts() {
-  const box = current?.candidates.find((c) => c.boxId === chosenBoxId);
+  const box = offered().find((c) => c.boxId === chosenBoxId);
   const splitter = box?.splitters.find((s) => s.splitterId === $('splitter').value);
   const port = $('port');
   port.replaceChildren(option('', splitter ? 'Automática (primeira livre)' : 'Automática'));
@@ -280,6 +304,7 @@ async function confirmSelection(event) {
   const selection = { boxId: chosenBoxId };
   if ($('splitter').value) selection.splitterId = $('splitter').value;
   if ($('port').value) selection.port = Number($('port').value);
+  if (moveSurvey) return moveTo(selection);
   setBusy(true, 'Reservando a porta…');
   try {
     render(await call('POST', 'select', selection));
@@ -298,9 +323,92 @@ async function confirmSelection(event) {
 
 function setBusy(busy, text) {
   $('confirm').disabled = busy || !chosenBoxId;
-  $('confirm').textContent = busy ? 'Reservando…' : 'Confirmar reserva';
+  if (moveSurvey) $('confirm').textContent = busy ? 'Trocando…' : 'Confirmar troca';
+  else $('confirm').textContent = busy ? 'Reservando…' : 'Confirmar reserva';
+  $('cancel-move').disabled = busy;
   body.toggleAttribute('aria-busy', busy);
   if (text) $('status').textContent = text;
+}
+
+// ---- "Trocar caixa": moving a RESERVED reservation -----------------------------------------------------------
+
+/** Asks for the boxes as OZmap shows them now (not the first search's) and offers them for the move. */
+async function startMove() {
+  $('change-box').disabled = true;
+  $('status').textContent = 'Buscando as caixas com porta livre agora…';
+  body.toggleAttribute('aria-busy', true);
+  try {
+    showMove(await call('GET', 'candidates'));
+  } catch (err) {
+    if (err.status === 409) {
+      showNotice(explain(err));
+      await refresh();
+    } else {
+      fail(err);
+    }
+  } finally {
+    body.toggleAttribute('aria-busy', false);
+    $('change-box').disabled = false;
+  }
+}
+
+function showMove(survey) {
+  moveSurvey = survey;
+  body.dataset.mode = 'move';
+  const n = survey.candidates.length;
+  $('status').textContent =
+    n > 0
+      ? `Trocar caixa: ${n === 1 ? '1 caixa' : `${n} caixas`} com porta livre em ${survey.radiusMeters} m. ` +
+        'A reserva atual vale até você confirmar a troca.'
+      : `Nenhuma caixa com porta livre em ${survey.radiusMeters} m agora: a reserva continua como está.`;
+  $('notice').hidden = true;
+  $('choose-title').textContent = 'Trocar caixa';
+  $('choose-hint').textContent = 'Escolha a nova caixa na lista ou no mapa. O cliente passa para a porta escolhida.';
+  $('choose').hidden = false;
+  $('move-extra').hidden = false;
+  $('move-reason').value = '';
+  $('cancel-move').hidden = false;
+  $('change-box').hidden = true;
+  renderCandidates(survey.candidates);
+  clearChoice();
+  setBusy(false);
+  renderUnavailable(survey.unavailableBoxes, true);
+  drawMap({ ...current, candidates: survey.candidates, unavailableBoxes: survey.unavailableBoxes });
+  $('choose').scrollIntoView({ block: 'nearest' });
+}
+
+async function moveTo(selection) {
+  const reason = $('move-reason').value.trim();
+  if (reason) selection.reason = reason;
+  setBusy(true, 'Trocando a caixa…');
+  try {
+    render(await call('POST', 'box', selection));
+  } catch (err) {
+    if (err.status === 409 || err.status === 400) {
+      // Refused (the port went meanwhile, the status changed): nothing moved. Say why and offer fresh boxes.
+      const why =
+        err.status === 409 ? `A troca não foi aceita: ${err.data.message ?? 'a situação mudou'}.` : explain(err);
+      setBusy(false);
+      await startMove();
+      showNotice(`${why} A reserva continua na caixa anterior.`);
+    } else {
+      fail(err);
+    }
+  } finally {
+    setBusy(false);
+  }
+}
+
+/** The last move, as the workflow recorded it: where the reservation was before. */
+function renderMoved(state) {
+  const moves = (state.changes ?? []).filter((c) => c.kind === 'box');
+  const last = moves[moves.length - 1];
+  $('r-moved').hidden = !last;
+  if (last) {
+    $('r-moved').textContent =
+      `Caixa trocada em ${dateTime.format(new Date(last.at))}: antes ${last.from.boxName}, ` +
+      `${last.from.splitterName}, porta ${last.from.port}.`;
+  }
 }
 
 // ---- the state -----------------------------------------------------------------------------------------------
@@ -318,6 +426,8 @@ function showNotice(text, detail) {
 
 function render(state) {
   current = state;
+  moveSurvey = undefined; // a new state ends any move under way (done, or refused and shown afresh)
+  delete body.dataset.mode;
   body.dataset.status = state.status;
   $('status').textContent = (STATUS_TEXT[state.status] ?? (() => state.status))(state);
   $('notice').hidden = true;
@@ -341,16 +451,15 @@ function render(state) {
 
   const choosing = state.status === 'AWAITING_SELECTION';
   $('choose').hidden = !choosing;
+  $('choose-title').textContent = 'Caixas com porta livre';
+  $('choose-hint').textContent = 'Escolha uma caixa na lista ou no mapa. A mais próxima vem primeiro.';
+  $('move-extra').hidden = true;
+  $('cancel-move').hidden = true;
+  setBusy(false);
   if (choosing) {
     // Every answer brings fresh candidates: a choice made on the old ones is cleared, to be made again knowingly.
-    renderCandidates(state);
-    chosenBoxId = undefined;
-    $('chosen').textContent = 'Nenhuma caixa escolhida.';
-    $('splitter').replaceChildren();
-    $('splitter').disabled = true;
-    $('port').replaceChildren();
-    $('port').disabled = true;
-    $('confirm').disabled = true;
+    renderCandidates(state.candidates);
+    clearChoice();
   }
 
   const reservation = state.reservation;
@@ -364,10 +473,29 @@ function render(state) {
     $('r-expires').textContent =
       state.status === 'RESERVED' ? `Reservado até ${dateTime.format(new Date(reservation.expiresAt))}` : '';
     $('r-expires').hidden = state.status !== 'RESERVED';
+    renderMoved(state);
   }
+  $('change-box').hidden = state.status !== 'RESERVED';
 
-  const unavailable = state.unavailableBoxes ?? [];
-  $('unavailable').hidden = unavailable.length === 0 || !choosing;
+  renderUnavailable(state.unavailableBoxes ?? [], choosing);
+
+  drawMap(state);
+  if (SETTLED.has(state.status)) polls = 0;
+  else schedulePoll();
+}
+
+function clearChoice() {
+  chosenBoxId = undefined;
+  $('chosen').textContent = 'Nenhuma caixa escolhida.';
+  $('splitter').replaceChildren();
+  $('splitter').disabled = true;
+  $('port').replaceChildren();
+  $('port').disabled = true;
+  $('confirm').disabled = true;
+}
+
+function renderUnavailable(unavailable, shown) {
+  $('unavailable').hidden = unavailable.length === 0 || !shown;
   $('unavailable-title').textContent = `Caixas sem porta livre ou em projeto no raio (${unavailable.length})`;
   $('unavailable-list').replaceChildren(
     ...[...unavailable]
@@ -379,10 +507,6 @@ function render(state) {
         return li;
       }),
   );
-
-  drawMap(state);
-  if (SETTLED.has(state.status)) polls = 0;
-  else schedulePoll();
 }
 
 let pollTimer;
@@ -441,6 +565,8 @@ header();
 $('selection').addEventListener('submit', (event) => void confirmSelection(event));
 $('splitter').addEventListener('change', fillPorts);
 $('retry').addEventListener('click', () => void start());
+$('change-box').addEventListener('click', () => void startMove());
+$('cancel-move').addEventListener('click', () => render(current));
 if (!linkQuery) {
   fail(new ApiError(401, { error: 'unsigned-link' }));
 } else {

@@ -1,7 +1,9 @@
 /**
- * The benchmark's baseline: the reservation's skeleton with no work in it. The same update-with-start, the same two
- * activities a reservation with coordinates runs (searchBoxes, reservePort) as no-ops with the same options, then a
- * hold until a signal. The real workflow's cost over this is OZmap, search attributes and its own logic.
+ * The benchmark's baselines: the reservation's skeleton with no work in it. The same update-with-start, the same two
+ * activities a reservation with coordinates runs (surveyBoxes, reservePort) as no-ops with the same options, then a
+ * hold: until a signal (BaselineWorkflow), or until a given moment and then complete (BaselineTimerWorkflow, the
+ * platform's own rate for workflows that wake on a timer and end, to compare mass expiry with). The real workflow's
+ * cost over these is OZmap, search attributes and its own logic.
  */
 import { condition, defineSignal, defineUpdate, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { NoopActivities } from '../noop-activities.ts';
@@ -14,7 +16,8 @@ const { noopSearch, noopReserve } = proxyActivities<NoopActivities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
-export async function BaselineWorkflow(): Promise<{ status: string }> {
+/** `until`: epoch milliseconds; without it, held until the release signal. */
+export async function BaselineWorkflow(until?: number): Promise<{ status: string }> {
   let status = 'SEARCHING';
   let released = false;
   setHandler(baselineReady, async () => {
@@ -27,6 +30,7 @@ export async function BaselineWorkflow(): Promise<{ status: string }> {
   await noopSearch();
   await noopReserve();
   status = 'RESERVED';
-  await condition(() => released);
-  return { status: 'CANCELLED' };
+  if (until === undefined) await condition(() => released);
+  else await condition(() => released, Math.max(1, until - Date.now()));
+  return { status: released ? 'CANCELLED' : 'EXPIRED' };
 }

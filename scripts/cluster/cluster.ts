@@ -15,6 +15,7 @@ import { isPortOpen } from '../dev-server.ts';
 import { readable, startCodecEndpoint } from '../start.ts';
 import { formatElapsed, projectRoot } from '../temporal-tools.ts';
 import { ensureClusterBinaries } from './binaries.ts';
+import { workerProcessEnv } from '../../worker/process-env.ts';
 import { HTTP_API_ENTRY, WORKER_ENTRY } from './entries.ts';
 import { clusterLayout, type ClusterLayout } from './layout.ts';
 import { prometheusProcess, uiProcess } from './observability.ts';
@@ -111,7 +112,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       ...layout.workers.map((w) =>
         supervisor.start({
           ...nodeProcess(`worker-${w.index}`, WORKER_ENTRY, {
-            ...env,
+            ...workerProcessEnv(env),
             WORKER_METRICS_ADDRESS: w.sdkMetrics,
             WORKER_APP_METRICS_ADDRESS: w.appMetrics,
           }),

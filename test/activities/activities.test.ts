@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
 import { Agent, type Dispatcher } from 'undici';
-import { createActivities, freePorts, type ReservePortInput } from '../../activities/index.ts';
+import { createActivities, freePorts, type MovePortInput, type ReservePortInput } from '../../activities/index.ts';
 import { OzmapClient } from '../../activities/ozmap/client.ts';
 import { NominatimGeocoder } from '../../activities/geocoder/nominatim.ts';
 import { startSimulator, type Simulator } from '../../simulator/server.ts';
@@ -182,8 +182,25 @@ describe('activities against the simulator', () => {
     assert.equal((await propertiesOf({ simUrl: sim.url }, externalIdFor('A-1'))).length, 1);
   });
 
+  it('a first reservation with coordinates makes three OZmap calls on the wire: search twice, create once', async () => {
+    const near = { lat: CENTRE.lat + 0.002, lng: CENTRE.lng + 0.002 };
+    sim.stats.reset();
+    const input = await reserveInput('A-0', near);
+    const reserved = await run(env, activities.reservePort, { ...input, firstRound: true });
+    assert.equal(reserved.outcome, 'reserved');
+    const stats = sim.stats.snapshot();
+    assert.equal(stats.totalRequests, 3, JSON.stringify(stats.requests));
+    assert.deepEqual(stats.requests, {
+      'GET /api/v2/boxes': 1,
+      'GET /api/v2/splitters': 1,
+      'POST /api/v2/properties': 1,
+    });
+    assert.equal((await propertiesOf({ simUrl: sim.url }, externalIdFor('A-0'))).length, 1);
+  });
+
   it('reservePort survives a response lost after OZmap created the property', async () => {
-    const input = await reserveInput('A-2', { lat: CENTRE.lat + 0.004, lng: CENTRE.lng });
+    // The first attempt of the first round does not look up; its retry (attempt 2) must.
+    const input = { ...(await reserveInput('A-2', { lat: CENTRE.lat + 0.004, lng: CENTRE.lng })), firstRound: true };
     await setFaults({ simUrl: sim.url }, { resetRate: 1, phase: 'after', methods: ['POST'] });
     await assert.rejects(
       run(env, activities.reservePort, input),
@@ -202,8 +219,13 @@ describe('activities against the simulator', () => {
       { simUrl: sim.url },
       { resetRate: 0, phase: 'before', methods: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'] },
     );
+    assert.deepEqual(
+      sent.map((x) => x.method),
+      ['POST'],
+      'no look-up on the first attempt of the first round',
+    );
     sent.length = 0;
-    const retried = await run(env, activities.reservePort, input);
+    const retried = await run(new MockActivityEnvironment({ attempt: 2 }), activities.reservePort, input);
     assert.equal(retried.outcome, 'reserved');
     assert.deepEqual(
       sent.map((x) => x.method),
@@ -249,6 +271,44 @@ describe('activities against the simulator', () => {
     assert.equal(result.outcome, 'port-taken');
   });
 
+  it('movePort: one PATCH whose body parses with the SDK DTO; a retry is a no-op; a taken target is port-taken', async () => {
+    const input = await reserveInput(`V-MOVE-${Date.now()}`);
+    const reserved = await run(env, activities.reservePort, input);
+    assert.equal(reserved.outcome, 'reserved');
+    if (reserved.outcome !== 'reserved') return;
+    const candidates = await run(env, activities.searchBoxes, { ...CENTRE, radiusMeters: 250 });
+    const box = candidates.find((c) => c.boxId !== reserved.boxId)!;
+    const splitter = box.splitters[0]!;
+    const [port, otherPort] = splitter.freePorts as [number, number];
+    const at = (p: number) => ({
+      ...box,
+      splitterId: splitter.splitterId,
+      splitterName: splitter.splitterName,
+      port: p,
+    });
+    const move: MovePortInput = { propertyId: reserved.propertyId, from: input.choice, to: at(port) };
+    sent.length = 0;
+    const moved = await run(env, activities.movePort, move);
+    assert.deepEqual(moved, { outcome: 'moved', boxId: box.boxId, splitterId: splitter.splitterId, port });
+    assert.deepEqual(
+      sent.map((r) => r.method),
+      ['PATCH'],
+      'one call: the answer shows the port',
+    );
+    assert.ok(sdk.UpdatePropertyDTOSchema.safeParse(sent[0]!.body).success, JSON.stringify(sent[0]!.body));
+    assert.deepEqual(await run(env, activities.movePort, move), moved, 'a retry finds it already there');
+    const old = await ozmap.getSplitter(input.choice.splitterId);
+    assert.equal(old!.output[input.choice.port - 1], null, 'the old port is free');
+    // Someone else on the next target: refused, re-read, typed; the property stays where it was.
+    const other = await reserveInput(`V-MOVE-X-${Date.now()}`);
+    const taken = await run(env, activities.reservePort, { ...other, choice: { ...other.choice, ...at(otherPort) } });
+    assert.equal(taken.outcome, 'reserved');
+    const refused = await run(env, activities.movePort, { ...move, to: at(otherPort) });
+    assert.equal(refused.outcome, 'port-taken');
+    const property = await ozmap.getProperty(reserved.propertyId);
+    assert.deepEqual([property!.connection?.id, property!.connection?.port], [splitter.splitterId, port]);
+  });
+
   it('confirmInstallation: one PATCH whose body parses with the SDK DTO', async () => {
     const input = await reserveInput('A-5', { lat: CENTRE.lat, lng: CENTRE.lng + 0.004 });
     const reserved = await run(env, activities.reservePort, input);
@@ -281,6 +341,86 @@ describe('activities against the simulator', () => {
     );
     const splitter = await ozmap.getSplitter(reserved.splitterId);
     assert.equal(splitter!.output[reserved.port - 1], null);
+    assert.deepEqual(await run(env, activities.releasePort, ref), { outcome: 'already-released' });
+  });
+
+  it('releasePort with a sweep and no duplicate: still three calls, the marker query in place of the read by id', async () => {
+    const input = await reserveInput('A-10', { lat: CENTRE.lat - 0.004, lng: CENTRE.lng - 0.004 });
+    const reserved = await run(env, activities.reservePort, { ...input, firstRound: true });
+    assert.equal(reserved.outcome, 'reserved');
+    sent.length = 0;
+    const sweep = { viabilityId: 'A-10', customerCode: 'C-A-10' };
+    const ref = { propertyId: reserved.propertyId, clientId: reserved.clientId, sweep };
+    assert.deepEqual(await run(env, activities.releasePort, ref), { outcome: 'released' });
+    assert.deepEqual(
+      sent.map((s) => `${s.method} ${s.path.split('?')[0]}`),
+      [
+        'GET /api/v2/properties',
+        `DELETE /api/v2/properties/${reserved.propertyId}`,
+        `DELETE /api/v2/ftth-clients/${reserved.clientId}`,
+      ],
+    );
+  });
+
+  /** The held reservation and a second property with the same marker, as a create that landed late leaves it. */
+  const heldAndDuplicate = async (viabilityId: string, near: { lat: number; lng: number }) => {
+    const held = await run(env, activities.reservePort, {
+      ...(await reserveInput(viabilityId, near)),
+      firstRound: true,
+    });
+    // A first-round first attempt does not look up: on the next free port it makes the duplicate a late create would.
+    const late = await run(env, activities.reservePort, {
+      ...(await reserveInput(viabilityId, near)),
+      firstRound: true,
+    });
+    assert.ok(held.outcome === 'reserved' && late.outcome === 'reserved' && held.propertyId !== late.propertyId);
+    assert.equal((await propertiesOf({ simUrl: sim.url }, externalIdFor(viabilityId))).length, 2);
+    sent.length = 0;
+    return { held, late, marker: { viabilityId, customerCode: `C-${viabilityId}` } };
+  };
+
+  it('sweepDuplicates releases every other marked property, keeps the held one and never deletes an implanted one', async () => {
+    const { held, late, marker } = await heldAndDuplicate('A-7', { lat: CENTRE.lat + 0.006, lng: CENTRE.lng });
+    const implanted = await run(env, activities.reservePort, {
+      ...(await reserveInput('A-7', { lat: CENTRE.lat + 0.006, lng: CENTRE.lng })),
+      firstRound: true,
+    });
+    assert.equal(implanted.outcome, 'reserved');
+    await ozmap.setClientImplanted(implanted.clientId);
+    sent.length = 0;
+    const swept = await run(env, activities.sweepDuplicates, { ...marker, keep: { propertyId: held.propertyId } });
+    assert.deepEqual(swept, { released: 1, implanted: 1 });
+    const left = (await propertiesOf({ simUrl: sim.url }, externalIdFor('A-7'))).map((p) => p.id).sort();
+    assert.deepEqual(left, [held.propertyId, implanted.propertyId].sort());
+    assert.equal(
+      (await ozmap.getSplitter(late.splitterId))!.output[late.port - 1],
+      null,
+      "the duplicate's port is free",
+    );
+  });
+
+  it('confirmInstallation with a sweep releases the duplicate before implanting the held client', async () => {
+    const { held, marker } = await heldAndDuplicate('A-8', { lat: CENTRE.lat - 0.006, lng: CENTRE.lng });
+    const ref = { propertyId: held.propertyId, clientId: held.clientId, sweep: marker };
+    assert.deepEqual(await run(env, activities.confirmInstallation, ref), { outcome: 'confirmed' });
+    const left = await propertiesOf({ simUrl: sim.url }, externalIdFor('A-8'));
+    assert.deepEqual(
+      left.map((p) => [p.id, p.client?.implanted]),
+      [[held.propertyId, true]],
+    );
+  });
+
+  it('releasePort with a sweep releases the duplicate too; the held property comes from the same query', async () => {
+    const { held, marker } = await heldAndDuplicate('A-9', { lat: CENTRE.lat, lng: CENTRE.lng + 0.006 });
+    const ref = { propertyId: held.propertyId, clientId: held.clientId, sweep: marker };
+    assert.deepEqual(await run(env, activities.releasePort, ref), { outcome: 'released' });
+    assert.deepEqual(await propertiesOf({ simUrl: sim.url }, externalIdFor('A-9')), []);
+    assert.deepEqual(
+      sent.map((s) => s.method),
+      ['GET', 'DELETE', 'DELETE', 'DELETE', 'DELETE'],
+      'one look-up, then property and client of the duplicate and of the held reservation',
+    );
+    sent.length = 0;
     assert.deepEqual(await run(env, activities.releasePort, ref), { outcome: 'already-released' });
   });
 

@@ -19,8 +19,9 @@ import { projectRoot } from '../../scripts/temporal-tools.ts';
 import { externalIdFor } from '../../contract/ids.ts';
 import { type Candidate, type ReservationState } from '../../contract/schemas.ts';
 import { startStack, type Stack } from '../support/stack.ts';
-import { propertiesOf, setFaults } from '../support/world.ts';
+import { propertiesOf, setFaults, simGet } from '../support/world.ts';
 import { launchChromium } from '../support/browser.ts';
+import { findStreet } from '../../simulator/gazetteer.ts';
 
 const KEY = 'browser-test-ispbox-key-0123456789';
 const DEMO_ADDRESS = 'Rua Bocaiúva, 2125 - Centro, Florianópolis - SC';
@@ -244,6 +245,67 @@ describe('viability map page in Chromium', () => {
     await stack.reservations.cancel(viabilityId);
   });
 
+  it('"Trocar caixa": once reserved, fresh boxes are offered, the move goes through, and OZmap agrees', async () => {
+    const viabilityId = newId();
+    const page = await open(link({ viabilityId }));
+    await status(page, 'AWAITING_SELECTION');
+    const first = await stack.reservations.get(viabilityId);
+    const nearest = byDistance(first.candidates)[0]!;
+    await page.locator(`.candidate[data-box-id="${nearest.boxId}"]`).click();
+    await page.getByRole('button', { name: 'Confirmar reserva' }).click();
+    await status(page, 'RESERVED');
+    const before = (await stack.reservations.get(viabilityId)).reservation!;
+    assert.equal(await page.locator('#r-moved').isHidden(), true, 'nothing moved yet');
+
+    await page.getByRole('button', { name: 'Trocar caixa' }).click();
+    await page.waitForSelector('body[data-mode="move"]', { state: 'attached', timeout: 30_000 });
+    assert.equal(await text(page, '#choose-title'), 'Trocar caixa');
+    // Fresh, not the first search's: the reserved box now counts one free port less (or is gone if that was its last).
+    const fresh = await each(page, '.candidate', async (b) => ({
+      id: (await b.getAttribute('data-box-id'))!,
+      text: (await b.textContent()) ?? '',
+    }));
+    const here = fresh.find((c) => c.id === nearest.boxId);
+    if (nearest.freePorts === 1) assert.equal(here, undefined);
+    else assert.ok(here?.text.includes(`${nearest.freePorts - 1} porta`), here?.text);
+    if (here) assert.ok(here.text.includes('Caixa atual'), here.text);
+    const target = fresh.find((c) => c.id !== nearest.boxId);
+    assert.ok(target, 'another box with a free port to move to');
+    assert.ok((await page.locator('.box-marker').count()) > 1, 'the map offers the boxes again');
+
+    // The choice by the map marker, with a splitter, a port and a reason.
+    await page.locator(`.box-marker[data-box-id="${target.id}"]`).click();
+    const splitterOptions = await each(page, '#splitter option', async (o) => (await o.getAttribute('value')) ?? '');
+    const splitterId = splitterOptions.filter(Boolean).at(-1)!;
+    await page.getByLabel('Splitter', { exact: true }).selectOption(splitterId);
+    const portOptions = await each(page, '#port option', async (o) => (await o.getAttribute('value')) ?? '');
+    const port = Number(portOptions.filter(Boolean).at(-1));
+    await page.getByLabel('Porta', { exact: true }).selectOption(String(port));
+    await page.getByLabel('Motivo da troca (opcional)').fill('cliente mora do outro lado da rua');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'map-page-moving.png') });
+    await page.getByRole('button', { name: 'Confirmar troca' }).click();
+    await page.waitForSelector('body[data-status="RESERVED"]:not([data-mode])', { state: 'attached', timeout: 30_000 });
+
+    const after = await assertReservedEverywhere(page, viabilityId, { boxId: target.id, splitterId, port });
+    const r = after.reservation!;
+    for (const kept of ['clientId', 'propertyId', 'reservedAt', 'expiresAt'] as const)
+      assert.equal(r[kept], before[kept], kept);
+    assert.equal(after.changes?.[0]?.reason, 'cliente mora do outro lado da rua');
+    assert.match(
+      await text(page, '#r-moved'),
+      new RegExp(`antes ${before.boxName}, ${before.splitterName}, porta ${before.port}`),
+    );
+    const old = await simGet<{ connectables: { output: Array<string | null> } }>(
+      stack.world,
+      `/api/v2/splitters/${before.splitterId}`,
+    );
+    assert.equal(old.connectables.output[before.port - 1], null, 'the simulator shows the old port free');
+    assert.equal(await page.locator('.box-marker').count(), 1, 'the map keeps the reserved box only');
+    assert.equal(await page.getByRole('button', { name: 'Trocar caixa' }).isVisible(), true, 'it can move again');
+    await close(page);
+    await stack.reservations.cancel(viabilityId);
+  });
+
   it('phone (390×844): the same choice by touch, in a single column without sideways scrolling', async () => {
     const viabilityId = newId();
     const customer = { code: 'C-78', name: 'João da Silva' };
@@ -431,5 +493,97 @@ describe('viability map page in Chromium', () => {
     );
     const otherViability = await post(good, 'select', { boxId: 'x', viabilityId: 'V-other' });
     assert.equal(otherViability.status, 400, 'the body cannot name another viability');
+  });
+
+  it('hostile box names and geocoder text are shown as text: no redirect, no hidden panel, no injected element', async () => {
+    // OZmap box names and the geocoder's display name are data typed by others: each carries a meta refresh to
+    // another page, a <style> hiding the panel, an <img onerror> and a <script>.
+    const hostile = (tag: string) =>
+      `${tag}<meta http-equiv="refresh" content="0;url=${baseUrl}/healthz?hijacked">` +
+      '<style>.side,#choose,#candidates{display:none !important}</style>' +
+      `<img src="x" onerror="document.body.dataset.pwned='img'">` +
+      `<script>document.body.dataset.pwned='script'</script>`;
+    const street = findStreet('Rua Lauro Linhares')! as { neighbourhood: string };
+    const address = 'Rua Lauro Linhares, 900 - Trindade, Florianópolis - SC';
+    const point = (await stack.world.clients.geocoder.geocode(address))!;
+    const nearby = stack.world.store.boxesNear(point, 250);
+    const withFree = nearby.filter((n) => !n.box.draft && n.splitters.some((s) => s.freePorts.length > 0));
+    assert.ok(withFree.length >= 2, `boxes with free ports near ${address}: ${withFree.length}`);
+    const restore = nearby.map(({ box }) => ({ box, name: box.name, draft: box.draft }));
+    const oldNeighbourhood = street.neighbourhood;
+    for (const [i, { box }] of nearby.entries()) box.name = hostile(`CTO-H${i}`);
+    withFree.at(-1)!.box.draft = true; // one greyed "Em projeto" box with a hostile name too
+    street.neighbourhood = hostile('Trindade');
+    try {
+      const viabilityId = newId();
+      const page = await open(link({ viabilityId, address }));
+      const navigations: string[] = [];
+      page.on('framenavigated', (frame) => void (frame === page.mainFrame() && navigations.push(frame.url())));
+      await status(page, 'AWAITING_SELECTION');
+      const state = await stack.reservations.get(viabilityId);
+      assert.ok(
+        state.candidates.some((c) => c.boxName.startsWith('CTO-H')),
+        'the hostile boxes are candidates',
+      );
+      assert.ok((state.unavailableBoxes ?? []).some((b) => b.boxName.startsWith('CTO-H')));
+      assert.match(state.coordinates?.displayName ?? '', /<meta http-equiv/);
+
+      const candidate = state.candidates.find((c) => c.coordinates)!;
+      const unavailable = (state.unavailableBoxes ?? []).find((b) => b.coordinates)!; // drawn first
+      const tooltips: string[] = [];
+      for (const target of [
+        page.locator(`.box-marker[data-box-id="${candidate.boxId}"]`),
+        page.locator(`path.unavailable-box`).first(),
+        page.locator('.customer-pin'),
+      ]) {
+        await target.hover({ force: true });
+        await page.waitForSelector('.leaflet-tooltip', { state: 'attached', timeout: 5000 });
+        tooltips.push(await page.locator('.leaflet-tooltip').last().innerText());
+        await page.mouse.move(1, 1);
+      }
+      await page.waitForTimeout(1500); // a meta refresh of 0 s would have navigated by now
+
+      assert.deepEqual(navigations, [], 'the page did not navigate');
+      assert.equal(new URL(page.url()).pathname, '/viability');
+      assert.equal(await page.getAttribute('body', 'data-pwned'), null, 'no injected script or handler ran');
+      assert.equal(await page.locator('#choose').isVisible(), true, 'the reservation panel is still visible');
+      assert.equal(await page.locator('#candidates').isVisible(), true);
+      const injected = await page.evaluate(
+        'document.querySelectorAll(\'meta[http-equiv], style, img[src="x"], script:not([src])\').length',
+      );
+      assert.equal(injected, 0, 'no element of the hostile text entered the DOM');
+      assert.equal(tooltips[0], candidate.boxName, 'the box name is shown literally');
+      assert.ok(tooltips[1]!.startsWith(`${unavailable.boxName}: `), tooltips[1]);
+      assert.equal(tooltips[2], state.coordinates!.displayName, 'the geocoder text is shown literally');
+      assert.equal(await text(page, `.candidate[data-box-id="${candidate.boxId}"] .candidate-name`), candidate.boxName);
+
+      const res = await fetch(`${baseUrl}/viability`);
+      const csp = res.headers.get('content-security-policy') ?? '';
+      assert.doesNotMatch(csp, /unsafe-inline/);
+      assert.match(csp, /frame-ancestors 'none'/);
+      await close(page);
+      await stack.reservations.cancel(viabilityId);
+    } finally {
+      for (const r of restore) Object.assign(r.box, { name: r.name, draft: r.draft });
+      street.neighbourhood = oldNeighbourhood;
+    }
+  });
+
+  it('/docs (swagger UI) renders the API under its own strict Content-Security-Policy', async () => {
+    const res = await fetch(`${baseUrl}/docs/`);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    assert.match(csp, /default-src 'self'/);
+    assert.match(csp, /script-src 'self'(;|$)/);
+    assert.match(csp, /frame-ancestors 'none'/);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+    const page = await open(`${baseUrl}/docs/`);
+    const violations: string[] = [];
+    page.on('console', (msg) => void (/Content Security Policy/i.test(msg.text()) && violations.push(msg.text())));
+    await page.waitForSelector('.swagger-ui .info .title', { timeout: 30_000 });
+    assert.match(await text(page, '.swagger-ui .info .title'), /Ispbox 2 ⇄ OZmap port reservations/);
+    await page.waitForSelector('.opblock-summary-path', { timeout: 30_000 });
+    assert.ok((await page.locator('.opblock').count()) >= 5, 'the operations are listed');
+    assert.deepEqual(violations, []);
+    await close(page);
   });
 });

@@ -26,6 +26,8 @@ export interface WorkflowOutcome {
   state?: Pick<ReservationState, 'status' | 'reservation'>;
   /** Why there is no state (a failed workflow, a query that did not answer). */
   error?: string;
+  /** The run terminated it on purpose (an operator's terminate): only the reconciler can release what it held. */
+  terminatedOnPurpose?: boolean;
 }
 
 export const VIOLATION_KINDS = [
@@ -43,6 +45,8 @@ export const VIOLATION_KINDS = [
   'not-final',
   /** Clients that were there before the run (someone else's) must be left exactly as they were. */
   'foreign-client-changed',
+  /** A workflow terminated by an operator still has its port after the reconciler's final run. */
+  'orphan-left',
 ] as const;
 export type ViolationKind = (typeof VIOLATION_KINDS)[number];
 
@@ -120,6 +124,15 @@ export function checkInvariants({ after, outcomes, before }: CheckInput): Violat
     const properties = propertiesByMarker.get(marker) ?? [];
     const clients = clientsByMarker.get(marker) ?? [];
     const status = outcome.state?.status;
+    if (outcome.execution === 'TERMINATED' && outcome.terminatedOnPurpose) {
+      if (properties.length > 0 || clients.length > 0)
+        add(
+          'orphan-left',
+          `terminated, and after the reconciler's final run OZmap still has properties [${ids(properties)}] and clients [${ids(clients)}] marked ${marker}`,
+          outcome.viabilityId,
+        );
+      continue;
+    }
     if (outcome.execution !== 'COMPLETED' || status === undefined || !isFinal(status)) {
       add(
         'not-final',

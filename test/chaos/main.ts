@@ -1,5 +1,6 @@
 /**
- * `npm run test:chaos`: the full chaos run (300 reservations, 3 worker kills, 1 server restart by default).
+ * `npm run test:chaos`: the full chaos run (1,000 reservations, 5 worker SIGKILLs, 2 server restarts, a 130 s OZmap
+ * outage, late creates, operator terminations and reconciler runs, by default).
  * Prints the counts, writes them to test-results/chaos-<seed>.json, and exits 1 on any violation of
  * docs/architecture.md, "Invariants" 1-4.
  *   npm run test:chaos -- --seed=1234 --reservations=500        (or CHAOS_SEED=…, CHAOS_RESERVATIONS=…)

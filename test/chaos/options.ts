@@ -1,7 +1,9 @@
 /**
  * Chaos options from a profile, then the environment, then `--name=value` arguments (later wins):
  *   CHAOS_SEED, CHAOS_RESERVATIONS, CHAOS_ARRIVAL_SECONDS, CHAOS_KILLS, CHAOS_RESTARTS, CHAOS_POINTS,
- *   CHAOS_HOLD_SECONDS (e.g. 3-15), CHAOS_DRAIN_SECONDS; or --seed=…, --reservations=…, --kills=…, …
+ *   CHAOS_HOLD_SECONDS (e.g. 3-15), CHAOS_DRAIN_SECONDS, CHAOS_OUTAGE_SECONDS, CHAOS_RECONCILES,
+ *   CHAOS_LATE_CREATES;
+ *   or --seed=…, --reservations=…, --kills=…, …
  * Without a seed one is drawn at random and printed, so any run can be replayed.
  */
 import { randomInt } from 'node:crypto';
@@ -16,6 +18,9 @@ const NAMES = {
   points: 'points',
   'hold-seconds': 'holdSeconds',
   'drain-seconds': 'drainSeconds',
+  'outage-seconds': 'outageSeconds',
+  reconciles: 'reconcileRuns',
+  'late-creates': 'lateCreates',
 } as const satisfies Record<string, keyof ChaosOptions>;
 
 export function chaosOptions(

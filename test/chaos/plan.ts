@@ -26,6 +26,14 @@ export interface ChaosOptions {
   faultTickSeconds: number;
   /** How long, after every reservation has answered and the longest hold has passed, workflows get to finish. */
   drainSeconds: number;
+  /** One full OZmap outage (every request answered 503) this long, during the arrivals; 0 for none. */
+  outageSeconds: number;
+  /** Share of reservations an operator terminates while they hold a port: orphans only the reconciler can find. */
+  terminateShare: number;
+  /** Creates OZmap applies only after their caller gave up (late creates), spread over the arrivals. */
+  lateCreates: number;
+  /** Reconciler runs during the chaos (a final one always follows the drain when the reconciler is on). */
+  reconcileRuns: number;
 }
 
 /** `short` runs inside `npm test` (about two minutes on two cores); `full` is `npm run test:chaos`. */
@@ -43,20 +51,28 @@ export const PROFILES = {
     duplicateShare: 0.1,
     faultTickSeconds: 2,
     drainSeconds: 90,
+    outageSeconds: 0,
+    terminateShare: 0.05,
+    lateCreates: 4,
+    reconcileRuns: 1,
   },
   full: {
     seed: 0,
-    reservations: 300,
-    arrivalSeconds: 100,
-    workerKills: 3,
-    serverRestarts: 1,
+    reservations: 1000,
+    arrivalSeconds: 300,
+    workerKills: 5,
+    serverRestarts: 2,
     holdSeconds: [3, 15],
-    points: 40,
+    points: 60,
     confirmShare: 0.3,
     cancelShare: 0.25,
     duplicateShare: 0.1,
     faultTickSeconds: 2,
-    drainSeconds: 120,
+    drainSeconds: 180,
+    outageSeconds: 130,
+    terminateShare: 0.02,
+    lateCreates: 20,
+    reconcileRuns: 2,
   },
 } as const satisfies Record<string, ChaosOptions>;
 
@@ -72,6 +88,8 @@ export interface PlannedReservation {
   holdSeconds: number;
   /** May land before the reservation exists (remembered), during the hold, or after it ended (too late). */
   action?: Action;
+  /** An operator terminates the workflow this long after its port is reserved (never with an action). */
+  terminateAfterMs?: number;
   duplicate: boolean;
 }
 
@@ -80,7 +98,10 @@ export type FaultPatch = Pick<FaultConfig, 'latencyMs' | 'latencyJitterMs' | 'er
 export type ChaosEvent =
   | { kind: 'faults'; atMs: number; faults: FaultPatch; spike: boolean }
   | { kind: 'kill-worker'; atMs: number; restartAfterMs: number }
-  | { kind: 'restart-server'; atMs: number; downMs: number };
+  | { kind: 'restart-server'; atMs: number; downMs: number }
+  | { kind: 'outage'; atMs: number; durationMs: number }
+  | { kind: 'reconcile'; atMs: number }
+  | { kind: 'late-create'; atMs: number; lateMs: number };
 
 export interface ChaosPlan {
   options: ChaosOptions;
@@ -113,6 +134,7 @@ export function planChaos(options: ChaosOptions): ChaosPlan {
       kind,
       atMs: arriveAtMs + Math.round(rng.between(0, (holdSeconds + 3) * 1000)),
     };
+    const terminate = !action && rng.chance(options.terminateShare);
     reservations.push({
       index,
       viabilityId: `CH${options.seed}-${index}`,
@@ -121,6 +143,7 @@ export function planChaos(options: ChaosOptions): ChaosPlan {
       arriveAtMs,
       holdSeconds,
       ...(action ? { action } : {}),
+      ...(terminate ? { terminateAfterMs: Math.round(rng.between(0, holdSeconds * 500)) } : {}),
       duplicate: rng.chance(options.duplicateShare),
     });
   }
@@ -153,8 +176,24 @@ export function planChaos(options: ChaosOptions): ChaosPlan {
       restartAfterMs: Math.round(rng.between(500, 3000)),
     });
   }
+  // The outage starts in the first half of the arrivals, away from the disruptions' own spacing rule: a kill or a
+  // restart during it is fine (that is what production looks like); fault ticks inside it are left out.
+  const outage =
+    options.outageSeconds > 0
+      ? { atMs: Math.round(rng.between(windowMs * 0.15, windowMs * 0.45)), durationMs: options.outageSeconds * 1000 }
+      : undefined;
+  if (outage) events.push({ kind: 'outage', ...outage });
+  const inOutage = (atMs: number) => outage && atMs >= outage.atMs && atMs < outage.atMs + outage.durationMs;
   for (let atMs = 0; atMs < endMs; atMs += options.faultTickSeconds * 1000) {
-    events.push({ kind: 'faults', ...faultsFor(rng), atMs });
+    const tick = faultsFor(rng);
+    if (!inOutage(atMs)) events.push({ kind: 'faults', ...tick, atMs });
+  }
+  // Each lands 5-40 s after its POST: past the worker's OZmap timeout, often past the activity's retry and look-up.
+  for (let i = 0; i < options.lateCreates; i++) {
+    events.push({ kind: 'late-create', atMs: Math.round(rng.between(0, windowMs)), lateMs: rng.int(5_000, 40_000) });
+  }
+  for (let i = 0; i < options.reconcileRuns; i++) {
+    events.push({ kind: 'reconcile', atMs: Math.round(windowMs * ((i + 1) / (options.reconcileRuns + 1))) });
   }
   events.sort((a, b) => a.atMs - b.atMs);
   return { options, reservations, events, endMs };

@@ -24,6 +24,8 @@ import {
   RejectedError,
 } from '../../client/errors.ts';
 import { WORKFLOWS_PATH } from '../../worker/worker.ts';
+import { runReconcile } from '../../client/reconcile.ts';
+import type { ReconcileReport } from '../../contract/reconcile.ts';
 import { getState } from '../../contract/messages.ts';
 import { workflowIdFor } from '../../contract/ids.ts';
 import { type ReservationState } from '../../contract/schemas.ts';
@@ -44,6 +46,7 @@ const TASK_QUEUE = 'chaos';
 /** The worker's per-request OZmap timeout: below the longest latency spike, so some requests time out too. */
 const OZMAP_TIMEOUT_MS = 4000;
 const WORKER_READY_TIMEOUT_MS = 60_000;
+const WORKER_START_ATTEMPTS = 10;
 /** Longer than any answer should take (a reservation caught by a kill waits about 30 s for its activity's timeout). */
 const CALL_TIMEOUT_MS = 120_000;
 const GIVE_UP_AFTER_MS = 15 * 60_000;
@@ -65,13 +68,29 @@ export interface ChaosReport {
   /** Reservations the client was still waiting on at each kill. */
   inFlightAtKills: number[];
   unexpectedWorkerExits: number;
+  /** Worker starts that failed (Temporal unreachable at that moment) and were tried again. */
+  failedWorkerStarts: number;
   serverRestarts: number;
   serverDowntimeMs: number[];
+  /** The full OZmap outage's length (0 when the plan had none). */
+  outageMs: number;
+  /** Reservations an operator terminated while they held a port. */
+  terminated: number;
+  /** Each reconciler run's counts, the final one last. */
+  reconciler: Array<ReconcileReport['counts']>;
   /** Calls the driver repeated because Temporal was unreachable or the workflow not yet there. */
   clientRetries: number;
   /** Temporal calls that had not answered after CALL_TIMEOUT_MS and were made again. */
   hungCalls: number;
-  faults: { errors503: number; resets: number; delayedRequests: number; latencySpikes: number; faultTicks: number };
+  faults: {
+    errors503: number;
+    resets: number;
+    delayedRequests: number;
+    latencySpikes: number;
+    faultTicks: number;
+    /** Creates OZmap held past their caller's patience and applied afterwards. */
+    lateCreates: number;
+  };
   ozmap: { requests: number; portTakenAnswers: number; byRoute: Record<string, number> };
   statuses: Record<string, number>;
   nondeterminismErrors: number;
@@ -163,12 +182,33 @@ export async function runChaos(
       cancels: 0,
       tooLate: 0,
       duplicateMismatches: 0,
+      failedWorkerStarts: 0,
     };
     let stopping = false;
-    /** A worker that dies on its own (not by our kill) is replaced and counted: it should not happen. */
+    /**
+     * Starts a worker as a supervisor would: one that cannot start (Temporal down at that moment: a restart of the
+     * server overlapping the worker's own) is started again after a pause. One that dies on its own after it
+     * started (not by our kill) is replaced and counted: that should not happen.
+     */
     const startWorker = async (): Promise<WorkerProcess> => {
-      const next = spawnWorker(env);
-      workers.push(next);
+      for (let attempt = 1; ; attempt++) {
+        const next = spawnWorker(env);
+        workers.push(next);
+        try {
+          await withTimeout(next.ready, WORKER_READY_TIMEOUT_MS, 'the worker did not start');
+        } catch (error) {
+          await next.kill('SIGKILL');
+          if (attempt >= WORKER_START_ATTEMPTS || stopping) throw error;
+          counters.failedWorkerStarts++;
+          log(`[chaos] a worker did not start (${firstLine(error)}); starting it again`);
+          await sleep(2000);
+          continue;
+        }
+        watchForUnexpectedExit(next);
+        return next;
+      }
+    };
+    const watchForUnexpectedExit = (next: WorkerProcess) => {
       let killedByUs = false;
       const kill = next.kill.bind(next);
       next.kill = (signal) => {
@@ -186,8 +226,6 @@ export async function runChaos(
           (error: unknown) => log(`[chaos] could not restart the worker: ${String(error)}`),
         );
       });
-      await withTimeout(next.ready, WORKER_READY_TIMEOUT_MS, 'the worker did not start');
-      return next;
     };
     worker = await startWorker();
 
@@ -202,9 +240,14 @@ export async function runChaos(
      */
     const reservedAfter: number[] = [];
     const reached = new Set<string>();
+    const terminated = new Set<string>();
     const faultTotals = { latencySpikes: 0, faultTicks: 0 };
     const inFlightAtKills: number[] = [];
     const serverDowntimeMs: number[] = [];
+    let outageMs = 0;
+    const reconcileRuns: ReconcileReport[] = [];
+    /** A reconciler run by hand (the CLI's way); under chaos it may need a retry like any other Temporal call. */
+    const reconcile = () => persist(() => runReconcile(client, taskQueue, {}));
     /** Calls give up after this: a run that slow has a problem the report should show, not hide by waiting. */
     const deadline = t0 + plan.endMs + GIVE_UP_AFTER_MS;
 
@@ -252,6 +295,7 @@ export async function runChaos(
           reached.add(r.viabilityId);
           reservedAfter.push(Date.parse(reservedAt) - sentAt);
         }
+        if (reservedAt && r.terminateAfterMs !== undefined) await terminate(r);
         const [a, b] = states;
         if (a?.reservation && b?.reservation && a.reservation.propertyId !== b.reservation.propertyId) {
           counters.duplicateMismatches++;
@@ -263,6 +307,21 @@ export async function runChaos(
         pending.delete(r.viabilityId);
       }
       await action;
+    };
+
+    /** An operator's terminate while the port is held: the workflow can release nothing, the reconciler must. */
+    const terminate = async (r: PlannedReservation) => {
+      await sleep(r.terminateAfterMs);
+      try {
+        await persist(() =>
+          client.workflow.getHandle(workflowIdFor(r.viabilityId)).terminate('chaos: terminated by an operator'),
+        );
+        terminated.add(r.viabilityId);
+      } catch (error) {
+        // Already over (expired meanwhile, or cancelled): nothing was orphaned.
+        if (!(error instanceof WorkflowNotFoundError))
+          log(`[chaos] ${r.viabilityId}: terminate failed: ${String(error)}`);
+      }
     };
 
     let signalsPending = 0;
@@ -301,6 +360,18 @@ export async function runChaos(
         faultTotals.faultTicks++;
         if (event.spike) faultTotals.latencySpikes++;
         await setFaults(world!, event.faults);
+      } else if (event.kind === 'outage') {
+        outageMs = event.durationMs;
+        log(`[chaos] ${elapsed()} OZmap outage: every request answered 503 for ${event.durationMs / 1000} s`);
+        await setFaults(world!, { latencyMs: 0, latencyJitterMs: 0, errorRate: 1, resetRate: 0, phase: 'before' });
+        await sleep(event.durationMs);
+        await setFaults(world!, { errorRate: 0, resetRate: 0 });
+        log(`[chaos] ${elapsed()} OZmap back`);
+      } else if (event.kind === 'late-create') {
+        await setFaults(world!, { lateCreates: 1, lateCreateMs: event.lateMs });
+      } else if (event.kind === 'reconcile') {
+        log(`[chaos] ${elapsed()} reconciler run`);
+        reconcileRuns.push(await reconcile());
       } else if (event.kind === 'kill-worker') {
         inFlightAtKills.push(pending.size);
         log(`[chaos] ${elapsed()} SIGKILL to the worker (${pending.size} reservations in flight)`);
@@ -342,9 +413,17 @@ export async function runChaos(
       Math.min(deadline, Date.now() + lastHoldMs + options.drainSeconds * 1000),
       persist,
     );
+    // The final run: whatever the operator's terminations and the latest late creates left, it must release.
+    if (options.reconcileRuns > 0) {
+      log(`[chaos] ${elapsed()} the reconciler's final run`);
+      reconcileRuns.push(await reconcile());
+    }
     log(`[chaos] ${elapsed()} reading results`);
 
-    const outcomes = await mapLimit(plan.reservations, 16, (r) => persist(() => outcomeOf(client, r.viabilityId)));
+    const outcomes = await mapLimit(plan.reservations, 16, async (r) => ({
+      ...(await persist(() => outcomeOf(client, r.viabilityId))),
+      ...(terminated.has(r.viabilityId) ? { terminatedOnPurpose: true } : {}),
+    }));
     const after = await simAdmin<SimState>(world, 'GET', '/__sim/state');
     const stats = await simAdmin<StatsSnapshot>(world, 'GET', '/__sim/stats');
     const violations = checkInvariants({ before, after, outcomes });
@@ -378,14 +457,19 @@ export async function runChaos(
       workerKills: inFlightAtKills.length,
       inFlightAtKills,
       unexpectedWorkerExits: counters.unexpectedWorkerExits,
+      failedWorkerStarts: counters.failedWorkerStarts,
       serverRestarts: serverDowntimeMs.length,
       serverDowntimeMs,
+      outageMs,
+      terminated: terminated.size,
+      reconciler: reconcileRuns.map((run) => run.counts),
       clientRetries: counters.clientRetries,
       hungCalls: counters.hungCalls,
       faults: {
         errors503: stats.faults.error,
         resets: stats.faults.reset,
         delayedRequests: stats.faults.delayed,
+        lateCreates: stats.faults.late,
         ...faultTotals,
       },
       ozmap: { requests: stats.totalRequests, portTakenAnswers: stats.statuses['422'] ?? 0, byRoute: stats.requests },
@@ -415,6 +499,11 @@ export function problemsOf(report: ChaosReport): string[] {
     problems.push(`${report.duplicateMismatches} duplicate update-with-start pair(s) answered different reservations`);
   if (report.workerKills !== report.options.workerKills)
     problems.push(`planned ${report.options.workerKills} worker kills, did ${report.workerKills}`);
+  if (report.options.outageSeconds > 0 && report.outageMs !== report.options.outageSeconds * 1000)
+    problems.push(`planned an OZmap outage of ${report.options.outageSeconds} s, did ${report.outageMs / 1000} s`);
+  const reconciles = report.options.reconcileRuns > 0 ? report.options.reconcileRuns + 1 : 0;
+  if (report.reconciler.length !== reconciles)
+    problems.push(`planned ${reconciles} reconciler runs (the final one included), did ${report.reconciler.length}`);
   if (report.serverRestarts !== report.options.serverRestarts)
     problems.push(`planned ${report.options.serverRestarts} server restarts, did ${report.serverRestarts}`);
   return problems;
@@ -433,9 +522,14 @@ export function formatReport(r: ChaosReport): string {
     `reservations      ${r.reservations} (${r.duplicateRequests} sent twice at once); ${r.reachedReserved} reached RESERVED; update-with-start p50 ${r.reserveLatencyMs.p50} ms, p99 ${r.reserveLatencyMs.p99} ms, max ${r.reserveLatencyMs.max} ms`,
     `                  port reserved (workflow's reservedAt) p50 ${r.reservedAfterMs.p50} ms, p99 ${r.reservedAfterMs.p99} ms, max ${r.reservedAfterMs.max} ms after the request`,
     `signals           ${r.signals.confirms} confirms, ${r.signals.cancels} cancels delivered; ${r.signals.tooLate} too late (reservation already over)`,
-    `worker kills      ${r.workerKills} (SIGKILL; ${r.inFlightAtKills.join(', ')} reservations in flight), unexpected worker exits ${r.unexpectedWorkerExits}`,
+    `worker kills      ${r.workerKills} (SIGKILL; ${r.inFlightAtKills.join(', ')} reservations in flight), unexpected worker exits ${r.unexpectedWorkerExits}, worker starts tried again ${r.failedWorkerStarts}`,
     `server restarts   ${r.serverRestarts} (down ${r.serverDowntimeMs.join(', ')} ms; ${r.restarted})`,
-    `faults injected   ${r.faults.errors503} × 503, ${r.faults.resets} connection resets, ${r.faults.delayedRequests} delayed requests (${r.faults.latencySpikes} latency spikes in ${r.faults.faultTicks} fault ticks)`,
+    `OZmap outage      ${r.outageMs / 1000} s (every request answered 503); ${r.terminated} reservations terminated by an operator while held`,
+    ...r.reconciler.map(
+      (c, i) =>
+        `reconciler run ${i + 1}  ${c.scanned} marked read, ${c.held} held, ${c.orphans} orphans (${c.released} released), ${c.implantedHeld} implanted while held (${c.confirmed} confirmed), ${c.gone} gone, ${c.changed} changed before the delete`,
+    ),
+    `faults injected   ${r.faults.errors503} × 503, ${r.faults.resets} connection resets, ${r.faults.delayedRequests} delayed requests (${r.faults.latencySpikes} latency spikes in ${r.faults.faultTicks} fault ticks), ${r.faults.lateCreates} late creates`,
     `OZmap             ${r.ozmap.requests} requests, ${r.ozmap.portTakenAnswers} answered "port taken" (422)`,
     `client retries    ${r.clientRetries} (Temporal unreachable or workflow not there yet); ${r.hungCalls} calls unanswered after ${CALL_TIMEOUT_MS / 1000} s`,
     `final statuses    ${statuses}`,
@@ -447,6 +541,8 @@ export function formatReport(r: ChaosReport): string {
 }
 
 class NotYetStarted extends Error {}
+
+const firstLine = (error: unknown) => String(error instanceof Error ? error.message : error).split('\n')[0];
 
 const isFatal = (error: unknown) =>
   error instanceof InvalidInputError ||

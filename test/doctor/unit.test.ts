@@ -87,6 +87,15 @@ describe('doctor: report and lines', () => {
     assert.match(out.fix ?? '', /https:\/\//);
   });
 
+  it('takes loopback to be addresses, not names that start like them (127.0.0.1.example.com is not loopback)', () => {
+    for (const url of ['http://127.0.0.1.example.com:9994', 'http://localhost.example.com:9994', 'http://127.evil:1']) {
+      assert.equal(transportCheck(url).status, 'fail', url);
+    }
+    for (const url of ['http://127.0.0.2:9994', 'http://[::1]:9994', 'http://localhost:9994']) {
+      assert.equal(transportCheck(url).status, 'warn', url);
+    }
+  });
+
   it('a schema failure names the field and shows the value seen', () => {
     const result = validate(OzSplitter, { id: 's1', parent: 'b1', connectables: { output: [null, 7] } }, 'GET x');
     assert.equal(result.ok, false);

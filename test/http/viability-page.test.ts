@@ -7,49 +7,15 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fastify, { type FastifyInstance } from 'fastify';
 import { ConfigError, loadConfig } from '../../config/env.ts';
-import { RejectedError, ReservationNotFoundError } from '../../client/errors.ts';
+import { ChangeRefusedError, RejectedError, ReservationNotFoundError } from '../../client/errors.ts';
 import type { ReservationsClient } from '../../client/reservations.ts';
 import { tileOrigin, viabilityPage, type MapSettings } from '../../api/viability-page.ts';
 import { viabilityPageUrl } from '../../client/viability-link.ts';
-import { SelectBoxInput, type ReservationState } from '../../contract/schemas.ts';
-import { InvalidInputError } from '../../client/errors.ts';
+import type { ReservationState } from '../../contract/schemas.ts';
+import type { CandidateSurvey } from '../../client/candidate-survey.ts';
+import { fakeReservations, stateOf } from '../support/fake-reservations.ts';
 
 const KEY = 'viability-page-test-key-0123456789';
-
-const stateOf = (viabilityId: string, status: ReservationState['status'] = 'AWAITING_SELECTION'): ReservationState => ({
-  viabilityId,
-  status,
-  selection: 'manual',
-  radiusMeters: 250,
-  holdDays: 30,
-  candidates: [],
-});
-
-/** Records every call; each behaviour can be replaced per test. */
-function fakeReservations(
-  overrides: Partial<Record<'reserve' | 'get' | 'select', (...args: unknown[]) => Promise<ReservationState>>> = {},
-) {
-  const calls: Array<[string, ...unknown[]]> = [];
-  const record =
-    (name: 'reserve' | 'get' | 'select', fallback: (...args: unknown[]) => Promise<ReservationState>) =>
-    (...args: unknown[]) => {
-      calls.push([name, ...args]);
-      return (overrides[name] ?? fallback)(...args);
-    };
-  const fake = {
-    reserve: record('reserve', (input) => Promise.resolve(stateOf((input as { viabilityId: string }).viabilityId))),
-    get: record('get', (id) => Promise.resolve(stateOf(id as string))),
-    select: record('select', (id, raw) => {
-      // As the real client: the body is parsed with the contract's schema before anything is sent.
-      const parsed = SelectBoxInput.safeParse(raw);
-      return parsed.success
-        ? Promise.resolve(stateOf(id as string, 'RESERVED'))
-        : Promise.reject(InvalidInputError.fromZod(parsed.error));
-    }),
-    client: { withAbortSignal: <T>(_signal: AbortSignal, fn: () => Promise<T>) => fn() },
-  };
-  return { reservations: fake as unknown as ReservationsClient, calls };
-}
 
 async function server(
   reservations: ReservationsClient,
@@ -110,6 +76,69 @@ describe('viability page endpoints', () => {
     assert.equal(state.statusCode, 200);
     assert.deepEqual(calls[2], ['get', 'V-1042']);
     await app.close();
+  });
+
+  it("Trocar caixa: fresh candidates and the move act on the link's viability only; bad bodies 400, refusals 409", async () => {
+    const { reservations, calls } = fakeReservations();
+    const app = await server(reservations);
+    const candidates = await app.inject({ method: 'GET', url: `/viability/api/candidates${query()}` });
+    assert.equal(candidates.statusCode, 200, candidates.body);
+    assert.equal(candidates.json<CandidateSurvey>().radiusMeters, 300);
+    const move = await app.inject({
+      method: 'POST',
+      url: `/viability/api/box${query()}`,
+      payload: { boxId: 'b2', splitterId: 's2', port: 5, reason: 'do outro lado da rua' },
+    });
+    assert.equal(move.statusCode, 200, move.body);
+    assert.deepEqual(calls, [
+      ['moveCandidates', 'V-1042'],
+      ['changeBox', 'V-1042', { boxId: 'b2', splitterId: 's2', port: 5, reason: 'do outro lado da rua' }],
+    ]);
+    // The viability is the link's: a body naming another one is refused, not obeyed.
+    const otherViability = await app.inject({
+      method: 'POST',
+      url: `/viability/api/box${query()}`,
+      payload: { boxId: 'b2', viabilityId: 'V-9' },
+    });
+    assert.equal(otherViability.statusCode, 400);
+    const badPort = await app.inject({
+      method: 'POST',
+      url: `/viability/api/box${query()}`,
+      payload: { boxId: 'b2', port: 0 },
+    });
+    assert.equal(badPort.statusCode, 400);
+    assert.deepEqual(
+      badPort.json<{ details: Array<{ field: string }> }>().details.map((d) => d.field),
+      ['port'],
+    );
+    calls.length = 0;
+    for (const url of [
+      '/viability/api/candidates?viabilityId=V-1042&code=C&name=N&address=Rua',
+      `/viability/api/box${query().replace('V-1042', 'V-1043')}`,
+    ]) {
+      const refused = await app.inject({ method: url.includes('/box') ? 'POST' : 'GET', url, payload: { boxId: 'b' } });
+      assert.ok([401, 403].includes(refused.statusCode), `${url}: ${refused.statusCode}`);
+    }
+    assert.deepEqual(calls, [], 'an unsigned or tampered link touches nothing');
+    await app.close();
+
+    const refusing = await server(
+      fakeReservations({
+        changeBox: (id) => Promise.reject(new ChangeRefusedError(id as string, 'box', 'box b9 has no free port')),
+        moveCandidates: (id) =>
+          Promise.reject(new ChangeRefusedError(id as string, 'box', 'the reservation is INSTALLED')),
+      }).reservations,
+    );
+    const refused = await refusing.inject({
+      method: 'POST',
+      url: `/viability/api/box${query()}`,
+      payload: { boxId: 'b9' },
+    });
+    assert.equal(refused.statusCode, 409);
+    assert.match(refused.json<{ message: string }>().message, /no free port/);
+    const ended = await refusing.inject({ method: 'GET', url: `/viability/api/candidates${query()}` });
+    assert.equal(ended.statusCode, 409);
+    await refusing.close();
   });
 
   it('refuses unsigned, tampered and foreign links before touching the reservation', async () => {
@@ -266,7 +295,7 @@ describe('viability page endpoints', () => {
   });
 
   it('MAP_TILE_URL must be a tile template; unset means no tiles', () => {
-    assert.deepEqual(loadConfig({}).map, { tileUrl: undefined, tileAttribution: undefined });
+    assert.deepEqual(loadConfig({}).map, { tileUrl: undefined, tileAttribution: undefined, frameAncestors: "'none'" });
     const set = loadConfig({
       MAP_TILE_URL: 'https://tile.openstreetmap.org/{z}/{x}/{y}.png',
       MAP_TILE_ATTRIBUTION: '© OpenStreetMap',
@@ -280,6 +309,40 @@ describe('viability page endpoints', () => {
       assert.throws(
         () => loadConfig({ MAP_TILE_URL: bad }),
         (err: unknown) => err instanceof ConfigError && err.problems.some((p) => p.startsWith('MAP_TILE_URL:')),
+        bad,
+      );
+    }
+  });
+
+  it('MAP_FRAME_ANCESTORS says who may frame the page (none by default); anything else is refused by name', async () => {
+    const csp = async (map?: MapSettings) => {
+      const app = await server(fakeReservations().reservations, { map });
+      const page = await app.inject({ method: 'GET', url: '/viability' });
+      await app.close();
+      return page.headers['content-security-policy'] as string;
+    };
+    assert.match(await csp(), /; frame-ancestors 'none'$/);
+    assert.doesNotMatch(await csp(), /unsafe-inline/);
+    const ispbox = loadConfig({
+      MAP_FRAME_ANCESTORS: "  'self'   https://*.ispbox.example.com.br https://erp.example:8443 ",
+    });
+    assert.equal(ispbox.map.frameAncestors, "'self' https://*.ispbox.example.com.br https://erp.example:8443");
+    assert.match(
+      await csp(ispbox.map),
+      /; frame-ancestors 'self' https:\/\/\*\.ispbox\.example\.com\.br https:\/\/erp\.example:8443$/,
+    );
+    for (const bad of [
+      'none',
+      "'none' https://ispbox.example",
+      "'self'; script-src *",
+      'https://ispbox.example/path',
+      '*',
+      "'unsafe-inline'",
+      'javascript:alert(1)',
+    ]) {
+      assert.throws(
+        () => loadConfig({ MAP_FRAME_ANCESTORS: bad }),
+        (err: unknown) => err instanceof ConfigError && err.problems.some((p) => p.startsWith('MAP_FRAME_ANCESTORS:')),
         bad,
       );
     }

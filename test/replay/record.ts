@@ -1,16 +1,20 @@
 /**
  * Records one real history per final status (and the manual path) for the replay tests, named <tag>-<scenario>.json:
  *   npx tsx test/replay/record.ts v2
+ * or only the scenarios whose names start with the given prefixes (a new path, without re-recording the others):
+ *   npx tsx test/replay/record.ts v4 move extend
  * Runs on a private dev server with the real worker code and the simulator. Re-record only when a change is meant
  * to alter histories, and keep the old files: they are what reservations sleeping in production look like.
  *
- * With `webhook` after the tag (npx tsx test/replay/record.ts v4 webhook), the workers deliver webhooks to a receiver
- * on loopback and the files are named <tag>-webhook-<scenario>.json, with one more: a hold that sent its reminders.
+ * With `webhook` after the tag (npx tsx test/replay/record.ts v4 webhook [names]), the workers deliver webhooks to a
+ * receiver on loopback and the files are named <tag>-webhook-<scenario>.json.
  *
  * Then a release that keeps failing, on the time-skipping server (its hundred hourly rounds would take a hundred
  * hours on the dev server): <tag>-release-stuck.json is the run that continued as new, <tag>-release-resumed.json
- * the run that carried on and released the port.
+ * the run that carried on and released the port. Last, on the same server, <tag>-late-create-swept.json: a first
+ * create that lands late, a retry that reserves, the sweep after the grace, then a cancel.
  */
+import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -18,7 +22,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { createReservationWorker } from '../../worker/worker.ts';
 import { createActivities } from '../../activities/index.ts';
 import { HOUR_MS } from '../../contract/defaults.ts';
-import { cancelReservation, waitForReservation } from '../../contract/messages.ts';
+import { cancelReservation, extendHold, getState, waitForReservation } from '../../contract/messages.ts';
 import { STUCK_ROUNDS_PER_RUN } from '../../workflows/settle.ts';
 import { stuckOzmap } from '../support/stuck-ozmap.ts';
 import { ReservationsClient } from '../../client/reservations.ts';
@@ -26,7 +30,7 @@ import { NO_COVERAGE_POINT } from '../../simulator/network.ts';
 import { workflowIdFor } from '../../contract/ids.ts';
 import { type ReservationInput } from '../../contract/schemas.ts';
 import { createDevServerEnv, createTimeSkippingEnv } from '../support/temporal.ts';
-import { reservablePoints, startWorld, workflowBundle } from '../support/world.ts';
+import { eventually, reservablePoints, setFaults, startWorld, workflowBundle } from '../support/world.ts';
 import { startWebhookReceiver } from '../support/webhook-receiver.ts';
 
 const TASK_QUEUE = 'record-histories';
@@ -42,12 +46,15 @@ const RECORD_SECRET = 'record-webhook-secret-0123456789';
 const receiver = webhookMode ? await startWebhookReceiver(RECORD_SECRET) : undefined;
 const webhooks = receiver && { url: receiver.url, secret: RECORD_SECRET, reminderDays: [3, 1] };
 const prefix = webhookMode ? 'webhook-' : '';
+const only = process.argv.slice(webhookMode ? 4 : 3);
+const wanted = (name: string) => only.length === 0 || only.some((prefix) => name.startsWith(prefix));
 const out = path.join(import.meta.dirname, 'histories');
 const SECONDS_AS_DAYS = (s: number) => s / 86_400;
 const save = (name: string, history: Parameters<typeof historyToJSON>[0]) =>
   writeFileSync(
     path.join(out, `${tag}-${prefix}${name}.json`),
-    JSON.stringify(JSON.parse(historyToJSON(history)), null, 1) + '\n',
+    // Stack traces name the recording machine's paths, and replay never reads them.
+    JSON.stringify(JSON.parse(historyToJSON(history)), (k, v: unknown) => (k === 'stackTrace' ? '' : v), 1) + '\n',
   );
 
 const dev = await createDevServerEnv();
@@ -141,8 +148,37 @@ try {
           return i.viabilityId;
         },
       ],
+      [
+        // A living reservation: moved to another box (one refused, the port taken meanwhile), then confirmed.
+        'move-installed',
+        async () => {
+          const i = { ...base(0), viabilityId: `REC-MV-${randomUUID().slice(0, 6)}`, radiusMeters: 400 };
+          const held = await reservations.reserve(i);
+          const to = held.candidates.find((c) => c.boxId !== held.reservation!.boxId)!;
+          await reservations.changeBox(i.viabilityId, { boxId: to.boxId, reason: 'poste mais perto' });
+          const next = to.splitters[0]!;
+          await reservations
+            .changeBox(i.viabilityId, { boxId: to.boxId, splitterId: next.splitterId, port: 999 })
+            .catch(() => undefined); // refused by the handler's fresh search: recorded as a failed update
+          await reservations.confirm(i.viabilityId, { note: 'instalado' });
+          return i.viabilityId;
+        },
+      ],
+      [
+        // Extended twice, the third refused beyond RESERVATION_MAX_HOLD_DAYS, then cancelled.
+        'extend-cancelled',
+        async () => {
+          const i = { ...base(2), viabilityId: `REC-EX-${randomUUID().slice(0, 6)}` };
+          await reservations.reserve(i);
+          await reservations.extendHold(i.viabilityId, { days: 30, reason: 'obra atrasada' });
+          await reservations.extendHold(i.viabilityId, { days: 30 });
+          await reservations.extendHold(i.viabilityId, { days: 1 }).catch(() => undefined);
+          await reservations.cancel(i.viabilityId, { reason: 'desistiu' });
+          return i.viabilityId;
+        },
+      ],
     ];
-    for (const [name, run] of scenarios) {
+    for (const [name, run] of scenarios.filter(([name]) => wanted(name))) {
       const viabilityId = await run();
       const handle = dev.env.client.workflow.getHandle(workflowIdFor(viabilityId));
       const final = (await handle.result()) as { status: string };
@@ -159,64 +195,137 @@ try {
 const skipping = await createTimeSkippingEnv();
 const stuckWorld = await startWorld();
 try {
-  const stuck = stuckOzmap(stuckWorld.clients.ozmap);
-  const stuckWorker = await createReservationWorker({
+  if (wanted('extend-expired')) {
+    // An extended hold that ends at its new end (the timer started again on the extension).
+    const extendWorker = await createReservationWorker({
+      connection: skipping.nativeConnection,
+      namespace: 'default',
+      taskQueue: TASK_QUEUE,
+      clients: stuckWorld.clients,
+      webhooks,
+      workflowBundle: await workflowBundle(),
+    });
+    await extendWorker.runUntil(async () => {
+      const [point] = await reservablePoints(stuckWorld.ozmap, 1);
+      const viabilityId = `REC-EE-${randomUUID().slice(0, 6)}`;
+      const handle = await skipping.client.workflow.start('ReservationWorkflow', {
+        taskQueue: TASK_QUEUE,
+        workflowId: workflowIdFor(viabilityId),
+        args: [
+          {
+            viabilityId,
+            customer: { code: 'C-REC-EE', name: 'Maria Souza' },
+            coordinates: { lat: point!.lat, lng: point!.lng },
+            radiusMeters: 250,
+            selection: 'auto',
+            holdDays: 30,
+            selectionTimeoutHours: 24,
+          },
+        ],
+      });
+      for (;;) {
+        if ((await handle.query(getState)).status === 'RESERVED') break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      await skipping.sleep(20 * 24 * HOUR_MS);
+      await handle.executeUpdate(extendHold, { args: [{ days: 10 }] });
+      const final = (await handle.result()) as { status: string };
+      const history = await handle.fetchHistory();
+      save('extend-expired', history);
+      console.log(`${tag}-${prefix}extend-expired: ${final.status}, ${history.events?.length} events`);
+    });
+  }
+  if (wanted('release')) {
+    const stuck = stuckOzmap(stuckWorld.clients.ozmap);
+    const stuckWorker = await createReservationWorker({
+      connection: skipping.nativeConnection,
+      namespace: 'default',
+      taskQueue: TASK_QUEUE,
+      clients: stuckWorld.clients,
+      webhooks,
+      workflowBundle: await workflowBundle(),
+      overrides: { activities: createActivities({ ozmap: stuck.ozmap, geocoder: stuckWorld.clients.geocoder }) },
+    });
+    const stuckReservations = new ReservationsClient(skipping.client, TASK_QUEUE, {
+      radiusMeters: 250,
+      holdDays: 30,
+      selectionTimeoutHours: 24,
+    });
+    await stuckWorker.runUntil(async () => {
+      const [point] = await reservablePoints(stuckWorld.ozmap, 1);
+      const viabilityId = `REC-S-${randomUUID().slice(0, 6)}`;
+      await stuckReservations.reserve({
+        viabilityId,
+        customer: { code: 'C-REC-S', name: 'Maria Souza' },
+        coordinates: { lat: point!.lat, lng: point!.lng },
+        holdDays: SECONDS_AS_DAYS(3),
+      });
+      stuck.refuseDeletes = true;
+      const handle = skipping.client.workflow.getHandle(workflowIdFor(viabilityId));
+      const firstRunId = (await handle.describe()).runId;
+      await skipping.sleep(2 * HOUR_MS);
+      // Messages while stuck: a waiting caller is answered with RELEASING; the cancel is carried into the next run.
+      await handle.executeUpdate(waitForReservation);
+      await handle.signal(cancelReservation, { reason: 'desistiu' });
+      await skipping.sleep(STUCK_ROUNDS_PER_RUN * HOUR_MS);
+      stuck.refuseDeletes = false;
+      const final = (await handle.result()) as { status: string };
+      const first = await skipping.client.workflow.getHandle(handle.workflowId, firstRunId).fetchHistory();
+      const last = await handle.fetchHistory();
+      save('release-stuck', first);
+      save('release-resumed', last);
+      console.log(`${tag}-${prefix}release-stuck: continued as new, ${first.events?.length} events`);
+      console.log(`${tag}-${prefix}release-resumed: ${final.status}, ${last.events?.length} events`);
+    });
+  }
+} finally {
+  await stuckWorld.close();
+}
+
+const lateWorld = await startWorld();
+try {
+  const lateWorker = await createReservationWorker({
     connection: skipping.nativeConnection,
     namespace: 'default',
     taskQueue: TASK_QUEUE,
-    clients: stuckWorld.clients,
+    clients: lateWorld.clients,
     webhooks,
     workflowBundle: await workflowBundle(),
-    overrides: { activities: createActivities({ ozmap: stuck.ozmap, geocoder: stuckWorld.clients.geocoder }) },
   });
-  const stuckReservations = new ReservationsClient(skipping.client, TASK_QUEUE, {
+  const lateReservations = new ReservationsClient(skipping.client, TASK_QUEUE, {
     radiusMeters: 250,
     holdDays: 30,
     selectionTimeoutHours: 24,
   });
-  await stuckWorker.runUntil(async () => {
-    const [point] = await reservablePoints(stuckWorld.ozmap, 1);
-    const viabilityId = `REC-S-${randomUUID().slice(0, 6)}`;
-    await stuckReservations.reserve({
+  await lateWorker.runUntil(async () => {
+    const [point] = await reservablePoints(lateWorld.ozmap, 1);
+    const viabilityId = `REC-L-${randomUUID().slice(0, 6)}`;
+    // Held past the worker's 5 s OZmap timeout: the retry looks up, creates, and the reserve is uncertain.
+    await setFaults(lateWorld, { lateCreates: 1, lateCreateMs: 7000 });
+    await lateReservations.reserve({
       viabilityId,
-      customer: { code: 'C-REC-S', name: 'Maria Souza' },
+      customer: { code: 'C-REC-L', name: 'Maria Souza' },
       coordinates: { lat: point!.lat, lng: point!.lng },
-      holdDays: SECONDS_AS_DAYS(3),
     });
-    stuck.refuseDeletes = true;
     const handle = skipping.client.workflow.getHandle(workflowIdFor(viabilityId));
-    const firstRunId = (await handle.describe()).runId;
-    await skipping.sleep(2 * HOUR_MS);
-    // Messages while stuck: a waiting caller is answered with RELEASING; the cancel is carried into the next run.
-    await handle.executeUpdate(waitForReservation);
-    await handle.signal(cancelReservation, { reason: 'desistiu' });
-    await skipping.sleep(STUCK_ROUNDS_PER_RUN * HOUR_MS);
-    stuck.refuseDeletes = false;
-    const final = (await handle.result()) as { status: string };
-    const first = await skipping.client.workflow.getHandle(handle.workflowId, firstRunId).fetchHistory();
-    const last = await handle.fetchHistory();
-    save('release-stuck', first);
-    save('release-resumed', last);
-    console.log(`${tag}-${prefix}release-stuck: continued as new, ${first.events?.length} events`);
-    console.log(`${tag}-${prefix}release-resumed: ${final.status}, ${last.events?.length} events`);
-    if (!webhookMode) return;
-    stuck.refuseDeletes = false;
-    const [again] = await reservablePoints(stuckWorld.ozmap, 1);
-    const reminded = `REC-R-${randomUUID().slice(0, 6)}`;
-    await stuckReservations.reserve({
-      viabilityId: reminded,
-      customer: { code: 'C-REC-R', name: 'Maria Souza' },
-      coordinates: { lat: again!.lat, lng: again!.lng },
-      holdDays: 4,
+    await skipping.sleep('11 minutes');
+    await eventually(async () => {
+      const events = (await handle.fetchHistory()).events ?? [];
+      const sweep = events.find(
+        (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'sweepDuplicates',
+      );
+      assert.ok(
+        sweep && events.some((e) => e.activityTaskCompletedEventAttributes?.scheduledEventId?.equals(sweep.eventId!)),
+      );
     });
-    const remindedHandle = skipping.client.workflow.getHandle(workflowIdFor(reminded));
-    const remindedFinal = (await remindedHandle.result()) as { status: string };
-    const remindedHistory = await remindedHandle.fetchHistory();
-    save('reminded', remindedHistory);
-    console.log(`${tag}-${prefix}reminded: ${remindedFinal.status}, ${remindedHistory.events?.length} events`);
+    await handle.signal(cancelReservation, { reason: 'desistiu' });
+    const final = (await handle.result()) as { status: string };
+    const history = await handle.fetchHistory();
+    save('late-create-swept', history);
+    console.log(`${tag}-${prefix}late-create-swept: ${final.status}, ${history.events?.length} events`);
   });
 } finally {
-  await stuckWorld.close();
+  await lateWorld.close();
   await skipping.teardown();
   await receiver?.close();
 }

@@ -30,6 +30,8 @@ describe('fault injection and /__sim/ controls', () => {
       resetRate: 0,
       phase: 'before',
       methods: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'],
+      lateCreates: 0,
+      lateCreateMs: 0,
     });
     sim.stats.reset();
     sim.reset();
@@ -59,6 +61,8 @@ describe('fault injection and /__sim/ controls', () => {
       resetRate: 0,
       phase: 'before',
       methods: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'],
+      lateCreates: 0,
+      lateCreateMs: 0,
     });
     const reply = await sim.get<ErrorBody>('/api/v2/boxes');
     assert.equal(reply.status, 503);
@@ -95,6 +99,35 @@ describe('fault injection and /__sim/ controls', () => {
       422,
       'a blind retry finds its own port taken: callers must look the reservation up first',
     );
+  });
+
+  it('lateCreates holds the next create lateCreateMs and then applies it, after its caller has given up', async () => {
+    const { box, drop } = isolatedBox(sim);
+    sim.setFaults({ lateCreates: 1, lateCreateMs: 600 });
+    const started = Date.now();
+    // The caller gives up long before the create lands, as the OZmap client's timeout would.
+    const gaveUp = await connectionError(
+      fetch(`${sim.url}/api/v2/properties`, {
+        method: 'POST',
+        headers: { authorization: sim.apiKey, 'content-type': 'application/json' },
+        body: JSON.stringify(reservationBody(box, drop, 3, 'L-1')),
+        signal: AbortSignal.timeout(100),
+      }),
+    );
+    assert.match(gaveUp, /abort|timeout/i);
+    assert.deepEqual((await sim.get<PropertyView[]>('/api/v2/properties/client/L-1')).body, [], 'not applied yet');
+    // Only the next create is late: another one goes through at once.
+    assert.equal((await sim.post('/api/v2/properties', reservationBody(box, drop, 6, 'L-2'))).status, 201);
+    assert.equal(sim.faults.config.lateCreates, 0, 'the late create was taken');
+    for (let i = 0; i < 50 && Date.now() - started < 5000; i++) {
+      const rows = (await sim.get<PropertyView[]>('/api/v2/properties/client/L-1')).body;
+      if (rows.length > 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const [late] = (await sim.get<PropertyView[]>('/api/v2/properties/client/L-1')).body;
+    assert.equal(late?.connections[0]?.port, 3, 'the late create landed on its port');
+    assert.ok(Date.now() - started >= 600, 'not before lateCreateMs');
+    assert.equal(sim.stats.snapshot().faults.late, 1);
   });
 
   it('resetRate 1 resets the connection without an answer (ECONNRESET to a plain HTTP client)', async () => {
@@ -156,6 +189,8 @@ describe('fault injection and /__sim/ controls', () => {
       resetRate: 0,
       phase: 'before',
       methods: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'],
+      lateCreates: 0,
+      lateCreateMs: 0,
     });
     assert.deepEqual((await sim.get<FaultConfig>('/__sim/faults')).body, partial.body);
   });

@@ -114,6 +114,14 @@ describe('state file', () => {
 });
 
 describe('simulator process (simulator/main.ts)', () => {
+  it('refuses a non-loopback SIM_HOST with the default (public) key, naming OZMAP_API_KEY', () => {
+    for (const host of ['0.0.0.0', '::', '10.0.0.5', '127.0.0.1.example.com']) {
+      assert.throws(() => readEnv({ SIM_HOST: host }), /SIM_HOST: .*set OZMAP_API_KEY/, host);
+      assert.equal(readEnv({ SIM_HOST: host, OZMAP_API_KEY: 'a-private-sim-key' }).SIM_HOST, host);
+    }
+    for (const host of ['127.0.0.1', '::1', 'localhost']) assert.equal(readEnv({ SIM_HOST: host }).SIM_HOST, host);
+  });
+
   it('reads its environment with defaults, and reports every bad variable at once with the fix', () => {
     const defaults = readEnv({});
     assert.equal(defaults.SIM_HOST, '127.0.0.1');

@@ -1,7 +1,13 @@
 /** The write side: reserving a port (POST /properties), its atomicity under concurrency, confirming and releasing. */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import type { BoxRecord, ClientRecord, PropertyView, SplitterRecord } from '../../simulator/model.ts';
+import {
+  freePortsOf,
+  type BoxRecord,
+  type ClientRecord,
+  type PropertyView,
+  type SplitterRecord,
+} from '../../simulator/model.ts';
 import { ISOLATED_BOX } from '../../simulator/server.ts';
 import { type ErrorBody, type TestSimulator, isolatedBox, reservationBody, startTestSimulator } from './support.ts';
 
@@ -293,5 +299,44 @@ describe('OZmap simulator API (reservations)', () => {
     });
     assert.deepEqual(off.body.connections, []);
     assert.deepEqual(sim.summary().isolatedBox?.freePorts, [3, 6, 8]);
+  });
+  it('PATCH /properties/:id with box, connector and port moves property and client to another box in one step', async () => {
+    const property = (await sim.post<PropertyView>('/api/v2/properties', reservationBody(box, drop, 3, 'C-BOX'))).body;
+    const other = sim.store
+      .boxesNear({ lat: box.lat, lng: box.lng }, 3000)
+      .map((near) => near.box)
+      .filter((b) => b.id !== box.id && !b.draft)
+      .map((b) => ({ b, s: sim.store.splittersOf(b.id).find((s) => s.isDrop && freePortsOf(s).length > 1) }))
+      .find((x) => x.s !== undefined)!;
+    const target = other.s!;
+    const [takenPort, freePort] = freePortsOf(target) as [number, number];
+    const move = (port: number) =>
+      sim.call<PropertyView & ErrorBody>('PATCH', `/api/v2/properties/${property.id}`, {
+        body: { box: other.b.id, connector: target.id, port, auto_connect: false, force: false },
+      });
+    // Someone else takes a port first: the move there is refused as a create would be, and nothing changes.
+    assert.equal(
+      (await sim.post('/api/v2/properties', reservationBody(other.b, target, takenPort, 'C-X'))).status,
+      201,
+    );
+    const refused = await move(takenPort);
+    assert.equal(refused.status, 422);
+    assert.match(refused.body.message, /already occupied/);
+    assert.equal(sim.store.splittersOf(box.id).find((s) => s.id === drop.id)!.connectables.output[2] !== null, true);
+
+    const moved = await move(freePort);
+    assert.equal(moved.status, 200);
+    assert.equal(moved.body.id, property.id);
+    assert.equal((moved.body.client as { id: string }).id, (property.client as { id: string }).id);
+    assert.equal(moved.body.box, other.b.id);
+    assert.deepEqual(
+      moved.body.connections.map((c) => [c.id, c.port]),
+      [[target.id, freePort]],
+    );
+    assert.equal(freePortsOf(sim.store.splittersOf(box.id).find((s) => s.id === drop.id)!).includes(3), true);
+    assert.equal(
+      freePortsOf(sim.store.splittersOf(other.b.id).find((s) => s.id === target.id)!).includes(freePort),
+      false,
+    );
   });
 });

@@ -6,6 +6,7 @@ import { DefaultLogger, Runtime, bundleWorkflowCode, type WorkflowBundleWithSour
 import { OzmapClient } from '../../activities/ozmap/client.ts';
 import { NominatimGeocoder } from '../../activities/geocoder/nominatim.ts';
 import { startSimulator } from '../../simulator/server.ts';
+import type { Store } from '../../simulator/store.ts';
 import { WORKFLOWS_PATH } from '../../worker/worker.ts';
 import { retryUntil } from '../../scripts/dev-server.ts';
 import { distanceMeters } from '../../activities/geo.ts';
@@ -32,6 +33,8 @@ export interface World {
   clients: { ozmap: OzmapClient; geocoder: NominatimGeocoder };
   /** A separate client for the test's own checks, so its calls are not counted as the worker's. */
   ozmap: OzmapClient;
+  /** The simulator's live state, for tests that shape the network (changing it bypasses the API's rules). */
+  store: Store;
   close(): Promise<void>;
 }
 
@@ -46,6 +49,7 @@ export async function startWorld(options: { stateFile?: string } = {}): Promise<
     simUrl: sim.url,
     clients,
     ozmap,
+    store: sim.store,
     async close() {
       await Promise.all([clients.ozmap.close(), clients.geocoder.close(), ozmap.close()]);
       await sim.close();

@@ -105,6 +105,19 @@ describe('chaos checker', () => {
     assert.deepEqual(kinds(shared), ['two-clients-one-port']);
   });
 
+  it("catches an operator-terminated reservation whose port outlived the reconciler's final run", () => {
+    const run = goodRun();
+    const orphan = ours('V-5', 's1', 5, false);
+    run.outcomes.push({ viabilityId: 'V-5', execution: 'TERMINATED', terminatedOnPurpose: true });
+    assert.deepEqual(kinds(run), [], 'released by the reconciler: nothing to report');
+    run.after.properties = [...run.after.properties, orphan.property];
+    run.after.clients = [...run.after.clients, orphan.client];
+    assert.deepEqual(kinds(run), ['orphan-left']);
+    // A termination the run did not plan is still a workflow that did not finish.
+    run.outcomes[run.outcomes.length - 1] = { viabilityId: 'V-5', execution: 'TERMINATED' };
+    assert.deepEqual(kinds(run), ['not-final']);
+  });
+
   it('catches a port still held by a reservation that expired, was cancelled or found no coverage', () => {
     for (const status of ['EXPIRED', 'CANCELLED', 'NO_COVERAGE'] as const) {
       const run = goodRun();

@@ -14,6 +14,8 @@ function problemsOf(env: NodeJS.ProcessEnv): string[] {
   }
   assert.fail('expected a ConfigError');
 }
+/** A real OZmap needs a real Ispbox key too (the demo one is for the simulator only). */
+const ISPBOX_API_KEY = 'a-real-ispbox-key-0123456789';
 const named = (problems: string[], name: string) => problems.filter((p) => p.startsWith(`${name}:`));
 
 describe('configuration: OZmap URL rule', () => {
@@ -46,7 +48,7 @@ describe('configuration: OZmap URL rule', () => {
       assert.equal(loadConfig({ OZMAP_URL: url }).ozmap.url, url);
     }
     assert.equal(
-      loadConfig({ OZMAP_URL: 'https://acme.ozmap.com.br:9994/', OZMAP_API_KEY: 'k' }).ozmap.url,
+      loadConfig({ OZMAP_URL: 'https://acme.ozmap.com.br:9994/', OZMAP_API_KEY: 'k', ISPBOX_API_KEY }).ozmap.url,
       'https://acme.ozmap.com.br:9994',
     );
   });
@@ -65,7 +67,7 @@ describe('configuration: OZmap URL rule', () => {
   });
 
   it('allows http:// outside loopback only with OZMAP_ALLOW_INSECURE_HTTP=true', () => {
-    const env = { OZMAP_URL: 'http://ozmap.internal:9994', OZMAP_API_KEY: 'k' };
+    const env = { OZMAP_URL: 'http://ozmap.internal:9994', OZMAP_API_KEY: 'k', ISPBOX_API_KEY };
     assert.equal(named(problemsOf({ ...env, OZMAP_ALLOW_INSECURE_HTTP: 'false' }), 'OZMAP_URL').length, 1);
     assert.equal(loadConfig({ ...env, OZMAP_ALLOW_INSECURE_HTTP: 'true' }).ozmap.url, 'http://ozmap.internal:9994');
   });
@@ -235,5 +237,31 @@ describe('configuration: masking keeps messages useful', () => {
       named(problemsOf({ OZMAP_URL: 'https://user:%zz-pass@acme.ozmap.com.br', OZMAP_API_KEY: 'k' }), 'OZMAP_URL')[0]!,
       /credentials/,
     );
+  });
+});
+
+describe('configuration: the public demo Ispbox key', () => {
+  it('is refused with a real OZmap even on loopback (a reverse proxy would expose it), naming ISPBOX_API_KEY', () => {
+    for (const env of [
+      { OZMAP_URL: 'https://acme.ozmap.com.br:9994', OZMAP_API_KEY: 'real-ozmap-key' },
+      { OZMAP_URL: 'https://acme.ozmap.com.br:9994', OZMAP_API_KEY: 'real-ozmap-key', HTTP_HOST: '::1' },
+      { OZMAP_URL: 'http://10.0.0.5:9994', OZMAP_API_KEY: 'k', OZMAP_ALLOW_INSECURE_HTTP: 'true' },
+    ]) {
+      const [problem, ...more] = named(problemsOf(env), 'ISPBOX_API_KEY');
+      assert.equal(more.length, 0);
+      assert.match(problem!, /^ISPBOX_API_KEY: is required .*real OZmap/, JSON.stringify(env));
+    }
+  });
+
+  it('is allowed only with the local simulator on loopback (the embedded default); a set key always works', () => {
+    assert.equal(loadConfig({}).http.demoKey, true);
+    assert.equal(loadConfig({ OZMAP_URL: 'http://127.0.0.1:19994', HTTP_HOST: 'localhost' }).http.demoKey, true);
+    const real = loadConfig({
+      OZMAP_URL: 'https://acme.ozmap.com.br:9994',
+      OZMAP_API_KEY: 'real-ozmap-key',
+      ISPBOX_API_KEY: 'a-real-ispbox-key-0123456789',
+    });
+    assert.equal(real.http.demoKey, false);
+    assert.equal(real.http.ispboxApiKey, 'a-real-ispbox-key-0123456789');
   });
 });

@@ -22,7 +22,9 @@ describe('configuration', () => {
     assert.deepEqual(config.defaults, { radiusMeters: 250, holdDays: 30, selectionTimeoutHours: 24 });
     assert.equal(config.geocoder.provider, 'nominatim');
     assert.equal(config.geocoder.url, 'http://127.0.0.1:9994');
-    assert.equal(config.worker.maxCachedWorkflows, 250);
+    assert.equal(config.worker.maxCachedWorkflows, 50);
+    assert.equal(config.worker.maxConcurrentWorkflowTaskExecutions, 40);
+    assert.equal(config.worker.workflowThreadPoolSize, 1);
   });
 
   it('takes the worker cache size, and refuses one that is not a whole number', () => {
@@ -36,6 +38,27 @@ describe('configuration', () => {
     assert.ok(
       errorOf({ WORKER_MAX_CACHED_WORKFLOWS: '-1' }).problems.some((p) => p.startsWith('WORKER_MAX_CACHED_WORKFLOWS:')),
     );
+  });
+
+  it('takes the workflow task slots and threads, and refuses more slots than the cache holds', () => {
+    const tuned = loadConfig({
+      WORKER_MAX_CACHED_WORKFLOWS: '100',
+      WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '20',
+      WORKER_WORKFLOW_THREADS: '2',
+    }).worker;
+    assert.equal(tuned.maxConcurrentWorkflowTaskExecutions, 20);
+    assert.equal(tuned.workflowThreadPoolSize, 2);
+    // The SDK would silently lower the slots to the cache size; the configuration says so instead.
+    const problems = errorOf({
+      WORKER_MAX_CACHED_WORKFLOWS: '10',
+      WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '20',
+    }).problems;
+    assert.ok(
+      problems.some((p) => p.startsWith('WORKER_MAX_CONCURRENT_WORKFLOW_TASKS:') && p.includes('at most 10')),
+      problems.join('\n'),
+    );
+    // No cache: any number of slots.
+    assert.equal(loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '0' }).worker.maxCachedWorkflows, 0);
   });
 
   it('reports every problem at once, by name', () => {
@@ -58,6 +81,7 @@ describe('configuration', () => {
       OZMAP_URL: 'http://acme.ozmap.com.br:9994',
       OZMAP_ALLOW_INSECURE_HTTP: 'true',
       OZMAP_API_KEY: 'k',
+      ISPBOX_API_KEY: 'a-real-ispbox-key-0123456789',
     });
     assert.equal(ok.ozmap.url, 'http://acme.ozmap.com.br:9994');
     assert.equal(ok.geocoder.url, 'https://nominatim.openstreetmap.org');

@@ -11,6 +11,7 @@ import type { ReservationState } from '../../contract/schemas.ts';
 import {
   ConflictError,
   InvalidInputError,
+  ChangeRefusedError,
   RejectedError,
   ReservationEndedError,
   ReservationFailedError,
@@ -105,6 +106,34 @@ describe('domain outcomes as typed errors', () => {
     });
   });
 
+  it('a move or an extension the workflow refuses is ChangeRefusedError with the reason; bad input is never sent', async () => {
+    const refusing = (message: string) =>
+      clientWith({
+        executeUpdate: () =>
+          Promise.reject(new WorkflowUpdateFailedError('update failed', ApplicationFailure.create({ message }))),
+      });
+    const cases = [
+      ['box', () => refusing('port 3 was taken meanwhile').changeBox('V-1', { boxId: 'b2' })],
+      ['extension', () => refusing('beyond 90 days').extendHold('V-1', { days: 15 })],
+    ] as const;
+    for (const [change, call] of cases) {
+      await assert.rejects(call(), (err: unknown) => {
+        assert.ok(err instanceof ChangeRefusedError, String(err));
+        assert.ok(err instanceof RejectedError);
+        assert.deepEqual([err.viabilityId, err.change], ['V-1', change]);
+        assert.equal(toHttpProblem(err).statusCode, 409);
+        return true;
+      });
+    }
+    const untouched = clientWith({});
+    await assert.rejects(untouched.extendHold('V-1', { days: 91 }), (err: unknown) => {
+      assert.ok(err instanceof InvalidInputError, String(err));
+      assert.match(err.message, /days: days must be at most 90/);
+      return true;
+    });
+    await assert.rejects(untouched.changeBox('V-1', { boxId: '' }), InvalidInputError);
+  });
+
   it('the CLI exit code and the API status agree for every library error', () => {
     const cases: Array<[Error, number, number, string]> = [
       [
@@ -126,7 +155,7 @@ describe('domain outcomes as typed errors', () => {
       const problem = toHttpProblem(err);
       assert.deepEqual([problem.statusCode, problem.code], [status, code], `${err.name}: status`);
     }
-    assert.equal(exitCodeFor(new ConfigError(['OZMAP_API_KEY: is required'])), EXIT.invalid);
+    assert.equal(exitCodeFor(new ConfigError(['OZMAP_API_KEY: is required'])), EXIT.failure);
     const endedProblem = toHttpProblem(new ReservationEndedError('V-1', 'EXPIRED', 'confirm'));
     assert.deepEqual(endedProblem.details, [{ field: 'viabilityId', message: 'reservation ended as EXPIRED' }]);
   });

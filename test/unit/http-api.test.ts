@@ -33,6 +33,7 @@ describe('HTTP API configuration', () => {
       host: '127.0.0.1',
       ispboxApiKey: DEMO_ISPBOX_API_KEY,
       demoKey: true,
+      linkSecret: undefined,
       waitSeconds: 20,
     });
   });

@@ -1,6 +1,13 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ListReservationsQuery, decodePageToken, encodePageToken, visibilityQuery } from '../../client/listing.ts';
+import { createHash } from 'node:crypto';
+import {
+  ListReservationsQuery,
+  decodePageToken,
+  encodePageToken,
+  pageTokenKey,
+  visibilityQuery,
+} from '../../client/listing.ts';
 
 describe('listing reservations', () => {
   it('builds one visibility query from the filters, always scoped to the workflow type', () => {
@@ -41,16 +48,29 @@ describe('listing reservations', () => {
 describe('page tokens', () => {
   const query = visibilityQuery({ customerCode: 'C-77' }, 'ReservationWorkflow');
   const server = new Uint8Array([123, 34, 0, 255, 7]);
+  const key = pageTokenKey('ispbox-test-key-0123456789');
 
   it('carry the server token through unchanged', () => {
-    assert.deepEqual(decodePageToken(query, encodePageToken(query, server)), Buffer.from(server));
+    assert.deepEqual(decodePageToken(key, query, encodePageToken(key, query, server)), Buffer.from(server));
   });
 
   it('are refused when mangled, made up, or taken from a listing with other filters', () => {
-    const token = encodePageToken(query, server);
-    assert.equal(decodePageToken(visibilityQuery({ customerCode: 'C-78' }, 'ReservationWorkflow'), token), undefined);
-    assert.equal(decodePageToken(query, 'bm90LWEtdG9rZW4'), undefined);
-    assert.equal(decodePageToken(query, token.slice(0, -3)), undefined);
-    assert.equal(decodePageToken(query, ''), undefined);
+    const token = encodePageToken(key, query, server);
+    assert.equal(
+      decodePageToken(key, visibilityQuery({ customerCode: 'C-78' }, 'ReservationWorkflow'), token),
+      undefined,
+    );
+    assert.equal(decodePageToken(key, query, 'bm90LWEtdG9rZW4'), undefined);
+    assert.equal(decodePageToken(key, query, token.slice(0, -3)), undefined);
+    assert.equal(decodePageToken(key, query, ''), undefined);
+  });
+
+  it('are keyed: a token forged with an unkeyed hash, or made with another key, is refused', () => {
+    const t = Buffer.from('forged-server-token').toString('base64url');
+    const c = createHash('sha256').update(query).update('\0').update(t).digest('base64url').slice(0, 22);
+    const forged = Buffer.from(JSON.stringify({ t, c })).toString('base64url');
+    assert.equal(decodePageToken(key, query, forged), undefined);
+    const other = encodePageToken(pageTokenKey('another-key-0123456789abc'), query, server);
+    assert.equal(decodePageToken(key, query, other), undefined);
   });
 });

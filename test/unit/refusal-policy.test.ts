@@ -12,7 +12,7 @@ import { FAILURES } from '../../contract/failures.ts';
 
 /** An OZmap that refuses every creation with a 422 while the port reads free. */
 const refusingOzmap = {
-  findPropertyByExternalId: () => Promise.resolve(null),
+  findPropertiesByExternalId: () => Promise.resolve([]),
   createProperty: () =>
     Promise.resolve({ outcome: 'refused' as const, status: 422, message: 'POST /properties answered 422: archived' }),
   getSplitter: (id: string) =>

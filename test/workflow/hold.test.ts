@@ -18,7 +18,7 @@ import {
   type ReservationInput,
   type ReservationState,
 } from '../../contract/schemas.ts';
-import { cancelReservation, confirmSale, getState } from '../../contract/messages.ts';
+import { cancelReservation, confirmSale, extendHold, getState } from '../../contract/messages.ts';
 import { DAY_MS } from '../../contract/defaults.ts';
 import { createTimeSkippingEnv } from '../support/temporal.ts';
 import { eventually, reservablePoints, startWorld, workflowBundle, type World } from '../support/world.ts';
@@ -114,6 +114,23 @@ describe('reservation hold (time-skipping)', () => {
     assert.equal(await portOccupant(state), null, 'the port is free again');
     assert.equal(await world.ozmap.getProperty(r.propertyId), null);
     assert.equal(await world.ozmap.getClient(r.clientId), null);
+  });
+
+  it('an extended hold expires at its new end, not the old one', async () => {
+    const handle = await start({ holdDays: 30 });
+    const r = (await reserved(handle)).reservation!;
+    await env.sleep(20 * DAY_MS);
+    const extended = await handle.executeUpdate(extendHold, { args: [{ days: 10 }] });
+    assert.equal(Date.parse(extended.reservation!.expiresAt) - Date.parse(r.reservedAt), 40 * DAY_MS);
+
+    await env.sleep(20 * DAY_MS - 60_000); // a minute before the new end, ten days after the old one
+    assert.equal((await handle.query(getState)).status, 'RESERVED', 'still held after the old end');
+    const final = (await handle.result()) as ReservationState;
+    assert.equal(final.status, 'EXPIRED');
+    const endedAt = Date.parse(final.outcome!.at);
+    const newEnd = Date.parse(extended.reservation!.expiresAt);
+    assert.ok(endedAt >= newEnd && endedAt - newEnd < 60_000, `ended at ${final.outcome!.at}, hold ended ${newEnd}`);
+    assert.equal(await portOccupant(final), null, 'the port is free again');
   });
 
   it('confirmSale on day 29 ends INSTALLED with nothing released', async () => {

@@ -1,0 +1,213 @@
+/**
+ * The reconciler's activities (docs/architecture.md, "Reconciler"): OZmap's marked properties against the
+ * reservation workflows Temporal knows, one page per call. Built around injected OZmap and Temporal clients, like
+ * the reservation's activities. Each page is safe to run again: a deleted orphan is no longer listed, a second
+ * confirmSale is ignored by the workflow (the first confirm or cancel wins).
+ */
+import { Context, log } from '@temporalio/activity';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { WORKFLOW_TYPE } from '../contract/defaults.ts';
+import { FAILURES } from '../contract/failures.ts';
+import { viabilityIdOf, workflowIdFor } from '../contract/ids.ts';
+import { confirmSale, getState } from '../contract/messages.ts';
+import {
+  RECONCILER_CONFIRM_NOTE,
+  type HeldPageResult,
+  type MarkedOutcome,
+  type MarkedPageResult,
+} from '../contract/reconcile.ts';
+import { ReservationStatusKey } from '../contract/search-attributes.ts';
+import { classified } from './failures.ts';
+import type { OzmapClient } from './ozmap/client.ts';
+import { CursorNotHonouredError, markedPropertiesPage, type MarkedProperty } from './ozmap/marked.ts';
+
+export interface ReconcileDeps {
+  ozmap: Pick<OzmapClient, 'rawPage' | 'getProperty' | 'getClient' | 'deleteProperty' | 'deleteClient'>;
+  /** Absent on workers built without one (tests of the reservation alone): the activities then fail, not retried. */
+  temporal?: Client;
+}
+
+export interface MarkedPageInput {
+  afterPropertyId?: string;
+  limit: number;
+  dryRun: boolean;
+}
+
+export interface HeldPageInput {
+  pageToken?: string;
+  limit: number;
+}
+
+/** What Temporal holds for a viability now: an open reservation workflow (and its status), or none. */
+type Holder = { open: false } | { open: true; status?: string };
+
+/** A visibility string literal. */
+const literal = (value: string) => `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+
+export function createReconcileActivities({ ozmap, temporal }: ReconcileDeps) {
+  const client = (): Client => {
+    if (temporal) return temporal;
+    throw ApplicationFailure.nonRetryable(
+      'this worker was built without a Temporal client for the reconciler (worker/worker.ts, clients.temporal)',
+      FAILURES.ReconcilerNotWired,
+    );
+  };
+
+  /** Describe, not visibility: what holds the property right now, not what the index said a moment ago. */
+  const holderOf = async (viabilityId: string): Promise<Holder> => {
+    try {
+      const d = await client().workflow.getHandle(workflowIdFor(viabilityId)).describe();
+      if (d.status.name !== 'RUNNING') return { open: false };
+      return { open: true, status: d.typedSearchAttributes.get(ReservationStatusKey) };
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return { open: false };
+      throw err;
+    }
+  };
+
+  /** Implanted as listed, or as the client reads when OZmap sent only its id; undefined when the client is gone. */
+  const implantedOf = async (row: Pick<MarkedProperty, 'clientId' | 'implanted'>): Promise<boolean | undefined> => {
+    if (row.implanted !== undefined) return row.implanted;
+    if (row.clientId === undefined) return false;
+    return (await ozmap.getClient(row.clientId))?.implanted;
+  };
+
+  /**
+   * Re-reads an orphan right before the delete: still there, still not implanted, still held by no open workflow.
+   * Returns false when any of that changed since the page was read.
+   */
+  const stillOrphan = async (row: MarkedProperty & { viabilityId: string }): Promise<boolean> => {
+    const property = await ozmap.getProperty(row.propertyId);
+    if (!property) return false;
+    const implanted = await implantedOf({ clientId: property.client?.id, implanted: property.client?.implanted });
+    if (implanted) return false;
+    return !(await holderOf(row.viabilityId)).open;
+  };
+
+  const release = async (row: MarkedProperty): Promise<void> => {
+    await ozmap.deleteProperty(row.propertyId);
+    // OZmap takes the client with the property (OZmap fact O18); a tenant that does not is cleaned up here.
+    if (row.clientId) await ozmap.deleteClient(row.clientId);
+  };
+
+  return {
+    /**
+     * One page of OZmap's marked properties (ids after `afterPropertyId`): each row is classified, orphans released
+     * and implanted-while-held workflows sent confirmSale, unless `dryRun`. Rows without the marker are only counted.
+     */
+    reconcileMarkedPage: async (input: MarkedPageInput): Promise<MarkedPageResult> => {
+      const page = await classified('OZmap', async () => {
+        try {
+          return await markedPropertiesPage(ozmap, { afterId: input.afterPropertyId, limit: input.limit });
+        } catch (err) {
+          if (err instanceof CursorNotHonouredError)
+            throw ApplicationFailure.nonRetryable(err.message, FAILURES.OZmapCursorNotHonoured);
+          throw err;
+        }
+      });
+      const result: MarkedPageResult = {
+        outcomes: [],
+        released: 0,
+        confirmed: 0,
+        ...(page.next && { next: page.next }),
+      };
+      for (const row of page.rows) {
+        Context.current().heartbeat(row.propertyId);
+        const outcome = await classified('OZmap', () => reconcileRow(row, input.dryRun, result));
+        result.outcomes.push({
+          outcome,
+          propertyId: row.propertyId,
+          ...(row.viabilityId && { viabilityId: row.viabilityId }),
+        });
+      }
+      return result;
+    },
+
+    /**
+     * One page of the open RESERVED reservations on this task queue: each one's OZmap property and client read by
+     * the ids its state holds; those gone are reported (the workflow finds out itself when it settles).
+     */
+    checkHeldPage: async (input: HeldPageInput): Promise<HeldPageResult> => {
+      const temporal = client();
+      const { taskQueue } = Context.current().info;
+      const query = [
+        `WorkflowType = ${literal(WORKFLOW_TYPE)}`,
+        `ExecutionStatus = "Running"`,
+        `ReservationStatus = "RESERVED"`,
+        `TaskQueue = ${literal(taskQueue)}`,
+      ].join(' AND ');
+      const response = await temporal.workflowService.listWorkflowExecutions({
+        namespace: temporal.options.namespace,
+        query,
+        pageSize: input.limit,
+        nextPageToken: input.pageToken ? Buffer.from(input.pageToken, 'base64') : undefined,
+      });
+      const gone: string[] = [];
+      let checked = 0;
+      for (const execution of response.executions ?? []) {
+        const workflowId = execution.execution?.workflowId;
+        const viabilityId = workflowId && viabilityIdOf(workflowId);
+        if (!workflowId || !viabilityId) continue;
+        Context.current().heartbeat(workflowId);
+        const handle = temporal.workflow.getHandle(workflowId);
+        const heldNow = async () => {
+          try {
+            const state = await handle.query(getState);
+            return state.status === 'RESERVED' ? state.reservation : undefined;
+          } catch (err) {
+            // Ended meanwhile, or not answering: not this pass's to judge.
+            log.warn('Reconciler: could not query a held reservation', { workflowId, error: String(err) });
+            return undefined;
+          }
+        };
+        const reservation = await heldNow();
+        if (!reservation) continue;
+        checked++;
+        const present = await classified('OZmap', async () => {
+          const property = await ozmap.getProperty(reservation.propertyId);
+          return property !== null && (await ozmap.getClient(reservation.clientId)) !== null;
+        });
+        // A hold that ended meanwhile released its own port (the status leaves RESERVED before the delete): only a
+        // reservation still RESERVED on the same property after the read is one whose client is gone.
+        if (!present && (await heldNow())?.propertyId === reservation.propertyId) gone.push(viabilityId);
+      }
+      const next = response.nextPageToken?.length ? Buffer.from(response.nextPageToken).toString('base64') : undefined;
+      return { checked, gone, ...(next && { nextPageToken: next }) };
+    },
+  };
+
+  async function reconcileRow(row: MarkedProperty, dryRun: boolean, result: MarkedPageResult): Promise<MarkedOutcome> {
+    const { viabilityId } = row;
+    if (viabilityId === undefined) return 'unmarked';
+    const [holder, implanted] = await Promise.all([holderOf(viabilityId), implantedOf(row)]);
+    if (implanted) {
+      if (!holder.open) return 'installed';
+      // Only a reservation waiting in RESERVED is confirmed; one already settling finds the client implanted itself.
+      if (holder.status !== 'RESERVED') return 'held';
+      if (!dryRun) {
+        try {
+          await client()
+            .workflow.getHandle(workflowIdFor(viabilityId))
+            .signal(confirmSale, { note: RECONCILER_CONFIRM_NOTE });
+          result.confirmed++;
+          log.info('Reconciler: confirmed a reservation implanted in OZmap', { viabilityId });
+        } catch (err) {
+          if (!(err instanceof WorkflowNotFoundError)) throw err;
+          return 'changed';
+        }
+      }
+      return 'implantedHeld';
+    }
+    if (holder.open) return 'held';
+    if (!(await stillOrphan({ ...row, viabilityId }))) return 'changed';
+    if (!dryRun) {
+      await release(row);
+      result.released++;
+      log.info('Reconciler: released an orphan', { viabilityId, propertyId: row.propertyId });
+    }
+    return 'orphan';
+  }
+}
+
+export type ReconcileActivities = ReturnType<typeof createReconcileActivities>;

@@ -1,0 +1,233 @@
+/**
+ * The reconciler on a real dev server, with the worker and the CLI as real processes and the simulator as OZmap:
+ * the Schedule a worker registers (and a second worker's idempotent registration), orphans of each kind injected
+ * behind the workflows' backs, a dry run that changes nothing, and paging over more properties than a page.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { externalIdFor } from '../../contract/ids.ts';
+import { RECONCILER_CONFIRM_NOTE, reconcileScheduleIdFor, type ReconcileReport } from '../../contract/reconcile.ts';
+import { loadConfig } from '../../config/env.ts';
+import { reconcilerChecks } from '../../doctor/reconciler-checks.ts';
+import { spawnWorker, startStack, type Stack } from '../support/stack.ts';
+import { SIM_API_KEY, eventually, propertiesOf, reservablePoints } from '../support/world.ts';
+
+const newId = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
+const TASK_QUEUE = 'e2e-reconcile';
+
+describe('reconciler against the dev server, worker and simulator', () => {
+  let stack: Stack;
+  let boxId: string;
+  let points: Awaited<ReturnType<typeof reservablePoints>>;
+  before(async () => {
+    stack = await startStack({ taskQueue: TASK_QUEUE });
+    points = await reservablePoints(stack.world.ozmap, 3);
+    boxId = points[0]!.boxId;
+  });
+  after(async () => stack?.stop());
+
+  /** A property made directly in OZmap, as an operator or a lost workflow would leave it. */
+  const inject = async (externalId: string | undefined, options: { implanted?: boolean } = {}) => {
+    const res = await fetch(new URL('/api/v2/properties', stack.world.simUrl), {
+      method: 'POST',
+      headers: { authorization: SIM_API_KEY, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        box: boxId,
+        address: 'Rua injetada, 1',
+        observation: 'injected by the reconciler test',
+        ...(externalId === undefined ? {} : { external_id: externalId }),
+        client: {
+          code: newId('K'),
+          name: 'Injected',
+          implanted: false,
+          ...(externalId === undefined ? {} : { external_id: externalId }),
+        },
+      }),
+    });
+    const text = await res.text();
+    assert.ok(res.status < 300, `POST /properties answered ${res.status}: ${text}`);
+    const property = JSON.parse(text) as { id: string; client: { id: string } | string };
+    const clientId = typeof property.client === 'string' ? property.client : property.client.id;
+    if (options.implanted) assert.ok(await stack.world.ozmap.setClientImplanted(clientId));
+    return { propertyId: property.id, clientId };
+  };
+
+  const reserve = async (viabilityId: string, point: { lat: number; lng: number }) => {
+    const state = await stack.reservations.reserve({
+      viabilityId,
+      customer: { code: newId('C'), name: 'Reconciled' },
+      coordinates: { lat: point.lat, lng: point.lng },
+    });
+    assert.equal(state.status, 'RESERVED', JSON.stringify(state));
+    return state.reservation!;
+  };
+
+  const reconcile = async (args: string[]): Promise<ReconcileReport> => {
+    const res = await stack.cli(['reconcile', '--json', ...args]);
+    assert.equal(res.code, 0, `reconcile failed (${res.code}): ${res.stderr}`);
+    return JSON.parse(res.stdout) as ReconcileReport;
+  };
+
+  it('the worker registers the Schedule; a second worker leaves it, one with other settings updates it; a trigger runs the workflow', async () => {
+    const handle = stack.client.schedule.getHandle(reconcileScheduleIdFor(TASK_QUEUE));
+    const first = await handle.describe();
+    assert.equal(first.action.workflowType, 'ReconcileWorkflow');
+    assert.equal(first.state.paused, false);
+    assert.ok(
+      stack.worker.output.join('').includes('"outcome":"created"'),
+      `first worker: ${stack.worker.output.join('')}`,
+    );
+
+    const second = spawnWorker(stack.env);
+    await second.ready;
+    assert.ok(second.output.join('').includes('"outcome":"unchanged"'), second.output.join(''));
+    await second.kill();
+
+    const other = spawnWorker({ ...stack.env, RECONCILE_SCHEDULE: '6h' });
+    await other.ready;
+    assert.ok(other.output.join('').includes('"outcome":"updated"'), other.output.join(''));
+    await other.kill();
+    const updated = await handle.describe();
+    assert.equal(updated.spec.intervals?.[0]?.every, 6 * 3600 * 1000);
+
+    const off = spawnWorker({ ...stack.env, RECONCILE_SCHEDULE: 'off' });
+    await off.ready;
+    assert.ok(off.output.join('').includes('"outcome":"paused"'), off.output.join(''));
+    await off.kill();
+    assert.equal((await handle.describe()).state.paused, true);
+    const [paused] = await reconcilerChecks(loadConfig(stack.env));
+    assert.equal(paused?.status, 'warn', JSON.stringify(paused));
+    assert.match(paused.finding, /is paused/);
+
+    // Back on (as the first worker's settings): unpaused by the update.
+    const again = spawnWorker(stack.env);
+    await again.ready;
+    assert.ok(again.output.join('').includes('"outcome":"updated"'), again.output.join(''));
+    await again.kill();
+    assert.equal((await handle.describe()).state.paused, false);
+
+    await handle.trigger();
+    const action = await eventually(async () => {
+      const [recent] = (await handle.describe()).info.recentActions;
+      assert.ok(recent, 'the trigger has started a run');
+      return recent;
+    });
+    const report = (await stack.client.workflow
+      .getHandle(action.action.workflow.workflowId, action.action.workflow.firstExecutionRunId)
+      .result()) as ReconcileReport;
+    assert.equal(report.dryRun, false);
+    assert.ok(report.finishedAt);
+
+    const [ran] = await reconcilerChecks(loadConfig(stack.env));
+    assert.equal(ran?.status, 'pass', JSON.stringify(ran));
+    assert.match(ran.finding, /last run .* \(COMPLETED\)/);
+    const [missing] = await reconcilerChecks(loadConfig({ ...stack.env, TEMPORAL_TASK_QUEUE: 'nobody-here' }));
+    assert.equal(missing?.status, 'warn', JSON.stringify(missing));
+    assert.match(missing.finding, /does not exist/);
+  });
+
+  it('releases orphans, reports the gone, confirms the implanted-held, leaves foreign and implanted ones; a dry run first changes nothing and reports the same', async () => {
+    const orphanId = newId('ORPH');
+    const orphan = await inject(externalIdFor(orphanId));
+    const implantedOrphanId = newId('IMPL');
+    const implantedOrphan = await inject(externalIdFor(implantedOrphanId), { implanted: true });
+    const foreign = await inject('crm:12345');
+    const unmarked = await inject(undefined);
+
+    const goneId = newId('GONE');
+    const gone = await reserve(goneId, points[0]!);
+    assert.ok(await stack.world.ozmap.deleteProperty(gone.propertyId));
+    await stack.world.ozmap.deleteClient(gone.clientId);
+
+    const installedId = newId('INST');
+    const installed = await reserve(installedId, points[1]!);
+    assert.ok(await stack.world.ozmap.setClientImplanted(installed.clientId));
+
+    const heldId = newId('HELD');
+    const held = await reserve(heldId, points[2]!);
+
+    const dry = await reconcile(['--dry-run']);
+    assert.equal(dry.dryRun, true);
+    assert.ok(dry.ids.orphans.includes(orphanId), JSON.stringify(dry));
+    assert.ok(dry.ids.implantedHeld.includes(installedId), JSON.stringify(dry));
+    assert.ok(dry.ids.gone.includes(goneId), JSON.stringify(dry));
+    assert.equal(dry.counts.released, 0);
+    assert.equal(dry.counts.confirmed, 0);
+    for (const id of [implantedOrphanId, heldId]) {
+      assert.ok(!dry.ids.orphans.includes(id), `${id} is no orphan`);
+      assert.ok(!dry.ids.implantedHeld.includes(id), `${id} is not implanted while held`);
+    }
+    // Nothing changed: the orphan is still there, the implanted-held reservation still RESERVED.
+    assert.equal((await propertiesOf(stack.world, externalIdFor(orphanId))).length, 1);
+    assert.equal((await stack.reservations.get(installedId)).status, 'RESERVED');
+
+    const real = await reconcile(['--page-size', '2']);
+    assert.equal(real.dryRun, false);
+    assert.deepEqual(
+      [...real.ids.orphans].sort(),
+      [...dry.ids.orphans].sort(),
+      'the real run finds what the dry run did',
+    );
+    assert.deepEqual([...real.ids.implantedHeld].sort(), [...dry.ids.implantedHeld].sort());
+    assert.deepEqual([...real.ids.gone].sort(), [...dry.ids.gone].sort());
+    assert.equal(real.counts.released, real.counts.orphans);
+    assert.equal(real.counts.confirmed, real.counts.implantedHeld);
+    assert.ok(real.pages > 2, `paged with 2 per page: ${real.pages}`);
+
+    // The orphan and its client are gone.
+    assert.equal(await stack.world.ozmap.getProperty(orphan.propertyId), null);
+    assert.equal(await stack.world.ozmap.getClient(orphan.clientId), null);
+    // Implanted, foreign and unmarked ones are untouched.
+    for (const kept of [implantedOrphan, foreign, unmarked]) {
+      assert.ok(await stack.world.ozmap.getProperty(kept.propertyId), `property ${kept.propertyId} kept`);
+      assert.ok(await stack.world.ozmap.getClient(kept.clientId), `client ${kept.clientId} kept`);
+    }
+    assert.equal((await stack.world.ozmap.getClient(implantedOrphan.clientId))?.implanted, true);
+    // The implanted-held reservation ends INSTALLED, saying who saw it.
+    const final = await stack.reservations.result(installedId);
+    assert.equal(final.status, 'INSTALLED');
+    assert.ok(final.outcome?.reason.includes(RECONCILER_CONFIRM_NOTE), final.outcome?.reason);
+    // The gone one is only reported; the held one is as it was.
+    assert.equal((await stack.reservations.get(goneId)).status, 'RESERVED');
+    assert.equal((await stack.reservations.get(heldId)).status, 'RESERVED');
+    assert.ok(await stack.world.ozmap.getProperty(held.propertyId));
+  });
+
+  it('pages by id over more orphans than a page while deleting them: none is skipped', async () => {
+    const ids = Array.from({ length: 7 }, () => newId('PAGE'));
+    const injected = [];
+    for (const id of ids) injected.push(await inject(externalIdFor(id)));
+    const report = await reconcile(['--page-size', '3']);
+    for (const id of ids) assert.ok(report.ids.orphans.includes(id), `${id} found: ${JSON.stringify(report.ids)}`);
+    for (const { propertyId } of injected) assert.equal(await stack.world.ozmap.getProperty(propertyId), null);
+    assert.ok(report.pages >= 4, `7 or more rows at 3 a page, then the Temporal pass: ${report.pages} page(s)`);
+  });
+
+  it('continues as new every few pages, carrying its cursor and counts: a run of many pages ends with every orphan', async () => {
+    const ids = Array.from({ length: 5 }, () => newId('CAN'));
+    for (const id of ids) await inject(externalIdFor(id));
+    const handle = await stack.client.workflow.start('ReconcileWorkflow', {
+      taskQueue: TASK_QUEUE,
+      workflowId: newId('reconcile-can'),
+      args: [{ pageSize: 1, pagesPerRun: 2 }],
+    });
+    const report = (await handle.result()) as ReconcileReport;
+    for (const id of ids) assert.ok(report.ids.orphans.includes(id), `${id} found: ${JSON.stringify(report.ids)}`);
+    assert.ok(report.runs >= 3, `runs: ${report.runs}`);
+    assert.equal(report.counts.released, report.counts.orphans);
+    const first = await stack.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId).describe();
+    assert.equal(first.status.name, 'CONTINUED_AS_NEW');
+  });
+
+  it('the table output and --help', async () => {
+    const res = await stack.cli(['reconcile', '--dry-run']);
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stdout, /Dry run: nothing was changed/);
+    assert.match(res.stdout, /Orphans \(never implanted, no open workflow\)/);
+    const help = await stack.cli(['reconcile', '--help']);
+    assert.match(help.stdout, /ozres reconcile --dry-run/);
+    const bad = await stack.cli(['reconcile', '--page-size', '0']);
+    assert.equal(bad.code, 2, bad.stderr);
+  });
+});

@@ -1,0 +1,117 @@
+/**
+ * The reconciler's Temporal Schedule (docs/architecture.md, "Reconciler"), registered by every worker at start.
+ * Several workers start at once: each creates it, or finds it and updates it when its settings differ (the action's
+ * memo carries them, so the comparison does not depend on how the server rewrites a cron expression; a Schedule's
+ * own memo cannot be updated), and a worker's start never fails because of it. RECONCILE_SCHEDULE=off pauses an
+ * existing Schedule, with a note saying why.
+ */
+import {
+  ScheduleAlreadyRunning,
+  ScheduleNotFoundError,
+  ScheduleOverlapPolicy,
+  type Client,
+  type ScheduleOptions,
+} from '@temporalio/client';
+import type { Config } from '../config/env.ts';
+import type { ReconcileSchedule } from '../config/fields.ts';
+import { RECONCILE_WORKFLOW_TYPE, reconcileScheduleIdFor, type ReconcileInput } from '../contract/reconcile.ts';
+
+export type ScheduleRegistration = 'created' | 'updated' | 'unchanged' | 'paused' | 'off';
+
+interface Logger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+/** What the memo records, compared as a string: the settings one worker registers. */
+const settingsOf = (schedule: ReconcileSchedule, taskQueue: string, pageSize: number): string =>
+  JSON.stringify({ schedule, taskQueue, pageSize });
+
+const OFF_NOTE = 'paused: a worker started with RECONCILE_SCHEDULE=off';
+
+export function reconcileScheduleOptions(
+  reconciler: Config['reconciler'],
+  taskQueue: string,
+): ScheduleOptions & { spec: NonNullable<ScheduleOptions['spec']> } {
+  const { schedule, pageSize } = reconciler;
+  const args: [ReconcileInput] = [{ pageSize }];
+  return {
+    scheduleId: reconcileScheduleIdFor(taskQueue),
+    spec:
+      schedule.kind === 'interval'
+        ? { intervals: [{ every: schedule.every as `${number}${'m' | 'h' | 'd'}` }] }
+        : { cronExpressions: [schedule.kind === 'cron' ? schedule.expression : '0 3 * * *'] },
+    action: {
+      type: 'startWorkflow',
+      workflowType: RECONCILE_WORKFLOW_TYPE,
+      workflowId: `reconcile-${taskQueue}`,
+      taskQueue,
+      args,
+      staticSummary: 'Reconciler: OZmap reservations against reservation workflows',
+      memo: { settings: settingsOf(schedule, taskQueue, pageSize) },
+    },
+    // Two reconciliations at once would only repeat each other's reads; one that overruns skips the next.
+    policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
+    state:
+      schedule.kind === 'off' ? { paused: true, note: OFF_NOTE } : { paused: false, note: 'registered by a worker' },
+  };
+}
+
+/** Creates or updates the Schedule; never throws (a worker that cannot register it still serves reservations). */
+export async function registerReconcileSchedule(
+  client: Client,
+  config: Pick<Config, 'reconciler'> & { temporal: Pick<Config['temporal'], 'taskQueue'> },
+  logger: Logger,
+): Promise<ScheduleRegistration | 'failed'> {
+  const options = reconcileScheduleOptions(config.reconciler, config.temporal.taskQueue);
+  try {
+    const outcome = await ensure(client, options, config.reconciler.schedule.kind === 'off');
+    logger.info({ scheduleId: options.scheduleId, outcome }, 'Reconciler schedule');
+    return outcome;
+  } catch (err) {
+    logger.warn(
+      { scheduleId: options.scheduleId, error: err instanceof Error ? err.message : String(err) },
+      'Reconciler schedule not registered (the worker runs on; `ozres doctor` reports it)',
+    );
+    return 'failed';
+  }
+}
+
+async function ensure(client: Client, options: ScheduleOptions, off: boolean): Promise<ScheduleRegistration> {
+  const handle = client.schedule.getHandle(options.scheduleId);
+  if (off) {
+    // Off creates nothing; a Schedule another worker registered is paused, not deleted, so its history stays.
+    try {
+      const current = await handle.describe();
+      if (current.state.paused) return 'off';
+      await handle.pause(OFF_NOTE);
+      return 'paused';
+    } catch (err) {
+      if (err instanceof ScheduleNotFoundError) return 'off';
+      throw err;
+    }
+  }
+  try {
+    await client.schedule.create(options);
+    return 'created';
+  } catch (err) {
+    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+  }
+  // Another worker registered it first: update only when it differs, once more if a concurrent update raced ours.
+  for (let attempt = 1; ; attempt++) {
+    const current = await handle.describe();
+    if (current.action.memo?.settings === options.action.memo?.settings && !current.state.paused) return 'unchanged';
+    try {
+      await handle.update((previous) => ({
+        ...previous,
+        spec: options.spec,
+        action: options.action,
+        policies: { ...previous.policies, ...options.policies },
+        state: { ...previous.state, paused: false, note: 'updated by a worker' },
+      }));
+      return 'updated';
+    } catch (err) {
+      if (attempt >= 3) throw err;
+    }
+  }
+}

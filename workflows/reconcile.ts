@@ -1,0 +1,161 @@
+/**
+ * ReconcileWorkflow (docs/architecture.md, "Reconciler"): finds reservations that exist in OZmap but in no workflow
+ * and the reverse. Two passes, a page per activity: OZmap's marked properties (orphans released, implanted ones still
+ * held confirmed), then the open RESERVED workflows (those whose OZmap client is gone reported). The workflow keeps
+ * only counts and capped id lists, and continues as new before its history grows past a couple of thousand events.
+ */
+import {
+  ApplicationFailure,
+  continueAsNew,
+  proxyActivities,
+  setCurrentDetails,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { ReconcileActivities } from '../activities/reconcile.ts';
+import {
+  DEFAULT_RECONCILE_PAGE_SIZE,
+  REPORT_ID_CAP,
+  emptyReport,
+  type MarkedOutcome,
+  type ReconcileCounts,
+  type ReconcileCursor,
+  type ReconcileIdList,
+  type ReconcileInput,
+  type ReconcileReport,
+} from '../contract/reconcile.ts';
+
+const { reconcileMarkedPage, checkHeldPage } = proxyActivities<ReconcileActivities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '1 minute',
+  // Bounded: a reconciler that cannot reach OZmap fails visibly (doctor, Schedule) and the next run tries again.
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
+});
+
+const COUNTED_AS: Record<MarkedOutcome, keyof ReconcileCounts> = {
+  held: 'held',
+  orphan: 'orphans',
+  implantedHeld: 'implantedHeld',
+  installed: 'installed',
+  changed: 'changed',
+  unmarked: 'unmarked',
+};
+
+/** Pages per run: about 6 events each, so a run stays near 1,200 events, far below Temporal's 10,240 warning. */
+export const PAGES_PER_RUN = 200;
+const MAX_PAGE_SIZE = 1000;
+
+export async function ReconcileWorkflow(input: ReconcileInput = {}): Promise<ReconcileReport> {
+  const dryRun = input.dryRun === true;
+  const pageSize = pageSizeOf(input.pageSize);
+  const pagesPerRun = pagesPerRunOf(input.pagesPerRun);
+  const report: ReconcileReport = input.progress
+    ? { ...input.progress.report, runs: input.progress.runs }
+    : emptyReport(dryRun, new Date().toISOString());
+  let cursor: ReconcileCursor = input.progress?.cursor ?? { phase: 'ozmap' };
+  show(report, cursor);
+  for (let pages = 0; cursor.phase !== 'done'; pages++) {
+    if (pages >= pagesPerRun || workflowInfo().continueAsNewSuggested)
+      return continueAsNew<typeof ReconcileWorkflow>({
+        dryRun,
+        pageSize,
+        pagesPerRun,
+        progress: { cursor, report, runs: report.runs + 1 },
+      });
+    cursor =
+      cursor.phase === 'ozmap'
+        ? await ozmapPage(report, cursor, pageSize)
+        : await temporalPage(report, cursor, pageSize);
+    report.pages++;
+    show(report, cursor);
+  }
+  report.finishedAt = new Date().toISOString();
+  show(report, cursor);
+  return report;
+}
+
+async function ozmapPage(
+  report: ReconcileReport,
+  cursor: Extract<ReconcileCursor, { phase: 'ozmap' }>,
+  pageSize: number,
+): Promise<ReconcileCursor> {
+  const page = await reconcileMarkedPage({
+    afterPropertyId: cursor.afterPropertyId,
+    limit: pageSize,
+    dryRun: report.dryRun,
+  });
+  const { counts } = report;
+  counts.released += page.released;
+  counts.confirmed += page.confirmed;
+  for (const { outcome, viabilityId, propertyId } of page.outcomes) {
+    const counted = COUNTED_AS[outcome];
+    counts.scanned++;
+    counts[counted]++;
+    if (counted === 'orphans' || counted === 'implantedHeld' || counted === 'changed')
+      keep(report, counted, viabilityId ?? propertyId);
+  }
+  return page.next === undefined ? { phase: 'temporal' } : { phase: 'ozmap', afterPropertyId: page.next };
+}
+
+async function temporalPage(
+  report: ReconcileReport,
+  cursor: Extract<ReconcileCursor, { phase: 'temporal' }>,
+  pageSize: number,
+): Promise<ReconcileCursor> {
+  const page = await checkHeldPage({ pageToken: cursor.pageToken, limit: Math.min(pageSize, 100) });
+  report.counts.checked += page.checked;
+  report.counts.gone += page.gone.length;
+  for (const id of page.gone) keep(report, 'gone', id);
+  return page.nextPageToken === undefined ? { phase: 'done' } : { phase: 'temporal', pageToken: page.nextPageToken };
+}
+
+/** Keeps the first REPORT_ID_CAP ids of a kind; the count goes on. */
+function keep(report: ReconcileReport, list: ReconcileIdList, id: string): void {
+  const ids = report.ids[list];
+  if (ids.length < REPORT_ID_CAP) ids.push(id);
+  else if (!report.truncated.includes(list)) report.truncated.push(list);
+}
+
+function pageSizeOf(value: unknown): number {
+  if (value === undefined) return DEFAULT_RECONCILE_PAGE_SIZE;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_PAGE_SIZE)
+    throw ApplicationFailure.nonRetryable(
+      `Invalid reconcile input: pageSize must be a whole number 1-${MAX_PAGE_SIZE}`,
+    );
+  return value;
+}
+
+function pagesPerRunOf(value: unknown): number {
+  if (value === undefined) return PAGES_PER_RUN;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > PAGES_PER_RUN)
+    throw ApplicationFailure.nonRetryable(
+      `Invalid reconcile input: pagesPerRun must be a whole number 1-${PAGES_PER_RUN}`,
+    );
+  return value;
+}
+
+function show(report: ReconcileReport, cursor: ReconcileCursor): void {
+  setCurrentDetails(describeReconcile(report, cursor));
+}
+
+/** Markdown for the Web UI's "current details": where the run is, what it found so far. */
+export function describeReconcile(report: ReconcileReport, cursor: ReconcileCursor): string {
+  const c = report.counts;
+  const where =
+    cursor.phase === 'done'
+      ? `**Done**${report.dryRun ? ' (dry run: nothing changed)' : ''}`
+      : `**${cursor.phase === 'ozmap' ? 'Reading OZmap' : 'Checking held reservations'}**` +
+        `${report.dryRun ? ' (dry run)' : ''}, ${report.pages} page(s) so far, run ${report.runs}`;
+  const lines = [
+    where,
+    `${c.scanned} marked propert(ies): ${c.held} held, ${c.installed} installed, ${c.unmarked} without the marker`,
+    `Orphans: ${c.orphans} found, ${c.released} released; changed before the delete: ${c.changed}`,
+    `Implanted while held: ${c.implantedHeld} found, ${c.confirmed} confirmed`,
+    `Held reservations checked: ${c.checked}; OZmap client gone: ${c.gone}`,
+  ];
+  for (const list of ['orphans', 'implantedHeld', 'gone'] as const) {
+    const ids = report.ids[list].map((id) => `\`${id}\``);
+    if (report.truncated.includes(list)) ids.push('…');
+    if (ids.length > 0) lines.push(`${list}: ${ids.join(', ')}`);
+  }
+  return lines.join('\n\n');
+}
