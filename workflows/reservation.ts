@@ -192,6 +192,7 @@ export class Reservation {
     (this.state.changes ??= []).push(change);
     upsertSearchAttributes([{ key: BoxIdKey, value: reservation.boxId }]);
     this.showDetails();
+    this.events.boxChanged();
     return change;
   }
 
@@ -209,6 +210,7 @@ export class Reservation {
     (this.state.changes ??= []).push(change);
     upsertSearchAttributes([{ key: ReservationExpiresAtKey, value: new Date(expiresAt) }]);
     this.showDetails();
+    this.events.extended(); // the reminders not sent yet re-arm at the new end (events.ts)
     return change;
   }
 
