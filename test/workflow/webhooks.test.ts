@@ -102,6 +102,21 @@ describe('webhooks to Ispbox (time-skipping)', () => {
     assert.deepEqual(receiver.rejected, [], 'every request was signed and shaped as documented');
   };
 
+  // First: run after the no_coverage and address_not_found test, this 5-day hold was never skipped through on the
+  // time-skipping server (seen hanging; not understood yet), though it passes alone.
+  it('without WEBHOOK_URL nothing is scheduled: no child, no reminder timer, one marker', async () => {
+    const handle = await start({ holdDays: 5 }, { taskQueue: QUIET_QUEUE });
+    assert.equal(((await handle.result()) as ReservationState).status, 'EXPIRED');
+    const history = await handle.fetchHistory();
+    const count = (attribute: string) =>
+      history.events!.filter((e) => (e as Record<string, unknown>)[attribute] != null).length;
+    assert.equal(count('startChildWorkflowExecutionInitiatedEventAttributes'), 0);
+    assert.equal(count('timerStartedEventAttributes'), 1, 'only the hold');
+    // survey-boxes, refusal-retried-by-workflow, late-create-sweep, webhooks, and the settings' local activity (once).
+    assert.equal(count('markerRecordedEventAttributes'), 5, 'the patches and the settings read once');
+    assert.equal(receiver.events().filter((e) => e.viabilityId === viabilityOf(handle)).length, 0);
+  });
+
   it('reserved, two reminders at 3 and 1 days before the end, expired: signed and as documented', async () => {
     const handle = await start({ holdDays: 5 });
     const final = (await handle.result()) as ReservationState;
@@ -156,18 +171,5 @@ describe('webhooks to Ispbox (time-skipping)', () => {
       assert.deepEqual(typesOf(events), types);
       assertBodies(events, final);
     }
-  });
-
-  it('without WEBHOOK_URL nothing is scheduled: no child, no reminder timer, one marker', async () => {
-    const handle = await start({ holdDays: 5 }, { taskQueue: QUIET_QUEUE });
-    assert.equal(((await handle.result()) as ReservationState).status, 'EXPIRED');
-    const history = await handle.fetchHistory();
-    const count = (attribute: string) =>
-      history.events!.filter((e) => (e as Record<string, unknown>)[attribute] != null).length;
-    assert.equal(count('startChildWorkflowExecutionInitiatedEventAttributes'), 0);
-    assert.equal(count('timerStartedEventAttributes'), 1, 'only the hold');
-    // survey-boxes, refusal-retried-by-workflow, webhooks, and the settings' local activity (read once).
-    assert.equal(count('markerRecordedEventAttributes'), 4, 'the patches and the settings read once');
-    assert.equal(receiver.events().filter((e) => e.viabilityId === viabilityOf(handle)).length, 0);
   });
 });
