@@ -106,6 +106,28 @@ export const origins = z
     return list;
   });
 
+const REMINDER_FORMAT = 'whole days before the hold ends, comma-separated, e.g. 3,1';
+
+/** `3,1`: distinct positive whole numbers, returned largest first (the order the reminders come in). */
+export const reminderDays = z
+  .string()
+  .trim()
+  .transform((text, ctx) => {
+    const entries = text.split(',').map((entry) => entry.trim());
+    const days: number[] = [];
+    entries.forEach((entry, i) => {
+      if (!/^[1-9]\d{0,2}$/.test(entry)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `entry ${i + 1} ("${entry}") must be a whole number of days from 1 to 999 (${REMINDER_FORMAT})`,
+        });
+      } else if (days.includes(Number(entry))) {
+        ctx.addIssue({ code: 'custom', message: `entry ${i + 1} repeats ${entry} (${REMINDER_FORMAT})` });
+      } else days.push(Number(entry));
+    });
+    return days.sort((a, b) => b - a);
+  });
+
 const FRAME_SOURCE = /^(?:'self'|https?:\/\/(?:\*\.)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*(?::\d{1,5})?)$/;
 
 /**

@@ -22,6 +22,7 @@ export function crossFieldProblems(raw: RawEnv): string[] {
     ...temporalTlsProblems(raw),
     ...encryptionProblems(raw),
     ...deploymentProblems(raw),
+    ...webhookProblems(raw),
     ...workerSlotProblems(raw),
   ];
 }
@@ -44,6 +45,30 @@ function deploymentProblems(raw: RawEnv): string[] {
     ? ['WORKER_DEPLOYMENT_NAME', 'WORKER_BUILD_ID']
     : ['WORKER_BUILD_ID', 'WORKER_DEPLOYMENT_NAME'];
   return [`${missing}: is required when ${given} is set (Worker Deployment versioning): set both, or neither`];
+}
+
+/** The webhook URL carries the events (not the secret), so it must be encrypted off loopback; the secret signs. */
+function webhookProblems(raw: RawEnv): string[] {
+  const problems: string[] = [];
+  const target = httpUrl(raw.WEBHOOK_URL);
+  if (target?.protocol === 'http:' && !isLoopbackHost(target.hostname)) {
+    problems.push(
+      'WEBHOOK_URL: uses plain http:// outside loopback, which would send reservations in clear: use https://',
+    );
+  }
+  if (target && (target.username || target.password)) {
+    problems.push(
+      'WEBHOOK_URL: must not carry credentials (user:password@), which would end up in logs: ' +
+        'the receiver checks X-Signature instead',
+    );
+  }
+  if (raw.WEBHOOK_URL && !raw.WEBHOOK_SECRET) {
+    problems.push(
+      'WEBHOOK_SECRET: is required when WEBHOOK_URL is set (it signs every event): ' +
+        'set it to at least 16 random characters shared with the receiver, e.g. `openssl rand -hex 32`',
+    );
+  }
+  return problems;
 }
 
 function httpUrl(text: string | undefined): URL | undefined {

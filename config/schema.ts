@@ -36,8 +36,10 @@ import {
   positiveNumber,
   previousKeys,
   reconcileSchedule,
+  reminderDays,
   url,
 } from './fields.ts';
+import { DEFAULT_REMINDER_DAYS } from '../contract/webhooks.ts';
 import { DEFAULT_RECONCILE_PAGE_SIZE } from '../contract/reconcile.ts';
 
 const tcpPort = z.coerce
@@ -133,6 +135,17 @@ export const EnvSchema = z.object({
     .trim()
     .min(16, 'must be at least 16 characters (e.g. `openssl rand -hex 24`)')
     .optional(),
+  // Signed webhooks to Ispbox (docs/architecture.md, "Webhooks"); off unless WEBHOOK_URL is set. The URL's scheme
+  // and the secret's presence are rules across variables (rules.ts).
+  WEBHOOK_URL: url(
+    'the Ispbox endpoint that receives the events, e.g. https://ispbox.example.com/ozmap/events',
+  ).optional(),
+  WEBHOOK_SECRET: z
+    .string()
+    .trim()
+    .min(16, 'must be at least 16 characters (e.g. `openssl rand -hex 32`), shared with the receiver')
+    .optional(),
+  RESERVATION_REMINDER_DAYS: reminderDays.default(() => [...DEFAULT_REMINDER_DAYS]),
   MAP_TILE_URL: z
     .string()
     .trim()
@@ -250,6 +263,10 @@ function toConfig(env: Env) {
       waitSeconds: env.HTTP_WAIT_SECONDS,
       requestTimeoutSeconds: env.HTTP_REQUEST_TIMEOUT_SECONDS,
     },
+    /** Signed webhooks to Ispbox: undefined when WEBHOOK_URL is unset (rules.ts requires the secret with it). */
+    webhooks: env.WEBHOOK_URL
+      ? { url: env.WEBHOOK_URL, secret: env.WEBHOOK_SECRET!, reminderDays: env.RESERVATION_REMINDER_DAYS }
+      : undefined,
     /** The viability map page's background tiles; none: a plain background (no internet needed). */
     map: {
       tileUrl: env.MAP_TILE_URL,

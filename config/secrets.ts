@@ -14,10 +14,11 @@ export const SECRET_VARIABLES: readonly string[] = [
   'PAYLOAD_ENCRYPTION_KEY',
   'PAYLOAD_ENCRYPTION_PREVIOUS_KEYS',
   'CODEC_SERVER_TOKEN',
+  'WEBHOOK_SECRET',
 ];
 
 /** URLs whose user and password are secret (the rules refuse them, but the message must not repeat them). */
-const URL_VARIABLES = ['OZMAP_URL', 'GEOCODER_URL'];
+const URL_VARIABLES = ['OZMAP_URL', 'GEOCODER_URL', 'WEBHOOK_URL'];
 
 /** Shorter fragments are not secrets, and masking them would garble the messages. */
 const MIN_MASKED_LENGTH = 4;

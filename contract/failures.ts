@@ -29,6 +29,13 @@ export const FAILURES = {
   /** OZmap refused to create the reservation although the port reads free (the workflow retries it twice). */
   OZmapRefused: 'OZmapRefusedError',
 
+  /** Ispbox's webhook endpoint answered with a status other than 2xx, or not at all in time: retried for a day. */
+  WebhookRejected: 'WebhookRejectedError',
+  WebhookUnreachable: 'WebhookUnreachableError',
+  /** A delivery scheduled while WEBHOOK_URL was set met a worker without it: it gives up, visibly. */
+  WebhookNotConfigured: 'WebhookNotConfiguredError',
+  /** A WebhookDelivery workflow that stopped retrying: the event was not acknowledged (Web UI: Failed). */
+  WebhookGaveUp: 'WebhookGaveUp',
   /** The reconciler's id cursor was not honoured by OZmap (docs/architecture.md, "OZmap facts" O26). */
   OZmapCursorNotHonoured: 'OZmapCursorNotHonouredError',
   /** A reconciler activity ran on a worker built without a Temporal client (a setup error, not retried). */

@@ -59,6 +59,12 @@ export function createWorkerMetrics(registry = new Registry()) {
       help: 'Reservations OZmap refused because the port was taken meanwhile (the workflow moves on)',
       registers,
     }),
+    webhookDeliveries: new Counter({
+      name: 'ozres_webhook_deliveries_total',
+      help: 'Webhook POSTs to Ispbox by outcome (2xx acknowledged; 4xx, 5xx and error are retried)',
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
     settleFailures: new Counter({
       name: 'ozres_settle_failures_total',
       help: 'Confirm or release attempts that failed, by activity and whether Temporal retries them',

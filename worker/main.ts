@@ -32,6 +32,7 @@ async function main(): Promise<void> {
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
       clients: { ...clients, temporal: client },
+      webhooks: config.webhooks,
       tuning: tuningOf(config.worker),
       maxHoldDays: config.worker.maxHoldDays,
       workflowBundle: config.workflowBundlePath ? { codePath: config.workflowBundlePath } : undefined,
@@ -51,6 +52,8 @@ async function main(): Promise<void> {
         taskQueue: config.temporal.taskQueue,
         ozmap: config.ozmap.url,
         encryption,
+        // The origin only: a path or query may carry a token.
+        webhooks: config.webhooks ? new URL(config.webhooks.url).origin : 'off',
         reconciler: schedule === 'failed' ? 'schedule not registered' : config.reconciler.schedule.kind,
         metrics: [config.worker.metricsAddress, metricsServer?.url].filter(Boolean).join(' ') || 'off',
         deployment: config.worker.deployment

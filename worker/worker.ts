@@ -9,6 +9,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { createActivities } from '../activities/index.ts';
 import { createReconcileActivities } from '../activities/reconcile.ts';
 import type { Clients } from '../activities/clients.ts';
+import { createWebhookActivities, type WebhookTarget } from '../activities/webhooks.ts';
 import type { Config } from '../config/env.ts';
 import { temporalConnectionOptions } from '../config/temporal.ts';
 
@@ -35,6 +36,8 @@ export interface ReservationWorkerOptions {
    * without it they fail, not retried, and the reservation's own activities are unaffected.
    */
   clients: Pick<Clients, 'ozmap' | 'geocoder'> & { temporal?: Client };
+  /** Signed webhooks to Ispbox (Config.webhooks); none: the workflows emit nothing. */
+  webhooks?: WebhookTarget;
   /** A pre-built bundle (tests share one; production may ship one); otherwise workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Payload encryption (codec/data-converter.ts); the client library must use the same one. */
@@ -43,22 +46,27 @@ export interface ReservationWorkerOptions {
   tuning?: Partial<Pick<Config['worker'], WorkerTuning>>;
   /** RESERVATION_MAX_HOLD_DAYS (Config.worker.maxHoldDays); the contract's default when absent. */
   maxHoldDays?: number;
+  /** `activities` here replaces the OZmap, geocoder and reconciler ones; the webhook activities are always added. */
   overrides?: Partial<WorkerOptions>;
 }
 
 export function createReservationWorker(options: ReservationWorkerOptions): Promise<Worker> {
+  const { activities, ...overrides } = options.overrides ?? {};
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: {
-      ...createActivities({ ...options.clients, maxHoldDays: options.maxHoldDays }),
-      ...createReconcileActivities(options.clients),
+      ...createWebhookActivities(options.webhooks),
+      ...(activities ?? {
+        ...createActivities({ ...options.clients, maxHoldDays: options.maxHoldDays }),
+        ...createReconcileActivities(options.clients),
+      }),
     },
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     ...options.tuning,
-    ...options.overrides,
+    ...overrides,
   });
 }
 

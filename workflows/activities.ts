@@ -1,6 +1,8 @@
 /** The activities as the reservation workflow calls them, with their timeouts and retry policies. */
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { ReservationActivities } from '../activities/index.ts';
+import type { WebhookActivities } from '../activities/webhooks.ts';
+import { FAILURES } from '../contract/failures.ts';
 
 /** Reading: cancellable, retried until OZmap or the geocoder answers (the status shows where it waits). */
 export const { geocode, searchBoxes, surveyBoxes } = proxyActivities<ReservationActivities>({
@@ -26,3 +28,21 @@ export const { surveyBoxes: surveyForChange } = proxyActivities<ReservationActiv
 
 /** The worker's longest hold (RESERVATION_MAX_HOLD_DAYS): configuration, not I/O, recorded once per run. */
 export const { holdLimit } = proxyLocalActivities<ReservationActivities>({ startToCloseTimeout: '5 seconds' });
+
+/** Read once per run, as a local activity: a marker in history saying whether to emit and when to remind. */
+export const { webhookSettings } = proxyLocalActivities<WebhookActivities>({ startToCloseTimeout: '10 seconds' });
+
+/**
+ * One signed POST (docs/architecture.md, "Webhooks"): a 10 s answer limit inside a 15 s attempt, retried with
+ * backoff up to 15 minutes apart for 25 hours (the contract's "at least 24 hours"), then the delivery gives up.
+ */
+export const { deliverWebhook } = proxyActivities<WebhookActivities>({
+  startToCloseTimeout: '15 seconds',
+  scheduleToCloseTimeout: '25 hours',
+  retry: {
+    initialInterval: '10 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '15 minutes',
+    nonRetryableErrorTypes: [FAILURES.WebhookNotConfigured],
+  },
+});

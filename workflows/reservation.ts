@@ -36,6 +36,7 @@ import {
 import { isFinal, isSettled, type FinalStatus, type ReservationStatus } from '../contract/statuses.ts';
 import { placeOf } from './changes.ts';
 import { resolveSelection, selectionProblems } from './decisions.ts';
+import { Events } from './events.ts';
 import { listenForChanges } from './living.ts';
 
 /** A salesperson's choice, from the selectBox call that made it until that call is answered. */
@@ -58,6 +59,8 @@ export class Reservation {
   maxHoldDays?: number;
   /** Set when the workflow is about to fail, so that waiting update handlers answer instead of holding it open. */
   private failure?: string;
+  /** The webhook events to Ispbox (events.ts). */
+  readonly events: Events;
 
   constructor(
     /** The input exactly as recorded: what a continued run is started with again. */
@@ -75,6 +78,7 @@ export class Reservation {
     };
     this.action = continued?.action;
     this.settleFailing = continued !== undefined;
+    this.events = new Events(this.state);
   }
 
   /** The reason of a cancel, once one came. */
@@ -142,10 +146,13 @@ export class Reservation {
     this.showDetails();
   }
 
+  /** The one place the status changes. */
   setStatus(status: ReservationStatus): void {
+    const changed = status !== this.state.status;
     this.state.status = status;
     upsertSearchAttributes([{ key: ReservationStatusKey, value: status }]);
     this.showDetails();
+    if (changed) this.events.statusChanged(status);
   }
 
   showDetails(): void {
@@ -185,6 +192,7 @@ export class Reservation {
     (this.state.changes ??= []).push(change);
     upsertSearchAttributes([{ key: BoxIdKey, value: reservation.boxId }]);
     this.showDetails();
+    this.events.boxChanged();
     return change;
   }
 
@@ -202,6 +210,7 @@ export class Reservation {
     (this.state.changes ??= []).push(change);
     upsertSearchAttributes([{ key: ReservationExpiresAtKey, value: new Date(expiresAt) }]);
     this.showDetails();
+    this.events.extended(); // the reminders not sent yet re-arm at the new end (events.ts)
     return change;
   }
 
@@ -237,9 +246,13 @@ export class Reservation {
           : err instanceof Error
             ? err.message
             : String(err);
+      this.events.failed();
       throw err;
     } finally {
-      await CancellationScope.nonCancellable(() => condition(allHandlersFinished));
+      await CancellationScope.nonCancellable(async () => {
+        await condition(allHandlersFinished);
+        await this.events.started(); // the last events' deliveries are started before the run ends
+      });
     }
   }
 

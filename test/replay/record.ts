@@ -6,6 +6,9 @@
  * Runs on a private dev server with the real worker code and the simulator. Re-record only when a change is meant
  * to alter histories, and keep the old files: they are what reservations sleeping in production look like.
  *
+ * With `webhook` after the tag (npx tsx test/replay/record.ts v4 webhook [names]), the workers deliver webhooks to a
+ * receiver on loopback and the files are named <tag>-webhook-<scenario>.json.
+ *
  * Then a release that keeps failing, on the time-skipping server (its hundred hourly rounds would take a hundred
  * hours on the dev server): <tag>-release-stuck.json is the run that continued as new, <tag>-release-resumed.json
  * the run that carried on and released the port. Last, on the same server, <tag>-late-create-swept.json: a first
@@ -28,6 +31,7 @@ import { workflowIdFor } from '../../contract/ids.ts';
 import { type ReservationInput } from '../../contract/schemas.ts';
 import { createDevServerEnv, createTimeSkippingEnv } from '../support/temporal.ts';
 import { eventually, reservablePoints, setFaults, startWorld, workflowBundle } from '../support/world.ts';
+import { startWebhookReceiver } from '../support/webhook-receiver.ts';
 
 const TASK_QUEUE = 'record-histories';
 const tag = process.argv[2];
@@ -37,13 +41,18 @@ if (!tag || !/^v\d+$/.test(tag)) {
   );
   process.exit(2);
 }
-const only = process.argv.slice(3);
+const webhookMode = process.argv[3] === 'webhook';
+const RECORD_SECRET = 'record-webhook-secret-0123456789';
+const receiver = webhookMode ? await startWebhookReceiver(RECORD_SECRET) : undefined;
+const webhooks = receiver && { url: receiver.url, secret: RECORD_SECRET, reminderDays: [3, 1] };
+const prefix = webhookMode ? 'webhook-' : '';
+const only = process.argv.slice(webhookMode ? 4 : 3);
 const wanted = (name: string) => only.length === 0 || only.some((prefix) => name.startsWith(prefix));
 const out = path.join(import.meta.dirname, 'histories');
 const SECONDS_AS_DAYS = (s: number) => s / 86_400;
 const save = (name: string, history: Parameters<typeof historyToJSON>[0]) =>
   writeFileSync(
-    path.join(out, `${tag}-${name}.json`),
+    path.join(out, `${tag}-${prefix}${name}.json`),
     // Stack traces name the recording machine's paths, and replay never reads them.
     JSON.stringify(JSON.parse(historyToJSON(history)), (k, v: unknown) => (k === 'stackTrace' ? '' : v), 1) + '\n',
   );
@@ -55,6 +64,7 @@ const worker = await createReservationWorker({
   namespace: dev.namespace,
   taskQueue: TASK_QUEUE,
   clients: world.clients,
+  webhooks,
   workflowBundle: await workflowBundle(),
 });
 const reservations = new ReservationsClient(dev.env.client, TASK_QUEUE, {
@@ -174,7 +184,7 @@ try {
       const final = (await handle.result()) as { status: string };
       const history = await handle.fetchHistory();
       save(name, history);
-      console.log(`${tag}-${name}: ${final.status}, ${history.events?.length} events`);
+      console.log(`${tag}-${prefix}${name}: ${final.status}, ${history.events?.length} events`);
     }
   });
 } finally {
@@ -192,6 +202,7 @@ try {
       namespace: 'default',
       taskQueue: TASK_QUEUE,
       clients: stuckWorld.clients,
+      webhooks,
       workflowBundle: await workflowBundle(),
     });
     await extendWorker.runUntil(async () => {
@@ -221,7 +232,7 @@ try {
       const final = (await handle.result()) as { status: string };
       const history = await handle.fetchHistory();
       save('extend-expired', history);
-      console.log(`${tag}-extend-expired: ${final.status}, ${history.events?.length} events`);
+      console.log(`${tag}-${prefix}extend-expired: ${final.status}, ${history.events?.length} events`);
     });
   }
   if (wanted('release')) {
@@ -231,6 +242,7 @@ try {
       namespace: 'default',
       taskQueue: TASK_QUEUE,
       clients: stuckWorld.clients,
+      webhooks,
       workflowBundle: await workflowBundle(),
       overrides: { activities: createActivities({ ozmap: stuck.ozmap, geocoder: stuckWorld.clients.geocoder }) },
     });
@@ -262,8 +274,8 @@ try {
       const last = await handle.fetchHistory();
       save('release-stuck', first);
       save('release-resumed', last);
-      console.log(`${tag}-release-stuck: continued as new, ${first.events?.length} events`);
-      console.log(`${tag}-release-resumed: ${final.status}, ${last.events?.length} events`);
+      console.log(`${tag}-${prefix}release-stuck: continued as new, ${first.events?.length} events`);
+      console.log(`${tag}-${prefix}release-resumed: ${final.status}, ${last.events?.length} events`);
     });
   }
 } finally {
@@ -277,6 +289,7 @@ try {
     namespace: 'default',
     taskQueue: TASK_QUEUE,
     clients: lateWorld.clients,
+    webhooks,
     workflowBundle: await workflowBundle(),
   });
   const lateReservations = new ReservationsClient(skipping.client, TASK_QUEUE, {
@@ -309,9 +322,12 @@ try {
     const final = (await handle.result()) as { status: string };
     const history = await handle.fetchHistory();
     save('late-create-swept', history);
-    console.log(`${tag}-late-create-swept: ${final.status}, ${history.events?.length} events`);
+    console.log(`${tag}-${prefix}late-create-swept: ${final.status}, ${history.events?.length} events`);
   });
 } finally {
   await lateWorld.close();
   await skipping.teardown();
+  await receiver?.close();
 }
+if (receiver)
+  console.log(`${receiver.events().length} webhook events acknowledged, ${receiver.rejected.length} rejected`);

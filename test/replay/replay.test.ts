@@ -24,6 +24,13 @@ const load = (file: string): History => historyFromJSON(JSON.parse(readFileSync(
 const continuedAsNew = (history: History) =>
   history.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes != null;
 
+/** Webhook delivery children are named after their parent's id, so a history with them replays under its own id. */
+function recordedWorkflowId(history: History, file: string): string {
+  const child = history.events?.find((e) => e.startChildWorkflowExecutionInitiatedEventAttributes != null);
+  const childId = child?.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
+  return childId?.split(':event:')[0] ?? `replay-${file}`;
+}
+
 function finalStatusOf(history: History): string {
   const completed = history.events?.at(-1)?.workflowExecutionCompletedEventAttributes;
   assert.ok(completed, 'the recorded workflow completed');
@@ -49,7 +56,8 @@ describe('replay of recorded histories', () => {
   for (const file of files) {
     it(`replays ${file} without a determinism error`, async () => {
       const history = load(file);
-      await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, `replay-${file}`);
+      const workflowId = recordedWorkflowId(history, file);
+      await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, workflowId);
     });
   }
 });

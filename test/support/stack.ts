@@ -30,7 +30,13 @@ export interface WorkerProcess {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export async function startStack(options: { ui?: boolean; taskQueue?: string } = {}): Promise<Stack> {
+export async function startStack(
+  options: {
+    ui?: boolean;
+    taskQueue?: string;
+    /** More for the worker and CLI (WEBHOOK_URL, say). */ env?: NodeJS.ProcessEnv;
+  } = {},
+): Promise<Stack> {
   const [dev, world] = await Promise.all([createDevServerEnv({ ui: options.ui }), startWorld()]);
   const taskQueue = options.taskQueue ?? 'e2e';
   const env: NodeJS.ProcessEnv = {
@@ -42,6 +48,7 @@ export async function startStack(options: { ui?: boolean; taskQueue?: string } =
     OZMAP_API_KEY: SIM_API_KEY,
     GEOCODER_MIN_INTERVAL_MS: '0',
     LOG_LEVEL: 'warn',
+    ...options.env,
   };
   const client = dev.env.client;
   const reservations = new ReservationsClient(client, taskQueue, {

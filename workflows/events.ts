@@ -1,0 +1,154 @@
+/**
+ * The reservation's webhook events (docs/architecture.md, "Webhooks"). Each event's body is built here, from the
+ * state at the moment it happens, and handed to a WebhookDelivery child workflow that is abandoned once started: the
+ * reservation waits for the start to be recorded, never for Ispbox. The body carries no secret; the activity signs.
+ *
+ * Whether to emit is the worker's configuration, which workflow code cannot see: a local activity reads it once per
+ * run, at the first event, and history keeps its answer (a marker, no timer, no child when WEBHOOK_URL is unset).
+ */
+import {
+  CancellationScope,
+  ParentClosePolicy,
+  condition,
+  log,
+  patched,
+  startChild,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { WebhookSettings } from '../activities/webhooks.ts';
+import { DAY_MS } from '../contract/defaults.ts';
+import type { ReservationState, WebhookEvent } from '../contract/schemas.ts';
+import { ViabilityIdKey } from '../contract/search-attributes.ts';
+import type { ReservationStatus } from '../contract/statuses.ts';
+import type { WebhookEventType } from '../contract/webhooks.ts';
+import { webhookSettings } from './activities.ts';
+import { WebhookDelivery } from './webhook-delivery.ts';
+
+/** Since this patch the reservation emits webhook events; histories from before it replay without them. */
+export const WEBHOOKS_PATCH = 'webhooks';
+
+/** The statuses a salesperson hears about, and the event each one is. */
+const STATUS_EVENTS: Partial<Record<ReservationStatus, WebhookEventType>> = {
+  AWAITING_SELECTION: 'reservation.awaiting_selection',
+  RESERVED: 'reservation.reserved',
+  INSTALLED: 'reservation.installed',
+  EXPIRED: 'reservation.expired',
+  CANCELLED: 'reservation.cancelled',
+  NO_COVERAGE: 'reservation.no_coverage',
+  ADDRESS_NOT_FOUND: 'reservation.address_not_found',
+  NO_SELECTION: 'reservation.no_selection',
+};
+
+export class Events {
+  private settings?: Promise<WebhookSettings>;
+  private readonly queue: WebhookEvent[] = [];
+  private starting = false;
+  private remindersArmed = false;
+
+  constructor(private readonly state: ReservationState) {}
+
+  /** Called by Reservation.setStatus when the status changed. */
+  statusChanged(status: ReservationStatus): void {
+    const type = STATUS_EVENTS[status];
+    if (type) this.emit(type);
+    if (status === 'RESERVED') this.armReminders();
+  }
+
+  boxChanged(): void {
+    this.emit('reservation.box_changed');
+  }
+
+  extended(): void {
+    this.emit('reservation.extended');
+  }
+
+  /** The run is about to fail: Ispbox hears it, with the status it stopped in. */
+  failed(): void {
+    this.emit('reservation.failed');
+  }
+
+  /** Resolves once every event emitted so far has its delivery started: a run ends only after that. */
+  async started(): Promise<void> {
+    await condition(() => this.queue.length === 0 && !this.starting);
+  }
+
+  private emit(type: WebhookEventType, extra: { daysLeft?: number } = {}): void {
+    // Asked at each event: a run that predates the patch takes it up once it runs on this code past its replay.
+    if (!patched(WEBHOOKS_PATCH)) return;
+    this.queue.push({
+      id: uuid4(), // deterministic: the same id on replay and on every retry of the delivery
+      type,
+      occurredAt: new Date().toISOString(),
+      viabilityId: this.state.viabilityId,
+      status: this.state.status,
+      state: JSON.parse(JSON.stringify(this.state)) as ReservationState, // as it is now, not as it will be
+      ...extra,
+    });
+    if (!this.starting) {
+      this.starting = true;
+      // Not cancellable: an event emitted as the run is cancelled (CANCELLED, say) must still go out.
+      void CancellationScope.nonCancellable(() => this.startDeliveries());
+    }
+  }
+
+  private readSettings(): Promise<WebhookSettings> {
+    return (this.settings ??= webhookSettings());
+  }
+
+  private async startDeliveries(): Promise<void> {
+    try {
+      const settings = await this.readSettings();
+      for (let event = this.queue.shift(); event; event = this.queue.shift()) {
+        if (!settings.enabled) continue;
+        try {
+          await startChild(WebhookDelivery, {
+            workflowId: `${workflowInfo().workflowId}:event:${event.id}`,
+            args: [event],
+            // Outlives the reservation, which never waits for it past its start.
+            parentClosePolicy: ParentClosePolicy.ABANDON,
+            typedSearchAttributes: [{ key: ViabilityIdKey, value: event.viabilityId }],
+          });
+        } catch (err) {
+          log.warn('A webhook delivery could not be started', { eventId: event.id, error: String(err) });
+        }
+      }
+    } finally {
+      this.starting = false;
+    }
+  }
+
+  private armReminders(): void {
+    if (this.remindersArmed || !patched(WEBHOOKS_PATCH)) return;
+    this.remindersArmed = true;
+    void CancellationScope.nonCancellable(() => this.remind()).catch((err: unknown) =>
+      log.warn('Reminders stopped', { error: String(err) }),
+    );
+  }
+
+  /**
+   * One `reservation.expiring` per configured offset, at that many days before the end, while RESERVED. An end that
+   * moves (extendHold) re-arms the reminders not sent yet at their new moments; one already sent is not sent again,
+   * and one whose moment has passed is skipped.
+   */
+  private async remind(): Promise<void> {
+    const settings = await this.readSettings();
+    if (!settings.enabled) return;
+    const sent = new Set<number>();
+    const holding = () => this.state.status === 'RESERVED' && this.state.reservation !== undefined;
+    while (holding()) {
+      const expiresAt = this.state.reservation!.expiresAt;
+      const end = Date.parse(expiresAt);
+      const changed = () => !holding() || this.state.reservation?.expiresAt !== expiresAt;
+      // Largest offset first, so the earliest moment still ahead.
+      const days = settings.reminderDays.find((d) => !sent.has(d) && end - d * DAY_MS > Date.now());
+      if (days === undefined) {
+        await condition(changed);
+        continue;
+      }
+      if (await condition(changed, end - days * DAY_MS - Date.now())) continue;
+      sent.add(days);
+      this.emit('reservation.expiring', { daysLeft: days });
+    }
+  }
+}
