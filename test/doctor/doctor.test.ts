@@ -109,6 +109,8 @@ describe('ozres doctor against the stack', () => {
       ...stack.env,
       OZMAP_URL: 'http://ozmap.invalid:9994',
       OZMAP_API_KEY: 'real-looking-key-123456',
+      // A real OZmap: the public demo Ispbox key is refused there, so this test brings its own.
+      ISPBOX_API_KEY: 'doctor-test-ispbox-key-0123',
       OZMAP_TIMEOUT_MS: '2000',
       GEOCODER_URL: stack.world.simUrl,
     };

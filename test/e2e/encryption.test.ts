@@ -39,10 +39,11 @@ type JsonHistory = {
   }>;
 };
 
-function withoutPatchMarkers(history: JsonHistory) {
-  const events = history.events.filter((event) => {
+function withoutMarkerBookkeeping(history: JsonHistory) {
+  const events = history.events.flatMap((event) => {
     const marker = event.markerRecordedEventAttributes;
-    if (marker?.markerName !== 'core_patch') return true;
+    if (marker?.markerName === 'core_local_activity') return [withoutLocalActivityMetadata(event, marker)];
+    if (marker?.markerName !== 'core_patch') return [event];
     for (const p of Object.values(marker.details ?? {}).flatMap((d) => d.payloads ?? [])) {
       const data = JSON.parse(fromBase64(p.data)) as unknown;
       assert.ok(
@@ -50,9 +51,28 @@ function withoutPatchMarkers(history: JsonHistory) {
         `a patch marker holds only the patch id: ${JSON.stringify(data)}`,
       );
     }
-    return false;
+    return [];
   });
   return { ...history, events };
+}
+
+type Marker = NonNullable<JsonHistory['events'][number]['markerRecordedEventAttributes']>;
+
+/**
+ * A local activity's marker: its result goes through the codec like any payload; its `data` is the SDK's own
+ * bookkeeping (seq, attempt, activity type, times), written without the codec, and must hold nothing else.
+ */
+function withoutLocalActivityMetadata(event: JsonHistory['events'][number], marker: Marker) {
+  const { data, ...rest } = marker.details ?? {};
+  for (const p of data?.payloads ?? []) {
+    const fields = Object.keys(JSON.parse(fromBase64(p.data)) as object);
+    const bookkeeping = ['seq', 'attempt', 'activity_id', 'activity_type', 'complete_time', 'backoff'];
+    assert.ok(
+      fields.every((k) => bookkeeping.includes(k) || k === 'original_schedule_time'),
+      `a local activity marker's data holds only the SDK's bookkeeping: ${fields.join(', ')}`,
+    );
+  }
+  return { ...event, markerRecordedEventAttributes: { ...marker, details: rest } };
 }
 
 /**
@@ -131,7 +151,9 @@ describe('payload encryption, through npm start', () => {
         );
 
         const history = historyToJSON(await plainClient.workflow.getHandle(workflowIdFor(viabilityId)).fetchHistory());
-        const payloads = payloadsIn(withoutPatchMarkers(JSON.parse(withoutSearchAttributes(history)) as JsonHistory));
+        const payloads = payloadsIn(
+          withoutMarkerBookkeeping(JSON.parse(withoutSearchAttributes(history)) as JsonHistory),
+        );
         assert.ok(
           payloads.length >= 8,
           `input, activity inputs and results, update, signal, result: ${payloads.length}`,

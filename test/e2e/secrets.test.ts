@@ -175,7 +175,7 @@ describe('secrets never reach history, logs or errors', () => {
         RESERVATION_HOLD_DAYS: 'soon',
       };
       const cliConfig = await cli(['status', installed], badConfig);
-      assert.equal(cliConfig.code, 2);
+      assert.equal(cliConfig.code, 1);
       assert.match(cliConfig.stderr, /OZMAP_URL: must not carry credentials/);
       const workerConfig = await run(['--import', 'tsx', workerPath], { ...env, ...badConfig });
       assert.equal(workerConfig.code, 1);

@@ -35,6 +35,7 @@ describe('HTTP API configuration', () => {
       demoKey: true,
       linkSecret: undefined,
       waitSeconds: 20,
+      requestTimeoutSeconds: 10,
     });
   });
 
