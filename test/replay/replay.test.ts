@@ -44,6 +44,11 @@ describe('replay of recorded histories', () => {
     assert.deepEqual([...statuses].sort(), [...FINAL_STATUSES].sort());
   });
 
+  it('keeps no stack trace: they name the recording machine paths, and replay never reads them', () => {
+    const traced = files.filter((file) => /"stackTrace": "[^"]/.test(readFileSync(path.join(dir, file), 'utf8')));
+    assert.deepEqual(traced, [], 'record.ts blanks stackTrace; blank it in these too');
+  });
+
   it('covers a settle that continued as new, and the run that resumed it', () => {
     const continued = files.filter((f) => continuedAsNew(load(f)));
     assert.ok(continued.length > 0, 'a recorded run that continued as new');
