@@ -46,8 +46,8 @@ const MAX_PAGE_SIZE = 1000;
 
 export async function ReconcileWorkflow(input: ReconcileInput = {}): Promise<ReconcileReport> {
   const dryRun = input.dryRun === true;
-  const pageSize = pageSizeOf(input.pageSize);
-  const pagesPerRun = pagesPerRunOf(input.pagesPerRun);
+  const pageSize = wholeNumberOf('pageSize', input.pageSize, DEFAULT_RECONCILE_PAGE_SIZE, MAX_PAGE_SIZE);
+  const pagesPerRun = wholeNumberOf('pagesPerRun', input.pagesPerRun, PAGES_PER_RUN, PAGES_PER_RUN);
   const report: ReconcileReport = input.progress
     ? { ...input.progress.report, runs: input.progress.runs }
     : emptyReport(dryRun, new Date().toISOString());
@@ -115,21 +115,11 @@ function keep(report: ReconcileReport, list: ReconcileIdList, id: string): void 
   else if (!report.truncated.includes(list)) report.truncated.push(list);
 }
 
-function pageSizeOf(value: unknown): number {
-  if (value === undefined) return DEFAULT_RECONCILE_PAGE_SIZE;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_PAGE_SIZE)
-    throw ApplicationFailure.nonRetryable(
-      `Invalid reconcile input: pageSize must be a whole number 1-${MAX_PAGE_SIZE}`,
-    );
-  return value;
-}
-
-function pagesPerRunOf(value: unknown): number {
-  if (value === undefined) return PAGES_PER_RUN;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > PAGES_PER_RUN)
-    throw ApplicationFailure.nonRetryable(
-      `Invalid reconcile input: pagesPerRun must be a whole number 1-${PAGES_PER_RUN}`,
-    );
+/** A whole number from 1 to `max` from the input, or the fallback when absent; anything else fails the run. */
+function wholeNumberOf(name: string, value: unknown, fallback: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max)
+    throw ApplicationFailure.nonRetryable(`Invalid reconcile input: ${name} must be a whole number 1-${max}`);
   return value;
 }
 
