@@ -42,8 +42,6 @@ const FASTIFY_ERRORS: Record<string, { status: number; code: string; field: stri
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'unsupported-media-type', field: 'content-type' },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'invalid-request', field: 'content-length' },
   FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'payload-too-large', field: '(body)' },
-  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'invalid-input', field: '(body)' },
-  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'invalid-input', field: '(body)' },
   FST_ERR_CTP_INSTANCE_ALREADY_STARTED: { status: 400, code: 'invalid-request', field: '(body)' },
   FST_ERR_BAD_URL: { status: 400, code: 'invalid-request', field: 'url' },
   FST_ERR_ASYNC_CONSTRAINT: { status: 400, code: 'invalid-request', field: 'url' },

@@ -19,6 +19,7 @@ import type { Config } from '../config/env.ts';
 import { InvalidInputError } from '../client/errors.ts';
 import type { ReservationsClient } from '../client/reservations.ts';
 import { toHttpProblem } from './errors.ts';
+import { parseJsonBody } from './json-body.ts';
 import { doctorRoutes, type DoctorRunner } from './routes/doctor.ts';
 import { healthRoutes } from './routes/health.ts';
 import { reservationRoutes } from './routes/reservations.ts';
@@ -91,6 +92,14 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
   app.setSerializerCompiler(serializerCompiler);
   // JSON only: a text/plain body is a 415, not a string that fails validation.
   app.removeContentTypeParser('text/plain');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
 
   app.setErrorHandler((error, request, reply: FastifyReply) => {
     const problem = toHttpProblem(error);

@@ -77,11 +77,14 @@ const KNOWN_KEYS = new Set([
   '__proto__',
   'constructor',
 ]);
+/** Whether a JSON value holds a `__proto__` key anywhere (the body is then refused for that key: see below). */
+const holdsProtoKey = (v: unknown): boolean =>
+  typeof v === 'object' && v !== null && Object.entries(v).some(([k, c]) => k === '__proto__' || holdsProtoKey(c));
 const unknownKey = (parent: string[]) =>
   fc
     .tuple(
       fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,15}$/).filter((k) => !KNOWN_KEYS.has(k)),
-      fc.jsonValue(),
+      fc.jsonValue().filter((v) => !holdsProtoKey(v)),
     )
     .map(([key, value]): Mutation => ({
       path: [...parent, key],
@@ -145,6 +148,22 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   unknownKey([]),
   unknownKey(['customer']),
   unknownKey(['coordinates']),
+  // A key that could alter prototypes, at the top or in an object: refused by its path.
+  fc
+    .tuple(
+      fc.constantFrom<string[]>([], ['customer'], ['coordinates']),
+      fc.constantFrom<[string, unknown]>(
+        ['__proto__', {}],
+        ['__proto__', { x: 1 }],
+        ['constructor', { prototype: {} }],
+      ),
+    )
+    .map(([parent, [key, value]]): Mutation => ({
+      path: [...parent, key],
+      value,
+      expectField: [...parent, key, ...(key === 'constructor' ? ['prototype'] : [])].join('.'),
+      expectWord: 'refused',
+    })),
 );
 
 function mutate(m: Mutation): Record<string, unknown> {
@@ -153,7 +172,8 @@ function mutate(m: Mutation): Record<string, unknown> {
   for (const key of m.path.slice(0, -1)) target = target[key] as Record<string, unknown>;
   const last = m.path.at(-1)!;
   if (m.value === undefined && !('value' in m)) delete target[last];
-  else target[last] = m.value;
+  // An own property even for `__proto__` (plain assignment would set the prototype, which JSON never shows).
+  else Object.defineProperty(target, last, { value: m.value, enumerable: true, writable: true, configurable: true });
   // With both address and coordinates gone, the answer names `address` (give one or the other).
   if (m.path[0] === 'address' && m.value === undefined && !('coordinates' in body)) m.expectField = 'address';
   return body;
