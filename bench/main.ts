@@ -36,7 +36,9 @@ import { CustomerCodeKey, ReservationStatusKey, ViabilityIdKey } from '../contra
 import { BaselineWorkflow, baselineRelease, baselineReady } from './workflows/baseline.ts';
 import { LAYER_SHIFT_DEGREES, widenNetwork } from './network.ts';
 import { meanPhases, type Phases } from './phases.ts';
-import { workerProcessEnv } from '../worker/process-env.ts';
+import { WORKER_NODE_ARGS, workerProcessEnv } from '../worker/process-env.ts';
+import { WORKFLOW_BUNDLE_FILE } from '../worker/worker.ts';
+import { BUILD_DIR, buildWorkerEntry, buildWorkflowBundle } from '../scripts/worker-build.ts';
 import type { WorkerMemory } from './worker.ts';
 
 const USAGE = `npm run bench -- [--quick] [--held N,N,...] [--expiring N] [--cluster]
@@ -536,18 +538,40 @@ interface WorkerChild {
   stop(): Promise<void>;
 }
 
+/**
+ * The bench worker built as production's is (scripts/worker-build.ts): compiled, with its workflows (the real one
+ * and the baseline) pre-bundled. The compiled file lives under dist/, where it finds node_modules.
+ */
+async function buildBenchWorker(): Promise<{ workerFile: string; bundleFile: string }> {
+  const dir = path.join(BUILD_DIR, 'bench');
+  const workerFile = path.join(dir, 'worker.js');
+  const bundleFile = path.join(dir, WORKFLOW_BUNDLE_FILE);
+  await Promise.all([
+    buildWorkerEntry(path.join(projectRoot, 'bench', 'worker.ts'), workerFile),
+    buildWorkflowBundle(bundleFile, {
+      workflowsPath: path.join(projectRoot, 'bench', 'workflows', 'index.ts'),
+      interceptorModules: [],
+    }),
+  ]);
+  return { workerFile, bundleFile };
+}
+
 async function startWorker(env: NodeJS.ProcessEnv): Promise<WorkerChild> {
+  const { workerFile, bundleFile } = await buildBenchWorker();
   const child: ChildProcess = spawn(
     process.execPath,
     [
       '--expose-gc',
-      '--import',
-      'tsx',
+      ...WORKER_NODE_ARGS,
+      ...(process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
       '--import',
       path.join(projectRoot, 'bench', 'thread-probe.js'),
-      path.join(projectRoot, 'bench', 'worker.ts'),
+      workerFile,
     ],
-    { env: workerProcessEnv(env), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+    {
+      env: workerProcessEnv({ ...env, WORKFLOW_BUNDLE_PATH: bundleFile }),
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
   );
   await new Promise<void>((resolve, reject) => {
     child.once('message', () => resolve());

@@ -5,7 +5,6 @@
  * `--import ./thread-probe.js`), with the parts of its memory: see WorkerMemory.
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { getHeapStatistics } from 'node:v8';
 import { BroadcastChannel } from 'node:worker_threads';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -40,6 +39,12 @@ export interface WorkerMemory {
   allocator: string;
 }
 
+function requiredBundlePath(path: string | undefined): string {
+  if (!path)
+    throw new Error('WORKFLOW_BUNDLE_PATH: the bench worker runs a pre-built bundle; start it with npm run bench');
+  return path;
+}
+
 Runtime.install({ logger: new DefaultLogger('WARN') });
 const config = loadConfig();
 const connection = await connectWorker(config.temporal);
@@ -50,10 +55,9 @@ const worker = await createReservationWorker({
   taskQueue: config.temporal.taskQueue,
   clients,
   tuning: tuningOf(config.worker),
-  overrides: {
-    workflowsPath: fileURLToPath(new URL('./workflows/index.ts', import.meta.url)),
-    activities: { ...createActivities(clients), ...noopActivities },
-  },
+  // bench/main.ts builds this file and the bundle (scripts/worker-build.ts) and names the bundle.
+  workflowBundle: { codePath: requiredBundlePath(config.workflowBundlePath) },
+  overrides: { activities: { ...createActivities(clients), ...noopActivities } },
 });
 const probe = new BroadcastChannel('bench-thread-heap');
 probe.unref();
@@ -86,6 +90,8 @@ async function measure(): Promise<WorkerMemory> {
       maxConcurrentWorkflowTaskExecutions: config.worker.maxConcurrentWorkflowTaskExecutions,
       workflowThreadPoolSize: worker.options.workflowThreadPoolSize,
       reuseV8Context: worker.options.reuseV8Context,
+      // V8's flags (the bench's own --expose-gc and --import, which name a path, left out).
+      nodeFlags: process.execArgv.filter((a, i, all) => a.startsWith('--max') && all[i - 1] !== '--import').join(' '),
     },
     allocator:
       [

@@ -20,7 +20,8 @@ import { viabilityPageUrl } from '../client/viability-link.ts';
 import { dialableHost, hostPort, isLoopbackHost, splitHostPort, unbracketHost } from '../net/hosts.ts';
 import { isPortOpen, startDevServer, type DevServer } from './dev-server.ts';
 import { projectRoot } from './temporal-tools.ts';
-import { workerProcessEnv } from '../worker/process-env.ts';
+import { WORKER_NODE_ARGS, workerProcessEnv } from '../worker/process-env.ts';
+import { BUILD_DIR, buildWorker } from './worker-build.ts';
 
 /** Where the dev server's SQLite file and the simulator's state live; tests point it at a temporary folder. */
 const DATA_DIR = process.env.ISPBOX_OZMAP_DATA_DIR ?? path.join(projectRoot, '.data');
@@ -53,7 +54,9 @@ async function main(): Promise<void> {
       for (const host of [ui.hostname, 'localhost']) codec.allowOrigin(`${ui.protocol}//${host}:${ui.port}`);
     }
     const simulatorUrl = await startOzmapSimulator(config, stops);
-    stops.push(superviseWorker());
+    // The worker as production runs it, compiled and with its workflows pre-bundled (scripts/worker-build.ts).
+    const { workerFile } = await buildWorker(path.join(BUILD_DIR, 'start'));
+    stops.push(superviseWorker(workerFile));
     const httpUrls = await startHttp(config, stops);
 
     const ozmap = simulatorUrl
@@ -190,12 +193,12 @@ function mapPageDemo(config: Config, simulatorUrl: string | undefined): string {
 }
 
 /** Runs the worker as a child process and restarts it if it dies, until stopped. */
-function superviseWorker(): () => Promise<void> {
+function superviseWorker(workerFile: string): () => Promise<void> {
   let child: ChildProcess | undefined;
   let stopped = false;
   const log = say('worker');
   const launch = () => {
-    child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'worker', 'main.ts')], {
+    child = spawn(process.execPath, [...WORKER_NODE_ARGS, workerFile], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: workerProcessEnv(process.env),
     });

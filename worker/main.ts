@@ -1,17 +1,27 @@
 /** The worker process: `npm run worker`. Configuration comes from the environment (see README). */
+import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { dataConverterFor } from '../codec/data-converter.ts';
-import { ConfigError, loadConfigOrExit } from '../config/env.ts';
+import { ConfigError, loadConfigOrExit, type Config } from '../config/env.ts';
 import { temporalConnectionOptions } from '../config/temporal.ts';
 import { workerMetricsOptions } from '../metrics/worker-options.ts';
 import { serveMetrics } from '../metrics/server.ts';
 import { pollSettling } from '../metrics/settling.ts';
 import { createLogger, installTemporalRuntime } from './logger.ts';
 import { registerReconcileSchedule } from './reconcile-schedule.ts';
-import { connectWorker, createClients, createReservationWorker, tuningOf } from './worker.ts';
+import { WORKFLOW_BUNDLE_FILE, connectWorker, createClients, createReservationWorker, tuningOf } from './worker.ts';
+
+/**
+ * The built worker (npm run build: dist/worker.js) runs the workflow bundle built beside it, unless
+ * WORKFLOW_BUNDLE_PATH names another: compiled, it has no TypeScript sources to bundle.
+ */
+function withBuiltBundle(config: Config): Config {
+  if (config.workflowBundlePath || !import.meta.url.endsWith('.js')) return config;
+  return { ...config, workflowBundlePath: fileURLToPath(new URL(`./${WORKFLOW_BUNDLE_FILE}`, import.meta.url)) };
+}
 
 async function main(): Promise<void> {
-  const config = loadConfigOrExit();
+  const config = withBuiltBundle(loadConfigOrExit());
   const logger = createLogger(config.logLevel, 'worker');
   installTemporalRuntime(logger, config.worker.metricsAddress);
   const connection = await connectWorker(config.temporal);

@@ -16,6 +16,8 @@ import { temporalConnectionOptions } from '../config/temporal.ts';
 export { createClients, type Clients } from '../activities/clients.ts';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+/** The name `npm run build` gives the workflow bundle, beside the built worker (scripts/worker-build.ts). */
+export const WORKFLOW_BUNDLE_FILE = 'workflow-bundle.js';
 
 /** The worker options the configuration sets (README, Configuration; figures in bench/README.md). */
 export type WorkerTuning = 'maxCachedWorkflows' | 'maxConcurrentWorkflowTaskExecutions' | 'workflowThreadPoolSize';

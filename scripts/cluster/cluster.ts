@@ -4,19 +4,17 @@
  * elsewhere), the codec endpoint (when payloads are encrypted), CLUSTER_WORKERS workers, the HTTP API and
  * Prometheus. Used by `npm run start:cluster` (main.ts) and `npm run test:cluster`.
  */
-import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import type { Config } from '../../config/env.ts';
 import { startSimulator } from '../../simulator/server.ts';
-import { WORKFLOW_METRICS_INTERCEPTOR } from '../../metrics/worker.ts';
-import { WORKFLOWS_PATH } from '../../worker/worker.ts';
+import { WORKFLOW_BUNDLE_FILE } from '../../worker/worker.ts';
 import { isPortOpen } from '../dev-server.ts';
 import { readable, startCodecEndpoint } from '../start.ts';
 import { formatElapsed, projectRoot } from '../temporal-tools.ts';
 import { ensureClusterBinaries } from './binaries.ts';
-import { workerProcessEnv } from '../../worker/process-env.ts';
-import { HTTP_API_ENTRY, WORKER_ENTRY } from './entries.ts';
+import { WORKER_NODE_ARGS, workerProcessEnv } from '../../worker/process-env.ts';
+import { HTTP_API_ENTRY, WORKER_ENTRY } from '../entries.ts';
+import { BUILD_DIR, buildWorkerEntry, buildWorkflowBundle } from '../worker-build.ts';
 import { clusterLayout, type ClusterLayout } from './layout.ts';
 import { prometheusProcess, uiProcess } from './observability.ts';
 import { postgresProcess, preparePostgres } from './postgres.ts';
@@ -65,9 +63,13 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
 
   try {
     step('binaries (per-user cache, built from the Go module proxy the first time)');
+    // The workers run compiled, with one bundle for all (scripts/worker-build.ts): each starts in about a second,
+    // all run the same code, and none loads webpack or a TypeScript loader.
+    const workerFile = path.join(BUILD_DIR, 'cluster', 'worker.js');
     const [bin, bundlePath] = await Promise.all([
       ensureClusterBinaries({ log }),
       options.config.workflowBundlePath ?? bundle(layout),
+      buildWorkerEntry(WORKER_ENTRY, workerFile),
     ]);
 
     step('PostgreSQL');
@@ -111,7 +113,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     await Promise.all([
       ...layout.workers.map((w) =>
         supervisor.start({
-          ...nodeProcess(`worker-${w.index}`, WORKER_ENTRY, {
+          ...nodeProcess(`worker-${w.index}`, [...WORKER_NODE_ARGS, workerFile], {
             ...workerProcessEnv(env),
             WORKER_METRICS_ADDRESS: w.sdkMetrics,
             WORKER_APP_METRICS_ADDRESS: w.appMetrics,
@@ -122,7 +124,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       ),
       supervisor.start({
         // One log line per request would drown the rest at info, as in npm start.
-        ...nodeProcess('api', HTTP_API_ENTRY, {
+        ...nodeProcess('api', ['--import', 'tsx', HTTP_API_ENTRY], {
           ...env,
           LOG_LEVEL: config.logLevel === 'info' ? 'warn' : config.logLevel,
         }),
@@ -181,17 +183,9 @@ async function refuseTakenPorts(layout: ClusterLayout, config: Config): Promise<
   if (taken.length > 0) throw new Error(`Cannot start the cluster:\n  - ${[...new Set(taken)].join('\n  - ')}`);
 }
 
-/** One bundle for every worker, so each starts in about a second and all run the same code. */
 async function bundle(layout: ClusterLayout): Promise<string> {
-  const file = path.join(layout.dir, 'workflow-bundle.js');
-  const { mkdir } = await import('node:fs/promises');
-  await mkdir(layout.dir, { recursive: true });
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: WORKFLOWS_PATH,
-    workflowInterceptorModules: [WORKFLOW_METRICS_INTERCEPTOR],
-    logger: { info() {}, warn() {}, error() {}, debug() {}, trace() {}, log() {} },
-  });
-  await writeFile(file, code);
+  const file = path.join(layout.dir, WORKFLOW_BUNDLE_FILE);
+  await buildWorkflowBundle(file);
   return file;
 }
 
@@ -217,11 +211,11 @@ async function simulator(
   return sim.url;
 }
 
-function nodeProcess(name: string, entry: string, env: NodeJS.ProcessEnv): ProcessSpec {
+function nodeProcess(name: string, args: string[], env: NodeJS.ProcessEnv): ProcessSpec {
   return {
     name,
     command: process.execPath,
-    args: ['--import', 'tsx', entry],
+    args,
     env,
     cwd: projectRoot,
     format: readable,
