@@ -100,6 +100,8 @@ interface Latencies {
 interface MemorySample {
   held: number;
   rssMiB: number;
+  /** The highest RSS since the worker started (VmHWM): the fill's peak, before the GC the probe runs. */
+  rssPeakMiB: number;
   rssAnonMiB: number;
   rssFileMiB: number;
   mainHeapUsedMiB: number;
@@ -117,6 +119,7 @@ function sampleOf(held: number, m: WorkerMemory): MemorySample {
   return {
     held,
     rssMiB: mib(m.rss),
+    rssPeakMiB: mib(m.rssPeak),
     rssAnonMiB: mib(m.rssAnon),
     rssFileMiB: mib(m.rssFile),
     mainHeapUsedMiB: mib(m.heapUsed),
@@ -320,7 +323,7 @@ async function main(): Promise<void> {
         `${perExpiry} per expiry`,
       `  worker RSS   fresh ${mib(fresh.rss)} MiB; ` +
         memory.map((m) => `${m.held.toLocaleString('en')} held ${m.rssMiB}`).join(' · ') +
-        ' MiB',
+        ` MiB (after a GC; highest since start ${memory.at(-1)?.rssPeakMiB} MiB)`,
       `  query        on a held reservation p50 ${queried.p50Ms} ms, p99 ${queried.p99Ms} ms`,
       `  mass expiry  ${SIZES.expiring} reservations ${expiry.seconds} s, ${SIZES.expiring} baseline timers ` +
         `${baselineExpiry.seconds} s: ×${expiryRatio}`,
@@ -602,7 +605,7 @@ const fmtPhases = (p: Phases) =>
   `${p.historyBytes} B of history (activity results ${p.activityResultBytes} B)`;
 const fmtMemory = (m: MemorySample) =>
   `RSS ${m.rssMiB} MiB = file ${m.rssFileMiB} + anon ${m.rssAnonMiB} (main heap ${m.mainHeapResidentMiB}, ` +
-  `workflow threads' heaps ${m.workflowThreadsHeapResidentMiB}, native ${m.nativeMiB})`;
+  `workflow threads' heaps ${m.workflowThreadsHeapResidentMiB}, native ${m.nativeMiB}); peak so far ${m.rssPeakMiB}`;
 const fmtOptions = (m: WorkerMemory) =>
   `${Object.entries(m.options)
     .map(([k, v]) => `${k} ${String(v)}`)

@@ -25,6 +25,8 @@ export interface ThreadHeap {
 /** Bytes, except where named otherwise. */
 export interface WorkerMemory {
   rss: number;
+  /** The highest RSS since the process started (VmHWM). */
+  rssPeak: number;
   /** Anonymous resident memory (heaps, malloc) and file-backed (node, the SDK's native library, code). */
   rssAnon: number;
   rssFile: number;
@@ -79,6 +81,7 @@ async function measure(): Promise<WorkerMemory> {
   const main = getHeapStatistics();
   return {
     rss: usage.rss,
+    rssPeak: kib('VmHWM'),
     rssAnon: kib('RssAnon'),
     rssFile: kib('RssFile'),
     heapUsed: main.used_heap_size,
