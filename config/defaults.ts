@@ -22,9 +22,9 @@ export const DEMO_ISPBOX_API_KEY = 'demo-ispbox-key-change-me';
  * An evicted reservation is replayed from its short history when its hold ends or a message arrives
  * (bench/README.md: memory and the replay's cost).
  */
-// 100: with the built worker, 250 cached runs cost about 100 MiB more at 1,000-2,500 held (356 against 262 MiB at
-// 2,500), while 500 simultaneous expiries took 32 s instead of 27 (bench/README.md, "Settings chosen").
-export const DEFAULT_MAX_CACHED_WORKFLOWS = 100;
+// 50: with the built worker and 20,000 held, RSS 260 MiB against 303 at 100, while 1,000 simultaneous expiries took
+// 90.7 s against 88 and the fill was no slower (bench/README.md, "Settings chosen").
+export const DEFAULT_MAX_CACHED_WORKFLOWS = 50;
 /** Workflow tasks run at once (the SDK's default: 40); never more than the cache holds. */
 export const DEFAULT_MAX_CONCURRENT_WORKFLOW_TASKS = 40;
 /** Threads that run workflow code (the SDK's default with its reused V8 context: 1). */

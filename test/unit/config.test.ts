@@ -22,7 +22,7 @@ describe('configuration', () => {
     assert.deepEqual(config.defaults, { radiusMeters: 250, holdDays: 30, selectionTimeoutHours: 24 });
     assert.equal(config.geocoder.provider, 'nominatim');
     assert.equal(config.geocoder.url, 'http://127.0.0.1:9994');
-    assert.equal(config.worker.maxCachedWorkflows, 100);
+    assert.equal(config.worker.maxCachedWorkflows, 50);
     assert.equal(config.worker.maxConcurrentWorkflowTaskExecutions, 40);
     assert.equal(config.worker.workflowThreadPoolSize, 1);
   });
