@@ -36,15 +36,17 @@ import { CustomerCodeKey, ReservationStatusKey, ViabilityIdKey } from '../contra
 import { BaselineWorkflow, baselineRelease, baselineReady } from './workflows/baseline.ts';
 import { LAYER_SHIFT_DEGREES, widenNetwork } from './network.ts';
 import { meanPhases, type Phases } from './phases.ts';
+import { cpuMeter, type CpuMeter } from './cpu.ts';
 import { WORKER_NODE_ARGS, workerProcessEnv } from '../worker/process-env.ts';
 import { WORKFLOW_BUNDLE_FILE } from '../worker/worker.ts';
 import { BUILD_DIR, buildWorkerEntry, buildWorkflowBundle } from '../scripts/worker-build.ts';
 import type { WorkerMemory } from './worker.ts';
 
-const USAGE = `npm run bench -- [--quick] [--held N,N,...] [--expiring N] [--cluster]
+const USAGE = `npm run bench -- [--quick] [--held N,N,...] [--expiring N] [--concurrency N] [--cluster]
   --quick      60 measured, held 0,100,200, 100 expiring (a minute or two)
   --held       the held steps of (c) (default 0,1000,5000,10000,20000; quick 0,100,200)
   --expiring   how many expire at once in (d) (default 1000; quick 100)
+  --concurrency calls in flight in (a) and (b) (default 16; quick 8)
   --cluster    (a) also on a fresh npm run start:cluster topology, one worker then two
 The worker is configured from the environment like npm run worker (WORKER_MAX_CACHED_WORKFLOWS, ...).`;
 const { values: args } = parseArgs({
@@ -53,6 +55,7 @@ const { values: args } = parseArgs({
     cluster: { type: 'boolean', default: false },
     held: { type: 'string' },
     expiring: { type: 'string' },
+    concurrency: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -75,8 +78,11 @@ const SIZES = {
       }),
   ...(args.held && { heldSteps: args.held.split(',').map((n) => wholeNumber('--held', n)) }),
   ...(args.expiring && { expiring: wholeNumber('--expiring', args.expiring) }),
+  ...(args.concurrency && { concurrency: Math.max(1, wholeNumber('--concurrency', args.concurrency)) }),
 };
 const TASK_QUEUE = 'bench';
+/** (a) again with this many in flight: two cores then wait for the server's round trips, not for each other. */
+const CALM_CONCURRENCY = 2;
 const API_KEY = 'bench-ozmap-key';
 const DAY_MS = 86_400_000;
 
@@ -189,13 +195,20 @@ async function main(): Promise<void> {
     log(`(a) ${SIZES.measured} each at concurrency ${SIZES.concurrency}, after ${SIZES.warmup} to warm up`);
     await timed(SIZES.warmup, SIZES.concurrency, () => baseline());
     await timed(SIZES.warmup, SIZES.concurrency, reserveHeld);
+    const pids = { server: server.pid!, worker: worker.pid, bench: process.pid };
+    let meter = cpuMeter(pids);
     const base = await timed(SIZES.measured, SIZES.concurrency, () => baseline());
+    const baseCpu = meter.stop(SIZES.measured);
     sim.stats.reset();
     const firstMeasured = next;
+    meter = cpuMeter(pids);
     const real = await timed(SIZES.measured, SIZES.concurrency, reserveHeld);
+    const realCpu = meter.stop(SIZES.measured);
     const reserveStats = sim.stats.snapshot();
     log(`    baseline     ${fmt(base)}`);
     log(`    reservation  ${fmt(real)}`);
+    log(`    CPU ms each: baseline ${fmtCpu(baseCpu)}`);
+    log(`                 reservation ${fmtCpu(realCpu)}`);
     const ratios = {
       throughput: round(real.perSecond / base.perSecond, 2),
       p50: round(real.p50Ms / base.p50Ms, 2),
@@ -217,6 +230,33 @@ async function main(): Promise<void> {
     };
     for (const [name, p] of Object.entries(phases)) log(`    ${name.padEnd(12)} ${fmtPhases(p)}`);
 
+    // The same with the machine not saturated: what the reservation's path itself adds, without waiting for CPU.
+    const calmCount = Math.ceil(SIZES.measured / 2);
+    log(`(a) ${calmCount} each at concurrency ${CALM_CONCURRENCY} (the cores not saturated)`);
+    meter = cpuMeter(pids);
+    const calmBase = await timed(calmCount, CALM_CONCURRENCY, () => baseline());
+    const calmBaseCpu = meter.stop(calmCount);
+    const calmIds: string[] = [];
+    meter = cpuMeter(pids);
+    const calmReal = await timed(calmCount, CALM_CONCURRENCY, async () => calmIds.push(await reserveHeld()));
+    const calmRealCpu = meter.stop(calmCount);
+    log(`    baseline     ${fmt(calmBase)}`);
+    log(`    reservation  ${fmt(calmReal)}`);
+    log(`    CPU ms each: baseline ${fmtCpu(calmBaseCpu)}`);
+    log(`                 reservation ${fmtCpu(calmRealCpu)}`);
+    const unsaturated = {
+      concurrency: CALM_CONCURRENCY,
+      baseline: calmBase,
+      reservation: calmReal,
+      ratios: {
+        throughput: round(calmReal.perSecond / calmBase.perSecond, 2),
+        p50: round(calmReal.p50Ms / calmBase.p50Ms, 2),
+        p99: round(calmReal.p99Ms / calmBase.p99Ms, 2),
+      },
+      cpuMsEach: { baseline: calmBaseCpu, reservation: calmRealCpu },
+    };
+    const cpuRatio = round(totalCpu(realCpu) / totalCpu(baseCpu), 2);
+
     // (b) OZmap calls: per reservation (above) and per cancellation (now, releasing those very reservations).
     sim.stats.reset();
     const measuredIds = Array.from({ length: SIZES.measured }, (_, k) => `B-${firstMeasured + k}`);
@@ -237,10 +277,8 @@ async function main(): Promise<void> {
       SIZES.concurrency,
       (id) => client.workflow.getHandle(id).signal(baselineRelease),
     );
-    await pool(
-      Array.from({ length: SIZES.warmup }, (_, k) => `B-${k}`),
-      SIZES.concurrency,
-      (id) => reservations.cancel(id),
+    await pool([...Array.from({ length: SIZES.warmup }, (_, k) => `B-${k}`), ...calmIds], SIZES.concurrency, (id) =>
+      reservations.cancel(id),
     );
     await waitUntil(async () => (await client.workflow.count('ExecutionStatus = "Running"')).count === 0, 120_000);
 
@@ -276,7 +314,7 @@ async function main(): Promise<void> {
       type: string,
       rate: number,
       start: (at: number) => Promise<boolean>,
-    ): Promise<{ seconds: number; perSecond: number; startedBeforeTheMoment: number }> => {
+    ): Promise<{ seconds: number; perSecond: number; startedBeforeTheMoment: number; cpu: CpuPhase }> => {
       const at = Date.now() + windowMs(rate);
       const before = await completed(type);
       let inTime = 0;
@@ -284,10 +322,14 @@ async function main(): Promise<void> {
         if ((await start(at)) && Date.now() < at) inTime++;
       });
       sim.stats.reset();
+      await sleep(Math.max(0, at - Date.now() - 1000));
+      const cpuFromTheMoment = cpuMeter(pids); // a second early: the meter reads /proc of three processes
       await sleep(Math.max(0, at - Date.now()));
       await waitUntil(async () => (await completed(type)) - before >= SIZES.expiring, 15 * 60_000, 200);
       const seconds = round((Date.now() - at) / 1000, 1);
-      return { seconds, perSecond: round(SIZES.expiring / seconds, 1), startedBeforeTheMoment: inTime };
+      const cpu = cpuFromTheMoment.stop(SIZES.expiring);
+      log(`    CPU ms each: ${fmtCpu(cpu)}`);
+      return { seconds, perSecond: round(SIZES.expiring / seconds, 1), startedBeforeTheMoment: inTime, cpu };
     };
     const baselineExpiry = await atOnce('BaselineWorkflow', base.perSecond, async (at) => {
       await baseline(at);
@@ -317,6 +359,9 @@ async function main(): Promise<void> {
       `  throughput   reservation ${real.perSecond}/s, baseline ${base.perSecond}/s: ×${ratios.throughput}`,
       `  p50          ${real.p50Ms} vs ${base.p50Ms} ms: ×${ratios.p50}`,
       `  p99          ${real.p99Ms} vs ${base.p99Ms} ms: ×${ratios.p99}`,
+      `  CPU          ${fmtCpuVs(realCpu, baseCpu)}: ×${cpuRatio}`,
+      `  unsaturated  at concurrency ${CALM_CONCURRENCY}: throughput ×${unsaturated.ratios.throughput}, ` +
+        `p50 ${calmReal.p50Ms} vs ${calmBase.p50Ms} ms ×${unsaturated.ratios.p50}, p99 ×${unsaturated.ratios.p99}`,
       `  where (mean) reservation ${fmtPhases(phases.reservation)}`,
       `               baseline    ${fmtPhases(phases.baseline)}`,
       `  OZmap calls  ${calls.perReservation} per reservation, ${calls.perCancellation} per cancellation, ` +
@@ -326,7 +371,7 @@ async function main(): Promise<void> {
         ` MiB (after a GC; highest since start ${memory.at(-1)?.rssPeakMiB} MiB)`,
       `  query        on a held reservation p50 ${queried.p50Ms} ms, p99 ${queried.p99Ms} ms`,
       `  mass expiry  ${SIZES.expiring} reservations ${expiry.seconds} s, ${SIZES.expiring} baseline timers ` +
-        `${baselineExpiry.seconds} s: ×${expiryRatio}`,
+        `${baselineExpiry.seconds} s: ×${expiryRatio}; CPU ${fmtCpuVs(expiry.cpu, baselineExpiry.cpu)}`,
       ...(cluster
         ? cluster.map((f) => `  cluster      ${f.workers} worker(s): reservation ${fmt(f.reservation)}`)
         : []),
@@ -353,7 +398,15 @@ async function main(): Promise<void> {
         ...SIZES,
         widenedBoxes: added,
       },
-      throughput: { baseline: base, reservation: real, ratios, phases },
+      throughput: {
+        baseline: base,
+        reservation: real,
+        ratios,
+        phases,
+        cpuMsEach: { baseline: baseCpu, reservation: realCpu },
+        cpuRatio,
+        unsaturated,
+      },
       ...(cluster && { cluster: { setup: 'npm run start:cluster topology, fresh PostgreSQL', throughput: cluster } }),
       ozmapCalls: { ...calls, perExpiry, expiryRoutes: expiryStats.requests },
       memory: {
@@ -537,6 +590,7 @@ function spreadPoints(sim: Simulator, layers = 1): Coordinates[] {
 }
 
 interface WorkerChild {
+  readonly pid: number;
   memory(): Promise<WorkerMemory>;
   stop(): Promise<void>;
 }
@@ -581,6 +635,7 @@ async function startWorker(env: NodeJS.ProcessEnv): Promise<WorkerChild> {
     child.once('exit', (code) => reject(new Error(`the bench worker exited (${code}) before it started`)));
   });
   return {
+    pid: child.pid!,
     memory: () =>
       new Promise((resolve) => {
         child.once('message', (m) => resolve(m as WorkerMemory));
@@ -603,6 +658,32 @@ const fmtPhases = (p: Phases) =>
   `history: ${p.totalMs} ms to the answer = ${p.workflowTasks} workflow tasks ${p.workflowTasksMs} ms, ` +
   `activities queued ${p.activityQueueMs} ms, running ${p.activityRunMs} ms; ${p.upserts} upserts, ` +
   `${p.historyBytes} B of history (activity results ${p.activityResultBytes} B)`;
+type CpuPhase = ReturnType<CpuMeter['stop']>;
+/** "reservation vs baseline ms per workflow", in all and by process. */
+const fmtCpuVs = (real: CpuPhase, base: CpuPhase) =>
+  `${totalCpu(real)} vs ${totalCpu(base)} ms per workflow (` +
+  Object.keys(real)
+    .map((p) => `${p} ${real[p]!.total} vs ${base[p]!.total}`)
+    .join(', ') +
+  ')';
+const totalCpu = (cpu: CpuPhase) =>
+  round(
+    Object.values(cpu).reduce((sum, p) => sum + p.total, 0),
+    1,
+  );
+const fmtCpu = (cpu: CpuPhase) =>
+  Object.entries(cpu)
+    .map(
+      ([name, { total, ...threads }]) =>
+        `${name} ${total} (` +
+        Object.entries(threads)
+          .sort((a, b) => b[1] - a[1])
+          .filter(([, ms]) => ms >= 0.5)
+          .map(([t, ms]) => `${t} ${ms}`)
+          .join(', ') +
+        ')',
+    )
+    .join('; ');
 const fmtMemory = (m: MemorySample) =>
   `RSS ${m.rssMiB} MiB = file ${m.rssFileMiB} + anon ${m.rssAnonMiB} (main heap ${m.mainHeapResidentMiB}, ` +
   `workflow threads' heaps ${m.workflowThreadsHeapResidentMiB}, native ${m.nativeMiB}); peak so far ${m.rssPeakMiB}`;

@@ -48,6 +48,8 @@ export interface DevServer {
   namespace: string;
   /** True when a server was already running there; then stop() leaves it alone. */
   reused: boolean;
+  /** The server process (undefined when reused): the bench reads its CPU time. */
+  pid?: number;
   /** SIGTERM, then SIGKILL after a grace period; resolves once the server has exited. */
   stop: () => Promise<void>;
 }
@@ -90,7 +92,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   const uiUrl = uiPort === undefined ? undefined : `http://${hostPort(host, uiPort)}`;
   const extras = [uiUrl && `Web UI at ${uiUrl}`, opts.dbFile && `data in ${opts.dbFile}`].filter(Boolean);
   log(`[temporal] dev server at ${[address, ...extras].join(', ')}`);
-  return { address, uiUrl, namespace, reused: false, stop: () => server.stop() };
+  return { address, uiUrl, namespace, reused: false, pid: server.pid, stop: () => server.stop() };
 }
 
 async function reuseDevServer(
