@@ -100,15 +100,10 @@ export function apiRouter(): Router<ApiRoute> {
 
   for (const collection of COLLECTIONS) {
     const base = `${API_PREFIX}/${collection}`;
-    route('GET', `/${collection}`, (ctx) =>
-      ok(
-        runListQuery(
-          ctx.store.list(collection),
-          applyListVariants(parseListQuery(ctx.query, ctx.body), ctx.variants ?? NO_VARIANTS),
-          base,
-        ),
-      ),
-    );
+    route('GET', `/${collection}`, (ctx) => {
+      const query = applyListVariants(parseListQuery(ctx.query, ctx.body), ctx.variants ?? NO_VARIANTS);
+      return ok(runListQuery(ctx.store.list(collection, query.filter), query, base));
+    });
     route('GET', `/${collection}/:id`, (ctx) => ok(selected(ctx, ctx.store.get(collection, ctx.params.id ?? ''))));
   }
 

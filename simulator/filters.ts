@@ -257,6 +257,11 @@ function nonNegativeInt(name: string, raw: string): number {
 
 /** Values at a dotted path, fanning out through arrays (MongoDB style); a leaf array contributes its elements too. */
 function valuesAt(row: unknown, path: string): unknown[] {
+  if (!path.includes('.')) {
+    // The common case, without the fan-out's arrays: every list query evaluates this for every row.
+    const value = own(row, path);
+    return Array.isArray(value) ? [value, ...(value as unknown[])] : [value];
+  }
   let current: unknown[] = [row];
   for (const segment of path.split('.')) {
     current = current.flatMap((value) => {
@@ -265,6 +270,23 @@ function valuesAt(row: unknown, path: string): unknown[] {
     });
   }
   return current.flatMap((value) => (Array.isArray(value) ? [value, ...(value as unknown[])] : [value]));
+}
+
+/** Each `in` list split once into its strings (as a set) and the rest: a list of box ids meets every splitter. */
+const splitLists = new WeakMap<unknown[], { strings: Set<unknown>; others: unknown[] }>();
+
+/** `equals` against any of `values`; a string field equals a string value only when they are the same string. */
+function isAmong(field: unknown, values: unknown[]): boolean {
+  if (typeof field !== 'string') return values.some((v) => equals(field, v));
+  let split = splitLists.get(values);
+  if (!split) {
+    split = {
+      strings: new Set(values.filter((v) => typeof v === 'string')),
+      others: values.filter((v) => typeof v !== 'string'),
+    };
+    splitLists.set(values, split);
+  }
+  return split.strings.has(field) || split.others.some((v) => equals(field, v));
 }
 
 /** Equality with the coercions a JSON-in-URL filter needs: "true" for true, "3" for 3, an id for a populated ref. */
@@ -360,9 +382,9 @@ function matches(row: object, condition: Condition, distances: Map<object, numbe
     case '!=':
       return !fields.some((f) => equals(f, value));
     case 'in':
-      return fields.some((f) => (value as unknown[]).some((v) => equals(f, v)));
+      return fields.some((f) => isAmong(f, value as unknown[]));
     case 'notin':
-      return !fields.some((f) => (value as unknown[]).some((v) => equals(f, v)));
+      return !fields.some((f) => isAmong(f, value as unknown[]));
     case 'like':
       return fields.some((f) => typeof f === 'string' && like(f, value as string));
     case 'exists': {
@@ -376,6 +398,18 @@ function matches(row: object, condition: Condition, distances: Map<object, numbe
     case '>=':
       return fields.some((f) => compare(f, value, operator));
   }
+}
+
+/**
+ * The rows that pass the top-level conditions `usable` picks: a superset of what the whole filter matches, since
+ * top-level items are ANDed. Lets a collection skip building the view of a row the filter refuses anyway.
+ */
+export function narrow<T extends object>(rows: Iterable<T>, filter: FilterNode[], usable: (c: Condition) => boolean) {
+  const conditions = filter.filter((node): node is Condition => !Array.isArray(node) && usable(node));
+  const scratch = new Map<object, number>();
+  const out: T[] = [];
+  for (const row of rows) if (conditions.every((c) => matches(row, c, scratch))) out.push(row);
+  return out;
 }
 
 const allMatch = (row: object, nodes: FilterNode[], distances: Map<object, number>): boolean =>

@@ -234,6 +234,14 @@ describe('OZmap simulator API (reads)', () => {
         all.slice(0, 2).map((b) => b.id),
       );
       assert.equal((await f([{ property: 'name', operator: 'notin', value: two }])).length, all.length - 2);
+      // Each item of an `in` list is compared as `=` compares it: "true" for true, and strings only to strings.
+      assert.deepEqual(
+        await f([{ property: 'draft', operator: 'in', value: ['true', 'nothing'] }]),
+        drafts.map((b) => b.id),
+      );
+      assert.deepEqual(await f([{ property: 'name', operator: 'in', value: [two[0], 7, null, { id: two[1] }] }]), [
+        all[0]!.id,
+      ]);
       assert.deepEqual(
         await f([{ property: 'address', operator: 'like', value: 'bocaiúva' }]),
         all.filter((b) => b.address.includes('Bocaiúva')).map((b) => b.id),
