@@ -196,24 +196,26 @@ async function main(): Promise<void> {
     await timed(SIZES.warmup, SIZES.concurrency, () => baseline());
     await timed(SIZES.warmup, SIZES.concurrency, reserveHeld);
     const pids = { server: server.pid!, worker: worker.pid, bench: process.pid };
-    let meter = cpuMeter(pids);
-    const base = await timed(SIZES.measured, SIZES.concurrency, () => baseline());
-    const baseCpu = meter.stop(SIZES.measured);
+    /** `timed`, with the CPU each call cost in the bench's processes. */
+    const timedWithCpu = async (count: number, concurrency: number, fn: (i: number) => Promise<unknown>) => {
+      const meter = cpuMeter(pids);
+      const latencies = await timed(count, concurrency, fn);
+      return [latencies, meter.stop(count)] as const;
+    };
+    const logPair = (base: Latencies, real: Latencies, baseCpu: CpuPhase, realCpu: CpuPhase) => {
+      log(`    baseline     ${fmt(base)}`);
+      log(`    reservation  ${fmt(real)}`);
+      log(`    CPU ms each: baseline ${fmtCpu(baseCpu)}`);
+      log(`                 reservation ${fmtCpu(realCpu)}`);
+    };
+    const [base, baseCpu] = await timedWithCpu(SIZES.measured, SIZES.concurrency, () => baseline());
     sim.stats.reset();
     const firstMeasured = next;
-    meter = cpuMeter(pids);
-    const real = await timed(SIZES.measured, SIZES.concurrency, reserveHeld);
-    const realCpu = meter.stop(SIZES.measured);
+    const [real, realCpu] = await timedWithCpu(SIZES.measured, SIZES.concurrency, reserveHeld);
     const reserveStats = sim.stats.snapshot();
-    log(`    baseline     ${fmt(base)}`);
-    log(`    reservation  ${fmt(real)}`);
-    log(`    CPU ms each: baseline ${fmtCpu(baseCpu)}`);
-    log(`                 reservation ${fmtCpu(realCpu)}`);
-    const ratios = {
-      throughput: round(real.perSecond / base.perSecond, 2),
-      p50: round(real.p50Ms / base.p50Ms, 2),
-      p99: round(real.p99Ms / base.p99Ms, 2),
-    };
+    logPair(base, real, baseCpu, realCpu);
+    const ratios = ratiosOf(real, base);
+    const cpuRatio = round(totalCpu(realCpu) / totalCpu(baseCpu), 2);
 
     // Where (a)'s time goes, from the histories of a sample of the measured runs of each.
     const sample = Math.min(40, SIZES.measured);
@@ -233,29 +235,19 @@ async function main(): Promise<void> {
     // The same with the machine not saturated: what the reservation's path itself adds, without waiting for CPU.
     const calmCount = Math.ceil(SIZES.measured / 2);
     log(`(a) ${calmCount} each at concurrency ${CALM_CONCURRENCY} (the cores not saturated)`);
-    meter = cpuMeter(pids);
-    const calmBase = await timed(calmCount, CALM_CONCURRENCY, () => baseline());
-    const calmBaseCpu = meter.stop(calmCount);
+    const [calmBase, calmBaseCpu] = await timedWithCpu(calmCount, CALM_CONCURRENCY, () => baseline());
     const calmIds: string[] = [];
-    meter = cpuMeter(pids);
-    const calmReal = await timed(calmCount, CALM_CONCURRENCY, async () => calmIds.push(await reserveHeld()));
-    const calmRealCpu = meter.stop(calmCount);
-    log(`    baseline     ${fmt(calmBase)}`);
-    log(`    reservation  ${fmt(calmReal)}`);
-    log(`    CPU ms each: baseline ${fmtCpu(calmBaseCpu)}`);
-    log(`                 reservation ${fmtCpu(calmRealCpu)}`);
+    const [calmReal, calmRealCpu] = await timedWithCpu(calmCount, CALM_CONCURRENCY, async () =>
+      calmIds.push(await reserveHeld()),
+    );
+    logPair(calmBase, calmReal, calmBaseCpu, calmRealCpu);
     const unsaturated = {
       concurrency: CALM_CONCURRENCY,
       baseline: calmBase,
       reservation: calmReal,
-      ratios: {
-        throughput: round(calmReal.perSecond / calmBase.perSecond, 2),
-        p50: round(calmReal.p50Ms / calmBase.p50Ms, 2),
-        p99: round(calmReal.p99Ms / calmBase.p99Ms, 2),
-      },
+      ratios: ratiosOf(calmReal, calmBase),
       cpuMsEach: { baseline: calmBaseCpu, reservation: calmRealCpu },
     };
-    const cpuRatio = round(totalCpu(realCpu) / totalCpu(baseCpu), 2);
 
     // (b) OZmap calls: per reservation (above) and per cancellation (now, releasing those very reservations).
     sim.stats.reset();
@@ -658,6 +650,12 @@ const fmtPhases = (p: Phases) =>
   `history: ${p.totalMs} ms to the answer = ${p.workflowTasks} workflow tasks ${p.workflowTasksMs} ms, ` +
   `activities queued ${p.activityQueueMs} ms, running ${p.activityRunMs} ms; ${p.upserts} upserts, ` +
   `${p.historyBytes} B of history (activity results ${p.activityResultBytes} B)`;
+/** Reservation against baseline: throughput, p50 and p99. */
+const ratiosOf = (real: Latencies, base: Latencies) => ({
+  throughput: round(real.perSecond / base.perSecond, 2),
+  p50: round(real.p50Ms / base.p50Ms, 2),
+  p99: round(real.p99Ms / base.p99Ms, 2),
+});
 type CpuPhase = ReturnType<CpuMeter['stop']>;
 /** "reservation vs baseline ms per workflow", in all and by process. */
 const fmtCpuVs = (real: CpuPhase, base: CpuPhase) =>
