@@ -62,7 +62,8 @@ export function describeUrls(url: string, config: Config): string {
 }
 
 async function main(): Promise<void> {
-  const config = loadConfigOrExit();
+  // The API reaches Temporal only: it starts without the OZmap and geocoder keys (config/roles.ts).
+  const config = loadConfigOrExit(process.env, 'api');
   const api = await startHttpApi(config);
   console.log(`\n  ${describeUrls(api.url, config)}\n`);
   const stop = () => {

@@ -297,7 +297,7 @@ The link is signed with a key derived from ISPBOX_API_KEY, or with VIABILITY_LIN
 (HMAC-SHA256, see README), so the salesperson's browser never holds the key.`,
   )
   .action((opts: CustomerOptions & { ttl: number; baseUrl?: string }) => {
-    const { http } = loadConfig();
+    const { http } = loadConfig(process.env, 'client');
     const url = viabilityPageUrl({
       baseUrl: opts.baseUrl ?? `http://${hostPort(http.host, http.port)}`,
       apiKey: http.ispboxApiKey,
@@ -331,7 +331,7 @@ the Web UI as reconcile-<task queue>-manual-<time>. Never deletes an implanted c
 Exit codes: 0 done (whatever it found), 2 invalid option, 1 failure (Temporal or OZmap unreachable).`,
   )
   .action(async (opts: { dryRun?: boolean; pageSize?: number } & Output) => {
-    const config = loadConfig();
+    const config = loadConfig(process.env, 'client');
     if (
       opts.pageSize !== undefined &&
       !(Number.isInteger(opts.pageSize) && opts.pageSize >= 1 && opts.pageSize <= 1000)
@@ -390,7 +390,7 @@ function print(state: ReservationState, opts: Output): void {
 }
 
 async function withClient(fn: (client: ReservationsClient) => Promise<number>): Promise<void> {
-  const client = await ReservationsClient.connect(loadConfig());
+  const client = await ReservationsClient.connect(loadConfig(process.env, 'client'));
   try {
     process.exitCode = await fn(client);
   } finally {

@@ -9,9 +9,11 @@
  */
 import { ConfigSchema, type Config } from './schema.ts';
 import { crossFieldProblems, duplicateKeyIdProblems } from './rules.ts';
+import type { ConfigRole } from './roles.ts';
 import { redactSecrets } from './secrets.ts';
 
 export * from './defaults.ts';
+export * from './roles.ts';
 export type { Config, Env } from './schema.ts';
 
 export class ConfigError extends Error {
@@ -23,14 +25,14 @@ export class ConfigError extends Error {
 }
 
 /** Parses the environment; throws one ConfigError listing every problem. Empty strings count as unset. */
-export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(environment: NodeJS.ProcessEnv = process.env, role: ConfigRole = 'worker'): Config {
   const present = Object.fromEntries(Object.entries(environment).filter(([, v]) => v !== undefined && v.trim() !== ''));
   const parsed = ConfigSchema.safeParse(present);
   const problems = [
     ...(parsed.success
       ? []
       : parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`)),
-    ...crossFieldProblems(present),
+    ...crossFieldProblems(present, role),
     // Key ids are compared once parsed (a missing id is the key's fingerprint), so only when everything parsed.
     ...(parsed.success ? duplicateKeyIdProblems(parsed.data.payloadEncryption) : []),
   ];
@@ -42,9 +44,9 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
  * For a process's entry point: the configuration, or its problems on stderr and exit 1, without a stack trace
  * (docs/architecture.md, configuration). Any other error is thrown on. The CLI keeps its own exit codes.
  */
-export function loadConfigOrExit(environment: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfigOrExit(environment: NodeJS.ProcessEnv = process.env, role: ConfigRole = 'worker'): Config {
   try {
-    return loadConfig(environment);
+    return loadConfig(environment, role);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     console.error(err.message);

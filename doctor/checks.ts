@@ -3,24 +3,11 @@
  * A check is data (no I/O here), so the CLI, the HTTP route and tests read the same thing.
  */
 import { UpstreamHttpError } from '../activities/http.ts';
+import type { Check, CheckStatus } from '../contract/doctor.ts';
 
-/** pass ✓, fail ✗ (a sale would not work, or a fact the product relies on does not hold), warn ! (works; look). */
-export type CheckStatus = 'pass' | 'fail' | 'warn';
+export type { Check, CheckStatus } from '../contract/doctor.ts';
 
 export const SYMBOLS: Record<CheckStatus, string> = { pass: '✓', fail: '✗', warn: '!' };
-
-export interface Check {
-  /** Stable, for scripts and bug reports: `<area>.<fact>`, e.g. `temporal.worker`, `conformance.near-radius`. */
-  id: string;
-  title: string;
-  status: CheckStatus;
-  /** What was seen. Strings from OZmap in it are data, quoted as such. */
-  finding: string;
-  /** What to do about it; absent when it passes. */
-  fix?: string;
-  /** Where the fact is documented, e.g. OZmap fact O5. */
-  reference?: string;
-}
 
 export interface DoctorReport {
   /** True when no check failed: everything needed for a sale holds. */
@@ -72,7 +59,8 @@ export function mask(text: string, secrets: readonly (string | undefined)[]): st
   return values.reduce((out, secret) => out.split(secret).join('***'), text);
 }
 
-function maskCheck(check: Check, secrets: readonly (string | undefined)[]): Check {
+/** One check with every secret's value masked. */
+export function maskCheck(check: Check, secrets: readonly (string | undefined)[]): Check {
   const out: Check = { ...check, title: mask(check.title, secrets), finding: mask(check.finding, secrets) };
   if (check.fix !== undefined) out.fix = mask(check.fix, secrets);
   return out;

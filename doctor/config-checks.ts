@@ -2,7 +2,7 @@
  * Configuration: every problem the loader finds, one line each (the loader's own list, so the doctor and the
  * worker never disagree), plus warnings for demo defaults that are fine on one machine and wrong for a sale.
  */
-import { ConfigError, loadConfig, type Config } from '../config/env.ts';
+import { ConfigError, loadConfig, type Config, type ConfigRole } from '../config/env.ts';
 import { fail, pass, warn, type Check } from './checks.ts';
 
 export interface ConfigResult {
@@ -10,17 +10,18 @@ export interface ConfigResult {
   checks: Check[];
 }
 
-export function configChecks(environment: NodeJS.ProcessEnv): ConfigResult {
+/** `role`: whose configuration it is; the API's holds no OZmap or geocoder key (a worker checks those). */
+export function configChecks(environment: NodeJS.ProcessEnv, role: ConfigRole = 'worker'): ConfigResult {
   let config: Config;
   try {
-    config = loadConfig(environment);
+    config = loadConfig(environment, role);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     return { checks: err.problems.map(problemCheck) };
   }
   const set = (name: string) => (environment[name] ?? '').trim() !== '';
   const checks: Check[] = [pass('config.valid', 'Configuration', 'every variable is valid')];
-  if (!set('OZMAP_API_KEY')) {
+  if (role === 'worker' && !set('OZMAP_API_KEY')) {
     checks.push(
       warn(
         'config.ozmap-demo-key',

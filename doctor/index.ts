@@ -3,29 +3,30 @@
  * the CLI command and GET /v1/doctor. Areas run in a fixed order so that reports compare line by line.
  */
 import { createClients } from '../activities/clients.ts';
-import type { Config } from '../config/env.ts';
+import type { Config, ConfigRole } from '../config/env.ts';
+import type { UpstreamCheckOptions } from '../contract/doctor.ts';
 import { reportOf, warn, type Check, type DoctorReport } from './checks.ts';
 import { configChecks } from './config-checks.ts';
-import { conformanceChecks } from './conformance.ts';
-import { geocoderCheck, ozmapChecks } from './ozmap-checks.ts';
 import { reconcilerChecks } from './reconciler-checks.ts';
 import { temporalChecks } from './temporal-checks.ts';
-import { writeTest, type WriteStep } from './write-test.ts';
+import { upstreamChecks, type UpstreamOptions } from './upstream.ts';
 
 export type { Check, DoctorReport } from './checks.ts';
 
-export interface DoctorOptions {
+export interface DoctorOptions extends Omit<UpstreamOptions, 'conformance'> {
   /** The environment to read the configuration from (the loader's own rules). */
   env: NodeJS.ProcessEnv;
   /** Add the read-only OZmap conformance checks. */
   ozmap?: boolean;
-  /** Where the conformance looks (default: the first box OZmap lists) and with which radius (default: config). */
-  point?: { lat: number; lng: number };
-  radiusMeters?: number;
-  /** Add the reversible write test on this box (only with `ozmap`). */
-  write?: { boxId: string; steps?: WriteStep[] };
   /** Bound on each Temporal call. */
   temporalTimeoutMs?: number;
+  /** Whose configuration `env` is (the HTTP API's holds no OZmap or geocoder key); default a worker's. */
+  role?: ConfigRole;
+  /**
+   * Who checks OZmap and the geocoder: by default this process, with clients of its own (the CLI); the HTTP API
+   * asks a worker instead (doctor/via-worker.ts), which holds the keys.
+   */
+  upstream?: (config: Config, options: UpstreamCheckOptions) => Promise<Check[]>;
 }
 
 /**
@@ -47,7 +48,7 @@ const SECRET_VARIABLES = [
 
 export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   const secrets = SECRET_VARIABLES.map((name) => options.env[name]?.trim());
-  const { config, checks } = configChecks(options.env);
+  const { config, checks } = configChecks(options.env, options.role);
   if (!config) {
     checks.push(
       warn(
@@ -59,34 +60,15 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     );
     return reportOf(checks, secrets);
   }
-  const clients = createClients(config);
-  const { ozmap, geocoder } = clients;
-  try {
-    const [temporal, ozmapLines, geocoderLine] = await Promise.all([
-      temporalChecks(config.temporal, { timeoutMs: options.temporalTimeoutMs }),
-      ozmapChecks(ozmap, config.ozmap),
-      geocoderCheck(geocoder, config),
-    ]);
-    checks.push(...temporal, ...ozmapLines, geocoderLine);
-    const ozmapUsable = ozmapLines.every((c) => c.status !== 'fail' || c.id === 'ozmap.transport');
-    if (options.ozmap && ozmapUsable) {
-      checks.push(
-        ...(await conformanceChecks(ozmap, {
-          point: options.point,
-          radiusMeters: options.radiusMeters ?? config.defaults.radiusMeters,
-          findBy: config.ozmap.findBy,
-        })),
-      );
-      if (options.write) checks.push(...(await writeTest(ozmap, options.write)));
-    } else if (options.ozmap) {
-      checks.push(
-        warn('conformance.skipped', 'OZmap conformance', 'not run: OZmap is not usable (see the OZmap lines above)'),
-      );
-    }
-    for (const later of LATER_CHECKS) checks.push(...(await later(config)));
-  } finally {
-    await clients.close();
-  }
+  const upstream = options.upstream
+    ? options.upstream(config, { conformance: options.ozmap === true })
+    : checkedHere(config, { ...options, conformance: options.ozmap });
+  const [temporal, upstreamLines] = await Promise.all([
+    temporalChecks(config.temporal, { timeoutMs: options.temporalTimeoutMs }),
+    upstream,
+  ]);
+  checks.push(...temporal, ...upstreamLines);
+  for (const later of LATER_CHECKS) checks.push(...(await later(config)));
   return reportOf(checks, [
     ...secrets,
     config.ozmap.apiKey,
@@ -94,4 +76,14 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     config.temporal.apiKey,
     config.geocoder.provider === 'google' ? config.geocoder.apiKey : undefined,
   ]);
+}
+
+/** OZmap and the geocoder checked from this process, with clients made for the run. */
+async function checkedHere(config: Config, options: UpstreamOptions): Promise<Check[]> {
+  const clients = createClients(config);
+  try {
+    return await upstreamChecks(clients, config, options);
+  } finally {
+    await clients.close();
+  }
 }

@@ -6,7 +6,9 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Config } from '../../config/env.ts';
+import type { ReservationsClient } from '../../client/reservations.ts';
 import { runDoctor, type DoctorReport } from '../../doctor/index.ts';
+import { upstreamOnWorker } from '../../doctor/via-worker.ts';
 import { bearerAuth } from '../auth.ts';
 import { errorResponses, json } from '../schemas.ts';
 
@@ -38,12 +40,29 @@ const DoctorQuery = z.strictObject({
 
 export type DoctorRunner = (options: { ozmap: boolean }) => Promise<DoctorReport>;
 
-export const doctorRoutes: FastifyPluginAsyncZod<{ config: Pick<Config, 'http'>; run?: DoctorRunner }> = (
-  app,
-  { config, run },
-) => {
+/**
+ * How long a report answers again: a monitor polling, or a flood, costs one doctor run per kind in this time, not one
+ * per request (a run is a dozen OZmap calls, a geocoder call and Temporal connections).
+ */
+export const DOCTOR_CACHE_MS = 30_000;
+
+export const doctorRoutes: FastifyPluginAsyncZod<{
+  config: Pick<Config, 'http'>;
+  reservations: Pick<ReservationsClient, 'client'>;
+  run?: DoctorRunner;
+}> = (app, { config, reservations, run }) => {
   app.addHook('onRequest', bearerAuth(config.http.ispboxApiKey));
-  const doctor: DoctorRunner = run ?? ((options) => runDoctor({ env: process.env, ozmap: options.ozmap }));
+  // OZmap and the geocoder are checked by a worker, which holds their keys (this process needs neither).
+  const doctor = cachedRunner(
+    run ??
+      ((options) =>
+        runDoctor({
+          env: process.env,
+          role: 'api',
+          ozmap: options.ozmap,
+          upstream: upstreamOnWorker(reservations.client),
+        })),
+  );
   app.get(
     '/v1/doctor',
     {
@@ -52,7 +71,8 @@ export const doctorRoutes: FastifyPluginAsyncZod<{ config: Pick<Config, 'http'>;
         description:
           'Configuration, Temporal (reachable, credentials, namespace, search attributes, a worker), OZmap (https, ' +
           'key, projects) and the geocoder; with `ozmap=true` also the read-only OZmap conformance. ' +
-          '200 when no check fails, 503 with the same report otherwise. Secrets never appear in it.',
+          '200 when no check fails, 503 with the same report otherwise. Secrets never appear in it. OZmap and the ' +
+          'geocoder are checked by a worker (which holds their keys); a report is reused for 30 s.',
         tags: ['health'],
         security: [{ bearer: [] }],
         querystring: DoctorQuery,
@@ -70,3 +90,19 @@ export const doctorRoutes: FastifyPluginAsyncZod<{ config: Pick<Config, 'http'>;
   );
   return Promise.resolve();
 };
+
+/** One run per kind at a time, its report (whatever it says) kept DOCTOR_CACHE_MS from when it came. */
+export function cachedRunner(run: DoctorRunner, now: () => number = Date.now): DoctorRunner {
+  const kept = new Map<boolean, { at: number; report: Promise<DoctorReport> }>();
+  return (options) => {
+    const entry = kept.get(options.ozmap);
+    if (entry && now() - entry.at < DOCTOR_CACHE_MS) return entry.report;
+    const fresh = { at: Infinity, report: run(options) };
+    fresh.report.then(
+      () => (fresh.at = now()),
+      () => kept.delete(options.ozmap), // a run that threw is not kept: the next request tries again
+    );
+    kept.set(options.ozmap, fresh);
+    return fresh.report;
+  };
+}

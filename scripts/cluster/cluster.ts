@@ -5,7 +5,7 @@
  * Prometheus. Used by `npm run start:cluster` (main.ts) and `npm run test:cluster`.
  */
 import path from 'node:path';
-import type { Config } from '../../config/env.ts';
+import { apiProcessEnv, type Config } from '../../config/env.ts';
 import { startSimulator } from '../../simulator/server.ts';
 import { WORKFLOW_BUNDLE_FILE } from '../../worker/worker.ts';
 import { isPortOpen } from '../dev-server.ts';
@@ -124,8 +124,9 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       ),
       supervisor.start({
         // One log line per request would drown the rest at info, as in npm start.
+        // Temporal only: no OZmap, geocoder or webhook secret (config/roles.ts).
         ...nodeProcess('api', ['--import', 'tsx', HTTP_API_ENTRY], {
-          ...env,
+          ...apiProcessEnv(env),
           LOG_LEVEL: config.logLevel === 'info' ? 'warn' : config.logLevel,
         }),
         ready: () => isPortOpen('127.0.0.1', config.http.port),

@@ -328,6 +328,12 @@ describe('CLI against the dev server, worker and simulator', () => {
       ],
       [['--code', 'C', '--name', 'N', '--address', 'Rua X', '--radius', '0'], /radiusMeters: must be at least 1/],
       [['--code', ' ', '--name', 'N', '--address', 'Rua X'], /customer\.code: customer code must not be empty/],
+      // The hold: whole days up to RESERVATION_MAX_HOLD_DAYS (90 here), as the API and the workflow hold it.
+      [
+        ['--code', 'C', '--name', 'N', '--address', 'Rua X', '--hold-days', '365'],
+        /holdDays: must be at most 90 days \(RESERVATION_MAX_HOLD_DAYS\)/,
+      ],
+      [['--code', 'C', '--name', 'N', '--address', 'Rua X', '--hold-days', '1.5'], /holdDays: must be a whole number/],
     ];
     for (const [args, message] of cases) {
       const id = newId();
@@ -355,17 +361,29 @@ describe('CLI against the dev server, worker and simulator', () => {
   });
 
   it('refuses a missing required setting by name, in the CLI and the worker', async () => {
-    const cli = await stack.cli(['status', 'V-1'], { GEOCODER_PROVIDER: 'google', GOOGLE_GEOCODING_API_KEY: '' });
+    const cli = await stack.cli(['status', 'V-1'], { TEMPORAL_TLS_CERT_PATH: '/nonexistent/client.pem' });
     assert.equal(cli.code, 1);
-    assert.match(cli.stderr, /GOOGLE_GEOCODING_API_KEY: is required when GEOCODER_PROVIDER=google/);
+    assert.match(cli.stderr, /TEMPORAL_TLS_KEY_PATH: TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH go together/);
+    // The CLI reaches Temporal only: the geocoder's and OZmap's keys are a worker's business (config/roles.ts).
+    const keyless = await stack.cli(['status', 'V-1'], {
+      GEOCODER_PROVIDER: 'google',
+      GOOGLE_GEOCODING_API_KEY: '',
+      OZMAP_URL: 'https://acme.ozmap.com.br:9994',
+      OZMAP_API_KEY: '',
+      ISPBOX_API_KEY: 'cli-test-ispbox-key-0123456789',
+    });
+    assert.equal(keyless.code, 4, keyless.stderr); // not found: it got as far as Temporal
     const worker = await run(['--import', 'tsx', path.join(projectRoot, 'worker', 'main.ts')], {
       ...stack.env,
       OZMAP_URL: 'https://acme.ozmap.com.br:9994',
       OZMAP_API_KEY: '',
+      GEOCODER_PROVIDER: 'google',
+      GOOGLE_GEOCODING_API_KEY: '',
       RESERVATION_HOLD_DAYS: 'soon',
     });
     assert.equal(worker.code, 1);
     assert.match(worker.stderr, /OZMAP_API_KEY: is required/);
+    assert.match(worker.stderr, /GOOGLE_GEOCODING_API_KEY: is required when GEOCODER_PROVIDER=google/);
     assert.match(worker.stderr, /RESERVATION_HOLD_DAYS: must be a number/);
   });
 });

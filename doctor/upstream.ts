@@ -1,0 +1,52 @@
+/**
+ * OZmap and the geocoder as the doctor sees them (docs/architecture.md, "Doctor"), with the clients at hand: the
+ * CLI's own, or the worker's (worker-activities.ts, for GET /v1/doctor), so that only the worker needs their keys and
+ * the geocoder's one-request-a-second throttle is the worker's own, shared with the reservations.
+ */
+import type { Clients } from '../activities/clients.ts';
+import type { Config } from '../config/env.ts';
+import { warn, type Check } from './checks.ts';
+import { conformanceChecks } from './conformance.ts';
+import { geocoderCheck, ozmapChecks } from './ozmap-checks.ts';
+import { writeTest, type WriteStep } from './write-test.ts';
+
+export interface UpstreamOptions {
+  /** Add the read-only OZmap conformance checks. */
+  conformance?: boolean;
+  /** Where the conformance looks (default: the first box OZmap lists) and with which radius (default: config). */
+  point?: { lat: number; lng: number };
+  radiusMeters?: number;
+  /** Add the reversible write test on this box (only with `conformance`; the CLI alone offers it). */
+  write?: { boxId: string; steps?: WriteStep[] };
+}
+
+export type UpstreamConfig = Pick<Config, 'ozmap' | 'geocoder' | 'doctor' | 'defaults'>;
+
+export async function upstreamChecks(
+  clients: Pick<Clients, 'ozmap' | 'geocoder'>,
+  config: UpstreamConfig,
+  options: UpstreamOptions = {},
+): Promise<Check[]> {
+  const { ozmap, geocoder } = clients;
+  const [ozmapLines, geocoderLine] = await Promise.all([
+    ozmapChecks(ozmap, config.ozmap),
+    geocoderCheck(geocoder, config),
+  ]);
+  const checks = [...ozmapLines, geocoderLine];
+  const ozmapUsable = ozmapLines.every((c) => c.status !== 'fail' || c.id === 'ozmap.transport');
+  if (options.conformance && ozmapUsable) {
+    checks.push(
+      ...(await conformanceChecks(ozmap, {
+        point: options.point,
+        radiusMeters: options.radiusMeters ?? config.defaults.radiusMeters,
+        findBy: config.ozmap.findBy,
+      })),
+    );
+    if (options.write) checks.push(...(await writeTest(ozmap, options.write)));
+  } else if (options.conformance) {
+    checks.push(
+      warn('conformance.skipped', 'OZmap conformance', 'not run: OZmap is not usable (see the OZmap lines above)'),
+    );
+  }
+  return checks;
+}
