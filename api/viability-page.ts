@@ -19,11 +19,13 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { FastifyError, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
-import { ChangeBoxInput, SelectBoxInput, type ReservationState } from '../contract/schemas.ts';
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { ChangeBoxInput, SelectBoxInput, type BriefState } from '../contract/schemas.ts';
 import { InvalidInputError } from '../client/errors.ts';
 import type { CandidateSurvey, ReservationsClient } from '../client/reservations.ts';
-import { libraryProblem, RETRY_AFTER_SECONDS } from './errors.ts';
+import { HttpProblem, libraryProblem, RETRY_AFTER_SECONDS } from './errors.ts';
+import { perViability, type LimitedAction } from './rate-limits.ts';
 import { linkSigningKey, type ViabilityLinkInput } from '../client/viability-link.ts';
 import { verifyViabilityLink, type LinkRefusalReason } from './link-verifier.ts';
 
@@ -104,15 +106,16 @@ export const LINK_REFUSALS: Record<LinkRefusalReason, { status: 400 | 401 | 403;
   invalid: { status: 400, error: 'invalid-input' },
 };
 
-export const viabilityPage: FastifyPluginCallback<ViabilityPageOptions> = (app, options, done) => {
+export const viabilityPage: FastifyPluginAsync<ViabilityPageOptions> = async (app, options) => {
   const { reservations } = options;
   const apiKey = options.config.http.ispboxApiKey;
-  if (!apiKey)
-    return done(new Error('viabilityPage: config.http.ispboxApiKey is required (it verifies the signed links)'));
+  if (!apiKey) throw new Error('viabilityPage: config.http.ispboxApiKey is required (it verifies the signed links)');
   const signingKey = linkSigningKey({ ispboxApiKey: apiKey, linkSecret: options.config.http.linkSecret });
   const map = options.config.map ?? {};
   const waitMs = (options.waitSeconds ?? 20) * 1000;
   const limits: WaitingLimits = { ...WAITING_LIMITS, ...options.limits };
+  // For this plugin's routes only: those that opt in count per the link's viability (api/rate-limits.ts).
+  await app.register(rateLimit, { global: false });
 
   const webAssets = loadAssets(WEB_DIR, ['viability.js', 'viability.css']);
   const leaflet = loadAssets(LEAFLET_DIR, [
@@ -183,7 +186,7 @@ export const viabilityPage: FastifyPluginCallback<ViabilityPageOptions> = (app, 
    * Waits for the workflow at most `waitMs`; then answers the state as it stands (the page polls), so that a slow
    * OZmap or a missing worker never hangs the salesperson's request.
    */
-  const bounded = async (viabilityId: string, call: () => Promise<ReservationState>): Promise<ReservationState> => {
+  const bounded = async (viabilityId: string, call: () => Promise<BriefState>): Promise<BriefState> => {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), waitMs);
     try {
@@ -201,14 +204,14 @@ export const viabilityPage: FastifyPluginCallback<ViabilityPageOptions> = (app, 
    * a reload storm makes one reservation call, not hundreds. Distinct calls per viability and waiting requests
    * overall are bounded; beyond that the answer is 429, and the page asks the salesperson to wait.
    */
-  const inFlight = new Map<string, Promise<ReservationState>>();
+  const inFlight = new Map<string, Promise<BriefState>>();
   const distinctPerViability = new Map<string, number>();
   let waiting = 0;
   const waitFor = async (
     reply: FastifyReply,
     viabilityId: string,
     key: string,
-    call: () => Promise<ReservationState>,
+    call: () => Promise<BriefState>,
   ): Promise<FastifyReply> => {
     let shared = inFlight.get(key);
     const distinct = distinctPerViability.get(viabilityId) ?? 0;
@@ -234,7 +237,7 @@ export const viabilityPage: FastifyPluginCallback<ViabilityPageOptions> = (app, 
     }
   };
 
-  const answer = async (reply: FastifyReply, work: () => Promise<ReservationState | CandidateSurvey>) => {
+  const answer = async (reply: FastifyReply, work: () => Promise<BriefState | CandidateSurvey>) => {
     try {
       return reply.headers({ 'cache-control': 'no-store' }).send(await work());
     } catch (err) {
@@ -267,7 +270,13 @@ export const viabilityPage: FastifyPluginCallback<ViabilityPageOptions> = (app, 
     );
   });
 
-  app.get('/viability/api/candidates', api, async (request, reply) => {
+  /** Counted per the link's viability once the link is checked, before any work (api/rate-limits.ts). */
+  const limited = (action: LimitedAction) => ({
+    ...api,
+    config: perViability(action, (request) => linkOf(request).viabilityId),
+  });
+
+  app.get('/viability/api/candidates', limited('survey'), async (request, reply) => {
     const link = linkOf(request);
     // A fresh look (not the state's candidates from the first search): the move is chosen on OZmap as it is now.
     // No state to fall back on here: a survey that runs out of time is an error the page offers to retry.
@@ -276,25 +285,31 @@ export const viabilityPage: FastifyPluginCallback<ViabilityPageOptions> = (app, 
     );
   });
 
-  app.post('/viability/api/box', api, async (request, reply) => {
+  app.post('/viability/api/box', limited('move'), async (request, reply) => {
     const link = linkOf(request);
     // As with select: the body says where to, the viability is the link's.
     const parsed = ChangeBoxInput.safeParse(request.body ?? {});
     if (!parsed.success) return sendError(reply, InvalidInputError.fromZod(parsed.error));
     const change = parsed.data;
-    return waitFor(reply, link.viabilityId, `box ${link.viabilityId} ${JSON.stringify(change)}`, () =>
-      reservations.changeBox(link.viabilityId, change),
-    );
+    // The page redraws its map from the answer: the whole state, whose candidates changeBox's answer leaves out.
+    return waitFor(reply, link.viabilityId, `box ${link.viabilityId} ${JSON.stringify(change)}`, async () => {
+      await reservations.changeBox(link.viabilityId, change);
+      return reservations.get(link.viabilityId);
+    });
   });
 
   // A malformed JSON body and the like: the framework's 4xx, in this API's shape.
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
+    if (error instanceof HttpProblem)
+      return reply
+        .code(error.statusCode)
+        .headers({ 'cache-control': 'no-store', ...error.headers })
+        .send(error.body);
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
       return reply.code(error.statusCode).send({ error: 'bad-request', message: error.message });
     }
     return sendError(reply, error, request);
   });
-  done();
 };
 
 function tooMany(reply: FastifyReply, message: string): FastifyReply {

@@ -1,6 +1,7 @@
 /**
  * Fresh candidates for moving a held reservation: the boxes within its radius as OZmap shows them now, found by
- * the worker's surveyBoxes activity through CandidateSurveyWorkflow (the caller never talks to OZmap itself).
+ * the worker's surveyBoxes activity through CandidateSurveyWorkflow (the caller never talks to OZmap itself), and
+ * kept a short while per viability (RecentSurveys), so that a page reloading or a caller repeating costs one survey.
  */
 import type { Client } from '@temporalio/client';
 import { SURVEY_WORKFLOW_TYPE } from '../contract/defaults.ts';
@@ -46,4 +47,39 @@ export async function surveyAround(
     unavailableBoxes: unavailable,
     surveyedAt: new Date().toISOString(),
   };
+}
+
+/** How long a survey answers again for its viability: fresh enough to choose from, a bound on OZmap calls. */
+export const SURVEY_KEPT_MS = 30_000;
+/** Viabilities whose last survey is kept; beyond this the oldest is dropped (memory stays bounded). */
+export const SURVEYS_KEPT = 1000;
+
+/**
+ * The last survey of each viability, for SURVEY_KEPT_MS from when it was asked; one under way is shared (single
+ * flight), one that failed is not kept. `forget` drops a viability's survey once a move made it stale.
+ */
+export class RecentSurveys {
+  readonly #entries = new Map<string, { at: number; survey: Promise<CandidateSurvey> }>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  get(viabilityId: string, survey: () => Promise<CandidateSurvey>): Promise<CandidateSurvey> {
+    const kept = this.#entries.get(viabilityId);
+    if (kept && this.now() - kept.at < SURVEY_KEPT_MS) return kept.survey;
+    this.#entries.delete(viabilityId); // re-inserted last: the Map's order is the age order
+    const entry = { at: this.now(), survey: survey() };
+    entry.survey.catch(() => {
+      if (this.#entries.get(viabilityId) === entry) this.#entries.delete(viabilityId);
+    });
+    this.#entries.set(viabilityId, entry);
+    for (const oldest of this.#entries.keys()) {
+      if (this.#entries.size <= SURVEYS_KEPT) break;
+      this.#entries.delete(oldest);
+    }
+    return entry.survey;
+  }
+
+  forget(viabilityId: string): void {
+    this.#entries.delete(viabilityId);
+  }
 }

@@ -167,7 +167,7 @@ function drawMap(state) {
 
   const reserved = state.reservation?.boxId;
   const selectable = state.status === 'AWAITING_SELECTION' || Boolean(moveSurvey);
-  for (const box of state.candidates) {
+  for (const box of state.candidates ?? []) {
     if (!box.coordinates) continue;
     const isReserved = box.boxId === reserved;
     if (reserved && !isReserved && !moveSurvey) continue; // once reserved, the map shows that box (unless moving)

@@ -9,6 +9,7 @@ import fastify, { type FastifyInstance } from 'fastify';
 import { ConfigError, loadConfig } from '../../config/env.ts';
 import { ChangeRefusedError, RejectedError, ReservationNotFoundError } from '../../client/errors.ts';
 import type { ReservationsClient } from '../../client/reservations.ts';
+import { PER_VIABILITY_PER_MINUTE } from '../../api/rate-limits.ts';
 import { tileOrigin, viabilityPage, type MapSettings } from '../../api/viability-page.ts';
 import { viabilityPageUrl } from '../../client/viability-link.ts';
 import type { ReservationState } from '../../contract/schemas.ts';
@@ -93,6 +94,8 @@ describe('viability page endpoints', () => {
     assert.deepEqual(calls, [
       ['moveCandidates', 'V-1042'],
       ['changeBox', 'V-1042', { boxId: 'b2', splitterId: 's2', port: 5, reason: 'do outro lado da rua' }],
+      // The page redraws its map from the whole state, whose candidates changeBox's answer leaves out.
+      ['get', 'V-1042'],
     ]);
     // The viability is the link's: a body naming another one is refused, not obeyed.
     const otherViability = await app.inject({
@@ -139,6 +142,32 @@ describe('viability page endpoints', () => {
     const ended = await refusing.inject({ method: 'GET', url: `/viability/api/candidates${query()}` });
     assert.equal(ended.statusCode, 409);
     await refusing.close();
+  });
+
+  it('paces moves and surveys per viability: 429 with Retry-After past the limit, other viabilities unaffected', async () => {
+    const { reservations, calls } = fakeReservations();
+    const app = await server(reservations);
+    const move = (viabilityId = 'V-1042') =>
+      app.inject({ method: 'POST', url: `/viability/api/box${query(viabilityId)}`, payload: { boxId: 'b2' } });
+    for (let i = 0; i < PER_VIABILITY_PER_MINUTE.move; i++) assert.equal((await move()).statusCode, 200);
+    const refused = await move();
+    assert.equal(refused.statusCode, 429, refused.body);
+    assert.ok(Number(refused.headers['retry-after']) > 0, 'Retry-After says when');
+    const body = refused.json<{ error: string; message: string; details: Array<{ field: string }> }>();
+    assert.equal(body.error, 'too-many-requests');
+    assert.match(body.message, /at most 6 a minute/);
+    assert.deepEqual(
+      body.details.map((d) => d.field),
+      ['viabilityId'],
+    );
+    const moves = calls.filter(([name]) => name === 'changeBox').length;
+    assert.equal(moves, PER_VIABILITY_PER_MINUTE.move, 'the refused one reached nothing');
+    assert.equal((await move('V-2000')).statusCode, 200, 'another viability has its own count');
+
+    const survey = () => app.inject({ method: 'GET', url: `/viability/api/candidates${query()}` });
+    for (let i = 0; i < PER_VIABILITY_PER_MINUTE.survey; i++) assert.equal((await survey()).statusCode, 200);
+    assert.equal((await survey()).statusCode, 429);
+    await app.close();
   });
 
   it('refuses unsigned, tampered and foreign links before touching the reservation', async () => {

@@ -4,7 +4,7 @@
  */
 import type { ReservationsClient } from '../../client/reservations.ts';
 import { InvalidInputError } from '../../client/errors.ts';
-import { ChangeBoxInput, SelectBoxInput, type ReservationState } from '../../contract/schemas.ts';
+import { ChangeBoxInput, ReservationInput, SelectBoxInput, type ReservationState } from '../../contract/schemas.ts';
 import type { CandidateSurvey } from '../../client/candidate-survey.ts';
 
 export const stateOf = (
@@ -58,6 +58,8 @@ export function fakeReservations(
     ),
     client: { withAbortSignal: <T>(_signal: AbortSignal, fn: () => Promise<T>) => fn() },
     within: <T>(_signal: AbortSignal, fn: () => Promise<T>) => fn(),
+    // What the HTTP API documents and validates POST /v1/reservations with (the contract's default limits).
+    inputSchema: ReservationInput,
   };
   return { reservations: fake as unknown as ReservationsClient, calls };
 }
