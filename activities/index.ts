@@ -5,7 +5,6 @@
 import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { FAILURES } from '../contract/failures.ts';
-import { DEFAULT_MAX_HOLD_DAYS } from '../contract/webhooks.ts';
 import { externalIdFor } from '../contract/ids.ts';
 import { type Candidate, type Coordinates, type Customer, type UnavailableBox } from '../contract/schemas.ts';
 import type { PortChoice } from '../contract/schemas.ts';
@@ -31,8 +30,6 @@ export interface ActivityDeps {
     | 'moveProperty'
   >;
   geocoder: Geocoder;
-  /** The longest hold, in days from reservedAt, that extendHold may reach (RESERVATION_MAX_HOLD_DAYS). */
-  maxHoldDays?: number;
 }
 
 export interface BoxSearch {
@@ -122,7 +119,7 @@ const LEGACY_REFUSAL_ATTEMPTS = 3;
 /** The most boxes of each kind kept in the state: enough for a salesperson to choose, small enough for history. */
 const MAX_CANDIDATES = 25;
 
-export function createActivities({ ozmap, geocoder, maxHoldDays = DEFAULT_MAX_HOLD_DAYS }: ActivityDeps) {
+export function createActivities({ ozmap, geocoder }: ActivityDeps) {
   /** Two OZmap calls: the boxes `near` the point, then the drop splitters of all of them at once. */
   const surveyBoxes = (input: BoxSearch, options: { includeDrafts: boolean }): Promise<BoxSurvey> =>
     classified('OZmap', async () => {
@@ -314,9 +311,6 @@ export function createActivities({ ozmap, geocoder, maxHoldDays = DEFAULT_MAX_HO
         { retryBadResponses: true },
       );
     },
-
-    /** The longest hold the worker allows, read once by a run that extends its hold (a local activity). */
-    holdLimit: (): Promise<{ maxHoldDays: number }> => Promise.resolve({ maxHoldDays }),
 
     /** Sets the client implanted; `gone` when the reservation no longer exists in OZmap. */
     confirmInstallation: async (input: ReservationRef): Promise<ConfirmResult> => {

@@ -11,7 +11,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Agent, request, type Dispatcher } from 'undici';
 import { FAILURES } from '../contract/failures.ts';
 import type { WebhookEvent } from '../contract/schemas.ts';
-import { WEBHOOK_HEADERS, WEBHOOK_SIGNATURE_PREFIX } from '../contract/webhooks.ts';
+import { WEBHOOK_HEADERS, WEBHOOK_SIGNATURE_PREFIX, type WebhookSettings } from '../contract/webhooks.ts';
 
 /** No answer within this is a failed attempt (the contract's 10 s). */
 export const WEBHOOK_TIMEOUT_MS = 10_000;
@@ -23,8 +23,9 @@ export interface WebhookTarget {
   reminderDays: number[];
 }
 
-/** What the workflow records once per run: whether to emit at all, and when to remind. Never the URL or secret. */
-export type WebhookSettings = { enabled: false } | { enabled: true; reminderDays: number[] };
+/** What a run records of this target (contract/limits.ts, ReservationSettings): never the URL or the secret. */
+export const webhookSettingsOf = (target: WebhookTarget | undefined): WebhookSettings =>
+  target ? { enabled: true, reminderDays: target.reminderDays } : { enabled: false };
 
 /** The outcome of one attempt, as the `outcome` label of ozres_webhook_deliveries_total (ops/prometheus/). */
 export type DeliveryOutcome = '2xx' | '4xx' | '5xx' | 'error';
@@ -44,11 +45,6 @@ export function createWebhookActivities(target: WebhookTarget | undefined, dispa
     });
 
   return {
-    /** Run as a local activity, once per workflow run: its result (no secret) is what the run goes by. */
-    webhookSettings(): Promise<WebhookSettings> {
-      return Promise.resolve(target ? { enabled: true, reminderDays: target.reminderDays } : { enabled: false });
-    },
-
     /** One signed POST; any 2xx acknowledges. Returns the status, throws for anything else. */
     async deliverWebhook(event: WebhookEvent): Promise<{ status: number }> {
       if (!target) {

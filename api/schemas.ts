@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import {
+  BriefState,
   CancelReservationInput,
   ChangeBoxInput,
   ConfirmSaleInput,
@@ -34,13 +35,23 @@ export const ErrorBody = z
   .meta({ id: 'Error', description: 'Every error answer has this shape.' });
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
-export const ReservationBody = ReservationInput.meta({
-  id: 'ReservationInput',
-  description: 'The workflow input. At least one of address and coordinates.',
-});
+/** The workflow input as this deployment accepts it (its hold limits: ReservationsClient.inputSchema). */
+export const reservationBody = (schema: typeof ReservationInput) =>
+  schema.meta({
+    id: 'ReservationInput',
+    description:
+      'The workflow input. At least one of address and coordinates. holdDays: whole days, at most ' +
+      'RESERVATION_MAX_HOLD_DAYS (its maximum here).',
+  });
 export const StateBody = ReservationState.meta({
   id: 'ReservationState',
   description: "The reservation's state (the workflow's getState query, or its result once final).",
+});
+export const BriefStateBody = BriefState.meta({
+  id: 'BriefState',
+  description:
+    "The reservation's state without its candidate lists (candidates, unavailableBoxes), which a move makes " +
+    'stale: GET the reservation for them.',
 });
 export const SelectionBody = SelectBoxInput.meta({ id: 'SelectBoxInput' });
 export const ChangeBoxBody = ChangeBoxInput.meta({
@@ -107,6 +118,9 @@ const ERROR_DESCRIPTIONS = {
     'move or extension (the message says why), or a reservation that already ended.',
   413: 'Body too large.',
   415: 'Body is not application/json.',
+  429:
+    'Too many of these calls for this viability in the last minute (api/rate-limits.ts): ' +
+    'Retry-After says when to try again.',
   502: "The reservation's workflow failed (a fault on this service's side, not in the request).",
   503: 'Temporal is unreachable or did not answer in time (Retry-After says when to try again).',
 } as const;

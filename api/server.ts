@@ -146,7 +146,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
   await app.register(apiMetrics); // GET /metrics for Prometheus (docs/deployment.md)
   await app.register(healthRoutes, { reservations: options.reservations, config: options.config });
   await app.register(reservationRoutes, { reservations: options.reservations, config: options.config });
-  await app.register(doctorRoutes, { config: options.config, run: options.doctor });
+  await app.register(doctorRoutes, { config: options.config, reservations: options.reservations, run: options.doctor });
   // The map page authenticates its own routes with signed links (the browser never holds the API key).
   await app.register(viabilityPage, {
     reservations: options.reservations,

@@ -85,6 +85,12 @@ const TASK_QUEUE = 'bench';
 const CALM_CONCURRENCY = 2;
 const API_KEY = 'bench-ozmap-key';
 const DAY_MS = 86_400_000;
+/**
+ * Mass expiry holds for seconds, ending at one instant: fractions of a day, which a deployment allows only when told
+ * to (RESERVATION_FRACTIONAL_HOLD_DAYS; contract/limits.ts). The client library and the worker both check it.
+ */
+const SHORT_HOLDS = { limits: { maxHoldDays: 90, fractionalHoldDays: true } } as const;
+const SHORT_HOLDS_ENV = { RESERVATION_FRACTIONAL_HOLD_DAYS: 'true' } as const;
 
 function wholeNumber(flag: string, text: string): number {
   const n = Number(text);
@@ -160,9 +166,11 @@ async function main(): Promise<void> {
       radiusMeters: 250,
       holdDays: 30,
       selectionTimeoutHours: 24,
+      ...SHORT_HOLDS,
     });
     worker = await startWorker({
       ...process.env,
+      ...SHORT_HOLDS_ENV,
       TEMPORAL_ADDRESS: server.address,
       TEMPORAL_NAMESPACE: server.namespace,
       TEMPORAL_TASK_QUEUE: TASK_QUEUE,

@@ -1,13 +1,13 @@
 /** Human-readable rendering of reservations for terminals: a card for one, a table for many. */
 import Table from 'cli-table3';
 import { isFinal } from '../contract/statuses.ts';
-import { type PortPlace, type ReservationChange, type ReservationState } from '../contract/schemas.ts';
+import { type BriefState, type PortPlace, type ReservationChange } from '../contract/schemas.ts';
 import type { ReservationPage } from './listing.ts';
 
 /** Plain borders and no colours: the output is read by people but also pasted into tickets and logs. */
 const table = (head: string[]) => new Table({ head, style: { head: [], border: [] } });
 
-export function formatState(state: ReservationState): string {
+export function formatState(state: BriefState): string {
   const lines: string[] = [];
   const row = (label: string, value: string | number | undefined) => {
     if (value !== undefined && value !== '') lines.push(`${label.padEnd(12)} ${value}`);
@@ -30,14 +30,15 @@ export function formatState(state: ReservationState): string {
   }
   if (state.notice) row('Notice', state.notice);
   if (state.outcome) row('Outcome', `${state.outcome.reason} (${state.outcome.at})`);
-  if (state.status === 'AWAITING_SELECTION' || (!r && state.candidates.length > 0 && !isFinal(state.status))) {
+  const offered = state.candidates ?? [];
+  if (state.status === 'AWAITING_SELECTION' || (!r && offered.length > 0 && !isFinal(state.status))) {
     lines.push(
       '',
       `Candidate boxes within ${state.radiusMeters} m ` +
         `(choose one with: ozres select ${state.viabilityId} --box <box id> [--port <n>]):`,
     );
     const candidates = table(['Box', 'Box id', 'Distance', 'Free', 'Splitter: free ports']);
-    for (const c of state.candidates) {
+    for (const c of offered) {
       candidates.push([
         c.boxName,
         c.boxId,
@@ -55,7 +56,7 @@ export function formatState(state: ReservationState): string {
  * What a move or an extension changed, as the workflow recorded it (the state's last change of that kind): a
  * before/after table, then the reservation as it stands.
  */
-export function formatChange(state: ReservationState, kind: ReservationChange['kind']): string {
+export function formatChange(state: BriefState, kind: ReservationChange['kind']): string {
   const change = [...(state.changes ?? [])].reverse().find((c) => c.kind === kind);
   if (!change) return formatState(state);
   const rows = table(['', 'Before', 'After']);

@@ -3,14 +3,21 @@
  * so that a workflow's history records the exact terms (and two requests can be compared on them).
  */
 import type { z } from 'zod';
-import { ReservationInput } from '../contract/schemas.ts';
+import type { HoldLimits } from '../contract/limits.ts';
+import { ReservationInput, reservationInputFor } from '../contract/schemas.ts';
 import { InvalidInputError } from './errors.ts';
 
 export interface ReservationDefaults {
   radiusMeters: number;
   holdDays: number;
   selectionTimeoutHours: number;
+  /** The longest hold and whether fractions of a day are allowed (Config.limits); the contract's when absent. */
+  limits?: HoldLimits;
 }
+
+/** The input schema a client with these defaults validates with (and the HTTP API documents). */
+export const inputSchemaFor = (defaults: ReservationDefaults) =>
+  defaults.limits ? reservationInputFor(defaults.limits) : ReservationInput;
 
 /** `raw` parsed with `schema`, or an InvalidInputError naming each field (under `prefix`, when given). */
 export function parseInput<T extends z.ZodType>(schema: T, raw: unknown, prefix?: string): z.output<T> {
@@ -19,8 +26,12 @@ export function parseInput<T extends z.ZodType>(schema: T, raw: unknown, prefix?
   return parsed.data;
 }
 
-export function prepareInput(raw: unknown, defaults: ReservationDefaults): ReservationInput {
-  const input = parseInput(ReservationInput, raw);
+export function prepareInput(
+  raw: unknown,
+  defaults: ReservationDefaults,
+  schema: typeof ReservationInput = inputSchemaFor(defaults),
+): ReservationInput {
+  const input = parseInput(schema, raw);
   return {
     ...input,
     radiusMeters: input.radiusMeters ?? defaults.radiusMeters,

@@ -4,9 +4,16 @@
  * This class is the facade; each job lives in a module of its own (see docs/architecture.md): connection.ts,
  * prepare.ts, submit.ts, inspection.ts (SDK internals), listing.ts, temporal-errors.ts.
  */
-import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import {
+  WithStartWorkflowOperation,
+  WorkflowExecutionAlreadyStartedError,
+  type Client,
+  type WorkflowExecutionDescription,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import {
   CancelReservationInput,
+  type BriefState,
   ChangeBoxInput,
   ConfirmSaleInput,
   ExtendHoldInput,
@@ -16,8 +23,9 @@ import {
   type ReservationState,
 } from '../contract/schemas.ts';
 import { WORKFLOW_TYPE } from '../contract/defaults.ts';
+import type { HoldLimits } from '../contract/limits.ts';
 import { workflowIdFor } from '../contract/ids.ts';
-import { isFinal } from '../contract/statuses.ts';
+import { isFinal, isSettled } from '../contract/statuses.ts';
 import {
   cancelReservation,
   changeBox,
@@ -28,7 +36,7 @@ import {
   waitForReservation,
 } from '../contract/messages.ts';
 import { CustomerCodeKey, ReservationStatusKey, ViabilityIdKey } from '../contract/search-attributes.ts';
-import { surveyAround, type CandidateSurvey } from './candidate-survey.ts';
+import { RecentSurveys, surveyAround, type CandidateSurvey } from './candidate-survey.ts';
 import { connectClient, lazyClient } from './connection.ts';
 import type { ConnectionConfig } from './connection.ts';
 import {
@@ -40,7 +48,7 @@ import {
 } from './errors.ts';
 import { startedRun, workflowPollers, type StartedRun } from './inspection.ts';
 import { listReservations, pageTokenKey as makePageTokenKey, type ReservationPage } from './listing.ts';
-import { parseInput, prepareInput, type ReservationDefaults } from './prepare.ts';
+import { inputSchemaFor, parseInput, prepareInput, type ReservationDefaults } from './prepare.ts';
 import { submit, type Submission } from './submit.ts';
 import { explain } from './temporal-errors.ts';
 
@@ -49,22 +57,42 @@ export type { StartedRun } from './inspection.ts';
 export type { Submission } from './submit.ts';
 export type { CandidateSurvey } from './candidate-survey.ts';
 
-/** `http.ispboxApiKey`, when given, keys the page tokens (listing.ts): they then outlive the process. */
-type ClientConfig = ConnectionConfig & { defaults: ReservationDefaults; http?: { ispboxApiKey: string } };
+/**
+ * `limits` bound the hold a caller may ask for (Config.limits); `http.ispboxApiKey`, when given, keys the page tokens
+ * (listing.ts): they then outlive the process.
+ */
+type ClientConfig = ConnectionConfig & {
+  defaults: ReservationDefaults;
+  limits?: HoldLimits;
+  http?: { ispboxApiKey: string };
+};
+
+const defaultsOf = (config: ClientConfig): ReservationDefaults =>
+  config.limits ? { ...config.defaults, limits: config.limits } : config.defaults;
+
+type ReservationWorkflowType = (input: ReservationInput) => Promise<ReservationState>;
+type ReservationHandle = WorkflowHandle<ReservationWorkflowType>;
 
 export class ReservationsClient {
+  /** The input schema with this deployment's limits: what `prepare` validates with and the HTTP API documents. */
+  readonly inputSchema: ReturnType<typeof inputSchemaFor>;
+  /** moveCandidates' recent answers, per viability (candidate-survey.ts). */
+  readonly #surveys = new RecentSurveys();
+
   constructor(
     readonly client: Client,
     readonly taskQueue: string,
     readonly defaults: ReservationDefaults,
     private readonly pageTokenKey: Buffer = makePageTokenKey(),
-  ) {}
+  ) {
+    this.inputSchema = inputSchemaFor(defaults);
+  }
 
   static async connect(config: ClientConfig): Promise<ReservationsClient> {
     return new ReservationsClient(
       await connectClient(config),
       config.temporal.taskQueue,
-      config.defaults,
+      defaultsOf(config),
       makePageTokenKey(config.http?.ispboxApiKey),
     );
   }
@@ -74,7 +102,7 @@ export class ReservationsClient {
     return new ReservationsClient(
       lazyClient(config, options),
       config.temporal.taskQueue,
-      config.defaults,
+      defaultsOf(config),
       makePageTokenKey(config.http?.ispboxApiKey),
     );
   }
@@ -90,7 +118,7 @@ export class ReservationsClient {
 
   /** Validates raw input and fills the configured defaults, so the workflow's history records the exact terms. */
   prepare(raw: unknown): ReservationInput {
-    return prepareInput(raw, this.defaults);
+    return prepareInput(raw, this.defaults, this.inputSchema);
   }
 
   /**
@@ -99,6 +127,10 @@ export class ReservationsClient {
    */
   async reserve(raw: unknown): Promise<ReservationState> {
     const input = this.prepare(raw);
+    // Already there to answer: read, not updated. Every update is recorded in the run's history, so a caller that
+    // repeats its request (a reload, a retry loop) would otherwise grow it without end.
+    const known = await this.#settledRun(input.viabilityId);
+    if (known) return this.#stateOf(input.viabilityId, known.handle, known.description);
     const startWorkflowOperation = new WithStartWorkflowOperation(WORKFLOW_TYPE, {
       ...this.#startOptions(input),
       workflowIdConflictPolicy: 'USE_EXISTING',
@@ -146,7 +178,7 @@ export class ReservationsClient {
     const { coordinates } = state;
     if (state.status !== 'RESERVED' || !coordinates)
       throw new ChangeRefusedError(viabilityId, 'box', `the reservation is ${state.status}: only a RESERVED one moves`);
-    return surveyAround(this.client, this.taskQueue, { ...state, coordinates });
+    return this.#surveys.get(viabilityId, () => surveyAround(this.client, this.taskQueue, { ...state, coordinates }));
   }
 
   /** Starts without waiting (fire and forget); returns whether this call started it. */
@@ -166,13 +198,43 @@ export class ReservationsClient {
   async get(viabilityId: string): Promise<ReservationState> {
     const handle = this.#handle(viabilityId);
     try {
-      const description = await handle.describe();
+      return await this.#stateOf(viabilityId, handle, await handle.describe());
+    } catch (err) {
+      throw explain(err, viabilityId);
+    }
+  }
+
+  /** The state of a described run: live while running, its result once completed. */
+  async #stateOf(
+    viabilityId: string,
+    handle: ReservationHandle,
+    description: WorkflowExecutionDescription,
+  ): Promise<ReservationState> {
+    try {
       if (description.status.name === 'RUNNING') return await handle.query(getState);
       if (description.status.name === 'COMPLETED') return await handle.result();
       throw new ReservationFailedError(viabilityId, `workflow ${description.status.name.toLowerCase()}`);
     } catch (err) {
       throw explain(err, viabilityId);
     }
+  }
+
+  /** The viability's run when it is RESERVED, AWAITING_SELECTION or final (by its search attribute), else nothing. */
+  async #settledRun(
+    viabilityId: string,
+  ): Promise<{ handle: ReservationHandle; description: WorkflowExecutionDescription } | undefined> {
+    const handle = this.#handle(viabilityId);
+    let description: WorkflowExecutionDescription;
+    try {
+      description = await handle.describe();
+    } catch (err) {
+      const explained = explain(err, viabilityId);
+      if (explained instanceof ReservationNotFoundError) return undefined;
+      throw explained;
+    }
+    const status = description.typedSearchAttributes.get(ReservationStatusKey);
+    const answers = description.status.name === 'RUNNING' || description.status.name === 'COMPLETED';
+    return answers && status !== undefined && isSettled(status) ? { handle, description } : undefined;
   }
 
   /**
@@ -193,11 +255,13 @@ export class ReservationsClient {
    * property); answers the state with the new place. A refusal (not RESERVED, a box outside the radius or without a
    * free port, a port taken meanwhile) is ChangeRefusedError, and nothing was changed.
    */
-  async changeBox(viabilityId: string, raw: unknown): Promise<ReservationState> {
+  async changeBox(viabilityId: string, raw: unknown): Promise<BriefState> {
     const input = parseInput(ChangeBoxInput, raw);
-    return this.#change(viabilityId, 'box', () =>
+    const state = await this.#change(viabilityId, 'box', () =>
       this.#handle(viabilityId).executeUpdate(changeBox, { args: [input] }),
     );
+    this.#surveys.forget(viabilityId); // the boxes around it changed: the next look is a fresh one
+    return state;
   }
 
   /**
@@ -205,7 +269,7 @@ export class ReservationsClient {
    * would end beyond RESERVATION_MAX_HOLD_DAYS after reservedAt, or a reservation not RESERVED, is
    * ChangeRefusedError naming why, and nothing was changed.
    */
-  async extendHold(viabilityId: string, raw: unknown): Promise<ReservationState> {
+  async extendHold(viabilityId: string, raw: unknown): Promise<BriefState> {
     const input = parseInput(ExtendHoldInput, raw);
     return this.#change(viabilityId, 'extension', () =>
       this.#handle(viabilityId).executeUpdate(extendHold, { args: [input] }),
@@ -243,9 +307,9 @@ export class ReservationsClient {
   }
 
   /** Validates the id before Temporal is touched: a bad id is InvalidInputError, never a call. */
-  #handle(viabilityId: string) {
+  #handle(viabilityId: string): ReservationHandle {
     const workflowId = this.#workflowId(viabilityId);
-    return this.client.workflow.getHandle<(input: ReservationInput) => Promise<ReservationState>>(workflowId);
+    return this.client.workflow.getHandle<ReservationWorkflowType>(workflowId);
   }
 
   async #signal(viabilityId: string, action: 'confirm' | 'cancel', send: () => Promise<void>): Promise<void> {
@@ -262,8 +326,8 @@ export class ReservationsClient {
   async #change(
     viabilityId: string,
     change: 'box' | 'extension',
-    send: () => Promise<ReservationState>,
-  ): Promise<ReservationState> {
+    send: () => Promise<BriefState>,
+  ): Promise<BriefState> {
     try {
       return await send();
     } catch (err) {

@@ -2,6 +2,8 @@
  * Rules across variables (docs/architecture.md, configuration). They read the raw values, so that they are reported
  * together with every per-variable problem: zod skips object-level refinements when a field fails.
  */
+import { DEFAULTS } from '../contract/defaults.ts';
+import { DEFAULT_MAX_HOLD_DAYS, holdDaysProblem } from '../contract/limits.ts';
 import { isLoopbackHost } from '../net/hosts.ts';
 import {
   DEFAULT_LISTEN_HOST,
@@ -10,21 +12,33 @@ import {
   DEFAULT_OZMAP_URL,
 } from './defaults.ts';
 import { TRUE_WORDS } from './fields.ts';
+import type { ConfigRole } from './roles.ts';
 import type { Config } from './schema.ts';
 
 export type RawEnv = Record<string, string | undefined>;
 
 /** Every problem of the raw (present, non-empty) variables taken together, as `NAME: what and how to fix`. */
-export function crossFieldProblems(raw: RawEnv): string[] {
+export function crossFieldProblems(raw: RawEnv, role: ConfigRole = 'worker'): string[] {
   return [
     ...urlProblems(raw),
-    ...keyRequiredProblems(raw),
+    ...keyRequiredProblems(raw, role),
     ...temporalTlsProblems(raw),
     ...encryptionProblems(raw),
     ...deploymentProblems(raw),
     ...webhookProblems(raw),
     ...workerSlotProblems(raw),
+    ...holdProblems(raw),
   ];
+}
+
+/** The default hold is a hold like any other: whole days (unless fractions are on), within the longest one. */
+function holdProblems(raw: RawEnv): string[] {
+  const days = Number(raw.RESERVATION_HOLD_DAYS ?? DEFAULTS.holdDays);
+  const maxHoldDays = Number(raw.RESERVATION_MAX_HOLD_DAYS ?? DEFAULT_MAX_HOLD_DAYS);
+  if (!Number.isFinite(days) || days <= 0 || !Number.isInteger(maxHoldDays)) return [];
+  const fractionalHoldDays = TRUE_WORDS.includes(raw.RESERVATION_FRACTIONAL_HOLD_DAYS ?? '');
+  const problem = holdDaysProblem(days, { maxHoldDays, fractionalHoldDays });
+  return problem ? [`RESERVATION_HOLD_DAYS: ${problem}: lower it, or raise RESERVATION_MAX_HOLD_DAYS`] : [];
 }
 
 /** The SDK runs no more workflow tasks at once than it can cache, and would lower the slots without a word. */
@@ -105,10 +119,14 @@ function urlProblems(raw: RawEnv): string[] {
   return problems;
 }
 
-/** Keys that must be given: off loopback (the demo keys are public), and for Google. */
-function keyRequiredProblems(raw: RawEnv): string[] {
+/** Keys that must be given: off loopback (the demo keys are public), and Google's; upstream ones by workers only. */
+function keyRequiredProblems(raw: RawEnv, role: ConfigRole): string[] {
   const problems: string[] = [];
   const ozmap = httpUrl(raw.OZMAP_URL ?? DEFAULT_OZMAP_URL);
+  if (role !== 'worker') {
+    const refused = raw.ISPBOX_API_KEY ? undefined : demoIspboxKeyRefusal(raw);
+    return refused ? [`ISPBOX_API_KEY: is required ${refused}: set it to the key Ispbox will send`] : [];
+  }
   if (ozmap && !isLoopbackHost(ozmap.hostname) && !raw.OZMAP_API_KEY) {
     problems.push(
       "OZMAP_API_KEY: is required when OZMAP_URL points at a real OZmap: set it to the integration user's API key",

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { DEFAULTS, DEFAULT_TASK_QUEUE } from '../contract/defaults.ts';
-import { DEFAULT_MAX_HOLD_DAYS } from '../contract/webhooks.ts';
+import { DEFAULT_MAX_HOLD_DAYS, DEFAULT_MAX_MOVES } from '../contract/limits.ts';
 import { EncryptionKey, keyFingerprint } from '../codec/keys.ts';
 import { isLoopbackHost } from '../net/hosts.ts';
 import {
@@ -86,13 +86,24 @@ export const EnvSchema = z.object({
     .default('external_id'),
   DOCTOR_GEOCODE_ADDRESS: z.string().trim().min(3, 'must be an address the geocoder knows').optional(),
   OZMAP_RADIUS_METERS: positiveNumber('metres').default(DEFAULTS.radiusMeters),
+  // Whole days, at most RESERVATION_MAX_HOLD_DAYS (a rule across variables, rules.ts).
   RESERVATION_HOLD_DAYS: positiveNumber('days').default(DEFAULTS.holdDays),
-  // The longest hold extendHold may reach, from reservedAt; the worker's activities hand it to the workflow.
+  // The longest hold, from reservedAt, at creation and by extension; the worker hands it to each workflow run.
   RESERVATION_MAX_HOLD_DAYS: z.coerce
     .number({ error: 'must be a whole number of days' })
     .int('must be a whole number of days')
     .positive('must be at least 1')
+    .max(365, 'must be at most 365 days')
     .default(DEFAULT_MAX_HOLD_DAYS),
+  // Moves (changeBox) per reservation: each is a fresh OZmap search and a few events in history.
+  RESERVATION_MAX_MOVES: z.coerce
+    .number({ error: 'must be a whole number' })
+    .int('must be a whole number')
+    .min(0, 'must be 0 (no moves) or more')
+    .max(100, 'must be at most 100')
+    .default(DEFAULT_MAX_MOVES),
+  // Tests and demos only: holds of a fraction of a day (seconds, say), so that expiry can be watched.
+  RESERVATION_FRACTIONAL_HOLD_DAYS: bool.default(false),
   SELECTION_TIMEOUT_HOURS: positiveNumber('hours').default(DEFAULTS.selectionTimeoutHours),
 
   GEOCODER_PROVIDER: z.enum(['nominatim', 'google'], { error: 'must be "nominatim" or "google"' }).optional(),
@@ -242,6 +253,12 @@ function toConfig(env: Env) {
       holdDays: env.RESERVATION_HOLD_DAYS,
       selectionTimeoutHours: env.SELECTION_TIMEOUT_HOURS,
     },
+    /** What a reservation may grow to (contract/limits.ts): checked at the boundary and by the workflow. */
+    limits: {
+      maxHoldDays: env.RESERVATION_MAX_HOLD_DAYS,
+      maxMoves: env.RESERVATION_MAX_MOVES,
+      fractionalHoldDays: env.RESERVATION_FRACTIONAL_HOLD_DAYS,
+    },
     geocoder: geocoder(env),
     /** Payload encryption (codec/): undefined when off. `current` encrypts; every key decrypts what it encrypted. */
     payloadEncryption: payloadEncryption(env),
@@ -279,8 +296,6 @@ function toConfig(env: Env) {
       maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS,
       maxConcurrentWorkflowTaskExecutions: env.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
       workflowThreadPoolSize: env.WORKER_WORKFLOW_THREADS,
-      /** RESERVATION_MAX_HOLD_DAYS: how far extendHold may push a hold, counted from reservedAt. */
-      maxHoldDays: env.RESERVATION_MAX_HOLD_DAYS,
       /** The SDK runtime's Prometheus exporter (Runtime.install telemetry), when set. */
       metricsAddress: env.WORKER_METRICS_ADDRESS,
       /** The project's own metrics (metrics/), when set. */

@@ -1,5 +1,8 @@
 /** Business ids as Temporal and OZmap see them: the workflow id and the marker on OZmap records, both ways. */
 
+/** A viability id as Ispbox sends it: no `/`, no space, no control character (contract: 1-64 of these). */
+export const VIABILITY_ID_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
+
 const WORKFLOW_ID_PREFIX = 'reservation-';
 /** The fixed start of every marker: what the reconciler pages OZmap's properties by. */
 export const EXTERNAL_ID_PREFIX = 'ispbox2:';
@@ -10,9 +13,11 @@ export const workflowIdFor = (viabilityId: string): string => `${WORKFLOW_ID_PRE
 /** One survey at a time per viability: two requests at once share the run (the id is reused once it ends). */
 export const surveyIdFor = (viabilityId: string): string => `candidates-${viabilityId}`;
 
-/** The viability of a reservation's workflow id; undefined for any other workflow. */
-export const viabilityIdOf = (workflowId: string): string | undefined =>
-  workflowId.startsWith(WORKFLOW_ID_PREFIX) ? workflowId.slice(WORKFLOW_ID_PREFIX.length) : undefined;
+/** The viability of a reservation's workflow id; undefined for any other workflow (a webhook delivery's, say). */
+export function viabilityIdOf(workflowId: string): string | undefined {
+  const viabilityId = workflowId.startsWith(WORKFLOW_ID_PREFIX) ? workflowId.slice(WORKFLOW_ID_PREFIX.length) : '';
+  return VIABILITY_ID_PATTERN.test(viabilityId) ? viabilityId : undefined;
+}
 
 /** The property/client marker that makes a reservation findable again (idempotency across retries and crashes). */
 export const externalIdFor = (viabilityId: string): string => `${EXTERNAL_ID_PREFIX}${viabilityId}`;

@@ -10,6 +10,7 @@
  * readRecordedInputV2 beside these (told apart by a field v1 never had), and these stay as they are.
  */
 import { DEFAULTS } from './defaults.ts';
+import type { ReservationSettings } from './limits.ts';
 import type { ReservationState } from './schemas.ts';
 
 export interface RecordedAddressV1 {
@@ -44,14 +45,23 @@ export type ReadResult<T> = { ok: true; value: T } | { ok: false; problems: stri
 export type SettleAction = { kind: 'confirm'; note?: string } | { kind: 'cancel'; reason: string };
 
 /**
- * The second argument of a run continued as new while confirming or releasing (the first stays the recorded
- * input, so callers that compare a run's input with their request keep seeing the terms they sent).
+ * The second argument of a run continued as new, during a long hold or a settle that keeps failing (the first stays
+ * the recorded input, so callers that compare a run's input with their request keep seeing the terms they sent).
  */
 export interface ContinuedV1 {
-  /** The state the last run ended with: CONFIRMING or RELEASING, with its reservation and notice. */
+  /** The state the last run ended with: RESERVED, CONFIRMING or RELEASING, with its reservation and notice. */
   state: ReservationState;
   action?: SettleAction;
+  /** The settings the first run read: a reservation keeps them for life (absent: read again). */
+  settings?: ReservationSettings;
+  /** Reminders already sent, as days before the end: not sent again. */
+  remindersSent?: number[];
+  /** changeBox calls that reached OZmap so far (MOVE_ATTEMPTS_PER_MOVE). */
+  moveAttempts?: number;
 }
+
+/** The statuses a run continues as new in, each resumed where it was. */
+export const CONTINUED_STATUSES = ['RESERVED', 'CONFIRMING', 'RELEASING'] as const;
 
 export function readRecordedInputV1(raw: unknown): ReadResult<RunInputV1> {
   if (!isObject(raw)) return { ok: false, problems: ['(input): must be an object'] };
@@ -96,8 +106,8 @@ export function readContinuedV1(raw: unknown): ReadResult<ContinuedV1> {
   const problems: string[] = [];
   const state = isObject(raw) ? raw.state : undefined;
   const action = isObject(raw) ? raw.action : undefined;
-  if (!isObject(state) || (state.status !== 'CONFIRMING' && state.status !== 'RELEASING'))
-    problems.push('continued.state.status: must be CONFIRMING or RELEASING');
+  if (!isObject(state) || !(CONTINUED_STATUSES as readonly unknown[]).includes(state.status))
+    problems.push(`continued.state.status: must be ${CONTINUED_STATUSES.join(', ')}`);
   const reservation = isObject(state) ? state.reservation : undefined;
   if (!isObject(reservation) || !isText(reservation.propertyId) || !isText(reservation.clientId))
     problems.push('continued.state.reservation: must name the propertyId and clientId to settle');
@@ -107,6 +117,12 @@ export function readContinuedV1(raw: unknown): ReadResult<ContinuedV1> {
       ((action.kind === 'confirm' && (action.note === undefined || typeof action.note === 'string')) ||
         (action.kind === 'cancel' && typeof action.reason === 'string')));
   if (!actionOk) problems.push('continued.action: must be a confirm or a cancel');
+  const settings = isObject(raw) ? raw.settings : undefined;
+  if (
+    settings !== undefined &&
+    !(isObject(settings) && isPositive(settings.maxHoldDays) && isObject(settings.webhooks))
+  )
+    problems.push('continued.settings: must be the settings the first run read');
   if (problems.length > 0) return { ok: false, problems };
   return { ok: true, value: raw as ContinuedV1 };
 }

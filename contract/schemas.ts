@@ -5,12 +5,14 @@
  * recorded (recorded-input.ts), so a schema that tightens later cannot break a reservation already sleeping.
  */
 import { z } from 'zod';
+import { VIABILITY_ID_PATTERN } from './ids.ts';
+import { DEFAULT_LIMITS, type HoldLimits } from './limits.ts';
 import { FINAL_STATUSES, IN_PROGRESS_STATUSES } from './statuses.ts';
 import { WEBHOOK_EVENT_TYPES } from './webhooks.ts';
 
 export const ViabilityId = z
   .string()
-  .regex(/^[A-Za-z0-9._:-]{1,64}$/, 'must be 1-64 characters of letters, digits, ".", "_", ":" or "-"');
+  .regex(VIABILITY_ID_PATTERN, 'must be 1-64 characters of letters, digits, ".", "_", ":" or "-"');
 
 const trimmed = (what: string, max: number) =>
   z.string().trim().min(1, `${what} must not be empty`).max(max, `${what} must be at most ${max} characters`);
@@ -50,31 +52,47 @@ export const Coordinates = z.strictObject({
 
 export const SelectionMode = z.enum(['auto', 'manual']);
 
-export const ReservationInput = z
-  .strictObject({
-    viabilityId: ViabilityId,
-    customer: Customer,
-    address: Address.optional(),
-    coordinates: Coordinates.optional(),
-    radiusMeters: z
-      .number()
-      .int('must be a whole number of metres')
-      .min(1, 'must be at least 1 metre')
-      .max(5000, 'must be at most 5000 metres')
-      .optional(),
-    selection: SelectionMode.optional(),
-    holdDays: z.number().positive('must be more than 0').max(365, 'must be at most 365 days').optional(),
-    /** How long manual mode waits for a salesperson's choice; defaults to DEFAULTS.selectionTimeoutHours. */
-    selectionTimeoutHours: z
-      .number()
-      .positive()
-      .max(24 * 30)
-      .optional(),
-  })
-  .refine((input) => input.address !== undefined || input.coordinates !== undefined, {
-    message: 'give an address or coordinates (or both)',
-    path: ['address'],
-  });
+/** holdDays as `limits` allow: whole days (unless fractions are on for tests), up to the longest hold. */
+const holdDaysFor = (limits: HoldLimits) => {
+  const days = z
+    .number()
+    .positive('must be more than 0')
+    .max(limits.maxHoldDays, `must be at most ${limits.maxHoldDays} days (RESERVATION_MAX_HOLD_DAYS)`);
+  return limits.fractionalHoldDays ? days : days.int('must be a whole number of days');
+};
+
+/**
+ * The workflow input as a deployment with these limits accepts it (its OpenAPI document shows the same bounds).
+ * ReservationInput is it with the contract's default limits.
+ */
+export const reservationInputFor = (limits: HoldLimits) =>
+  z
+    .strictObject({
+      viabilityId: ViabilityId,
+      customer: Customer,
+      address: Address.optional(),
+      coordinates: Coordinates.optional(),
+      radiusMeters: z
+        .number()
+        .int('must be a whole number of metres')
+        .min(1, 'must be at least 1 metre')
+        .max(5000, 'must be at most 5000 metres')
+        .optional(),
+      selection: SelectionMode.optional(),
+      holdDays: holdDaysFor(limits).optional(),
+      /** How long manual mode waits for a salesperson's choice; defaults to DEFAULTS.selectionTimeoutHours. */
+      selectionTimeoutHours: z
+        .number()
+        .positive()
+        .max(24 * 30)
+        .optional(),
+    })
+    .refine((input) => input.address !== undefined || input.coordinates !== undefined, {
+      message: 'give an address or coordinates (or both)',
+      path: ['address'],
+    });
+
+export const ReservationInput = reservationInputFor(DEFAULT_LIMITS);
 
 export type ReservationInput = z.infer<typeof ReservationInput>;
 export type Coordinates = z.infer<typeof Coordinates>;
@@ -166,17 +184,28 @@ export const ReservationState = z.object({
   }).optional(),
   radiusMeters: z.number(),
   holdDays: z.number(),
+  /** The boxes with a free port, nearest first (BriefState, below, leaves them out). */
   candidates: z.array(Candidate),
-  /** Boxes in the radius without a free port or still "Em projeto" (absent from states recorded before it existed). */
+  /** Boxes in the radius without a free port or still "Em projeto". */
   unavailableBoxes: z.array(UnavailableBox).optional(),
   reservation: Reservation.optional(),
   /** Why the last attempt did not go through (a port taken, a failing release), while the workflow carries on. */
   notice: z.string().optional(),
-  /** Each move and extension since the port was reserved, oldest first (absent from states before they existed). */
+  /** The most recent moves and extensions, oldest first (at most CHANGES_KEPT; history keeps them all). */
   changes: z.array(ReservationChange).optional(),
+  /** Moves made so far (changeBox), of the RESERVATION_MAX_MOVES allowed; absent before the first. */
+  moves: z.number().int().nonnegative().optional(),
   outcome: z.object({ reason: z.string(), at: z.string() }).optional(),
 });
 export type ReservationState = z.infer<typeof ReservationState>;
+
+/**
+ * The state without its candidate lists: what changeBox and extendHold answer and what the webhook events after the
+ * search carry (a move makes the lists stale; getState still has them). Every such answer is recorded in history,
+ * so it stays small whatever the search found.
+ */
+export const BriefState = ReservationState.partial({ candidates: true });
+export type BriefState = z.infer<typeof BriefState>;
 
 export const SelectBoxInput = z.strictObject({
   boxId: z.string().min(1, 'boxId must not be empty'),
@@ -218,7 +247,8 @@ export const WebhookEvent = z.object({
   occurredAt: z.string(),
   viabilityId: z.string(),
   status: ReservationStatus,
-  state: ReservationState,
+  /** The whole state for reservation.awaiting_selection and reservation.no_coverage; BriefState for the others. */
+  state: BriefState,
   /** Reminders only: whole days left before the hold ends. */
   daysLeft: z.number().int().nonnegative().optional(),
 });

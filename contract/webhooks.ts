@@ -28,7 +28,8 @@ export const WEBHOOK_HEADERS = {
 /** `X-Signature`'s value: `sha256=` and the lower-case hex HMAC-SHA256 of the raw body with WEBHOOK_SECRET. */
 export const WEBHOOK_SIGNATURE_PREFIX = 'sha256=';
 
-/** The longest hold, counted from reservedAt, that extendHold may reach unless configured otherwise. */
-export const DEFAULT_MAX_HOLD_DAYS = 90;
 /** Days before the hold's end at which a `reservation.expiring` reminder is sent, unless configured otherwise. */
 export const DEFAULT_REMINDER_DAYS = [3, 1] as const;
+
+/** What a run records of the worker's webhook configuration: whether to emit at all, and when to remind. */
+export type WebhookSettings = { enabled: false } | { enabled: true; reminderDays: number[] };

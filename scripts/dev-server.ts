@@ -39,6 +39,8 @@ export interface DevServerOptions {
   readyTimeoutMs?: number;
   /** Codec endpoint the Web UI decodes payloads with (`--ui-codec-endpoint`), when payloads are encrypted. */
   uiCodecEndpoint?: string;
+  /** Server dynamic configuration beyond the project's own (`--dynamic-config-value key=JSON`), e.g. for tests. */
+  dynamicConfig?: Record<string, string | number | boolean>;
 }
 
 export interface DevServer {
@@ -80,6 +82,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
     dbFile: opts.dbFile,
     logLevel: opts.logLevel ?? 'warn',
     uiCodecEndpoint: opts.uiCodecEndpoint,
+    dynamicConfig: opts.dynamicConfig,
   });
   const server = spawnServer(await ensureTemporalCli({ log }), args, { label: 'temporal', log });
   try {
@@ -122,6 +125,7 @@ interface DevServerArgs {
   dbFile: string | undefined;
   logLevel: string;
   uiCodecEndpoint: string | undefined;
+  dynamicConfig: DevServerOptions['dynamicConfig'];
 }
 
 async function devServerArgs(o: DevServerArgs): Promise<string[]> {
@@ -142,6 +146,8 @@ async function devServerArgs(o: DevServerArgs): Promise<string[]> {
   ]) {
     args.push('--dynamic-config-value', setting);
   }
+  for (const [key, value] of Object.entries(o.dynamicConfig ?? {}))
+    args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   return args;
 }
 

@@ -9,8 +9,12 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { createActivities } from '../activities/index.ts';
 import { createReconcileActivities } from '../activities/reconcile.ts';
 import type { Clients } from '../activities/clients.ts';
-import { createWebhookActivities, type WebhookTarget } from '../activities/webhooks.ts';
+import { createSettingsActivities } from '../activities/settings.ts';
+import { createWebhookActivities, webhookSettingsOf, type WebhookTarget } from '../activities/webhooks.ts';
 import type { Config } from '../config/env.ts';
+import type { UpstreamConfig } from '../doctor/upstream.ts';
+import { createDoctorActivities } from '../doctor/worker-activities.ts';
+import { DEFAULT_LIMITS, type ReservationLimits } from '../contract/limits.ts';
 import { temporalConnectionOptions } from '../config/temporal.ts';
 
 export { createClients, type Clients } from '../activities/clients.ts';
@@ -38,6 +42,8 @@ export interface ReservationWorkerOptions {
    * without it they fail, not retried, and the reservation's own activities are unaffected.
    */
   clients: Pick<Clients, 'ozmap' | 'geocoder'> & { temporal?: Client };
+  /** What the doctor's checks on the worker need to know (GET /v1/doctor); absent: they are not registered. */
+  doctor?: UpstreamConfig;
   /** Signed webhooks to Ispbox (Config.webhooks); none: the workflows emit nothing. */
   webhooks?: WebhookTarget;
   /** A pre-built bundle (tests share one; production may ship one); otherwise workflows are bundled at start. */
@@ -46,9 +52,12 @@ export interface ReservationWorkerOptions {
   dataConverter?: DataConverter;
   /** Cache, task slots and threads (Config.worker); the SDK's defaults for any absent. */
   tuning?: Partial<Pick<Config['worker'], WorkerTuning>>;
-  /** RESERVATION_MAX_HOLD_DAYS (Config.worker.maxHoldDays); the contract's default when absent. */
-  maxHoldDays?: number;
-  /** `activities` here replaces the OZmap, geocoder and reconciler ones; the webhook activities are always added. */
+  /** RESERVATION_MAX_HOLD_DAYS, _MAX_MOVES, _FRACTIONAL_HOLD_DAYS (Config.limits); the defaults for any absent. */
+  limits?: Partial<ReservationLimits>;
+  /**
+   * `activities` here replaces the OZmap, geocoder and reconciler ones; the webhook and settings activities are
+   * always added.
+   */
   overrides?: Partial<WorkerOptions>;
 }
 
@@ -61,9 +70,15 @@ export function createReservationWorker(options: ReservationWorkerOptions): Prom
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: {
       ...createWebhookActivities(options.webhooks),
+      ...createSettingsActivities({
+        ...DEFAULT_LIMITS,
+        ...options.limits,
+        webhooks: webhookSettingsOf(options.webhooks),
+      }),
       ...(activities ?? {
-        ...createActivities({ ...options.clients, maxHoldDays: options.maxHoldDays }),
+        ...createActivities(options.clients),
         ...createReconcileActivities(options.clients),
+        ...(options.doctor ? createDoctorActivities(options.clients, options.doctor) : {}),
       }),
     },
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),

@@ -1,6 +1,7 @@
 /** The activities as the reservation workflow calls them, with their timeouts and retry policies. */
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { ReservationActivities } from '../activities/index.ts';
+import type { SettingsActivities } from '../activities/settings.ts';
 import type { WebhookActivities } from '../activities/webhooks.ts';
 import { FAILURES } from '../contract/failures.ts';
 
@@ -26,11 +27,11 @@ export const { surveyBoxes: surveyForChange } = proxyActivities<ReservationActiv
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 4 },
 });
 
-/** The worker's longest hold (RESERVATION_MAX_HOLD_DAYS): configuration, not I/O, recorded once per run. */
-export const { holdLimit } = proxyLocalActivities<ReservationActivities>({ startToCloseTimeout: '5 seconds' });
-
-/** Read once per run, as a local activity: a marker in history saying whether to emit and when to remind. */
-export const { webhookSettings } = proxyLocalActivities<WebhookActivities>({ startToCloseTimeout: '10 seconds' });
+/**
+ * The worker's limits and webhook switch (contract/limits.ts): configuration, not I/O, read once per run as a local
+ * activity, so history keeps what the run goes by.
+ */
+export const { reservationSettings } = proxyLocalActivities<SettingsActivities>({ startToCloseTimeout: '10 seconds' });
 
 /**
  * One signed POST (docs/architecture.md, "Webhooks"): a 10 s answer limit inside a 15 s attempt, retried with

@@ -16,13 +16,13 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { WebhookSettings } from '../activities/webhooks.ts';
 import { DAY_MS } from '../contract/defaults.ts';
-import type { ReservationState, WebhookEvent } from '../contract/schemas.ts';
+import type { ReservationSettings } from '../contract/limits.ts';
+import type { BriefState, ReservationState, WebhookEvent } from '../contract/schemas.ts';
 import { ViabilityIdKey } from '../contract/search-attributes.ts';
 import type { ReservationStatus } from '../contract/statuses.ts';
-import type { WebhookEventType } from '../contract/webhooks.ts';
-import { webhookSettings } from './activities.ts';
+import type { WebhookEventType, WebhookSettings } from '../contract/webhooks.ts';
+import { withoutCandidates } from './views.ts';
 import { WebhookDelivery } from './webhook-delivery.ts';
 
 /** Since this patch the reservation emits webhook events; histories from before it replay without them. */
@@ -40,13 +40,42 @@ const STATUS_EVENTS: Partial<Record<ReservationStatus, WebhookEventType>> = {
   NO_SELECTION: 'reservation.no_selection',
 };
 
+/** The events whose state keeps the candidate lists: someone is to choose, or hears there was nothing to choose. */
+const EVENTS_WITH_CANDIDATES: ReadonlySet<WebhookEventType> = new Set([
+  'reservation.awaiting_selection',
+  'reservation.no_coverage',
+]);
+
+/**
+ * The id of an event's delivery workflow. `/` is in neither a viability's nor a tenant's alphabet, so no reservation
+ * (whatever its viability id) has an id that ends like a delivery's.
+ */
+export const deliveryIdFor = (reservationWorkflowId: string, eventId: string): string =>
+  `${reservationWorkflowId}/event/${eventId}`;
+
 export class Events {
-  private settings?: Promise<WebhookSettings>;
   private readonly queue: WebhookEvent[] = [];
   private starting = false;
   private remindersArmed = false;
+  /** Reminders sent, as days before the end: one is never sent twice, also across continue-as-new. */
+  private readonly sent: Set<number>;
 
-  constructor(private readonly state: ReservationState) {}
+  constructor(
+    private readonly state: ReservationState,
+    private readonly settings: () => Promise<ReservationSettings>,
+    remindersSent: readonly number[] = [],
+  ) {
+    this.sent = new Set(remindersSent);
+  }
+
+  remindersSent(): number[] {
+    return [...this.sent];
+  }
+
+  /** A run continued as new during the hold: the reminders not sent yet are armed again. */
+  resumeReminders(): void {
+    if (this.state.status === 'RESERVED') this.armReminders();
+  }
 
   /** Called by Reservation.setStatus when the status changed. */
   statusChanged(status: ReservationStatus): void {
@@ -82,7 +111,10 @@ export class Events {
       occurredAt: new Date().toISOString(),
       viabilityId: this.state.viabilityId,
       status: this.state.status,
-      state: JSON.parse(JSON.stringify(this.state)) as ReservationState, // as it is now, not as it will be
+      // As it is now, not as it will be; only the events that need the candidate lists carry them.
+      state: JSON.parse(
+        JSON.stringify(EVENTS_WITH_CANDIDATES.has(type) ? this.state : withoutCandidates(this.state)),
+      ) as BriefState,
       ...extra,
     });
     if (!this.starting) {
@@ -92,8 +124,8 @@ export class Events {
     }
   }
 
-  private readSettings(): Promise<WebhookSettings> {
-    return (this.settings ??= webhookSettings());
+  private async readSettings(): Promise<WebhookSettings> {
+    return (await this.settings()).webhooks;
   }
 
   private async startDeliveries(): Promise<void> {
@@ -103,7 +135,7 @@ export class Events {
         if (!settings.enabled) continue;
         try {
           await startChild(WebhookDelivery, {
-            workflowId: `${workflowInfo().workflowId}:event:${event.id}`,
+            workflowId: deliveryIdFor(workflowInfo().workflowId, event.id),
             args: [event],
             // Outlives the reservation, which never waits for it past its start.
             parentClosePolicy: ParentClosePolicy.ABANDON,
@@ -134,7 +166,7 @@ export class Events {
   private async remind(): Promise<void> {
     const settings = await this.readSettings();
     if (!settings.enabled) return;
-    const sent = new Set<number>();
+    const { sent } = this;
     const holding = () => this.state.status === 'RESERVED' && this.state.reservation !== undefined;
     while (holding()) {
       const expiresAt = this.state.reservation!.expiresAt;

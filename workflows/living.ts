@@ -7,7 +7,8 @@ import { ApplicationFailure, CancellationScope, patched, setHandler } from '@tem
 import { FAILURES } from '../contract/failures.ts';
 import { changeBox, extendHold } from '../contract/messages.ts';
 import type { ChangeBoxInput, ExtendHoldInput } from '../contract/schemas.ts';
-import { holdLimit, movePort, surveyForChange } from './activities.ts';
+import { MOVE_ATTEMPTS_PER_MOVE } from '../contract/limits.ts';
+import { movePort, surveyForChange } from './activities.ts';
 import {
   changeBoxProblems,
   choiceOf,
@@ -31,7 +32,9 @@ export function listenForChanges(r: Reservation): void {
     (change) =>
       r.exclusively(async () => {
         refuseUnlessHeld(r, 'changeBox');
+        refuseBeyondMoveLimits(r);
         patched(LIVING_RESERVATION_PATCH);
+        r.moveAttempts++;
         const current = r.state.reservation!;
         // A fresh search (the state's candidates may be days old); the state itself changes only once moved.
         const { lat, lng } = r.state.coordinates!;
@@ -48,13 +51,15 @@ export function listenForChanges(r: Reservation): void {
           placeOf({ ...target, boxId: moved.boxId, splitterId: moved.splitterId, port: moved.port }),
           change.reason,
         );
-        return r.state;
+        return r.view();
       }),
     {
       validator: (change: unknown) => {
         const problems = changeBoxProblems(change);
         if (problems.length > 0) throw new Error(`Invalid change: ${problems.join('; ')}`);
         refuseUnlessHeld(r, 'changeBox');
+        // Refused here, before anything is recorded: a caller repeating moves past the limit grows no history.
+        refuseBeyondMoveLimits(r);
         const problem = moveTargetProblem(r.state, change as ChangeBoxInput);
         if (problem) throw new Error(problem);
       },
@@ -64,24 +69,23 @@ export function listenForChanges(r: Reservation): void {
   setHandler(
     extendHold,
     (extension) =>
-      r.exclusively(async () => {
+      // Nothing to wait for once its turn comes (a move under way goes first): the limit came with the settings.
+      r.exclusively(() => {
         refuseUnlessHeld(r, 'extendHold');
         patched(LIVING_RESERVATION_PATCH);
-        // Read once per run: the limit in force when this reservation first extended, recorded in its history.
-        r.maxHoldDays ??= (await holdLimit()).maxHoldDays;
-        const end = extendedEnd(r.state.reservation!, extension.days, r.maxHoldDays);
+        const end = extendedEnd(r.state.reservation!, extension.days, maxHoldDaysOf(r));
         if ('error' in end) throw refused(`extendHold refused: ${end.error}`);
         r.extended(end.expiresAt, extension.reason);
-        return r.state;
+        return Promise.resolve(r.view());
       }),
     {
       validator: (extension: unknown) => {
         const problems = extendHoldProblems(extension);
         if (problems.length > 0) throw new Error(`Invalid extension: ${problems.join('; ')}`);
         refuseUnlessHeld(r, 'extendHold');
-        // Once the limit is known, a hold beyond it is refused before anything is recorded.
-        if (r.maxHoldDays === undefined || r.changing) return;
-        const end = extendedEnd(r.state.reservation!, (extension as ExtendHoldInput).days, r.maxHoldDays);
+        // A hold beyond the limit is refused before anything is recorded (unless a change under way moves the end).
+        if (r.changing) return;
+        const end = extendedEnd(r.state.reservation!, (extension as ExtendHoldInput).days, maxHoldDaysOf(r));
         if ('error' in end) throw new Error(`extendHold refused: ${end.error}`);
       },
     },
@@ -97,5 +101,27 @@ function refuseUnlessHeld(r: Reservation, update: string): void {
       `${update} refused: the reservation is being ${r.action.kind === 'confirm' ? 'confirmed' : 'released'}`,
     );
 }
+
+/**
+ * RESERVATION_MAX_MOVES moves per reservation, and MOVE_ATTEMPTS_PER_MOVE times as many tries: each try is a fresh
+ * OZmap search and a few events, so neither a caller nor a flapping OZmap can repeat them without end.
+ */
+function refuseBeyondMoveLimits(r: Reservation): void {
+  const { maxMoves } = r.settings!;
+  const moves = r.state.moves ?? 0;
+  if (moves >= maxMoves)
+    throw refused(
+      `changeBox refused: the reservation has moved ${moves} time(s), the most RESERVATION_MAX_MOVES (${maxMoves}) ` +
+        'allows; cancel it and reserve again to move it further',
+    );
+  if (r.moveAttempts >= maxMoves * MOVE_ATTEMPTS_PER_MOVE)
+    throw refused(
+      `changeBox refused: ${r.moveAttempts} moves were tried, the most allowed ` +
+        `(${MOVE_ATTEMPTS_PER_MOVE} × RESERVATION_MAX_MOVES, ${maxMoves})`,
+    );
+}
+
+/** A held reservation's run has read its settings (the first thing it does). */
+const maxHoldDaysOf = (r: Reservation): number => r.settings!.maxHoldDays;
 
 const refused = (message: string) => ApplicationFailure.nonRetryable(message, FAILURES.ChangeRefused);

@@ -29,18 +29,31 @@ export async function ReservationWorkflow(
   const resumed = continued === undefined ? undefined : accepted(readContinuedV1(continued));
   const r = new Reservation(recorded, input, resumed);
   r.listen();
-  if (resumed) return r.run(() => settle(r)); // carry on confirming or releasing where the last run stopped
+  if (resumed) return r.run(() => resume(r)); // carry on where the last run stopped
   r.announce();
   return r.run(async () => {
+    await r.acceptSettings();
     const point = await locate(r);
     if ('final' in point) return r.finish(point.final, point.reason);
     if (r.cancelled) return r.finish('CANCELLED', r.cancelled);
     // Search, select and reserve: a port someone else took meanwhile is never forced.
     const reserved = r.input.selection === 'auto' ? await reserveNearest(r, point) : await reserveChosen(r, point);
     if ('final' in reserved) return r.finish(reserved.final, reserved.reason);
-    await hold(r, reserved.reservation);
+    r.reserved(reserved.reservation);
+    await hold(r);
     return settle(r);
   });
+}
+
+/** A continued run: the hold goes on (a long one continued as new), or the settle that kept failing. */
+async function resume(r: Reservation): Promise<ReservationState> {
+  await r.acceptSettings();
+  if (r.state.status === 'RESERVED') {
+    r.showDetails();
+    r.events.resumeReminders();
+    await hold(r);
+  }
+  return settle(r);
 }
 
 /** What the workflow cannot run without is missing: it fails at once, naming each problem. */

@@ -14,11 +14,14 @@ import {
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import { FAILURES } from '../contract/failures.ts';
 import { cancelReservation, confirmSale, getState, selectBox, waitForReservation } from '../contract/messages.ts';
 import type { ContinuedV1, RunInputV1, SettleAction } from '../contract/recorded-input.ts';
+import { CHANGES_KEPT, holdDaysProblem, type ReservationSettings } from '../contract/limits.ts';
 import type {
+  BriefState,
   PortChoice,
   PortPlace,
   Reservation as ReservationTerms,
@@ -33,10 +36,12 @@ import {
   ReservationStatusKey,
   ViabilityIdKey,
 } from '../contract/search-attributes.ts';
-import { isFinal, isSettled, type FinalStatus, type ReservationStatus } from '../contract/statuses.ts';
+import { isSettled, type FinalStatus, type ReservationStatus } from '../contract/statuses.ts';
+import { reservationSettings } from './activities.ts';
 import { placeOf } from './changes.ts';
 import { resolveSelection, selectionProblems } from './decisions.ts';
 import { Events } from './events.ts';
+import { describe, withoutCandidates } from './views.ts';
 import { listenForChanges } from './living.ts';
 
 /** A salesperson's choice, from the selectBox call that made it until that call is answered. */
@@ -55,8 +60,13 @@ export class Reservation {
   settleFailing = false;
   /** A changeBox or extendHold under way: changes run one at a time, and the hold's end waits for them. */
   changing = false;
-  /** RESERVATION_MAX_HOLD_DAYS as the worker read it, once this run first extended its hold. */
-  maxHoldDays?: number;
+  /** changeBox calls that reached OZmap (a fresh search each), moved or not: bounded by MOVE_ATTEMPTS_PER_MOVE. */
+  moveAttempts: number;
+  /** The late-create sweep is still to run (sweep.ts): the run does not continue as new before it. */
+  sweepPending = false;
+  /** The worker's settings once read (the first thing a run does): what validators check changes against. */
+  settings?: ReservationSettings;
+  private settingsRead?: Promise<ReservationSettings>;
   /** Set when the workflow is about to fail, so that waiting update handlers answer instead of holding it open. */
   private failure?: string;
   /** The webhook events to Ispbox (events.ts). */
@@ -77,8 +87,28 @@ export class Reservation {
       candidates: [],
     };
     this.action = continued?.action;
-    this.settleFailing = continued !== undefined;
-    this.events = new Events(this.state);
+    this.settleFailing = continued !== undefined && continued.state.status !== 'RESERVED';
+    this.moveAttempts = continued?.moveAttempts ?? 0;
+    if (continued?.settings) this.settingsRead = Promise.resolve((this.settings = continued.settings));
+    this.events = new Events(this.state, () => this.readSettings(), continued?.remindersSent);
+  }
+
+  /** The worker's limits and webhook switch, read once per run (a local activity; a continued run brings them). */
+  readSettings(): Promise<ReservationSettings> {
+    return (this.settingsRead ??= reservationSettings().then((settings) => (this.settings = settings)));
+  }
+
+  /**
+   * The first step of a run: the settings read, and the input's hold checked against them. A direct start that
+   * bypassed the boundary's check fails here, naming the limit, before anything is reserved.
+   */
+  async acceptSettings(): Promise<void> {
+    const problem = holdDaysProblem(this.input.holdDays, await this.readSettings());
+    if (problem)
+      throw ApplicationFailure.nonRetryable(
+        `Invalid reservation input: holdDays: ${problem}`,
+        FAILURES.InvalidReservationInput,
+      );
   }
 
   /** The reason of a cancel, once one came. */
@@ -189,7 +219,8 @@ export class Reservation {
     const change: ReservationChange = { kind: 'box', at: new Date().toISOString(), from: placeOf(reservation), to };
     if (reason !== undefined) change.reason = reason;
     Object.assign(reservation, placeOf(to));
-    (this.state.changes ??= []).push(change);
+    this.record(change);
+    this.state.moves = (this.state.moves ?? 0) + 1;
     upsertSearchAttributes([{ key: BoxIdKey, value: reservation.boxId }]);
     this.showDetails();
     this.events.boxChanged();
@@ -207,11 +238,34 @@ export class Reservation {
     };
     if (reason !== undefined) change.reason = reason;
     reservation.expiresAt = expiresAt;
-    (this.state.changes ??= []).push(change);
+    this.record(change);
     upsertSearchAttributes([{ key: ReservationExpiresAtKey, value: new Date(expiresAt) }]);
     this.showDetails();
     this.events.extended(); // the reminders not sent yet re-arm at the new end (events.ts)
     return change;
+  }
+
+  /** The state lists the most recent changes only; history and the webhook events keep every one. */
+  private record(change: ReservationChange): void {
+    const changes = (this.state.changes ??= []);
+    changes.push(change);
+    if (changes.length > CHANGES_KEPT) changes.splice(0, changes.length - CHANGES_KEPT);
+  }
+
+  /**
+   * What changeBox and extendHold answer: the state without the candidate lists, which a move makes stale and
+   * getState still has. Every answer is recorded in history, so it stays small whatever the search found.
+   */
+  view(): BriefState {
+    return withoutCandidates(this.state);
+  }
+
+  /**
+   * Temporal suggests a fresh run (history long or large) and nothing is half done: no change under way, no sweep to
+   * come. Asked by the hold, which then continues as new with the state as it stands.
+   */
+  shouldContinueAsNew(): boolean {
+    return workflowInfo().continueAsNewSuggested && !this.changing && !this.sweepPending;
   }
 
   /** Answers the waiting selectBox call with the state as it is now. */
@@ -262,7 +316,14 @@ export class Reservation {
    */
   async continueAsNew(): Promise<never> {
     await condition(allHandlersFinished);
-    const continued: ContinuedV1 = { state: this.state, ...(this.action ? { action: this.action } : {}) };
+    await this.events.started(); // every event emitted so far has its delivery started
+    const continued: ContinuedV1 = {
+      state: this.state,
+      ...(this.action ? { action: this.action } : {}),
+      ...(this.settings ? { settings: this.settings } : {}),
+      remindersSent: this.events.remindersSent(),
+      moveAttempts: this.moveAttempts,
+    };
     const { reservation } = this.state;
     const continueAsNew = makeContinueAsNewFunc({
       typedSearchAttributes: [
@@ -284,23 +345,4 @@ export class Reservation {
     if (this.failure !== undefined)
       throw ApplicationFailure.nonRetryable(`The reservation failed: ${this.failure}`, FAILURES.ReservationFailed);
   }
-}
-
-/** Markdown for the Web UI's "current details". */
-export function describe(state: ReservationState): string {
-  const lines = [`**${state.status}** — viability \`${state.viabilityId}\``];
-  const r = state.reservation;
-  if (r) lines.push(`Box **${r.boxName}**, ${r.splitterName}, port **${r.port}**; held until ${r.expiresAt}`);
-  else if (state.candidates.length > 0)
-    lines.push(`${state.candidates.length} candidate box(es) within ${state.radiusMeters} m`);
-  const last = state.changes?.at(-1);
-  if (last)
-    lines.push(
-      (last.kind === 'box'
-        ? `Moved from ${last.from.boxName}, ${last.from.splitterName}, port ${last.from.port}`
-        : `Hold extended from ${last.from.expiresAt}`) + (last.reason ? ` (${last.reason})` : ''),
-    );
-  if (state.notice) lines.push(`⚠ ${state.notice}`);
-  if (state.outcome && isFinal(state.status)) lines.push(state.outcome.reason);
-  return lines.join('\n\n');
 }

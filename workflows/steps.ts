@@ -168,18 +168,21 @@ export async function reserve(
  * timer older runs recorded, so their histories replay unchanged. A change under way (a move, an extension) finishes
  * first: a confirm or cancel arriving during it is applied after it, and an end that passed meanwhile still ends.
  */
-export async function hold(r: Reservation, reservation: ReservationTerms): Promise<void> {
-  r.reserved(reservation);
+export async function hold(r: Reservation): Promise<void> {
   const held = r.state.reservation!;
   await CancellationScope.nonCancellable(async () => {
     for (;;) {
       const until = held.expiresAt;
-      await condition(
-        () => (r.action !== undefined && !r.changing) || held.expiresAt !== until,
+      const woken = await condition(
+        () => (r.action !== undefined && !r.changing) || held.expiresAt !== until || r.shouldContinueAsNew(),
         Date.parse(until) - Date.now(),
       );
       if (r.changing) await condition(() => !r.changing);
-      if (r.action !== undefined || held.expiresAt === until) return;
+      if (r.action !== undefined) return;
+      if (held.expiresAt !== until) continue; // extended: the timer starts again to the new end
+      if (!woken) return; // the hold ended
+      // Many messages made the history long: the hold goes on in a fresh run, its state and timer's end carried over.
+      await r.continueAsNew();
     }
   });
 }

@@ -28,11 +28,14 @@ export const sweepsLateCreates = (): boolean => patched(LATE_CREATE_SWEEP_PATCH)
  */
 export function sweepLater(r: Reservation, held: { propertyId: string }): void {
   const marker = { viabilityId: r.input.viabilityId, customerCode: r.input.customer.code };
+  r.sweepPending = true;
   CancellationScope.nonCancellable(async () => {
     await sleep(LATE_CREATE_GRACE);
     const swept = await sweepDuplicates({ ...marker, keep: { propertyId: held.propertyId } });
     if (swept.released + swept.implanted > 0) log.warn('Late creates swept', { ...swept });
-  }).catch((err: unknown) => log.warn('The late-create sweep failed', { error: String(err) }));
+  })
+    .catch((err: unknown) => log.warn('The late-create sweep failed', { error: String(err) }))
+    .finally(() => (r.sweepPending = false));
 }
 
 /** What confirm and release act on: the held reservation, and (since the patch) the marker to sweep first. */

@@ -10,18 +10,21 @@
  *   POST /v1/reservations/{id}/confirm|cancel 202 the state just after the signal (it takes effect moments later)
  *   GET  /v1/reservations?status&customerCode&expiresBefore&pageSize&pageToken   200 a page
  */
+import rateLimit from '@fastify/rate-limit';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Config } from '../../config/env.ts';
 import type { ReservationsClient } from '../../client/reservations.ts';
 import { bearerAuth } from '../auth.ts';
+import { perViability, type LimitedAction } from '../rate-limits.ts';
 import {
+  BriefStateBody,
   CancelBody,
   ChangeBoxBody,
   ConfirmBody,
   ExtensionBody,
   ListBody,
   ListQuery,
-  ReservationBody,
+  reservationBody,
   SelectionBody,
   StateBody,
   ViabilityParams,
@@ -36,7 +39,9 @@ const tags = ['reservations'];
 export const reservationRoutes: FastifyPluginAsyncZod<{
   reservations: ReservationsClient;
   config: Pick<Config, 'http'>;
-}> = (app, { reservations, config }) => {
+}> = async (app, { reservations, config }) => {
+  // For these routes only: moves and the like count per viability (api/rate-limits.ts).
+  await app.register(rateLimit, { global: false });
   // Encapsulated: the key guards these routes only (health, docs and the map page's own routes stay open).
   // onRequest runs before the body is read, so an unauthenticated request costs no parsing.
   app.addHook('onRequest', bearerAuth(config.http.ispboxApiKey));
@@ -59,7 +64,7 @@ export const reservationRoutes: FastifyPluginAsyncZod<{
           'poll the Location.',
         tags,
         security,
-        body: ReservationBody,
+        body: reservationBody(reservations.inputSchema),
         response: {
           201: json(StateBody, 'Reservation started by this request; Location names it'),
           200: json(StateBody, 'The viability already had a reservation with the same terms: its state'),
@@ -121,9 +126,14 @@ export const reservationRoutes: FastifyPluginAsyncZod<{
 
   // The living reservation (docs/architecture.md, "A living reservation"): updates, answered once the workflow has
   // applied them, or refused (409) with the workflow's reason and nothing changed.
+  /** Moves and the like are counted per viability, once the key and the request are checked (api/rate-limits.ts). */
+  const limited = (action: LimitedAction) =>
+    perViability(action, (request) => (request.params as { viabilityId: string }).viabilityId);
+
   app.post(
     '/v1/reservations/:viabilityId/box',
     {
+      config: limited('move'),
       schema: {
         summary: 'Move a RESERVED reservation to another box (or splitter port) within its radius',
         description:
@@ -137,8 +147,8 @@ export const reservationRoutes: FastifyPluginAsyncZod<{
         params: ViabilityParams,
         body: ChangeBoxBody,
         response: {
-          200: json(StateBody, 'The state after the move: reservation on the new box, splitter and port'),
-          ...errorResponses(400, 401, 404, 409, 413, 415, 503),
+          200: json(BriefStateBody, 'The state after the move: reservation on the new box, splitter and port'),
+          ...errorResponses(400, 401, 404, 409, 413, 415, 429, 503),
         },
       },
     },
@@ -148,6 +158,7 @@ export const reservationRoutes: FastifyPluginAsyncZod<{
   app.post(
     '/v1/reservations/:viabilityId/extension',
     {
+      config: limited('extension'),
       schema: {
         summary: "Extend a RESERVED reservation's hold by whole days",
         description:
@@ -160,8 +171,8 @@ export const reservationRoutes: FastifyPluginAsyncZod<{
         params: ViabilityParams,
         body: ExtensionBody,
         response: {
-          200: json(StateBody, 'The state after the extension: the later expiresAt'),
-          ...errorResponses(400, 401, 404, 409, 413, 415, 503),
+          200: json(BriefStateBody, 'The state after the extension: the later expiresAt'),
+          ...errorResponses(400, 401, 404, 409, 413, 415, 429, 503),
         },
       },
     },
@@ -173,6 +184,7 @@ export const reservationRoutes: FastifyPluginAsyncZod<{
     app.post(
       `/v1/reservations/:viabilityId/${name}`,
       {
+        config: limited(name),
         schema: {
           summary,
           description:
@@ -185,7 +197,7 @@ export const reservationRoutes: FastifyPluginAsyncZod<{
           body,
           response: {
             202: json(StateBody, 'Signal accepted: the state just after it'),
-            ...errorResponses(400, 401, 404, 409, 413, 415, 503),
+            ...errorResponses(400, 401, 404, 409, 413, 415, 429, 503),
           },
         },
         // No body at all (fastify gives null) means `{}`; a JSON null sent on purpose is refused like any non-object.
@@ -223,5 +235,4 @@ export const reservationRoutes: FastifyPluginAsyncZod<{
     },
     async (request) => bounded(() => reservations.list(request.query)),
   );
-  return Promise.resolve();
 };

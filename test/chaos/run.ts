@@ -41,6 +41,7 @@ import {
   type WorkflowOutcome,
 } from './checker.ts';
 import { planChaos, type ChaosOptions, type ChaosPlan, type PlannedReservation } from './plan.ts';
+import { SHORT_HOLD_ENV, SHORT_HOLD_LIMITS, secondsAsDays } from '../support/short-holds.ts';
 
 const TASK_QUEUE = 'chaos';
 /** The worker's per-request OZmap timeout: below the longest latency spike, so some requests time out too. */
@@ -156,6 +157,7 @@ export async function runChaos(
       radiusMeters: 250,
       holdDays: 30,
       selectionTimeoutHours: 24,
+      limits: SHORT_HOLD_LIMITS,
     });
 
     const points = await reservablePoints(world.ozmap, options.points, 150);
@@ -172,6 +174,7 @@ export async function runChaos(
       OZMAP_TIMEOUT_MS: String(OZMAP_TIMEOUT_MS),
       GEOCODER_MIN_INTERVAL_MS: '0',
       WORKFLOW_BUNDLE_PATH: bundlePath,
+      ...SHORT_HOLD_ENV,
       ...target?.workerEnv,
     };
     const counters = {
@@ -280,7 +283,7 @@ export async function runChaos(
         viabilityId: r.viabilityId,
         customer: { code: `C-${r.viabilityId}`, name: `Cliente ${r.index}` },
         coordinates: { lat: point.lat + r.offset.dLat, lng: point.lng + r.offset.dLng },
-        holdDays: r.holdSeconds / 86_400,
+        holdDays: secondsAsDays(r.holdSeconds),
       };
       pending.add(r.viabilityId);
       const sentAt = Date.now();

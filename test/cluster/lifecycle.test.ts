@@ -10,6 +10,7 @@ import { externalIdFor } from '../../contract/ids.ts';
 import type { ReservationState } from '../../contract/schemas.ts';
 import { SIM_API_KEY, doubleBookedPorts, eventually, propertiesOf, reservablePoints } from '../support/world.ts';
 import { clusterInfo } from './support.ts';
+import { secondsAsDays } from '../support/short-holds.ts';
 
 const info = clusterInfo();
 const sim = { simUrl: info.ozmapUrl };
@@ -82,7 +83,7 @@ describe('reservation life through the HTTP API on the cluster', () => {
 
   it('reserve with a 6-second hold: EXPIRED on time, the port released', async () => {
     const t0 = Date.now();
-    const id = await reserve(2, { holdDays: 6 / 86_400 });
+    const id = await reserve(2, { holdDays: secondsAsDays(6) });
     const state = await finalStatus(id, 'EXPIRED', 60_000);
     const late = Date.now() - Date.parse(state.reservation!.expiresAt);
     assert.deepEqual(await propertiesOf(sim, externalIdFor(id)), []);

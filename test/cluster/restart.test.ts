@@ -20,6 +20,7 @@ import {
 } from '../support/world.ts';
 import type { World } from '../support/world.ts';
 import { bounce, clusterInfo, connectClient, persist, reservationsOn, startTestWorker } from './support.ts';
+import { secondsAsDays } from '../support/short-holds.ts';
 
 const TASK_QUEUE = 'cluster-restart';
 const HOLD_SECONDS = 45;
@@ -52,7 +53,7 @@ describe('history service SIGKILL and PostgreSQL restart mid-run', () => {
           viabilityId,
           customer: { code: viabilityId, name: 'Cliente' },
           coordinates: { lat: points[i]!.lat, lng: points[i]!.lng },
-          holdDays: HOLD_SECONDS / 86_400,
+          holdDays: secondsAsDays(HOLD_SECONDS),
         }),
       ),
     );

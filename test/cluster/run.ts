@@ -16,6 +16,7 @@ import { startCluster } from '../../scripts/cluster/cluster.ts';
 import { formatElapsed, isProcessAlive, projectRoot } from '../../scripts/temporal-tools.ts';
 import { SIM_API_KEY } from '../support/world.ts';
 import { CLUSTER_TEST_ENV, type ClusterTestInfo } from './support.ts';
+import { SHORT_HOLD_ENV } from '../support/short-holds.ts';
 
 /** Ports apart from `npm start`/`npm run start:cluster`'s, so a running demo does not get in the way. */
 const TEST_ENV: NodeJS.ProcessEnv = {
@@ -33,6 +34,7 @@ const TEST_ENV: NodeJS.ProcessEnv = {
   ISPBOX_API_KEY: 'cluster-test-ispbox-key-0123456789',
   GEOCODER_MIN_INTERVAL_MS: '0',
   LOG_LEVEL: 'warn',
+  ...SHORT_HOLD_ENV,
 };
 
 async function main(): Promise<number> {

@@ -9,6 +9,7 @@ import { ReservationsClient } from '../../client/reservations.ts';
 import { isPortOpen } from '../../scripts/dev-server.ts';
 import { spawnWorker, type WorkerProcess } from '../support/stack.ts';
 import { SIM_API_KEY, type World } from '../support/world.ts';
+import { SHORT_HOLD_ENV, SHORT_HOLD_LIMITS } from '../support/short-holds.ts';
 
 export const CLUSTER_TEST_ENV = 'OZRES_CLUSTER_TEST';
 
@@ -38,7 +39,13 @@ export async function connectClient(info = clusterInfo()): Promise<{ client: Cli
 }
 
 export function reservationsOn(client: Client, taskQueue: string): ReservationsClient {
-  return new ReservationsClient(client, taskQueue, { radiusMeters: 250, holdDays: 30, selectionTimeoutHours: 24 });
+  // The cluster's workers allow holds of seconds (test/cluster/run.ts), for the tests that watch one end.
+  return new ReservationsClient(client, taskQueue, {
+    radiusMeters: 250,
+    holdDays: 30,
+    selectionTimeoutHours: 24,
+    limits: SHORT_HOLD_LIMITS,
+  });
 }
 
 /** A worker process of the test's own, on the cluster, against the test's simulator. */
@@ -59,6 +66,7 @@ export function startTestWorker(
     WORKFLOW_BUNDLE_PATH: info.bundlePath,
     WORKER_METRICS_ADDRESS: '',
     WORKER_APP_METRICS_ADDRESS: '',
+    ...SHORT_HOLD_ENV,
     ...extra,
   });
 }

@@ -16,6 +16,7 @@ import { type ReservationState } from '../../contract/schemas.ts';
 import { SIM_API_KEY, propertiesOf, reservablePoints } from '../support/world.ts';
 import { OzmapClient } from '../../activities/ozmap/client.ts';
 import { startNpmStart, stopNpmStart } from '../support/npm-start.ts';
+import { SHORT_HOLD_ENV, secondsAsDays } from '../support/short-holds.ts';
 
 const HOLD_SECONDS = 40;
 
@@ -38,6 +39,7 @@ describe('npm start, stopped and started again', () => {
       OZMAP_API_KEY: SIM_API_KEY,
       ISPBOX_OZMAP_DATA_DIR: dataDir,
       LOG_LEVEL: 'info',
+      ...SHORT_HOLD_ENV,
     };
 
     current = (await startNpmStart(env, 90_000)).child;
@@ -55,7 +57,7 @@ describe('npm start, stopped and started again', () => {
         viabilityId,
         customer: { code: 'C-S', name: 'Restart' },
         coordinates: { lat: point!.lat, lng: point!.lng },
-        holdDays: HOLD_SECONDS / 86_400,
+        holdDays: secondsAsDays(HOLD_SECONDS),
       });
       assert.equal(reserved.status, 'RESERVED');
 

@@ -14,6 +14,7 @@ import { distanceMeters } from '../../activities/geo.ts';
 import { startStack, type Stack } from '../support/stack.ts';
 import { propertiesOf, reservablePoints, simGet } from '../support/world.ts';
 import { startApi, type ApiUnderTest } from '../support/http-api.ts';
+import { PER_VIABILITY_PER_MINUTE } from '../../api/rate-limits.ts';
 
 const newId = () => `L-${randomUUID().slice(0, 8)}`;
 const BOX = '/v1/reservations/{viabilityId}/box';
@@ -159,6 +160,53 @@ describe('HTTP: moving a reservation and extending its hold', () => {
       after.expiresAt,
       'the refusal changed nothing',
     );
+  });
+
+  it('paces moves per viability: past the limit 429 with Retry-After, before the workflow is asked', async () => {
+    const state = await reserve(points[4]!);
+    const far = points.find((p) => distanceMeters(p, points[4]!) > 600)!;
+    const move = () =>
+      api.call('POST', BOX, { params: { viabilityId: state.viabilityId }, body: { boxId: far.boxId } });
+    for (let i = 0; i < PER_VIABILITY_PER_MINUTE.move; i++) assert.equal((await move()).status, 409);
+    const paced = await move();
+    assert.equal(paced.status, 429, JSON.stringify(paced.body));
+    assert.equal((paced.body as ErrorBody).error, 'too-many-requests');
+    assert.ok(Number(paced.headers.get('retry-after')) > 0);
+    const { historyLength } = await stack.client.workflow.getHandle(`reservation-${state.viabilityId}`).describe();
+    const again = await move();
+    assert.equal(again.status, 429);
+    const after = await stack.client.workflow.getHandle(`reservation-${state.viabilityId}`).describe();
+    assert.equal(after.historyLength, historyLength, 'a paced move reaches nothing');
+    // Extensions have their own count.
+    const extended = await api.call('POST', EXTENSION, {
+      params: { viabilityId: state.viabilityId },
+      body: { days: 1 },
+    });
+    assert.equal(extended.status, 200);
+  });
+
+  it('refuses a hold beyond RESERVATION_MAX_HOLD_DAYS or of a fraction of a day: 400 naming holdDays', async () => {
+    const schema = (
+      api.contract.doc.components.schemas.ReservationInput as {
+        properties: { holdDays: { type: string; maximum: number } };
+      }
+    ).properties.holdDays;
+    assert.deepEqual([schema.type, schema.maximum], ['integer', 90], 'the document shows the bound');
+    for (const holdDays of [365, 91, 1e-9, 1.5]) {
+      const res = await api.call('POST', '/v1/reservations', {
+        body: {
+          viabilityId: newId(),
+          customer: { code: 'C-77', name: 'Maria Souza' },
+          coordinates: { lat: points[5]!.lat, lng: points[5]!.lng },
+          holdDays,
+        },
+      });
+      assert.equal(res.status, 400, `holdDays ${holdDays}: ${JSON.stringify(res.body)}`);
+      assert.deepEqual(
+        (res.body as ErrorBody).details.map((d) => d.field),
+        ['holdDays'],
+      );
+    }
   });
 
   it('a cancelled reservation is refused (409), an unknown viability 404, bad bodies 400 naming the field', async () => {

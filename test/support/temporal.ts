@@ -11,7 +11,13 @@
  */
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { ensureSearchAttributes, findFreePort, spawnServer, startDevServer } from '../../scripts/dev-server.ts';
+import {
+  ensureSearchAttributes,
+  findFreePort,
+  spawnServer,
+  startDevServer,
+  type DevServerOptions,
+} from '../../scripts/dev-server.ts';
 import { ensureTestServer, projectRoot } from '../../scripts/temporal-tools.ts';
 
 export interface TestServerOptions {
@@ -83,6 +89,8 @@ export interface DevServerEnvOptions extends TestServerOptions {
   dbFile?: string;
   /** Start the Web UI too (on a random port). Default false. */
   ui?: boolean;
+  /** Server dynamic configuration for this test's server (scripts/dev-server.ts). */
+  dynamicConfig?: DevServerOptions['dynamicConfig'];
 }
 
 export interface DevServerEnv {
@@ -102,6 +110,7 @@ export async function createDevServerEnv(opts: DevServerEnvOptions = {}): Promis
     ...(opts.ui ? { uiPort: 0 } : { headless: true }),
     dbFile: opts.dbFile,
     namespace: opts.namespace,
+    dynamicConfig: opts.dynamicConfig,
     logLevel: 'error',
     log: opts.log ?? logToStderr,
   });

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { loadConfig } from '../../config/env.ts';
 import type { ReservationsClient } from '../../client/reservations.ts';
+import { ReservationInput } from '../../contract/schemas.ts';
 import { buildHttpServer } from '../../api/server.ts';
 
 describe('GET /healthz: cached answer', () => {
@@ -13,6 +14,7 @@ describe('GET /healthz: cached answer', () => {
   let pollers: unknown[] = [{ identity: 'worker-1' }];
   // The Temporal boundary, stubbed: what the route asks of the client library.
   const reservations = {
+    inputSchema: ReservationInput,
     within: <T>(_signal: AbortSignal, fn: () => Promise<T>) => fn(),
     pollers: async () => {
       calls++;

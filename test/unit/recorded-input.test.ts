@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULTS } from '../../contract/defaults.ts';
 import { readContinuedV1, readRecordedInputV1, type ReadResult } from '../../contract/recorded-input.ts';
-import { ReservationInput } from '../../contract/schemas.ts';
+import { ReservationInput, reservationInputFor } from '../../contract/schemas.ts';
 
 const minimal = { viabilityId: 'V-1', customer: { code: 'C-1', name: 'Maria' }, address: 'Rua Bocaiúva, 2125' };
 
@@ -44,13 +44,15 @@ describe('readRecordedInputV1 (what the workflow accepts from its history)', () 
     assert.equal('channel' in input, false, 'fields the workflow does not know are left behind');
   });
 
-  it('accepts every input the schema accepts', () => {
-    for (const raw of [
-      minimal,
-      { ...minimal, address: undefined, coordinates: { lat: 0, lng: 0 } },
-      { ...minimal, radiusMeters: 1, holdDays: 0.5, selection: 'auto', selectionTimeoutHours: 720 },
-    ]) {
-      assert.ok(ReservationInput.safeParse(raw).success);
+  it('accepts every input the schema accepts, with the default limits or the loosest', () => {
+    const loosest = reservationInputFor({ maxHoldDays: 365, fractionalHoldDays: true });
+    for (const [schema, raw] of [
+      [ReservationInput, minimal],
+      [ReservationInput, { ...minimal, address: undefined, coordinates: { lat: 0, lng: 0 } }],
+      [ReservationInput, { ...minimal, radiusMeters: 1, holdDays: 90, selection: 'auto', selectionTimeoutHours: 720 }],
+      [loosest, { ...minimal, holdDays: 0.5 }],
+    ] as const) {
+      assert.ok(schema.safeParse(raw).success);
       valueOf(readRecordedInputV1(raw));
     }
   });
@@ -105,8 +107,17 @@ describe('readContinuedV1 (a run continued while settling)', () => {
     valueOf(readContinuedV1({ state: { ...state, status: 'CONFIRMING' }, action: { kind: 'confirm' } }));
   });
 
-  it('refuses a state that is not settling, one without its reservation, and an unknown action', () => {
-    assert.match(problemsOf(readContinuedV1({ state: { ...state, status: 'RESERVED' } })).join(), /CONFIRMING/);
+  it('accepts a long hold continued as new, with the settings it read', () => {
+    const settings = { maxHoldDays: 90, maxMoves: 10, webhooks: { enabled: false } };
+    const continued = { state: { ...state, status: 'RESERVED' }, settings, remindersSent: [3], moveAttempts: 2 };
+    assert.deepEqual(valueOf(readContinuedV1(continued)), continued);
+  });
+
+  it('refuses a state it cannot resume, one without its reservation, and an unknown action', () => {
+    assert.match(
+      problemsOf(readContinuedV1({ state: { ...state, status: 'SEARCHING' } })).join(),
+      /RESERVED, CONFIRMING, RELEASING/,
+    );
     assert.match(problemsOf(readContinuedV1({ state: { ...state, reservation: undefined } })).join(), /propertyId/);
     assert.match(problemsOf(readContinuedV1({ state, action: { kind: 'extend' } })).join(), /confirm or a cancel/);
   });

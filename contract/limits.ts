@@ -1,0 +1,52 @@
+/**
+ * What a reservation may grow to (docs/architecture.md, "Bounds"): the longest hold, the moves it may make, how much
+ * of its story the state keeps. The worker's configuration sets them; a run reads them once (a local activity) and
+ * its history keeps the answer, so a later change of configuration never changes a reservation already running.
+ * No zod: the workflow bundle imports this.
+ */
+import type { WebhookSettings } from './webhooks.ts';
+
+/** The longest hold, counted from reservedAt, unless RESERVATION_MAX_HOLD_DAYS says otherwise. */
+export const DEFAULT_MAX_HOLD_DAYS = 90;
+/** Moves (changeBox) a reservation may make, unless RESERVATION_MAX_MOVES says otherwise. */
+export const DEFAULT_MAX_MOVES = 10;
+/**
+ * changeBox calls that reach OZmap (each a fresh search) per move allowed: a move refused because its target was
+ * taken meanwhile costs an attempt, not a move, and a caller cannot repeat refused moves for ever.
+ */
+export const MOVE_ATTEMPTS_PER_MOVE = 3;
+/** Moves and extensions the state lists, the most recent last; history and the webhook events keep every one. */
+export const CHANGES_KEPT = 10;
+/** Whole days an extendHold may add at once (the contract's 1-90). */
+export const MAX_EXTENSION_DAYS = 90;
+
+export interface HoldLimits {
+  /** RESERVATION_MAX_HOLD_DAYS: a hold ends at most this many days after it was reserved, extensions included. */
+  maxHoldDays: number;
+  /** RESERVATION_FRACTIONAL_HOLD_DAYS, for tests and demos only: holds of a fraction of a day (seconds, say). */
+  fractionalHoldDays?: boolean;
+}
+
+export interface ReservationLimits extends HoldLimits {
+  /** RESERVATION_MAX_MOVES: successful changeBox calls per reservation. */
+  maxMoves: number;
+}
+
+/** The worker's configuration as a run reads it once: its limits, and whether and when to send webhooks. */
+export interface ReservationSettings extends ReservationLimits {
+  webhooks: WebhookSettings;
+}
+
+export const DEFAULT_LIMITS: ReservationLimits = {
+  maxHoldDays: DEFAULT_MAX_HOLD_DAYS,
+  maxMoves: DEFAULT_MAX_MOVES,
+  fractionalHoldDays: false,
+};
+
+/** Why `holdDays` cannot be a reservation's hold under `limits`, or undefined: one rule for every boundary. */
+export function holdDaysProblem(holdDays: number, limits: HoldLimits): string | undefined {
+  if (!Number.isFinite(holdDays) || holdDays <= 0) return 'must be a number of days more than 0';
+  if (!limits.fractionalHoldDays && !Number.isInteger(holdDays)) return 'must be a whole number of days';
+  if (holdDays > limits.maxHoldDays) return `must be at most ${limits.maxHoldDays} days (RESERVATION_MAX_HOLD_DAYS)`;
+  return undefined;
+}
