@@ -14,6 +14,7 @@ import { distanceMeters } from './geo.ts';
 import type { Geocoder, GeocodeResult } from './geocoder/geocoder.ts';
 import type { OzmapClient } from './ozmap/client.ts';
 import type { OzProperty, OzSplitter } from './ozmap/schemas.ts';
+import { clientOf, standingOf, type Marks } from './ownership.ts';
 
 export interface ActivityDeps {
   ozmap: Pick<
@@ -101,6 +102,8 @@ export interface SweepResult {
   released: number;
   /** Duplicates found implanted: kept (Invariant 4). */
   implanted: number;
+  /** Properties with the marker whose client is not ours: left whole (Invariant 7). Absent in older results. */
+  suspect?: number;
 }
 
 export interface MovePortInput {
@@ -114,7 +117,12 @@ export type MovePortResult =
   { outcome: 'moved'; boxId: string; splitterId: string; port: number } | { outcome: 'port-taken'; message: string };
 
 export type ConfirmResult = { outcome: 'confirmed' } | { outcome: 'gone' };
-export type ReleaseResult = { outcome: 'released' } | { outcome: 'already-released' } | { outcome: 'installed' };
+export type ReleaseResult =
+  | { outcome: 'released' }
+  | { outcome: 'already-released' }
+  | { outcome: 'installed' }
+  /** The held property now carries a client that is not the reservation's: both left as they are (Invariant 7). */
+  | { outcome: 'not-ours'; why: string };
 
 /** For runs that predate workflowRetriesRefusals: attempts of a refusal while the port reads free, then final. */
 const LEGACY_REFUSAL_ATTEMPTS = 3;
@@ -154,38 +162,42 @@ export function createActivities({ ozmap, geocoder, maxHoldDays = DEFAULT_MAX_HO
       return { candidates: candidates.slice(0, MAX_CANDIDATES), unavailable: unavailable.slice(0, MAX_CANDIDATES) };
     });
 
-  /**
-   * Frees one marked property unless its client is implanted (Invariant 4): property, then client (OZmap fact O18).
-   * A client that came unpopulated is read first, to know.
-   */
-  const releaseUnlessImplanted = async (
-    property: { id: string; client?: { id: string; implanted?: boolean } },
-    clientId?: string,
-  ): Promise<'released' | 'installed'> => {
-    const client =
-      property.client?.implanted === undefined && property.client
-        ? await ozmap.getClient(property.client.id)
-        : property.client;
-    if (client?.implanted) return 'installed';
-    await ozmap.deleteProperty(property.id);
-    const id = client?.id ?? clientId;
-    if (id !== undefined) await ozmap.deleteClient(id);
-    return 'released';
+  /** Deletes a property, then its client, which OZmap should have taken with it (OZmap fact O18). */
+  const release = async (propertyId: string, clientId: string | undefined): Promise<void> => {
+    await ozmap.deleteProperty(propertyId);
+    if (clientId !== undefined) await ozmap.deleteClient(clientId);
   };
 
-  /** Releases every marked property but `keep` (a create that landed late); implanted ones stay. */
-  const releaseDuplicates = async (marked: OzProperty[], keep: string): Promise<SweepResult> => {
-    const result: SweepResult = { released: 0, implanted: 0 };
+  /**
+   * Releases every marked property but `keep` that is a duplicate of ours (a create that landed late): its client
+   * carries the marker and the customer's code (Invariant 7) and is not implanted (Invariant 4). Others stay whole.
+   */
+  const releaseDuplicates = async (marked: OzProperty[], keep: string, marks: Marks): Promise<SweepResult> => {
+    const result = { released: 0, implanted: 0, suspect: 0 };
     for (const duplicate of marked.filter((p) => p.id !== keep)) {
-      const outcome = await releaseUnlessImplanted(duplicate);
-      result[outcome === 'released' ? 'released' : 'implanted']++;
-      log.warn("Another property carries this viability's marker", { propertyId: duplicate.id, kept: keep, outcome });
+      const standing = standingOf(await clientOf(ozmap, duplicate), marks);
+      let outcome: keyof typeof result = 'suspect';
+      if (standing.ours) {
+        outcome = standing.client.implanted ? 'implanted' : 'released';
+        if (outcome === 'released') await release(duplicate.id, standing.client.id);
+      }
+      result[outcome]++;
+      log.warn("Another property carries this viability's marker", {
+        propertyId: duplicate.id,
+        kept: keep,
+        outcome,
+        ...(!standing.ours && { why: standing.why }),
+      });
     }
     return result;
   };
 
   const markedBy = (ref: MarkerRef): Promise<OzProperty[]> =>
     ozmap.findPropertiesByExternalId(externalIdFor(ref.viabilityId), ref.customerCode);
+  const marksOf = (ref: MarkerRef): Marks => ({
+    externalId: externalIdFor(ref.viabilityId),
+    customerCode: ref.customerCode,
+  });
 
   return {
     geocode: async (input: { query: string }): Promise<GeocodeResult | null> => {
@@ -217,7 +229,11 @@ export function createActivities({ ozmap, geocoder, maxHoldDays = DEFAULT_MAX_HO
             const marked = await ozmap.findPropertiesByExternalId(externalId, input.customer.code);
             const kept = marked.find((p) => p.client?.implanted) ?? marked[0];
             if (kept) {
-              await releaseDuplicates(marked, kept.id);
+              await releaseDuplicates(
+                marked,
+                kept.id,
+                marksOf({ viabilityId: input.viabilityId, customerCode: input.customer.code }),
+              );
               return { ...reservedFrom(kept, input.choice), uncertain };
             }
           }
@@ -324,7 +340,7 @@ export function createActivities({ ozmap, geocoder, maxHoldDays = DEFAULT_MAX_HO
         'OZmap',
         async () => {
           // A duplicate left now would outlive the sale: swept first, the held property never.
-          if (input.sweep) await releaseDuplicates(await markedBy(input.sweep), input.propertyId);
+          if (input.sweep) await releaseDuplicates(await markedBy(input.sweep), input.propertyId, marksOf(input.sweep));
           const client = await ozmap.setClientImplanted(input.clientId);
           return client ? { outcome: 'confirmed' } : { outcome: 'gone' };
         },
@@ -342,13 +358,24 @@ export function createActivities({ ozmap, geocoder, maxHoldDays = DEFAULT_MAX_HO
         async () => {
           // The sweep's query also answers the held property, in place of reading it by id.
           const marked = input.sweep ? await markedBy(input.sweep) : [];
-          await releaseDuplicates(marked, input.propertyId);
+          if (input.sweep) await releaseDuplicates(marked, input.propertyId, marksOf(input.sweep));
           const property = marked.find((p) => p.id === input.propertyId) ?? (await ozmap.getProperty(input.propertyId));
           if (!property) return { outcome: 'already-released' };
-          if ((await releaseUnlessImplanted(property, input.clientId)) === 'installed') {
+          // The held property is ours by its id; its client only while it is the one the reservation made.
+          const client = await clientOf(ozmap, property);
+          if (client?.implanted) {
             log.info('Client already implanted in OZmap: not releasing', { propertyId: input.propertyId });
             return { outcome: 'installed' };
           }
+          if (client && client.id !== input.clientId) {
+            const why = `OZmap shows client ${client.id} on the reservation's property, not ${input.clientId}`;
+            log.warn("Not releasing a property whose client is not the reservation's", {
+              propertyId: property.id,
+              why,
+            });
+            return { outcome: 'not-ours', why };
+          }
+          await release(property.id, input.clientId);
           return { outcome: 'released' };
         },
         { retryBadResponses: true },
@@ -360,9 +387,11 @@ export function createActivities({ ozmap, geocoder, maxHoldDays = DEFAULT_MAX_HO
      * run once a create that may have landed late would have (docs/architecture.md, "Failures").
      */
     sweepDuplicates: async (input: SweepInput): Promise<SweepResult> => {
-      return classified('OZmap', async () => releaseDuplicates(await markedBy(input), input.keep.propertyId), {
-        retryBadResponses: true,
-      });
+      return classified(
+        'OZmap',
+        async () => releaseDuplicates(await markedBy(input), input.keep.propertyId, marksOf(input)),
+        { retryBadResponses: true },
+      );
     },
   };
 }

@@ -17,7 +17,7 @@ import { startSimulator, type Simulator } from '../../simulator/server.ts';
 import { ISOLATED_BOX } from '../../simulator/network.ts';
 import { externalIdFor } from '../../contract/ids.ts';
 import { pickAutomatic } from '../../workflows/decisions.ts';
-import { SIM_API_KEY, CENTRE, propertiesOf, setFaults, simGet, filterQuery } from '../support/world.ts';
+import { SIM_API_KEY, CENTRE, filterQuery, propertiesOf, setFaults, simGet } from '../support/world.ts';
 import { json, startTestServer } from '../support/http-server.ts';
 
 const sdk = await import('@ozmap/ozmap-sdk');
@@ -389,7 +389,7 @@ describe('activities against the simulator', () => {
     await ozmap.setClientImplanted(implanted.clientId);
     sent.length = 0;
     const swept = await run(env, activities.sweepDuplicates, { ...marker, keep: { propertyId: held.propertyId } });
-    assert.deepEqual(swept, { released: 1, implanted: 1 });
+    assert.deepEqual(swept, { released: 1, implanted: 1, suspect: 0 });
     const left = (await propertiesOf({ simUrl: sim.url }, externalIdFor('A-7'))).map((p) => p.id).sort();
     assert.deepEqual(left, [held.propertyId, implanted.propertyId].sort());
     assert.equal(
@@ -422,6 +422,98 @@ describe('activities against the simulator', () => {
     );
     sent.length = 0;
     assert.deepEqual(await run(env, activities.releasePort, ref), { outcome: 'already-released' });
+  });
+
+  /**
+   * A property planted by someone with write access to OZmap: the viability's marker on the nearest free port of
+   * `at`, with the client given (`externalId` its marker, if any; `client: null` none at all).
+   */
+  const plant = async (
+    viabilityId: string,
+    at: { lat: number; lng: number },
+    client: { code: string; externalId?: string; implanted?: boolean } | null,
+  ): Promise<{ propertyId: string; clientId?: string }> => {
+    const choice = pickAutomatic(await run(env, activities.searchBoxes, { ...at, radiusMeters: 250 }))!;
+    const res = await fetch(new URL('/api/v2/properties', sim.url), {
+      method: 'POST',
+      headers: { authorization: SIM_API_KEY, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        box: choice.boxId,
+        connector: choice.splitterId,
+        port: choice.port,
+        auto_connect: false,
+        force: false,
+        coords: [at.lng, at.lat],
+        address: 'Rua Plantada, 1',
+        external_id: externalIdFor(viabilityId),
+        ...(client && {
+          client: {
+            code: client.code,
+            name: 'Someone Else',
+            implanted: false,
+            ...(client.externalId !== undefined && { external_id: client.externalId }),
+          },
+        }),
+      }),
+    });
+    assert.equal(res.status, 201, await res.clone().text());
+    const body = (await res.json()) as { id: string; client: { id: string } | null };
+    if (client?.implanted) assert.ok(await ozmap.setClientImplanted(body.client!.id));
+    sent.length = 0;
+    return { propertyId: body.id, ...(body.client && { clientId: body.client.id }) };
+  };
+
+  /** Each planted property and its client are still in OZmap, as planted. */
+  const untouched = async (planted: Array<{ propertyId: string; clientId?: string }>) => {
+    for (const p of planted) {
+      const property = await ozmap.getProperty(p.propertyId);
+      assert.ok(property, `planted property ${p.propertyId} kept`);
+      assert.equal(property.client?.id, p.clientId, `planted property ${p.propertyId} keeps its client`);
+      if (p.clientId) assert.ok(await ozmap.getClient(p.clientId), `planted client ${p.clientId} kept`);
+    }
+  };
+
+  it('sweeps release only duplicates of ours: a marked property whose client is not ours, or that has none, is left whole', async () => {
+    const { held, late, marker } = await heldAndDuplicate('A-11', { lat: CENTRE.lat + 0.006, lng: CENTRE.lng + 0.006 });
+    const near = { lat: CENTRE.lat + 0.006, lng: CENTRE.lng + 0.006 };
+    const markerId = externalIdFor('A-11');
+    const planted = [
+      await plant('A-11', near, { code: marker.customerCode }),
+      await plant('A-11', near, { code: marker.customerCode, externalId: 'crm:9' }),
+      await plant('A-11', near, { code: 'K-3', externalId: markerId }),
+      await plant('A-11', near, null),
+    ];
+    const swept = await run(env, activities.sweepDuplicates, { ...marker, keep: { propertyId: held.propertyId } });
+    assert.deepEqual(swept, { released: 1, implanted: 0, suspect: 4 });
+    assert.equal(await ozmap.getProperty(late.propertyId), null, 'the duplicate of ours is released');
+    await untouched(planted);
+    // Confirm and release sweep with the same rule; the release frees only the held reservation.
+    const ref = { propertyId: held.propertyId, clientId: held.clientId, sweep: marker };
+    assert.deepEqual(await run(env, activities.releasePort, ref), { outcome: 'released' });
+    await untouched(planted);
+    assert.deepEqual(
+      (await propertiesOf({ simUrl: sim.url }, markerId)).map((p) => p.id).sort(),
+      planted.map((p) => p.propertyId).sort(),
+    );
+  });
+
+  it("releasePort leaves the held property whole when OZmap shows another client on it, one that is not the reservation's", async () => {
+    const input = await reserveInput('A-12', { lat: CENTRE.lat - 0.006, lng: CENTRE.lng + 0.006 });
+    const reserved = await run(env, activities.reservePort, { ...input, firstRound: true });
+    assert.equal(reserved.outcome, 'reserved');
+    if (reserved.outcome !== 'reserved') return;
+    // Someone replaces the reservation's client with another customer's (OZmap's "Replace a client at a port").
+    const res = await fetch(new URL(`/api/v2/properties/${reserved.propertyId}`, sim.url), {
+      method: 'PATCH',
+      headers: { authorization: SIM_API_KEY, 'content-type': 'application/json' },
+      body: JSON.stringify({ client: { code: 'K-4', name: 'Another Customer', implanted: false } }),
+    });
+    assert.equal(res.status, 200, await res.clone().text());
+    const replaced = ((await res.json()) as { client: { id: string } }).client.id;
+    const sweep = { viabilityId: 'A-12', customerCode: 'C-A-12' };
+    const released = await run(env, activities.releasePort, { ...reserved, sweep });
+    assert.equal(released.outcome, 'not-ours');
+    await untouched([{ propertyId: reserved.propertyId, clientId: replaced }]);
   });
 
   it('geocode: a known demo address, and null for an unknown one', async () => {

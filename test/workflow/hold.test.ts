@@ -21,7 +21,7 @@ import {
 import { cancelReservation, confirmSale, extendHold, getState } from '../../contract/messages.ts';
 import { DAY_MS } from '../../contract/defaults.ts';
 import { createTimeSkippingEnv } from '../support/temporal.ts';
-import { eventually, reservablePoints, startWorld, workflowBundle, type World } from '../support/world.ts';
+import { SIM_API_KEY, eventually, reservablePoints, startWorld, workflowBundle, type World } from '../support/world.ts';
 
 const TASK_QUEUE = 'hold-tests';
 
@@ -42,7 +42,7 @@ describe('reservation hold (time-skipping)', () => {
       workflowBundle: await workflowBundle(),
     });
     running = worker.run();
-    points = await reservablePoints(world.ozmap, 10);
+    points = await reservablePoints(world.ozmap, 11);
   });
   after(async () => {
     worker?.shutdown();
@@ -206,6 +206,24 @@ describe('reservation hold (time-skipping)', () => {
     assert.equal(final.status, 'CANCELLED');
     assert.equal(final.reservation, undefined);
     assert.equal(await world.ozmap.findPropertyByExternalId(externalIdFor(final.viabilityId)), null);
+  });
+
+  it("a hold whose property OZmap shows with another customer's client ends deleting neither", async () => {
+    const handle = await start({ holdDays: 2 });
+    const r = (await reserved(handle)).reservation!;
+    // Someone replaces the reservation's client with another customer's (OZmap's "Replace a client at a port").
+    const res = await fetch(new URL(`/api/v2/properties/${r.propertyId}`, world.simUrl), {
+      method: 'PATCH',
+      headers: { authorization: SIM_API_KEY, 'content-type': 'application/json' },
+      body: JSON.stringify({ client: { code: 'K-2', name: 'Another Customer', implanted: false } }),
+    });
+    assert.equal(res.status, 200, await res.clone().text());
+    const other = ((await res.json()) as { client: { id: string } }).client.id;
+    const final = (await handle.result()) as ReservationState;
+    assert.equal(final.status, 'EXPIRED');
+    assert.match(final.outcome!.reason, /nothing released in OZmap/);
+    assert.equal((await world.ozmap.getProperty(r.propertyId))?.client?.id, other, 'property and client kept');
+    assert.ok(await world.ozmap.getClient(other));
   });
 
   it('manual mode without a selection ends NO_SELECTION when the selection window closes', async () => {
