@@ -10,7 +10,7 @@ import { externalIdFor } from '../contract/ids.ts';
 import { type Candidate, type Coordinates, type Customer, type UnavailableBox } from '../contract/schemas.ts';
 import type { PortChoice } from '../contract/schemas.ts';
 import { classified } from './failures.ts';
-import { distanceMeters } from './geo.ts';
+import { shownDistanceMeters } from './geo.ts';
 import type { Geocoder, GeocodeResult } from './geocoder/geocoder.ts';
 import type { OzmapClient } from './ozmap/client.ts';
 import type { OzProperty, OzSplitter } from './ozmap/schemas.ts';
@@ -24,6 +24,7 @@ export interface ActivityDeps {
     | 'findPropertiesByExternalId'
     | 'createProperty'
     | 'getSplitter'
+    | 'getBox'
     | 'getProperty'
     | 'getClient'
     | 'setClientImplanted'
@@ -65,6 +66,17 @@ export interface ReservePortInput {
    * later round): always look up first.
    */
   firstRound?: boolean;
+  /**
+   * The reservation's radius: a property found by the marker off the chosen splitter is taken as this reservation's
+   * only if its box lies within it (docs/architecture.md, "Idempotent create"). Absent: only the chosen splitter.
+   */
+  radiusMeters?: number;
+}
+
+/** A property with the viability's marker that a reserve neither took nor released: it may not be ours. */
+export interface LeftAlone {
+  propertyId: string;
+  why: string;
 }
 
 export type ReservePortResult =
@@ -80,6 +92,8 @@ export type ReservePortResult =
        * first round): the workflow sweeps the marker again once such a create would have landed.
        */
       uncertain?: boolean;
+      /** Properties with the marker this reserve neither took nor released (the first MAX_LEFT_ALONE). */
+      leftAlone?: LeftAlone[];
     }
   | { outcome: 'port-taken'; message: string };
 
@@ -129,6 +143,13 @@ const LEGACY_REFUSAL_ATTEMPTS = 3;
 
 /** The most boxes of each kind kept in the state: enough for a salesperson to choose, small enough for history. */
 const MAX_CANDIDATES = 25;
+/** Properties left alone that a reserve reports: enough to act on, small enough for history. */
+const MAX_LEFT_ALONE = 5;
+/**
+ * Boxes a reserve reads to see whether a marked property off the chosen splitter lies in the radius: one per round a
+ * run may make (workflows/steps.ts, MAX_RESERVE_ATTEMPTS), so records planted by the thousand cost a bounded few.
+ */
+const MAX_PLACE_CHECKS = 8;
 
 export function createActivities({ ozmap, geocoder, maxHoldDays = DEFAULT_MAX_HOLD_DAYS }: ActivityDeps) {
   /** Two OZmap calls: the boxes `near` the point, then the drop splitters of all of them at once. */
@@ -136,7 +157,7 @@ export function createActivities({ ozmap, geocoder, maxHoldDays = DEFAULT_MAX_HO
     classified('OZmap', async () => {
       // The server's `near` should already bound this; a server that ignores the radius must not widen it.
       const inRadius = (await ozmap.findBoxesNear(input, input.radiusMeters, options))
-        .map((box) => ({ box, distanceMeters: Math.round(distanceMeters(input, box) * 10) / 10 }))
+        .map((box) => ({ box, distanceMeters: shownDistanceMeters(input, box) }))
         .filter((b) => b.distanceMeters <= input.radiusMeters)
         .sort((a, b) => a.distanceMeters - b.distanceMeters);
       const inService = inRadius.filter(({ box }) => !box.draft);
@@ -199,6 +220,50 @@ export function createActivities({ ozmap, geocoder, maxHoldDays = DEFAULT_MAX_HO
     customerCode: ref.customerCode,
   });
 
+  /**
+   * What a reserve finds under the marker (docs/architecture.md, "Idempotent create"): its own earlier creates (ours,
+   * not implanted, on the chosen splitter or a box within the radius), the nearest to the choice first; the rest is
+   * left alone, with the reason.
+   */
+  const ownCreates = async (input: ReservePortInput): Promise<{ own: OzProperty[]; leftAlone: LeftAlone[] }> => {
+    const marks = marksOf({ viabilityId: input.viabilityId, customerCode: input.customer.code });
+    const { choice } = input;
+    let placeChecks = 0;
+    const whyNotOwn = async (property: OzProperty): Promise<string | undefined> => {
+      const standing = standingOf(await clientOf(ozmap, property), marks);
+      if (!standing.ours) return standing.why;
+      if (standing.client.implanted) return 'its client is implanted';
+      const at = property.connection;
+      if (at?.id === choice.splitterId) return undefined;
+      // A later round's choice differs from the earlier rounds', whose creates may have landed late: any box in the
+      // radius may hold one; one outside it cannot.
+      if (!at) return 'it is on no splitter port';
+      if (input.radiusMeters === undefined) return 'it is not on the chosen splitter';
+      if (placeChecks++ >= MAX_PLACE_CHECKS) return 'too many records carry the marker to check where this one is';
+      const splitter = await ozmap.getSplitter(at.id);
+      const box = splitter && (await ozmap.getBox(splitter.boxId));
+      if (!box || shownDistanceMeters(input.coordinates, box) > input.radiusMeters)
+        return `it is outside the ${input.radiusMeters} m radius`;
+      return undefined;
+    };
+    const own: OzProperty[] = [];
+    const leftAlone: LeftAlone[] = [];
+    for (const property of await markedBy({ viabilityId: input.viabilityId, customerCode: input.customer.code })) {
+      const why = await whyNotOwn(property);
+      if (why === undefined) own.push(property);
+      else leftAlone.push({ propertyId: property.id, why });
+    }
+    const closeness = (p: OzProperty) =>
+      p.connection?.id !== choice.splitterId ? 2 : p.connection.port === choice.port ? 0 : 1;
+    own.sort((a, b) => closeness(a) - closeness(b));
+    if (leftAlone.length > 0)
+      log.warn("Properties with this viability's marker are not this reservation's: left alone", {
+        count: leftAlone.length,
+        first: leftAlone.slice(0, MAX_LEFT_ALONE),
+      });
+    return { own, leftAlone };
+  };
+
   return {
     geocode: async (input: { query: string }): Promise<GeocodeResult | null> => {
       return classified('Geocoder', () => geocoder.geocode(input.query));
@@ -225,16 +290,15 @@ export function createActivities({ ozmap, geocoder, maxHoldDays = DEFAULT_MAX_HO
           // Only a request made before this one can have created the property: the first attempt of the first
           // round skips the look-up; later ones may also meet a create that landed late, and keep one of them.
           const uncertain = !(input.firstRound === true && Context.current().info.attempt === 1);
+          // Never adopted, never released here: what carries the marker but may not be ours (Invariant 7).
+          let leftAlone: { leftAlone?: LeftAlone[] } = {};
           if (uncertain) {
-            const marked = await ozmap.findPropertiesByExternalId(externalId, input.customer.code);
-            const kept = marked.find((p) => p.client?.implanted) ?? marked[0];
+            const found = await ownCreates(input);
+            if (found.leftAlone.length > 0) leftAlone = { leftAlone: found.leftAlone.slice(0, MAX_LEFT_ALONE) };
+            const [kept, ...duplicates] = found.own;
             if (kept) {
-              await releaseDuplicates(
-                marked,
-                kept.id,
-                marksOf({ viabilityId: input.viabilityId, customerCode: input.customer.code }),
-              );
-              return { ...reservedFrom(kept, input.choice), uncertain };
+              for (const duplicate of duplicates) await release(duplicate.id, duplicate.client?.id);
+              return { ...reservedFrom(kept, input.choice), uncertain, ...leftAlone };
             }
           }
           const { choice } = input;
@@ -257,7 +321,8 @@ export function createActivities({ ozmap, geocoder, maxHoldDays = DEFAULT_MAX_HO
               external_id: externalId,
             },
           });
-          if (result.outcome === 'created') return { ...reservedFrom(result.property, choice), uncertain };
+          if (result.outcome === 'created')
+            return { ...reservedFrom(result.property, choice), uncertain, ...leftAlone };
           // OZmap does not document how it words a taken port, so look at the port itself rather than the message.
           const splitter = await ozmap.getSplitter(choice.splitterId);
           const index = choice.port - 1;

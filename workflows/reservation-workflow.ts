@@ -38,7 +38,7 @@ export async function ReservationWorkflow(
     // Search, select and reserve: a port someone else took meanwhile is never forced.
     const reserved = r.input.selection === 'auto' ? await reserveNearest(r, point) : await reserveChosen(r, point);
     if ('final' in reserved) return r.finish(reserved.final, reserved.reason);
-    await hold(r, reserved.reservation);
+    await hold(r, reserved.reservation, reserved.notice);
     return settle(r);
   });
 }

@@ -17,7 +17,16 @@ import { startSimulator, type Simulator } from '../../simulator/server.ts';
 import { ISOLATED_BOX } from '../../simulator/network.ts';
 import { externalIdFor } from '../../contract/ids.ts';
 import { pickAutomatic } from '../../workflows/decisions.ts';
-import { SIM_API_KEY, CENTRE, filterQuery, propertiesOf, setFaults, simGet } from '../support/world.ts';
+import {
+  SIM_API_KEY,
+  CENTRE,
+  filterQuery,
+  propertiesOf,
+  reservablePoints,
+  setFaults,
+  simGet,
+} from '../support/world.ts';
+import { distanceMeters } from '../../activities/geo.ts';
 import { json, startTestServer } from '../support/http-server.ts';
 
 const sdk = await import('@ozmap/ozmap-sdk');
@@ -463,6 +472,15 @@ describe('activities against the simulator', () => {
     return { propertyId: body.id, ...(body.client && { clientId: body.client.id }) };
   };
 
+  /** Two box points with free ports: `far` the farthest from `home` of the first few, at least `meters` away. */
+  const pointsApart = async (meters: number) => {
+    const points = await reservablePoints(ozmap, 40);
+    const home = points[0]!;
+    const far = points.reduce((a, b) => (distanceMeters(home, b) > distanceMeters(home, a) ? b : a));
+    assert.ok(distanceMeters(home, far) >= meters, `two boxes ${meters} m apart`);
+    return { home: { lat: home.lat, lng: home.lng }, far: { lat: far.lat, lng: far.lng } };
+  };
+
   /** Each planted property and its client are still in OZmap, as planted. */
   const untouched = async (planted: Array<{ propertyId: string; clientId?: string }>) => {
     for (const p of planted) {
@@ -472,6 +490,76 @@ describe('activities against the simulator', () => {
       if (p.clientId) assert.ok(await ozmap.getClient(p.clientId), `planted client ${p.clientId} kept`);
     }
   };
+
+  it('reservePort after its first attempt never adopts a planted property: not our client, implanted, or outside the radius', async () => {
+    const { home, far } = await pointsApart(600);
+    const viabilityId = 'A-M2';
+    const marker = externalIdFor(viabilityId);
+    const code = `C-${viabilityId}`;
+    const planted = [
+      // The review's case: far outside the radius, someone else's implanted client.
+      await plant(viabilityId, far, { code: 'K-1', implanted: true }),
+      // Every mark of ours, but on a box outside the radius.
+      await plant(viabilityId, far, { code, externalId: marker }),
+      // Near the customer (on the splitter the reserve will choose), but the client is not ours.
+      await plant(viabilityId, home, { code, externalId: 'crm:1' }),
+      await plant(viabilityId, home, { code: 'K-2', externalId: marker }),
+      await plant(viabilityId, home, null),
+      // Ours in every mark and near, but implanted: never a reservation in the making.
+      await plant(viabilityId, home, { code, externalId: marker, implanted: true }),
+    ];
+    const input = { ...(await reserveInput(viabilityId, home)), radiusMeters: 250 };
+    const reserved = await run(new MockActivityEnvironment({ attempt: 2 }), activities.reservePort, input);
+    assert.equal(reserved.outcome, 'reserved');
+    if (reserved.outcome !== 'reserved') return;
+    assert.ok(
+      !planted.some((p) => p.propertyId === reserved.propertyId),
+      `adopted planted property ${reserved.propertyId}`,
+    );
+    assert.deepEqual(
+      [reserved.splitterId, reserved.port],
+      [input.choice.splitterId, input.choice.port],
+      'its own client on the chosen port',
+    );
+    const own = await ozmap.getProperty(reserved.propertyId);
+    assert.equal(own?.client?.code, code);
+    await untouched(planted);
+    assert.deepEqual(
+      reserved.leftAlone,
+      [
+        'its client does not carry the marker',
+        'it is outside the 250 m radius',
+        'its client does not carry the marker',
+        "its client's code is not the customer's",
+        'it has no client',
+      ].map((why, i) => ({ propertyId: planted[i]!.propertyId, why })),
+      'each planted property reported with the reason, up to five',
+    );
+  });
+
+  it('reservePort in a later round adopts its own earlier create on another box within the radius', async () => {
+    const { home } = await pointsApart(0);
+    const viabilityId = 'A-M2-own';
+    const first = await reserveInput(viabilityId, home);
+    // An earlier round's create that landed (as a late create does) on the port that round chose.
+    const earlier = await run(env, activities.reservePort, { ...first, firstRound: true });
+    assert.equal(earlier.outcome, 'reserved');
+    if (earlier.outcome !== 'reserved') return;
+    const candidates = await run(env, activities.searchBoxes, { ...home, radiusMeters: 250 });
+    const other = candidates.find((c) => c.boxId !== earlier.boxId)!;
+    const splitter = other.splitters[0]!;
+    const choice = {
+      ...other,
+      splitterId: splitter.splitterId,
+      splitterName: splitter.splitterName,
+      port: splitter.freePorts[0]!,
+    };
+    sent.length = 0;
+    const later = await run(env, activities.reservePort, { ...first, choice, radiusMeters: 250 });
+    assert.equal(later.outcome === 'reserved' && later.propertyId, earlier.propertyId, 'its own earlier create');
+    assert.ok(!sent.some((s) => s.method === 'POST'), 'no second create');
+    assert.equal((await propertiesOf({ simUrl: sim.url }, externalIdFor(viabilityId))).length, 1);
+  });
 
   it('sweeps release only duplicates of ours: a marked property whose client is not ours, or that has none, is left whole', async () => {
     const { held, late, marker } = await heldAndDuplicate('A-11', { lat: CENTRE.lat + 0.006, lng: CENTRE.lng + 0.006 });
