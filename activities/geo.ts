@@ -7,3 +7,7 @@ export function distanceMeters(a: { lat: number; lng: number }, b: { lat: number
   const h = Math.sin(dLat / 2) ** 2 + Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin(dLng / 2) ** 2;
   return 2 * R * Math.asin(Math.min(1, Math.sqrt(h)));
 }
+
+/** The distance as candidates show it and as the radius is held to: metres, to a tenth. */
+export const shownDistanceMeters = (a: { lat: number; lng: number }, b: { lat: number; lng: number }): number =>
+  Math.round(distanceMeters(a, b) * 10) / 10;

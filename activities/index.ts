@@ -9,10 +9,11 @@ import { externalIdFor } from '../contract/ids.ts';
 import { type Candidate, type Coordinates, type Customer, type UnavailableBox } from '../contract/schemas.ts';
 import type { PortChoice } from '../contract/schemas.ts';
 import { classified } from './failures.ts';
-import { distanceMeters } from './geo.ts';
+import { shownDistanceMeters } from './geo.ts';
 import type { Geocoder, GeocodeResult } from './geocoder/geocoder.ts';
 import type { OzmapClient } from './ozmap/client.ts';
 import type { OzProperty, OzSplitter } from './ozmap/schemas.ts';
+import { clientOf, standingOf, type Marks } from './ownership.ts';
 
 export interface ActivityDeps {
   ozmap: Pick<
@@ -22,6 +23,7 @@ export interface ActivityDeps {
     | 'findPropertiesByExternalId'
     | 'createProperty'
     | 'getSplitter'
+    | 'getBox'
     | 'getProperty'
     | 'getClient'
     | 'setClientImplanted'
@@ -61,6 +63,17 @@ export interface ReservePortInput {
    * later round): always look up first.
    */
   firstRound?: boolean;
+  /**
+   * The reservation's radius: a property found by the marker off the chosen splitter is taken as this reservation's
+   * only if its box lies within it (docs/architecture.md, "Idempotent create"). Absent: only the chosen splitter.
+   */
+  radiusMeters?: number;
+}
+
+/** A property with the viability's marker that a reserve neither took nor released: it may not be ours. */
+export interface LeftAlone {
+  propertyId: string;
+  why: string;
 }
 
 export type ReservePortResult =
@@ -76,6 +89,8 @@ export type ReservePortResult =
        * first round): the workflow sweeps the marker again once such a create would have landed.
        */
       uncertain?: boolean;
+      /** Properties with the marker this reserve neither took nor released (the first MAX_LEFT_ALONE). */
+      leftAlone?: LeftAlone[];
     }
   | { outcome: 'port-taken'; message: string };
 
@@ -98,6 +113,8 @@ export interface SweepResult {
   released: number;
   /** Duplicates found implanted: kept (Invariant 4). */
   implanted: number;
+  /** Properties with the marker whose client is not ours: left whole (Invariant 7). Absent in older results. */
+  suspect?: number;
 }
 
 export interface MovePortInput {
@@ -111,13 +128,25 @@ export type MovePortResult =
   { outcome: 'moved'; boxId: string; splitterId: string; port: number } | { outcome: 'port-taken'; message: string };
 
 export type ConfirmResult = { outcome: 'confirmed' } | { outcome: 'gone' };
-export type ReleaseResult = { outcome: 'released' } | { outcome: 'already-released' } | { outcome: 'installed' };
+export type ReleaseResult =
+  | { outcome: 'released' }
+  | { outcome: 'already-released' }
+  | { outcome: 'installed' }
+  /** The held property now carries a client that is not the reservation's: both left as they are (Invariant 7). */
+  | { outcome: 'not-ours'; why: string };
 
 /** For runs that predate workflowRetriesRefusals: attempts of a refusal while the port reads free, then final. */
 const LEGACY_REFUSAL_ATTEMPTS = 3;
 
 /** The most boxes of each kind kept in the state: enough for a salesperson to choose, small enough for history. */
 const MAX_CANDIDATES = 25;
+/** Properties left alone that a reserve reports: enough to act on, small enough for history. */
+const MAX_LEFT_ALONE = 5;
+/**
+ * Boxes a reserve reads to see whether a marked property off the chosen splitter lies in the radius: one per round a
+ * run may make (workflows/steps.ts, MAX_RESERVE_ATTEMPTS), so records planted by the thousand cost a bounded few.
+ */
+const MAX_PLACE_CHECKS = 8;
 
 export function createActivities({ ozmap, geocoder }: ActivityDeps) {
   /** Two OZmap calls: the boxes `near` the point, then the drop splitters of all of them at once. */
@@ -125,7 +154,7 @@ export function createActivities({ ozmap, geocoder }: ActivityDeps) {
     classified('OZmap', async () => {
       // The server's `near` should already bound this; a server that ignores the radius must not widen it.
       const inRadius = (await ozmap.findBoxesNear(input, input.radiusMeters, options))
-        .map((box) => ({ box, distanceMeters: Math.round(distanceMeters(input, box) * 10) / 10 }))
+        .map((box) => ({ box, distanceMeters: shownDistanceMeters(input, box) }))
         .filter((b) => b.distanceMeters <= input.radiusMeters)
         .sort((a, b) => a.distanceMeters - b.distanceMeters);
       const inService = inRadius.filter(({ box }) => !box.draft);
@@ -151,38 +180,86 @@ export function createActivities({ ozmap, geocoder }: ActivityDeps) {
       return { candidates: candidates.slice(0, MAX_CANDIDATES), unavailable: unavailable.slice(0, MAX_CANDIDATES) };
     });
 
-  /**
-   * Frees one marked property unless its client is implanted (Invariant 4): property, then client (OZmap fact O18).
-   * A client that came unpopulated is read first, to know.
-   */
-  const releaseUnlessImplanted = async (
-    property: { id: string; client?: { id: string; implanted?: boolean } },
-    clientId?: string,
-  ): Promise<'released' | 'installed'> => {
-    const client =
-      property.client?.implanted === undefined && property.client
-        ? await ozmap.getClient(property.client.id)
-        : property.client;
-    if (client?.implanted) return 'installed';
-    await ozmap.deleteProperty(property.id);
-    const id = client?.id ?? clientId;
-    if (id !== undefined) await ozmap.deleteClient(id);
-    return 'released';
+  /** Deletes a property, then its client, which OZmap should have taken with it (OZmap fact O18). */
+  const release = async (propertyId: string, clientId: string | undefined): Promise<void> => {
+    await ozmap.deleteProperty(propertyId);
+    if (clientId !== undefined) await ozmap.deleteClient(clientId);
   };
 
-  /** Releases every marked property but `keep` (a create that landed late); implanted ones stay. */
-  const releaseDuplicates = async (marked: OzProperty[], keep: string): Promise<SweepResult> => {
-    const result: SweepResult = { released: 0, implanted: 0 };
+  /**
+   * Releases every marked property but `keep` that is a duplicate of ours (a create that landed late): its client
+   * carries the marker and the customer's code (Invariant 7) and is not implanted (Invariant 4). Others stay whole.
+   */
+  const releaseDuplicates = async (marked: OzProperty[], keep: string, marks: Marks): Promise<SweepResult> => {
+    const result = { released: 0, implanted: 0, suspect: 0 };
     for (const duplicate of marked.filter((p) => p.id !== keep)) {
-      const outcome = await releaseUnlessImplanted(duplicate);
-      result[outcome === 'released' ? 'released' : 'implanted']++;
-      log.warn("Another property carries this viability's marker", { propertyId: duplicate.id, kept: keep, outcome });
+      const standing = standingOf(await clientOf(ozmap, duplicate), marks);
+      let outcome: keyof typeof result = 'suspect';
+      if (standing.ours) {
+        outcome = standing.client.implanted ? 'implanted' : 'released';
+        if (outcome === 'released') await release(duplicate.id, standing.client.id);
+      }
+      result[outcome]++;
+      log.warn("Another property carries this viability's marker", {
+        propertyId: duplicate.id,
+        kept: keep,
+        outcome,
+        ...(!standing.ours && { why: standing.why }),
+      });
     }
     return result;
   };
 
   const markedBy = (ref: MarkerRef): Promise<OzProperty[]> =>
     ozmap.findPropertiesByExternalId(externalIdFor(ref.viabilityId), ref.customerCode);
+  const marksOf = (ref: MarkerRef): Marks => ({
+    externalId: externalIdFor(ref.viabilityId),
+    customerCode: ref.customerCode,
+  });
+
+  /**
+   * What a reserve finds under the marker (docs/architecture.md, "Idempotent create"): its own earlier creates (ours,
+   * not implanted, on the chosen splitter or a box within the radius), the nearest to the choice first; the rest is
+   * left alone, with the reason.
+   */
+  const ownCreates = async (input: ReservePortInput): Promise<{ own: OzProperty[]; leftAlone: LeftAlone[] }> => {
+    const marks = marksOf({ viabilityId: input.viabilityId, customerCode: input.customer.code });
+    const { choice } = input;
+    let placeChecks = 0;
+    const whyNotOwn = async (property: OzProperty): Promise<string | undefined> => {
+      const standing = standingOf(await clientOf(ozmap, property), marks);
+      if (!standing.ours) return standing.why;
+      if (standing.client.implanted) return 'its client is implanted';
+      const at = property.connection;
+      if (at?.id === choice.splitterId) return undefined;
+      // A later round's choice differs from the earlier rounds', whose creates may have landed late: any box in the
+      // radius may hold one; one outside it cannot.
+      if (!at) return 'it is on no splitter port';
+      if (input.radiusMeters === undefined) return 'it is not on the chosen splitter';
+      if (placeChecks++ >= MAX_PLACE_CHECKS) return 'too many records carry the marker to check where this one is';
+      const splitter = await ozmap.getSplitter(at.id);
+      const box = splitter && (await ozmap.getBox(splitter.boxId));
+      if (!box || shownDistanceMeters(input.coordinates, box) > input.radiusMeters)
+        return `it is outside the ${input.radiusMeters} m radius`;
+      return undefined;
+    };
+    const own: OzProperty[] = [];
+    const leftAlone: LeftAlone[] = [];
+    for (const property of await markedBy({ viabilityId: input.viabilityId, customerCode: input.customer.code })) {
+      const why = await whyNotOwn(property);
+      if (why === undefined) own.push(property);
+      else leftAlone.push({ propertyId: property.id, why });
+    }
+    const closeness = (p: OzProperty) =>
+      p.connection?.id !== choice.splitterId ? 2 : p.connection.port === choice.port ? 0 : 1;
+    own.sort((a, b) => closeness(a) - closeness(b));
+    if (leftAlone.length > 0)
+      log.warn("Properties with this viability's marker are not this reservation's: left alone", {
+        count: leftAlone.length,
+        first: leftAlone.slice(0, MAX_LEFT_ALONE),
+      });
+    return { own, leftAlone };
+  };
 
   return {
     geocode: async (input: { query: string }): Promise<GeocodeResult | null> => {
@@ -210,12 +287,15 @@ export function createActivities({ ozmap, geocoder }: ActivityDeps) {
           // Only a request made before this one can have created the property: the first attempt of the first
           // round skips the look-up; later ones may also meet a create that landed late, and keep one of them.
           const uncertain = !(input.firstRound === true && Context.current().info.attempt === 1);
+          // Never adopted, never released here: what carries the marker but may not be ours (Invariant 7).
+          let leftAlone: { leftAlone?: LeftAlone[] } = {};
           if (uncertain) {
-            const marked = await ozmap.findPropertiesByExternalId(externalId, input.customer.code);
-            const kept = marked.find((p) => p.client?.implanted) ?? marked[0];
+            const found = await ownCreates(input);
+            if (found.leftAlone.length > 0) leftAlone = { leftAlone: found.leftAlone.slice(0, MAX_LEFT_ALONE) };
+            const [kept, ...duplicates] = found.own;
             if (kept) {
-              await releaseDuplicates(marked, kept.id);
-              return { ...reservedFrom(kept, input.choice), uncertain };
+              for (const duplicate of duplicates) await release(duplicate.id, duplicate.client?.id);
+              return { ...reservedFrom(kept, input.choice), uncertain, ...leftAlone };
             }
           }
           const { choice } = input;
@@ -238,7 +318,8 @@ export function createActivities({ ozmap, geocoder }: ActivityDeps) {
               external_id: externalId,
             },
           });
-          if (result.outcome === 'created') return { ...reservedFrom(result.property, choice), uncertain };
+          if (result.outcome === 'created')
+            return { ...reservedFrom(result.property, choice), uncertain, ...leftAlone };
           // OZmap does not document how it words a taken port, so look at the port itself rather than the message.
           const splitter = await ozmap.getSplitter(choice.splitterId);
           const index = choice.port - 1;
@@ -318,7 +399,7 @@ export function createActivities({ ozmap, geocoder }: ActivityDeps) {
         'OZmap',
         async () => {
           // A duplicate left now would outlive the sale: swept first, the held property never.
-          if (input.sweep) await releaseDuplicates(await markedBy(input.sweep), input.propertyId);
+          if (input.sweep) await releaseDuplicates(await markedBy(input.sweep), input.propertyId, marksOf(input.sweep));
           const client = await ozmap.setClientImplanted(input.clientId);
           return client ? { outcome: 'confirmed' } : { outcome: 'gone' };
         },
@@ -336,13 +417,24 @@ export function createActivities({ ozmap, geocoder }: ActivityDeps) {
         async () => {
           // The sweep's query also answers the held property, in place of reading it by id.
           const marked = input.sweep ? await markedBy(input.sweep) : [];
-          await releaseDuplicates(marked, input.propertyId);
+          if (input.sweep) await releaseDuplicates(marked, input.propertyId, marksOf(input.sweep));
           const property = marked.find((p) => p.id === input.propertyId) ?? (await ozmap.getProperty(input.propertyId));
           if (!property) return { outcome: 'already-released' };
-          if ((await releaseUnlessImplanted(property, input.clientId)) === 'installed') {
+          // The held property is ours by its id; its client only while it is the one the reservation made.
+          const client = await clientOf(ozmap, property);
+          if (client?.implanted) {
             log.info('Client already implanted in OZmap: not releasing', { propertyId: input.propertyId });
             return { outcome: 'installed' };
           }
+          if (client && client.id !== input.clientId) {
+            const why = `OZmap shows client ${client.id} on the reservation's property, not ${input.clientId}`;
+            log.warn("Not releasing a property whose client is not the reservation's", {
+              propertyId: property.id,
+              why,
+            });
+            return { outcome: 'not-ours', why };
+          }
+          await release(property.id, input.clientId);
           return { outcome: 'released' };
         },
         { retryBadResponses: true },
@@ -354,9 +446,11 @@ export function createActivities({ ozmap, geocoder }: ActivityDeps) {
      * run once a create that may have landed late would have (docs/architecture.md, "Failures").
      */
     sweepDuplicates: async (input: SweepInput): Promise<SweepResult> => {
-      return classified('OZmap', async () => releaseDuplicates(await markedBy(input), input.keep.propertyId), {
-        retryBadResponses: true,
-      });
+      return classified(
+        'OZmap',
+        async () => releaseDuplicates(await markedBy(input), input.keep.propertyId, marksOf(input)),
+        { retryBadResponses: true },
+      );
     },
   };
 }

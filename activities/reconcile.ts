@@ -9,7 +9,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { WORKFLOW_TYPE } from '../contract/defaults.ts';
 import { FAILURES } from '../contract/failures.ts';
-import { viabilityIdOf, workflowIdFor } from '../contract/ids.ts';
+import { externalIdFor, viabilityIdOf, workflowIdFor } from '../contract/ids.ts';
 import { confirmSale, getState } from '../contract/messages.ts';
 import {
   RECONCILER_CONFIRM_NOTE,
@@ -17,9 +17,11 @@ import {
   type MarkedOutcome,
   type MarkedPageResult,
 } from '../contract/reconcile.ts';
-import { ReservationStatusKey } from '../contract/search-attributes.ts';
+import { CustomerCodeKey, ReservationStatusKey } from '../contract/search-attributes.ts';
 import { classified } from './failures.ts';
+import { clientOf, standingOf, type Standing } from './ownership.ts';
 import type { OzmapClient } from './ozmap/client.ts';
+import type { OzClient } from './ozmap/schemas.ts';
 import { CursorNotHonouredError, markedPropertiesPage, type MarkedProperty } from './ozmap/marked.ts';
 
 export interface ReconcileDeps {
@@ -39,8 +41,11 @@ export interface HeldPageInput {
   limit: number;
 }
 
-/** What Temporal holds for a viability now: an open reservation workflow (and its status), or none. */
-type Holder = { open: false } | { open: true; status?: string };
+/**
+ * What Temporal holds for a viability now: an open reservation workflow (and its status), or none; and the customer's
+ * code its run (open or closed) was started with, unknown when Temporal has no run for it.
+ */
+type Holder = { open: boolean; status?: string; customerCode?: string };
 
 /** A visibility string literal. */
 const literal = (value: string) => `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
@@ -58,43 +63,57 @@ export function createReconcileActivities({ ozmap, temporal }: ReconcileDeps) {
   const holderOf = async (viabilityId: string): Promise<Holder> => {
     try {
       const d = await client().workflow.getHandle(workflowIdFor(viabilityId)).describe();
-      if (d.status.name !== 'RUNNING') return { open: false };
-      return { open: true, status: d.typedSearchAttributes.get(ReservationStatusKey) };
+      const customerCode = d.typedSearchAttributes.get(CustomerCodeKey);
+      if (d.status.name !== 'RUNNING') return { open: false, customerCode };
+      return { open: true, status: d.typedSearchAttributes.get(ReservationStatusKey), customerCode };
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return { open: false };
       throw err;
     }
   };
 
-  /** Implanted as listed, or as the client reads when OZmap sent only its id; undefined when the client is gone. */
-  const implantedOf = async (row: Pick<MarkedProperty, 'clientId' | 'implanted'>): Promise<boolean | undefined> => {
-    if (row.implanted !== undefined) return row.implanted;
-    if (row.clientId === undefined) return false;
-    return (await ozmap.getClient(row.clientId))?.implanted;
-  };
+  /** Whether the row is that viability's reservation (activities/ownership.ts), as far as OZmap and Temporal tell. */
+  const standingIn = (owner: OzClient | null, viabilityId: string, holder: Holder): Standing =>
+    standingOf(owner, { externalId: externalIdFor(viabilityId), customerCode: holder.customerCode });
 
   /**
-   * Re-reads an orphan right before the delete: still there, still not implanted, still held by no open workflow.
-   * Returns false when any of that changed since the page was read.
+   * Re-reads an orphan right before the delete: still there, still ours, still not implanted, still held by no open
+   * workflow. Returns the client to delete with it, or undefined when any of that changed since the page was read.
    */
-  const stillOrphan = async (row: MarkedProperty & { viabilityId: string }): Promise<boolean> => {
-    const property = await ozmap.getProperty(row.propertyId);
-    if (!property) return false;
-    const implanted = await implantedOf({ clientId: property.client?.id, implanted: property.client?.implanted });
-    if (implanted) return false;
-    return !(await holderOf(row.viabilityId)).open;
+  const stillOrphan = async (propertyId: string, viabilityId: string): Promise<{ id: string } | undefined> => {
+    const property = await ozmap.getProperty(propertyId);
+    if (!property) return undefined;
+    const [holder, owner] = await Promise.all([holderOf(viabilityId), clientOf(ozmap, property)]);
+    if (holder.open) return undefined;
+    const standing = standingIn(owner, viabilityId, holder);
+    return standing.ours && !standing.client.implanted ? standing.client : undefined;
   };
 
-  const release = async (row: MarkedProperty): Promise<void> => {
-    await ozmap.deleteProperty(row.propertyId);
-    // OZmap takes the client with the property (OZmap fact O18); a tenant that does not is cleaned up here.
-    if (row.clientId) await ozmap.deleteClient(row.clientId);
+  /** The reservation a RESERVED workflow holds, by its own state; undefined when it does not answer or holds none. */
+  const heldBy = async (viabilityId: string): Promise<{ propertyId: string; clientId: string } | undefined> => {
+    try {
+      const state = await client().workflow.getHandle(workflowIdFor(viabilityId)).query(getState);
+      return state.status === 'RESERVED' ? state.reservation : undefined;
+    } catch (err) {
+      log.warn('Reconciler: could not query a held reservation', { viabilityId, error: String(err) });
+      return undefined;
+    }
+  };
+
+  const suspect = (row: MarkedProperty, why: string): MarkedOutcome => {
+    log.warn("Reconciler: a property carries a reservation's marker but is not that reservation's; left alone", {
+      viabilityId: row.viabilityId,
+      propertyId: row.propertyId,
+      why,
+    });
+    return 'suspect';
   };
 
   return {
     /**
      * One page of OZmap's marked properties (ids after `afterPropertyId`): each row is classified, orphans released
-     * and implanted-while-held workflows sent confirmSale, unless `dryRun`. Rows without the marker are only counted.
+     * and implanted-while-held workflows sent confirmSale, unless `dryRun`. Rows without the marker are only counted;
+     * rows with it that are not that reservation's (Invariant 7) are suspect, left alone and reported.
      */
     reconcileMarkedPage: async (input: MarkedPageInput): Promise<MarkedPageResult> => {
       const page = await classified('OZmap', async () => {
@@ -180,11 +199,19 @@ export function createReconcileActivities({ ozmap, temporal }: ReconcileDeps) {
   async function reconcileRow(row: MarkedProperty, dryRun: boolean, result: MarkedPageResult): Promise<MarkedOutcome> {
     const { viabilityId } = row;
     if (viabilityId === undefined) return 'unmarked';
-    const [holder, implanted] = await Promise.all([holderOf(viabilityId), implantedOf(row)]);
-    if (implanted) {
+    const [holder, owner] = await Promise.all([holderOf(viabilityId), clientOf(ozmap, row)]);
+    const standing = standingIn(owner, viabilityId, holder);
+    if (!standing.ours) return suspect(row, standing.why);
+    if (standing.client.implanted) {
       if (!holder.open) return 'installed';
       // Only a reservation waiting in RESERVED is confirmed; one already settling finds the client implanted itself.
       if (holder.status !== 'RESERVED') return 'held';
+      // Confirmed only when the implanted row is the very property and client the reservation holds: anyone may
+      // plant a property with its marker and an implanted client.
+      const held = await heldBy(viabilityId);
+      if (!held) return 'held';
+      if (held.propertyId !== row.propertyId || held.clientId !== standing.client.id)
+        return suspect(row, 'it is not the property and client the reservation holds');
       if (!dryRun) {
         try {
           await client()
@@ -200,9 +227,12 @@ export function createReconcileActivities({ ozmap, temporal }: ReconcileDeps) {
       return 'implantedHeld';
     }
     if (holder.open) return 'held';
-    if (!(await stillOrphan({ ...row, viabilityId }))) return 'changed';
+    const orphanClient = await stillOrphan(row.propertyId, viabilityId);
+    if (!orphanClient) return 'changed';
     if (!dryRun) {
-      await release(row);
+      await ozmap.deleteProperty(row.propertyId);
+      // OZmap takes the client with the property (OZmap fact O18); a tenant that does not is cleaned up here.
+      await ozmap.deleteClient(orphanClient.id);
       result.released++;
       log.info('Reconciler: released an orphan', { viabilityId, propertyId: row.propertyId });
     }

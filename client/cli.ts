@@ -325,9 +325,12 @@ Examples:
   $ ozres reconcile --dry-run          # what the daily run would do, nothing changed
   $ ozres reconcile                    # release orphans, confirm reservations implanted in OZmap
   $ ozres reconcile --json | jq .ids.gone
+  $ ozres reconcile --json | jq .ids.suspect   # property ids with our marker that are not ours
 
 Runs the same ReconcileWorkflow as the daily Schedule (RECONCILE_SCHEDULE) and waits for its report; it shows in
-the Web UI as reconcile-<task queue>-manual-<time>. Never deletes an implanted client or one without the marker.
+the Web UI as reconcile-<task queue>-manual-<time>. Never deletes an implanted client, nor a property whose client
+lacks the marker or has another customer's code (reported as suspect, with any implanted one that is not the held
+reservation's: only a reservation's own implanted client is confirmed).
 Exit codes: 0 done (whatever it found), 2 invalid option, 1 failure (Temporal or OZmap unreachable).`,
   )
   .action(async (opts: { dryRun?: boolean; pageSize?: number } & Output) => {

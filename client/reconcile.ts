@@ -35,6 +35,7 @@ export function formatReconcileReport(report: ReconcileReport): string {
   table.push(
     ['Orphans (never implanted, no open workflow)', c.orphans, done(c.released, 'released'), ids('orphans')],
     ['Implanted while held', c.implantedHeld, done(c.confirmed, 'confirmed'), ids('implantedHeld')],
+    ["Suspect: our marker, not that reservation's (property ids)", c.suspect, 'left alone', ids('suspect')],
     ['OZmap client gone (open RESERVED)', c.gone, 'reported', ids('gone')],
     ['Changed before the delete', c.changed, 'left alone', ids('changed')],
     ['Held (as it should be)', c.held, '', ''],

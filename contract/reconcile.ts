@@ -54,13 +54,20 @@ export interface ReconcileCounts {
   changed: number;
   /** Rows without this project's marker (a server that ignored the filter): never touched. */
   unmarked: number;
+  /**
+   * Rows with a reservation's marker that are not that reservation's (docs/architecture.md, "Invariants" 7): the
+   * client lacks the marker or has another customer's code, there is none, or it is implanted on a property other
+   * than the one the open reservation holds. Never touched; their property ids are listed.
+   */
+  suspect: number;
   /** Open RESERVED workflows whose OZmap property or client no longer exists: reported, not changed. */
   gone: number;
   /** Open RESERVED workflows looked at in the Temporal pass. */
   checked: number;
 }
 
-export type ReconcileIdList = 'orphans' | 'implantedHeld' | 'gone' | 'changed';
+/** Viability ids, except `suspect`: OZmap property ids (the records to look at). */
+export type ReconcileIdList = 'orphans' | 'implantedHeld' | 'gone' | 'changed' | 'suspect';
 
 export interface ReconcileReport {
   dryRun: boolean;
@@ -76,7 +83,7 @@ export interface ReconcileReport {
 }
 
 /** What one row of the OZmap pass came to, as the activity returns it. */
-export type MarkedOutcome = 'held' | 'orphan' | 'implantedHeld' | 'installed' | 'changed' | 'unmarked';
+export type MarkedOutcome = 'held' | 'orphan' | 'implantedHeld' | 'installed' | 'changed' | 'unmarked' | 'suspect';
 
 export interface MarkedPageResult {
   outcomes: Array<{ outcome: MarkedOutcome; viabilityId?: string; propertyId: string }>;
@@ -106,10 +113,11 @@ export const emptyReport = (dryRun: boolean, startedAt: string): ReconcileReport
     installed: 0,
     changed: 0,
     unmarked: 0,
+    suspect: 0,
     gone: 0,
     checked: 0,
   },
-  ids: { orphans: [], implantedHeld: [], gone: [], changed: [] },
+  ids: { orphans: [], implantedHeld: [], gone: [], changed: [], suspect: [] },
   truncated: [],
   pages: 0,
   runs: 1,

@@ -38,6 +38,7 @@ const COUNTED_AS: Record<MarkedOutcome, keyof ReconcileCounts> = {
   installed: 'installed',
   changed: 'changed',
   unmarked: 'unmarked',
+  suspect: 'suspect',
 };
 
 /** Pages per run: about 6 events each, so a run stays near 1,200 events, far below Temporal's 10,240 warning. */
@@ -49,7 +50,7 @@ export async function ReconcileWorkflow(input: ReconcileInput = {}): Promise<Rec
   const pageSize = wholeNumberOf('pageSize', input.pageSize, DEFAULT_RECONCILE_PAGE_SIZE, MAX_PAGE_SIZE);
   const pagesPerRun = wholeNumberOf('pagesPerRun', input.pagesPerRun, PAGES_PER_RUN, PAGES_PER_RUN);
   const report: ReconcileReport = input.progress
-    ? { ...input.progress.report, runs: input.progress.runs }
+    ? resumed(input.progress.report, input.progress.runs)
     : emptyReport(dryRun, new Date().toISOString());
   let cursor: ReconcileCursor = input.progress?.cursor ?? { phase: 'ozmap' };
   show(report, cursor);
@@ -92,6 +93,7 @@ async function ozmapPage(
     counts[counted]++;
     if (counted === 'orphans' || counted === 'implantedHeld' || counted === 'changed')
       keep(report, counted, viabilityId ?? propertyId);
+    if (counted === 'suspect') keep(report, counted, propertyId);
   }
   return page.next === undefined ? { phase: 'temporal' } : { phase: 'ozmap', afterPropertyId: page.next };
 }
@@ -106,6 +108,12 @@ async function temporalPage(
   report.counts.gone += page.gone.length;
   for (const id of page.gone) keep(report, 'gone', id);
   return page.nextPageToken === undefined ? { phase: 'done' } : { phase: 'temporal', pageToken: page.nextPageToken };
+}
+
+/** A report carried over by continue-as-new; one from an older run may lack counts and lists added since. */
+export function resumed(report: ReconcileReport, runs: number): ReconcileReport {
+  const fresh = emptyReport(report.dryRun, report.startedAt);
+  return { ...report, counts: { ...fresh.counts, ...report.counts }, ids: { ...fresh.ids, ...report.ids }, runs };
 }
 
 /** Keeps the first REPORT_ID_CAP ids of a kind; the count goes on. */
@@ -140,9 +148,10 @@ export function describeReconcile(report: ReconcileReport, cursor: ReconcileCurs
     `${c.scanned} marked propert(ies): ${c.held} held, ${c.installed} installed, ${c.unmarked} without the marker`,
     `Orphans: ${c.orphans} found, ${c.released} released; changed before the delete: ${c.changed}`,
     `Implanted while held: ${c.implantedHeld} found, ${c.confirmed} confirmed`,
+    `Suspect (a reservation's marker, not that reservation's): ${c.suspect}, left alone`,
     `Held reservations checked: ${c.checked}; OZmap client gone: ${c.gone}`,
   ];
-  for (const list of ['orphans', 'implantedHeld', 'gone'] as const) {
+  for (const list of ['orphans', 'implantedHeld', 'gone', 'suspect'] as const) {
     const ids = report.ids[list].map((id) => `\`${id}\``);
     if (report.truncated.includes(list)) ids.push('…');
     if (ids.length > 0) lines.push(`${list}: ${ids.join(', ')}`);

@@ -39,7 +39,7 @@ export async function ReservationWorkflow(
     // Search, select and reserve: a port someone else took meanwhile is never forced.
     const reserved = r.input.selection === 'auto' ? await reserveNearest(r, point) : await reserveChosen(r, point);
     if ('final' in reserved) return r.finish(reserved.final, reserved.reason);
-    r.reserved(reserved.reservation);
+    r.reserved(reserved.reservation, reserved.notice);
     await hold(r);
     return settle(r);
   });

@@ -189,10 +189,13 @@ export class Reservation {
     setCurrentDetails(describe(this.state));
   }
 
-  /** The port is held: BoxId and ReservationExpiresAt follow, and a waiting selectBox call gets the state. */
-  reserved(reservation: ReservationTerms): void {
+  /**
+   * The port is held: BoxId and ReservationExpiresAt follow, and a waiting selectBox call gets the state. `notice`:
+   * what the reserve saw and left alone (a record carrying the marker that is not this reservation's).
+   */
+  reserved(reservation: ReservationTerms, notice?: string): void {
     this.state.reservation = reservation;
-    this.state.notice = undefined;
+    this.state.notice = notice;
     upsertSearchAttributes([
       { key: BoxIdKey, value: reservation.boxId },
       { key: ReservationExpiresAtKey, value: new Date(reservation.expiresAt) },

@@ -38,6 +38,12 @@ export function settle(r: Reservation): Promise<ReservationState> {
     const released = await untilDone(r, 'releasing the port', () => releasePort(ref));
     if (released.outcome === 'installed')
       return r.finish('INSTALLED', 'The client was already implanted in OZmap: kept, not released');
+    // Another client on the property: deleting it would take that client too (OZmap fact O18, Invariant 7).
+    if (released.outcome === 'not-ours')
+      return r.finish(
+        r.cancelled !== undefined ? 'CANCELLED' : 'EXPIRED',
+        `${r.cancelled ?? `The hold of ${state.holdDays} day(s) ended`}; nothing released in OZmap: ${released.why}`,
+      );
     return r.cancelled !== undefined
       ? r.finish('CANCELLED', r.cancelled)
       : r.finish('EXPIRED', `The hold of ${state.holdDays} day(s) ended without a confirmed sale: port released`);

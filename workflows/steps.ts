@@ -39,7 +39,8 @@ export const REFUSAL_RETRIES = 2;
 const REFUSAL_RETRY_DELAY = '1 second';
 
 export type Ended = { final: FinalStatus; reason: string };
-export type Reserved = { reservation: ReservationTerms } | Ended;
+/** `notice`: what the reserve found under the marker and left alone (Invariant 7), shown while the port is held. */
+export type Reserved = { reservation: ReservationTerms; notice?: string } | Ended;
 
 /** Where the customer is: the input's coordinates, or the geocoded address. */
 export async function locate(r: Reservation): Promise<Coordinates | Ended> {
@@ -85,7 +86,7 @@ export async function reserveNearest(r: Reservation, point: Coordinates): Promis
       return { final: 'NO_COVERAGE', reason };
     }
     const result = await reserve(r, point, choice, round === 1);
-    if (result.outcome === 'reserved') return { reservation: reservationOf(r, result, choice) };
+    if (result.outcome === 'reserved') return reservedOf(r, result, choice);
     r.state.notice = `${result.message}; trying the next free port`;
     log.info('Port taken, searching again', { round, boxId: choice.boxId, port: choice.port });
   }
@@ -116,7 +117,7 @@ export async function reserveChosen(r: Reservation, point: Coordinates): Promise
       return { final: 'NO_SELECTION', reason: `No box was selected within ${windowMs / HOUR_MS} hour(s)` };
     const { choice } = r.pick;
     const result = await reserve(r, point, choice, firstRound);
-    if (result.outcome === 'reserved') return { reservation: reservationOf(r, result, choice) };
+    if (result.outcome === 'reserved') return reservedOf(r, result, choice);
     await CancellationScope.nonCancellable(() => search(r, point));
     r.state.notice = `${result.message}; choose again`;
     r.setStatus('AWAITING_SELECTION'); // before answering: the selectBox call returns this state
@@ -144,6 +145,7 @@ export async function reserve(
     address: r.input.address ? formatAddress(r.input.address) : '',
     coordinates: point,
     choice,
+    radiusMeters: r.state.radiusMeters,
     ...(workflowRetriesRefusals ? { workflowRetriesRefusals } : {}),
   };
   return CancellationScope.nonCancellable(async () => {
@@ -187,11 +189,21 @@ export async function hold(r: Reservation): Promise<void> {
   });
 }
 
-const reservationOf = (
+const reservedOf = (
   r: Reservation,
   result: Extract<ReservePortResult, { outcome: 'reserved' }>,
   choice: PortChoice,
-): ReservationTerms => reservationFrom(r.state.candidates, result, choice, Date.now(), r.state.holdDays);
+): Reserved => {
+  const reservation = reservationFrom(r.state.candidates, result, choice, Date.now(), r.state.holdDays);
+  const left = result.leftAlone ?? [];
+  if (left.length === 0) return { reservation };
+  log.warn("Records with this viability's marker left alone", { leftAlone: left });
+  const listed = left.map((p) => `property ${p.propertyId}: ${p.why}`).join('; ');
+  return {
+    reservation,
+    notice: `OZmap has records with this viability's marker that were not taken as this reservation (${listed})`,
+  };
+};
 
 const isRefusal = (err: unknown): boolean =>
   err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === FAILURES.OZmapRefused;

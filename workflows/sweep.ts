@@ -32,7 +32,7 @@ export function sweepLater(r: Reservation, held: { propertyId: string }): void {
   CancellationScope.nonCancellable(async () => {
     await sleep(LATE_CREATE_GRACE);
     const swept = await sweepDuplicates({ ...marker, keep: { propertyId: held.propertyId } });
-    if (swept.released + swept.implanted > 0) log.warn('Late creates swept', { ...swept });
+    if (swept.released + swept.implanted + (swept.suspect ?? 0) > 0) log.warn('Late creates swept', { ...swept });
   })
     .catch((err: unknown) => log.warn('The late-create sweep failed', { error: String(err) }))
     .finally(() => (r.sweepPending = false));

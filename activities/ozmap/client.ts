@@ -260,7 +260,7 @@ export class OzmapClient {
     if (res.status === 404) return null;
     // OZmap's SDK ignores PATCH bodies; accept an empty one and assume the change as sent.
     return res.body === undefined
-      ? { id: clientId, code: undefined, implanted: true }
+      ? { id: clientId, code: undefined, implanted: true, externalId: undefined }
       : parseBody(OzClient, res.body, 'PATCH /ftth-clients response');
   }
 

@@ -32,9 +32,8 @@ export interface MarkedProperty {
   propertyId: string;
   /** The viability of the marker; undefined when the row does not carry it (never touched). */
   viabilityId?: string;
-  clientId?: string;
-  /** As listed; undefined when OZmap sent the client as an id only (the caller reads the client). */
-  implanted?: boolean;
+  /** As listed: populated, or only its id (the caller reads the client then; activities/ownership.ts, clientOf). */
+  client?: OzProperty['client'];
 }
 
 export interface MarkedPage {
@@ -65,8 +64,7 @@ export async function markedPropertiesPage(
     return {
       propertyId: property.id,
       viabilityId: viabilityIdOfExternalId(typeof marker === 'string' ? marker : undefined),
-      clientId: property.client?.id,
-      implanted: property.client?.implanted,
+      client: property.client,
     };
   });
   let previous = options.afterId;

@@ -58,12 +58,24 @@ export type OzSplitter = z.infer<typeof OzSplitter>;
 export const OzClient = entity({
   code: z.string().optional(),
   implanted: z.boolean().optional(),
-}).transform((c) => ({ id: c.id, code: c.code, implanted: c.implanted === true }));
+  /** The marker a reservation's client carries (OZmap fact O15); anything but a string is no marker. */
+  external_id: z.unknown().optional(),
+}).transform((c) => ({
+  id: c.id,
+  code: c.code,
+  implanted: c.implanted === true,
+  externalId: typeof c.external_id === 'string' ? c.external_id : undefined,
+}));
 export type OzClient = z.infer<typeof OzClient>;
 
 export const OzProperty = entity({
   box: Ref.nullish(),
-  client: z.union([z.string().transform((id) => ({ id, code: undefined, implanted: undefined })), OzClient]).nullish(),
+  client: z
+    .union([
+      z.string().transform((id) => ({ id, code: undefined, implanted: undefined, externalId: undefined })),
+      OzClient,
+    ])
+    .nullish(),
   connections: z.array(z.looseObject({ id: Ref, port: z.number().int().positive().nullish() })).optional(),
 }).transform((p) => ({
   id: p.id,

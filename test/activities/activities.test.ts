@@ -17,7 +17,16 @@ import { startSimulator, type Simulator } from '../../simulator/server.ts';
 import { ISOLATED_BOX } from '../../simulator/network.ts';
 import { externalIdFor } from '../../contract/ids.ts';
 import { pickAutomatic } from '../../workflows/decisions.ts';
-import { SIM_API_KEY, CENTRE, propertiesOf, setFaults, simGet, filterQuery } from '../support/world.ts';
+import {
+  SIM_API_KEY,
+  CENTRE,
+  filterQuery,
+  propertiesOf,
+  reservablePoints,
+  setFaults,
+  simGet,
+} from '../support/world.ts';
+import { distanceMeters } from '../../activities/geo.ts';
 import { json, startTestServer } from '../support/http-server.ts';
 
 const sdk = await import('@ozmap/ozmap-sdk');
@@ -389,7 +398,7 @@ describe('activities against the simulator', () => {
     await ozmap.setClientImplanted(implanted.clientId);
     sent.length = 0;
     const swept = await run(env, activities.sweepDuplicates, { ...marker, keep: { propertyId: held.propertyId } });
-    assert.deepEqual(swept, { released: 1, implanted: 1 });
+    assert.deepEqual(swept, { released: 1, implanted: 1, suspect: 0 });
     const left = (await propertiesOf({ simUrl: sim.url }, externalIdFor('A-7'))).map((p) => p.id).sort();
     assert.deepEqual(left, [held.propertyId, implanted.propertyId].sort());
     assert.equal(
@@ -422,6 +431,177 @@ describe('activities against the simulator', () => {
     );
     sent.length = 0;
     assert.deepEqual(await run(env, activities.releasePort, ref), { outcome: 'already-released' });
+  });
+
+  /**
+   * A property planted by someone with write access to OZmap: the viability's marker on the nearest free port of
+   * `at`, with the client given (`externalId` its marker, if any; `client: null` none at all).
+   */
+  const plant = async (
+    viabilityId: string,
+    at: { lat: number; lng: number },
+    client: { code: string; externalId?: string; implanted?: boolean } | null,
+  ): Promise<{ propertyId: string; clientId?: string }> => {
+    const choice = pickAutomatic(await run(env, activities.searchBoxes, { ...at, radiusMeters: 250 }))!;
+    const res = await fetch(new URL('/api/v2/properties', sim.url), {
+      method: 'POST',
+      headers: { authorization: SIM_API_KEY, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        box: choice.boxId,
+        connector: choice.splitterId,
+        port: choice.port,
+        auto_connect: false,
+        force: false,
+        coords: [at.lng, at.lat],
+        address: 'Rua Plantada, 1',
+        external_id: externalIdFor(viabilityId),
+        ...(client && {
+          client: {
+            code: client.code,
+            name: 'Someone Else',
+            implanted: false,
+            ...(client.externalId !== undefined && { external_id: client.externalId }),
+          },
+        }),
+      }),
+    });
+    assert.equal(res.status, 201, await res.clone().text());
+    const body = (await res.json()) as { id: string; client: { id: string } | null };
+    if (client?.implanted) assert.ok(await ozmap.setClientImplanted(body.client!.id));
+    sent.length = 0;
+    return { propertyId: body.id, ...(body.client && { clientId: body.client.id }) };
+  };
+
+  /** Two box points with free ports: `far` the farthest from `home` of the first few, at least `meters` away. */
+  const pointsApart = async (meters: number) => {
+    const points = await reservablePoints(ozmap, 40);
+    const home = points[0]!;
+    const far = points.reduce((a, b) => (distanceMeters(home, b) > distanceMeters(home, a) ? b : a));
+    assert.ok(distanceMeters(home, far) >= meters, `two boxes ${meters} m apart`);
+    return { home: { lat: home.lat, lng: home.lng }, far: { lat: far.lat, lng: far.lng } };
+  };
+
+  /** Each planted property and its client are still in OZmap, as planted. */
+  const untouched = async (planted: Array<{ propertyId: string; clientId?: string }>) => {
+    for (const p of planted) {
+      const property = await ozmap.getProperty(p.propertyId);
+      assert.ok(property, `planted property ${p.propertyId} kept`);
+      assert.equal(property.client?.id, p.clientId, `planted property ${p.propertyId} keeps its client`);
+      if (p.clientId) assert.ok(await ozmap.getClient(p.clientId), `planted client ${p.clientId} kept`);
+    }
+  };
+
+  it('reservePort after its first attempt never adopts a planted property: not our client, implanted, or outside the radius', async () => {
+    const { home, far } = await pointsApart(600);
+    const viabilityId = 'A-M2';
+    const marker = externalIdFor(viabilityId);
+    const code = `C-${viabilityId}`;
+    const planted = [
+      // The review's case: far outside the radius, someone else's implanted client.
+      await plant(viabilityId, far, { code: 'K-1', implanted: true }),
+      // Every mark of ours, but on a box outside the radius.
+      await plant(viabilityId, far, { code, externalId: marker }),
+      // Near the customer (on the splitter the reserve will choose), but the client is not ours.
+      await plant(viabilityId, home, { code, externalId: 'crm:1' }),
+      await plant(viabilityId, home, { code: 'K-2', externalId: marker }),
+      await plant(viabilityId, home, null),
+      // Ours in every mark and near, but implanted: never a reservation in the making.
+      await plant(viabilityId, home, { code, externalId: marker, implanted: true }),
+    ];
+    const input = { ...(await reserveInput(viabilityId, home)), radiusMeters: 250 };
+    const reserved = await run(new MockActivityEnvironment({ attempt: 2 }), activities.reservePort, input);
+    assert.equal(reserved.outcome, 'reserved');
+    if (reserved.outcome !== 'reserved') return;
+    assert.ok(
+      !planted.some((p) => p.propertyId === reserved.propertyId),
+      `adopted planted property ${reserved.propertyId}`,
+    );
+    assert.deepEqual(
+      [reserved.splitterId, reserved.port],
+      [input.choice.splitterId, input.choice.port],
+      'its own client on the chosen port',
+    );
+    const own = await ozmap.getProperty(reserved.propertyId);
+    assert.equal(own?.client?.code, code);
+    await untouched(planted);
+    assert.deepEqual(
+      reserved.leftAlone,
+      [
+        'its client does not carry the marker',
+        'it is outside the 250 m radius',
+        'its client does not carry the marker',
+        "its client's code is not the customer's",
+        'it has no client',
+      ].map((why, i) => ({ propertyId: planted[i]!.propertyId, why })),
+      'each planted property reported with the reason, up to five',
+    );
+  });
+
+  it('reservePort in a later round adopts its own earlier create on another box within the radius', async () => {
+    const { home } = await pointsApart(0);
+    const viabilityId = 'A-M2-own';
+    const first = await reserveInput(viabilityId, home);
+    // An earlier round's create that landed (as a late create does) on the port that round chose.
+    const earlier = await run(env, activities.reservePort, { ...first, firstRound: true });
+    assert.equal(earlier.outcome, 'reserved');
+    if (earlier.outcome !== 'reserved') return;
+    const candidates = await run(env, activities.searchBoxes, { ...home, radiusMeters: 250 });
+    const other = candidates.find((c) => c.boxId !== earlier.boxId)!;
+    const splitter = other.splitters[0]!;
+    const choice = {
+      ...other,
+      splitterId: splitter.splitterId,
+      splitterName: splitter.splitterName,
+      port: splitter.freePorts[0]!,
+    };
+    sent.length = 0;
+    const later = await run(env, activities.reservePort, { ...first, choice, radiusMeters: 250 });
+    assert.equal(later.outcome === 'reserved' && later.propertyId, earlier.propertyId, 'its own earlier create');
+    assert.ok(!sent.some((s) => s.method === 'POST'), 'no second create');
+    assert.equal((await propertiesOf({ simUrl: sim.url }, externalIdFor(viabilityId))).length, 1);
+  });
+
+  it('sweeps release only duplicates of ours: a marked property whose client is not ours, or that has none, is left whole', async () => {
+    const { held, late, marker } = await heldAndDuplicate('A-11', { lat: CENTRE.lat + 0.006, lng: CENTRE.lng + 0.006 });
+    const near = { lat: CENTRE.lat + 0.006, lng: CENTRE.lng + 0.006 };
+    const markerId = externalIdFor('A-11');
+    const planted = [
+      await plant('A-11', near, { code: marker.customerCode }),
+      await plant('A-11', near, { code: marker.customerCode, externalId: 'crm:9' }),
+      await plant('A-11', near, { code: 'K-3', externalId: markerId }),
+      await plant('A-11', near, null),
+    ];
+    const swept = await run(env, activities.sweepDuplicates, { ...marker, keep: { propertyId: held.propertyId } });
+    assert.deepEqual(swept, { released: 1, implanted: 0, suspect: 4 });
+    assert.equal(await ozmap.getProperty(late.propertyId), null, 'the duplicate of ours is released');
+    await untouched(planted);
+    // Confirm and release sweep with the same rule; the release frees only the held reservation.
+    const ref = { propertyId: held.propertyId, clientId: held.clientId, sweep: marker };
+    assert.deepEqual(await run(env, activities.releasePort, ref), { outcome: 'released' });
+    await untouched(planted);
+    assert.deepEqual(
+      (await propertiesOf({ simUrl: sim.url }, markerId)).map((p) => p.id).sort(),
+      planted.map((p) => p.propertyId).sort(),
+    );
+  });
+
+  it("releasePort leaves the held property whole when OZmap shows another client on it, one that is not the reservation's", async () => {
+    const input = await reserveInput('A-12', { lat: CENTRE.lat - 0.006, lng: CENTRE.lng + 0.006 });
+    const reserved = await run(env, activities.reservePort, { ...input, firstRound: true });
+    assert.equal(reserved.outcome, 'reserved');
+    if (reserved.outcome !== 'reserved') return;
+    // Someone replaces the reservation's client with another customer's (OZmap's "Replace a client at a port").
+    const res = await fetch(new URL(`/api/v2/properties/${reserved.propertyId}`, sim.url), {
+      method: 'PATCH',
+      headers: { authorization: SIM_API_KEY, 'content-type': 'application/json' },
+      body: JSON.stringify({ client: { code: 'K-4', name: 'Another Customer', implanted: false } }),
+    });
+    assert.equal(res.status, 200, await res.clone().text());
+    const replaced = ((await res.json()) as { client: { id: string } }).client.id;
+    const sweep = { viabilityId: 'A-12', customerCode: 'C-A-12' };
+    const released = await run(env, activities.releasePort, { ...reserved, sweep });
+    assert.equal(released.outcome, 'not-ours');
+    await untouched([{ propertyId: reserved.propertyId, clientId: replaced }]);
   });
 
   it('geocode: a known demo address, and null for an unknown one', async () => {

@@ -22,13 +22,20 @@ describe('reconciler against the dev server, worker and simulator', () => {
   let points: Awaited<ReturnType<typeof reservablePoints>>;
   before(async () => {
     stack = await startStack({ taskQueue: TASK_QUEUE });
-    points = await reservablePoints(stack.world.ozmap, 3);
+    points = await reservablePoints(stack.world.ozmap, 4);
     boxId = points[0]!.boxId;
   });
   after(async () => stack?.stop());
 
-  /** A property made directly in OZmap, as an operator or a lost workflow would leave it. */
-  const inject = async (externalId: string | undefined, options: { implanted?: boolean } = {}) => {
+  /**
+   * A property made directly in OZmap, as an operator or a lost workflow would leave it, or anyone with write access
+   * would plant it: its client has `code` (a fresh one by default) and the same marker unless `clientMarker` says.
+   */
+  const inject = async (
+    externalId: string | undefined,
+    options: { implanted?: boolean; code?: string; clientMarker?: string | null } = {},
+  ) => {
+    const clientMarker = options.clientMarker === undefined ? externalId : (options.clientMarker ?? undefined);
     const res = await fetch(new URL('/api/v2/properties', stack.world.simUrl), {
       method: 'POST',
       headers: { authorization: SIM_API_KEY, 'content-type': 'application/json' },
@@ -38,10 +45,10 @@ describe('reconciler against the dev server, worker and simulator', () => {
         observation: 'injected by the reconciler test',
         ...(externalId === undefined ? {} : { external_id: externalId }),
         client: {
-          code: newId('K'),
+          code: options.code ?? newId('K'),
           name: 'Injected',
           implanted: false,
-          ...(externalId === undefined ? {} : { external_id: externalId }),
+          ...(clientMarker === undefined ? {} : { external_id: clientMarker }),
         },
       }),
     });
@@ -192,6 +199,39 @@ describe('reconciler against the dev server, worker and simulator', () => {
     assert.equal((await stack.reservations.get(goneId)).status, 'RESERVED');
     assert.equal((await stack.reservations.get(heldId)).status, 'RESERVED');
     assert.ok(await stack.world.ozmap.getProperty(held.propertyId));
+  });
+
+  it("confirms only a reservation's own implanted client: planted implanted properties with its marker are reported, left alone", async () => {
+    const viabilityId = newId('M1');
+    const code = newId('C');
+    const state = await stack.reservations.reserve({
+      viabilityId,
+      customer: { code, name: 'Held' },
+      coordinates: { lat: points[3]!.lat, lng: points[3]!.lng },
+    });
+    assert.equal(state.status, 'RESERVED', JSON.stringify(state));
+    const held = state.reservation!;
+    const marker = externalIdFor(viabilityId);
+    const planted = [
+      // Every mark of the reservation's own client, implanted: what made the reconciler confirm a sale nobody made.
+      await inject(marker, { implanted: true, code }),
+      await inject(marker, { implanted: true, clientMarker: null }),
+    ];
+
+    const report = await reconcile([]);
+    assert.ok(!report.ids.implantedHeld.includes(viabilityId), JSON.stringify(report.ids));
+    assert.equal((await stack.reservations.get(viabilityId)).status, 'RESERVED', 'no sale confirmed');
+    assert.equal((await stack.world.ozmap.getClient(held.clientId))?.implanted, false);
+    for (const p of planted) assert.ok(report.ids.suspect.includes(p.propertyId), JSON.stringify(report.ids));
+    assert.ok(report.counts.suspect >= planted.length, JSON.stringify(report.counts));
+    for (const p of planted) {
+      assert.equal((await stack.world.ozmap.getProperty(p.propertyId))?.client?.id, p.clientId, 'planted kept');
+      assert.equal((await stack.world.ozmap.getClient(p.clientId))?.implanted, true);
+    }
+    const table = await stack.cli(['reconcile', '--dry-run']);
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /Suspect: our marker, not that reservation's/);
+    assert.ok(table.stdout.includes(planted[0]!.propertyId), table.stdout);
   });
 
   it('pages by id over more orphans than a page while deleting them: none is skipped', async () => {

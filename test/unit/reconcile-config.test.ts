@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { ConfigError, loadConfig } from '../../config/env.ts';
 import { emptyReport } from '../../contract/reconcile.ts';
 import { reconcileScheduleOptions } from '../../worker/reconcile-schedule.ts';
-import { describeReconcile } from '../../workflows/reconcile.ts';
+import { describeReconcile, resumed } from '../../workflows/reconcile.ts';
 
 describe('reconciler configuration', () => {
   it('daily at 03:00 UTC by default; an interval, a cron expression or off otherwise', () => {
@@ -61,5 +61,26 @@ describe('reconciler configuration', () => {
     assert.match(text, /Reading OZmap\*\* \(dry run\)/);
     assert.match(text, /Orphans: 51 found, 0 released/);
     assert.match(text, /orphans: `V-1`, `V-2`, …/);
+    assert.doesNotMatch(text, /suspect: `/, 'no suspect list while there is none');
+    report.counts.suspect = 1;
+    report.ids.suspect = ['6b12b3ca576e51c28f9e1cbb'];
+    const withSuspect = describeReconcile(report, { phase: 'done' });
+    assert.match(withSuspect, /Suspect \(a reservation's marker, not that reservation's\): 1, left alone/);
+    assert.match(withSuspect, /suspect: `6b12b3ca576e51c28f9e1cbb`/);
+  });
+
+  it('a report carried over from a run that predates a count goes on counting it from 0', () => {
+    const older = emptyReport(false, '2026-12-01T00:00:00.000Z') as unknown as {
+      counts: Record<string, number>;
+      ids: Record<string, string[]>;
+    };
+    delete older.counts.suspect;
+    delete older.ids.suspect;
+    older.counts.orphans = 3;
+    const report = resumed(older as unknown as ReturnType<typeof emptyReport>, 2);
+    assert.equal(report.counts.suspect, 0);
+    assert.deepEqual(report.ids.suspect, []);
+    assert.equal(report.counts.orphans, 3);
+    assert.equal(report.runs, 2);
   });
 });

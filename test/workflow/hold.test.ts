@@ -21,7 +21,17 @@ import {
 import { cancelReservation, confirmSale, extendHold, getState } from '../../contract/messages.ts';
 import { DAY_MS } from '../../contract/defaults.ts';
 import { createTimeSkippingEnv } from '../support/temporal.ts';
-import { eventually, reservablePoints, startWorld, workflowBundle, type World } from '../support/world.ts';
+import { distanceMeters } from '../../activities/geo.ts';
+import { freePorts } from '../../activities/index.ts';
+import {
+  SIM_API_KEY,
+  eventually,
+  reservablePoints,
+  setFaults,
+  startWorld,
+  workflowBundle,
+  type World,
+} from '../support/world.ts';
 
 const TASK_QUEUE = 'hold-tests';
 
@@ -42,7 +52,7 @@ describe('reservation hold (time-skipping)', () => {
       workflowBundle: await workflowBundle(),
     });
     running = worker.run();
-    points = await reservablePoints(world.ozmap, 10);
+    points = await reservablePoints(world.ozmap, 12);
   });
   after(async () => {
     worker?.shutdown();
@@ -206,6 +216,74 @@ describe('reservation hold (time-skipping)', () => {
     assert.equal(final.status, 'CANCELLED');
     assert.equal(final.reservation, undefined);
     assert.equal(await world.ozmap.findPropertyByExternalId(externalIdFor(final.viabilityId)), null);
+  });
+
+  /** A free drop-splitter port at least `meters` from `from`: outside any radius a reservation there uses. */
+  const freePortAway = async (from: { lat: number; lng: number }, meters: number) => {
+    const boxes = (await world.ozmap.findBoxesNear(from, 3000)).filter(
+      (b) => !b.draft && distanceMeters(from, b) >= meters,
+    );
+    const splitter = (await world.ozmap.findDropSplitters(boxes.map((b) => b.id))).find((s) => freePorts(s).length);
+    assert.ok(splitter, `a free port ${meters} m away`);
+    return { box: splitter.boxId, connector: splitter.id, port: freePorts(splitter)[0]! };
+  };
+
+  it('a retry never takes a planted record for the reservation: it reserves its own and says so in a notice', async () => {
+    const viabilityId = `T-${randomUUID().slice(0, 8)}`;
+    const point = points[nextPoint]!; // where start() aims this reservation
+    // Planted ahead (viability ids are sequential): the marker, someone else's implanted client, a box 600 m away.
+    const planted = await world.ozmap.createProperty({
+      ...(await freePortAway(point, 600)),
+      auto_connect: false,
+      force: false,
+      coords: [point.lng, point.lat],
+      address: 'Rua Plantada, 1',
+      observation: '',
+      external_id: externalIdFor(viabilityId),
+      client: { code: 'K-1', name: 'Someone Else', implanted: false, observation: '', external_id: 'crm:K-1' },
+    });
+    assert.ok(planted.outcome === 'created' && planted.property.client);
+    const plantedId = planted.property.id;
+    const plantedClient = planted.property.client.id;
+    assert.ok(await world.ozmap.setClientImplanted(plantedClient));
+    // The first create is applied but its answer lost: the retry looks the marker up.
+    await setFaults(world, { resetRate: 1, phase: 'after', methods: ['POST'] });
+    let state: ReservationState;
+    let handle: WorkflowHandle;
+    try {
+      handle = await start({ viabilityId, customer: { code: `C-${viabilityId}`, name: 'Maria Souza' } });
+      state = await reserved(handle);
+    } finally {
+      await setFaults(world, { resetRate: 0, phase: 'before', methods: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'] });
+    }
+    assert.notEqual(state.reservation!.propertyId, plantedId, 'the planted property is not the reservation');
+    assert.equal((await world.ozmap.getClient(state.reservation!.clientId))?.code, `C-${viabilityId}`);
+    assert.ok(state.notice?.includes(plantedId), state.notice);
+
+    await handle.signal(cancelReservation, { reason: 'desistiu' });
+    const final = (await handle.result()) as ReservationState;
+    assert.equal(final.status, 'CANCELLED');
+    assert.equal(await world.ozmap.getProperty(state.reservation!.propertyId), null, 'its own released');
+    assert.equal((await world.ozmap.getProperty(plantedId))?.client?.id, plantedClient, 'the planted one untouched');
+    assert.equal((await world.ozmap.getClient(plantedClient))?.implanted, true);
+  });
+
+  it("a hold whose property OZmap shows with another customer's client ends deleting neither", async () => {
+    const handle = await start({ holdDays: 2 });
+    const r = (await reserved(handle)).reservation!;
+    // Someone replaces the reservation's client with another customer's (OZmap's "Replace a client at a port").
+    const res = await fetch(new URL(`/api/v2/properties/${r.propertyId}`, world.simUrl), {
+      method: 'PATCH',
+      headers: { authorization: SIM_API_KEY, 'content-type': 'application/json' },
+      body: JSON.stringify({ client: { code: 'K-2', name: 'Another Customer', implanted: false } }),
+    });
+    assert.equal(res.status, 200, await res.clone().text());
+    const other = ((await res.json()) as { client: { id: string } }).client.id;
+    const final = (await handle.result()) as ReservationState;
+    assert.equal(final.status, 'EXPIRED');
+    assert.match(final.outcome!.reason, /nothing released in OZmap/);
+    assert.equal((await world.ozmap.getProperty(r.propertyId))?.client?.id, other, 'property and client kept');
+    assert.ok(await world.ozmap.getClient(other));
   });
 
   it('manual mode without a selection ends NO_SELECTION when the selection window closes', async () => {
