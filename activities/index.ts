@@ -52,22 +52,15 @@ export interface ReservePortInput {
   coordinates: Coordinates;
   choice: PortChoice;
   /**
-   * Set by runs that retry a refusal themselves (docs/architecture.md, "Failures"): a refusal while the port reads
-   * free fails this attempt for good and the workflow decides. Runs started before that schedule it without the
-   * field, and for them the activity keeps retrying such a refusal itself (LEGACY_REFUSAL_ATTEMPTS).
+   * True on the run's first reservePort (docs/architecture.md, "Idempotent create"): nothing can exist yet on its
+   * first attempt, so that attempt creates without looking the marker up. Every other one looks up first.
    */
-  workflowRetriesRefusals?: boolean;
-  /**
-   * Set on the run's first reservePort (docs/architecture.md, "Idempotent create"): nothing can exist yet on its
-   * first attempt, so that attempt creates without looking the marker up. Absent (runs recorded before it, and every
-   * later round): always look up first.
-   */
-  firstRound?: boolean;
+  firstRound: boolean;
   /**
    * The reservation's radius: a property found by the marker off the chosen splitter is taken as this reservation's
-   * only if its box lies within it (docs/architecture.md, "Idempotent create"). Absent: only the chosen splitter.
+   * only if its box lies within it (docs/architecture.md, "Idempotent create").
    */
-  radiusMeters?: number;
+  radiusMeters: number;
 }
 
 /** A property with the viability's marker that a reserve neither took nor released: it may not be ours. */
@@ -135,25 +128,26 @@ export type ReleaseResult =
   /** The held property now carries a client that is not the reservation's: both left as they are (Invariant 7). */
   | { outcome: 'not-ours'; why: string };
 
-/** For runs that predate workflowRetriesRefusals: attempts of a refusal while the port reads free, then final. */
-const LEGACY_REFUSAL_ATTEMPTS = 3;
-
 /** The most boxes of each kind kept in the state: enough for a salesperson to choose, small enough for history. */
 const MAX_CANDIDATES = 25;
 /** Properties left alone that a reserve reports: enough to act on, small enough for history. */
 const MAX_LEFT_ALONE = 5;
 /**
  * Boxes a reserve reads to see whether a marked property off the chosen splitter lies in the radius: one per round a
- * run may make (workflows/steps.ts, MAX_RESERVE_ATTEMPTS), so records planted by the thousand cost a bounded few.
+ * run may make (workflows/reservation/steps.ts, MAX_RESERVE_ATTEMPTS), so records planted by the thousand cost a
+ * bounded few.
  */
 const MAX_PLACE_CHECKS = 8;
 
 export function createActivities({ ozmap, geocoder }: ActivityDeps) {
-  /** Two OZmap calls: the boxes `near` the point, then the drop splitters of all of them at once. */
-  const surveyBoxes = (input: BoxSearch, options: { includeDrafts: boolean }): Promise<BoxSurvey> =>
+  /**
+   * Two OZmap calls: the boxes `near` the point ("Em projeto" ones too, to show them greyed), then the drop splitters
+   * of all of them at once.
+   */
+  const surveyBoxes = (input: BoxSearch): Promise<BoxSurvey> =>
     classified('OZmap', async () => {
       // The server's `near` should already bound this; a server that ignores the radius must not widen it.
-      const inRadius = (await ozmap.findBoxesNear(input, input.radiusMeters, options))
+      const inRadius = (await ozmap.findBoxesNear(input, input.radiusMeters, { includeDrafts: true }))
         .map((box) => ({ box, distanceMeters: shownDistanceMeters(input, box) }))
         .filter((b) => b.distanceMeters <= input.radiusMeters)
         .sort((a, b) => a.distanceMeters - b.distanceMeters);
@@ -266,13 +260,11 @@ export function createActivities({ ozmap, geocoder }: ActivityDeps) {
       return classified('Geocoder', () => geocoder.geocode(input.query));
     },
 
-    /** Boxes in the radius, not "Em projeto", with a service splitter that has a free port; nearest first. */
-    searchBoxes: async (input: BoxSearch): Promise<Candidate[]> => {
-      return (await surveyBoxes(input, { includeDrafts: false })).candidates;
-    },
-
-    /** The candidates as `searchBoxes` finds them, plus the boxes in the radius that cannot take the customer now. */
-    surveyBoxes: async (input: BoxSearch): Promise<BoxSurvey> => surveyBoxes(input, { includeDrafts: true }),
+    /**
+     * Boxes in the radius, not "Em projeto", with a service splitter that has a free port, nearest first; and the
+     * boxes in the radius that cannot take the customer now (greyed on the map).
+     */
+    surveyBoxes: async (input: BoxSearch): Promise<BoxSurvey> => surveyBoxes(input),
 
     /**
      * Creates the "Não implantado" client on the chosen port. A retry first looks for the property this
@@ -286,7 +278,7 @@ export function createActivities({ ozmap, geocoder }: ActivityDeps) {
           const externalId = externalIdFor(input.viabilityId);
           // Only a request made before this one can have created the property: the first attempt of the first
           // round skips the look-up; later ones may also meet a create that landed late, and keep one of them.
-          const uncertain = !(input.firstRound === true && Context.current().info.attempt === 1);
+          const uncertain = !(input.firstRound && Context.current().info.attempt === 1);
           // Never adopted, never released here: what carries the marker but may not be ours (Invariant 7).
           let leftAlone: { leftAlone?: LeftAlone[] } = {};
           if (uncertain) {
@@ -331,13 +323,10 @@ export function createActivities({ ozmap, geocoder }: ActivityDeps) {
           }
           // Free again when re-read: the occupant may have been released in between, or OZmap refuses for another
           // reason. The workflow tells the two apart by trying again a bounded number of times.
-          const message = `OZmap refused the reservation (${result.message})`;
-          if (!input.workflowRetriesRefusals && Context.current().info.attempt < LEGACY_REFUSAL_ATTEMPTS)
-            throw ApplicationFailure.retryable(
-              `${message}, yet the port is free now: trying again`,
-              FAILURES.OZmapRefused,
-            );
-          throw ApplicationFailure.nonRetryable(message, FAILURES.OZmapRefused);
+          throw ApplicationFailure.nonRetryable(
+            `OZmap refused the reservation (${result.message})`,
+            FAILURES.OZmapRefused,
+          );
         },
         { retryBadResponses: true },
       );

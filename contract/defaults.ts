@@ -1,7 +1,7 @@
 /** Names and fallbacks of the contract (docs/architecture.md, "Contract"): one home for each. */
 
 export const WORKFLOW_TYPE = 'ReservationWorkflow';
-/** A short read-only look at the boxes around a held reservation, for moving it (workflows/candidate-survey.ts). */
+/** A short read-only look at the boxes around a held reservation, for moving it (workflows/candidate-survey/). */
 export const SURVEY_WORKFLOW_TYPE = 'CandidateSurveyWorkflow';
 export const DEFAULT_TASK_QUEUE = 'ozmap-reservations';
 

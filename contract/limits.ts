@@ -30,7 +30,15 @@ export interface HoldLimits {
 export interface ReservationLimits extends HoldLimits {
   /** RESERVATION_MAX_MOVES: successful changeBox calls per reservation. */
   maxMoves: number;
+  /**
+   * Hourly rounds of a confirm or release that keeps failing before the run continues as new (about 11 events a
+   * round). Not configuration: tests lower it to watch many runs go by in little simulated time.
+   */
+  settleRoundsPerRun: number;
 }
+
+/** Rounds of a failing settle per run unless a test says otherwise: about 1,100 events. */
+export const SETTLE_ROUNDS_PER_RUN = 100;
 
 /** The worker's configuration as a run reads it once: its limits, and whether and when to send webhooks. */
 export interface ReservationSettings extends ReservationLimits {
@@ -41,6 +49,7 @@ export const DEFAULT_LIMITS: ReservationLimits = {
   maxHoldDays: DEFAULT_MAX_HOLD_DAYS,
   maxMoves: DEFAULT_MAX_MOVES,
   fractionalHoldDays: false,
+  settleRoundsPerRun: SETTLE_ROUNDS_PER_RUN,
 };
 
 /** Why `holdDays` cannot be a reservation's hold under `limits`, or undefined: one rule for every boundary. */

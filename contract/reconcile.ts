@@ -17,7 +17,7 @@ export interface ReconcileInput {
   dryRun?: boolean;
   /** OZmap properties and Temporal workflows read per activity. */
   pageSize?: number;
-  /** Pages per run before it continues as new (default and most: workflows/reconcile.ts, PAGES_PER_RUN). */
+  /** Pages per run before it continues as new (default and most: workflows/reconcile/workflow.ts, PAGES_PER_RUN). */
   pagesPerRun?: number;
   /** Set only by continue-as-new: where the last run stopped and what it had counted. */
   progress?: ReconcileProgress;

@@ -1,6 +1,6 @@
-/** The workflows this worker runs (the bundle entry point). */
-export { ReservationWorkflow } from './reservation-workflow.ts';
-export { WebhookDelivery } from './webhook-delivery.ts';
-export { ReconcileWorkflow } from './reconcile.ts';
-export { CandidateSurveyWorkflow } from './candidate-survey.ts';
-export { DoctorWorkflow } from './doctor.ts';
+/** The workflows this worker runs (the bundle entry point): one folder per workflow type. */
+export { ReservationWorkflow } from './reservation/workflow.ts';
+export { WebhookDelivery } from './webhook-delivery/workflow.ts';
+export { ReconcileWorkflow } from './reconcile/workflow.ts';
+export { CandidateSurveyWorkflow } from './candidate-survey/workflow.ts';
+export { DoctorWorkflow } from './doctor/workflow.ts';

@@ -16,7 +16,7 @@ import { NominatimGeocoder } from '../../activities/geocoder/nominatim.ts';
 import { startSimulator, type Simulator } from '../../simulator/server.ts';
 import { ISOLATED_BOX } from '../../simulator/network.ts';
 import { externalIdFor } from '../../contract/ids.ts';
-import { pickAutomatic } from '../../workflows/decisions.ts';
+import { pickAutomatic } from '../../workflows/reservation/decisions.ts';
 import {
   SIM_API_KEY,
   CENTRE,
@@ -81,7 +81,7 @@ describe('activities against the simulator', () => {
   });
 
   const reserveInput = async (viabilityId: string, near = CENTRE): Promise<ReservePortInput> => {
-    const candidates = await run(env, activities.searchBoxes, { ...near, radiusMeters: 250 });
+    const candidates = (await run(env, activities.surveyBoxes, { ...near, radiusMeters: 250 })).candidates;
     const choice = pickAutomatic(candidates);
     assert.ok(choice, 'a free port near the point');
     sent.length = 0;
@@ -91,11 +91,13 @@ describe('activities against the simulator', () => {
       address: 'Rua Bocaiúva, 2125, Florianópolis - SC',
       coordinates: near,
       choice,
+      firstRound: false,
+      radiusMeters: 250,
     };
   };
 
-  it('searchBoxes: two calls, nearest first, only drop splitters of boxes not "Em projeto", free ports as OZmap shows them', async () => {
-    const candidates = await run(env, activities.searchBoxes, { ...CENTRE, radiusMeters: 250 });
+  it('surveyBoxes: two calls, nearest first, only drop splitters of boxes not "Em projeto", free ports as OZmap shows them', async () => {
+    const candidates = (await run(env, activities.surveyBoxes, { ...CENTRE, radiusMeters: 250 })).candidates;
     assert.equal(sent.length, 2, 'one boxes query and one splitters query');
     assert.ok(candidates.length > 0);
     const distances = candidates.map((c) => c.distanceMeters);
@@ -124,7 +126,7 @@ describe('activities against the simulator', () => {
   });
 
   it('surveyBoxes: the same candidates in the same two calls, plus the boxes in the radius that cannot take anyone', async () => {
-    const candidates = await run(env, activities.searchBoxes, { ...CENTRE, radiusMeters: 400 });
+    const candidates = (await run(env, activities.surveyBoxes, { ...CENTRE, radiusMeters: 400 })).candidates;
     sent.length = 0;
     const survey = await run(env, activities.surveyBoxes, { ...CENTRE, radiusMeters: 400 });
     assert.equal(sent.length, 2, 'one boxes query and one splitters query');
@@ -276,6 +278,8 @@ describe('activities against the simulator', () => {
         splitterName: splitters[0]!.name,
         port: blocked,
       },
+      firstRound: true,
+      radiusMeters: 250,
     });
     assert.equal(result.outcome, 'port-taken');
   });
@@ -285,7 +289,7 @@ describe('activities against the simulator', () => {
     const reserved = await run(env, activities.reservePort, input);
     assert.equal(reserved.outcome, 'reserved');
     if (reserved.outcome !== 'reserved') return;
-    const candidates = await run(env, activities.searchBoxes, { ...CENTRE, radiusMeters: 250 });
+    const candidates = (await run(env, activities.surveyBoxes, { ...CENTRE, radiusMeters: 250 })).candidates;
     const box = candidates.find((c) => c.boxId !== reserved.boxId)!;
     const splitter = box.splitters[0]!;
     const [port, otherPort] = splitter.freePorts as [number, number];
@@ -442,7 +446,7 @@ describe('activities against the simulator', () => {
     at: { lat: number; lng: number },
     client: { code: string; externalId?: string; implanted?: boolean } | null,
   ): Promise<{ propertyId: string; clientId?: string }> => {
-    const choice = pickAutomatic(await run(env, activities.searchBoxes, { ...at, radiusMeters: 250 }))!;
+    const choice = pickAutomatic((await run(env, activities.surveyBoxes, { ...at, radiusMeters: 250 })).candidates)!;
     const res = await fetch(new URL('/api/v2/properties', sim.url), {
       method: 'POST',
       headers: { authorization: SIM_API_KEY, 'content-type': 'application/json' },
@@ -545,7 +549,7 @@ describe('activities against the simulator', () => {
     const earlier = await run(env, activities.reservePort, { ...first, firstRound: true });
     assert.equal(earlier.outcome, 'reserved');
     if (earlier.outcome !== 'reserved') return;
-    const candidates = await run(env, activities.searchBoxes, { ...home, radiusMeters: 250 });
+    const candidates = (await run(env, activities.surveyBoxes, { ...home, radiusMeters: 250 })).candidates;
     const other = candidates.find((c) => c.boxId !== earlier.boxId)!;
     const splitter = other.splitters[0]!;
     const choice = {
@@ -627,7 +631,7 @@ describe('activities against an OZmap that answers oddly', () => {
     });
     try {
       await assert.rejects(
-        run(new MockActivityEnvironment(), activities.searchBoxes, { ...CENTRE, radiusMeters: 100 }),
+        run(new MockActivityEnvironment(), activities.surveyBoxes, { ...CENTRE, radiusMeters: 100 }),
         (err: unknown) => {
           assert.ok(err instanceof ApplicationFailure);
           assert.equal(err.type, 'OZmapBadResponseError');
@@ -642,7 +646,7 @@ describe('activities against an OZmap that answers oddly', () => {
         geocoder: new NominatimGeocoder({ url: auth.url, userAgent: 'ua', minIntervalMs: 0 }),
       });
       await assert.rejects(
-        run(new MockActivityEnvironment(), denied.searchBoxes, { ...CENTRE, radiusMeters: 100 }),
+        run(new MockActivityEnvironment(), denied.surveyBoxes, { ...CENTRE, radiusMeters: 100 }),
         (err: unknown) => {
           assert.ok(err instanceof ApplicationFailure && err.type === 'OZmapAuthError' && !err.nonRetryable);
           assert.doesNotMatch(err.message, /secret-key-123/);

@@ -97,7 +97,7 @@ describe('OZMAP_FIND_BY=client_code under external-id-ignored', () => {
     const activities = createActivities({ ozmap, geocoder });
     const env = new MockActivityEnvironment();
     const box = sim.store.boxNamed(ISOLATED_BOX.name)!;
-    const [candidate] = await activities.searchBoxes({ lat: box.lat, lng: box.lng, radiusMeters: 50 });
+    const [candidate] = (await activities.surveyBoxes({ lat: box.lat, lng: box.lng, radiusMeters: 50 })).candidates;
     assert.ok(candidate, 'the isolated box is a candidate');
     const splitter = candidate.splitters[0]!;
     // Another viability of the same customer, already reserved: the look-up must not take it for this one.
@@ -114,6 +114,8 @@ describe('OZMAP_FIND_BY=client_code under external-id-ignored', () => {
         port,
         projectId: candidate.projectId,
       },
+      firstRound: false,
+      radiusMeters: 50,
     });
     const reserve = (i: ReservePortInput) =>
       env.run<[ReservePortInput], Awaited<ReturnType<typeof activities.reservePort>>, typeof activities.reservePort>(

@@ -64,7 +64,7 @@ describe('the HTTP API without the OZmap and geocoder keys', () => {
       },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    return { status: res.status, body: (await res.json()) as unknown };
+    return { status: res.status, body: await res.json() };
   };
 
   it('serves a reservation: the worker reserves it in OZmap', async () => {

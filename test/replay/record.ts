@@ -23,7 +23,7 @@ import { createReservationWorker } from '../../worker/worker.ts';
 import { createActivities } from '../../activities/index.ts';
 import { HOUR_MS } from '../../contract/defaults.ts';
 import { cancelReservation, extendHold, getState, waitForReservation } from '../../contract/messages.ts';
-import { STUCK_ROUNDS_PER_RUN } from '../../workflows/settle.ts';
+import { SETTLE_ROUNDS_PER_RUN } from '../../contract/limits.ts';
 import { stuckOzmap } from '../support/stuck-ozmap.ts';
 import { ReservationsClient } from '../../client/reservations.ts';
 import { NO_COVERAGE_POINT } from '../../simulator/network.ts';
@@ -267,7 +267,7 @@ try {
       // Messages while stuck: a waiting caller is answered with RELEASING; the cancel is carried into the next run.
       await handle.executeUpdate(waitForReservation);
       await handle.signal(cancelReservation, { reason: 'desistiu' });
-      await skipping.sleep(STUCK_ROUNDS_PER_RUN * HOUR_MS);
+      await skipping.sleep(SETTLE_ROUNDS_PER_RUN * HOUR_MS);
       stuck.refuseDeletes = false;
       const final = (await handle.result()) as { status: string };
       const first = await skipping.client.workflow.getHandle(handle.workflowId, firstRunId).fetchHistory();

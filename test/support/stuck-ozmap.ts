@@ -1,6 +1,6 @@
 /**
  * An OZmap client that refuses every DELETE of a property with a 422 while told to: a release that fails for a
- * reason retries cannot fix, which is what sends a settle into its hourly rounds (workflows/settle.ts).
+ * reason retries cannot fix, which is what sends a settle into its hourly rounds (workflows/reservation/settle.ts).
  */
 import { UpstreamHttpError } from '../../activities/http.ts';
 import type { OzmapClient } from '../../activities/ozmap/client.ts';

@@ -13,7 +13,7 @@ import { apiProcessEnv, ConfigError, loadConfig, WORKER_ONLY_SECRETS } from '../
 import { viabilityIdOf, workflowIdFor } from '../../contract/ids.ts';
 import { DEFAULT_LIMITS, holdDaysProblem } from '../../contract/limits.ts';
 import type { DoctorReport } from '../../doctor/index.ts';
-import { deliveryIdFor } from '../../workflows/events.ts';
+import { deliveryIdFor } from '../../workflows/reservation/events.ts';
 
 const problemsOf = (env: NodeJS.ProcessEnv, role?: 'worker' | 'api' | 'client'): string[] => {
   try {

@@ -1,4 +1,4 @@
-/** The living reservation's pure rules (workflows/changes.ts): payloads checked by hand agree with the contract. */
+/** The living reservation's pure rules (workflows/reservation/changes.ts): payloads checked by hand agree with the contract. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ChangeBoxInput, ExtendHoldInput, type ReservationState } from '../../contract/schemas.ts';
@@ -8,7 +8,7 @@ import {
   extendedEnd,
   moveTargetProblem,
   resolveMove,
-} from '../../workflows/changes.ts';
+} from '../../workflows/reservation/changes.ts';
 
 const held: ReservationState = {
   viabilityId: 'V-1',

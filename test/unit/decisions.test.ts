@@ -7,7 +7,7 @@ import {
   reservationFrom,
   resolveSelection,
   selectionProblems,
-} from '../../workflows/decisions.ts';
+} from '../../workflows/reservation/decisions.ts';
 
 const candidates: Candidate[] = [
   {

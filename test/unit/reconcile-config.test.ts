@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { ConfigError, loadConfig } from '../../config/env.ts';
 import { emptyReport } from '../../contract/reconcile.ts';
 import { reconcileScheduleOptions } from '../../worker/reconcile-schedule.ts';
-import { describeReconcile, resumed } from '../../workflows/reconcile.ts';
+import { describeReconcile, resumed } from '../../workflows/reconcile/workflow.ts';
 
 describe('reconciler configuration', () => {
   it('daily at 03:00 UTC by default; an interval, a cron expression or off otherwise', () => {

@@ -1,7 +1,6 @@
 /**
- * reservePort when OZmap refuses a port that reads free: with workflowRetriesRefusals (every run since the
- * refusal-retried-by-workflow patch) it reports the refusal at once and the workflow decides; without it (an activity
- * scheduled by an older run) it keeps retrying the refusal itself for its first attempts, as it always did.
+ * reservePort when OZmap refuses a port that reads free: it reports the refusal at once, not retried, and the
+ * workflow decides (docs/architecture.md, "Failures"; the workflow's side is test/workflow/refusal.test.ts).
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -31,14 +30,15 @@ const { reservePort } = createActivities({
   geocoder: { geocode: () => Promise.resolve(null), close: () => Promise.resolve() },
 });
 
-const input = (workflowRetriesRefusals?: boolean): ReservePortInput => ({
+const input: ReservePortInput = {
   viabilityId: 'V-1',
   customer: { code: 'C-1', name: 'Maria' },
   address: 'Rua Bocaiúva, 2125',
   coordinates: { lat: -27.59, lng: -48.55 },
   choice: { boxId: 'b', boxName: 'CTO-1', splitterId: 's', splitterName: 'Splitter 1', port: 1 },
-  ...(workflowRetriesRefusals === undefined ? {} : { workflowRetriesRefusals }),
-});
+  firstRound: true,
+  radiusMeters: 250,
+};
 
 async function failureOf(attempt: number, reservation: ReservePortInput): Promise<ApplicationFailure> {
   const env = new MockActivityEnvironment({ attempt });
@@ -52,21 +52,12 @@ async function failureOf(attempt: number, reservation: ReservePortInput): Promis
 }
 
 describe('reservePort refused while the port reads free', () => {
-  it('reports the refusal on the first attempt when the workflow retries it', async () => {
-    const failure = await failureOf(1, input(true));
-    assert.equal(failure.type, FAILURES.OZmapRefused);
-    assert.equal(failure.nonRetryable, true);
-    assert.equal(failure.message, 'OZmap refused the reservation (POST /properties answered 422: archived)');
-  });
-
-  it('for older runs keeps retrying it twice, then gives up', async () => {
+  it('reports the refusal on the first attempt, not retried: the workflow decides', async () => {
     for (const attempt of [1, 2]) {
-      const failure = await failureOf(attempt, input());
+      const failure = await failureOf(attempt, { ...input, firstRound: attempt === 1 });
       assert.equal(failure.type, FAILURES.OZmapRefused);
-      assert.equal(failure.nonRetryable, false, `attempt ${attempt} is retried`);
+      assert.equal(failure.nonRetryable, true);
+      assert.equal(failure.message, 'OZmap refused the reservation (POST /properties answered 422: archived)');
     }
-    const last = await failureOf(3, input());
-    assert.equal(last.nonRetryable, true);
-    assert.equal(last.message, 'OZmap refused the reservation (POST /properties answered 422: archived)');
   });
 });

@@ -15,7 +15,7 @@ import { createActivities } from '../../activities/index.ts';
 import { ReservationsClient } from '../../client/reservations.ts';
 import { externalIdFor, workflowIdFor } from '../../contract/ids.ts';
 import type { ReservationState } from '../../contract/schemas.ts';
-import { pickAutomatic } from '../../workflows/decisions.ts';
+import { pickAutomatic } from '../../workflows/reservation/decisions.ts';
 import { createReservationWorker } from '../../worker/worker.ts';
 import { createTimeSkippingEnv } from '../support/temporal.ts';
 import {

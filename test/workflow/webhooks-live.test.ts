@@ -4,7 +4,7 @@
  * every event afterwards, with the default backoff (first retry 10 s later); a changeBox and an extendHold arrive as
  * reservation.box_changed and reservation.extended, each carrying the change.
  *
- * The 25 h give-up is not tested here: the retry policy is workflow code (workflows/activities.ts), and no real-time
+ * The 25 h give-up is not tested here: the retry policy is workflow code (workflows/reservation/activities.ts), and no real-time
  * server reaches it in a test's time.
  */
 import { after, before, describe, it } from 'node:test';
@@ -18,7 +18,7 @@ import { createReservationWorker } from '../../worker/worker.ts';
 import { createDevServerEnv, type DevServerEnv } from '../support/temporal.ts';
 import { startWebhookReceiver, validSignature, type WebhookReceiver } from '../support/webhook-receiver.ts';
 import { eventually, reservablePoints, startWorld, workflowBundle, type World } from '../support/world.ts';
-import { withoutCandidates } from '../../workflows/views.ts';
+import { withoutCandidates } from '../../workflows/reservation/views.ts';
 
 const TASK_QUEUE = 'webhook-live-tests';
 const SECRET = 'test-webhook-secret-0123456789';

@@ -19,7 +19,7 @@ import { NO_COVERAGE_POINT } from '../../simulator/network.ts';
 import { createTimeSkippingEnv } from '../support/temporal.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.ts';
 import { eventually, reservablePoints, startWorld, workflowBundle, type World } from '../support/world.ts';
-import { withoutCandidates } from '../../workflows/views.ts';
+import { withoutCandidates } from '../../workflows/reservation/views.ts';
 
 const TASK_QUEUE = 'webhook-tests';
 const QUIET_QUEUE = 'webhook-tests-unset';

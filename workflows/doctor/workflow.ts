@@ -4,7 +4,7 @@
  * so the one activity is not retried.
  */
 import { proxyActivities } from '@temporalio/workflow';
-import type { Check, DoctorActivities, UpstreamCheckOptions } from '../contract/doctor.ts';
+import type { Check, DoctorActivities, UpstreamCheckOptions } from '../../contract/doctor.ts';
 
 const { upstreamChecks } = proxyActivities<DoctorActivities>({
   startToCloseTimeout: '40 seconds',

@@ -1,12 +1,10 @@
 /** The activities as the reservation workflow calls them, with their timeouts and retry policies. */
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
-import type { ReservationActivities } from '../activities/index.ts';
-import type { SettingsActivities } from '../activities/settings.ts';
-import type { WebhookActivities } from '../activities/webhooks.ts';
-import { FAILURES } from '../contract/failures.ts';
+import type { ReservationActivities } from '../../activities/index.ts';
+import type { SettingsActivities } from '../../activities/settings.ts';
 
 /** Reading: cancellable, retried until OZmap or the geocoder answers (the status shows where it waits). */
-export const { geocode, searchBoxes, surveyBoxes } = proxyActivities<ReservationActivities>({
+export const { geocode, surveyBoxes } = proxyActivities<ReservationActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
@@ -32,18 +30,3 @@ export const { surveyBoxes: surveyForChange } = proxyActivities<ReservationActiv
  * activity, so history keeps what the run goes by.
  */
 export const { reservationSettings } = proxyLocalActivities<SettingsActivities>({ startToCloseTimeout: '10 seconds' });
-
-/**
- * One signed POST (docs/architecture.md, "Webhooks"): a 10 s answer limit inside a 15 s attempt, retried with
- * backoff up to 15 minutes apart for 25 hours (the contract's "at least 24 hours"), then the delivery gives up.
- */
-export const { deliverWebhook } = proxyActivities<WebhookActivities>({
-  startToCloseTimeout: '15 seconds',
-  scheduleToCloseTimeout: '25 hours',
-  retry: {
-    initialInterval: '10 seconds',
-    backoffCoefficient: 2,
-    maximumInterval: '15 minutes',
-    nonRetryableErrorTypes: [FAILURES.WebhookNotConfigured],
-  },
-});

@@ -1,6 +1,8 @@
 /**
- * One reservation's state and its message handlers (docs/architecture.md, "Reservation flow"): the steps of the
- * workflow read and change it, the handlers answer from it. Shaped like samples-typescript's safe-message-handlers.
+ * One reservation as its workflow holds it (docs/architecture.md, "Reservation flow"): its state and what the state
+ * shows (status, search attributes, the Web UI's details, webhook events), the settings it runs by, the first confirm
+ * or cancel, and the run's own course (failing visibly, continuing as new). The message handlers (workflow.ts, with
+ * selection.ts and living.ts) and the steps read and change it: samples-typescript's safe-message-handlers shape.
  */
 import {
   ApplicationFailure,
@@ -12,40 +14,37 @@ import {
   isCancellation,
   makeContinueAsNewFunc,
   setCurrentDetails,
-  setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { FAILURES } from '../contract/failures.ts';
-import { cancelReservation, confirmSale, getState, selectBox, waitForReservation } from '../contract/messages.ts';
-import type { ContinuedV1, RunInputV1, SettleAction } from '../contract/recorded-input.ts';
-import { CHANGES_KEPT, holdDaysProblem, type ReservationSettings } from '../contract/limits.ts';
+import { FAILURES } from '../../contract/failures.ts';
+import type { ContinuedV1, RunInputV1, SettleAction } from '../../contract/recorded-input.ts';
+import { CHANGES_KEPT, holdDaysProblem, type ReservationSettings } from '../../contract/limits.ts';
 import type {
   BriefState,
+  CancelReservationInput,
+  ConfirmSaleInput,
   PortChoice,
   PortPlace,
   Reservation as ReservationTerms,
   ReservationChange,
   ReservationState,
-  SelectBoxInput,
-} from '../contract/schemas.ts';
+} from '../../contract/schemas.ts';
 import {
   BoxIdKey,
   CustomerCodeKey,
   ReservationExpiresAtKey,
   ReservationStatusKey,
   ViabilityIdKey,
-} from '../contract/search-attributes.ts';
-import { isSettled, type FinalStatus, type ReservationStatus } from '../contract/statuses.ts';
+} from '../../contract/search-attributes.ts';
+import { isSettled, type FinalStatus, type ReservationStatus } from '../../contract/statuses.ts';
 import { reservationSettings } from './activities.ts';
 import { placeOf } from './changes.ts';
-import { resolveSelection, selectionProblems } from './decisions.ts';
 import { Events } from './events.ts';
 import { describe, withoutCandidates } from './views.ts';
-import { listenForChanges } from './living.ts';
 
 /** A salesperson's choice, from the selectBox call that made it until that call is answered. */
-interface PendingSelection {
+export interface PendingSelection {
   choice: PortChoice;
   answered: boolean;
 }
@@ -58,7 +57,7 @@ export class Reservation {
   pick?: PendingSelection;
   /** A confirm or release that keeps failing: waitForReservation answers with it instead of waiting for the end. */
   settleFailing = false;
-  /** A changeBox or extendHold under way: changes run one at a time, and the hold's end waits for them. */
+  /** A changeBox or extendHold under way (living.ts runs them one at a time): the hold's end waits for it. */
   changing = false;
   /** changeBox calls that reached OZmap (a fresh search each), moved or not: bounded by MOVE_ATTEMPTS_PER_MOVE. */
   moveAttempts: number;
@@ -68,7 +67,7 @@ export class Reservation {
   settings?: ReservationSettings;
   private settingsRead?: Promise<ReservationSettings>;
   /** Set when the workflow is about to fail, so that waiting update handlers answer instead of holding it open. */
-  private failure?: string;
+  failure?: string;
   /** The webhook events to Ispbox (events.ts). */
   readonly events: Events;
 
@@ -116,54 +115,24 @@ export class Reservation {
     return this.action?.kind === 'cancel' ? this.action.reason : undefined;
   }
 
-  /** Registers the handlers: first thing, so that a message that came with the start is handled before any step. */
-  listen(): void {
-    setHandler(getState, () => this.state);
-    setHandler(waitForReservation, async () => {
-      await condition(() => isSettled(this.state.status) || this.settleFailing || this.failure !== undefined);
-      this.throwIfFailed();
-      return this.state;
-    });
-    setHandler(
-      selectBox,
-      async (selection) => {
-        const choice = resolveSelection(this.state.candidates, selection);
-        // The validator already refused anything unresolvable; this only narrows the type.
-        if ('error' in choice) throw ApplicationFailure.nonRetryable(choice.error, FAILURES.InvalidSelection);
-        const pick: PendingSelection = { choice, answered: false };
-        this.pick = pick;
-        await condition(() => pick.answered || this.failure !== undefined);
-        this.throwIfFailed();
-        return this.state;
-      },
-      {
-        // Checked by hand: payloads come from any client, and the workflow bundle carries no schema library.
-        validator: (selection: unknown) => {
-          const problems = selectionProblems(selection);
-          if (problems.length > 0) throw new Error(`Invalid selection: ${problems.join('; ')}`);
-          if (this.state.status !== 'AWAITING_SELECTION')
-            throw new Error(
-              `selectBox is only accepted while AWAITING_SELECTION; the reservation is ${this.state.status}`,
-            );
-          if (this.pick || this.cancelled !== undefined) throw new Error('another selection is already being reserved');
-          const choice = resolveSelection(this.state.candidates, selection as SelectBoxInput);
-          if ('error' in choice) throw new Error(choice.error);
-        },
-      },
-    );
-    setHandler(confirmSale, (payload) => {
-      this.action ??= { kind: 'confirm', note: payload?.note };
-    });
-    setHandler(cancelReservation, (payload) => {
-      this.action ??= {
-        kind: 'cancel',
-        reason: payload?.reason ? `Cancelled: ${payload.reason}` : 'Cancelled by Ispbox',
-      };
-    });
-    listenForChanges(this);
-    CancellationScope.current().cancelRequested.catch(() => {
-      this.action ??= { kind: 'cancel', reason: 'Cancelled: the workflow was cancelled' };
-    });
+  /** confirmSale: the first confirm or cancel wins; one before the reservation exists is applied once it does. */
+  confirm(payload?: ConfirmSaleInput): void {
+    this.action ??= { kind: 'confirm', note: payload?.note };
+  }
+
+  /** cancelReservation, or a cancellation of the workflow itself (`reason` then says so). */
+  cancel(payload?: CancelReservationInput, reason?: string): void {
+    this.action ??= {
+      kind: 'cancel',
+      reason: reason ?? (payload?.reason ? `Cancelled: ${payload.reason}` : 'Cancelled by Ispbox'),
+    };
+  }
+
+  /** waitForReservation: the state once RESERVED, AWAITING_SELECTION or final (or a settle failing, or the run). */
+  async settled(): Promise<ReservationState> {
+    await condition(() => isSettled(this.state.status) || this.settleFailing || this.failure !== undefined);
+    this.throwIfFailed();
+    return this.state;
   }
 
   /** Makes the reservation findable in the Web UI and by the client library's listing. */
@@ -202,18 +171,6 @@ export class Reservation {
     ]);
     this.setStatus('RESERVED');
     this.answerPick();
-  }
-
-  /** Runs one change at a time (changeBox, extendHold), in the order they came. */
-  async exclusively<T>(change: () => Promise<T>): Promise<T> {
-    // Re-checked after each wake-up: two waiters may be woken together, and only the first may go.
-    while (this.changing) await condition(() => !this.changing);
-    this.changing = true;
-    try {
-      return await change();
-    } finally {
-      this.changing = false;
-    }
   }
 
   /** The reservation now sits on `to` (the same OZmap property and client): state, changes, BoxId, details follow. */
@@ -314,8 +271,8 @@ export class Reservation {
   }
 
   /**
-   * Goes on in a fresh run with this state (a settle that keeps failing), once every handler has answered.
-   * The search attributes are carried over as they stand.
+   * Goes on in a fresh run with this state (a long hold, a settle that keeps failing), once every handler has
+   * answered and every event's delivery is started. The search attributes are carried over as they stand.
    */
   async continueAsNew(): Promise<never> {
     await condition(allHandlersFinished);
@@ -344,7 +301,8 @@ export class Reservation {
     return continueAsNew(this.recorded, continued);
   }
 
-  private throwIfFailed(): void {
+  /** A waiting handler's answer once the run is failing: the failure, rather than a wait for ever. */
+  throwIfFailed(): void {
     if (this.failure !== undefined)
       throw ApplicationFailure.nonRetryable(`The reservation failed: ${this.failure}`, FAILURES.ReservationFailed);
   }

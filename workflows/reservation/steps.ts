@@ -2,32 +2,16 @@
  * The steps before the settle: locate the customer, search the radius, select a port, reserve it, hold it
  * (docs/architecture.md, "Reservation flow"). Each works on the one Reservation and says how it ended.
  */
-import {
-  ActivityFailure,
-  ApplicationFailure,
-  CancellationScope,
-  condition,
-  log,
-  patched,
-  sleep,
-} from '@temporalio/workflow';
-import type { ReservePortResult } from '../activities/index.ts';
-import { HOUR_MS } from '../contract/defaults.ts';
-import { FAILURES } from '../contract/failures.ts';
-import type { Coordinates, PortChoice, Reservation as ReservationTerms } from '../contract/schemas.ts';
-import type { FinalStatus } from '../contract/statuses.ts';
-import { geocode, reservePort, searchBoxes, surveyBoxes } from './activities.ts';
+import { ActivityFailure, ApplicationFailure, CancellationScope, condition, log, sleep } from '@temporalio/workflow';
+import type { ReservePortResult } from '../../activities/index.ts';
+import { HOUR_MS } from '../../contract/defaults.ts';
+import { FAILURES } from '../../contract/failures.ts';
+import type { Coordinates, PortChoice, Reservation as ReservationTerms } from '../../contract/schemas.ts';
+import type { FinalStatus } from '../../contract/statuses.ts';
+import { geocode, reservePort, surveyBoxes } from './activities.ts';
 import { formatAddress, pickAutomatic, reservationFrom } from './decisions.ts';
 import type { Reservation } from './reservation.ts';
-import { sweepLater, sweepsLateCreates } from './sweep.ts';
-
-/** Since this patch the search also reports the boxes in the radius that cannot take anyone (greyed on the map). */
-const SURVEY_BOXES_PATCH = 'survey-boxes';
-/**
- * Since this patch the workflow, not the reservePort activity's attempt count, retries a refusal while the port
- * reads free (docs/architecture.md, "Failures"); runs that scheduled reservePort before it keep the old policy.
- */
-export const REFUSAL_RETRIES_PATCH = 'refusal-retried-by-workflow';
+import { sweepLater } from './sweep.ts';
 
 /** Port conflicts tolerated in auto mode before giving up as NO_COVERAGE. */
 const MAX_RESERVE_ATTEMPTS = 8;
@@ -61,14 +45,9 @@ export async function locate(r: Reservation): Promise<Coordinates | Ended> {
 export async function search(r: Reservation, point: Coordinates): Promise<void> {
   r.setStatus('SEARCHING');
   const area = { ...point, radiusMeters: r.state.radiusMeters };
-  // Histories recorded before the map page scheduled searchBoxes; they must replay with it.
-  if (patched(SURVEY_BOXES_PATCH)) {
-    const survey = await surveyBoxes(area);
-    r.state.candidates = survey.candidates;
-    r.state.unavailableBoxes = survey.unavailable;
-  } else {
-    r.state.candidates = await searchBoxes(area);
-  }
+  const survey = await surveyBoxes(area);
+  r.state.candidates = survey.candidates;
+  r.state.unavailableBoxes = survey.unavailable;
 }
 
 /** Auto mode: search, take the nearest free port, reserve it; a port taken meanwhile means search again. */
@@ -128,7 +107,7 @@ export async function reserveChosen(r: Reservation, point: Coordinates): Promise
 /**
  * Creates the "Não implantado" client on the chosen port, whatever happens to the workflow meanwhile. OZmap
  * refusing a port that reads free is tried REFUSAL_RETRIES more times before it counts as final. `firstRound`: no
- * reservePort ran before in this run, so its first attempt need not look the marker up (workflows/sweep.ts).
+ * reservePort ran before in this run, so its first attempt need not look the marker up (sweep.ts).
  */
 export async function reserve(
   r: Reservation,
@@ -137,8 +116,6 @@ export async function reserve(
   firstRound = false,
 ): Promise<ReservePortResult> {
   r.setStatus('RESERVING');
-  const workflowRetriesRefusals = patched(REFUSAL_RETRIES_PATCH);
-  const sweeps = sweepsLateCreates();
   const input = {
     viabilityId: r.input.viabilityId,
     customer: r.input.customer,
@@ -146,17 +123,15 @@ export async function reserve(
     coordinates: point,
     choice,
     radiusMeters: r.state.radiusMeters,
-    ...(workflowRetriesRefusals ? { workflowRetriesRefusals } : {}),
   };
   return CancellationScope.nonCancellable(async () => {
     for (let retries = 0; ; retries++) {
       try {
-        const first = sweeps && firstRound && retries === 0;
-        const result = await reservePort(first ? { ...input, firstRound } : input);
-        if (sweeps && result.outcome === 'reserved' && result.uncertain) sweepLater(r, result);
+        const result = await reservePort({ ...input, firstRound: firstRound && retries === 0 });
+        if (result.outcome === 'reserved' && result.uncertain) sweepLater(r, result);
         return result;
       } catch (err) {
-        if (!workflowRetriesRefusals || retries >= REFUSAL_RETRIES || !isRefusal(err)) throw err;
+        if (retries >= REFUSAL_RETRIES || !isRefusal(err)) throw err;
         log.info('OZmap refused a port that reads free, trying again', { boxId: choice.boxId, port: choice.port });
         await sleep(REFUSAL_RETRY_DELAY);
       }
@@ -166,9 +141,9 @@ export async function reserve(
 
 /**
  * Holds the port until a confirm, a cancel or the end of the hold; a cancellation of the run counts as a cancel.
- * The timer follows `expiresAt`: an extension wakes it and it starts again to the new end. Until then it is the one
- * timer older runs recorded, so their histories replay unchanged. A change under way (a move, an extension) finishes
- * first: a confirm or cancel arriving during it is applied after it, and an end that passed meanwhile still ends.
+ * The timer follows `expiresAt`: an extension wakes it and it starts again to the new end. A change under way (a
+ * move, an extension) finishes first: a confirm or cancel arriving during it is applied after it, and an end that
+ * passed meanwhile still ends. A history grown long (many messages) continues as new, the hold going on there.
  */
 export async function hold(r: Reservation): Promise<void> {
   const held = r.state.reservation!;

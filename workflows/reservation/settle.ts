@@ -3,22 +3,14 @@
  * to the workflow meanwhile. A confirm or release that fails for a reason retries cannot fix is tried again every hour,
  * visibly; a run stuck like that continues as new every so often, so that its history stays small.
  */
-import { ActivityFailure, CancellationScope, log, patched, sleep, workflowInfo } from '@temporalio/workflow';
-import type { ReservationState } from '../contract/schemas.ts';
+import { ActivityFailure, CancellationScope, log, sleep, workflowInfo } from '@temporalio/workflow';
+import type { ReservationState } from '../../contract/schemas.ts';
 import { confirmInstallation, releasePort } from './activities.ts';
 import type { Reservation } from './reservation.ts';
 import { settleRef } from './sweep.ts';
 
 /** Wait between rounds when confirming or releasing fails for a reason retries cannot fix (visible meanwhile). */
 const STUCK_RETRY_INTERVAL = '1 hour';
-/**
- * Since this patch a failing settle continues as new after STUCK_ROUNDS_PER_RUN rounds (about 1,100 events), and
- * waitForReservation answers with the failing state instead of waiting for the end. Runs that were already stuck
- * before it take it up at their next round.
- */
-export const BOUNDED_SETTLE_PATCH = 'settle-continues-as-new';
-/** Rounds of a failing settle in one run: about 11 events each, far below Temporal's 10,240-event warning. */
-export const STUCK_ROUNDS_PER_RUN = 100;
 
 /** Confirms (a sale was confirmed) or releases (a cancel, or the end of the hold); a continued run resumes it. */
 export function settle(r: Reservation): Promise<ReservationState> {
@@ -57,15 +49,14 @@ async function untilDone<T>(r: Reservation, what: string, step: () => Promise<T>
       return await step();
     } catch (err) {
       if (!(err instanceof ActivityFailure)) throw err;
-      // Asked every round: a run stuck since before the patch takes it up at its first round on this code.
-      const bounded = patched(BOUNDED_SETTLE_PATCH);
       const why = err.cause?.message ?? err.message;
       r.state.notice = `${what} is failing (${why}); trying again in ${STUCK_RETRY_INTERVAL}`;
-      if (bounded) r.settleFailing = true;
+      r.settleFailing = true; // waitForReservation answers now: a handler left waiting would block continue-as-new
       r.showDetails();
       log.warn(`${what} failed`, { error: err.cause?.message });
       await sleep(STUCK_RETRY_INTERVAL);
-      if (bounded && (round >= STUCK_ROUNDS_PER_RUN || workflowInfo().continueAsNewSuggested)) await r.continueAsNew();
+      // About 11 events a round: a run stays far below Temporal's 10,240-event warning.
+      if (round >= r.settings!.settleRoundsPerRun || workflowInfo().continueAsNewSuggested) await r.continueAsNew();
     }
   }
 }

@@ -4,23 +4,16 @@
  * the first round is swept again once such a create would have landed, and confirm and release sweep first: every
  * property with the viability's marker but the held one is released, never an implanted one.
  */
-import { CancellationScope, log, patched, sleep } from '@temporalio/workflow';
-import type { ReservationRef } from '../activities/index.ts';
+import { CancellationScope, log, sleep } from '@temporalio/workflow';
+import type { ReservationRef } from '../../activities/index.ts';
 import { sweepDuplicates } from './activities.ts';
 import type { Reservation } from './reservation.ts';
 
-/**
- * Since this patch the first reservePort of a run creates without a look-up on its first attempt, an uncertain
- * reserve is swept again after LATE_CREATE_GRACE, and confirm and release sweep the marker first.
- */
-export const LATE_CREATE_SWEEP_PATCH = 'late-create-sweep';
 /**
  * How late a create may still land: far beyond the 30 s an attempt may take and the OZmap client's timeout. A
  * create OZmap applies later than this, after the settle's own sweep too, is not caught.
  */
 export const LATE_CREATE_GRACE = '10 minutes';
-
-export const sweepsLateCreates = (): boolean => patched(LATE_CREATE_SWEEP_PATCH);
 
 /**
  * Once, in the background of the hold: the grace, then a sweep that keeps `held`. Not waited for: a reservation
@@ -38,10 +31,8 @@ export function sweepLater(r: Reservation, held: { propertyId: string }): void {
     .finally(() => (r.sweepPending = false));
 }
 
-/** What confirm and release act on: the held reservation, and (since the patch) the marker to sweep first. */
+/** What confirm and release act on: the held reservation, and the marker to sweep first. */
 export function settleRef(r: Reservation): ReservationRef {
   const { propertyId, clientId } = r.state.reservation!;
-  return sweepsLateCreates()
-    ? { propertyId, clientId, sweep: { viabilityId: r.input.viabilityId, customerCode: r.input.customer.code } }
-    : { propertyId, clientId };
+  return { propertyId, clientId, sweep: { viabilityId: r.input.viabilityId, customerCode: r.input.customer.code } };
 }

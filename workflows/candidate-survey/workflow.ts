@@ -4,8 +4,8 @@
  * through this short workflow rather than holding OZmap credentials itself; it reads, never writes.
  */
 import { proxyActivities } from '@temporalio/workflow';
-import type { ReservationActivities } from '../activities/index.ts';
-import type { BoxSurvey, BoxSearch } from '../activities/index.ts';
+import type { ReservationActivities } from '../../activities/index.ts';
+import type { BoxSurvey, BoxSearch } from '../../activities/index.ts';
 
 /** Someone is waiting on a page: a few quick attempts, then the failure is theirs to see and retry. */
 const { surveyBoxes } = proxyActivities<ReservationActivities>({

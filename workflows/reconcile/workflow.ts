@@ -11,7 +11,7 @@ import {
   setCurrentDetails,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ReconcileActivities } from '../activities/reconcile.ts';
+import type { ReconcileActivities } from '../../activities/reconcile.ts';
 import {
   DEFAULT_RECONCILE_PAGE_SIZE,
   REPORT_ID_CAP,
@@ -22,7 +22,7 @@ import {
   type ReconcileIdList,
   type ReconcileInput,
   type ReconcileReport,
-} from '../contract/reconcile.ts';
+} from '../../contract/reconcile.ts';
 
 const { reconcileMarkedPage, checkHeldPage } = proxyActivities<ReconcileActivities>({
   startToCloseTimeout: '10 minutes',

@@ -3,30 +3,26 @@
  * state at the moment it happens, and handed to a WebhookDelivery child workflow that is abandoned once started: the
  * reservation waits for the start to be recorded, never for Ispbox. The body carries no secret; the activity signs.
  *
- * Whether to emit is the worker's configuration, which workflow code cannot see: a local activity reads it once per
- * run, at the first event, and history keeps its answer (a marker, no timer, no child when WEBHOOK_URL is unset).
+ * Whether to emit is the worker's configuration, which workflow code cannot see: it comes with the settings the run
+ * reads first (a local activity), and history keeps the answer (no timer, no child when WEBHOOK_URL is unset).
  */
 import {
   CancellationScope,
   ParentClosePolicy,
   condition,
   log,
-  patched,
   startChild,
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import { DAY_MS } from '../contract/defaults.ts';
-import type { ReservationSettings } from '../contract/limits.ts';
-import type { BriefState, ReservationState, WebhookEvent } from '../contract/schemas.ts';
-import { ViabilityIdKey } from '../contract/search-attributes.ts';
-import type { ReservationStatus } from '../contract/statuses.ts';
-import type { WebhookEventType, WebhookSettings } from '../contract/webhooks.ts';
+import { DAY_MS } from '../../contract/defaults.ts';
+import type { ReservationSettings } from '../../contract/limits.ts';
+import type { BriefState, ReservationState, WebhookEvent } from '../../contract/schemas.ts';
+import { ViabilityIdKey } from '../../contract/search-attributes.ts';
+import type { ReservationStatus } from '../../contract/statuses.ts';
+import type { WebhookEventType, WebhookSettings } from '../../contract/webhooks.ts';
 import { withoutCandidates } from './views.ts';
-import { WebhookDelivery } from './webhook-delivery.ts';
-
-/** Since this patch the reservation emits webhook events; histories from before it replay without them. */
-export const WEBHOOKS_PATCH = 'webhooks';
+import { WebhookDelivery } from '../webhook-delivery/workflow.ts';
 
 /** The statuses a salesperson hears about, and the event each one is. */
 const STATUS_EVENTS: Partial<Record<ReservationStatus, WebhookEventType>> = {
@@ -103,8 +99,6 @@ export class Events {
   }
 
   private emit(type: WebhookEventType, extra: { daysLeft?: number } = {}): void {
-    // Asked at each event: a run that predates the patch takes it up once it runs on this code past its replay.
-    if (!patched(WEBHOOKS_PATCH)) return;
     this.queue.push({
       id: uuid4(), // deterministic: the same id on replay and on every retry of the delivery
       type,
@@ -151,7 +145,7 @@ export class Events {
   }
 
   private armReminders(): void {
-    if (this.remindersArmed || !patched(WEBHOOKS_PATCH)) return;
+    if (this.remindersArmed) return;
     this.remindersArmed = true;
     void CancellationScope.nonCancellable(() => this.remind()).catch((err: unknown) =>
       log.warn('Reminders stopped', { error: String(err) }),

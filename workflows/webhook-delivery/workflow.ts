@@ -4,10 +4,25 @@
  * is retried for 25 hours; a delivery that gives up fails this workflow, which the Web UI lists as Failed
  * (`WorkflowType = 'WebhookDelivery' AND ExecutionStatus = 'Failed'`).
  */
-import { ActivityFailure, ApplicationFailure, setCurrentDetails } from '@temporalio/workflow';
-import { FAILURES } from '../contract/failures.ts';
-import type { WebhookEvent } from '../contract/schemas.ts';
-import { deliverWebhook } from './activities.ts';
+import { ActivityFailure, ApplicationFailure, proxyActivities, setCurrentDetails } from '@temporalio/workflow';
+import type { WebhookActivities } from '../../activities/webhooks.ts';
+import { FAILURES } from '../../contract/failures.ts';
+import type { WebhookEvent } from '../../contract/schemas.ts';
+
+/**
+ * One signed POST (docs/architecture.md, "Webhooks"): a 10 s answer limit inside a 15 s attempt, retried with
+ * backoff up to 15 minutes apart for 25 hours (the contract's "at least 24 hours"), then the delivery gives up.
+ */
+const { deliverWebhook } = proxyActivities<WebhookActivities>({
+  startToCloseTimeout: '15 seconds',
+  scheduleToCloseTimeout: '25 hours',
+  retry: {
+    initialInterval: '10 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '15 minutes',
+    nonRetryableErrorTypes: [FAILURES.WebhookNotConfigured],
+  },
+});
 
 export const WEBHOOK_DELIVERY_TYPE = 'WebhookDelivery';
 

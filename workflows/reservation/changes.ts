@@ -2,7 +2,7 @@
  * Pure rules of a living reservation (docs/architecture.md, "A living reservation"): what changeBox and extendHold
  * payloads must look like, which box a move may go to, how far a hold may be extended. No I/O, no clock.
  */
-import { DAY_MS } from '../contract/defaults.ts';
+import { DAY_MS } from '../../contract/defaults.ts';
 import type {
   Candidate,
   ChangeBoxInput,
@@ -10,7 +10,7 @@ import type {
   PortPlace,
   Reservation,
   ReservationState,
-} from '../contract/schemas.ts';
+} from '../../contract/schemas.ts';
 import { resolveSelection } from './decisions.ts';
 
 /** What is wrong with a changeBox payload, checked by hand (no schema library in the workflow). */

@@ -6,21 +6,32 @@
  * A cancellation of the workflow itself counts as a cancelReservation signal: whatever was reserved is released
  * in a non-cancellable scope, so nothing is ever left holding a port.
  */
-import { ApplicationFailure } from '@temporalio/workflow';
-import { FAILURES } from '../contract/failures.ts';
+import { ApplicationFailure, CancellationScope, setHandler } from '@temporalio/workflow';
+import { FAILURES } from '../../contract/failures.ts';
+import {
+  cancelReservation,
+  changeBox,
+  confirmSale,
+  extendHold,
+  getState,
+  selectBox,
+  waitForReservation,
+} from '../../contract/messages.ts';
 import {
   readContinuedV1,
   readRecordedInputV1,
   type ContinuedV1,
   type ReadResult,
   type RecordedInputV1,
-} from '../contract/recorded-input.ts';
-import type { ReservationState } from '../contract/schemas.ts';
+} from '../../contract/recorded-input.ts';
+import type { ReservationState } from '../../contract/schemas.ts';
+import { Changes } from './living.ts';
 import { Reservation } from './reservation.ts';
+import { Selection } from './selection.ts';
 import { settle } from './settle.ts';
 import { hold, locate, reserveChosen, reserveNearest } from './steps.ts';
 
-/** `continued` is there only in a run that a stuck settle continued as new (see settle.ts). */
+/** `continued` is there only in a run continued as new: a long hold (steps.ts), or a stuck settle (settle.ts). */
 export async function ReservationWorkflow(
   recorded: RecordedInputV1,
   continued?: ContinuedV1,
@@ -28,7 +39,21 @@ export async function ReservationWorkflow(
   const input = accepted(readRecordedInputV1(recorded));
   const resumed = continued === undefined ? undefined : accepted(readContinuedV1(continued));
   const r = new Reservation(recorded, input, resumed);
-  r.listen();
+  const selection = new Selection(r);
+  const changes = new Changes(r);
+
+  // Every message this workflow takes, registered before any step so that one sent with the start comes first.
+  setHandler(getState, () => r.state);
+  setHandler(waitForReservation, () => r.settled());
+  setHandler(selectBox, (choice) => selection.reserve(choice), { validator: (choice) => selection.validate(choice) });
+  setHandler(confirmSale, (payload) => r.confirm(payload));
+  setHandler(cancelReservation, (payload) => r.cancel(payload));
+  setHandler(changeBox, (change) => changes.move(change), { validator: (change) => changes.validateMove(change) });
+  setHandler(extendHold, (extension) => changes.extend(extension), {
+    validator: (extension) => changes.validateExtension(extension),
+  });
+  CancellationScope.current().cancelRequested.catch(() => r.cancel(undefined, 'Cancelled: the workflow was cancelled'));
+
   if (resumed) return r.run(() => resume(r)); // carry on where the last run stopped
   r.announce();
   return r.run(async () => {

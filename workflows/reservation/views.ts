@@ -2,8 +2,8 @@
  * How the reservation shows itself (docs/architecture.md, "Bounds"): the slimmer state that update answers and
  * webhook events carry, and the Web UI's current details. Pure: no I/O, no clock.
  */
-import type { BriefState, ReservationState } from '../contract/schemas.ts';
-import { isFinal } from '../contract/statuses.ts';
+import type { BriefState, ReservationState } from '../../contract/schemas.ts';
+import { isFinal } from '../../contract/statuses.ts';
 
 /** A state without its candidate lists (contract: update answers and most webhook events may leave them out). */
 export function withoutCandidates(state: ReservationState): BriefState {

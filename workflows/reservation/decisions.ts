@@ -1,7 +1,7 @@
 /** Pure decision logic of the reservation: no I/O, no clock, deterministic; unit-tested on its own. */
-import type { ReservePortResult } from '../activities/index.ts';
-import { DAY_MS } from '../contract/defaults.ts';
-import type { Address, Candidate, PortChoice, Reservation, SelectBoxInput } from '../contract/schemas.ts';
+import type { ReservePortResult } from '../../activities/index.ts';
+import { DAY_MS } from '../../contract/defaults.ts';
+import type { Address, Candidate, PortChoice, Reservation, SelectBoxInput } from '../../contract/schemas.ts';
 
 /** One line a geocoder and OZmap both read: "street, number - neighbourhood, city - UF, CEP, Brasil". */
 export function formatAddress(address: Address): string {
