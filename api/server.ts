@@ -20,6 +20,7 @@ import { InvalidInputError } from '../client/errors.ts';
 import type { ReservationsClient } from '../client/reservations.ts';
 import { toHttpProblem } from './errors.ts';
 import { parseJsonBody } from './json-body.ts';
+import { answerUnmatched } from './unmatched.ts';
 import { doctorRoutes, type DoctorRunner } from './routes/doctor.ts';
 import { healthRoutes } from './routes/health.ts';
 import { reservationRoutes } from './routes/reservations.ts';
@@ -48,6 +49,9 @@ const validatorCompiler: FastifySchemaCompiler<z.ZodType> =
     return result.success ? { value: result.data } : { error: InvalidInputError.fromZod(result.error) };
   };
 
+/** Path parameters up to this length reach their route (and its validation); longer ones match no route. */
+const MAX_PARAM_LENGTH = 500;
+
 /** Defaults of HTTP_REQUEST_TIMEOUT_SECONDS and HTTP_WAIT_SECONDS, for callers that pass a partial config. */
 const DEFAULT_REQUEST_TIMEOUT_SECONDS = 10;
 const DEFAULT_WAIT_SECONDS = 20;
@@ -75,7 +79,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     ...timeouts(options.config.http),
     bodyLimit: BODY_LIMIT_BYTES,
     // Long enough for zod to say what is wrong with an over-long viability id, rather than a bare 404.
-    routerOptions: { maxParamLength: 500 },
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // Malformed URLs and the like: the same error shape as everything else.
     frameworkErrors: (error, _request, reply: FastifyReply) => {
       const problem = toHttpProblem(error);
@@ -106,13 +110,8 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     if (problem.statusCode >= 500) request.log.error({ err: error }, problem.message);
     return reply.code(problem.statusCode).headers(problem.headers).send(problem.body);
   });
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({
-      error: 'not-found',
-      message: `No route ${request.method} ${request.url.split('?')[0]}`,
-      details: [{ field: 'url', message: 'is not a route of this API (see /docs)' }],
-    }),
-  );
+  // Unknown paths (404) and methods a path does not have (405), answered before any body is read.
+  answerUnmatched(app, { maxParamLength: MAX_PARAM_LENGTH });
 
   await app.register(swagger, {
     openapi: {

@@ -1,8 +1,9 @@
 /**
  * Property-based: over ten thousand bodies nested up to 20,000 deep (arrays, objects, both; alone or inside bodies
  * that otherwise look valid) sent to every route of the HTTP server (the API's, the map page's with and without a
- * signed link, /healthz, /v1/doctor, the documents), with and without the key. Never a 5xx, never an answer
- * slower than 200 ms, nothing started; a body nested past the limit is refused naming its depth.
+ * signed link, /healthz, /v1/doctor, the documents, unknown paths and methods a path does not have), with and
+ * without the key. Never a 5xx, never an answer slower than 200 ms, nothing started; a body nested past the limit
+ * is refused naming its depth, and a request no route takes is answered without its body being read.
  * On the whole server through inject, with a recording stand-in for the client library; a share over loopback HTTP.
  */
 import { after, before, describe, it } from 'node:test';
@@ -68,6 +69,8 @@ interface Target {
   guard: 'keyed' | 'link' | 'open';
   /** Reads its JSON body (and so must refuse one nested past the limit). */
   body: boolean;
+  /** No route takes this method on this path: 404 unknown path, 405 a method the path does not have. */
+  unrouted?: 404 | 405;
   /** A shallow body is of no concern to it (a start with a valid link ignores its body): send it only deep ones. */
   deepOnly?: boolean;
 }
@@ -101,6 +104,16 @@ const TARGETS: Target[] = [
   { method: 'GET', url: '/healthz', guard: 'open', body: false },
   { method: 'GET', url: '/openapi.json', guard: 'open', body: false },
   { method: 'GET', url: '/viability', guard: 'open', body: false },
+  // Unknown paths, and methods the path does not have.
+  { method: 'POST', url: '/x', guard: 'open', body: false, unrouted: 404 },
+  { method: 'PUT', url: '/v1/nope/F-1', guard: 'open', body: false, unrouted: 404 },
+  { method: 'POST', url: '/v1/reservations/F-1/unknown', guard: 'open', body: false, unrouted: 404 },
+  { method: 'POST', url: '/healthz', guard: 'open', body: false, unrouted: 405 },
+  { method: 'PUT', url: '/v1/reservations', guard: 'open', body: false, unrouted: 405 },
+  { method: 'DELETE', url: '/v1/reservations/F-1', guard: 'open', body: false, unrouted: 405 },
+  { method: 'PATCH', url: '/v1/reservations/F-1/confirm', guard: 'open', body: false, unrouted: 405 },
+  { method: 'POST', url: `/viability/api/state${LINK}`, guard: 'open', body: false, unrouted: 405 },
+  { method: 'PUT', url: `/viability/api/select${LINK}`, guard: 'open', body: false, unrouted: 405 },
 ];
 
 /** A JSON text nested `depth` deep: arrays, objects, or both in turn; closed, or cut short (not JSON then). */
@@ -225,14 +238,17 @@ describe('every route under ten thousand bodies nested up to 20,000 deep (fast-c
     const t0 = performance.now();
     let status: number;
     let text: string;
+    let allow: string | undefined;
     if (wire) {
       // undici's request, not fetch: fetch never sends a body with GET.
       const res = await request(`${url}${target.url}`, { method: target.method, headers, body: b.text });
       text = await res.body.text();
       status = res.statusCode;
+      allow = res.headers.allow as string | undefined;
     } else {
       const res = await app.inject({ method: target.method, url: target.url, headers, payload: b.text });
       ({ statusCode: status, body: text } = res);
+      allow = res.headers.allow;
     }
     const ms = performance.now() - t0;
     const what = `${target.method} ${target.url.split('?')[0]} (depth ${b.depth}, ${b.text.length} bytes${withKey ? ', key' : ''})`;
@@ -247,6 +263,11 @@ describe('every route under ten thousand bodies nested up to 20,000 deep (fast-c
     recording.calls.length = 0;
 
     const answer = () => JSON.parse(text) as { error: string; message: string; details?: Array<{ field: string }> };
+    if (target.unrouted) {
+      assert.equal(status, target.unrouted, `${what} → ${status} ${text}`);
+      if (status === 405) assert.ok(allow && !allow.includes(target.method), `${what}: Allow ${allow}`);
+      return;
+    }
     if (target.guard === 'keyed' && !withKey) return assert.equal(status, 401, `${what} → ${status} ${text}`);
     if (
       target.body &&
@@ -273,7 +294,7 @@ describe('every route under ten thousand bodies nested up to 20,000 deep (fast-c
       await send(target, b, withKey, wire);
     });
 
-  it('no 5xx, no answer slower than 200 ms, nothing started; too deep is 400', async () => {
+  it('no 5xx, no answer slower than 200 ms, nothing started; too deep is 400, unrouted 404/405', async () => {
     await fc.assert(property(false), { numRuns: 10_000, includeErrorInReport: true });
     await fc.assert(property(true), { numRuns: 500, includeErrorInReport: true });
   });
