@@ -14,7 +14,7 @@ import {
   SelectBoxInput,
   ViabilityId,
 } from '../contract/schemas.ts';
-import { ListReservationsQuery, ReservationSummary } from '../client/listing.ts';
+import { ListReservationsQuery, PageToken, ReservationSummary } from '../client/listing.ts';
 
 export const FieldProblemBody = z.object({
   field: z
@@ -67,10 +67,10 @@ export const ListQuery = ListReservationsQuery;
 export const ListBody = z
   .object({
     reservations: z.array(ReservationSummary),
-    nextPageToken: z
-      .string()
-      .optional()
-      .meta({ description: 'Present when there are more: pass it back as pageToken.' }),
+    nextPageToken: PageToken.optional().meta({
+      description:
+        'Present when there are more: pass it back as pageToken, as given (opaque; base64url, bound to these filters).',
+    }),
   })
   .meta({ id: 'ReservationPage' });
 

@@ -74,7 +74,9 @@ export const ReservationInput = z
   .refine((input) => input.address !== undefined || input.coordinates !== undefined, {
     message: 'give an address or coordinates (or both)',
     path: ['address'],
-  });
+  })
+  // The same rule in the JSON Schema (the OpenAPI document), which a refinement does not reach.
+  .meta({ anyOf: [{ required: ['address'] }, { required: ['coordinates'] }] });
 
 export type ReservationInput = z.infer<typeof ReservationInput>;
 export type Coordinates = z.infer<typeof Coordinates>;

@@ -33,6 +33,25 @@ const location = (viabilityId: string) => `/v1/reservations/${encodeURIComponent
 const security = [{ bearer: [] }];
 const tags = ['reservations'];
 
+/**
+ * OpenAPI links from an answer carrying a reservation's state to everything that can be done with it, so that a
+ * client (or a stateful API fuzzer) can follow them: `viabilityId` comes from the state itself.
+ */
+const RESERVATION_OPERATIONS = {
+  GetReservation: ['getReservation', "Read this reservation's state"],
+  SelectBox: ['selectBox', 'Manual mode: reserve one of its candidates'],
+  ChangeBox: ['changeBox', 'Move it to another box within its radius'],
+  ExtendHold: ['extendHold', 'Extend its hold'],
+  ConfirmSale: ['confirmSale', 'Confirm the sale'],
+  CancelReservation: ['cancelReservation', 'Cancel it'],
+} as const;
+const stateLinks = Object.fromEntries(
+  Object.entries(RESERVATION_OPERATIONS).map(([name, [operationId, description]]) => [
+    name,
+    { operationId, description, parameters: { viabilityId: '$response.body#/viabilityId' } },
+  ]),
+);
+
 export const reservationRoutes: FastifyPluginAsyncZod<{
   reservations: ReservationsClient;
   config: Pick<Config, 'http'>;
@@ -49,6 +68,7 @@ export const reservationRoutes: FastifyPluginAsyncZod<{
     '/v1/reservations',
     {
       schema: {
+        operationId: 'createReservation',
         summary: 'Reserve a port for a viability (start, or find, its reservation)',
         description:
           'Update-with-start on workflow `reservation-<viabilityId>`: answers once the status is RESERVED, ' +
@@ -67,6 +87,7 @@ export const reservationRoutes: FastifyPluginAsyncZod<{
           ...errorResponses(400, 401, 409, 413, 415, 502, 503),
         },
       },
+      links: { 201: stateLinks, 200: stateLinks, 202: stateLinks },
     },
     async (request, reply) => {
       // The wait gets its own deadline inside submit; the look-ups around it are bounded too.
@@ -82,6 +103,7 @@ export const reservationRoutes: FastifyPluginAsyncZod<{
     '/v1/reservations/:viabilityId',
     {
       schema: {
+        operationId: 'getReservation',
         summary: "A reservation's state",
         tags,
         security,
@@ -91,6 +113,7 @@ export const reservationRoutes: FastifyPluginAsyncZod<{
           ...errorResponses(400, 401, 404, 502, 503),
         },
       },
+      links: { 200: stateLinks },
     },
     async (request) => bounded(() => reservations.get(request.params.viabilityId)),
   );
@@ -99,6 +122,7 @@ export const reservationRoutes: FastifyPluginAsyncZod<{
     '/v1/reservations/:viabilityId/selection',
     {
       schema: {
+        operationId: 'selectBox',
         summary: 'Manual mode: reserve the chosen box (and optionally splitter and port)',
         description:
           'Only while AWAITING_SELECTION and only a box among the candidates (409 otherwise). ' +
@@ -125,6 +149,7 @@ export const reservationRoutes: FastifyPluginAsyncZod<{
     '/v1/reservations/:viabilityId/box',
     {
       schema: {
+        operationId: 'changeBox',
         summary: 'Move a RESERVED reservation to another box (or splitter port) within its radius',
         description:
           'The changeBox update: the same OZmap client and property move to the new splitter port and the old port ' +
@@ -149,6 +174,7 @@ export const reservationRoutes: FastifyPluginAsyncZod<{
     '/v1/reservations/:viabilityId/extension',
     {
       schema: {
+        operationId: 'extendHold',
         summary: "Extend a RESERVED reservation's hold by whole days",
         description:
           'The extendHold update: `reservation.expiresAt` moves later by `days` and `changes` gains an ' +
@@ -169,11 +195,17 @@ export const reservationRoutes: FastifyPluginAsyncZod<{
   );
 
   /** Confirm and cancel are signals: accepted at once, applied by the workflow moments later (202). */
-  const signalRoute = (name: 'confirm' | 'cancel', summary: string, body: typeof ConfirmBody | typeof CancelBody) =>
+  const signalRoute = (
+    name: 'confirm' | 'cancel',
+    operationId: string,
+    summary: string,
+    body: typeof ConfirmBody | typeof CancelBody,
+  ) =>
     app.post(
       `/v1/reservations/:viabilityId/${name}`,
       {
         schema: {
+          operationId,
           summary,
           description:
             'Answers 202 with the state just after the signal (CONFIRMING/RELEASING, ' +
@@ -204,13 +236,19 @@ export const reservationRoutes: FastifyPluginAsyncZod<{
         return reply.code(202).header('location', location(viabilityId)).send(state);
       },
     );
-  signalRoute('confirm', 'Confirm the sale: the OZmap client becomes implanted (INSTALLED)', ConfirmBody);
-  signalRoute('cancel', 'Cancel: the port is released (CANCELLED)', CancelBody);
+  signalRoute(
+    'confirm',
+    'confirmSale',
+    'Confirm the sale: the OZmap client becomes implanted (INSTALLED)',
+    ConfirmBody,
+  );
+  signalRoute('cancel', 'cancelReservation', 'Cancel: the port is released (CANCELLED)', CancelBody);
 
   app.get(
     '/v1/reservations',
     {
       schema: {
+        operationId: 'listReservations',
         summary: 'List reservations (Temporal visibility), newest first, a page at a time',
         description:
           'Filters combine with AND. `expiresBefore` matches reservations whose hold ends before that instant. ' +
