@@ -8,7 +8,7 @@ import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import { WORKFLOW_TYPE } from '../contract/defaults.ts';
 import { viabilityIdOf } from '../contract/ids.ts';
-import { ReservationStatus, ViabilityId } from '../contract/schemas.ts';
+import { CustomerCode, ReservationStatus, ViabilityId } from '../contract/schemas.ts';
 import {
   BoxIdKey,
   CustomerCodeKey,
@@ -38,7 +38,7 @@ export const PageToken = z
 
 export const ListReservationsQuery = z.strictObject({
   status: ReservationStatus.optional(),
-  customerCode: z.string().trim().min(1, 'must not be empty').max(64, 'must be at most 64 characters').optional(),
+  customerCode: CustomerCode.optional(),
   expiresBefore: z.iso
     .datetime({ offset: true, message: 'must be an ISO 8601 date-time, e.g. 2026-12-31T00:00:00Z' })
     .optional(),
