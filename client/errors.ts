@@ -85,12 +85,15 @@ export class ChangeRefusedError extends RejectedError {
   }
 }
 
-/** A confirm, cancel, move or extension for a reservation that has ended: nothing changed; `status` says how. */
+/**
+ * A confirm, cancel, selection, move or extension for a reservation that has ended: nothing changed; `status` says
+ * how.
+ */
 export class ReservationEndedError extends RejectedError {
   constructor(
     readonly viabilityId: string,
     readonly status: ReservationStatus,
-    readonly action: 'confirm' | 'cancel' | 'move' | 'extend',
+    readonly action: 'confirm' | 'cancel' | 'select' | 'move' | 'extend',
   ) {
     super(`Reservation ${viabilityId} already ended as ${status}: nothing to ${action}`);
     this.name = 'ReservationEndedError';

@@ -125,7 +125,7 @@ export const reservationRoutes: FastifyPluginAsyncZod<{
         operationId: 'selectBox',
         summary: 'Manual mode: reserve the chosen box (and optionally splitter and port)',
         description:
-          'Only while AWAITING_SELECTION and only a box among the candidates (409 otherwise). ' +
+          'Only while AWAITING_SELECTION and only a box among the candidates (409 otherwise, also once ended). ' +
           'A port OZmap refuses as taken answers 200 with ' +
           'AWAITING_SELECTION, fresh candidates and a notice. ' +
           'If the selection is not answered within HTTP_WAIT_SECONDS, 503: ' +
