@@ -17,9 +17,10 @@ import {
 import { ListReservationsQuery, PageToken, ReservationSummary } from '../client/listing.ts';
 
 export const FieldProblemBody = z.object({
-  field: z
-    .string()
-    .meta({ description: 'Dotted path of the offending field ("customer.code"), a header or query name, or "(body)"' }),
+  field: z.string().meta({
+    description:
+      'Dotted path of the offending field ("customer.code"), a header, query or path parameter name, or "(body)"',
+  }),
   message: z.string(),
 });
 

@@ -38,15 +38,25 @@ export interface HttpServerOptions {
 /** Bodies are small JSON documents; anything bigger is a mistake or an attack (413). */
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
+/** What a request part is called when a problem is with the part as a whole. */
+const WHOLE: Record<string, string> = {
+  body: '(body)',
+  querystring: '(query)',
+  params: '(path)',
+  headers: '(headers)',
+};
+
 /**
  * Validates each request part with its zod schema and reports problems the way the client library does
- * (InvalidInputError: `{ field, message }`), naming query and path parameters by their own names.
+ * (InvalidInputError: `{ field, message }`), naming query and path parameters by their own names, unknown ones too.
  */
 const validatorCompiler: FastifySchemaCompiler<z.ZodType> =
-  ({ schema }) =>
+  ({ schema, httpPart = 'body' }) =>
   (data) => {
     const result = schema.safeParse(data);
-    return result.success ? { value: result.data } : { error: InvalidInputError.fromZod(result.error) };
+    if (result.success) return { value: result.data };
+    const whole = WHOLE[httpPart] ?? `(${httpPart})`;
+    return { error: InvalidInputError.fromZod(result.error, '', { whole, keysByName: httpPart !== 'body' }) };
   };
 
 /** Path parameters up to this length reach their route (and its validation); longer ones match no route. */
