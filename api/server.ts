@@ -3,7 +3,7 @@
  * an OpenAPI 3.1 document generated from them (/openapi.json) and a docs page (/docs) served from node_modules.
  * Every route goes through ReservationsClient, the one way in.
  */
-import { apiMetrics } from '../metrics/api.ts';
+import { METRICS_PATH, createApiMetrics, type ApiMetrics } from '../metrics/api.ts';
 import fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -18,6 +18,7 @@ import type { z } from 'zod';
 import type { Config } from '../config/env.ts';
 import { InvalidInputError } from '../client/errors.ts';
 import type { ReservationsClient } from '../client/reservations.ts';
+import { bearerAuth } from './auth.ts';
 import { toHttpProblem } from './errors.ts';
 import { parseJsonBody } from './json-body.ts';
 import { answerUnmatched } from './unmatched.ts';
@@ -33,6 +34,8 @@ export interface HttpServerOptions {
   logger?: FastifyServerOptions['loggerInstance'] | false;
   /** GET /v1/doctor's run (tests inject one); default: runDoctor on process.env. */
   doctor?: DoctorRunner;
+  /** The request metrics to count into (api/main.ts serves them on a listener of their own); default: new ones. */
+  metrics?: ApiMetrics;
 }
 
 /** Bodies are small JSON documents; anything bigger is a mistake or an attack (413). */
@@ -152,7 +155,18 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
   });
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
 
-  await app.register(apiMetrics); // GET /metrics for Prometheus (docs/deployment.md)
+  // Request metrics for Prometheus (docs/deployment.md). Served on this port only behind METRICS_TOKEN, and only
+  // when they have no listener of their own (HTTP_METRICS_ADDRESS, api/main.ts); else /metrics is no route here.
+  const metrics = options.metrics ?? createApiMetrics();
+  await app.register(metrics.plugin);
+  const { token: metricsToken, address: metricsAddress } = options.config.http.metrics ?? {};
+  if (metricsToken && !metricsAddress) {
+    app.get(
+      METRICS_PATH,
+      { schema: { hide: true }, onRequest: bearerAuth(metricsToken, 'METRICS_TOKEN') },
+      metrics.handler,
+    );
+  }
   await app.register(healthRoutes, { reservations: options.reservations, config: options.config });
   await app.register(reservationRoutes, { reservations: options.reservations, config: options.config });
   await app.register(doctorRoutes, { config: options.config, run: options.doctor });
