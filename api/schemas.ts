@@ -38,6 +38,20 @@ export type ErrorBody = z.infer<typeof ErrorBody>;
 export const ReservationBody = ReservationInput.meta({
   id: 'ReservationInput',
   description: 'The workflow input. At least one of address and coordinates.',
+  examples: [
+    {
+      viabilityId: 'V-1042',
+      customer: { code: 'C-77', name: 'Maria Souza' },
+      address: 'Rua Bocaiúva, 2125 - Centro, Florianópolis - SC',
+    },
+    {
+      viabilityId: 'V-1043',
+      customer: { code: 'C-78', name: 'João' },
+      coordinates: { lat: -27.5935, lng: -48.5515 },
+      selection: 'manual',
+      radiusMeters: 400,
+    },
+  ],
 });
 export const StateBody = ReservationState.meta({
   id: 'ReservationState',

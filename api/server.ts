@@ -9,12 +9,7 @@ import type { Duplex } from 'node:stream';
 import fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import {
-  jsonSchemaTransform,
-  jsonSchemaTransformObject,
-  serializerCompiler,
-  type ZodTypeProvider,
-} from 'fastify-type-provider-zod';
+import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { FastifySchemaCompiler } from 'fastify';
 import type { z } from 'zod';
 import type { Config } from '../config/env.ts';
@@ -23,6 +18,7 @@ import type { ReservationsClient } from '../client/reservations.ts';
 import { bearerAuth } from './auth.ts';
 import { toHttpProblem } from './errors.ts';
 import { parseJsonBody } from './json-body.ts';
+import { openapiTransforms } from './openapi.ts';
 import { answerUnmatched } from './unmatched.ts';
 import { doctorRoutes, type DoctorRunner } from './routes/doctor.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -187,8 +183,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'ISPBOX_API_KEY' } } },
     },
-    transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
+    ...openapiTransforms(),
   });
   // Swagger UI's files are all served from /docs itself: nothing from elsewhere, never framed. Its one inline
   // style (its bundle's, by hash; a swagger-ui upgrade may change it, which the browser test sees) is allowed.

@@ -31,7 +31,11 @@ describe('the OpenAPI document says what the API enforces', () => {
     );
   before(async () => {
     app = await buildHttpServer({
-      reservations: fakeReservations().reservations,
+      // Signals are accepted as the real library accepts them.
+      reservations: Object.assign(fakeReservations().reservations, {
+        confirm: () => Promise.resolve(),
+        cancel: () => Promise.resolve(),
+      }),
       config: loadConfig({ ISPBOX_API_KEY: KEY, LOG_LEVEL: 'silent' }),
       logger: false,
     });
@@ -76,6 +80,22 @@ describe('the OpenAPI document says what the API enforces', () => {
     assert.match(String(next.description), /opaque/i);
     assert.equal(next.maxLength, 4096);
     assert.equal(next.pattern, pageToken.schema.pattern);
+  });
+
+  it('a body the API lets out is optional in the document (confirm, cancel), every other body required', async () => {
+    for (const { path, method, op } of operations()) {
+      const body = (op as { requestBody?: { required?: boolean } }).requestBody;
+      if (!body) continue;
+      const optional = ['confirmSale', 'cancelReservation'].includes(op.operationId ?? '');
+      assert.equal(body.required, !optional, `${method} ${path}: requestBody.required`);
+      if (!optional) continue;
+      const res = await app.inject({
+        method: 'POST',
+        url: path.replace('{viabilityId}', 'V-1'),
+        headers: { authorization: `Bearer ${KEY}` },
+      });
+      assert.equal(res.statusCode, 202, `${path} without a body: ${res.body}`);
+    }
   });
 
   it("links lead from a reservation's state to every operation on it", () => {
