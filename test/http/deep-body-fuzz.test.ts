@@ -104,7 +104,9 @@ const TARGETS: Target[] = [
   { method: 'GET', url: '/healthz', guard: 'open', body: false },
   { method: 'GET', url: '/openapi.json', guard: 'open', body: false },
   { method: 'GET', url: '/viability', guard: 'open', body: false },
-  // Unknown paths, and methods the path does not have.
+  { method: 'GET', url: '/docs', guard: 'open', body: false },
+  // Unknown paths (and /metrics, off by default), and methods the path does not have.
+  { method: 'GET', url: '/metrics', guard: 'open', body: false, unrouted: 404 },
   { method: 'POST', url: '/x', guard: 'open', body: false, unrouted: 404 },
   { method: 'PUT', url: '/v1/nope/F-1', guard: 'open', body: false, unrouted: 404 },
   { method: 'POST', url: '/v1/reservations/F-1/unknown', guard: 'open', body: false, unrouted: 404 },
