@@ -4,8 +4,6 @@
  * Every route goes through ReservationsClient, the one way in.
  */
 import { METRICS_PATH, createApiMetrics, type ApiMetrics } from '../metrics/api.ts';
-import { STATUS_CODES } from 'node:http';
-import type { Duplex } from 'node:stream';
 import fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -16,6 +14,7 @@ import type { Config } from '../config/env.ts';
 import { InvalidInputError } from '../client/errors.ts';
 import type { ReservationsClient } from '../client/reservations.ts';
 import { bearerAuth } from './auth.ts';
+import { BODY_LIMIT_BYTES, clientErrorHandler, connectionLimits } from './connection-limits.ts';
 import { toHttpProblem } from './errors.ts';
 import { parseJsonBody } from './json-body.ts';
 import { openapiTransforms } from './openapi.ts';
@@ -36,8 +35,7 @@ export interface HttpServerOptions {
   metrics?: ApiMetrics;
 }
 
-/** Bodies are small JSON documents; anything bigger is a mistake or an attack (413). */
-export const BODY_LIMIT_BYTES = 64 * 1024;
+export { BODY_LIMIT_BYTES };
 
 /** What a request part is called when a problem is with the part as a whole. */
 const WHOLE: Record<string, string> = {
@@ -62,68 +60,6 @@ const validatorCompiler: FastifySchemaCompiler<z.ZodType> =
 
 /** Path parameters up to this length reach their route (and its validation); longer ones match no route. */
 const MAX_PARAM_LENGTH = 500;
-
-/** Defaults of HTTP_REQUEST_TIMEOUT_SECONDS and HTTP_WAIT_SECONDS, for callers that pass a partial config. */
-const DEFAULT_REQUEST_TIMEOUT_SECONDS = 10;
-const DEFAULT_WAIT_SECONDS = 20;
-
-/**
- * The request line and headers may take as much as a body. The longest valid request line is about 6 KB (a 4096-
- * character page token), but an over-long value written in percent-escapes must reach validation, which names the
- * parameter, rather than Node's parser, which can only answer 431.
- */
-const MAX_HEADER_BYTES = BODY_LIMIT_BYTES;
-
-/**
- * A client must send its whole request (headers and body) within the request timeout, or Node answers 408 and
- * closes the socket; Node checks every half second, so the cut comes at most that late. An idle socket is
- * closed after the longest wait for a workflow (HTTP_WAIT_SECONDS) plus a minute, which a doctor run fits in.
- */
-function connectionLimits(http: Partial<Config['http']>) {
-  const requestTimeout = (http.requestTimeoutSeconds ?? DEFAULT_REQUEST_TIMEOUT_SECONDS) * 1000;
-  return {
-    requestTimeout,
-    connectionTimeout: ((http.waitSeconds ?? DEFAULT_WAIT_SECONDS) + 60) * 1000,
-    http: {
-      requestTimeout,
-      headersTimeout: requestTimeout,
-      connectionsCheckingInterval: 500,
-      maxHeaderSize: MAX_HEADER_BYTES,
-    },
-  };
-}
-
-/** What Node's parser refuses before fastify sees a request, by its error code: answered in the API's shape. */
-const CLIENT_ERRORS: Record<string, { status: number; code: string; message: string }> = {
-  ERR_HTTP_REQUEST_TIMEOUT: {
-    status: 408,
-    code: 'request-timeout',
-    message: 'the whole request (headers and body) must arrive within HTTP_REQUEST_TIMEOUT_SECONDS',
-  },
-  HPE_HEADER_OVERFLOW: {
-    status: 431,
-    code: 'headers-too-large',
-    message: `the request line and headers must fit in ${MAX_HEADER_BYTES / 1024} KiB`,
-  },
-};
-const MALFORMED = { status: 400, code: 'invalid-request', message: 'is not a well-formed HTTP/1.1 request' };
-
-function clientErrorHandler(err: NodeJS.ErrnoException, socket: Duplex): void {
-  if (err.code === 'ECONNRESET' || socket.destroyed) return;
-  const { status, code, message } = CLIENT_ERRORS[err.code ?? ''] ?? MALFORMED;
-  const body = JSON.stringify({
-    error: code,
-    message: `The request ${message}`,
-    details: [{ field: '(request)', message }],
-  });
-  if (socket.writable) {
-    socket.write(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\n` +
-        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
-  }
-  socket.destroy(err);
-}
 
 /** The hash of the one inline style swagger-ui's bundle applies. */
 const SWAGGER_UI_STYLE = 'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w=';
