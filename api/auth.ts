@@ -1,25 +1,24 @@
 /**
- * `Authorization: Bearer <ISPBOX_API_KEY>` on the API routes. The key is compared in constant time: both sides are
- * hashed first, so the comparison has equal lengths and leaks neither the key's length nor a matching prefix.
+ * `Authorization: Bearer <secret>` on the routes that need it: ISPBOX_API_KEY on the API's, METRICS_TOKEN on
+ * /metrics. Compared in constant time (net/bearer.ts).
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
+import { bearerMatcher, bearerToken } from '../net/bearer.ts';
 import { HttpProblem } from './errors.ts';
 
-const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
-
-export function bearerAuth(apiKey: string): (request: FastifyRequest) => Promise<void> {
-  const expected = digest(apiKey);
+/** Refuses a request without `Authorization: Bearer <secret>` (401); `name` is the secret's variable, for messages. */
+export function bearerAuth(secret: string, name = 'ISPBOX_API_KEY'): (request: FastifyRequest) => Promise<void> {
+  const matches = bearerMatcher(secret);
   return (request) => {
     const header = request.headers.authorization;
-    const token = typeof header === 'string' ? /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header)?.[1] : undefined;
-    if (token !== undefined && timingSafeEqual(digest(token), expected)) return Promise.resolve();
+    const token = bearerToken(header);
+    if (matches(token)) return Promise.resolve();
     const problem =
       header === undefined
-        ? 'is missing: send "Authorization: Bearer <ISPBOX_API_KEY>"'
+        ? `is missing: send "Authorization: Bearer <${name}>"`
         : token === undefined
-          ? 'must be "Bearer <ISPBOX_API_KEY>"'
-          : 'carries a key that is not valid';
+          ? `must be "Bearer <${name}>"`
+          : `carries a key that is not a valid ${name}`;
     // RFC 6750: say which scheme is expected; name the error only when a credential was offered.
     const challenge =
       header === undefined ? 'Bearer realm="ispbox-ozmap"' : 'Bearer realm="ispbox-ozmap", error="invalid_token"';

@@ -6,6 +6,8 @@ import { pino, type DestinationStream, type Logger } from 'pino';
 import { loadConfigOrExit, type Config } from '../config/env.ts';
 import { hostPort } from '../net/hosts.ts';
 import { ReservationsClient } from '../client/reservations.ts';
+import { createApiMetrics } from '../metrics/api.ts';
+import { serveMetrics } from '../metrics/server.ts';
 import { buildHttpServer } from './server.ts';
 
 /** The key never reaches a log line, whatever logs it (headers, config, errors). */
@@ -39,13 +41,20 @@ export async function startHttpApi(
   logger: Logger = createHttpLogger(config.logLevel),
 ): Promise<{ url: string; close(): Promise<void> }> {
   const reservations = ReservationsClient.lazy(config);
-  const app = await buildHttpServer({ reservations, config, logger });
+  const metrics = createApiMetrics();
+  const app = await buildHttpServer({ reservations, config, logger, metrics });
   await app.listen({ host: config.http.host, port: config.http.port });
+  // The metrics' own listener (HTTP_METRICS_ADDRESS), behind METRICS_TOKEN when it is set.
+  const { address, token } = config.http.metrics;
+  const metricsServer = address
+    ? await serveMetrics(metrics.registry, address, { token, tokenName: 'METRICS_TOKEN' })
+    : undefined;
   const url = `http://${hostPort(config.http.host, config.http.port)}`;
   return {
     url,
     async close() {
       await app.close();
+      await metricsServer?.close();
       await reservations.close();
     },
   };

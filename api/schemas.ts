@@ -15,12 +15,13 @@ import {
   SelectBoxInput,
   ViabilityId,
 } from '../contract/schemas.ts';
-import { ListReservationsQuery, ReservationSummary } from '../client/listing.ts';
+import { ListReservationsQuery, PageToken, ReservationSummary } from '../client/listing.ts';
 
 export const FieldProblemBody = z.object({
-  field: z
-    .string()
-    .meta({ description: 'Dotted path of the offending field ("customer.code"), a header or query name, or "(body)"' }),
+  field: z.string().meta({
+    description:
+      'Dotted path of the offending field ("customer.code"), a header, query or path parameter name, or "(body)"',
+  }),
   message: z.string(),
 });
 
@@ -42,6 +43,20 @@ export const reservationBody = (schema: typeof ReservationInput) =>
     description:
       'The workflow input. At least one of address and coordinates. holdDays: whole days, at most ' +
       'RESERVATION_MAX_HOLD_DAYS (its maximum here).',
+    examples: [
+      {
+        viabilityId: 'V-1042',
+        customer: { code: 'C-77', name: 'Maria Souza' },
+        address: 'Rua Bocaiúva, 2125 - Centro, Florianópolis - SC',
+      },
+      {
+        viabilityId: 'V-1043',
+        customer: { code: 'C-78', name: 'João' },
+        coordinates: { lat: -27.5935, lng: -48.5515 },
+        selection: 'manual',
+        radiusMeters: 400,
+      },
+    ],
   });
 export const StateBody = ReservationState.meta({
   id: 'ReservationState',
@@ -78,10 +93,10 @@ export const ListQuery = ListReservationsQuery;
 export const ListBody = z
   .object({
     reservations: z.array(ReservationSummary),
-    nextPageToken: z
-      .string()
-      .optional()
-      .meta({ description: 'Present when there are more: pass it back as pageToken.' }),
+    nextPageToken: PageToken.optional().meta({
+      description:
+        'Present when there are more: pass it back as pageToken, as given (opaque; base64url, bound to these filters).',
+    }),
   })
   .meta({ id: 'ReservationPage' });
 

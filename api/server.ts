@@ -3,23 +3,22 @@
  * an OpenAPI 3.1 document generated from them (/openapi.json) and a docs page (/docs) served from node_modules.
  * Every route goes through ReservationsClient, the one way in.
  */
-import { apiMetrics } from '../metrics/api.ts';
+import { METRICS_PATH, createApiMetrics, type ApiMetrics } from '../metrics/api.ts';
 import fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import {
-  jsonSchemaTransform,
-  jsonSchemaTransformObject,
-  serializerCompiler,
-  type ZodTypeProvider,
-} from 'fastify-type-provider-zod';
+import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { FastifySchemaCompiler } from 'fastify';
 import type { z } from 'zod';
 import type { Config } from '../config/env.ts';
 import { InvalidInputError } from '../client/errors.ts';
 import type { ReservationsClient } from '../client/reservations.ts';
+import { bearerAuth } from './auth.ts';
+import { BODY_LIMIT_BYTES, clientErrorHandler, connectionLimits } from './connection-limits.ts';
 import { toHttpProblem } from './errors.ts';
 import { parseJsonBody } from './json-body.ts';
+import { openapiTransforms } from './openapi.ts';
+import { answerUnmatched } from './unmatched.ts';
 import { doctorRoutes, type DoctorRunner } from './routes/doctor.ts';
 import { healthRoutes } from './routes/health.ts';
 import { reservationRoutes } from './routes/reservations.ts';
@@ -32,39 +31,35 @@ export interface HttpServerOptions {
   logger?: FastifyServerOptions['loggerInstance'] | false;
   /** GET /v1/doctor's run (tests inject one); default: runDoctor on process.env. */
   doctor?: DoctorRunner;
+  /** The request metrics to count into (api/main.ts serves them on a listener of their own); default: new ones. */
+  metrics?: ApiMetrics;
 }
 
-/** Bodies are small JSON documents; anything bigger is a mistake or an attack (413). */
-export const BODY_LIMIT_BYTES = 64 * 1024;
+export { BODY_LIMIT_BYTES };
+
+/** What a request part is called when a problem is with the part as a whole. */
+const WHOLE: Record<string, string> = {
+  body: '(body)',
+  querystring: '(query)',
+  params: '(path)',
+  headers: '(headers)',
+};
 
 /**
  * Validates each request part with its zod schema and reports problems the way the client library does
- * (InvalidInputError: `{ field, message }`), naming query and path parameters by their own names.
+ * (InvalidInputError: `{ field, message }`), naming query and path parameters by their own names, unknown ones too.
  */
 const validatorCompiler: FastifySchemaCompiler<z.ZodType> =
-  ({ schema }) =>
+  ({ schema, httpPart = 'body' }) =>
   (data) => {
     const result = schema.safeParse(data);
-    return result.success ? { value: result.data } : { error: InvalidInputError.fromZod(result.error) };
+    if (result.success) return { value: result.data };
+    const whole = WHOLE[httpPart] ?? `(${httpPart})`;
+    return { error: InvalidInputError.fromZod(result.error, '', { whole, keysByName: httpPart !== 'body' }) };
   };
 
-/** Defaults of HTTP_REQUEST_TIMEOUT_SECONDS and HTTP_WAIT_SECONDS, for callers that pass a partial config. */
-const DEFAULT_REQUEST_TIMEOUT_SECONDS = 10;
-const DEFAULT_WAIT_SECONDS = 20;
-
-/**
- * A client must send its whole request (headers and body) within the request timeout, or Node answers 408 and
- * closes the socket; Node checks every half second, so the cut comes at most that late. An idle socket is
- * closed after the longest wait for a workflow (HTTP_WAIT_SECONDS) plus a minute, which a doctor run fits in.
- */
-function timeouts(http: Partial<Config['http']>) {
-  const requestTimeout = (http.requestTimeoutSeconds ?? DEFAULT_REQUEST_TIMEOUT_SECONDS) * 1000;
-  return {
-    requestTimeout,
-    connectionTimeout: ((http.waitSeconds ?? DEFAULT_WAIT_SECONDS) + 60) * 1000,
-    http: { requestTimeout, headersTimeout: requestTimeout, connectionsCheckingInterval: 500 },
-  };
-}
+/** Path parameters up to this length reach their route (and its validation); longer ones match no route. */
+const MAX_PARAM_LENGTH = 500;
 
 /** The hash of the one inline style swagger-ui's bundle applies. */
 const SWAGGER_UI_STYLE = 'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w=';
@@ -72,10 +67,11 @@ const SWAGGER_UI_STYLE = 'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w=';
 export async function buildHttpServer(options: HttpServerOptions): Promise<FastifyInstance> {
   const app = fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
-    ...timeouts(options.config.http),
+    ...connectionLimits(options.config.http),
+    clientErrorHandler,
     bodyLimit: BODY_LIMIT_BYTES,
     // Long enough for zod to say what is wrong with an over-long viability id, rather than a bare 404.
-    routerOptions: { maxParamLength: 500 },
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // Malformed URLs and the like: the same error shape as everything else.
     frameworkErrors: (error, _request, reply: FastifyReply) => {
       const problem = toHttpProblem(error);
@@ -106,13 +102,8 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     if (problem.statusCode >= 500) request.log.error({ err: error }, problem.message);
     return reply.code(problem.statusCode).headers(problem.headers).send(problem.body);
   });
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({
-      error: 'not-found',
-      message: `No route ${request.method} ${request.url.split('?')[0]}`,
-      details: [{ field: 'url', message: 'is not a route of this API (see /docs)' }],
-    }),
-  );
+  // Unknown paths (404) and methods a path does not have (405), answered before any body is read.
+  answerUnmatched(app, { maxParamLength: MAX_PARAM_LENGTH });
 
   await app.register(swagger, {
     openapi: {
@@ -128,8 +119,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'ISPBOX_API_KEY' } } },
     },
-    transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
+    ...openapiTransforms(),
   });
   // Swagger UI's files are all served from /docs itself: nothing from elsewhere, never framed. Its one inline
   // style (its bundle's, by hash; a swagger-ui upgrade may change it, which the browser test sees) is allowed.
@@ -143,7 +133,18 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
   });
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
 
-  await app.register(apiMetrics); // GET /metrics for Prometheus (docs/deployment.md)
+  // Request metrics for Prometheus (docs/deployment.md). Served on this port only behind METRICS_TOKEN, and only
+  // when they have no listener of their own (HTTP_METRICS_ADDRESS, api/main.ts); else /metrics is no route here.
+  const metrics = options.metrics ?? createApiMetrics();
+  await app.register(metrics.plugin);
+  const { token: metricsToken, address: metricsAddress } = options.config.http.metrics ?? {};
+  if (metricsToken && !metricsAddress) {
+    app.get(
+      METRICS_PATH,
+      { schema: { hide: true }, onRequest: bearerAuth(metricsToken, 'METRICS_TOKEN') },
+      metrics.handler,
+    );
+  }
   await app.register(healthRoutes, { reservations: options.reservations, config: options.config });
   await app.register(reservationRoutes, { reservations: options.reservations, config: options.config });
   await app.register(doctorRoutes, { config: options.config, reservations: options.reservations, run: options.doctor });

@@ -19,7 +19,7 @@ import { ReservationsClient } from './reservations.ts';
 import { withSpinner } from './terminal.ts';
 import { DEFAULT_LINK_TTL_SECONDS, viabilityPageUrl } from './viability-link.ts';
 import { registerDoctor } from '../doctor/cli.ts';
-import { number } from './cli-options.ts';
+import { decimal, wholeNumber } from './cli-options.ts';
 
 interface Output {
   json?: boolean;
@@ -54,7 +54,7 @@ Run "ozres <command> --help" for a command's options and examples.`,
 
 withCustomerOptions(program.command('reserve'))
   .description('reserve a port for a viability and wait until it is RESERVED, awaiting selection, or final')
-  .option('--hold-days <days>', 'how long the port is held', number('--hold-days'))
+  .option('--hold-days <days>', 'how long the port is held', decimal('--hold-days'))
   .option('--manual', 'let the salesperson choose the box (selectBox) instead of taking the nearest')
   .option('--json', 'print JSON')
   .addHelpText(
@@ -108,7 +108,7 @@ program
   .option('--status <status>', 'only this status, e.g. RESERVED, AWAITING_SELECTION, EXPIRED')
   .option('--customer <code>', 'only this customer code')
   .option('--expires-before <date-time>', 'only holds ending before this ISO 8601 date-time')
-  .option('--limit <n>', 'page size (1-100)', number('--limit'), 20)
+  .option('--limit <n>', 'page size (1-100)', wholeNumber('--limit'), 20)
   .option('--page-token <token>', 'the next page, as printed by the previous one')
   .option('--all', 'follow every page')
   .option('--json', 'print JSON ({ reservations, nextPageToken })')
@@ -155,7 +155,7 @@ program
   .argument('<viabilityId>')
   .requiredOption('--box <boxId>', 'OZmap box id among the candidates')
   .option('--splitter <splitterId>', 'OZmap splitter id')
-  .addOption(new Option('--port <port>', 'port number').argParser(number('--port')))
+  .addOption(new Option('--port <port>', 'port number').argParser(wholeNumber('--port')))
   .option('--json', 'print JSON')
   .addHelpText(
     'after',
@@ -182,7 +182,7 @@ program
   .argument('<viabilityId>')
   .requiredOption('--box <boxId>', 'OZmap box id within the reservation radius')
   .option('--splitter <splitterId>', 'OZmap splitter id (default: the first with a free port)')
-  .addOption(new Option('--port <port>', 'port number (default: the first free one)').argParser(number('--port')))
+  .addOption(new Option('--port <port>', 'port number (default: the first free one)').argParser(wholeNumber('--port')))
   .option('--reason <text>', 'why it moves, kept in the reservation changes')
   .option('--json', 'print JSON (the state after the move)')
   .addHelpText(
@@ -214,7 +214,7 @@ program
   .command('extend')
   .description("extend a RESERVED reservation's hold by whole days")
   .argument('<viabilityId>')
-  .requiredOption('--days <n>', 'days to add (1-90)', number('--days'))
+  .requiredOption('--days <n>', 'days to add (1-90)', wholeNumber('--days'))
   .option('--reason <text>', 'why, kept in the reservation changes')
   .option('--json', 'print JSON (the state after the extension)')
   .addHelpText(
@@ -283,7 +283,7 @@ withCustomerOptions(program.command('link'))
   .description(
     'print a signed link to the viability map page, where the salesperson picks the box (as Ispbox opens it)',
   )
-  .option('--ttl <seconds>', 'how long the link works', number('--ttl'), DEFAULT_LINK_TTL_SECONDS)
+  .option('--ttl <seconds>', 'how long the link works', wholeNumber('--ttl'), DEFAULT_LINK_TTL_SECONDS)
   .option('--base-url <url>', 'where the HTTP server answers (default: http://HTTP_HOST:HTTP_PORT)')
   .addHelpText(
     'after',
@@ -315,7 +315,7 @@ program
   .option(
     '--page-size <n>',
     'OZmap properties read per page (1-1000; default RECONCILE_PAGE_SIZE)',
-    number('--page-size'),
+    wholeNumber('--page-size'),
   )
   .option('--json', 'print the report as JSON')
   .addHelpText(
@@ -371,9 +371,9 @@ function withCustomerOptions(command: Command): Command {
     .requiredOption('--code <code>', 'customer (OZmap client) code')
     .requiredOption('--name <name>', 'customer name')
     .option('--address <address>', 'customer address, geocoded when no coordinates are given')
-    .option('--lat <lat>', 'latitude', number('--lat'))
-    .option('--lng <lng>', 'longitude', number('--lng'))
-    .option('--radius <metres>', 'search radius in metres', number('--radius'));
+    .option('--lat <lat>', 'latitude', decimal('--lat'))
+    .option('--lng <lng>', 'longitude', decimal('--lng'))
+    .option('--radius <metres>', 'search radius in metres', wholeNumber('--radius'));
 }
 
 function customerInput(opts: CustomerOptions) {

@@ -17,12 +17,26 @@ export class InvalidInputError extends Error {
     this.name = 'InvalidInputError';
   }
 
-  static fromZod(error: z.ZodError, prefix = ''): InvalidInputError {
+  /**
+   * One problem per issue, named by its path under `prefix`; the value as a whole is named `whole`. With `keysByName`
+   * (a query string, a path: sets of named values rather than a document), each unknown key is a problem of its
+   * own, named by the key.
+   */
+  static fromZod(
+    error: z.ZodError,
+    prefix = '',
+    { whole = '(body)', keysByName = false }: { whole?: string; keysByName?: boolean } = {},
+  ): InvalidInputError {
+    const name = (path: PropertyKey[]) => [prefix, ...path.map(String)].filter(Boolean).join('.') || whole;
     return new InvalidInputError(
-      error.issues.map((issue) => ({
-        field: [prefix, ...issue.path.map(String)].filter(Boolean).join('.') || '(body)',
-        message: issue.message,
-      })),
+      error.issues.flatMap((issue) =>
+        keysByName && issue.code === 'unrecognized_keys'
+          ? issue.keys.map((key) => ({
+              field: name([...issue.path, key]),
+              message: 'is not a parameter of this route (see /docs): remove it',
+            }))
+          : [{ field: name(issue.path), message: issue.message }],
+      ),
     );
   }
 }
@@ -85,12 +99,15 @@ export class ChangeRefusedError extends RejectedError {
   }
 }
 
-/** A confirm, cancel, move or extension for a reservation that has ended: nothing changed; `status` says how. */
+/**
+ * A confirm, cancel, selection, move or extension for a reservation that has ended: nothing changed; `status` says
+ * how.
+ */
 export class ReservationEndedError extends RejectedError {
   constructor(
     readonly viabilityId: string,
     readonly status: ReservationStatus,
-    readonly action: 'confirm' | 'cancel' | 'move' | 'extend',
+    readonly action: 'confirm' | 'cancel' | 'select' | 'move' | 'extend',
   ) {
     super(`Reservation ${viabilityId} already ended as ${status}: nothing to ${action}`);
     this.name = 'ReservationEndedError';

@@ -8,7 +8,7 @@ import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import { WORKFLOW_TYPE } from '../contract/defaults.ts';
 import { viabilityIdOf } from '../contract/ids.ts';
-import { ReservationStatus, ViabilityId } from '../contract/schemas.ts';
+import { CustomerCode, ReservationStatus, ViabilityId } from '../contract/schemas.ts';
 import {
   BoxIdKey,
   CustomerCodeKey,
@@ -22,9 +22,23 @@ import { parseInput } from './prepare.ts';
 
 export const MAX_PAGE_SIZE = 100;
 
+/** Page tokens are opaque and small; this bounds what a caller may send back as one. */
+export const MAX_PAGE_TOKEN_LENGTH = 4096;
+
+/** A listing's page token as callers see it: `nextPageToken` of one page, `pageToken` of the next. */
+export const PageToken = z
+  .base64url('must be a nextPageToken returned by the previous page')
+  .max(MAX_PAGE_TOKEN_LENGTH, 'is too long for a nextPageToken')
+  .meta({
+    description:
+      `Opaque: the nextPageToken of the previous page of the same listing, sent back as given (base64url, at most ` +
+      `${MAX_PAGE_TOKEN_LENGTH} characters). It is bound to its filters: a changed token, or one of another ` +
+      'listing, is refused with 400 naming pageToken.',
+  });
+
 export const ListReservationsQuery = z.strictObject({
   status: ReservationStatus.optional(),
-  customerCode: z.string().trim().min(1, 'must not be empty').max(64, 'must be at most 64 characters').optional(),
+  customerCode: CustomerCode.optional(),
   expiresBefore: z.iso
     .datetime({ offset: true, message: 'must be an ISO 8601 date-time, e.g. 2026-12-31T00:00:00Z' })
     .optional(),
@@ -34,11 +48,7 @@ export const ListReservationsQuery = z.strictObject({
     .min(1, 'must be at least 1')
     .max(MAX_PAGE_SIZE, `must be at most ${MAX_PAGE_SIZE}`)
     .optional(),
-  /** Opaque: the `nextPageToken` of the previous page, as given. */
-  pageToken: z
-    .base64url('must be a nextPageToken returned by the previous page')
-    .max(4096, 'is too long for a nextPageToken')
-    .optional(),
+  pageToken: PageToken.optional(),
 });
 export type ListReservationsQuery = z.infer<typeof ListReservationsQuery>;
 

@@ -246,7 +246,10 @@ export class ReservationsClient {
     try {
       return await this.#handle(viabilityId).executeUpdate(selectBox, { args: [selection] });
     } catch (err) {
-      throw explain(err, viabilityId, (message) => new SelectionRefusedError(viabilityId, message));
+      const explained = explain(err, viabilityId, (message) => new SelectionRefusedError(viabilityId, message));
+      // As for changes: an update to a closed workflow is "not found" to Temporal; an ended reservation is refused.
+      if (explained instanceof ReservationNotFoundError) await this.#refuseIfEnded(viabilityId, 'select');
+      throw explained;
     }
   }
 

@@ -4,7 +4,7 @@
  */
 import { DEFAULTS } from '../contract/defaults.ts';
 import { DEFAULT_MAX_HOLD_DAYS, holdDaysProblem } from '../contract/limits.ts';
-import { isLoopbackHost } from '../net/hosts.ts';
+import { isLoopbackHost, splitHostPort } from '../net/hosts.ts';
 import {
   DEFAULT_LISTEN_HOST,
   DEFAULT_MAX_CACHED_WORKFLOWS,
@@ -24,6 +24,7 @@ export function crossFieldProblems(raw: RawEnv, role: ConfigRole = 'worker'): st
     ...keyRequiredProblems(raw, role),
     ...temporalTlsProblems(raw),
     ...encryptionProblems(raw),
+    ...metricsProblems(raw),
     ...deploymentProblems(raw),
     ...webhookProblems(raw),
     ...workerSlotProblems(raw),
@@ -175,6 +176,17 @@ function encryptionProblems(raw: RawEnv): string[] {
     );
   }
   return problems;
+}
+
+/** The API's metrics show business volume (requests by route and status): open only on loopback. */
+function metricsProblems(raw: RawEnv): string[] {
+  const address = raw.HTTP_METRICS_ADDRESS?.trim();
+  if (!address || raw.METRICS_TOKEN) return [];
+  if (isLoopbackHost(splitHostPort(address).host)) return [];
+  return [
+    "HTTP_METRICS_ADDRESS: outside loopback the API's metrics (requests by route and status) would be open to anyone " +
+      'who reaches it: set METRICS_TOKEN (Prometheus sends it as its bearer token), or keep 127.0.0.1',
+  ];
 }
 
 /**

@@ -124,6 +124,14 @@ export const EnvSchema = z.object({
     .refine((n) => n <= 300, 'must be at most 300 seconds')
     .default(10),
   ISPBOX_API_KEY: z.string().trim().min(16, 'must be at least 16 characters').optional(),
+  // The API's Prometheus metrics (docs/deployment.md): off unless one of these is set. A listener of their own, and/or
+  // a bearer token they need wherever they are served (on the API's port only with it).
+  HTTP_METRICS_ADDRESS: listenAddress.optional(),
+  METRICS_TOKEN: z
+    .string()
+    .trim()
+    .min(16, 'must be at least 16 characters (e.g. `openssl rand -hex 24`), given to Prometheus as its bearer token')
+    .optional(),
   // Signs the map page's links instead of a key derived from ISPBOX_API_KEY (client/viability-link.ts).
   VIABILITY_LINK_SECRET: z
     .string()
@@ -204,8 +212,8 @@ export const EnvSchema = z.object({
   CLUSTER_METRICS_PORT_BASE: z.coerce
     .number({ error: 'must be a TCP port' })
     .int('must be a TCP port')
-    .min(1024, 'must be 1024-65000 (ports up to base+232 are used)')
-    .max(65000, 'must be 1024-65000 (ports up to base+232 are used)')
+    .min(1024, 'must be 1024-65000 (ports up to base+300 are used)')
+    .max(65000, 'must be 1024-65000 (ports up to base+300 are used)')
     .default(DEFAULT_CLUSTER_METRICS_PORT_BASE),
   // The reconciler (docs/architecture.md, "Reconciler"): its Schedule, registered by every worker, and page size.
   RECONCILE_SCHEDULE: reconcileSchedule.default({ kind: 'cron', expression: DEFAULT_RECONCILE_CRON }),
@@ -279,6 +287,8 @@ function toConfig(env: Env) {
       linkSecret: env.VIABILITY_LINK_SECRET,
       waitSeconds: env.HTTP_WAIT_SECONDS,
       requestTimeoutSeconds: env.HTTP_REQUEST_TIMEOUT_SECONDS,
+      /** GET /metrics: on `address` (a listener of its own) or, with only a token, on the API's port; else off. */
+      metrics: { address: env.HTTP_METRICS_ADDRESS, token: env.METRICS_TOKEN },
     },
     /** Signed webhooks to Ispbox: undefined when WEBHOOK_URL is unset (rules.ts requires the secret with it). */
     webhooks: env.WEBHOOK_URL

@@ -14,30 +14,59 @@ export const ViabilityId = z
   .string()
   .regex(VIABILITY_ID_PATTERN, 'must be 1-64 characters of letters, digits, ".", "_", ":" or "-"');
 
+/**
+ * Text from callers (codes, names, addresses, box ids, reasons) holds no control character: C0 (NUL, tab, line
+ * breaks, escape), DEL, nor C1 (U+0080-U+009F, never text: bytes of another encoding read as Latin-1). They print as
+ * nothing, break log lines and OZmap's and the Web UI's views, and a NUL in a listing's filter failed the whole
+ * visibility query. A pattern rather than a refinement, so that the OpenAPI document says it too.
+ */
+// eslint-disable-next-line no-control-regex -- the control characters are what it refuses
+const CONTROL_FREE = /^[^\u0000-\u001f\u007f-\u009f]*$/;
+/**
+ * What String.prototype.trim removes, but for the control characters refused anyway; spelled out because regex
+ * engines (JavaScript's, and those of the tools that read the OpenAPI document) disagree on `\s`.
+ */
+const SPACE = '[ \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff]';
+const NOT_BLANK = new RegExp(SPACE.replace('[', '[^'));
+
+/** Text of at most `max` characters as sent, without control characters; refused naming `what` and the fix. */
+export const plainText = (what: string, max?: number) => {
+  const text = z
+    .string()
+    .regex(
+      CONTROL_FREE,
+      `${what} must not contain control characters (NUL, tab, line breaks, U+007F-U+009F): remove them`,
+    );
+  return max === undefined ? text : text.max(max, `${what} must be at most ${max} characters`);
+};
+
+/** Plain text with something besides spaces, stored trimmed. */
 const trimmed = (what: string, max: number) =>
-  z.string().trim().min(1, `${what} must not be empty`).max(max, `${what} must be at most ${max} characters`);
+  plainText(what, max).regex(NOT_BLANK, `${what} must not be empty`).trim();
+
+/** A fixed form (`[0-9]`, not `\d`, for the same reason as SPACE), spaces around it allowed and trimmed. */
+const padded = (form: string, message: string) =>
+  z
+    .string()
+    .regex(new RegExp(`^${SPACE}*${form}${SPACE}*$`), message)
+    .trim();
+
+/** The OZmap client's code: also a filter of the listing, checked alike. */
+export const CustomerCode = trimmed('customer code', 64);
 
 export const Customer = z.strictObject({
-  code: trimmed('customer code', 64),
+  code: CustomerCode,
   name: trimmed('customer name', 200),
 });
 
 export const StructuredAddress = z.strictObject({
   street: trimmed('street', 200),
-  number: z.string().trim().max(20).optional(),
-  complement: z.string().trim().max(100).optional(),
-  neighborhood: z.string().trim().max(100).optional(),
+  number: plainText('number', 20).trim().optional(),
+  complement: plainText('complement', 100).trim().optional(),
+  neighborhood: plainText('neighborhood', 100).trim().optional(),
   city: trimmed('city', 100),
-  state: z
-    .string()
-    .trim()
-    .regex(/^[A-Za-z]{2}$/, 'must be a two-letter UF such as "SC"')
-    .optional(),
-  postalCode: z
-    .string()
-    .trim()
-    .regex(/^\d{5}-?\d{3}$/, 'must be a CEP such as "88015-530"')
-    .optional(),
+  state: padded('[A-Za-z]{2}', 'must be a two-letter UF such as "SC"').optional(),
+  postalCode: padded('[0-9]{5}-?[0-9]{3}', 'must be a CEP such as "88015-530"').optional(),
 });
 
 export const Address = z.union([trimmed('address', 300), StructuredAddress]);
@@ -90,7 +119,9 @@ export const reservationInputFor = (limits: HoldLimits) =>
     .refine((input) => input.address !== undefined || input.coordinates !== undefined, {
       message: 'give an address or coordinates (or both)',
       path: ['address'],
-    });
+    })
+    // The same rule in the JSON Schema (the OpenAPI document), which a refinement does not reach.
+    .meta({ anyOf: [{ required: ['address'] }, { required: ['coordinates'] }] });
 
 export const ReservationInput = reservationInputFor(DEFAULT_LIMITS);
 
@@ -208,24 +239,24 @@ export const BriefState = ReservationState.partial({ candidates: true });
 export type BriefState = z.infer<typeof BriefState>;
 
 export const SelectBoxInput = z.strictObject({
-  boxId: z.string().min(1, 'boxId must not be empty'),
-  splitterId: z.string().min(1).optional(),
+  boxId: plainText('boxId').min(1, 'boxId must not be empty'),
+  splitterId: plainText('splitterId').min(1, 'splitterId must not be empty').optional(),
   port: z.number().int().positive('port must be a positive whole number').optional(),
 });
 export type SelectBoxInput = z.infer<typeof SelectBoxInput>;
 
-export const ConfirmSaleInput = z.strictObject({ note: z.string().max(500).optional() });
+export const ConfirmSaleInput = z.strictObject({ note: plainText('note', 500).optional() });
 export type ConfirmSaleInput = z.infer<typeof ConfirmSaleInput>;
 
-export const CancelReservationInput = z.strictObject({ reason: z.string().max(500).optional() });
+export const CancelReservationInput = z.strictObject({ reason: plainText('reason', 500).optional() });
 export type CancelReservationInput = z.infer<typeof CancelReservationInput>;
 
 /** Moves the reservation to another box's free port within its radius (or another port of the same box). */
 export const ChangeBoxInput = z.strictObject({
-  boxId: z.string().min(1, 'boxId must not be empty'),
-  splitterId: z.string().min(1).optional(),
+  boxId: plainText('boxId').min(1, 'boxId must not be empty'),
+  splitterId: plainText('splitterId').min(1, 'splitterId must not be empty').optional(),
   port: z.number().int().positive('port must be a positive whole number').optional(),
-  reason: z.string().max(500).optional(),
+  reason: plainText('reason', 500).optional(),
 });
 export type ChangeBoxInput = z.infer<typeof ChangeBoxInput>;
 
@@ -236,7 +267,7 @@ export const ExtendHoldInput = z.strictObject({
     .int('days must be a whole number')
     .min(1, 'days must be at least 1')
     .max(90, 'days must be at most 90'),
-  reason: z.string().max(500).optional(),
+  reason: plainText('reason', 500).optional(),
 });
 export type ExtendHoldInput = z.infer<typeof ExtendHoldInput>;
 

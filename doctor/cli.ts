@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { runDoctor } from './index.ts';
 import { formatJson, formatText } from './report.ts';
-import { number } from '../client/cli-options.ts';
+import { decimal } from '../client/cli-options.ts';
 
 interface DoctorFlags {
   json?: boolean;
@@ -25,10 +25,10 @@ export function registerDoctor(program: Command): void {
     .option(
       '--lat <lat>',
       'conformance: latitude of a served area (default: the first box OZmap lists)',
-      number('--lat'),
+      decimal('--lat'),
     )
-    .option('--lng <lng>', 'conformance: longitude', number('--lng'))
-    .option('--radius <metres>', 'conformance: search radius (default OZMAP_RADIUS_METERS)', number('--radius'))
+    .option('--lng <lng>', 'conformance: longitude', decimal('--lng'))
+    .option('--radius <metres>', 'conformance: search radius (default OZMAP_RADIUS_METERS)', decimal('--radius'))
     .option('--write', 'with --ozmap: reserve and release a test client on --box (reversible)')
     .option('--box <boxId>', 'the box the write test may use (required with --write)')
     .option('--json', 'print JSON ({ ok, checks, summary })')

@@ -1,14 +1,24 @@
 /**
- * The HTTP API's request metrics on GET /metrics (docs/deployment.md, "Metrics and alerts"): requests by method,
- * route (the route pattern, never the raw URL with its ids or signed query) and status, and their latency. One
- * registry per server, so several servers in one process (the tests) do not collide.
+ * The HTTP API's request metrics (docs/deployment.md, "Metrics and alerts"): requests by method, route (the route
+ * pattern, never the raw URL with its ids or signed query) and status, and their latency. One registry per server,
+ * so several servers in one process (the tests) do not collide. They show business volume, so they are served only
+ * where configuration says (api/server.ts, api/main.ts): never open on the API's port.
  */
-import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-const started = new WeakMap<FastifyRequest, number>();
+export const METRICS_PATH = '/metrics';
 
-const plugin: FastifyPluginAsync = (app: FastifyInstance) => {
+export interface ApiMetrics {
+  registry: Registry;
+  /** Counts every request of the instance it is registered on (the root: it sees every route). */
+  plugin: FastifyPluginAsync;
+  /** Answers GET /metrics with the registry's text. */
+  handler: (request: FastifyRequest, reply: FastifyReply) => Promise<string>;
+}
+
+export function createApiMetrics(): ApiMetrics {
+  const started = new WeakMap<FastifyRequest, number>();
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'ozres_api_' });
   const registers = [registry];
@@ -25,25 +35,29 @@ const plugin: FastifyPluginAsync = (app: FastifyInstance) => {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30],
     registers,
   });
-  app.addHook('onRequest', (request, _reply, done) => {
-    started.set(request, performance.now());
-    done();
-  });
-  app.addHook('onResponse', (request, reply, done) => {
-    const t0 = started.get(request);
-    const route = request.routeOptions.url ?? 'unmatched';
-    if (route !== '/metrics') {
-      requests.inc({ method: request.method, route, status: String(reply.statusCode) });
-      if (t0 !== undefined) duration.observe({ method: request.method, route }, (performance.now() - t0) / 1000);
-    }
-    done();
-  });
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
-    reply.header('content-type', registry.contentType);
-    return registry.metrics();
-  });
-  return Promise.resolve();
-};
-
-/** Registered once on the root instance; skip-override (what fastify-plugin sets) makes its hooks see every route. */
-export const apiMetrics = Object.assign(plugin, { [Symbol.for('skip-override')]: true });
+  const plugin: FastifyPluginAsync = (app: FastifyInstance) => {
+    app.addHook('onRequest', (request, _reply, done) => {
+      started.set(request, performance.now());
+      done();
+    });
+    app.addHook('onResponse', (request, reply, done) => {
+      const t0 = started.get(request);
+      const route = request.routeOptions.url ?? 'unmatched';
+      if (route !== METRICS_PATH) {
+        requests.inc({ method: request.method, route, status: String(reply.statusCode) });
+        if (t0 !== undefined) duration.observe({ method: request.method, route }, (performance.now() - t0) / 1000);
+      }
+      done();
+    });
+    return Promise.resolve();
+  };
+  return {
+    registry,
+    // skip-override (what fastify-plugin sets): registered on the root, its hooks see every route.
+    plugin: Object.assign(plugin, { [Symbol.for('skip-override')]: true }),
+    handler: async (_request, reply) => {
+      void reply.header('content-type', registry.contentType);
+      return registry.metrics();
+    },
+  };
+}

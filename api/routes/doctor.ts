@@ -67,6 +67,7 @@ export const doctorRoutes: FastifyPluginAsyncZod<{
     '/v1/doctor',
     {
       schema: {
+        operationId: 'runDoctor',
         summary: 'Check that everything a sale needs holds (as `ozres doctor`)',
         description:
           'Configuration, Temporal (reachable, credentials, namespace, search attributes, a worker), OZmap (https, ' +

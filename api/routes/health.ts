@@ -36,6 +36,7 @@ export const healthRoutes: FastifyPluginAsyncZod<{
     '/healthz',
     {
       schema: {
+        operationId: 'health',
         summary: 'Health: Temporal reachable and a worker polling',
         tags: ['health'],
         response: {

@@ -36,6 +36,25 @@ const location = (viabilityId: string) => `/v1/reservations/${encodeURIComponent
 const security = [{ bearer: [] }];
 const tags = ['reservations'];
 
+/**
+ * OpenAPI links from an answer carrying a reservation's state to everything that can be done with it, so that a
+ * client (or a stateful API fuzzer) can follow them: `viabilityId` comes from the state itself.
+ */
+const RESERVATION_OPERATIONS = {
+  GetReservation: ['getReservation', "Read this reservation's state"],
+  SelectBox: ['selectBox', 'Manual mode: reserve one of its candidates'],
+  ChangeBox: ['changeBox', 'Move it to another box within its radius'],
+  ExtendHold: ['extendHold', 'Extend its hold'],
+  ConfirmSale: ['confirmSale', 'Confirm the sale'],
+  CancelReservation: ['cancelReservation', 'Cancel it'],
+} as const;
+const stateLinks = Object.fromEntries(
+  Object.entries(RESERVATION_OPERATIONS).map(([name, [operationId, description]]) => [
+    name,
+    { operationId, description, parameters: { viabilityId: '$response.body#/viabilityId' } },
+  ]),
+);
+
 export const reservationRoutes: FastifyPluginAsyncZod<{
   reservations: ReservationsClient;
   config: Pick<Config, 'http'>;
@@ -54,6 +73,7 @@ export const reservationRoutes: FastifyPluginAsyncZod<{
     '/v1/reservations',
     {
       schema: {
+        operationId: 'createReservation',
         summary: 'Reserve a port for a viability (start, or find, its reservation)',
         description:
           'Update-with-start on workflow `reservation-<viabilityId>`: answers once the status is RESERVED, ' +
@@ -72,6 +92,7 @@ export const reservationRoutes: FastifyPluginAsyncZod<{
           ...errorResponses(400, 401, 409, 413, 415, 502, 503),
         },
       },
+      links: { 201: stateLinks, 200: stateLinks, 202: stateLinks },
     },
     async (request, reply) => {
       // The wait gets its own deadline inside submit; the look-ups around it are bounded too.
@@ -87,6 +108,7 @@ export const reservationRoutes: FastifyPluginAsyncZod<{
     '/v1/reservations/:viabilityId',
     {
       schema: {
+        operationId: 'getReservation',
         summary: "A reservation's state",
         tags,
         security,
@@ -96,6 +118,7 @@ export const reservationRoutes: FastifyPluginAsyncZod<{
           ...errorResponses(400, 401, 404, 502, 503),
         },
       },
+      links: { 200: stateLinks },
     },
     async (request) => bounded(() => reservations.get(request.params.viabilityId)),
   );
@@ -104,9 +127,10 @@ export const reservationRoutes: FastifyPluginAsyncZod<{
     '/v1/reservations/:viabilityId/selection',
     {
       schema: {
+        operationId: 'selectBox',
         summary: 'Manual mode: reserve the chosen box (and optionally splitter and port)',
         description:
-          'Only while AWAITING_SELECTION and only a box among the candidates (409 otherwise). ' +
+          'Only while AWAITING_SELECTION and only a box among the candidates (409 otherwise, also once ended). ' +
           'A port OZmap refuses as taken answers 200 with ' +
           'AWAITING_SELECTION, fresh candidates and a notice. ' +
           'If the selection is not answered within HTTP_WAIT_SECONDS, 503: ' +
@@ -135,6 +159,7 @@ export const reservationRoutes: FastifyPluginAsyncZod<{
     {
       config: limited('move'),
       schema: {
+        operationId: 'changeBox',
         summary: 'Move a RESERVED reservation to another box (or splitter port) within its radius',
         description:
           'The changeBox update: the same OZmap client and property move to the new splitter port and the old port ' +
@@ -160,6 +185,7 @@ export const reservationRoutes: FastifyPluginAsyncZod<{
     {
       config: limited('extension'),
       schema: {
+        operationId: 'extendHold',
         summary: "Extend a RESERVED reservation's hold by whole days",
         description:
           'The extendHold update: `reservation.expiresAt` moves later by `days` and `changes` gains an ' +
@@ -180,12 +206,18 @@ export const reservationRoutes: FastifyPluginAsyncZod<{
   );
 
   /** Confirm and cancel are signals: accepted at once, applied by the workflow moments later (202). */
-  const signalRoute = (name: 'confirm' | 'cancel', summary: string, body: typeof ConfirmBody | typeof CancelBody) =>
+  const signalRoute = (
+    name: 'confirm' | 'cancel',
+    operationId: string,
+    summary: string,
+    body: typeof ConfirmBody | typeof CancelBody,
+  ) =>
     app.post(
       `/v1/reservations/:viabilityId/${name}`,
       {
         config: limited(name),
         schema: {
+          operationId,
           summary,
           description:
             'Answers 202 with the state just after the signal (CONFIRMING/RELEASING, ' +
@@ -216,13 +248,19 @@ export const reservationRoutes: FastifyPluginAsyncZod<{
         return reply.code(202).header('location', location(viabilityId)).send(state);
       },
     );
-  signalRoute('confirm', 'Confirm the sale: the OZmap client becomes implanted (INSTALLED)', ConfirmBody);
-  signalRoute('cancel', 'Cancel: the port is released (CANCELLED)', CancelBody);
+  signalRoute(
+    'confirm',
+    'confirmSale',
+    'Confirm the sale: the OZmap client becomes implanted (INSTALLED)',
+    ConfirmBody,
+  );
+  signalRoute('cancel', 'cancelReservation', 'Cancel: the port is released (CANCELLED)', CancelBody);
 
   app.get(
     '/v1/reservations',
     {
       schema: {
+        operationId: 'listReservations',
         summary: 'List reservations (Temporal visibility), newest first, a page at a time',
         description:
           'Filters combine with AND. `expiresBefore` matches reservations whose hold ends before that instant. ' +

@@ -9,6 +9,7 @@ import { apiProcessEnv, type Config } from '../../config/env.ts';
 import { startSimulator } from '../../simulator/server.ts';
 import { WORKFLOW_BUNDLE_FILE } from '../../worker/worker.ts';
 import { isPortOpen } from '../dev-server.ts';
+import { splitHostPort } from '../../net/hosts.ts';
 import { readable, startCodecEndpoint } from '../start.ts';
 import { formatElapsed, projectRoot } from '../temporal-tools.ts';
 import { ensureClusterBinaries } from './binaries.ts';
@@ -128,13 +129,16 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
         ...nodeProcess('api', ['--import', 'tsx', HTTP_API_ENTRY], {
           ...apiProcessEnv(env),
           LOG_LEVEL: config.logLevel === 'info' ? 'warn' : config.logLevel,
+          HTTP_METRICS_ADDRESS: layout.apiMetrics,
         }),
         ready: () => isPortOpen('127.0.0.1', config.http.port),
       }),
     ]);
 
     step('Prometheus');
-    await supervisor.start(await prometheusProcess(layout, options.scrapeInterval));
+    await supervisor.start(
+      await prometheusProcess(layout, { scrapeInterval: options.scrapeInterval, apiToken: config.http.metrics.token }),
+    );
     step('ready');
     return {
       layout,
@@ -172,6 +176,7 @@ async function refuseTakenPorts(layout: ClusterLayout, config: Config): Promise<
     [layout.uiPort, 'CLUSTER_UI_PORT'],
     [layout.prometheusPort, 'CLUSTER_PROMETHEUS_PORT'],
     [config.http.port, 'HTTP_PORT'],
+    [Number(splitHostPort(layout.apiMetrics).port), "CLUSTER_METRICS_PORT_BASE (the HTTP API's metrics on base+300)"],
     ...layout.workers.flatMap((w): Array<[number, string]> => [
       [Number(w.sdkMetrics.split(':')[1]), 'CLUSTER_METRICS_PORT_BASE'],
       [Number(w.appMetrics.split(':')[1]), 'CLUSTER_METRICS_PORT_BASE'],

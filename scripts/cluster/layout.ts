@@ -4,7 +4,8 @@
  * the worker service P+6 (their membership ports 300 lower, the frontend's HTTP API on P+10, as in Temporal's
  * samples), the Web UI on CLUSTER_UI_PORT, PostgreSQL on CLUSTER_POSTGRES_PORT, Prometheus on
  * CLUSTER_PROMETHEUS_PORT, and metrics from CLUSTER_METRICS_PORT_BASE (B): Temporal's services B+1..B+4, worker n's
- * SDK metrics B+100+n and its own B+200+n. Everything listens on 127.0.0.1.
+ * SDK metrics B+100+n and its own B+200+n, the HTTP API's B+300 (HTTP_METRICS_ADDRESS). Everything listens on
+ * 127.0.0.1.
  */
 import path from 'node:path';
 import type { Config } from '../../config/env.ts';
@@ -32,6 +33,8 @@ export interface ClusterLayout {
   /** Where the simulator listens, when OZMAP_URL is on loopback; undefined when OZmap is real. */
   simulator?: { host: string; port: number };
   httpAddress: string;
+  /** The HTTP API's metrics listener (never its own port: docs/deployment.md, "Metrics and alerts"). */
+  apiMetrics: string;
 }
 
 const OFFSETS: Record<TemporalService, { grpc: number; metrics: number }> = {
@@ -79,6 +82,7 @@ export function clusterLayout(config: Config, dataDir = defaultDataDir()): Clust
       ? { host: '127.0.0.1', port: Number(ozmap.port || (ozmap.protocol === 'https:' ? 443 : 80)) }
       : undefined,
     httpAddress: hostPort('127.0.0.1', config.http.port),
+    apiMetrics: `127.0.0.1:${base + 300}`,
   };
 }
 

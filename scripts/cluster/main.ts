@@ -66,7 +66,7 @@ async function main(): Promise<void> {
   PostgreSQL        127.0.0.1:${layout.postgresPort}  data in ${cluster.postgresDataDir}
   OZmap             ${ozmap}${codec}
   Workers           ${layout.workers.length}  (metrics: SDK ${sdkMetrics}; own ${appMetrics})
-  HTTP API          ${urls.api}/v1/reservations  (docs ${urls.api}/docs, metrics ${urls.api}/metrics)
+  HTTP API          ${urls.api}/v1/reservations  (docs ${urls.api}/docs, metrics http://${layout.apiMetrics}/metrics)
   Prometheus        ${urls.prometheus}  (alerts ${urls.prometheus}/alerts)
 ${cluster.notes.map((n) => `  Note: ${n}\n`).join('')}
   Stop: Ctrl-C

@@ -1,7 +1,7 @@
 /**
  * The Web UI server and Prometheus of the cluster (docs/deployment.md, "Metrics and alerts"): generated configs, and
- * how each runs. Prometheus scrapes every Temporal service, every worker (SDK and project metrics) and the HTTP API,
- * and evaluates ops/prometheus/alerts.yml.
+ * how each runs. Prometheus scrapes every Temporal service, every worker (SDK and project metrics) and the HTTP API
+ * (on its metrics listener, with METRICS_TOKEN when set), and evaluates ops/prometheus/alerts.yml.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -65,7 +65,9 @@ export interface ScrapeTargets {
   temporal: Array<{ service: string; address: string }>;
   workerSdk: string[];
   workerApp: string[];
+  /** The HTTP API's metrics listener (HTTP_METRICS_ADDRESS), and the file holding METRICS_TOKEN when one is set. */
   api: string;
+  apiTokenFile?: string;
 }
 
 export function scrapeTargets(layout: ClusterLayout): ScrapeTargets {
@@ -76,12 +78,16 @@ export function scrapeTargets(layout: ClusterLayout): ScrapeTargets {
     })),
     workerSdk: layout.workers.map((w) => w.sdkMetrics),
     workerApp: layout.workers.map((w) => w.appMetrics),
-    api: layout.httpAddress,
+    api: layout.apiMetrics,
   };
 }
 
 export function prometheusConfig(targets: ScrapeTargets, rulesFile: string, scrapeInterval = '10s'): string {
   const list = (items: string[]) => `[${items.map(q).join(', ')}]`;
+  // The API's metrics need METRICS_TOKEN when it is set: Prometheus reads it from a file of its owner's only.
+  const apiAuthorization = targets.apiTokenFile
+    ? `\n    authorization:\n      type: Bearer\n      credentials_file: ${q(targets.apiTokenFile)}`
+    : '';
   const temporal = targets.temporal
     .map((t) => `      - targets: [${q(t.address)}]\n        labels: { service: ${q(t.service)} }`)
     .join('\n');
@@ -101,7 +107,7 @@ ${temporal}
   - job_name: worker
     static_configs:
       - targets: ${list(targets.workerApp)}
-  - job_name: api
+  - job_name: api${apiAuthorization}
     static_configs:
       - targets: [${q(targets.api)}]
   - job_name: prometheus
@@ -110,12 +116,20 @@ ${temporal}
 `;
 }
 
-export async function prometheusProcess(layout: ClusterLayout, scrapeInterval?: string): Promise<ProcessSpec> {
+export async function prometheusProcess(
+  layout: ClusterLayout,
+  options: { scrapeInterval?: string; apiToken?: string } = {},
+): Promise<ProcessSpec> {
   const binary = await findPrometheus();
   const dir = path.join(layout.dir, 'prometheus');
   await mkdir(path.join(dir, 'data'), { recursive: true });
+  const targets = scrapeTargets(layout);
+  if (options.apiToken) {
+    targets.apiTokenFile = path.join(dir, 'api-metrics-token');
+    await writeFile(targets.apiTokenFile, options.apiToken, { mode: 0o600 });
+  }
   const configFile = path.join(dir, 'prometheus.yml');
-  const text = prometheusConfig(scrapeTargets(layout), ALERT_RULES, scrapeInterval).replace(
+  const text = prometheusConfig(targets, ALERT_RULES, options.scrapeInterval).replace(
     'PROMETHEUS_PORT',
     String(layout.prometheusPort),
   );

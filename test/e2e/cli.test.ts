@@ -360,6 +360,34 @@ describe('CLI against the dev server, worker and simulator', () => {
     assert.equal(count, 0);
   });
 
+  it('takes numbers only as plain decimals: hex, exponents and stray characters are refused naming the option', async () => {
+    const id = newId();
+    const reserve = ['reserve', '--viability', id, '--code', 'C', '--name', 'N'];
+    const cases: Array<[string[], string]> = [
+      [[...reserve, '--address', 'Rua X', '--radius', '0x10'], '--radius'],
+      [[...reserve, '--address', 'Rua X', '--radius', '1e2'], '--radius'],
+      [[...reserve, '--address', 'Rua X', '--radius', '250.0'], '--radius'],
+      [[...reserve, '--address', 'Rua X', '--hold-days', '0x1e'], '--hold-days'],
+      [[...reserve, '--lat', '-2.7e1', '--lng', '-48.5'], '--lat'],
+      [[...reserve, '--lat', '-27.5', '--lng', '0x30'], '--lng'],
+      [[...reserve, '--lat', '-27.5', '--lng', ' -48.5'], '--lng'],
+      [['list', '--limit', '1e1'], '--limit'],
+      [['select', id, '--box', 'b-1', '--port', '0b11'], '--port'],
+      [['move', id, '--box', 'b-1', '--port', '3.0'], '--port'],
+      [['extend', id, '--days', '1e1'], '--days'],
+      [['link', '--viability', id, '--code', 'C', '--name', 'N', '--address', 'Rua X', '--ttl', '0x100'], '--ttl'],
+      [['reconcile', '--dry-run', '--page-size', '1e2'], '--page-size'],
+    ];
+    await Promise.all(
+      cases.map(async ([args, option]) => {
+        const res = await stack.cli(args);
+        assert.notEqual(res.code, 0, `${args.join(' ')} → ${res.code} ${res.stdout}`);
+        assert.match(res.stderr, new RegExp(`${option} must be a`), `${args.join(' ')}: ${res.stderr}`);
+      }),
+    );
+    await assert.rejects(stack.client.workflow.getHandle(workflowIdFor(id)).describe(), /not found/i);
+  });
+
   it('refuses a missing required setting by name, in the CLI and the worker', async () => {
     const cli = await stack.cli(['status', 'V-1'], { TEMPORAL_TLS_CERT_PATH: '/nonexistent/client.pem' });
     assert.equal(cli.code, 1);

@@ -181,6 +181,13 @@ describe('HTTP API against the dev server, worker and simulator', () => {
       assert.equal((res.body as ReservationState).status, 'CANCELLED');
     });
     assert.deepEqual(await propertiesOf(stack.world, externalIdFor(id)), []);
+    // Ended: a selection is refused as ended (409), not answered as if the reservation never existed.
+    const late = await api.call('POST', `${ONE}/selection`, {
+      params: { viabilityId: id },
+      body: { boxId: chosen.boxId },
+    });
+    assert.equal(late.status, 409, JSON.stringify(late.body));
+    assert.equal((late.body as ErrorBody).error, 'already-ended');
   });
 
   it('lists through visibility: filters by customer code, status and expiry, in pages with an opaque token', async () => {

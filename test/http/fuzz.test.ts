@@ -405,6 +405,44 @@ describe('HTTP API under thousands of malformed requests (fast-check)', () => {
     await fc.assert(extraProperty(true), { numRuns: 30 });
   });
 
+  it('odd query strings: 400 naming each bad key, an unknown one by its own name, never (body)', async () => {
+    const LISTING_KEYS = ['status', 'customerCode', 'expiresBefore', 'pageSize', 'pageToken'];
+    const unknownKeys = fc.uniqueArray(
+      fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_.-]{0,15}$/).filter((k) => !LISTING_KEYS.includes(k) && k !== 'ozmap'),
+      { minLength: 1, maxLength: 3 },
+    );
+    const badValues = fc.record(
+      {
+        status: fc.constantFrom('SOLD', 'reserved', ''),
+        customerCode: fc.constantFrom('', '   ', 'C\u0000-77', 'x'.repeat(65)),
+        expiresBefore: fc.constantFrom('tomorrow', '2026-13-01T00:00:00Z', '1'),
+        pageSize: fc.constantFrom('0', '101', 'ten', '1.5'),
+        pageToken: fc.constantFrom('%%', '!', 'a'.repeat(4097)),
+      },
+      { requiredKeys: [] },
+    );
+    const property = (wire: boolean) =>
+      fc.asyncProperty(
+        unknownKeys,
+        badValues,
+        fc.constantFrom('/v1/reservations', '/v1/doctor'),
+        async (unknown, bad, route) => {
+          const query = new URLSearchParams([
+            ...unknown.map((k): [string, string] => [k, 'x']),
+            ...(route === '/v1/reservations' ? Object.entries(bad) : []),
+          ]);
+          const answer = await send(wire, 'GET', route, `${route}?${query.toString()}`, { headers: auth });
+          assert.equal(answer.status, 400, JSON.stringify(answer.body));
+          const fields = answer.body.details.map((d) => d.field);
+          const expected = [...unknown, ...(route === '/v1/reservations' ? Object.keys(bad) : [])];
+          for (const key of expected) assert.ok(fields.includes(key), `${key} not named in ${JSON.stringify(fields)}`);
+          assert.ok(!fields.includes('(body)'), JSON.stringify(answer.body));
+        },
+      );
+    await fc.assert(property(false), { numRuns: 500, includeErrorInReport: true });
+    await fc.assert(property(true), { numRuns: 50, includeErrorInReport: true });
+  });
+
   it('started no workflow at all', async () => {
     await new Promise((resolve) => setTimeout(resolve, 1500)); // visibility lags a moment behind a start
     const count = await stack.client.workflow.count();

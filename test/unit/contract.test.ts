@@ -3,6 +3,16 @@ import assert from 'node:assert/strict';
 import { ReservationsClient } from '../../client/reservations.ts';
 import { InvalidInputError } from '../../client/errors.ts';
 import type { Client } from '@temporalio/client';
+import type { z } from 'zod';
+import {
+  CancelReservationInput,
+  ChangeBoxInput,
+  ConfirmSaleInput,
+  ExtendHoldInput,
+  ReservationInput,
+  SelectBoxInput,
+} from '../../contract/schemas.ts';
+import { ListReservationsQuery } from '../../client/listing.ts';
 
 // prepare() never touches Temporal: a client that throws on any use proves nothing is started.
 const untouchable = new Proxy(
@@ -78,5 +88,66 @@ describe('reservation input', () => {
       reservations.get('not ok!'),
       (err: unknown) => err instanceof InvalidInputError && err.problems[0]?.field === 'viabilityId',
     );
+  });
+});
+
+describe('control characters are refused in every id, code and text, naming the field', () => {
+  // C0 (NUL, tab, line breaks, escape), DEL and C1 (U+0080-U+009F).
+  const CONTROLS = ['\u0000', '\u0001', '\t', '\n', '\r', '\u001b', '\u001f', '\u007f', '\u0080', '\u0085', '\u009f'];
+  const structured = { street: 'Rua Bocaiúva', number: '2125', city: 'Florianópolis', state: 'SC' };
+  const at =
+    (path: string[]) =>
+    (base: Record<string, unknown>, value: string): Record<string, unknown> => {
+      const copy = structuredClone(base);
+      let target = copy;
+      for (const key of path.slice(0, -1)) target = target[key] as Record<string, unknown>;
+      target[path.at(-1)!] = `${(target[path.at(-1)!] as string | undefined) ?? 'x'}${value}z`;
+      return copy;
+    };
+  const withAddress = { ...valid, address: structured };
+  const FIELDS: Array<[z.ZodType, Record<string, unknown>, string[]]> = [
+    [ReservationInput, valid, ['viabilityId']],
+    [ReservationInput, valid, ['customer', 'code']],
+    [ReservationInput, valid, ['customer', 'name']],
+    [ReservationInput, valid, ['address']],
+    ...['street', 'number', 'complement', 'neighborhood', 'city', 'state'].map(
+      (key): [z.ZodType, Record<string, unknown>, string[]] => [ReservationInput, withAddress, ['address', key]],
+    ),
+    [SelectBoxInput, { boxId: 'b-1', splitterId: 's-1' }, ['boxId']],
+    [SelectBoxInput, { boxId: 'b-1', splitterId: 's-1' }, ['splitterId']],
+    [ChangeBoxInput, { boxId: 'b-1', splitterId: 's-1', reason: 'r' }, ['boxId']],
+    [ChangeBoxInput, { boxId: 'b-1', splitterId: 's-1', reason: 'r' }, ['splitterId']],
+    [ChangeBoxInput, { boxId: 'b-1', splitterId: 's-1', reason: 'r' }, ['reason']],
+    [ExtendHoldInput, { days: 5, reason: 'r' }, ['reason']],
+    [ConfirmSaleInput, { note: 'n' }, ['note']],
+    [CancelReservationInput, { reason: 'r' }, ['reason']],
+    [ListReservationsQuery, { customerCode: 'C-77' }, ['customerCode']],
+  ];
+  for (const [schema, base, path] of FIELDS) {
+    const field = path.join('.');
+    it(`${field}: refused with a message naming control characters`, () => {
+      for (const control of CONTROLS) {
+        const result = schema.safeParse(at(path)(base, control));
+        const shown = JSON.stringify(control);
+        assert.equal(result.success, false, `${field} with ${shown} was accepted`);
+        const issue = result.error.issues.find((i) => i.path.join('.') === field);
+        assert.ok(issue, `${field} with ${shown}: ${JSON.stringify(result.error.issues)}`);
+        // The viability id's and the state's own patterns admit no control character, with their own messages.
+        if (!['viabilityId', 'address.state'].includes(field))
+          assert.match(issue.message, /control character/, `${field} with ${shown}`);
+      }
+    });
+  }
+
+  it('ordinary text is still accepted and trimmed: accents, emoji, spaces inside and around', () => {
+    const input = {
+      ...valid,
+      customer: { code: '\u00a0C-77 ', name: 'João da Conceição 🏠' },
+      address: { ...structured, street: ' Rua Bocaiúva\u00a0 ', state: ' sc ' },
+    };
+    const parsed = ReservationInput.parse(input);
+    assert.deepEqual(parsed.customer, { code: 'C-77', name: 'João da Conceição 🏠' });
+    assert.deepEqual(parsed.address, { ...structured, street: 'Rua Bocaiúva', state: 'sc' });
+    assert.equal(ListReservationsQuery.parse({ customerCode: ' C-77 ' }).customerCode, 'C-77');
   });
 });

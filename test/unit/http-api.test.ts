@@ -36,6 +36,7 @@ describe('HTTP API configuration', () => {
       linkSecret: undefined,
       waitSeconds: 20,
       requestTimeoutSeconds: 10,
+      metrics: { address: undefined, token: undefined },
     });
   });
 
