@@ -1,18 +1,22 @@
 /**
  * Records one real history per final status (and the manual path) for the replay tests, named <tag>-<scenario>.json:
- *   npx tsx test/replay/record.ts v2
+ *   npx tsx test/replay/record.ts v1
  * or only the scenarios whose names start with the given prefixes (a new path, without re-recording the others):
- *   npx tsx test/replay/record.ts v4 move extend
- * Runs on a private dev server with the real worker code and the simulator. Re-record only when a change is meant
- * to alter histories, and keep the old files: they are what reservations sleeping in production look like.
+ *   npx tsx test/replay/record.ts v1 move extend
+ * Runs on a private dev server with the real worker code and the simulator. Before 1.0 a behaviour change replaces
+ * the generation; from 1.0 on, keep the old files: they are what reservations sleeping in production look like
+ * (docs/development.md, "Long-lived workflows").
  *
  * With `webhook` after the tag (npx tsx test/replay/record.ts v4 webhook [names]), the workers deliver webhooks to a
  * receiver on loopback and the files are named <tag>-webhook-<scenario>.json.
  *
- * Then a release that keeps failing, on the time-skipping server (its hundred hourly rounds would take a hundred
- * hours on the dev server): <tag>-release-stuck.json is the run that continued as new, <tag>-release-resumed.json
- * the run that carried on and released the port. Last, on the same server, <tag>-late-create-swept.json: a first
- * create that lands late, a retry that reserves, the sweep after the grace, then a cancel.
+ * A hold whose history grew long enough for the server to suggest continuing as new (a dev server of its own that
+ * suggests it early): <tag>-hold-continued.json is the run that continued, <tag>-hold-resumed.json the one that
+ * carried on and was cancelled. Then a release that keeps failing, on the time-skipping server (its hourly rounds
+ * would take hours on the dev server): <tag>-release-stuck.json is the run that continued as new,
+ * <tag>-release-resumed.json the run that carried on and released the port. Last, on the same server,
+ * <tag>-late-create-swept.json: a first create that lands late, a retry that reserves, the sweep after the grace,
+ * then a cancel.
  */
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -23,7 +27,7 @@ import { createReservationWorker } from '../../worker/worker.ts';
 import { createActivities } from '../../activities/index.ts';
 import { HOUR_MS } from '../../contract/defaults.ts';
 import { cancelReservation, extendHold, getState, waitForReservation } from '../../contract/messages.ts';
-import { SETTLE_ROUNDS_PER_RUN } from '../../contract/limits.ts';
+import { SHORT_HOLD_LIMITS, secondsAsDays } from '../support/short-holds.ts';
 import { stuckOzmap } from '../support/stuck-ozmap.ts';
 import { ReservationsClient } from '../../client/reservations.ts';
 import { NO_COVERAGE_POINT } from '../../simulator/network.ts';
@@ -49,7 +53,10 @@ const prefix = webhookMode ? 'webhook-' : '';
 const only = process.argv.slice(webhookMode ? 4 : 3);
 const wanted = (name: string) => only.length === 0 || only.some((prefix) => name.startsWith(prefix));
 const out = path.join(import.meta.dirname, 'histories');
-const SECONDS_AS_DAYS = (s: number) => s / 86_400;
+/** The stuck release continues as new after this many hourly rounds (100 in production): a smaller file. */
+const SETTLE_ROUNDS = 5;
+/** The long hold's server suggests continuing as new past this many events (4,096 by default). */
+const SUGGEST_AFTER_EVENTS = 60;
 const save = (name: string, history: Parameters<typeof historyToJSON>[0]) =>
   writeFileSync(
     path.join(out, `${tag}-${prefix}${name}.json`),
@@ -65,12 +72,14 @@ const worker = await createReservationWorker({
   taskQueue: TASK_QUEUE,
   clients: world.clients,
   webhooks,
+  limits: SHORT_HOLD_LIMITS,
   workflowBundle: await workflowBundle(),
 });
 const reservations = new ReservationsClient(dev.env.client, TASK_QUEUE, {
   radiusMeters: 250,
   holdDays: 30,
   selectionTimeoutHours: 24,
+  limits: SHORT_HOLD_LIMITS,
 });
 
 try {
@@ -94,7 +103,7 @@ try {
       [
         'expired',
         async () => {
-          const i = { ...base(1), holdDays: SECONDS_AS_DAYS(3) };
+          const i = { ...base(1), holdDays: secondsAsDays(3) };
           await reservations.reserve(i);
           return i.viabilityId;
         },
@@ -192,23 +201,72 @@ try {
   await dev.stop();
 }
 
-const skipping = await createTimeSkippingEnv();
-const stuckWorld = await startWorld();
-try {
-  if (wanted('extend-expired')) {
+if (wanted('hold')) {
+  // A long hold: extended until the server suggests a fresh run, continued as new, then cancelled in the new run.
+  const eager = await createDevServerEnv({
+    dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': SUGGEST_AFTER_EVENTS },
+  });
+  const holdWorld = await startWorld();
+  try {
+    const holdWorker = await createReservationWorker({
+      connection: eager.env.nativeConnection,
+      namespace: eager.namespace,
+      taskQueue: TASK_QUEUE,
+      clients: holdWorld.clients,
+      webhooks,
+      workflowBundle: await workflowBundle(),
+    });
+    const holdReservations = new ReservationsClient(eager.env.client, TASK_QUEUE, {
+      radiusMeters: 250,
+      holdDays: 30,
+      selectionTimeoutHours: 24,
+    });
+    await holdWorker.runUntil(async () => {
+      const [point] = await reservablePoints(holdWorld.ozmap, 1);
+      const viabilityId = `REC-H-${randomUUID().slice(0, 6)}`;
+      await holdReservations.reserve({
+        viabilityId,
+        customer: { code: 'C-REC-H', name: 'Maria Souza' },
+        coordinates: { lat: point!.lat, lng: point!.lng },
+      });
+      const handle = eager.env.client.workflow.getHandle(workflowIdFor(viabilityId));
+      const firstRunId = (await handle.describe()).runId;
+      for (let day = 1; day <= 20; day++) await holdReservations.extendHold(viabilityId, { days: 1 });
+      await eventually(async () => assert.notEqual((await handle.describe()).runId, firstRunId));
+      await holdReservations.cancel(viabilityId, { reason: 'desistiu' });
+      const final = (await handle.result()) as { status: string };
+      const first = await eager.env.client.workflow.getHandle(handle.workflowId, firstRunId).fetchHistory();
+      const last = await handle.fetchHistory();
+      save('hold-continued', first);
+      save('hold-resumed', last);
+      console.log(`${tag}-${prefix}hold-continued: continued as new, ${first.events?.length} events`);
+      console.log(`${tag}-${prefix}hold-resumed: ${final.status}, ${last.events?.length} events`);
+    });
+  } finally {
+    await holdWorld.close();
+    await eager.stop();
+  }
+}
+
+if (wanted('extend-expired')) {
+  // On a time-skipping server of its own: after this scenario's update, the shared server was seen to skip time no
+  // more (the next scenario's sleep never returned), though each scenario passes alone.
+  const extendSkipping = await createTimeSkippingEnv();
+  const extendWorld = await startWorld();
+  try {
     // An extended hold that ends at its new end (the timer started again on the extension).
     const extendWorker = await createReservationWorker({
-      connection: skipping.nativeConnection,
+      connection: extendSkipping.nativeConnection,
       namespace: 'default',
       taskQueue: TASK_QUEUE,
-      clients: stuckWorld.clients,
+      clients: extendWorld.clients,
       webhooks,
       workflowBundle: await workflowBundle(),
     });
     await extendWorker.runUntil(async () => {
-      const [point] = await reservablePoints(stuckWorld.ozmap, 1);
+      const [point] = await reservablePoints(extendWorld.ozmap, 1);
       const viabilityId = `REC-EE-${randomUUID().slice(0, 6)}`;
-      const handle = await skipping.client.workflow.start('ReservationWorkflow', {
+      const handle = await extendSkipping.client.workflow.start('ReservationWorkflow', {
         taskQueue: TASK_QUEUE,
         workflowId: workflowIdFor(viabilityId),
         args: [
@@ -227,14 +285,29 @@ try {
         if ((await handle.query(getState)).status === 'RESERVED') break;
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
-      await skipping.sleep(20 * 24 * HOUR_MS);
+      await extendSkipping.sleep(20 * 24 * HOUR_MS);
       await handle.executeUpdate(extendHold, { args: [{ days: 10 }] });
       const final = (await handle.result()) as { status: string };
       const history = await handle.fetchHistory();
+      // Deliveries outlive the run: all done before this worker stops, or one cut off would hold the time-skipping
+      // server's clock until its timeout, which that clock then never reaches.
+      const started = (history.events ?? []).filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes);
+      if (receiver)
+        await eventually(async () =>
+          assert.ok(receiver.events().filter((e) => e.viabilityId === viabilityId).length >= started.length),
+        );
       save('extend-expired', history);
       console.log(`${tag}-${prefix}extend-expired: ${final.status}, ${history.events?.length} events`);
     });
+  } finally {
+    await extendWorld.close();
+    await extendSkipping.teardown();
   }
+}
+
+const skipping = await createTimeSkippingEnv();
+const stuckWorld = await startWorld();
+try {
   if (wanted('release')) {
     const stuck = stuckOzmap(stuckWorld.clients.ozmap);
     const stuckWorker = await createReservationWorker({
@@ -244,12 +317,14 @@ try {
       clients: stuckWorld.clients,
       webhooks,
       workflowBundle: await workflowBundle(),
+      limits: { ...SHORT_HOLD_LIMITS, settleRoundsPerRun: SETTLE_ROUNDS },
       overrides: { activities: createActivities({ ozmap: stuck.ozmap, geocoder: stuckWorld.clients.geocoder }) },
     });
     const stuckReservations = new ReservationsClient(skipping.client, TASK_QUEUE, {
       radiusMeters: 250,
       holdDays: 30,
       selectionTimeoutHours: 24,
+      limits: SHORT_HOLD_LIMITS,
     });
     await stuckWorker.runUntil(async () => {
       const [point] = await reservablePoints(stuckWorld.ozmap, 1);
@@ -258,7 +333,7 @@ try {
         viabilityId,
         customer: { code: 'C-REC-S', name: 'Maria Souza' },
         coordinates: { lat: point!.lat, lng: point!.lng },
-        holdDays: SECONDS_AS_DAYS(3),
+        holdDays: secondsAsDays(3),
       });
       stuck.refuseDeletes = true;
       const handle = skipping.client.workflow.getHandle(workflowIdFor(viabilityId));
@@ -267,7 +342,7 @@ try {
       // Messages while stuck: a waiting caller is answered with RELEASING; the cancel is carried into the next run.
       await handle.executeUpdate(waitForReservation);
       await handle.signal(cancelReservation, { reason: 'desistiu' });
-      await skipping.sleep(SETTLE_ROUNDS_PER_RUN * HOUR_MS);
+      await skipping.sleep(SETTLE_ROUNDS * HOUR_MS);
       stuck.refuseDeletes = false;
       const final = (await handle.result()) as { status: string };
       const first = await skipping.client.workflow.getHandle(handle.workflowId, firstRunId).fetchHistory();

@@ -11,7 +11,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { ReservationInput } from '../../contract/schemas.ts';
 import { workflowBundle } from '../support/world.ts';
 
-const file = path.join(import.meta.dirname, 'histories', 'v2-expired.json');
+const file = path.join(import.meta.dirname, 'histories', 'v1-expired.json');
 
 interface JsonHistory {
   events: Array<{ workflowExecutionStartedEventAttributes?: { input: { payloads: Array<{ data: string }> } } }>;
