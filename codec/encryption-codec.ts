@@ -4,19 +4,15 @@
  * Data layout as in the sample (and the other SDKs' samples): 12-byte IV, ciphertext, 16-byte tag.
  * Payloads that are not encrypted pass through decode untouched, so turning encryption on never breaks old histories.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { METADATA_ENCODING_KEY, ValueError, type Payload, type PayloadCodec } from '@temporalio/common';
 import proto from '@temporalio/proto'; // CommonJS: no named ESM exports
+import { IV_BYTES, TAG_BYTES, decrypt, encrypt } from './aes-gcm.ts';
 import type { EncryptionKey } from './keys.ts';
 
 const { Payload: PayloadMessage } = proto.temporal.api.common.v1;
 
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
 export const METADATA_KEY_ID = 'encryption-key-id';
-
-const CIPHER = 'aes-256-gcm';
-const IV_BYTES = 12;
-const TAG_BYTES = 16;
 
 const utf8 = (bytes: Uint8Array | null | undefined) => (bytes ? Buffer.from(bytes).toString('utf8') : undefined);
 
@@ -81,20 +77,4 @@ export class EncryptionCodec implements PayloadCodec {
     }
     return PayloadMessage.decode(plain);
   }
-}
-
-function encrypt(plain: Uint8Array, key: EncryptionKey): Buffer {
-  // A random 96-bit IV per payload: safe for far more payloads than one key will ever see here (NIST: 2^32).
-  const iv = randomBytes(IV_BYTES);
-  const cipher = createCipheriv(CIPHER, key.material, iv, { authTagLength: TAG_BYTES });
-  return Buffer.concat([iv, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
-}
-
-function decrypt(data: Uint8Array, key: EncryptionKey): Buffer {
-  const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  const iv = bytes.subarray(0, IV_BYTES);
-  const tag = bytes.subarray(bytes.length - TAG_BYTES);
-  const decipher = createDecipheriv(CIPHER, key.material, iv, { authTagLength: TAG_BYTES });
-  decipher.setAuthTag(tag);
-  return Buffer.concat([decipher.update(bytes.subarray(IV_BYTES, bytes.length - TAG_BYTES)), decipher.final()]);
 }

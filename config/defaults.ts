@@ -1,4 +1,11 @@
 /** The configuration's documented defaults and demo values (docs/architecture.md, configuration). */
+import path from 'node:path';
+
+/**
+ * Where the embedded default keeps its state (the dev server's SQLite file, the simulator's, the tenant registry's):
+ * `.data/` in the project, whichever entry point (a built worker lives in dist/, one folder down too).
+ */
+export const DEFAULT_DATA_DIR = path.resolve(import.meta.dirname, '..', '.data');
 
 /** The simulator's documented demo key: used only when OZMAP_URL is unset or points at the local simulator. */
 export const DEMO_OZMAP_API_KEY = 'demo-ozmap-key';

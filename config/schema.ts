@@ -3,6 +3,7 @@
  * `Config` is inferred from the transform, so the shape has one definition (docs/architecture.md, configuration).
  * Rules that span variables live in rules.ts; this file checks each variable on its own.
  */
+import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULTS, DEFAULT_TASK_QUEUE } from '../contract/defaults.ts';
 import { DEFAULT_MAX_HOLD_DAYS, DEFAULT_MAX_MOVES } from '../contract/limits.ts';
@@ -10,6 +11,7 @@ import { EncryptionKey, keyFingerprint } from '../codec/keys.ts';
 import { isLoopbackHost } from '../net/hosts.ts';
 import {
   DEFAULT_CODEC_ORIGINS,
+  DEFAULT_DATA_DIR,
   DEFAULT_CLUSTER_METRICS_PORT_BASE,
   DEFAULT_CLUSTER_POSTGRES_PORT,
   DEFAULT_CLUSTER_PROMETHEUS_PORT,
@@ -164,7 +166,36 @@ export const EnvSchema = z.object({
     .trim()
     .min(16, 'must be at least 16 characters (e.g. `openssl rand -hex 32`), shared with the receiver')
     .optional(),
+  // The secret that WEBHOOK_SECRET replaced: both sign while it is set (Standard Webhooks' rotation; docs/webhooks.md).
+  WEBHOOK_PREVIOUS_SECRET: z
+    .string()
+    .trim()
+    .min(16, 'must be at least 16 characters: the secret WEBHOOK_SECRET replaced')
+    .optional(),
+  // How long a tenant's old webhook secret keeps signing beside a new one set through the admin API.
+  WEBHOOK_SECRET_OVERLAP_HOURS: positiveNumber('hours')
+    .refine((n) => n <= 24 * 30, 'must be at most 720 hours')
+    .default(24),
   RESERVATION_REMINDER_DAYS: reminderDays.default(() => [...DEFAULT_REMINDER_DAYS]),
+  // Many ISPs in one deployment (docs/tenants.md): the registry's store, its secrets' key, the admin API's key.
+  ISPBOX_OZMAP_DATA_DIR: z.string().trim().min(1).default(DEFAULT_DATA_DIR),
+  DATABASE_URL: z
+    .string()
+    .trim()
+    .refine(
+      (s) => URL.canParse(s) && /^postgres(ql)?:$/.test(new URL(s).protocol),
+      'must be a PostgreSQL URL, e.g. postgres://ozres:<password>@127.0.0.1:5432/ozres (unset: an SQLite file in ' +
+        'ISPBOX_OZMAP_DATA_DIR)',
+    )
+    .optional(),
+  TENANT_SECRETS_KEY: aesKey.optional(),
+  TENANT_SECRETS_KEY_ID: keyId.optional(),
+  TENANT_SECRETS_PREVIOUS_KEYS: previousKeys.optional(),
+  ADMIN_API_KEY: z
+    .string()
+    .trim()
+    .min(24, 'must be at least 24 characters (e.g. `openssl rand -hex 24`)')
+    .optional(),
   MAP_TILE_URL: z
     .string()
     .trim()
@@ -270,6 +301,8 @@ function toConfig(env: Env) {
     geocoder: geocoder(env),
     /** Payload encryption (codec/): undefined when off. `current` encrypts; every key decrypts what it encrypted. */
     payloadEncryption: payloadEncryption(env),
+    /** The tenant registry (docs/tenants.md): where it is stored, the key its secrets are sealed under, admin. */
+    registry: registry(env),
     /** The codec endpoint for the Web UI (`npm run codec-server`, or `npm start` when encryption is on). */
     codecServer: {
       host: env.CODEC_SERVER_HOST,
@@ -292,8 +325,15 @@ function toConfig(env: Env) {
     },
     /** Signed webhooks to Ispbox: undefined when WEBHOOK_URL is unset (rules.ts requires the secret with it). */
     webhooks: env.WEBHOOK_URL
-      ? { url: env.WEBHOOK_URL, secret: env.WEBHOOK_SECRET!, reminderDays: env.RESERVATION_REMINDER_DAYS }
+      ? {
+          url: env.WEBHOOK_URL,
+          secret: env.WEBHOOK_SECRET!,
+          ...(env.WEBHOOK_PREVIOUS_SECRET ? { previousSecret: env.WEBHOOK_PREVIOUS_SECRET } : {}),
+          reminderDays: env.RESERVATION_REMINDER_DAYS,
+        }
       : undefined,
+    /** Days before the end of a hold at which the reminders go out (RESERVATION_REMINDER_DAYS), for every tenant. */
+    reminderDays: env.RESERVATION_REMINDER_DAYS,
     /** The viability map page's background tiles; none: a plain background (no internet needed). */
     map: {
       tileUrl: env.MAP_TILE_URL,
@@ -345,6 +385,22 @@ function geocoder(env: Env) {
     url: env.GEOCODER_URL ?? (isLoopbackHost(new URL(env.OZMAP_URL).hostname) ? env.OZMAP_URL : PUBLIC_NOMINATIM_URL),
     userAgent: env.GEOCODER_USER_AGENT,
     minIntervalMs: env.GEOCODER_MIN_INTERVAL_MS,
+  };
+}
+
+function registry(env: Env) {
+  const key = env.TENANT_SECRETS_KEY;
+  return {
+    store: env.DATABASE_URL
+      ? { kind: 'postgres' as const, url: env.DATABASE_URL }
+      : { kind: 'sqlite' as const, file: path.join(env.ISPBOX_OZMAP_DATA_DIR, 'registry.sqlite') },
+    secrets: {
+      current: key ? new EncryptionKey(env.TENANT_SECRETS_KEY_ID ?? keyFingerprint(key), key) : undefined,
+      previous: env.TENANT_SECRETS_PREVIOUS_KEYS ?? [],
+    },
+    /** ADMIN_API_KEY: the admin API (/v1/admin/) is off without it. */
+    adminApiKey: env.ADMIN_API_KEY,
+    webhookSecretOverlapMs: env.WEBHOOK_SECRET_OVERLAP_HOURS * 3_600_000,
   };
 }
 

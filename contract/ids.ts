@@ -3,6 +3,12 @@
 /** A viability id as Ispbox sends it: no `/`, no space, no control character (contract: 1-64 of these). */
 export const VIABILITY_ID_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
 
+/** The tenant the environment configures (OZMAP_URL, ISPBOX_API_KEY, WEBHOOK_*…): today's ids, markers, routes. */
+export const DEFAULT_TENANT_ID = 'default';
+
+/** 1-32 of [a-z0-9-], starting and ending with a letter or digit: never `/`, which separates it in workflow ids. */
+export const TENANT_ID_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
+
 const WORKFLOW_ID_PREFIX = 'reservation-';
 /** The fixed start of every marker: what the reconciler pages OZmap's properties by. */
 export const EXTERNAL_ID_PREFIX = 'ispbox2:';
