@@ -1,5 +1,5 @@
 /**
- * What one connection may take and how long (docs/architecture.md, "HTTP routes"): the body's size, the request
+ * What one connection may take and how long (docs/http-api.md, "Errors and limits"): the body's size, the request
  * line's and headers', the time to send a whole request, an idle socket's life; and Node's own refusals of a request
  * fastify never sees, answered in the API's error shape.
  */

@@ -46,7 +46,7 @@ Examples:
   $ ozres link --viability V-1044 --code C-79 --name "Ana" --address "Rua Felipe Schmidt, 300, Florianópolis"
   $ ozres reconcile --dry-run
 
-Configuration comes from the environment (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, ...); see README.
+Configuration comes from the environment (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, ...); see docs/configuration.md.
 Exit codes: 0 ok, 1 failure (e.g. Temporal unreachable), 2 invalid input or refused (e.g. already ended),
             3 ended without a port (NO_COVERAGE, ADDRESS_NOT_FOUND, NO_SELECTION), 4 not found.
 Run "ozres <command> --help" for a command's options and examples.`,
@@ -294,7 +294,7 @@ Examples:
       `--base-url https://reservas.isp.example
 
 The link is signed with a key derived from ISPBOX_API_KEY, or with VIABILITY_LINK_SECRET
-(HMAC-SHA256, see README), so the salesperson's browser never holds the key.`,
+(HMAC-SHA256, see docs/map-page.md), so the salesperson's browser never holds the key.`,
   )
   .action((opts: CustomerOptions & { ttl: number; baseUrl?: string }) => {
     const { http } = loadConfig(process.env, 'client');

@@ -4,7 +4,7 @@
  * signs the query with it (HMAC-SHA256) and adds an expiry. The page's endpoints verify the signature and act only
  * on the viability named in the link.
  *
- * Canonical form (what is signed; README shows it in PHP too): every query parameter except `sig`, by name in
+ * Canonical form (what is signed; docs/map-page.md shows it in PHP too): every query parameter except `sig`, by name in
  * byte order, as `name=value` with name and value percent-encoded per RFC 3986 (everything but A-Z a-z 0-9 - _ . ~,
  * UTF-8, upper-case hex), joined with `&`. `sig` is the lower-case hex HMAC-SHA256 of that string keyed with the
  * link key (linkSigningKey: VIABILITY_LINK_SECRET when set, else HKDF-SHA256 of ISPBOX_API_KEY), never the API key

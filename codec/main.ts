@@ -1,7 +1,8 @@
 /**
  * `npm run codec-server`: the codec endpoint alone, for a Web UI started elsewhere
  * (`temporal server start-dev --ui-codec-endpoint http://127.0.0.1:8888`) or the CLI
- * (`temporal workflow show --codec-endpoint …`). Configuration from the environment (see README, "Security").
+ * (`temporal workflow show --codec-endpoint …`). Configuration from the environment
+ * (docs/security.md, "The codec endpoint").
  */
 import { ConfigError, loadConfig } from '../config/env.ts';
 import { EncryptionCodec } from './encryption-codec.ts';
@@ -11,7 +12,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   if (!config.payloadEncryption) {
     throw new ConfigError([
-      'PAYLOAD_ENCRYPTION_KEY: is required by the codec endpoint: set the key the worker uses (see README, "Security")',
+      'PAYLOAD_ENCRYPTION_KEY: is required by the codec endpoint: set the key the worker uses (see docs/security.md)',
     ]);
   }
   const { allowedOrigins, token } = config.codecServer;

@@ -1,9 +1,9 @@
-/** The processes that load the configuration, and what each is given (docs/deployment.md). */
+/** The processes that load the configuration, and what each is given (docs/security.md). */
 
 /**
  * Which process loads the configuration. Only a worker (and the doctor, run where a worker's configuration is) talks
  * to OZmap and the geocoder, so only it needs their keys; the HTTP API and the CLI reach Temporal alone
- * (docs/deployment.md, "What each process needs").
+ * (docs/security.md, "What each process is given").
  */
 export type ConfigRole = 'worker' | 'api' | 'client';
 

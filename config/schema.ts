@@ -81,7 +81,7 @@ export const EnvSchema = z.object({
   OZMAP_API_KEY: z.string().trim().min(1, 'must not be empty').optional(),
   OZMAP_ALLOW_INSECURE_HTTP: bool.default(false),
   OZMAP_TIMEOUT_MS: positiveNumber('milliseconds').default(15_000),
-  // Tenant switches for inferred OZmap facts (README, "Before the first sale").
+  // Tenant switches for inferred OZmap facts (docs/operations.md, "Before the first sale").
   OZMAP_AUTH_SCHEME: z.enum(['raw', 'bearer'], { error: 'must be "raw" (the key alone) or "bearer"' }).default('raw'),
   OZMAP_FIND_BY: z
     .enum(['external_id', 'client_code'], { error: 'must be "external_id" or "client_code"' })

@@ -95,7 +95,7 @@ export async function guarded(
   id: string,
   title: string,
   body: () => Promise<Check | Check[]>,
-  fix = 'report this line with the finding (README "Before the first sale")',
+  fix = 'report this line with the finding (docs/operations.md, "Before the first sale")',
 ): Promise<Check[]> {
   try {
     const result = await body();

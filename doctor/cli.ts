@@ -41,7 +41,7 @@ Examples:
   $ ozres doctor --ozmap --write --box 64f0c0ffee0000000000abcd
   $ ozres doctor --json | jq '.checks[] | select(.status == "fail")'
 
-One line per check: ✓ holds, ✗ fails (with the fix), ! works but look. See README "Before the first sale".
+One line per check: ✓ holds, ✗ fails (with the fix), ! works but look. See docs/operations.md, "Before the first sale".
 Exit codes: 0 ready for a sale, 1 a check failed, 2 bad usage.`,
     )
     .action(async (flags: DoctorFlags) => {

@@ -24,7 +24,7 @@ export interface ConformanceOptions {
   findBy: 'external_id' | 'client_code';
 }
 
-const REPORT = 'report this line with its finding (README "Before the first sale")';
+const REPORT = 'report this line with its finding (docs/operations.md, "Before the first sale")';
 /** Boxes whose splitters are asked for in one `in` query: as many as a search of the product would send. */
 const SPLITTER_BOXES = 10;
 /** Metres of slack for rounding between OZmap's distance and ours. */

@@ -121,11 +121,11 @@ async function projectsCheck(ozmap: OzmapClient): Promise<Check> {
     const fix =
       err instanceof UpstreamHttpError && err.kind === 'auth'
         ? "the key is not allowed to read projects: give the integration user access to the network's project"
-        : 'report this line (README "Before the first sale")';
+        : 'report this line (docs/operations.md, "Before the first sale")';
     return fail(id, title, `GET /api/v2/projects failed: ${describeError(err)}`, fix, 'OZmap fact O24');
   }
   const page = validate(ProjectPage, body, 'GET /api/v2/projects');
-  if (!page.ok) return fail(id, title, page.problem, 'report this line (README "Before the first sale")');
+  if (!page.ok) return fail(id, title, page.problem, 'report this line (docs/operations.md, "Before the first sale")');
   const seen = page.value.total ?? page.value.rows.length;
   if (seen === 0 || page.value.rows.length === 0) {
     return fail(

@@ -16,7 +16,7 @@ import { validate } from './validate.ts';
 export const DOCTOR_MARKER_PREFIX = 'ispbox2-doctor:';
 export const DOCTOR_CLIENT_NAME = 'ozres doctor test';
 
-const REPORT = 'report this line with its finding (README "Before the first sale")';
+const REPORT = 'report this line with its finding (docs/operations.md, "Before the first sale")';
 /** The statuses activities/http.ts reads as a refusal (validation or conflict) rather than an outage. */
 const REFUSAL_STATUSES = [400, 409, 422];
 

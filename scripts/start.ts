@@ -64,7 +64,7 @@ async function main(): Promise<void> {
       : config.ozmap.url;
     const payloads = codec
       ? `encrypted (key ${config.payloadEncryption?.current?.id ?? 'none: decrypt only'}); codec endpoint ${codec.url}`
-      : 'not encrypted (set PAYLOAD_ENCRYPTION_KEY to encrypt them; see README, "Security")';
+      : 'not encrypted (set PAYLOAD_ENCRYPTION_KEY to encrypt them; see docs/security.md)';
     console.log(`
   Temporal Web UI   ${temporal.uiUrl ?? '(not started here: Temporal is at ' + temporal.address + ')'}
   Temporal gRPC     ${temporal.address}  namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue}

@@ -1,6 +1,6 @@
 /**
  * Finds or obtains the two Temporal servers this project runs, using package registries only
- * (docs/architecture.md, "Temporal servers"):
+ * (docs/deployment.md, "Temporal servers without internet"):
  *   - the Temporal CLI (`temporal server start-dev`: dev server with the Web UI), built from the Go module proxy;
  *   - the Java time-skipping test server, whose jars come from Maven Central.
  * Both are cached per user, outside the clone, so a fresh clone on the same machine (which is what CI runs)
@@ -21,7 +21,7 @@ import type { EphemeralServerExecutable } from '@temporalio/testing';
 
 /**
  * The newest CLI release `go install` can build (v1.6+ have a replace
- * directive); see docs/architecture.md, "Temporal servers".
+ * directive); see docs/deployment.md, "Temporal servers without internet".
  */
 export const CLI_VERSION = '1.5.1';
 /** Keep in sync with tools/temporal-test-server.sh and tools/temporal-test-server/pom.xml. */

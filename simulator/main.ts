@@ -92,7 +92,7 @@ export function readEnv(environment: NodeJS.ProcessEnv = process.env): Simulator
   const problems = parsed.success
     ? []
     : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-  // The default key is public (README): off loopback anyone who reaches the port could use it.
+  // The default key is public (simulator/README.md): off loopback anyone who reaches the port could use it.
   const host = typeof present.SIM_HOST === 'string' ? present.SIM_HOST.trim() : DEFAULT_SIM_HOST;
   if (!isLoopbackHost(host) && !present.OZMAP_API_KEY)
     problems.push(

@@ -1,6 +1,6 @@
 /**
  * Simulator variants: OZmap tenants that differ from the simulator's default on one inferred fact each, so that
- * `ozres doctor --ozmap` can be shown to catch exactly that difference (README "Before the first sale").
+ * `ozres doctor --ozmap` can be shown to catch exactly that difference (docs/operations.md, "Before the first sale").
  * Each is [SIM]: a plausible server, not a claim about any real one.
  *
  *   near-ignores-radius     `near` returns every box, nearest first, whatever the radius (OZmap fact O5)

@@ -1,4 +1,4 @@
-/** The worker process: `npm run worker`. Configuration comes from the environment (see README). */
+/** The worker process: `npm run worker`. Configuration comes from the environment (docs/configuration.md). */
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { dataConverterFor } from '../codec/data-converter.ts';

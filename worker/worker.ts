@@ -23,7 +23,7 @@ export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', imp
 /** The name `npm run build` gives the workflow bundle, beside the built worker (scripts/worker-build.ts). */
 export const WORKFLOW_BUNDLE_FILE = 'workflow-bundle.js';
 
-/** The worker options the configuration sets (README, Configuration; figures in bench/README.md). */
+/** The worker options the configuration sets (docs/configuration.md, "Worker"; figures in bench/README.md). */
 export type WorkerTuning = 'maxCachedWorkflows' | 'maxConcurrentWorkflowTaskExecutions' | 'workflowThreadPoolSize';
 
 /** Picks the tuning out of the worker's configuration. */

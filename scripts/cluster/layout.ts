@@ -1,11 +1,11 @@
 /**
- * Where everything of `npm run start:cluster` lives, from the configuration (docs/deployment.md, "Ports"): the
- * frontend on TEMPORAL_ADDRESS's port P (7233; the dev server is not running then), history P+1, matching P+2 and
- * the worker service P+6 (their membership ports 300 lower, the frontend's HTTP API on P+10, as in Temporal's
- * samples), the Web UI on CLUSTER_UI_PORT, PostgreSQL on CLUSTER_POSTGRES_PORT, Prometheus on
- * CLUSTER_PROMETHEUS_PORT, and metrics from CLUSTER_METRICS_PORT_BASE (B): Temporal's services B+1..B+4, worker n's
- * SDK metrics B+100+n and its own B+200+n, the HTTP API's B+300 (HTTP_METRICS_ADDRESS). Everything listens on
- * 127.0.0.1.
+ * Where everything of `npm run start:cluster` lives, from the configuration
+ * (docs/deployment.md, "Ports of start:cluster"): the frontend on TEMPORAL_ADDRESS's port P (7233; the dev server is
+ * not running then), history P+1, matching P+2 and the worker service P+6 (their membership ports 300 lower, the
+ * frontend's HTTP API on P+10, as in Temporal's samples), the Web UI on CLUSTER_UI_PORT, PostgreSQL on
+ * CLUSTER_POSTGRES_PORT, Prometheus on CLUSTER_PROMETHEUS_PORT, and metrics from CLUSTER_METRICS_PORT_BASE (B):
+ * Temporal's services B+1..B+4, worker n's SDK metrics B+100+n and its own B+200+n, the HTTP API's B+300
+ * (HTTP_METRICS_ADDRESS). Everything listens on 127.0.0.1.
  */
 import path from 'node:path';
 import type { Config } from '../../config/env.ts';

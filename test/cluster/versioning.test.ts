@@ -1,5 +1,5 @@
 /**
- * A rolling upgrade with Worker Deployments (docs/deployment.md, "Upgrades"): reservations are made and held on a
+ * A rolling upgrade with Worker Deployments (docs/deployment.md, "Upgrades: Worker Deployments"): reservations are made and held on a
  * v1 worker; a v2 worker starts, v2 becomes the current version (`temporal worker deployment set-current-version`),
  * v1 is stopped; then each reservation is confirmed or cancelled, and settles on v2 (AUTO_UPGRADE).
  */

@@ -1,5 +1,5 @@
 /**
- * The HTTP API needs neither the OZmap key nor the geocoder's (docs/deployment.md, "What each process needs"): started
+ * The HTTP API needs neither the OZmap key nor the geocoder's (docs/security.md, "What each process is given"): started
  * as its own process without them, pointed at an OZmap it never calls, it serves a reservation (the worker, which has
  * the keys, talks to OZmap) and GET /v1/doctor, whose OZmap and geocoder lines come from the worker.
  */

@@ -24,7 +24,7 @@ import { startNpmStart, stopNpmStart } from '../support/npm-start.ts';
 
 const fromBase64 = (text: string | null | undefined) => Buffer.from(text ?? '', 'base64').toString('utf8');
 
-/** The history as JSON with the search attributes left out: payload codecs do not cover them (README, "Security"). */
+/** The history as JSON with the search attributes left out: payload codecs do not cover them (docs/security.md, "What encryption does not cover"). */
 function withoutSearchAttributes(json: string): string {
   return JSON.stringify(JSON.parse(json), (key, value: unknown) => (key === 'searchAttributes' ? undefined : value));
 }

@@ -14,7 +14,7 @@ import { verifyViabilityLink, type LinkVerdict } from '../../api/link-verifier.t
 import { LINK_REFUSALS } from '../../api/viability-page.ts';
 
 const KEY = 'ispbox-test-key-0123456789';
-/** Links are signed with a key derived from the API key, never the API key itself (README, the canonical form). */
+/** Links are signed with a key derived from the API key, never the API key itself (docs/map-page.md, the canonical form). */
 const LINK_KEY = Buffer.from(hkdfSync('sha256', KEY, '', 'ispbox-ozmap viability link v1', 32));
 const NOW = new Date('2026-11-28T12:00:00Z');
 const input: ViabilityLinkInput = {
@@ -70,7 +70,7 @@ describe('viability page links', () => {
     assert.equal(
       params.sig,
       'c4356febba51bbf850114481462636a7905a68839d290c30b6a7414d4ca9c8d2',
-      'the known answer README gives',
+      'the known answer docs/map-page.md gives',
     );
     assert.equal(rfc3986("!'()*~-_. ç"), '%21%27%28%29%2A~-_.%20%C3%A7');
   });
