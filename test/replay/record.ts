@@ -5,7 +5,7 @@
  *   npx tsx test/replay/record.ts v1 move extend
  * Runs on a private dev server with the real worker code and the simulator. Before 1.0 a behaviour change replaces
  * the generation; from 1.0 on, keep the old files: they are what reservations sleeping in production look like
- * (docs/development.md, "Long-lived workflows").
+ * (docs/development.md, "Changing workflow code").
  *
  * With `webhook` after the tag (npx tsx test/replay/record.ts v4 webhook [names]), the workers deliver webhooks to a
  * receiver on loopback and the files are named <tag>-webhook-<scenario>.json.
