@@ -19,6 +19,8 @@ import { toHttpProblem } from './errors.ts';
 import { parseJsonBody } from './json-body.ts';
 import { openapiTransforms } from './openapi.ts';
 import { answerUnmatched } from './unmatched.ts';
+import type { TenantRegistry } from '../registry/registry.ts';
+import { adminRoutes } from './routes/admin.ts';
 import { doctorRoutes, type DoctorRunner } from './routes/doctor.ts';
 import { healthRoutes } from './routes/health.ts';
 import { reservationRoutes } from './routes/reservations.ts';
@@ -33,6 +35,8 @@ export interface HttpServerOptions {
   doctor?: DoctorRunner;
   /** The request metrics to count into (api/main.ts serves them on a listener of their own); default: new ones. */
   metrics?: ApiMetrics;
+  /** The tenant registry (docs/tenants.md): with ADMIN_API_KEY, the admin API under /v1/admin/ is served. */
+  registry?: TenantRegistry;
 }
 
 export { BODY_LIMIT_BYTES };
@@ -117,7 +121,16 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
           'confirm the sale, cancel, list. ' +
           'Every route but /healthz, /openapi.json and /docs needs `Authorization: Bearer <ISPBOX_API_KEY>`.',
       },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'ISPBOX_API_KEY' } } },
+      components: {
+        securitySchemes: {
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            description: "A tenant's Ispbox API key (ISPBOX_API_KEY: default)",
+          },
+          admin: { type: 'http', scheme: 'bearer', description: 'ADMIN_API_KEY (the admin API, /v1/admin/)' },
+        },
+      },
     },
     ...openapiTransforms(),
   });
@@ -148,6 +161,8 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
   await app.register(healthRoutes, { reservations: options.reservations, config: options.config });
   await app.register(reservationRoutes, { reservations: options.reservations, config: options.config });
   await app.register(doctorRoutes, { config: options.config, reservations: options.reservations, run: options.doctor });
+  const adminApiKey = options.config.registry?.adminApiKey;
+  if (options.registry && adminApiKey) await app.register(adminRoutes, { registry: options.registry, adminApiKey });
   // The map page authenticates its own routes with signed links (the browser never holds the API key).
   await app.register(viabilityPage, {
     reservations: options.reservations,

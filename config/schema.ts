@@ -191,11 +191,7 @@ export const EnvSchema = z.object({
   TENANT_SECRETS_KEY: aesKey.optional(),
   TENANT_SECRETS_KEY_ID: keyId.optional(),
   TENANT_SECRETS_PREVIOUS_KEYS: previousKeys.optional(),
-  ADMIN_API_KEY: z
-    .string()
-    .trim()
-    .min(24, 'must be at least 24 characters (e.g. `openssl rand -hex 24`)')
-    .optional(),
+  ADMIN_API_KEY: z.string().trim().min(24, 'must be at least 24 characters (e.g. `openssl rand -hex 24`)').optional(),
   MAP_TILE_URL: z
     .string()
     .trim()
