@@ -18,6 +18,7 @@ import { MAX_BODY_DEPTH } from '../../api/json-body.ts';
 import type { ReservationsClient } from '../../client/reservations.ts';
 import { viabilityPageUrl } from '../../client/viability-link.ts';
 import { stateOf } from '../support/fake-reservations.ts';
+import { ReservationInput } from '../../contract/schemas.ts';
 
 const KEY = 'deep-body-fuzz-key-0123456789';
 const DEEPEST = 20_000;
@@ -40,6 +41,7 @@ function recordingReservations() {
     {},
     {
       get(_target, name) {
+        if (name === 'inputSchema') return ReservationInput;
         if (name === 'within') return <T>(_signal: AbortSignal, fn: () => Promise<T>) => fn();
         if (name === 'client') return { withAbortSignal: <T>(_signal: AbortSignal, fn: () => Promise<T>) => fn() };
         if (typeof name !== 'string' || name === 'then') return undefined;
