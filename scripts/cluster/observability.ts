@@ -6,9 +6,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { projectRoot } from '../temporal-tools.ts';
-import type { ClusterLayout } from './layout.ts';
+import { TEMPORAL_SERVICES, type ClusterLayout } from './layout.ts';
 import type { ProcessSpec } from './supervisor.ts';
-import { TEMPORAL_SERVICES } from './temporal.ts';
 
 export const ALERT_RULES = path.join(projectRoot, 'ops', 'prometheus', 'alerts.yml');
 
