@@ -5,6 +5,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { findOnPath } from '../processes.ts';
 import { projectRoot } from '../temporal-tools.ts';
 import { TEMPORAL_SERVICES, type ClusterLayout } from './layout.ts';
 import type { ProcessSpec } from './supervisor.ts';
@@ -149,7 +150,6 @@ export async function prometheusProcess(
 }
 
 export async function findPrometheus(name = 'prometheus'): Promise<string> {
-  const { findOnPath } = await import('../temporal-tools.ts');
   const found = await findOnPath(name, process.env);
   if (found) return found;
   throw new Error(
