@@ -3,9 +3,9 @@
  * (`temporal server start-dev --ui-codec-endpoint http://127.0.0.1:8888`) or the CLI
  * (`temporal workflow show --codec-endpoint …`). Configuration from the environment (see README, "Security").
  */
+import { EncryptionCodec } from '../codec/encryption-codec.ts';
+import { startCodecServer } from '../codec/server.ts';
 import { ConfigError, loadConfig } from '../config/env.ts';
-import { EncryptionCodec } from './encryption-codec.ts';
-import { startCodecServer } from './server.ts';
 
 async function main(): Promise<void> {
   const config = loadConfig();
