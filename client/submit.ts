@@ -85,11 +85,7 @@ function assertSameTerms(input: ReservationInput, run: StartedRun): void {
 }
 
 /** What can be said without a worker: the run's status search attribute and the terms it was started with. */
-function pendingState(
-  input: ReservationInput,
-  run: StartedRun,
-  defaults: ReservationDefaults,
-): ReservationState {
+function pendingState(input: ReservationInput, run: StartedRun, defaults: ReservationDefaults): ReservationState {
   const status = ReservationStatus.safeParse(run.reservationStatus);
   return {
     viabilityId: input.viabilityId,
