@@ -1,9 +1,40 @@
 // @ts-check
 import js from '@eslint/js';
+import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 import { builtinModules } from 'node:module';
+import local from './tools/eslint/type-import-cycles.js';
 
 const nodeBuiltins = builtinModules.flatMap((m) => [m, `node:${m}`]);
+
+/**
+ * The top folders in layers, lowest first: a folder imports only folders of lower layers, never one of its own layer
+ * or above (docs/development.md, "Layout rules"). So no two folders can import each other, even through others.
+ * test/ and tools/ stand outside: they may import any of them.
+ */
+const LAYERS = [
+  ['contract', 'net'],
+  ['codec', 'simulator'],
+  ['config'],
+  ['activities', 'client', 'metrics', 'registry'],
+  ['workflows', 'doctor'],
+  ['worker', 'api', 'cli'],
+  ['scripts'],
+  ['bench'],
+];
+const layerOf = new Map(LAYERS.flatMap((folders, layer) => folders.map((folder) => [folder, layer])));
+const layerZones = [...layerOf].flatMap(([folder, layer]) => {
+  const above = [...layerOf].filter(([other, at]) => other !== folder && at >= layer).map(([other]) => `./${other}`);
+  const lower = LAYERS.slice(0, layer).flat().join(', ') || 'none';
+  const message = `${folder}/ imports only lower layers (${lower}): docs/development.md, "Layout rules".`;
+  return above.length > 0 ? [{ target: `./${folder}`, from: above, message }] : [];
+});
+/** The simulator stands in for OZmap on its own: a misreading of OZmap must not hide by being shared with it. */
+const simulatorZone = {
+  target: './simulator',
+  from: [...layerOf.keys()].filter((folder) => folder !== 'simulator' && folder !== 'net').map((f) => `./${f}`),
+  message: 'The simulator shares no code with the service (net/ aside): docs/architecture.md, "simulator/".',
+};
 
 export default tseslint.config(
   { ignores: ['node_modules/', '.data/', '.tools/', 'test-results/', 'test-artifacts/', 'dist/'] },
@@ -12,7 +43,7 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['eslint.config.js', 'bench/thread-probe.js'] },
+        projectService: { allowDefaultProject: ['eslint.config.js', 'bench/thread-probe.js', 'tools/eslint/*.js'] },
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -20,6 +51,36 @@ export default tseslint.config(
       // Forgetting to await an activity, a timer or an HTTP call is a bug, not a style choice.
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // Imports: no cycle between files or folders, and every package imported is declared in package.json.
+    plugins: { 'import-x': importX, local },
+    settings: {
+      // Imports name their .ts files, so Node's resolution finds them; import-x reads them with TypeScript's parser.
+      'import-x/resolver-next': [createNodeResolver()],
+      'import-x/extensions': ['.ts', '.js'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+    },
+    rules: {
+      // An import that does not resolve is invisible to the rules below: it must fail, not pass unseen.
+      'import-x/no-unresolved': 'error',
+      // Cycles of imports that run (import-x skips type-only imports) and those that pass through a type import.
+      'import-x/no-cycle': 'error',
+      'local/type-import-cycles': 'error',
+      'import-x/no-restricted-paths': [
+        'error',
+        { basePath: import.meta.dirname, zones: [...layerZones, simulatorZone] },
+      ],
+      // Production code runs with dependencies only (npm ci --omit=dev); tests, scripts, bench and tools may use all.
+      'import-x/no-extraneous-dependencies': [
+        'error',
+        {
+          devDependencies: ['test/**', 'scripts/**', 'bench/**', 'tools/**', 'eslint.config.js'],
+          optionalDependencies: false,
+          peerDependencies: false,
+        },
+      ],
     },
   },
   {
@@ -104,6 +165,7 @@ export default tseslint.config(
       'activities/**/*.ts',
       'api/**/*.ts',
       'client/**/*.ts',
+      'cli/**/*.ts',
       'codec/**/*.ts',
       'config/**/*.ts',
       'doctor/**/*.ts',

@@ -2,7 +2,7 @@
  * Every failure becomes `{ error, message, details[] }` with the status that tells the caller what to do:
  * 4xx when the request can be fixed (nothing was started or changed), 502/503 when the fault is on our side.
  * The one place where the client library's errors become statuses, for the API and the map page alike
- * (docs/architecture.md); the CLI's exit codes for the same errors are in client/exit-codes.ts.
+ * (docs/architecture.md); the CLI's exit codes for the same errors are in cli/exit-codes.ts.
  */
 import { WorkflowUpdateRPCTimeoutOrCancelledError, ServiceError, isGrpcServiceError } from '@temporalio/client';
 import { status as grpcStatus } from '@grpc/grpc-js';

@@ -16,10 +16,12 @@
  * api/link-verifier.ts) and acts only on the viability it names: the browser never holds the Ispbox API key, and
  * a changed or expired link is refused (401/403).
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
+import fastifyStatic, { type FastifyStaticOptions } from '@fastify/static';
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { ChangeBoxInput, SelectBoxInput, type BriefState } from '../contract/schemas.ts';
 import { InvalidInputError } from '../client/errors.ts';
@@ -62,6 +64,7 @@ export const WAITING_LIMITS: WaitingLimits = { perViability: 4, overall: 200 };
 const WEB_DIR = path.join(import.meta.dirname, 'web');
 const LEAFLET_DIR = path.dirname(createRequire(import.meta.url).resolve('leaflet/dist/leaflet.js'));
 
+/** The types of what the page serves: JavaScript as text/javascript (RFC 9239), not the older application/. */
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -70,19 +73,31 @@ const TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml',
 };
 
-interface Asset {
-  body: Buffer;
-  type: string;
-}
-
-/** Files read once at start, by name: nothing outside these lists can be asked for (no path traversal to guard). */
-function loadAssets(dir: string, names: string[]): Map<string, Asset> {
-  return new Map(
-    names.map((name) => [
-      name,
-      { body: readFileSync(path.join(dir, name)), type: TYPES[path.extname(name)] ?? 'application/octet-stream' },
-    ]),
-  );
+/**
+ * A folder's files served under `prefix` (@fastify/static: ETag, Last-Modified, 304s, ranges), only those `allowed`
+ * names: the rest of the folder (viability.html, Leaflet's sources and maps) answers 404 like any unknown path.
+ */
+function staticFiles(
+  root: string,
+  prefix: string,
+  allowed: (name: string) => boolean,
+  cacheControl: string,
+): FastifyStaticOptions {
+  return {
+    root,
+    prefix,
+    allowedPath: (pathName: string) => allowed(pathName.replace(/^\//, '')),
+    // Not the library's mime table (application/javascript); ours, and our caching, set before the file is sent.
+    contentType: false,
+    cacheControl: false,
+    setHeaders: (res, file) => {
+      res.setHeader('content-type', TYPES[path.extname(file)] ?? 'application/octet-stream');
+      res.setHeader('cache-control', cacheControl);
+    },
+    index: false,
+    decorateReply: false,
+    logLevel: 'warn',
+  };
 }
 
 const escapeAttribute = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -117,46 +132,50 @@ export const viabilityPage: FastifyPluginAsync<ViabilityPageOptions> = async (ap
   // For this plugin's routes only: those that opt in count per the link's viability (api/rate-limits.ts).
   await app.register(rateLimit, { global: false });
 
-  const webAssets = loadAssets(WEB_DIR, ['viability.js', 'viability.css']);
-  const leaflet = loadAssets(LEAFLET_DIR, [
-    'leaflet.js',
-    'leaflet.css',
-    ...readdirSync(path.join(LEAFLET_DIR, 'images')).map((f) => `images/${f}`),
-  ]);
   const html = readFileSync(path.join(WEB_DIR, 'viability.html'), 'utf8')
     .replace('{{TILE_URL}}', escapeAttribute(map.tileUrl ?? ''))
     .replace('{{TILE_ATTRIBUTION}}', escapeAttribute(map.tileAttribution ?? ''));
   const tiles = map.tileUrl ? tileOrigin(map.tileUrl) : undefined;
-  // The link carries the customer's name and address: no Referer to tile servers or anywhere else. No inline
-  // styles or scripts: OZmap and geocoder text is data, and the page's own styles are all in viability.css
-  // (Leaflet positions its elements through element.style, which CSP allows).
-  const pageHeaders = {
-    'content-security-policy':
-      `default-src 'self'; img-src 'self' data:${tiles ? ` ${tiles}` : ''}; style-src 'self'; ` +
-      "script-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; object-src 'none'; " +
-      `frame-ancestors ${map.frameAncestors ?? "'none'"}`,
-    'referrer-policy': 'no-referrer',
-    'x-content-type-options': 'nosniff',
-  };
+  // Every answer of the page's routes. The link carries the customer's name and address: no Referer to tile servers
+  // or anywhere else. No inline styles or scripts: OZmap and geocoder text is data, and the page's own styles are
+  // all in viability.css (Leaflet positions its elements through element.style, which CSP allows). Who may frame the
+  // page is frame-ancestors' to say (X-Frame-Options cannot name a list); HSTS is the TLS terminator's to send.
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:', ...(tiles ? [tiles] : [])],
+        styleSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        baseUri: ["'none'"],
+        formAction: ["'none'"],
+        objectSrc: ["'none'"],
+        frameAncestors: (map.frameAncestors ?? "'none'").split(' '),
+      },
+    },
+    referrerPolicy: { policy: 'no-referrer' },
+    xFrameOptions: false,
+    strictTransportSecurity: false,
+  });
 
   // The page and its endpoints are not part of the integration API: kept out of its OpenAPI document. Their URLs
   // carry the customer's name and address: no per-request log lines (which print the URL), only warnings and errors.
   const hidden = { schema: { hide: true }, logLevel: 'warn' as const };
   app.get('/viability', hidden, async (_request, reply) =>
-    reply.headers({ ...pageHeaders, 'cache-control': 'no-store', 'content-type': TYPES['.html'] }).send(html),
+    reply.headers({ 'cache-control': 'no-store', 'content-type': TYPES['.html'] }).send(html),
   );
-
-  const serve =
-    (assets: Map<string, Asset>, cacheControl: string) =>
-    async (request: FastifyRequest<{ Params: { '*': string } }>, reply: FastifyReply) => {
-      const asset = assets.get(request.params['*']);
-      if (!asset) return reply.code(404).send({ error: 'not-found', message: `No such file: ${request.params['*']}` });
-      return reply
-        .headers({ 'content-type': asset.type, 'cache-control': cacheControl, 'x-content-type-options': 'nosniff' })
-        .send(asset.body);
-    };
-  app.get('/viability/assets/*', hidden, serve(webAssets, 'no-cache'));
-  app.get('/viability/vendor/leaflet/*', hidden, serve(leaflet, 'public, max-age=86400'));
+  const webFiles = new Set(['viability.js', 'viability.css']);
+  await app.register(
+    fastifyStatic,
+    staticFiles(WEB_DIR, '/viability/assets/', (f) => webFiles.has(f), 'no-cache'),
+  );
+  const leafletFiles = (f: string) => f === 'leaflet.js' || f === 'leaflet.css' || /^images\/[\w-]+\.png$/.test(f);
+  await app.register(
+    fastifyStatic,
+    staticFiles(LEAFLET_DIR, '/viability/vendor/leaflet/', leafletFiles, 'public, max-age=86400'),
+  );
 
   /**
    * The signed link is checked in onRequest, before fastify reads any body: a refused caller is answered at once,

@@ -1,6 +1,6 @@
 /**
  * Errors the client library raises for callers to act on: domain outcomes are typed here, so the CLI (exit codes,
- * client/exit-codes.ts) and the HTTP API (statuses, api/errors.ts) tell the same story; see docs/architecture.md.
+ * cli/exit-codes.ts) and the HTTP API (statuses, api/errors.ts) tell the same story; see docs/architecture.md.
  */
 import type { z } from 'zod';
 import type { ReservationStatus } from '../contract/schemas.ts';

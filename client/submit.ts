@@ -2,12 +2,13 @@
  * `submit`: a reservation request that must tell a new reservation from a repeated one, and must not wait for
  * ever (the HTTP API). The terms of a request are compared with those the viability's run was started with.
  */
+import type { Client } from '@temporalio/client';
 import type { ReservationInput, ReservationState } from '../contract/schemas.ts';
 import { ReservationStatus } from '../contract/schemas.ts';
 import { isSettled } from '../contract/statuses.ts';
 import { ConflictError, ReservationNotFoundError, type FieldProblem } from './errors.ts';
 import type { StartedRun } from './inspection.ts';
-import type { ReservationsClient } from './reservations.ts';
+import type { ReservationDefaults } from './prepare.ts';
 
 /** What `submit` did: whether this call started the reservation, and whether the state is one `reserve` answers. */
 export interface Submission {
@@ -17,10 +18,16 @@ export interface Submission {
   state: ReservationState;
 }
 
-type Reservations = Pick<
-  ReservationsClient,
-  'client' | 'defaults' | 'prepare' | 'reserve' | 'get' | 'within' | 'startedWith'
->;
+/** What `submit` asks of the client library (ReservationsClient is one). */
+interface Reservations {
+  readonly client: Pick<Client, 'withDeadline'>;
+  readonly defaults: ReservationDefaults;
+  prepare(raw: unknown): ReservationInput;
+  reserve(input: ReservationInput): Promise<ReservationState>;
+  get(viabilityId: string): Promise<ReservationState>;
+  within<T>(signal: AbortSignal, fn: () => Promise<T>): Promise<T>;
+  startedWith(viabilityId: string): Promise<StartedRun | undefined>;
+}
 
 /**
  * Update-with-start does not say whether it started the run, so this looks first: an existing run with other terms
@@ -78,11 +85,7 @@ function assertSameTerms(input: ReservationInput, run: StartedRun): void {
 }
 
 /** What can be said without a worker: the run's status search attribute and the terms it was started with. */
-function pendingState(
-  input: ReservationInput,
-  run: StartedRun,
-  defaults: ReservationsClient['defaults'],
-): ReservationState {
+function pendingState(input: ReservationInput, run: StartedRun, defaults: ReservationDefaults): ReservationState {
   const status = ReservationStatus.safeParse(run.reservationStatus);
   return {
     viabilityId: input.viabilityId,

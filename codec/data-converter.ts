@@ -3,10 +3,9 @@
  * must agree, or one side writes payloads the other cannot read.
  */
 import type { DataConverter } from '@temporalio/common';
-import type { Config } from '../config/env.ts';
-import { EncryptionCodec } from './encryption-codec.ts';
+import { EncryptionCodec, type EncryptionKeys } from './encryption-codec.ts';
 
-/** Undefined when encryption is off: the SDK's default converter, exactly as before. */
-export function dataConverterFor(encryption: Config['payloadEncryption']): DataConverter | undefined {
+/** Undefined when encryption is off (no keys): the SDK's default converter, exactly as before. */
+export function dataConverterFor(encryption: EncryptionKeys | undefined): DataConverter | undefined {
   return encryption ? { payloadCodecs: [new EncryptionCodec(encryption)] } : undefined;
 }

@@ -16,12 +16,18 @@ export const METADATA_KEY_ID = 'encryption-key-id';
 
 const utf8 = (bytes: Uint8Array | null | undefined) => (bytes ? Buffer.from(bytes).toString('utf8') : undefined);
 
+/** The key that encrypts (none: encode passes through) and those kept to decrypt what they once encrypted. */
+export interface EncryptionKeys {
+  current?: EncryptionKey;
+  previous?: EncryptionKey[];
+}
+
 export class EncryptionCodec implements PayloadCodec {
   readonly #current: EncryptionKey | undefined;
   readonly #byId: Map<string, EncryptionKey>;
 
   /** `current` encrypts (none: encode passes through); it and every `previous` key decrypt what they encrypted. */
-  constructor(keys: { current?: EncryptionKey; previous?: EncryptionKey[] }) {
+  constructor(keys: EncryptionKeys) {
     this.#current = keys.current;
     this.#byId = new Map([...(keys.previous ?? []), ...(keys.current ? [keys.current] : [])].map((k) => [k.id, k]));
   }

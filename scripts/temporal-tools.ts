@@ -9,15 +9,22 @@
  *   npx tsx scripts/temporal-tools.ts [cli|test-server|all]     prints the resolved paths
  *   npx tsx scripts/temporal-tools.ts cluster                   the same for `npm run start:cluster`'s binaries
  */
-import { spawn } from 'node:child_process';
-import { constants, realpathSync } from 'node:fs';
-import { access, mkdir, open, readFile, readdir, readlink, rename, rm, stat, symlink } from 'node:fs/promises';
+import { realpathSync } from 'node:fs';
+import { mkdir, readdir, readlink, rename, rm, symlink } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import os from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import type { EphemeralServerExecutable } from '@temporalio/testing';
+import {
+  capture,
+  errorMessage,
+  findOnPath,
+  formatElapsed,
+  isExecutableFile,
+  isFile,
+  runWithProgress,
+} from './processes.ts';
+import { cacheRoot, withLock } from './tool-cache.ts';
 
 /**
  * The newest CLI release `go install` can build (v1.6+ have a replace
@@ -30,7 +37,6 @@ export const TEST_SERVER_VERSION = '1.38.0';
 const CLI_MODULE = 'github.com/temporalio/cli';
 /** Packages `go install -v` compiled for v1.5.1 from a cold build cache; only used to show progress. */
 const CLI_PACKAGE_COUNT = 1290;
-const PROGRESS_INTERVAL_MS = 5_000;
 
 export const projectRoot = path.resolve(import.meta.dirname, '..');
 export const testServerWrapper = path.join(projectRoot, 'tools', 'temporal-test-server.sh');
@@ -54,13 +60,6 @@ const logToStderr = (line: string): void => {
 
 // ---------------------------------------------------------------------------------------------------------------
 // Cache layout
-
-/** Per-user cache root: $ISPBOX_OZMAP_CACHE, else $XDG_CACHE_HOME/ispbox-ozmap, else ~/.cache/ispbox-ozmap. */
-export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.ISPBOX_OZMAP_CACHE) return path.resolve(env.ISPBOX_OZMAP_CACHE);
-  const xdg = env.XDG_CACHE_HOME ? path.resolve(env.XDG_CACHE_HOME) : path.join(env.HOME ?? os.homedir(), '.cache');
-  return path.join(xdg, 'ispbox-ozmap');
-}
 
 export function cachedCliPath(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(cacheRoot(env), `temporal-cli-${CLI_VERSION}`, 'temporal');
@@ -373,133 +372,7 @@ async function downloadWithSdk(
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Cache lock: one process builds or fetches at a time; the others wait, then find the result in the cache.
-
-export async function withLock<T>(
-  name: string,
-  env: NodeJS.ProcessEnv,
-  log: (line: string) => void,
-  fn: () => Promise<T>,
-): Promise<T> {
-  const lockFile = path.join(cacheRoot(env), `.${name}.lock`);
-  await mkdir(path.dirname(lockFile), { recursive: true });
-  const waitStarted = Date.now();
-  let lastNotice = 0;
-  while (!(await tryCreateLock(lockFile))) {
-    const holder = await lockHolder(lockFile);
-    if (holder === 'stale') {
-      await rm(lockFile, { force: true });
-      continue;
-    }
-    if (Date.now() - lastNotice >= 30_000) {
-      lastNotice = Date.now();
-      const waited = formatElapsed(Date.now() - waitStarted);
-      log(`waiting for ${holder} to finish with the Temporal cache (${waited} so far; lock ${lockFile})`);
-    }
-    await delay(1_000);
-  }
-  try {
-    return await fn();
-  } finally {
-    await rm(lockFile, { force: true });
-  }
-}
-
-async function tryCreateLock(lockFile: string): Promise<boolean> {
-  try {
-    const handle = await open(lockFile, 'wx');
-    await handle.writeFile(String(process.pid));
-    await handle.close();
-    return true;
-  } catch (error) {
-    if (errorCode(error) === 'EEXIST') return false;
-    throw error;
-  }
-}
-
-/** Who holds the lock, or 'stale' when that process is gone (killed mid-build). */
-async function lockHolder(lockFile: string): Promise<string> {
-  const [content, info] = await Promise.all([
-    readFile(lockFile, 'utf8').catch(() => ''),
-    stat(lockFile).catch(() => undefined),
-  ]);
-  if (!info) return 'stale';
-  const pid = Number(content);
-  // An empty file is one being written right now, unless it has been empty for a minute.
-  if (!Number.isInteger(pid) || pid <= 0) return Date.now() - info.mtimeMs > 60_000 ? 'stale' : 'another process';
-  return isProcessAlive(pid) ? `process ${pid}` : 'stale';
-}
-
-/** Whether a process with that pid exists (signal 0 checks without sending anything; EPERM: it exists). */
-export function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return errorCode(error) === 'EPERM';
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Processes and files
-
-interface ProgressOptions {
-  onLine: (line: string) => void;
-  progress: (elapsed: string) => string;
-  log: (line: string) => void;
-}
-
-/** Runs a long build, reporting `progress` every few seconds and failing with the tail of its output. */
-export function runWithProgress(
-  command: string,
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  opts: ProgressOptions,
-): Promise<void> {
-  const started = Date.now();
-  const tail: string[] = [];
-  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  for (const stream of [child.stdout, child.stderr]) {
-    createInterface({ input: stream }).on('line', (raw) => {
-      const line = stripAnsi(raw);
-      opts.onLine(line);
-      tail.push(line);
-      if (tail.length > 30) tail.shift();
-    });
-  }
-  const ticker = setInterval(() => opts.log(opts.progress(formatElapsed(Date.now() - started))), PROGRESS_INTERVAL_MS);
-  return new Promise<void>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code, signal) => {
-      if (code === 0) return resolve();
-      const what = `${path.basename(command)} ${args[0] ?? ''}`;
-      reject(new Error(`\`${what}\` exited with ${signal ?? `code ${code}`}:\n${tail.join('\n')}`));
-    });
-  }).finally(() => clearInterval(ticker));
-}
-
-export function capture(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => {
-      if (code === 0) resolve(output);
-      else reject(new Error(`${command} exited with ${code}: ${output}`));
-    });
-  });
-}
-
-export async function findOnPath(name: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
-  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    const candidate = path.resolve(dir, name);
-    if (await isExecutableFile(candidate)) return candidate;
-  }
-  return undefined;
-}
+// Executables named in the environment
 
 /** An explicitly configured executable must work; silently falling back would hide the misconfiguration. */
 async function requireExecutable(configured: string, variable: string): Promise<string> {
@@ -511,40 +384,6 @@ async function requireExecutable(configured: string, variable: string): Promise<
     throw new Error(`${variable}=${configured}: the file is not executable (chmod +x it).`);
   }
   return resolved;
-}
-
-async function isFile(file: string): Promise<boolean> {
-  return (await stat(file).catch(() => undefined))?.isFile() ?? false;
-}
-
-export async function isExecutableFile(file: string): Promise<boolean> {
-  if (!(await isFile(file))) return false;
-  return await access(file, constants.X_OK).then(
-    () => true,
-    () => false,
-  );
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-export function formatElapsed(ms: number): string {
-  const seconds = Math.floor(ms / 1000);
-  return seconds < 60 ? `${seconds}s` : `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s`;
-}
-
-function stripAnsi(text: string): string {
-  // eslint-disable-next-line no-control-regex -- matching terminal escape sequences is the point
-  return text.replace(/\u001b\[[0-9;]*m/g, '');
-}
-
-function errorCode(error: unknown): string | undefined {
-  return error instanceof Error && 'code' in error ? String(error.code) : undefined;
-}
-
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

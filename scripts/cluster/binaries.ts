@@ -10,16 +10,8 @@
  */
 import { cp, mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import {
-  cacheRoot,
-  capture,
-  errorMessage,
-  findOnPath,
-  formatElapsed,
-  isExecutableFile,
-  runWithProgress,
-  withLock,
-} from '../temporal-tools.ts';
+import { capture, errorMessage, findOnPath, formatElapsed, isExecutableFile, runWithProgress } from '../processes.ts';
+import { cacheRoot, withLock } from '../tool-cache.ts';
 
 /** The server release the CLI v1.5.1 embeds, so its sources are already in the Go module cache after that build. */
 export const SERVER_VERSION = '1.29.1';

@@ -11,16 +11,17 @@ import { WORKFLOW_BUNDLE_FILE } from '../../worker/worker.ts';
 import { isPortOpen } from '../dev-server.ts';
 import { splitHostPort } from '../../net/hosts.ts';
 import { readable, startCodecEndpoint } from '../start.ts';
-import { formatElapsed, projectRoot } from '../temporal-tools.ts';
+import { formatElapsed } from '../processes.ts';
+import { projectRoot } from '../temporal-tools.ts';
 import { ensureClusterBinaries } from './binaries.ts';
 import { WORKER_NODE_ARGS, workerProcessEnv } from '../../worker/process-env.ts';
 import { HTTP_API_ENTRY, WORKER_ENTRY } from '../entries.ts';
 import { BUILD_DIR, buildWorkerEntry, buildWorkflowBundle } from '../worker-build.ts';
-import { clusterLayout, type ClusterLayout } from './layout.ts';
+import { TEMPORAL_SERVICES, clusterLayout, type ClusterLayout } from './layout.ts';
 import { prometheusProcess, uiProcess } from './observability.ts';
 import { postgresProcess, preparePostgres } from './postgres.ts';
 import { Supervisor, type ProcessSpec, type Supervised } from './supervisor.ts';
-import { TEMPORAL_SERVICES, prepareNamespace, setUpSchemas, temporalProcess, writeTemporalConfig } from './temporal.ts';
+import { prepareNamespace, setUpSchemas, temporalProcess, writeTemporalConfig } from './temporal.ts';
 
 export interface ClusterOptions {
   config: Config;

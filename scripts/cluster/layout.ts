@@ -11,7 +11,10 @@ import path from 'node:path';
 import type { Config } from '../../config/env.ts';
 import { hostPort, isLoopbackHost, splitHostPort } from '../../net/hosts.ts';
 import { projectRoot } from '../temporal-tools.ts';
-import type { TemporalService } from './temporal.ts';
+
+/** Temporal's services, one process each, history first: the order they start in (cluster.ts). */
+export const TEMPORAL_SERVICES = ['history', 'matching', 'frontend', 'worker'] as const;
+export type TemporalService = (typeof TEMPORAL_SERVICES)[number];
 
 export interface ServicePorts {
   grpc: number;

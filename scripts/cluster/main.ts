@@ -3,7 +3,7 @@
  * printed; Ctrl-C (SIGINT) or SIGTERM stops every process it started, last started first.
  */
 import { ConfigError, loadConfig } from '../../config/env.ts';
-import { errorMessage, formatElapsed } from '../temporal-tools.ts';
+import { errorMessage, formatElapsed } from '../processes.ts';
 import { startCluster, type Cluster } from './cluster.ts';
 
 async function main(): Promise<void> {

@@ -5,10 +5,10 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { findOnPath } from '../processes.ts';
 import { projectRoot } from '../temporal-tools.ts';
-import type { ClusterLayout } from './layout.ts';
+import { TEMPORAL_SERVICES, type ClusterLayout } from './layout.ts';
 import type { ProcessSpec } from './supervisor.ts';
-import { TEMPORAL_SERVICES } from './temporal.ts';
 
 export const ALERT_RULES = path.join(projectRoot, 'ops', 'prometheus', 'alerts.yml');
 
@@ -150,7 +150,6 @@ export async function prometheusProcess(
 }
 
 export async function findPrometheus(name = 'prometheus'): Promise<string> {
-  const { findOnPath } = await import('../temporal-tools.ts');
   const found = await findOnPath(name, process.env);
   if (found) return found;
   throw new Error(

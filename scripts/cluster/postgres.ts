@@ -12,7 +12,7 @@ import { chmod, chown, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/p
 import os from 'node:os';
 import path from 'node:path';
 import { isPortOpen } from '../dev-server.ts';
-import { isProcessAlive } from '../temporal-tools.ts';
+import { isProcessAlive } from '../processes.ts';
 import type { ProcessSpec } from './supervisor.ts';
 
 export const PG_USER = 'temporal';

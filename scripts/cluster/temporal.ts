@@ -13,11 +13,8 @@ import { hostPort } from '../../net/hosts.ts';
 import { ensureSearchAttributes, isPortOpen, retryUntil } from '../dev-server.ts';
 import type { ClusterBinaries } from './binaries.ts';
 import { PG_USER, type PostgresPlan } from './postgres.ts';
-import type { ClusterLayout } from './layout.ts';
+import { TEMPORAL_SERVICES, type ClusterLayout, type TemporalService } from './layout.ts';
 import type { ProcessSpec } from './supervisor.ts';
-
-export const TEMPORAL_SERVICES = ['history', 'matching', 'frontend', 'worker'] as const;
-export type TemporalService = (typeof TEMPORAL_SERVICES)[number];
 
 const DATABASES = { temporal: 'temporal', visibility: 'temporal_visibility' } as const;
 

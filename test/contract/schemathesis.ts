@@ -14,7 +14,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DEMO_ISPBOX_API_KEY } from '../../config/defaults.ts';
 import { findFreePort } from '../../scripts/dev-server.ts';
-import { formatElapsed, projectRoot } from '../../scripts/temporal-tools.ts';
+import { formatElapsed } from '../../scripts/processes.ts';
+import { projectRoot } from '../../scripts/temporal-tools.ts';
 import { startNpmStart, stopNpmStart } from '../support/npm-start.ts';
 
 const VENV = path.join(projectRoot, '.tools', 'schemathesis');

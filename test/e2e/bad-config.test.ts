@@ -16,7 +16,7 @@ const ENTRIES = [
   { name: 'npm start', file: 'scripts/start.ts', args: [], code: 1 },
   { name: 'npm run worker', file: 'worker/main.ts', args: [], code: 1 },
   { name: 'npm run http', file: 'api/main.ts', args: [], code: 1 },
-  { name: 'npm run cli -- status', file: 'client/cli.ts', args: ['status', 'V-1'], code: 1 },
+  { name: 'npm run cli -- status', file: 'cli/main.ts', args: ['status', 'V-1'], code: 1 },
 ];
 
 const STACK_FRAME = /^\s{4}at /m;

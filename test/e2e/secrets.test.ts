@@ -34,7 +34,7 @@ const [OZMAP_KEY, WRONG_OZMAP_KEY, ISPBOX_KEY, TEMPORAL_KEY] = SECRETS.map((s) =
   string,
 ];
 const CUSTOMER = 'Helena Varredura Kowalski';
-const cliPath = path.join(projectRoot, 'client', 'cli.ts');
+const cliPath = path.join(projectRoot, 'cli', 'main.ts');
 const workerPath = path.join(projectRoot, 'worker', 'main.ts');
 const newId = () => `SEC-${randomUUID().slice(0, 8)}`;
 

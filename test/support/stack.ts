@@ -73,7 +73,7 @@ export async function startStack(
     worker,
     startWorker,
     cli: (args, extraEnv = {}) =>
-      run(['--import', 'tsx', path.join(projectRoot, 'client', 'cli.ts'), ...args], { ...env, ...extraEnv }),
+      run(['--import', 'tsx', path.join(projectRoot, 'cli', 'main.ts'), ...args], { ...env, ...extraEnv }),
     async stop() {
       await Promise.all(workers.map((w) => w.kill('SIGTERM')));
       await world.close();

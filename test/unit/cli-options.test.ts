@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { InvalidArgumentError } from 'commander';
-import { decimal, wholeNumber } from '../../client/cli-options.ts';
+import { decimal, wholeNumber } from '../../cli/options.ts';
 
 const refused = (parse: (value: string) => number, value: string, pattern: RegExp) =>
   assert.throws(

@@ -18,7 +18,7 @@ import {
   ReservationNotFoundError,
   SelectionRefusedError,
 } from '../../client/errors.ts';
-import { EXIT, errorText, exitCodeFor } from '../../client/exit-codes.ts';
+import { EXIT, errorText, exitCodeFor } from '../../cli/exit-codes.ts';
 import { ReservationsClient } from '../../client/reservations.ts';
 import { libraryProblem, toHttpProblem } from '../../api/errors.ts';
 

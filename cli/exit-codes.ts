@@ -3,7 +3,7 @@
  * answers with statuses (api/errors.ts), so a script and an integrator reading the API agree (docs/architecture.md).
  */
 import { ConfigError } from '../config/env.ts';
-import { ConflictError, InvalidInputError, RejectedError, ReservationNotFoundError } from './errors.ts';
+import { ConflictError, InvalidInputError, RejectedError, ReservationNotFoundError } from '../client/errors.ts';
 
 export const EXIT = { ok: 0, failure: 1, invalid: 2, noReservation: 3, notFound: 4 } as const;
 

@@ -4,9 +4,9 @@
  * (`temporal workflow show --codec-endpoint …`). Configuration from the environment
  * (docs/security.md, "The codec endpoint").
  */
+import { EncryptionCodec } from '../codec/encryption-codec.ts';
+import { startCodecServer } from '../codec/server.ts';
 import { ConfigError, loadConfig } from '../config/env.ts';
-import { EncryptionCodec } from './encryption-codec.ts';
-import { startCodecServer } from './server.ts';
 
 async function main(): Promise<void> {
   const config = loadConfig();

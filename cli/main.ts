@@ -10,16 +10,16 @@ import { loadConfig } from '../config/env.ts';
 import type { ReservationState } from '../contract/schemas.ts';
 import { endedWithoutPort } from '../contract/statuses.ts';
 import { hostPort } from '../net/hosts.ts';
-import { InvalidInputError } from './errors.ts';
+import { InvalidInputError } from '../client/errors.ts';
+import type { ReservationPage } from '../client/listing.ts';
+import { runReconcile } from '../client/reconcile.ts';
+import { ReservationsClient } from '../client/reservations.ts';
+import { DEFAULT_LINK_TTL_SECONDS, viabilityPageUrl } from '../client/viability-link.ts';
+import { registerDoctor } from './doctor.ts';
 import { EXIT, errorText, exitCodeFor } from './exit-codes.ts';
-import { formatChange, formatPage, formatState } from './format.ts';
-import type { ReservationPage } from './listing.ts';
-import { formatReconcileReport, runReconcile } from './reconcile.ts';
-import { ReservationsClient } from './reservations.ts';
+import { formatChange, formatPage, formatReconcileReport, formatState } from './format.ts';
+import { decimal, wholeNumber } from './options.ts';
 import { withSpinner } from './terminal.ts';
-import { DEFAULT_LINK_TTL_SECONDS, viabilityPageUrl } from './viability-link.ts';
-import { registerDoctor } from '../doctor/cli.ts';
-import { decimal, wholeNumber } from './cli-options.ts';
 
 interface Output {
   json?: boolean;

@@ -1,11 +1,11 @@
 /**
- * `ozres doctor`: registered on the CLI's program (client/cli.ts). Exit codes: 0 everything a sale needs holds,
+ * `ozres doctor`: registered on the CLI's program (cli/main.ts). Exit codes: 0 everything a sale needs holds,
  * 1 a check failed, 2 bad usage (e.g. --write without --box).
  */
 import type { Command } from 'commander';
-import { runDoctor } from './index.ts';
-import { formatJson, formatText } from './report.ts';
-import { decimal } from '../client/cli-options.ts';
+import { runDoctor } from '../doctor/index.ts';
+import { formatJson, formatText } from '../doctor/report.ts';
+import { decimal } from './options.ts';
 
 interface DoctorFlags {
   json?: boolean;

@@ -1,8 +1,9 @@
-/** Human-readable rendering of reservations for terminals: a card for one, a table for many. */
+/** Human-readable rendering for terminals: a card for one reservation, a table for many, the reconciler's report. */
 import Table from 'cli-table3';
 import { isFinal } from '../contract/statuses.ts';
 import { type BriefState, type PortPlace, type ReservationChange } from '../contract/schemas.ts';
-import type { ReservationPage } from './listing.ts';
+import type { ReservationPage } from '../client/listing.ts';
+import type { ReconcileIdList, ReconcileReport } from '../contract/reconcile.ts';
 
 /** Plain borders and no colours: the output is read by people but also pasted into tickets and logs. */
 const table = (head: string[]) => new Table({ head, style: { head: [], border: [] } });
@@ -91,3 +92,27 @@ export function formatPage(page: ReservationPage): string {
 
 /** "2026-12-28 12:00Z": to the minute is enough in a table. */
 const shortTime = (iso: string) => `${iso.slice(0, 10)} ${iso.slice(11, 16)}Z`;
+
+/** `ozres reconcile`: what the run found and did, one row per kind. */
+export function formatReconcileReport(report: ReconcileReport): string {
+  const c = report.counts;
+  const rows = table(['Found', 'Count', 'Done', 'Viabilities']);
+  const ids = (list: ReconcileIdList) =>
+    report.ids[list].join(', ') + (report.truncated.includes(list) ? ', … (first ones only)' : '');
+  const done = (n: number, verb: string) => (report.dryRun ? 'dry run' : `${n} ${verb}`);
+  rows.push(
+    ['Orphans (never implanted, no open workflow)', c.orphans, done(c.released, 'released'), ids('orphans')],
+    ['Implanted while held', c.implantedHeld, done(c.confirmed, 'confirmed'), ids('implantedHeld')],
+    ["Suspect: our marker, not that reservation's (property ids)", c.suspect, 'left alone', ids('suspect')],
+    ['OZmap client gone (open RESERVED)', c.gone, 'reported', ids('gone')],
+    ['Changed before the delete', c.changed, 'left alone', ids('changed')],
+    ['Held (as it should be)', c.held, '', ''],
+    ['Installed (no workflow)', c.installed, 'untouched', ''],
+    ['Without the marker', c.unmarked, 'untouched', ''],
+  );
+  const head =
+    `${report.dryRun ? 'Dry run: nothing was changed. ' : ''}` +
+    `${c.scanned} marked OZmap propert(ies) read, ${c.checked} held reservation(s) checked, ` +
+    `${report.pages} page(s), ${report.runs} run(s).`;
+  return `${head}\n${rows.toString()}`;
+}
