@@ -1,48 +1,163 @@
 /**
- * Runs the test suites with Node's test runner, one file at a time (the suites share real servers and ports).
- *   npm test                 every group, in order
+ * Runs the test groups with Node's test runner (docs/development.md, "Testing"):
+ *   npm test                 every group
  *   npm test -- unit e2e     only those groups
- * `chaos` is the short chaos run (about two minutes); `npm run test:chaos` is the full one.
+ *   npm test -- --list       the groups, their files and how they run
+ * `chaos` is the short chaos run; `npm run test:chaos` is the full one.
+ *
+ * Each file runs in a process of its own with its own servers on random ports, so files run side by side
+ * (CONCURRENCY at a time); a file whose assertions time answers runs after them, alone. The workflow code is bundled
+ * once here and shared by every worker the tests start (bundling costs seconds of CPU each time). The last line
+ * counts every test and gives the time.
  */
-import { spawnSync } from 'node:child_process';
-import { readdirSync, existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { WORKFLOWS_PATH } from '../worker/worker.ts';
+import { buildWorkflowBundle } from './worker-build.ts';
 
-const GROUPS = [
-  'unit',
-  'simulator',
-  'activities',
-  'workflow',
-  'replay',
-  'e2e',
-  'http',
-  'doctor',
-  'browser',
-  'chaos',
-] as const;
+interface Group {
+  name: string;
+  covers: string;
+}
+
+const GROUPS: Group[] = [
+  { name: 'unit', covers: 'pure logic, configuration, schemas, the docs' },
+  { name: 'simulator', covers: "the OZmap simulator against OZmap's documented API and the official SDK" },
+  { name: 'activities', covers: 'activities against the simulator over HTTP' },
+  { name: 'workflow', covers: 'workflows on the time-skipping server and the dev server' },
+  { name: 'replay', covers: 'recorded histories replayed by today’s code' },
+  { name: 'e2e', covers: 'the whole product: dev server, worker process, CLI, npm start' },
+  { name: 'http', covers: 'the HTTP API and the map page’s endpoints' },
+  { name: 'doctor', covers: 'ozres doctor and GET /v1/doctor' },
+  { name: 'browser', covers: 'the map page in Chromium' },
+  { name: 'chaos', covers: 'the short chaos run (the full one: npm run test:chaos)' },
+];
+
+/** Files side by side: most of a test's time is servers, timers and waits, so more than the 2 cores fit. */
+const CONCURRENCY = 3;
+
+/** Files that time answers (a bound in milliseconds): run after the others, alone, on a quiet machine. */
+const ALONE = new Set(['test/http/deep-body-fuzz.test.ts']);
+
 const root = path.resolve(import.meta.dirname, '..');
-const asked = process.argv.slice(2);
-const unknown = asked.filter((g) => !(GROUPS as readonly string[]).includes(g));
+const args = process.argv.slice(2);
+const list = args.includes('--list');
+const asked = args.filter((a) => a !== '--list');
+const unknown = asked.filter((name) => !GROUPS.some((g) => g.name === name));
 if (unknown.length > 0) {
-  console.error(`Unknown test group(s): ${unknown.join(', ')}. Known groups: ${GROUPS.join(', ')}.`);
+  console.error(`Unknown test group(s): ${unknown.join(', ')}. Known groups: ${GROUPS.map((g) => g.name).join(', ')}.`);
   process.exit(2);
 }
-const groups = asked.length > 0 ? asked : [...GROUPS];
-const files = groups.flatMap((group) => {
-  const dir = path.join(root, 'test', group);
+const groups = asked.length > 0 ? GROUPS.filter((g) => asked.includes(g.name)) : GROUPS;
+const filesOf = (group: Group): string[] => {
+  const dir = path.join(root, 'test', group.name);
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
     .filter((f) => f.endsWith('.test.ts'))
     .sort()
-    .map((f) => path.join('test', group, f));
-});
+    .map((f) => `test/${group.name}/${f}`);
+};
+
+if (list) {
+  for (const group of groups) {
+    console.log(`${group.name}: ${group.covers}`);
+    for (const file of filesOf(group)) console.log(`  ${file}${ALONE.has(file) ? '  (alone, after the others)' : ''}`);
+  }
+  console.log(`\n${CONCURRENCY} files at a time; those marked alone run one by one after them.`);
+  process.exit(0);
+}
+
+const files = groups.flatMap(filesOf);
 if (files.length === 0) {
-  console.error(`No test files found for: ${groups.join(', ')}`);
+  console.error(`No test files found for: ${groups.map((g) => g.name).join(', ')}`);
   process.exit(1);
 }
-const result = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files],
-  { cwd: root, stdio: 'inherit', env: { ...process.env, OZLOGGER_HTTP: 'false' } },
+
+const started = Date.now();
+const work = mkdtempSync(path.join(tmpdir(), 'ozres-tests-'));
+process.on('exit', () => rmSync(work, { recursive: true, force: true }));
+
+/** The two bundles the tests' workers run: as the worker process builds it (with metrics), and as tests do. */
+async function bundleOnce(): Promise<NodeJS.ProcessEnv> {
+  const workerBundle = path.join(work, 'worker-bundle.js');
+  const testBundle = path.join(work, 'test-bundle.js');
+  const quiet = { info() {}, warn() {}, error() {}, debug() {}, trace() {}, log() {} };
+  await Promise.all([
+    buildWorkflowBundle(workerBundle),
+    bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet }).then(({ code }) =>
+      writeFileSync(testBundle, code),
+    ),
+  ]);
+  return { TEST_WORKER_BUNDLE: workerBundle, TEST_WORKFLOW_BUNDLE: testBundle };
+}
+
+interface Counts {
+  tests: number;
+  pass: number;
+  fail: number;
+  cancelled: number;
+  skipped: number;
+  todo: number;
+}
+
+/** Node's test runner over `batch`, the spec report to the terminal, its counts read from a TAP copy. */
+function runBatch(batch: string[], concurrency: number, env: NodeJS.ProcessEnv, tap: string): Promise<Counts> {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '--test',
+      `--test-concurrency=${concurrency}`,
+      '--test-reporter=spec',
+      '--test-reporter-destination=stdout',
+      '--test-reporter=tap',
+      `--test-reporter-destination=${tap}`,
+      ...batch,
+    ],
+    { cwd: root, stdio: 'inherit', env },
+  );
+  return new Promise((resolve) =>
+    child.once('exit', () => {
+      const text = existsSync(tap) ? readFileSync(tap, 'utf8') : '';
+      const count = (name: keyof Counts) => Number(new RegExp(`^# ${name} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+      const counts: Counts = {
+        tests: count('tests'),
+        pass: count('pass'),
+        fail: count('fail'),
+        cancelled: count('cancelled'),
+        skipped: count('skipped'),
+        todo: count('todo'),
+      };
+      // A runner that died before its summary counts as a failure, not as nothing run.
+      if (!/^# tests \d+$/m.test(text)) counts.fail += 1;
+      resolve(counts);
+    }),
+  );
+}
+
+const env: NodeJS.ProcessEnv = { ...process.env, OZLOGGER_HTTP: 'false', ...(await bundleOnce()) };
+const together = files.filter((f) => !ALONE.has(f));
+const alone = files.filter((f) => ALONE.has(f));
+const results: Counts[] = [];
+if (together.length > 0) results.push(await runBatch(together, CONCURRENCY, env, path.join(work, 'together.tap')));
+if (alone.length > 0) results.push(await runBatch(alone, 1, env, path.join(work, 'alone.tap')));
+
+const total = results.reduce((sum, c) => {
+  for (const key of Object.keys(sum) as (keyof Counts)[]) sum[key] += c[key];
+  return sum;
+});
+const seconds = Math.round((Date.now() - started) / 1000);
+const time = `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
+const failed = total.fail + total.cancelled;
+console.log(
+  `\nnpm test: ${total.tests} tests in ${files.length} files: ${total.pass} passed, ${total.fail} failed, ` +
+    `${total.cancelled} cancelled, ${total.skipped} skipped, ${total.todo} todo; ${time} ` +
+    `(groups: ${groups.map((g) => g.name).join(', ')})`,
 );
-process.exit(result.status ?? 1);
+// A skipped or unfinished test is not a pass: the run fails, saying so.
+if (total.skipped + total.todo > 0) console.log('npm test: a skipped or todo test counts as a failure here');
+process.exit(failed > 0 || total.skipped > 0 || total.todo > 0 ? 1 : 0);

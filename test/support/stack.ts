@@ -84,7 +84,12 @@ export async function startStack(
 
 export function spawnWorker(env: NodeJS.ProcessEnv): WorkerProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'worker', 'main.ts')], {
-    env: { ...env, LOG_LEVEL: 'info' },
+    // The bundle scripts/run-tests.ts built once, as the built worker runs one (WORKFLOW_BUNDLE_PATH).
+    env: {
+      ...env,
+      LOG_LEVEL: 'info',
+      ...(env.TEST_WORKER_BUNDLE && !env.WORKFLOW_BUNDLE_PATH ? { WORKFLOW_BUNDLE_PATH: env.TEST_WORKER_BUNDLE } : {}),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];

@@ -2,7 +2,8 @@
  * The parts a workflow test runs against: a real OZmap simulator on loopback, real OZmap and geocoder clients,
  * and one workflow bundle shared by every worker of the test process (bundling takes seconds).
  */
-import { DefaultLogger, Runtime, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { readFile } from 'node:fs/promises';
+import { DefaultLogger, Runtime, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 import { OzmapClient } from '../../activities/ozmap/client.ts';
 import { NominatimGeocoder } from '../../activities/geocoder/nominatim.ts';
 import { startSimulator } from '../../simulator/server.ts';
@@ -20,12 +21,15 @@ export const SIM_API_KEY = 'test-ozmap-key';
 /** Central Florianópolis, where the simulator's demo network is. */
 export const CENTRE: Coordinates = { lat: -27.5935, lng: -48.5515 };
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+let bundle: Promise<WorkflowBundle> | undefined;
+/** The one scripts/run-tests.ts built for every test process (TEST_WORKFLOW_BUNDLE), or one made here. */
 export const workflowBundle = () =>
-  (bundle ??= bundleWorkflowCode({
-    workflowsPath: WORKFLOWS_PATH,
-    logger: { info() {}, warn() {}, error() {}, debug() {}, trace() {}, log() {} },
-  }));
+  (bundle ??= process.env.TEST_WORKFLOW_BUNDLE
+    ? readFile(process.env.TEST_WORKFLOW_BUNDLE, 'utf8').then((code) => ({ code }))
+    : bundleWorkflowCode({
+        workflowsPath: WORKFLOWS_PATH,
+        logger: { info() {}, warn() {}, error() {}, debug() {}, trace() {}, log() {} },
+      }));
 
 export interface World {
   simUrl: string;
