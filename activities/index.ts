@@ -12,8 +12,11 @@ import { classified } from './failures.ts';
 import { shownDistanceMeters } from './geo.ts';
 import type { Geocoder, GeocodeResult } from './geocoder/geocoder.ts';
 import type { OzmapClient } from './ozmap/client.ts';
-import type { OzProperty, OzSplitter } from './ozmap/schemas.ts';
+import type { OzProperty } from './ozmap/schemas.ts';
 import { clientOf, standingOf, type Marks } from './ownership.ts';
+import { freePorts, takenPortOf, type PortTaken } from './ports.ts';
+
+export { freePorts } from './ports.ts';
 
 export interface ActivityDeps {
   ozmap: Pick<
@@ -85,7 +88,7 @@ export type ReservePortResult =
       /** Properties with the marker this reserve neither took nor released (the first MAX_LEFT_ALONE). */
       leftAlone?: LeftAlone[];
     }
-  | { outcome: 'port-taken'; message: string };
+  | PortTaken;
 
 /** Whose marked properties a sweep looks at: the marker and, for OZMAP_FIND_BY=client_code, the client's code. */
 export interface MarkerRef {
@@ -117,8 +120,7 @@ export interface MovePortInput {
   to: PortChoice;
 }
 
-export type MovePortResult =
-  { outcome: 'moved'; boxId: string; splitterId: string; port: number } | { outcome: 'port-taken'; message: string };
+export type MovePortResult = { outcome: 'moved'; boxId: string; splitterId: string; port: number } | PortTaken;
 
 export type ConfirmResult = { outcome: 'confirmed' } | { outcome: 'gone' };
 export type ReleaseResult =
@@ -312,15 +314,9 @@ export function createActivities({ ozmap, geocoder }: ActivityDeps) {
           });
           if (result.outcome === 'created')
             return { ...reservedFrom(result.property, choice), uncertain, ...leftAlone };
-          // OZmap does not document how it words a taken port, so look at the port itself rather than the message.
-          const splitter = await ozmap.getSplitter(choice.splitterId);
-          const index = choice.port - 1;
-          if (splitter && (splitter.output[index] != null || splitter.blocked[index])) {
-            return {
-              outcome: 'port-taken',
-              message: `port ${choice.port} of ${choice.splitterName} in ${choice.boxName} is no longer free`,
-            };
-          }
+          // Refused: the port itself, read again, tells a taken port from another refusal (ports.ts).
+          const taken = await takenPortOf(ozmap, choice);
+          if (taken) return taken;
           // Free again when re-read: the occupant may have been released in between, or OZmap refuses for another
           // reason. The workflow tells the two apart by trying again a bounded number of times.
           throw ApplicationFailure.nonRetryable(
@@ -368,14 +364,9 @@ export function createActivities({ ozmap, geocoder }: ActivityDeps) {
                 (at ? `port ${at.port} of splitter ${at.id}` : 'no port'),
               FAILURES.OZmapBadResponse,
             );
-          // Refused: look at the target port itself rather than at OZmap's wording (as a refused create does).
-          const splitter = await ozmap.getSplitter(to.splitterId);
-          const index = to.port - 1;
-          if (splitter && (splitter.output[index] != null || splitter.blocked[index]))
-            return {
-              outcome: 'port-taken',
-              message: `port ${to.port} of ${to.splitterName} in ${to.boxName} is no longer free`,
-            };
+          // Refused: read the target port again, as a refused create does.
+          const taken = await takenPortOf(ozmap, to);
+          if (taken) return taken;
           throw ApplicationFailure.nonRetryable(`OZmap refused the move (${result.message})`, FAILURES.OZmapRefused);
         },
         { retryBadResponses: true },
@@ -445,11 +436,6 @@ export function createActivities({ ozmap, geocoder }: ActivityDeps) {
 }
 
 export type ReservationActivities = ReturnType<typeof createActivities>;
-
-/** Free = nothing connected on the port and not blocked (OZmap fact O11). Ports are 1-based. */
-export function freePorts(splitter: Pick<OzSplitter, 'output' | 'blocked'>): number[] {
-  return splitter.output.flatMap((occupant, i) => (occupant === null && !splitter.blocked[i] ? [i + 1] : []));
-}
 
 function reservedFrom(
   property: { id: string; boxId?: string; client?: { id: string }; connection?: { id: string; port: number } },
