@@ -16,7 +16,7 @@ import { type ReservationState } from '../../contract/schemas.ts';
 import { SIM_API_KEY, propertiesOf, reservablePoints } from '../support/world.ts';
 import { OzmapClient } from '../../activities/ozmap/client.ts';
 import { startNpmStart, stopNpmStart } from '../support/npm-start.ts';
-import { SHORT_HOLD_ENV, secondsAsDays } from '../support/short-holds.ts';
+import { SHORT_HOLD_ENV, SHORT_HOLD_LIMITS, secondsAsDays } from '../support/short-holds.ts';
 
 const HOLD_SECONDS = 40;
 
@@ -48,6 +48,7 @@ describe('npm start, stopped and started again', () => {
       radiusMeters: 250,
       holdDays: 30,
       selectionTimeoutHours: 24,
+      limits: SHORT_HOLD_LIMITS,
     });
     const ozmap = new OzmapClient({ baseUrl: env.OZMAP_URL, apiKey: SIM_API_KEY });
     try {
