@@ -20,22 +20,33 @@ export interface Caller {
 /** A key's caller, or undefined when the key is nobody's (unknown, revoked, malformed). */
 export type Authenticate = (token: string) => Promise<Caller | undefined>;
 
+/** Who speaks, by bearer key (the API) or by the key id a map-page link names (the page). */
+export interface Callers {
+  byKey: Authenticate;
+  /** A tenant key's caller and the key its links are signed with; undefined once revoked, or without a registry. */
+  byLinkKey(keyId: string): Promise<{ caller: Caller; signingKey: Buffer } | undefined>;
+}
+
 /** Scoped clients kept per tenant and settings version: a request does not rebuild a schema. */
 const KEPT_TENANTS = 1000;
 
-export function callerAuthenticator(options: {
+export function tenantCallers(options: {
   reservations: ReservationsClient;
   ispboxApiKey: string;
   registry?: TenantRegistry;
-}): Authenticate {
+}): Callers {
   const { reservations, registry } = options;
   const defaultCaller: Caller = { tenantId: DEFAULT_TENANT_ID, enabled: true, reservations };
   if (!registry) {
     const matches = bearerMatcher(options.ispboxApiKey);
-    return (token) => Promise.resolve(matches(token) ? defaultCaller : undefined);
+    return {
+      byKey: (token) => Promise.resolve(matches(token) ? defaultCaller : undefined),
+      byLinkKey: () => Promise.resolve(undefined),
+    };
   }
   const scoped = new Map<string, ReservationsClient>();
-  const clientFor = (tenant: Tenant): ReservationsClient => {
+  const callerOfTenant = (tenant: Tenant): Caller => {
+    if (tenant.id === DEFAULT_TENANT_ID) return defaultCaller;
     const key = `${tenant.id}@${tenant.version}`;
     let client = scoped.get(key);
     if (!client) {
@@ -50,13 +61,17 @@ export function callerAuthenticator(options: {
       if (scoped.size >= KEPT_TENANTS) scoped.delete(scoped.keys().next().value!);
       scoped.set(key, client);
     }
-    return client;
+    return { tenantId: tenant.id, enabled: tenant.enabled, reservations: client };
   };
-  return async (token) => {
-    const tenant = await registry.authenticate(token);
-    if (!tenant) return undefined;
-    if (tenant.id === DEFAULT_TENANT_ID) return defaultCaller;
-    return { tenantId: tenant.id, enabled: tenant.enabled, reservations: clientFor(tenant) };
+  return {
+    byKey: async (token) => {
+      const tenant = await registry.authenticate(token);
+      return tenant && callerOfTenant(tenant);
+    },
+    byLinkKey: async (keyId) => {
+      const found = await registry.linkKey(keyId);
+      return found && { caller: callerOfTenant(found.tenant), signingKey: found.linkKey };
+    },
   };
 }
 

@@ -61,8 +61,9 @@ export const SURVEY_KEPT_MS = 30_000;
 export const SURVEYS_KEPT = 1000;
 
 /**
- * The last survey of each viability (by its scoped id, contract/ids.ts), for SURVEY_KEPT_MS from when it was asked; one under way is shared (single
- * flight), one that failed is not kept. `forget` drops a viability's survey once a move made it stale.
+ * The last survey of each viability (by its scoped id, contract/ids.ts), for SURVEY_KEPT_MS from when it was
+ * asked; one under way is shared (single flight), one that failed is not kept. `forget` drops a viability's survey
+ * once a move made it stale.
  */
 export class RecentSurveys {
   readonly #entries = new Map<string, { at: number; survey: Promise<CandidateSurvey> }>();

@@ -284,7 +284,8 @@ export class ReservationsClient {
     const state = await this.#change(viabilityId, 'box', () =>
       this.#handle(viabilityId).executeUpdate(changeBox, { args: [input] }),
     );
-    this.#surveys.forget(scopedViabilityId(viabilityId, this.tenantId)); // the boxes around it changed: the next look is a fresh one
+    // The boxes around it changed: the next look is a fresh one.
+    this.#surveys.forget(scopedViabilityId(viabilityId, this.tenantId));
     return state;
   }
 
@@ -334,7 +335,7 @@ export class ReservationsClient {
     if (typeof raw !== 'object' || raw === null || !('tenantId' in raw)) return raw;
     const { tenantId, ...request } = raw as Record<string, unknown>;
     if (tenantId !== this.tenantId)
-      throw new InvalidInputError([{ field: 'tenantId', message: 'is not the request\'s to name: the key decides' }]);
+      throw new InvalidInputError([{ field: 'tenantId', message: "is not the request's to name: the key decides" }]);
     return request;
   }
 

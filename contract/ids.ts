@@ -9,6 +9,16 @@ export const DEFAULT_TENANT_ID = 'default';
 /** 1-32 of [a-z0-9-], starting and ending with a letter or digit: never `/`, which separates it in workflow ids. */
 export const TENANT_ID_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
 
+/**
+ * A tenant's Ispbox API key (docs/tenants.md, "Keys"): `ozk_<key id>_<secret>`. The key id is not secret: map-page
+ * links name it, so the page knows whose key signed them.
+ */
+export const TENANT_KEY_PATTERN = /^ozk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
+export const TENANT_KEY_ID_PATTERN = /^[0-9a-f]{16}$/;
+
+/** The key id of a well-formed tenant key, else undefined. */
+export const tenantKeyIdOf = (key: string): string | undefined => TENANT_KEY_PATTERN.exec(key)?.[1];
+
 const WORKFLOW_ID_PREFIX = 'reservation-';
 /** The fixed start of every marker: what the reconciler pages OZmap's properties by. */
 export const EXTERNAL_ID_PREFIX = 'ispbox2:';

@@ -15,6 +15,7 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { TenantId, TenantInput, TenantView, CreatedKey } from '../../contract/tenants.ts';
 import { EnvironmentTenantError, TenantInputError, type TenantRegistry } from '../../registry/registry.ts';
+import { linkSigningKey } from '../../client/viability-link.ts';
 import { bearerAuth } from '../auth.ts';
 import { HttpProblem } from '../errors.ts';
 import { errorResponses, json } from '../schemas.ts';
@@ -118,7 +119,9 @@ export const adminRoutes: FastifyPluginAsyncZod<{ registry: TenantRegistry; admi
     },
     async (request, reply) => {
       try {
-        const created = await registry.createKey(request.params.tenantId);
+        const created = await registry.createKey(request.params.tenantId, (key) =>
+          linkSigningKey({ ispboxApiKey: key }),
+        );
         if (!created) throw notFound(request.params.tenantId);
         return await reply.code(201).header('cache-control', 'no-store').send(created);
       } catch (err) {
