@@ -57,6 +57,7 @@ const worker = await createReservationWorker({
   taskQueue: config.temporal.taskQueue,
   clients,
   tuning: tuningOf(config.worker),
+  limits: config.limits,
   // bench/main.ts builds this file and the bundle (scripts/worker-build.ts) and names the bundle.
   workflowBundle: { codePath: requiredBundlePath(config.workflowBundlePath) },
   overrides: { activities: { ...createActivities(clients), ...noopActivities } },

@@ -74,7 +74,7 @@ function webhookProblems(raw: RawEnv): string[] {
   if (target && (target.username || target.password)) {
     problems.push(
       'WEBHOOK_URL: must not carry credentials (user:password@), which would end up in logs: ' +
-        'the receiver checks X-Signature instead',
+        'the receiver verifies the webhook-signature header instead',
     );
   }
   if (raw.WEBHOOK_URL && !raw.WEBHOOK_SECRET) {

@@ -42,7 +42,19 @@ import {
   url,
 } from './fields.ts';
 import { DEFAULT_REMINDER_DAYS } from '../contract/webhooks.ts';
+import { webhookSecretProblem } from '../contract/webhook-secret.ts';
 import { DEFAULT_RECONCILE_PAGE_SIZE } from '../contract/reconcile.ts';
+
+/** A webhook secret: 16+ characters, and a `whsec_` one must decode as its receivers will (webhook-secret.ts). */
+const webhookSecret = (tooShort: string) =>
+  z
+    .string()
+    .trim()
+    .min(16, tooShort)
+    .superRefine((secret, ctx) => {
+      const problem = webhookSecretProblem(secret);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    });
 
 const tcpPort = z.coerce
   .number({ error: 'must be a TCP port (1-65535)' })
@@ -161,17 +173,14 @@ export const EnvSchema = z.object({
   WEBHOOK_URL: url(
     'the Ispbox endpoint that receives the events, e.g. https://ispbox.example.com/ozmap/events',
   ).optional(),
-  WEBHOOK_SECRET: z
-    .string()
-    .trim()
-    .min(16, 'must be at least 16 characters (e.g. `openssl rand -hex 32`), shared with the receiver')
-    .optional(),
+  // Its UTF-8 bytes are the HMAC key, or for `whsec_<base64>` the decoded bytes (Standard Webhooks' format).
+  WEBHOOK_SECRET: webhookSecret(
+    'must be at least 16 characters (e.g. `openssl rand -hex 32`), shared with the receiver',
+  ).optional(),
   // The secret that WEBHOOK_SECRET replaced: both sign while it is set (Standard Webhooks' rotation; docs/webhooks.md).
-  WEBHOOK_PREVIOUS_SECRET: z
-    .string()
-    .trim()
-    .min(16, 'must be at least 16 characters: the secret WEBHOOK_SECRET replaced')
-    .optional(),
+  WEBHOOK_PREVIOUS_SECRET: webhookSecret(
+    'must be at least 16 characters: the secret WEBHOOK_SECRET replaced',
+  ).optional(),
   // How long a tenant's old webhook secret keeps signing beside a new one set through the admin API.
   WEBHOOK_SECRET_OVERLAP_HOURS: positiveNumber('hours')
     .refine((n) => n <= 24 * 30, 'must be at most 720 hours')

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { TENANT_ID_PATTERN } from './ids.ts';
 import { plainText } from './schemas.ts';
+import { webhookSecretProblem } from './webhook-secret.ts';
 
 export const TenantId = z
   .string()
@@ -51,7 +52,11 @@ export const TenantInput = z.strictObject({
   webhook: z
     .strictObject({
       url: httpsUrl('webhook.url'),
-      secret: secret('webhook.secret', 16).optional(),
+      secret: secret('webhook.secret', 16)
+        .refine((s) => !webhookSecretProblem(s), {
+          error: (issue) => `webhook.secret: ${webhookSecretProblem(String(issue.input))}`,
+        })
+        .optional(),
     })
     .nullable()
     .optional(),

@@ -19,14 +19,29 @@ export const WEBHOOK_EVENT_TYPES = [
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
+/**
+ * Standard Webhooks' three headers (docs/webhooks.md), lower-case as its libraries read them, and our two: X-Event-Id
+ * repeats webhook-id for receivers built before it.
+ */
 export const WEBHOOK_HEADERS = {
+  /** The event id, the same on every retry: a receiver deduplicates by it. */
+  id: 'webhook-id',
+  /** Unix seconds of this attempt: a receiver refuses one further than WEBHOOK_TOLERANCE_SECONDS from its clock. */
+  timestamp: 'webhook-timestamp',
+  /** `v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<raw body>">` per secret, space-separated. */
+  signature: 'webhook-signature',
   eventId: 'X-Event-Id',
   eventType: 'X-Event-Type',
-  signature: 'X-Signature',
 } as const;
 
-/** `X-Signature`'s value: `sha256=` and the lower-case hex HMAC-SHA256 of the raw body with WEBHOOK_SECRET. */
-export const WEBHOOK_SIGNATURE_PREFIX = 'sha256=';
+/** The version tag before each signature in `webhook-signature`. */
+export const WEBHOOK_SIGNATURE_VERSION = 'v1,';
+
+/** A secret in Standard Webhooks' own format: this prefix, then the key's bytes in base64 (webhook-secret.ts). */
+export const WEBHOOK_SECRET_PREFIX = 'whsec_';
+
+/** How far from a receiver's clock a timestamp may be (Standard Webhooks' 5 minutes): a replay past it fails. */
+export const WEBHOOK_TOLERANCE_SECONDS = 300;
 
 /** Days before the hold's end at which a `reservation.expiring` reminder is sent, unless configured otherwise. */
 export const DEFAULT_REMINDER_DAYS = [3, 1] as const;

@@ -135,19 +135,10 @@ async function obtainCli(env: NodeJS.ProcessEnv, log: (line: string) => void, tr
     tried.push('no `go` on PATH, so no build from the Go module proxy');
   }
 
-  try {
-    return await downloadWithSdk('temporal', env, log);
-  } catch (error) {
-    tried.push(`the SDK's download failed (it needs internet access): ${errorMessage(error)}`);
-  }
-  throw new Error(
-    [
-      'Could not find or obtain the Temporal CLI. Tried:',
-      ...tried.map((step) => `  - ${step}`),
-      'Fix: install Go 1.25 or newer (https://go.dev/dl/) so it can be built from the Go module proxy,',
-      '     or set TEMPORAL_CLI_PATH to a `temporal` executable.',
-    ].join('\n'),
-  );
+  return await downloadOrGiveUp('temporal', env, log, tried, 'the Temporal CLI', [
+    'Fix: install Go 1.25 or newer (https://go.dev/dl/) so it can be built from the Go module proxy,',
+    '     or set TEMPORAL_CLI_PATH to a `temporal` executable.',
+  ]);
 }
 
 /** `go install` into a staging directory, then an atomic rename, so readers never see a half-written binary. */
@@ -284,19 +275,10 @@ async function obtainTestServer(
     tried.push(`no ${missing.filter(Boolean).join(' and no ')}, so no fetch from Maven Central`);
   }
 
-  try {
-    return await downloadWithSdk('temporal-test-server', env, log);
-  } catch (error) {
-    tried.push(`the SDK's download failed (it needs internet access): ${errorMessage(error)}`);
-  }
-  throw new Error(
-    [
-      'Could not find or obtain the Temporal time-skipping test server. Tried:',
-      ...tried.map((step) => `  - ${step}`),
-      'Fix: install a Java runtime (17 or newer) and Maven, e.g. `apt-get install openjdk-17-jre-headless maven`,',
-      '     or set TEMPORAL_TEST_SERVER_PATH to a test server executable.',
-    ].join('\n'),
-  );
+  return await downloadOrGiveUp('temporal-test-server', env, log, tried, 'the Temporal time-skipping test server', [
+    'Fix: install a Java runtime (17 or newer) and Maven, e.g. `apt-get install openjdk-17-jre-headless maven`,',
+    '     or set TEMPORAL_TEST_SERVER_PATH to a test server executable.',
+  ]);
 }
 
 async function hasTestServerJars(env: NodeJS.ProcessEnv): Promise<boolean> {
@@ -347,6 +329,28 @@ async function findJava(env: NodeJS.ProcessEnv): Promise<string | undefined> {
 
 // ---------------------------------------------------------------------------------------------------------------
 // The SDK's own download, for machines with internet access
+
+/**
+ * The last way to obtain `kind`: the SDK's download. When that fails too, the error lists every way tried (`tried`)
+ * and then the `fix` lines, so that whoever reads it knows what to install.
+ */
+async function downloadOrGiveUp(
+  kind: 'temporal' | 'temporal-test-server',
+  env: NodeJS.ProcessEnv,
+  log: (line: string) => void,
+  tried: string[],
+  what: string,
+  fix: readonly string[],
+): Promise<string> {
+  try {
+    return await downloadWithSdk(kind, env, log);
+  } catch (error) {
+    tried.push(`the SDK's download failed (it needs internet access): ${errorMessage(error)}`);
+  }
+  throw new Error(
+    [`Could not find or obtain ${what}. Tried:`, ...tried.map((step) => `  - ${step}`), ...fix].join('\n'),
+  );
+}
 
 /**
  * Lets sdk-core download its default server into the cache (by starting and at once stopping an environment), then

@@ -71,15 +71,9 @@ async function requireGo(env: NodeJS.ProcessEnv, what: string): Promise<string> 
   );
 }
 
-/** Builds into a staging folder renamed into place at the end, so a cut-off build never leaves half a cache entry. */
 async function buildServer(paths: ClusterBinaries, env: NodeJS.ProcessEnv, log: (line: string) => void) {
   const go = await requireGo(env, `the Temporal server v${SERVER_VERSION}`);
-  const target = path.dirname(paths.server);
-  const staging = `${target}.build-${process.pid}`;
-  const started = Date.now();
-  await rm(staging, { recursive: true, force: true });
-  await mkdir(staging, { recursive: true });
-  try {
+  await buildInStaging(path.dirname(paths.server), 'the Temporal server', log, async (staging) => {
     log(
       `[cluster] building temporal-server and temporal-sql-tool v${SERVER_VERSION} from the Go module proxy ` +
         '(about 2 min on 2 cores once the CLI is built, longer from empty Go caches)',
@@ -95,35 +89,42 @@ async function buildServer(paths: ClusterBinaries, env: NodeJS.ProcessEnv, log: 
     await cp(path.join(info.Dir, 'schema', 'postgresql'), path.join(staging, 'schema', 'postgresql'), {
       recursive: true,
     });
-    await rm(target, { recursive: true, force: true });
-    await rename(staging, target);
-  } catch (error) {
-    throw new Error(`Building the Temporal server failed: ${errorMessage(error)}`, { cause: error });
-  } finally {
-    await rm(staging, { recursive: true, force: true });
-  }
-  log(`[cluster] built ${target} in ${formatElapsed(Date.now() - started)}`);
+  });
 }
 
 async function buildUiServer(paths: ClusterBinaries, env: NodeJS.ProcessEnv, log: (line: string) => void) {
   const go = await requireGo(env, `the Temporal Web UI server v${UI_SERVER_VERSION}`);
-  const target = path.dirname(paths.uiServer);
+  await buildInStaging(path.dirname(paths.uiServer), 'the Temporal Web UI server', log, async (staging) => {
+    log(`[cluster] building the Temporal Web UI server v${UI_SERVER_VERSION} from the Go module proxy`);
+    await goInstall(go, env, staging, [`${UI_MODULE}/cmd/server`], 'ui-server', log, UI_SERVER_VERSION);
+    await rename(path.join(staging, 'server'), path.join(staging, 'ui-server'));
+  });
+}
+
+/**
+ * Builds `target` (a folder) into a staging folder renamed into place at the end, so a cut-off build never leaves
+ * half a cache entry; a failure names `what` failed to build.
+ */
+async function buildInStaging(
+  target: string,
+  what: string,
+  log: (line: string) => void,
+  build: (staging: string) => Promise<void>,
+): Promise<void> {
   const staging = `${target}.build-${process.pid}`;
   const started = Date.now();
   await rm(staging, { recursive: true, force: true });
   await mkdir(staging, { recursive: true });
   try {
-    log(`[cluster] building the Temporal Web UI server v${UI_SERVER_VERSION} from the Go module proxy`);
-    await goInstall(go, env, staging, [`${UI_MODULE}/cmd/server`], 'ui-server', log, UI_SERVER_VERSION);
-    await rename(path.join(staging, 'server'), path.join(staging, 'ui-server'));
+    await build(staging);
     await rm(target, { recursive: true, force: true });
     await rename(staging, target);
   } catch (error) {
-    throw new Error(`Building the Temporal Web UI server failed: ${errorMessage(error)}`, { cause: error });
+    throw new Error(`Building ${what} failed: ${errorMessage(error)}`, { cause: error });
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
-  log(`[cluster] built ${paths.uiServer} in ${formatElapsed(Date.now() - started)}`);
+  log(`[cluster] built ${target} in ${formatElapsed(Date.now() - started)}`);
 }
 
 const goEnv = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv => ({ ...env, CGO_ENABLED: '0' });

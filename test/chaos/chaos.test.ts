@@ -6,7 +6,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { chaosOptions } from './options.ts';
-import { formatReport, problemsOf, runChaos } from './run.ts';
+import { formatReport, problemsOf } from './report.ts';
+import { runChaos } from './run.ts';
 
 describe('chaos (short)', () => {
   it('reservations under OZmap faults, a worker SIGKILL and a server restart keep every rule', async () => {

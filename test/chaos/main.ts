@@ -9,7 +9,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { projectRoot } from '../../scripts/temporal-tools.ts';
 import { chaosOptions } from './options.ts';
-import { formatReport, problemsOf, runChaos } from './run.ts';
+import { formatReport, problemsOf } from './report.ts';
+import { runChaos } from './run.ts';
 
 const args = process.argv.slice(2);
 const profile = args.includes('--short') ? 'short' : 'full';

@@ -6,7 +6,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { chaosOptions } from '../chaos/options.ts';
-import { formatReport, problemsOf, runChaos } from '../chaos/run.ts';
+import { formatReport, problemsOf } from '../chaos/report.ts';
+import { runChaos } from '../chaos/run.ts';
 import { bounce, clusterInfo } from './support.ts';
 
 describe('chaos (short) on the cluster', () => {

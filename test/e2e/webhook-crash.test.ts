@@ -24,7 +24,7 @@ describe('worker killed mid-delivery', () => {
     await receiver?.close();
   });
 
-  it('the event held at the kill arrives from the next worker, with the same X-Event-Id', async () => {
+  it('the event held at the kill arrives from the next worker, with the same webhook-id', async () => {
     const [point] = await reservablePoints(stack.world.ozmap, 1);
     receiver.setMode('hang');
     const viabilityId = `KW-${randomUUID().slice(0, 8)}`;
@@ -46,7 +46,7 @@ describe('worker killed mid-delivery', () => {
     const replacement = stack.startWorker();
     await replacement.ready;
     const event = await eventually(() => {
-      const arrived = receiver.delivered.find((d) => d.headers['x-event-id'] === held.eventId);
+      const arrived = receiver.delivered.find((d) => d.headers['webhook-id'] === held.eventId);
       assert.ok(arrived, 'the held event was delivered again');
       return Promise.resolve(arrived);
     }, 120_000);

@@ -1,17 +1,18 @@
 /**
- * A real Ispbox-like webhook receiver on loopback: it checks each POST's signature over the raw body (constant-time),
- * parses the body with the contract's WebhookEvent schema and acknowledges with 204, unless it is told to be down
- * (`503`), to reset the connection, or to leave requests hanging. Every attempt is kept, acknowledged or not.
+ * A real Ispbox-like webhook receiver on loopback: it verifies each POST as Standard Webhooks with that project's own
+ * library (`standardwebhooks`: signature over id, timestamp and raw body, 5-minute window), parses the body with the
+ * contract's WebhookEvent schema and acknowledges with 204, unless it is told to be down (`503`), to reset the
+ * connection, or to leave requests hanging. Every attempt is kept, acknowledged or not.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Webhook } from 'standardwebhooks';
 import { WebhookEvent } from '../../contract/schemas.ts';
-import { WEBHOOK_SIGNATURE_PREFIX } from '../../contract/webhooks.ts';
 
 export type ReceiverMode = 'up' | '503' | 'reset' | 'hang';
 
 export interface Attempt {
+  /** webhook-id: the event's id, the same on every retry. */
   eventId: string;
   eventType: string;
   /** 204 acknowledged, 503 down, 400 a bad body or signature, 0 reset or left hanging. */
@@ -40,10 +41,26 @@ export interface WebhookReceiver {
   close(): Promise<void>;
 }
 
-export function validSignature(raw: Buffer, header: string | undefined, secret: string): boolean {
-  const expected = Buffer.from(WEBHOOK_SIGNATURE_PREFIX + createHmac('sha256', secret).update(raw).digest('hex'));
-  const given = Buffer.from(header ?? '');
-  return given.length === expected.length && timingSafeEqual(given, expected);
+/**
+ * The secret as `standardwebhooks` takes it: a `whsec_` one as is, any other as the base64 of its UTF-8 bytes (the
+ * library base64-decodes every secret it is given).
+ */
+export const standardSecret = (secret: string): string =>
+  secret.startsWith('whsec_') ? secret : Buffer.from(secret, 'utf8').toString('base64');
+
+/** Why `standardwebhooks` refuses this delivery for this secret, or undefined when it verifies. */
+export function signatureProblem(
+  raw: Buffer | string,
+  headers: IncomingHttpHeaders,
+  secret: string,
+): string | undefined {
+  const single = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v]));
+  try {
+    new Webhook(standardSecret(secret)).verify(raw, single as Record<string, string>, { jsonParse: false });
+    return undefined;
+  } catch (error) {
+    return `signature: ${(error as Error).message}`;
+  }
 }
 
 export async function startWebhookReceiver(secret: string): Promise<WebhookReceiver> {
@@ -72,7 +89,7 @@ export async function startWebhookReceiver(secret: string): Promise<WebhookRecei
 
   function handle(req: IncomingMessage, res: ServerResponse, raw: Buffer): void {
     const attempt: Attempt = {
-      eventId: String(req.headers['x-event-id'] ?? ''),
+      eventId: String(req.headers['webhook-id'] ?? ''),
       eventType: String(req.headers['x-event-type'] ?? ''),
       answered: 0,
       at: Date.now(),
@@ -100,9 +117,8 @@ export async function startWebhookReceiver(secret: string): Promise<WebhookRecei
   function check(req: IncomingMessage, raw: Buffer): string | undefined {
     if (req.method !== 'POST') return `method ${req.method}`;
     if (req.headers['content-type'] !== 'application/json') return `content-type ${req.headers['content-type']}`;
-    const signatureHeader = req.headers['x-signature'];
-    if (!validSignature(raw, typeof signatureHeader === 'string' ? signatureHeader : undefined, secret))
-      return 'bad signature';
+    const signature = signatureProblem(raw, req.headers, secret);
+    if (signature) return signature;
     let body: unknown;
     try {
       body = JSON.parse(raw.toString('utf8'));
@@ -111,6 +127,7 @@ export async function startWebhookReceiver(secret: string): Promise<WebhookRecei
     }
     const parsed = WebhookEvent.safeParse(body);
     if (!parsed.success) return `body: ${parsed.error.message}`;
+    if (parsed.data.id !== req.headers['webhook-id']) return 'webhook-id differs from the body id';
     if (parsed.data.id !== req.headers['x-event-id']) return 'X-Event-Id differs from the body id';
     if (parsed.data.type !== req.headers['x-event-type']) return 'X-Event-Type differs from the body type';
     return undefined;

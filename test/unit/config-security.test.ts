@@ -265,3 +265,33 @@ describe('configuration: the public demo Ispbox key', () => {
     assert.equal(real.http.ispboxApiKey, 'a-real-ispbox-key-0123456789');
   });
 });
+
+describe('configuration: webhook secrets (Standard Webhooks)', () => {
+  const WEBHOOK_URL = 'http://127.0.0.1:8080/ozmap/events';
+  const whsec = (bytes: number) => `whsec_${randomBytes(bytes).toString('base64')}`;
+
+  it('takes a plain secret, or whsec_ and padded standard base64 of 16+ bytes, and the previous one with it', () => {
+    const previous = whsec(24);
+    const config = loadConfig({ WEBHOOK_URL, WEBHOOK_SECRET: whsec(32), WEBHOOK_PREVIOUS_SECRET: previous });
+    assert.equal(config.webhooks?.previousSecret, previous);
+    assert.equal(
+      loadConfig({ WEBHOOK_URL, WEBHOOK_SECRET: 'plain-secret-0123456789' }).webhooks?.previousSecret,
+      undefined,
+    );
+  });
+
+  it('refuses a whsec_ secret receivers would decode otherwise, or too short, without echoing it', () => {
+    const notBase64 = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS_'; // url-safe: Node decodes it, receivers do not
+    const unpadded = 'whsec_' + randomBytes(20).toString('base64').replace(/=+$/, '');
+    for (const secret of [notBase64, unpadded]) {
+      const problems = named(problemsOf({ WEBHOOK_URL, WEBHOOK_SECRET: secret }), 'WEBHOOK_SECRET');
+      assert.match(problems.join('\n'), /padded standard base64/);
+      assert.ok(!problems.join('\n').includes(secret.slice(6)), 'the secret is not echoed');
+    }
+    const short = named(
+      problemsOf({ WEBHOOK_URL, WEBHOOK_PREVIOUS_SECRET: whsec(12), WEBHOOK_SECRET: whsec(32) }),
+      'WEBHOOK_PREVIOUS_SECRET',
+    );
+    assert.match(short.join('\n'), /at least 16 bytes/);
+  });
+});
