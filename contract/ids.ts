@@ -70,7 +70,3 @@ export const markerOf = (externalId: string | undefined): { tenantId: string; vi
   externalId?.startsWith(EXTERNAL_ID_PREFIX)
     ? unscopeViabilityId(externalId.slice(EXTERNAL_ID_PREFIX.length))
     : undefined;
-
-/** The viability an OZmap record was made for, from its marker; undefined for records this project did not make. */
-export const viabilityIdOfExternalId = (externalId: string | undefined): string | undefined =>
-  markerOf(externalId)?.viabilityId;

@@ -5,6 +5,7 @@
  */
 import { OzmapClient } from '../activities/ozmap/client.ts';
 import { TenantOzmaps, type TenantOzmapSettings } from '../activities/tenant-ozmaps.ts';
+import type { TenantWebhookLookup } from '../activities/webhooks.ts';
 import type { Config } from '../config/env.ts';
 import type { ReservationSettings } from '../contract/limits.ts';
 import { openRegistry } from '../registry/open.ts';
@@ -12,6 +13,7 @@ import type { TenantRegistry } from '../registry/registry.ts';
 
 export interface WorkerTenants {
   ozmaps: TenantOzmaps;
+  webhook: TenantWebhookLookup;
   settings: (tenantId: string, base: ReservationSettings) => Promise<ReservationSettings>;
   close(): Promise<void>;
 }
@@ -47,7 +49,13 @@ export function tenantParts(
       webhooks: tenant.webhook ? { enabled: true, reminderDays: tenant.settings.reminderDays } : { enabled: false },
     };
   };
-  return { ozmaps, settings };
+  const webhook: TenantWebhookLookup = async (tenantId) => {
+    const found = (await registry.get(tenantId))?.webhook;
+    if (!found) return undefined;
+    const overlapping = found.previous && Date.parse(found.previous.until) > Date.now();
+    return { url: found.url, secrets: overlapping ? [found.secret, found.previous!.secret] : [found.secret] };
+  };
+  return { ozmaps, settings, webhook };
 }
 
 /** The registry's tenants for this worker, or undefined when the configuration has none. */

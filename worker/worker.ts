@@ -48,7 +48,7 @@ export interface ReservationWorkerOptions {
   /** Signed webhooks to Ispbox (Config.webhooks); none: the workflows emit nothing. */
   webhooks?: WebhookTarget;
   /** Tenants other than `default` (worker/tenants.ts): their OZmaps behind bulkheads, their settings. */
-  tenants?: Pick<WorkerTenants, 'ozmaps' | 'settings'>;
+  tenants?: Pick<WorkerTenants, 'ozmaps' | 'settings' | 'webhook'>;
   /** A pre-built bundle (tests share one; production may ship one); otherwise workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Payload encryption (codec/data-converter.ts); the client library must use the same one. */
@@ -72,7 +72,7 @@ export function createReservationWorker(options: ReservationWorkerOptions): Prom
     taskQueue: options.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: {
-      ...createWebhookActivities(options.webhooks),
+      ...createWebhookActivities(options.webhooks, undefined, options.tenants?.webhook),
       ...createSettingsActivities(
         { ...DEFAULT_LIMITS, ...options.limits, webhooks: webhookSettingsOf(options.webhooks) },
         options.tenants?.settings,

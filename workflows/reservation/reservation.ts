@@ -91,7 +91,7 @@ export class Reservation {
     this.settleFailing = continued !== undefined && continued.state.status !== 'RESERVED';
     this.moveAttempts = continued?.moveAttempts ?? 0;
     if (continued?.settings) this.settingsRead = Promise.resolve((this.settings = continued.settings));
-    this.events = new Events(this.state, () => this.readSettings(), continued?.remindersSent);
+    this.events = new Events(this.state, () => this.readSettings(), continued?.remindersSent, this.tenant);
   }
 
   /** The worker's limits and webhook switch, read once per run (a local activity; a continued run brings them). */
