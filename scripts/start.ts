@@ -19,7 +19,7 @@ import { startSimulator } from '../simulator/server.ts';
 import { createHttpLogger, describeUrls, startHttpApi } from '../api/main.ts';
 import { viabilityPageUrl } from '../client/viability-link.ts';
 import { dialableHost, hostPort, isLoopbackHost, splitHostPort, unbracketHost } from '../net/hosts.ts';
-import { isPortOpen, startDevServer, type DevServer } from './dev-server.ts';
+import { FAIRNESS_DYNAMIC_CONFIG, isPortOpen, startDevServer, type DevServer } from './dev-server.ts';
 import { projectRoot } from './temporal-tools.ts';
 import { WORKER_NODE_ARGS, workerProcessEnv } from '../worker/process-env.ts';
 import { BUILD_DIR, buildWorker } from './worker-build.ts';
@@ -123,6 +123,7 @@ async function startTemporal(
     dbFile: path.join(DATA_DIR, 'temporal.db'),
     namespace: config.temporal.namespace,
     uiCodecEndpoint,
+    dynamicConfig: FAIRNESS_DYNAMIC_CONFIG,
     log: (line) => console.log(line), // already tagged [temporal]
   });
   say('temporal')(

@@ -26,6 +26,14 @@ const TenantParams = z.strictObject({ tenantId: TenantId });
 const KeyParams = z.strictObject({ tenantId: TenantId, keyId: z.string().regex(/^[0-9a-f]{16}$/, 'must be a key id') });
 const TenantBody = TenantView.meta({ id: 'Tenant', description: 'A tenant; secrets shown only as set or not.' });
 
+/** The registry's refusals as answers: a bad field 400, a change to the environment's tenant 409; else as is. */
+function registryProblem(err: unknown): unknown {
+  if (err instanceof TenantInputError) return new HttpProblem(400, 'invalid-input', err.message, err.problems);
+  if (err instanceof EnvironmentTenantError)
+    return new HttpProblem(409, 'conflict', err.message, [{ field: 'tenantId', message: err.message }]);
+  return err;
+}
+
 const notFound = (tenantId: string) =>
   new HttpProblem(404, 'not-found', `No tenant ${tenantId}`, [{ field: 'tenantId', message: 'is not a tenant' }]);
 
@@ -61,10 +69,7 @@ export const adminRoutes: FastifyPluginAsyncZod<{ registry: TenantRegistry; admi
         const { tenant, created } = await registry.put(request.params.tenantId, request.body);
         return await reply.code(created ? 201 : 200).send(await registry.view(tenant));
       } catch (err) {
-        if (err instanceof TenantInputError) throw new HttpProblem(400, 'invalid-input', err.message, err.problems);
-        if (err instanceof EnvironmentTenantError)
-          throw new HttpProblem(409, 'conflict', err.message, [{ field: 'tenantId', message: err.message }]);
-        throw err;
+        throw registryProblem(err);
       }
     },
   );
@@ -125,9 +130,7 @@ export const adminRoutes: FastifyPluginAsyncZod<{ registry: TenantRegistry; admi
         if (!created) throw notFound(request.params.tenantId);
         return await reply.code(201).header('cache-control', 'no-store').send(created);
       } catch (err) {
-        if (err instanceof EnvironmentTenantError)
-          throw new HttpProblem(409, 'conflict', err.message, [{ field: 'tenantId', message: err.message }]);
-        throw err;
+        throw registryProblem(err);
       }
     },
   );
