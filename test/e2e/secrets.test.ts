@@ -16,7 +16,7 @@ import { projectRoot } from '../../scripts/temporal-tools.ts';
 import { startSimulator, type Simulator } from '../../simulator/server.ts';
 import { workflowIdFor } from '../../contract/ids.ts';
 import { describeHits, scanForSecrets, type Secret } from '../support/secret-scan.ts';
-import { run, spawnWorker, type WorkerProcess } from '../support/stack.ts';
+import { entryArgs, run, spawnWorker, type WorkerProcess } from '../support/stack.ts';
 import { createDevServerEnv, type DevServerEnv } from '../support/temporal.ts';
 import { CENTRE, eventually } from '../support/world.ts';
 
@@ -34,8 +34,6 @@ const [OZMAP_KEY, WRONG_OZMAP_KEY, ISPBOX_KEY, TEMPORAL_KEY] = SECRETS.map((s) =
   string,
 ];
 const CUSTOMER = 'Helena Varredura Kowalski';
-const cliPath = path.join(projectRoot, 'cli', 'main.ts');
-const workerPath = path.join(projectRoot, 'worker', 'main.ts');
 const newId = () => `SEC-${randomUUID().slice(0, 8)}`;
 
 describe('secrets never reach history, logs or errors', () => {
@@ -48,7 +46,7 @@ describe('secrets never reach history, logs or errors', () => {
   let cliRuns = 0;
 
   const cli = async (args: string[], extraEnv: NodeJS.ProcessEnv = {}) => {
-    const res = await run(['--import', 'tsx', cliPath, ...args], { ...env, ...extraEnv });
+    const res = await run([...entryArgs('cli'), ...args], { ...env, ...extraEnv });
     const n = ++cliRuns;
     corpus[`cli #${n} (${args[0]}) stdout`] = res.stdout;
     corpus[`cli #${n} (${args[0]}) stderr`] = res.stderr;
@@ -177,7 +175,7 @@ describe('secrets never reach history, logs or errors', () => {
       const cliConfig = await cli(['status', installed], badConfig);
       assert.equal(cliConfig.code, 1);
       assert.match(cliConfig.stderr, /OZMAP_URL: must not carry credentials/);
-      const workerConfig = await run(['--import', 'tsx', workerPath], { ...env, ...badConfig });
+      const workerConfig = await run(entryArgs('worker'), { ...env, ...badConfig });
       assert.equal(workerConfig.code, 1);
       assert.match(workerConfig.stderr, /RESERVATION_HOLD_DAYS/);
       corpus['worker with bad config: stdout'] = workerConfig.stdout;

@@ -72,8 +72,7 @@ export async function startStack(
     env,
     worker,
     startWorker,
-    cli: (args, extraEnv = {}) =>
-      run(['--import', 'tsx', path.join(projectRoot, 'cli', 'main.ts'), ...args], { ...env, ...extraEnv }),
+    cli: (args, extraEnv = {}) => run([...entryArgs('cli'), ...args], { ...env, ...extraEnv }),
     async stop() {
       await Promise.all(workers.map((w) => w.kill('SIGTERM')));
       await world.close();
@@ -82,8 +81,17 @@ export async function startStack(
   };
 }
 
+/**
+ * How to run the worker or the CLI: compiled, when scripts/run-tests.ts built them once for the whole run
+ * (TEST_WORKER_ENTRY, TEST_CLI_ENTRY), else from source through tsx.
+ */
+export function entryArgs(entry: 'worker' | 'cli'): string[] {
+  const built = entry === 'worker' ? process.env.TEST_WORKER_ENTRY : process.env.TEST_CLI_ENTRY;
+  return built ? [built] : ['--import', 'tsx', path.join(projectRoot, entry, 'main.ts')];
+}
+
 export function spawnWorker(env: NodeJS.ProcessEnv): WorkerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'worker', 'main.ts')], {
+  const child = spawn(process.execPath, entryArgs('worker'), {
     // The bundle scripts/run-tests.ts built once, as the built worker runs one (WORKFLOW_BUNDLE_PATH).
     env: {
       ...env,
