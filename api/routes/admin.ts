@@ -143,7 +143,10 @@ export const adminRoutes: FastifyPluginAsyncZod<{ registry: TenantRegistry; admi
         tags,
         security,
         params: KeyParams,
-        response: { 204: { description: 'Revoked' }, ...errorResponses(400, 401, 404) },
+        response: {
+          204: z.null().describe('Revoked: that key gets 401 from now on'),
+          ...errorResponses(400, 401, 404),
+        },
       },
     },
     async (request, reply) => {
@@ -154,7 +157,7 @@ export const adminRoutes: FastifyPluginAsyncZod<{ registry: TenantRegistry; admi
           `No live key ${request.params.keyId} of tenant ${request.params.tenantId}`,
           [{ field: 'keyId', message: 'is not a live key of this tenant' }],
         );
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   );
 
