@@ -13,6 +13,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import { OzmapClient } from '../../activities/ozmap/client.ts';
 import { viabilityPageUrl } from '../../client/viability-link.ts';
 import { externalIdFor } from '../../contract/ids.ts';
@@ -37,6 +38,7 @@ describe('many tenants on npm start', () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'ispbox-ozmap-tenants-'));
   let npmStart: ChildProcess | undefined;
   let api = '';
+  let temporalAddress = '';
   const sims: Record<'acme' | 'beta', Simulator> = {} as never;
   const receivers: Record<'acme' | 'beta', WebhookReceiver> = {} as never;
   const keys: Record<'acme' | 'beta', string> = {} as never;
@@ -75,7 +77,7 @@ describe('many tenants on npm start', () => {
     const httpPort = await findFreePort();
     const env = {
       ...process.env,
-      TEMPORAL_ADDRESS: `127.0.0.1:${await findFreePort()}`,
+      TEMPORAL_ADDRESS: (temporalAddress = `127.0.0.1:${await findFreePort()}`),
       TEMPORAL_TASK_QUEUE: 'tenants-test',
       OZMAP_URL: `http://127.0.0.1:${await findFreePort()}`,
       OZMAP_API_KEY: SIM_API_KEY,
@@ -230,10 +232,23 @@ describe('many tenants on npm start', () => {
     },
   );
 
-  it('no admin answer carries a secret', async () => {
+  it('no admin answer and no workflow history carries a secret', async () => {
+    const secrets = [SIM_API_KEY, ...Object.values(WEBHOOK_SECRETS), ...Object.values(keys), ISPBOX_KEY];
     const text = JSON.stringify((await admin('GET', '/tenants')).body);
-    for (const secret of [SIM_API_KEY, ...Object.values(WEBHOOK_SECRETS), ...Object.values(keys), ISPBOX_KEY])
-      assert.ok(!text.includes(secret), 'a secret in the admin listing');
+    for (const secret of secrets) assert.ok(!text.includes(secret), 'a secret in the admin listing');
+    const connection = await Connection.connect({ address: temporalAddress });
+    try {
+      const client = new Client({ connection });
+      let histories = 0;
+      for await (const run of client.workflow.list({ query: 'TenantId = "acme" OR TenantId = "beta"' })) {
+        const history = JSON.stringify(await client.workflow.getHandle(run.workflowId, run.runId).fetchHistory());
+        for (const secret of secrets) assert.ok(!history.includes(secret), `a secret in ${run.workflowId}'s history`);
+        histories++;
+      }
+      assert.ok(histories >= 4, `${histories} histories scanned: reservations and webhook deliveries`);
+    } finally {
+      await connection.close();
+    }
     assert.equal((await call(keys.acme, 'GET', '/v1/admin/tenants')).status, 401, "a tenant's key is not admin");
   });
 });
