@@ -22,7 +22,7 @@ import { dialableHost, hostPort, isLoopbackHost, splitHostPort, unbracketHost } 
 import { FAIRNESS_DYNAMIC_CONFIG, isPortOpen, startDevServer, type DevServer } from './dev-server.ts';
 import { projectRoot } from './temporal-tools.ts';
 import { WORKER_NODE_ARGS, workerProcessEnv } from '../worker/process-env.ts';
-import { BUILD_DIR, buildWorker } from './worker-build.ts';
+import { BUILD_DIR, buildWorkerIfChanged } from './worker-build.ts';
 
 /** Where the dev server's SQLite file and the simulator's state live; tests point it at a temporary folder. */
 const DATA_DIR = process.env.ISPBOX_OZMAP_DATA_DIR ?? path.join(projectRoot, '.data');
@@ -59,7 +59,8 @@ async function main(): Promise<void> {
     }
     const simulatorUrl = await startOzmapSimulator(config, stops);
     // The worker as production runs it, compiled and with its workflows pre-bundled (scripts/worker-build.ts).
-    const { workerFile } = await buildWorker(path.join(BUILD_DIR, 'start'));
+    const { workerFile, rebuilt } = await buildWorkerIfChanged(path.join(BUILD_DIR, 'start'));
+    say('start')(rebuilt ? 'worker built' : 'worker up to date (its sources are unchanged since the last build)');
     stops.push(superviseWorker(workerFile));
     const httpUrls = await startHttp(config, stops);
 
