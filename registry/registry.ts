@@ -199,12 +199,7 @@ export class TenantRegistry {
     const keyId = keyIdOf(token);
     if (!keyId) return undefined;
     const tenantId = await this.#cached(this.#keys, token, async () => {
-      const row = await this.db
-        .selectFrom('tenant_keys')
-        .select(['tenant_id', 'key_hash'])
-        .where('key_id', '=', keyId)
-        .where('revoked_at', 'is', null)
-        .executeTakeFirst();
+      const row = await this.#liveKey(keyId);
       return row && keyMatches(token, row.key_hash) ? row.tenant_id : undefined;
     });
     return tenantId === undefined ? undefined : this.get(tenantId);
@@ -213,18 +208,23 @@ export class TenantRegistry {
   /** The tenant of a live key and the key its map-page links are signed with; undefined once revoked or unknown. */
   async linkKey(keyId: string): Promise<{ tenant: Tenant; linkKey: Buffer } | undefined> {
     const found = await this.#cached(this.#linkKeys, keyId, async () => {
-      const row = await this.db
-        .selectFrom('tenant_keys')
-        .select(['tenant_id', 'link_key'])
-        .where('key_id', '=', keyId)
-        .where('revoked_at', 'is', null)
-        .executeTakeFirst();
+      const row = await this.#liveKey(keyId);
       if (!row?.link_key) return undefined;
       const opened = this.secrets.open(row.link_key, secretContext(row.tenant_id, `key:${keyId}:link`));
       return { tenantId: row.tenant_id, linkKey: Buffer.from(opened, 'base64') };
     });
     const tenant = found && (await this.get(found.tenantId));
     return found && tenant ? { tenant, linkKey: found.linkKey } : undefined;
+  }
+
+  /** A key's row while it is not revoked. */
+  #liveKey(keyId: string) {
+    return this.db
+      .selectFrom('tenant_keys')
+      .select(['tenant_id', 'key_hash', 'link_key'])
+      .where('key_id', '=', keyId)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
   }
 
   /** The tenant as the admin API shows it: every setting, secrets only as set or not. */
