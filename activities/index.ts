@@ -3,6 +3,9 @@
  * activities-dependency-injection pattern). Each is a small function in a module of its own, taking the clients it
  * uses; createActivities only binds them. Each is idempotent: Temporal may run any of them more than once.
  */
+import { ApplicationFailure } from '@temporalio/common';
+import { DEFAULT_TENANT_ID } from '../contract/ids.ts';
+import { FAILURES } from '../contract/failures.ts';
 import { confirmInstallation } from './confirm.ts';
 import { geocode, type GeocodeInput } from './geocode.ts';
 import type { Geocoder } from './geocoder/geocoder.ts';
@@ -12,6 +15,7 @@ import { releasePort } from './release.ts';
 import { reservePort, type ReservePortInput } from './reserve.ts';
 import { surveyBoxes, type BoxSearch } from './survey.ts';
 import { sweepDuplicates, type ReservationRef, type SweepInput } from './sweep.ts';
+import type { TenantOzmaps } from './tenant-ozmaps.ts';
 
 export type { ConfirmResult } from './confirm.ts';
 export type { MovePortInput, MovePortResult } from './move.ts';
@@ -38,18 +42,38 @@ export interface ActivityDeps {
     | 'moveProperty'
   >;
   geocoder: Geocoder;
+  /** Every tenant's OZmap, each behind its bulkhead (docs/tenants.md); absent, only the `default` tenant's `ozmap`. */
+  tenants?: Pick<TenantOzmaps, 'run'>;
+}
+
+type OzmapCalls = ActivityDeps['ozmap'];
+
+/** Whose OZmap an activity acts on: absent, the `default` tenant's (as before tenants existed). */
+export interface Tenanted {
+  tenantId?: string;
 }
 
 /** The activities by the names the workflows call them (workflows/reservation/activities.ts). */
-export function createActivities({ ozmap, geocoder }: ActivityDeps) {
+export function createActivities({ ozmap, geocoder, tenants }: ActivityDeps) {
+  /** `act` with the input's tenant's OZmap, in one of that tenant's slots. */
+  const onOzmap =
+    <I extends Tenanted, R>(act: (ozmap: OzmapCalls, input: I) => Promise<R>) =>
+    (input: I): Promise<R> => {
+      if (tenants) return tenants.run(input.tenantId, (client) => act(client, input));
+      if (input.tenantId === undefined || input.tenantId === DEFAULT_TENANT_ID) return act(ozmap, input);
+      throw ApplicationFailure.nonRetryable(
+        `Tenant ${input.tenantId}: this worker serves the default tenant only (no tenant registry)`,
+        FAILURES.UnknownTenant,
+      );
+    };
   return {
-    geocode: (input: GeocodeInput) => geocode(geocoder, input),
-    surveyBoxes: (input: BoxSearch) => surveyBoxes(ozmap, input),
-    reservePort: (input: ReservePortInput) => reservePort(ozmap, input),
-    movePort: (input: MovePortInput) => movePort(ozmap, input),
-    confirmInstallation: (input: ReservationRef) => confirmInstallation(ozmap, input),
-    releasePort: (input: ReservationRef) => releasePort(ozmap, input),
-    sweepDuplicates: (input: SweepInput) => sweepDuplicates(ozmap, input),
+    geocode: (input: GeocodeInput & Tenanted) => geocode(geocoder, input),
+    surveyBoxes: onOzmap((client, input: BoxSearch & Tenanted) => surveyBoxes(client, input)),
+    reservePort: onOzmap((client, input: ReservePortInput) => reservePort(client, input)),
+    movePort: onOzmap((client, input: MovePortInput & Tenanted) => movePort(client, input)),
+    confirmInstallation: onOzmap((client, input: ReservationRef & Tenanted) => confirmInstallation(client, input)),
+    releasePort: onOzmap((client, input: ReservationRef & Tenanted) => releasePort(client, input)),
+    sweepDuplicates: onOzmap((client, input: SweepInput) => sweepDuplicates(client, input)),
   };
 }
 

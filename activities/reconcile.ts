@@ -9,7 +9,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { WORKFLOW_TYPE } from '../contract/defaults.ts';
 import { FAILURES } from '../contract/failures.ts';
-import { externalIdFor, viabilityIdOf, workflowIdFor } from '../contract/ids.ts';
+import { DEFAULT_TENANT_ID, externalIdFor, viabilityIdOf, workflowIdFor } from '../contract/ids.ts';
 import { confirmSale, getState } from '../contract/messages.ts';
 import {
   RECONCILER_CONFIRM_NOTE,
@@ -155,6 +155,8 @@ export function createReconcileActivities({ ozmap, temporal }: ReconcileDeps) {
         `ExecutionStatus = "Running"`,
         `ReservationStatus = "RESERVED"`,
         `TaskQueue = ${literal(taskQueue)}`,
+        // The `default` tenant's, whose OZmap this reconciler reads (docs/tenants.md: other tenants' are not yet).
+        `TenantId = ${literal(DEFAULT_TENANT_ID)}`,
       ].join(' AND ');
       const response = await temporal.workflowService.listWorkflowExecutions({
         namespace: temporal.options.namespace,

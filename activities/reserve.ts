@@ -17,6 +17,8 @@ import { deleteReservation, markedBy, marksOf } from './sweep.ts';
 
 export interface ReservePortInput {
   viabilityId: string;
+  /** Whose viability (absent: `default`): its marker and its OZmap (activities/index.ts). */
+  tenantId?: string;
   customer: Customer;
   address: string;
   coordinates: Coordinates;
@@ -87,7 +89,7 @@ export function reservePort(ozmap: ReserveOzmap, input: ReservePortInput): Promi
   return classified(
     'OZmap',
     async () => {
-      const externalId = externalIdFor(input.viabilityId);
+      const externalId = externalIdFor(input.viabilityId, input.tenantId);
       // Only a request made before this one can have created the property: the first attempt of the first
       // round skips the look-up; later ones may also meet a create that landed late, and keep one of them.
       const uncertain = !(input.firstRound && Context.current().info.attempt === 1);
@@ -143,7 +145,7 @@ async function ownCreates(
   ozmap: ReserveOzmap,
   input: ReservePortInput,
 ): Promise<{ own: OzProperty[]; leftAlone: LeftAlone[] }> {
-  const marker = { viabilityId: input.viabilityId, customerCode: input.customer.code };
+  const marker = { viabilityId: input.viabilityId, customerCode: input.customer.code, tenantId: input.tenantId };
   const marks = marksOf(marker);
   const { choice } = input;
   let placeChecks = 0;

@@ -3,11 +3,22 @@
  * send webhooks, never a URL or a secret. Run as a local activity once per run, so history keeps the answer and a
  * later change of configuration never changes a reservation already running.
  */
+import { DEFAULT_TENANT_ID } from '../contract/ids.ts';
 import type { ReservationSettings } from '../contract/limits.ts';
 
-export function createSettingsActivities(settings: ReservationSettings) {
+/**
+ * `settings` are the worker's, the `default` tenant's; `tenantSettings` gives another tenant's from the registry
+ * (its longest hold, its reminders, whether it has a webhook), resolved at the start of the run and recorded.
+ */
+export function createSettingsActivities(
+  settings: ReservationSettings,
+  tenantSettings?: (tenantId: string, base: ReservationSettings) => Promise<ReservationSettings>,
+) {
   return {
-    reservationSettings: (): Promise<ReservationSettings> => Promise.resolve(settings),
+    reservationSettings: (scope: { tenantId?: string } = {}): Promise<ReservationSettings> =>
+      scope.tenantId === undefined || scope.tenantId === DEFAULT_TENANT_ID || !tenantSettings
+        ? Promise.resolve(settings)
+        : tenantSettings(scope.tenantId, settings),
   };
 }
 

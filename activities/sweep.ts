@@ -14,6 +14,8 @@ import { clientOf, standingOf, type Marks } from './ownership.ts';
 export interface MarkerRef {
   viabilityId: string;
   customerCode: string;
+  /** Whose viability (absent: `default`): the marker carries it, so two tenants may share one OZmap. */
+  tenantId?: string;
 }
 
 /** The reservation the workflow holds, as confirmInstallation and releasePort take it. */
@@ -53,10 +55,11 @@ export async function deleteReservation(
 export const markedBy = (
   ozmap: Pick<OzmapClient, 'findPropertiesByExternalId'>,
   ref: MarkerRef,
-): Promise<OzProperty[]> => ozmap.findPropertiesByExternalId(externalIdFor(ref.viabilityId), ref.customerCode);
+): Promise<OzProperty[]> =>
+  ozmap.findPropertiesByExternalId(externalIdFor(ref.viabilityId, ref.tenantId), ref.customerCode);
 
 export const marksOf = (ref: MarkerRef): Marks => ({
-  externalId: externalIdFor(ref.viabilityId),
+  externalId: externalIdFor(ref.viabilityId, ref.tenantId),
   customerCode: ref.customerCode,
 });
 

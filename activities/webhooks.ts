@@ -9,6 +9,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { Agent, request, type Dispatcher } from 'undici';
 import { FAILURES } from '../contract/failures.ts';
+import { DEFAULT_TENANT_ID } from '../contract/ids.ts';
 import type { WebhookEvent } from '../contract/schemas.ts';
 import type { WebhookSettings } from '../contract/webhooks.ts';
 import { webhookHeaders } from './webhook-signature.ts';
@@ -78,7 +79,14 @@ export async function postWebhook(
   });
 }
 
-export function createWebhookActivities(target: WebhookTarget | undefined, dispatcher?: Dispatcher) {
+/** A tenant's webhook URL and the secrets that sign now (the previous one only while its overlap lasts). */
+export type TenantWebhookLookup = (tenantId: string) => Promise<{ url: string; secrets: string[] } | undefined>;
+
+export function createWebhookActivities(
+  target: WebhookTarget | undefined,
+  dispatcher?: Dispatcher,
+  tenantWebhook?: TenantWebhookLookup,
+) {
   const agent =
     dispatcher ??
     new Agent({
@@ -89,17 +97,25 @@ export function createWebhookActivities(target: WebhookTarget | undefined, dispa
 
   return {
     /** One signed POST; any 2xx acknowledges. Returns the status, throws for anything else. */
-    async deliverWebhook(event: WebhookEvent): Promise<{ status: number }> {
+    async deliverWebhook(event: WebhookEvent, scope: { tenantId?: string } = {}): Promise<{ status: number }> {
+      const signal = Context.current().cancellationSignal;
+      if (scope.tenantId !== undefined && scope.tenantId !== DEFAULT_TENANT_ID) {
+        // Looked up at each attempt: a URL or secret changed meanwhile is used from the next retry on.
+        const webhook = await tenantWebhook?.(scope.tenantId);
+        if (!webhook)
+          throw ApplicationFailure.nonRetryable(
+            `Tenant ${scope.tenantId} has no webhook on this worker's registry: the event cannot be delivered`,
+            FAILURES.WebhookNotConfigured,
+          );
+        return postWebhook(webhook.url, event, webhook.secrets, { dispatcher: agent, signal });
+      }
       if (!target) {
         throw ApplicationFailure.nonRetryable(
           'WEBHOOK_URL is not set on this worker: the event cannot be delivered (set it and reset the delivery)',
           FAILURES.WebhookNotConfigured,
         );
       }
-      return postWebhook(target.url, event, signingSecrets(target), {
-        dispatcher: agent,
-        signal: Context.current().cancellationSignal,
-      });
+      return postWebhook(target.url, event, signingSecrets(target), { dispatcher: agent, signal });
     },
   };
 }

@@ -81,7 +81,8 @@ export function verifyViabilityLink(
     return invalid([{ field: 'exp', message: `is more than ${days} days ahead: sign a fresh link for each visit` }]);
   }
   const data = Object.create(null) as Record<string, string>;
-  for (const name of Object.keys(params)) if (name !== 'sig' && name !== 'exp') data[name] = params[name]!;
+  // `key` names the tenant key that signed the link (checked by the caller, who chose signingKey by it).
+  for (const name of Object.keys(params)) if (!['sig', 'exp', 'key'].includes(name)) data[name] = params[name]!;
   const parsed = parseLinkData(data);
   if (!parsed.success) return invalid(parsed.problems);
   return { ok: true, input: parsed.input, expiresAt: new Date(exp * 1000) };

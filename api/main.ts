@@ -9,6 +9,7 @@ import { ReservationsClient } from '../client/reservations.ts';
 import { createApiMetrics } from '../metrics/api.ts';
 import { serveMetrics } from '../metrics/server.ts';
 import { buildHttpServer } from './server.ts';
+import { openRegistry } from '../registry/open.ts';
 
 /** The key never reaches a log line, whatever logs it (headers, config, errors). */
 const REDACT = [
@@ -42,7 +43,9 @@ export async function startHttpApi(
 ): Promise<{ url: string; close(): Promise<void> }> {
   const reservations = ReservationsClient.lazy(config);
   const metrics = createApiMetrics();
-  const app = await buildHttpServer({ reservations, config, logger, metrics });
+  // Tenants need their secrets' key (docs/tenants.md): without one, the API serves ISPBOX_API_KEY's `default` alone.
+  const registry = config.registry.secrets.current ? await openRegistry(config) : undefined;
+  const app = await buildHttpServer({ reservations, config, logger, metrics, registry });
   await app.listen({ host: config.http.host, port: config.http.port });
   // The metrics' own listener (HTTP_METRICS_ADDRESS), behind METRICS_TOKEN when it is set.
   const { address, token } = config.http.metrics;
@@ -56,6 +59,7 @@ export async function startHttpApi(
       await app.close();
       await metricsServer?.close();
       await reservations.close();
+      await registry?.close();
     },
   };
 }

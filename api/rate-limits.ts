@@ -6,6 +6,7 @@
  */
 import type { FastifyContextConfig, FastifyRequest } from 'fastify';
 import type { RateLimitOptions } from '@fastify/rate-limit';
+import './callers.ts';
 import { HttpProblem } from './errors.ts';
 
 export type LimitedAction = 'move' | 'extension' | 'survey' | 'confirm' | 'cancel';
@@ -42,7 +43,8 @@ export function perViability(
       max,
       timeWindow: 60_000,
       hook: 'preHandler',
-      keyGenerator: (request) => `${action} ${viabilityOf(request)}`,
+      // Per tenant too: two tenants' V-1 are two reservations (the map page's requests carry their caller as well).
+      keyGenerator: (request) => `${action} ${request.caller?.tenantId ?? ''}/${viabilityOf(request)}`,
       errorResponseBuilder: (request, context) =>
         new HttpProblem(
           429,

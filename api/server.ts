@@ -14,6 +14,7 @@ import type { Config } from '../config/env.ts';
 import { InvalidInputError } from '../client/errors.ts';
 import type { ReservationsClient } from '../client/reservations.ts';
 import { bearerAuth } from './auth.ts';
+import { tenantCallers } from './callers.ts';
 import { BODY_LIMIT_BYTES, clientErrorHandler, connectionLimits } from './connection-limits.ts';
 import { toHttpProblem } from './errors.ts';
 import { parseJsonBody } from './json-body.ts';
@@ -159,13 +160,24 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     );
   }
   await app.register(healthRoutes, { reservations: options.reservations, config: options.config });
-  await app.register(reservationRoutes, { reservations: options.reservations, config: options.config });
+  // Who a key speaks for: ISPBOX_API_KEY the `default` tenant; with a registry, each tenant's keys their tenant.
+  const callers = tenantCallers({
+    reservations: options.reservations,
+    ispboxApiKey: options.config.http.ispboxApiKey,
+    registry: options.registry,
+  });
+  await app.register(reservationRoutes, {
+    reservations: options.reservations,
+    authenticate: callers.byKey,
+    config: options.config,
+  });
   await app.register(doctorRoutes, { config: options.config, reservations: options.reservations, run: options.doctor });
   const adminApiKey = options.config.registry?.adminApiKey;
   if (options.registry && adminApiKey) await app.register(adminRoutes, { registry: options.registry, adminApiKey });
   // The map page authenticates its own routes with signed links (the browser never holds the API key).
   await app.register(viabilityPage, {
     reservations: options.reservations,
+    callers,
     config: options.config,
     waitSeconds: options.config.http.waitSeconds,
   });

@@ -29,7 +29,9 @@ import type { CandidateSurvey, ReservationsClient } from '../client/reservations
 import { HttpProblem, libraryProblem, RETRY_AFTER_SECONDS } from './errors.ts';
 import { perViability, type LimitedAction } from './rate-limits.ts';
 import { linkSigningKey, type ViabilityLinkInput } from '../client/viability-link.ts';
-import { verifyViabilityLink, type LinkRefusalReason } from './link-verifier.ts';
+import { verifyViabilityLink, type LinkRefusalReason, type LinkVerdict } from './link-verifier.ts';
+import { assertEnabled, callerOf, type Caller, type Callers } from './callers.ts';
+import { DEFAULT_TENANT_ID, TENANT_KEY_ID_PATTERN, scopedViabilityId } from '../contract/ids.ts';
 
 export interface MapSettings {
   /** A tile URL template such as https://tile.openstreetmap.org/{z}/{x}/{y}.png; none: a plain background. */
@@ -40,7 +42,10 @@ export interface MapSettings {
 }
 
 export interface ViabilityPageOptions {
+  /** The `default` tenant's client: links without a `key` act through it. */
   reservations: ReservationsClient;
+  /** Links a tenant key signed (their `key` names it) act for that tenant (docs/tenants.md, "Links"). */
+  callers?: Callers;
   config: { http: { ispboxApiKey?: string; linkSecret?: string }; map?: MapSettings };
   /** How long an API call waits for the workflow before answering the state as it stands (the page then polls). */
   waitSeconds?: number;
@@ -100,6 +105,9 @@ function staticFiles(
   };
 }
 
+const UNKNOWN_KEY =
+  "The link names a key that is not valid here (revoked, or another deployment's): open the page from Ispbox again";
+
 const escapeAttribute = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** The origin(s) tiles come from, for the Content-Security-Policy; `{s}` subdomains become a wildcard. */
@@ -122,7 +130,7 @@ export const LINK_REFUSALS: Record<LinkRefusalReason, { status: 400 | 401 | 403;
 };
 
 export const viabilityPage: FastifyPluginAsync<ViabilityPageOptions> = async (app, options) => {
-  const { reservations } = options;
+  const defaultCaller: Caller = { tenantId: DEFAULT_TENANT_ID, enabled: true, reservations: options.reservations };
   const apiKey = options.config.http.ispboxApiKey;
   if (!apiKey) throw new Error('viabilityPage: config.http.ispboxApiKey is required (it verifies the signed links)');
   const signingKey = linkSigningKey({ ispboxApiKey: apiKey, linkSecret: options.config.http.linkSecret });
@@ -183,11 +191,17 @@ export const viabilityPage: FastifyPluginAsync<ViabilityPageOptions> = async (ap
    */
   const links = new WeakMap<FastifyRequest, ViabilityLinkInput>();
   const checkLink = async (request: FastifyRequest, reply: FastifyReply) => {
-    const verdict = verifyViabilityLink((request.query ?? {}) as Record<string, unknown>, signingKey);
-    if (verdict.ok) {
+    const query = (request.query ?? {}) as Record<string, unknown>;
+    const signer = await signerOf(query.key);
+    const verdict: LinkVerdict = signer
+      ? verifyViabilityLink(query, signer.signingKey)
+      : { ok: false, reason: 'tampered', message: UNKNOWN_KEY };
+    if (verdict.ok && signer) {
       links.set(request, verdict.input);
+      request.caller = signer.caller;
       return;
     }
+    if (verdict.ok) return;
     const refusal = LINK_REFUSALS[verdict.reason];
     return reply
       .code(refusal.status)
@@ -198,14 +212,33 @@ export const viabilityPage: FastifyPluginAsync<ViabilityPageOptions> = async (ap
         ...(verdict.problems ? { details: verdict.problems } : {}),
       });
   };
+  /** Whose link: the `default` tenant's without `key`, else the tenant whose live key it names. */
+  const signerOf = async (keyId: unknown): Promise<{ caller: Caller; signingKey: Buffer } | undefined> => {
+    if (keyId === undefined) return { caller: defaultCaller, signingKey };
+    if (typeof keyId !== 'string' || !TENANT_KEY_ID_PATTERN.test(keyId)) return undefined;
+    return options.callers?.byLinkKey(keyId);
+  };
   const linkOf = (request: FastifyRequest): ViabilityLinkInput => links.get(request)!;
+  /** The client acting for the link's tenant; for a start, a selection or a move, only an enabled tenant's. */
+  const clientOf = (request: FastifyRequest, newWork = false): ReservationsClient => {
+    const caller = callerOf(request);
+    if (newWork) assertEnabled(caller);
+    return caller.reservations;
+  };
+  /** A viability as this page tells them apart: two tenants may both have V-1. */
+  const scopedOf = (request: FastifyRequest) =>
+    scopedViabilityId(linkOf(request).viabilityId, callerOf(request).tenantId);
   const api = { ...hidden, onRequest: checkLink };
 
   /**
    * Waits for the workflow at most `waitMs`; then answers the state as it stands (the page polls), so that a slow
    * OZmap or a missing worker never hangs the salesperson's request.
    */
-  const bounded = async (viabilityId: string, call: () => Promise<BriefState>): Promise<BriefState> => {
+  const bounded = async (
+    reservations: ReservationsClient,
+    viabilityId: string,
+    call: () => Promise<BriefState>,
+  ): Promise<BriefState> => {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), waitMs);
     try {
@@ -227,11 +260,19 @@ export const viabilityPage: FastifyPluginAsync<ViabilityPageOptions> = async (ap
   const distinctPerViability = new Map<string, number>();
   let waiting = 0;
   const waitFor = async (
+    request: FastifyRequest,
     reply: FastifyReply,
-    viabilityId: string,
-    key: string,
-    call: () => Promise<BriefState>,
+    what: string,
+    call: (reservations: ReservationsClient) => Promise<BriefState>,
   ): Promise<FastifyReply> => {
+    let reservations: ReservationsClient;
+    try {
+      reservations = clientOf(request, true);
+    } catch (err) {
+      return sendError(reply, err);
+    }
+    const viabilityId = scopedOf(request);
+    const key = `${viabilityId} ${what}`;
     let shared = inFlight.get(key);
     const distinct = distinctPerViability.get(viabilityId) ?? 0;
     if (!shared && distinct >= limits.perViability)
@@ -240,7 +281,7 @@ export const viabilityPage: FastifyPluginAsync<ViabilityPageOptions> = async (ap
       return tooMany(reply, 'The server is answering too many waiting requests; retry shortly');
     if (!shared) {
       distinctPerViability.set(viabilityId, distinct + 1);
-      shared = bounded(viabilityId, call).finally(() => {
+      shared = bounded(reservations, linkOf(request).viabilityId, () => call(reservations)).finally(() => {
         inFlight.delete(key);
         const left = (distinctPerViability.get(viabilityId) ?? 1) - 1;
         if (left > 0) distinctPerViability.set(viabilityId, left);
@@ -268,14 +309,14 @@ export const viabilityPage: FastifyPluginAsync<ViabilityPageOptions> = async (ap
     const link = linkOf(request);
     // The page is the salesperson's choice: manual selection. A viability already started (by the API, or an
     // earlier visit) answers with its own state, RESERVED or final included.
-    return waitFor(reply, link.viabilityId, `start ${JSON.stringify(link)}`, () =>
+    return waitFor(request, reply, `start ${JSON.stringify(link)}`, (reservations) =>
       reservations.reserve({ ...link, selection: 'manual' }),
     );
   });
 
   app.get('/viability/api/state', api, async (request, reply) => {
     const link = linkOf(request);
-    return answer(reply, () => reservations.get(link.viabilityId));
+    return answer(reply, () => clientOf(request).get(link.viabilityId));
   });
 
   app.post('/viability/api/select', api, async (request, reply) => {
@@ -284,7 +325,7 @@ export const viabilityPage: FastifyPluginAsync<ViabilityPageOptions> = async (ap
     const parsed = SelectBoxInput.safeParse(request.body ?? {});
     if (!parsed.success) return sendError(reply, InvalidInputError.fromZod(parsed.error));
     const selection = parsed.data;
-    return waitFor(reply, link.viabilityId, `select ${link.viabilityId} ${JSON.stringify(selection)}`, () =>
+    return waitFor(request, reply, `select ${JSON.stringify(selection)}`, (reservations) =>
       reservations.select(link.viabilityId, selection),
     );
   });
@@ -299,6 +340,7 @@ export const viabilityPage: FastifyPluginAsync<ViabilityPageOptions> = async (ap
     const link = linkOf(request);
     // A fresh look (not the state's candidates from the first search): the move is chosen on OZmap as it is now.
     // No state to fall back on here: a survey that runs out of time is an error the page offers to retry.
+    const reservations = clientOf(request);
     return answer(reply, () =>
       reservations.within(AbortSignal.timeout(waitMs), () => reservations.moveCandidates(link.viabilityId)),
     );
@@ -311,7 +353,7 @@ export const viabilityPage: FastifyPluginAsync<ViabilityPageOptions> = async (ap
     if (!parsed.success) return sendError(reply, InvalidInputError.fromZod(parsed.error));
     const change = parsed.data;
     // The page redraws its map from the answer: the whole state, whose candidates changeBox's answer leaves out.
-    return waitFor(reply, link.viabilityId, `box ${link.viabilityId} ${JSON.stringify(change)}`, async () => {
+    return waitFor(request, reply, `box ${JSON.stringify(change)}`, async (reservations) => {
       await reservations.changeBox(link.viabilityId, change);
       return reservations.get(link.viabilityId);
     });

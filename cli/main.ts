@@ -16,6 +16,7 @@ import { runReconcile } from '../client/reconcile.ts';
 import { ReservationsClient } from '../client/reservations.ts';
 import { DEFAULT_LINK_TTL_SECONDS, viabilityPageUrl } from '../client/viability-link.ts';
 import { registerDoctor } from './doctor.ts';
+import { registerTenants } from './tenants.ts';
 import { EXIT, errorText, exitCodeFor } from './exit-codes.ts';
 import { formatChange, formatPage, formatReconcileReport, formatState } from './format.ts';
 import { decimal, wholeNumber } from './options.ts';
@@ -45,6 +46,7 @@ Examples:
   $ ozres cancel V-1043 --reason "cliente desistiu"
   $ ozres link --viability V-1044 --code C-79 --name "Ana" --address "Rua Felipe Schmidt, 300, Florianópolis"
   $ ozres reconcile --dry-run
+  $ ozres tenants list
 
 Configuration comes from the environment (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, ...); see docs/configuration.md.
 Exit codes: 0 ok, 1 failure (e.g. Temporal unreachable), 2 invalid input or refused (e.g. already ended),
@@ -353,6 +355,7 @@ Exit codes: 0 done (whatever it found), 2 invalid option, 1 failure (Temporal or
   });
 
 registerDoctor(program);
+registerTenants(program);
 
 interface CustomerOptions {
   viability: string;

@@ -5,7 +5,8 @@
  */
 import type { Client } from '@temporalio/client';
 import { SURVEY_WORKFLOW_TYPE } from '../contract/defaults.ts';
-import { surveyIdFor } from '../contract/ids.ts';
+import { DEFAULT_TENANT_ID, surveyIdFor } from '../contract/ids.ts';
+import { TenantIdKey } from '../contract/search-attributes.ts';
 import type { Candidate, ReservationState, UnavailableBox } from '../contract/schemas.ts';
 
 export interface CandidateSurvey {
@@ -21,6 +22,7 @@ type SurveyWorkflow = (area: {
   lat: number;
   lng: number;
   radiusMeters: number;
+  tenantId?: string;
 }) => Promise<{ candidates: Candidate[]; unavailable: UnavailableBox[] }>;
 
 /** Bounds a survey nobody picks up (no worker): the caller's own deadline is usually shorter. */
@@ -30,12 +32,16 @@ export async function surveyAround(
   client: Client,
   taskQueue: string,
   state: ReservationState & { coordinates: NonNullable<ReservationState['coordinates']> },
+  tenantId: string,
 ): Promise<CandidateSurvey> {
   const { lat, lng } = state.coordinates;
+  const tenant = tenantId === DEFAULT_TENANT_ID ? {} : { tenantId };
   const { candidates, unavailable } = await client.workflow.execute<SurveyWorkflow>(SURVEY_WORKFLOW_TYPE, {
-    workflowId: surveyIdFor(state.viabilityId),
+    workflowId: surveyIdFor(state.viabilityId, tenantId),
     taskQueue,
-    args: [{ lat, lng, radiusMeters: state.radiusMeters }],
+    args: [{ lat, lng, radiusMeters: state.radiusMeters, ...tenant }],
+    typedSearchAttributes: [{ key: TenantIdKey, value: tenantId }],
+    priority: { fairnessKey: tenantId },
     workflowIdConflictPolicy: 'USE_EXISTING',
     workflowExecutionTimeout: SURVEY_TIMEOUT,
     staticSummary: `Boxes around viability ${state.viabilityId}, for a move`,
@@ -55,8 +61,9 @@ export const SURVEY_KEPT_MS = 30_000;
 export const SURVEYS_KEPT = 1000;
 
 /**
- * The last survey of each viability, for SURVEY_KEPT_MS from when it was asked; one under way is shared (single
- * flight), one that failed is not kept. `forget` drops a viability's survey once a move made it stale.
+ * The last survey of each viability (by its scoped id, contract/ids.ts), for SURVEY_KEPT_MS from when it was
+ * asked; one under way is shared (single flight), one that failed is not kept. `forget` drops a viability's survey
+ * once a move made it stale.
  */
 export class RecentSurveys {
   readonly #entries = new Map<string, { at: number; survey: Promise<CandidateSurvey> }>();

@@ -77,8 +77,11 @@ const literal = (value: string) => `"${value.replace(/\\/g, '\\\\').replace(/"/g
 export function visibilityQuery(
   query: Pick<ListReservationsQuery, 'status' | 'customerCode' | 'expiresBefore'>,
   workflowType: string,
+  tenantId?: string,
 ): string {
   const terms = [`WorkflowType = ${literal(workflowType)}`];
+  // A tenant sees its own only; its page tokens are bound to this query, so to it too.
+  if (tenantId !== undefined) terms.push(`TenantId = ${literal(tenantId)}`);
   if (query.status) terms.push(`ReservationStatus = ${literal(query.status)}`);
   if (query.customerCode) terms.push(`CustomerCode = ${literal(query.customerCode)}`);
   if (query.expiresBefore) terms.push(`ReservationExpiresAt < ${literal(new Date(query.expiresBefore).toISOString())}`);
@@ -124,9 +127,14 @@ const pageCheck = (key: Buffer, query: string, t: string) =>
   createHmac('sha256', key).update(query).update('\0').update(t).digest('base64url').slice(0, 22);
 
 /** Reservations by status, customer code or expiry, newest first, a page at a time. */
-export async function listReservations(client: Client, raw: unknown, key: Buffer): Promise<ReservationPage> {
+export async function listReservations(
+  client: Client,
+  raw: unknown,
+  key: Buffer,
+  tenantId: string,
+): Promise<ReservationPage> {
   const { pageSize = 20, pageToken, ...filters } = parseInput(ListReservationsQuery, raw);
-  const query = visibilityQuery(filters, WORKFLOW_TYPE);
+  const query = visibilityQuery(filters, WORKFLOW_TYPE, tenantId);
   const serverToken = pageToken === undefined ? undefined : decodePageToken(key, query, pageToken);
   if (pageToken !== undefined && serverToken === undefined) {
     throw new InvalidInputError([

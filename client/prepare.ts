@@ -11,6 +11,8 @@ export interface ReservationDefaults {
   radiusMeters: number;
   holdDays: number;
   selectionTimeoutHours: number;
+  /** The tenant's selection mode when the request names none; `auto` when absent. */
+  selection?: 'auto' | 'manual';
   /** The longest hold and whether fractions of a day are allowed (Config.limits); the contract's when absent. */
   limits?: HoldLimits;
 }
@@ -35,7 +37,7 @@ export function prepareInput(
   return {
     ...input,
     radiusMeters: input.radiusMeters ?? defaults.radiusMeters,
-    selection: input.selection ?? 'auto',
+    selection: input.selection ?? defaults.selection ?? 'auto',
     holdDays: input.holdDays ?? defaults.holdDays,
     selectionTimeoutHours: input.selectionTimeoutHours ?? defaults.selectionTimeoutHours,
   };

@@ -24,7 +24,7 @@ import {
 } from '../contract/schemas.ts';
 import { WORKFLOW_TYPE } from '../contract/defaults.ts';
 import type { HoldLimits } from '../contract/limits.ts';
-import { workflowIdFor } from '../contract/ids.ts';
+import { DEFAULT_TENANT_ID, scopedViabilityId, workflowIdFor } from '../contract/ids.ts';
 import { isFinal, isSettled } from '../contract/statuses.ts';
 import {
   cancelReservation,
@@ -35,12 +35,13 @@ import {
   selectBox,
   waitForReservation,
 } from '../contract/messages.ts';
-import { CustomerCodeKey, ReservationStatusKey, ViabilityIdKey } from '../contract/search-attributes.ts';
+import { CustomerCodeKey, ReservationStatusKey, TenantIdKey, ViabilityIdKey } from '../contract/search-attributes.ts';
 import { RecentSurveys, surveyAround, type CandidateSurvey } from './candidate-survey.ts';
 import { connectClient, lazyClient } from './connection.ts';
 import type { ConnectionConfig } from './connection.ts';
 import {
   ChangeRefusedError,
+  InvalidInputError,
   ReservationEndedError,
   ReservationFailedError,
   ReservationNotFoundError,
@@ -70,22 +71,36 @@ type ClientConfig = ConnectionConfig & {
 const defaultsOf = (config: ClientConfig): ReservationDefaults =>
   config.limits ? { ...config.defaults, limits: config.limits } : config.defaults;
 
-type ReservationWorkflowType = (input: ReservationInput) => Promise<ReservationState>;
+/** The workflow's input: the request, and the tenant it runs for (absent: `default`), which no caller names. */
+export type ReservationWorkflowInput = ReservationInput & { tenantId?: string };
+type ReservationWorkflowType = (input: ReservationWorkflowInput) => Promise<ReservationState>;
 type ReservationHandle = WorkflowHandle<ReservationWorkflowType>;
 
 export class ReservationsClient {
   /** The input schema with this deployment's limits: what `prepare` validates with and the HTTP API documents. */
   readonly inputSchema: ReturnType<typeof inputSchemaFor>;
-  /** moveCandidates' recent answers, per viability (candidate-survey.ts). */
-  readonly #surveys = new RecentSurveys();
+  /** moveCandidates' recent answers, per viability (candidate-survey.ts), shared by every tenant's view. */
+  readonly #surveys: RecentSurveys;
 
+  /**
+   * `tenantId`: whose reservations this client acts on (docs/tenants.md); every id, marker, listing and start is
+   * that tenant's. `forTenant` makes one for another tenant on the same connection.
+   */
   constructor(
     readonly client: Client,
     readonly taskQueue: string,
     readonly defaults: ReservationDefaults,
     private readonly pageTokenKey: Buffer = makePageTokenKey(),
+    readonly tenantId: string = DEFAULT_TENANT_ID,
+    surveys: RecentSurveys = new RecentSurveys(),
   ) {
     this.inputSchema = inputSchemaFor(defaults);
+    this.#surveys = surveys;
+  }
+
+  /** The same connection acting for `tenantId`, with its settings as the defaults a request leaves out. */
+  forTenant(tenantId: string, defaults: ReservationDefaults): ReservationsClient {
+    return new ReservationsClient(this.client, this.taskQueue, defaults, this.pageTokenKey, tenantId, this.#surveys);
   }
 
   static async connect(config: ClientConfig): Promise<ReservationsClient> {
@@ -116,9 +131,13 @@ export class ReservationsClient {
     return this.client.withAbortSignal(signal, fn);
   }
 
-  /** Validates raw input and fills the configured defaults, so the workflow's history records the exact terms. */
-  prepare(raw: unknown): ReservationInput {
-    return prepareInput(raw, this.defaults, this.inputSchema);
+  /**
+   * Validates raw input and fills the configured defaults, so the workflow's history records the exact terms, and
+   * the tenant (left out for `default`, whose input stays as it always was).
+   */
+  prepare(raw: unknown): ReservationWorkflowInput {
+    const input = prepareInput(this.#ownTenantDropped(raw), this.defaults, this.inputSchema);
+    return this.tenantId === DEFAULT_TENANT_ID ? input : { ...input, tenantId: this.tenantId };
   }
 
   /**
@@ -178,7 +197,9 @@ export class ReservationsClient {
     const { coordinates } = state;
     if (state.status !== 'RESERVED' || !coordinates)
       throw new ChangeRefusedError(viabilityId, 'box', `the reservation is ${state.status}: only a RESERVED one moves`);
-    return this.#surveys.get(viabilityId, () => surveyAround(this.client, this.taskQueue, { ...state, coordinates }));
+    return this.#surveys.get(scopedViabilityId(viabilityId, this.tenantId), () =>
+      surveyAround(this.client, this.taskQueue, { ...state, coordinates }, this.tenantId),
+    );
   }
 
   /** Starts without waiting (fire and forget); returns whether this call started it. */
@@ -189,7 +210,7 @@ export class ReservationsClient {
       return { workflowId: handle.workflowId, started: true };
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError)
-        return { workflowId: workflowIdFor(input.viabilityId), started: false };
+        return { workflowId: workflowIdFor(input.viabilityId, this.tenantId), started: false };
       throw err;
     }
   }
@@ -263,7 +284,8 @@ export class ReservationsClient {
     const state = await this.#change(viabilityId, 'box', () =>
       this.#handle(viabilityId).executeUpdate(changeBox, { args: [input] }),
     );
-    this.#surveys.forget(viabilityId); // the boxes around it changed: the next look is a fresh one
+    // The boxes around it changed: the next look is a fresh one.
+    this.#surveys.forget(scopedViabilityId(viabilityId, this.tenantId));
     return state;
   }
 
@@ -293,7 +315,7 @@ export class ReservationsClient {
 
   /** Reservations by status, customer code or expiry, newest first, a page at a time (Temporal visibility). */
   list(raw: unknown = {}): Promise<ReservationPage> {
-    return listReservations(this.client, raw, this.pageTokenKey);
+    return listReservations(this.client, raw, this.pageTokenKey, this.tenantId);
   }
 
   /** Waits for the final state (a confirm or cancel takes effect within moments; an untouched hold takes days). */
@@ -305,8 +327,20 @@ export class ReservationsClient {
     }
   }
 
+  /**
+   * A prepared input comes back through `reserve` (submit.ts) with this client's tenant in it: dropped before the
+   * request's schema, which knows no tenant. Any other tenant named is refused: the key decides, never the request.
+   */
+  #ownTenantDropped(raw: unknown): unknown {
+    if (typeof raw !== 'object' || raw === null || !('tenantId' in raw)) return raw;
+    const { tenantId, ...request } = raw as Record<string, unknown>;
+    if (tenantId !== this.tenantId)
+      throw new InvalidInputError([{ field: 'tenantId', message: "is not the request's to name: the key decides" }]);
+    return request;
+  }
+
   #workflowId(viabilityId: string): string {
-    return workflowIdFor(parseInput(ViabilityId, viabilityId, 'viabilityId'));
+    return workflowIdFor(parseInput(ViabilityId, viabilityId, 'viabilityId'), this.tenantId);
   }
 
   /** Validates the id before Temporal is touched: a bad id is InvalidInputError, never a call. */
@@ -354,19 +388,25 @@ export class ReservationsClient {
     if (isFinal(state.status)) throw new ReservationEndedError(viabilityId, state.status, action);
   }
 
-  #startOptions(input: ReservationInput) {
+  #startOptions(input: ReservationWorkflowInput) {
     return {
-      workflowId: workflowIdFor(input.viabilityId),
+      workflowId: workflowIdFor(input.viabilityId, this.tenantId),
       taskQueue: this.taskQueue,
-      args: [input] as [ReservationInput],
+      args: [input] as [ReservationWorkflowInput],
       // A viability is reserved once: a finished reservation is never started again, unless it failed.
       workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY' as const,
       typedSearchAttributes: [
         { key: ViabilityIdKey, value: input.viabilityId },
         { key: CustomerCodeKey, value: input.customer.code },
         { key: ReservationStatusKey, value: input.coordinates ? 'SEARCHING' : 'GEOCODING' },
+        { key: TenantIdKey, value: this.tenantId },
       ],
-      staticSummary: `Port reservation for viability ${input.viabilityId}`,
+      // Tasks are dispatched fairly between tenants (docs/tenants.md, "Isolation"); activities and children inherit.
+      priority: { fairnessKey: this.tenantId },
+      staticSummary:
+        this.tenantId === DEFAULT_TENANT_ID
+          ? `Port reservation for viability ${input.viabilityId}`
+          : `Port reservation for viability ${input.viabilityId} of ${this.tenantId}`,
     };
   }
 }

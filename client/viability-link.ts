@@ -15,6 +15,7 @@
  */
 import { createHmac, hkdfSync } from 'node:crypto';
 import { z } from 'zod';
+import { tenantKeyIdOf } from '../contract/ids.ts';
 import { Address, Coordinates, Customer, ReservationInput, ViabilityId } from '../contract/schemas.ts';
 import { InvalidInputError, type FieldProblem } from './errors.ts';
 
@@ -29,7 +30,18 @@ export interface ViabilityLinkInput {
 }
 
 /** The query parameters of a link, in the order they are written (the signature does not depend on it). */
-export const LINK_PARAMS = ['viabilityId', 'code', 'name', 'address', 'lat', 'lng', 'radius', 'exp', 'sig'] as const;
+export const LINK_PARAMS = [
+  'viabilityId',
+  'code',
+  'name',
+  'address',
+  'lat',
+  'lng',
+  'radius',
+  'key',
+  'exp',
+  'sig',
+] as const;
 
 export const DEFAULT_LINK_TTL_SECONDS = 3600;
 /** Longer links would outlive a sales visit and be worth stealing; Ispbox signs a fresh one for each visit. */
@@ -86,8 +98,15 @@ export function signViabilityParams(options: {
   // Signing what the page would refuse only hands the salesperson an error page: refuse here, naming the field.
   const problems = parseLinkData(toParams(input));
   if (!problems.success) throw new InvalidInputError(problems.problems);
-  const params = { ...toParams(input), exp: String(Math.floor((options.now ?? new Date()).getTime() / 1000) + ttl) };
-  const signingKey = linkSigningKey({ ispboxApiKey: apiKey, linkSecret: options.linkSecret });
+  // A tenant's key names itself (its id, not its secret), so that the page knows whose links these are and which
+  // key to check them with (docs/tenants.md, "Links"); VIABILITY_LINK_SECRET is the `default` tenant's alone.
+  const keyId = tenantKeyIdOf(apiKey);
+  const params = {
+    ...toParams(input),
+    ...(keyId ? { key: keyId } : {}),
+    exp: String(Math.floor((options.now ?? new Date()).getTime() / 1000) + ttl),
+  };
+  const signingKey = linkSigningKey({ ispboxApiKey: apiKey, linkSecret: keyId ? undefined : options.linkSecret });
   return { ...params, sig: signCanonical(canonicalForm(params), signingKey) };
 }
 

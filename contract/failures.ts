@@ -36,6 +36,10 @@ export const FAILURES = {
   WebhookNotConfigured: 'WebhookNotConfiguredError',
   /** A WebhookDelivery workflow that stopped retrying: the event was not acknowledged (Web UI: Failed). */
   WebhookGaveUp: 'WebhookGaveUp',
+  /** A tenant's OZmap calls are at their bound on this worker (docs/tenants.md, "Isolation"): retried later. */
+  TenantBusy: 'TenantBusyError',
+  /** An activity for a tenant the registry does not know (deleted, or a worker without the registry). */
+  UnknownTenant: 'UnknownTenantError',
   /** The reconciler's id cursor was not honoured by OZmap (docs/architecture.md, "OZmap facts" O26). */
   OZmapCursorNotHonoured: 'OZmapCursorNotHonouredError',
   /** A reconciler activity ran on a worker built without a Temporal client (a setup error, not retried). */

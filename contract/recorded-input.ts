@@ -10,6 +10,7 @@
  * readRecordedInputV2 beside these (told apart by a field v1 never had), and these stay as they are.
  */
 import { DEFAULTS } from './defaults.ts';
+import { TENANT_ID_PATTERN } from './ids.ts';
 import type { ReservationSettings } from './limits.ts';
 import type { ReservationState } from './schemas.ts';
 
@@ -25,6 +26,8 @@ export interface RecordedAddressV1 {
 
 export interface RecordedInputV1 {
   viabilityId: string;
+  /** The tenant it runs for (docs/tenants.md); absent for `default`, whose input is as it always was. */
+  tenantId?: string;
   customer: { code: string; name: string };
   address?: string | RecordedAddressV1;
   coordinates?: { lat: number; lng: number };
@@ -68,6 +71,8 @@ export function readRecordedInputV1(raw: unknown): ReadResult<RunInputV1> {
   const problems: string[] = [];
   const { viabilityId, customer, address, coordinates } = raw;
   if (!isText(viabilityId)) problems.push('viabilityId: must be a non-empty string');
+  if (raw.tenantId !== undefined && !(typeof raw.tenantId === 'string' && TENANT_ID_PATTERN.test(raw.tenantId)))
+    problems.push('tenantId: must be a tenant id (1-32 of a-z, 0-9 and "-")');
   if (!isObject(customer) || !isText(customer.code) || !isText(customer.name))
     problems.push('customer: must have a code and a name');
   const addressOk = address === undefined || isText(address) || isStructuredAddress(address);
@@ -87,6 +92,7 @@ export function readRecordedInputV1(raw: unknown): ReadResult<RunInputV1> {
     ok: true,
     value: {
       viabilityId: recorded.viabilityId,
+      ...(recorded.tenantId === undefined ? {} : { tenantId: recorded.tenantId }),
       // The boundary trims these; trimming again keeps a start that bypassed it as the schema would have read it.
       customer: { code: recorded.customer.code.trim(), name: recorded.customer.name.trim() },
       ...(recorded.address === undefined ? {} : { address: trimAddress(recorded.address) }),

@@ -8,6 +8,8 @@ export const ViabilityIdKey = defineSearchAttributeKey('ViabilityId', SearchAttr
 export const CustomerCodeKey = defineSearchAttributeKey('CustomerCode', SearchAttributeType.KEYWORD);
 export const ReservationStatusKey = defineSearchAttributeKey('ReservationStatus', SearchAttributeType.KEYWORD);
 export const BoxIdKey = defineSearchAttributeKey('BoxId', SearchAttributeType.KEYWORD);
+/** The tenant a workflow runs for (docs/tenants.md): on every workflow started for one, `default` included. */
+export const TenantIdKey = defineSearchAttributeKey('TenantId', SearchAttributeType.KEYWORD);
 export const ReservationExpiresAtKey = defineSearchAttributeKey('ReservationExpiresAt', SearchAttributeType.DATETIME);
 
 export const SEARCH_ATTRIBUTE_KEYS = [
@@ -16,4 +18,5 @@ export const SEARCH_ATTRIBUTE_KEYS = [
   ReservationStatusKey,
   BoxIdKey,
   ReservationExpiresAtKey,
+  TenantIdKey,
 ];

@@ -3,8 +3,8 @@
  * as a SHA-256 hash. The key id finds the row without a scan; the comparison of hashes is in constant time.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { tenantKeyIdOf } from '../contract/ids.ts';
 
-const KEY_PATTERN = /^ozk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
 
 export const hashKey = (key: string): string => createHash('sha256').update(key, 'utf8').digest('hex');
 
@@ -15,7 +15,7 @@ export function makeKey(): { keyId: string; key: string; hash: string } {
 }
 
 /** The key id of a well-formed key, else undefined (the caller still spends a comparison: no timing tell). */
-export const keyIdOf = (key: string): string | undefined => KEY_PATTERN.exec(key)?.[1];
+export const keyIdOf = tenantKeyIdOf;
 
 /** Whether `key` hashes to `hash` (both hex SHA-256), in constant time. */
 export function keyMatches(key: string, hash: string): boolean {

@@ -37,6 +37,8 @@ export interface KeyRow {
   key_hash: string;
   created_at: string;
   revoked_at: string | null;
+  /** Sealed: the key map-page links of this key are signed with (derived from the key; docs/tenants.md, "Links"). */
+  link_key: string | null;
 }
 
 export interface RegistryTables {

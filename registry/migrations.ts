@@ -33,4 +33,9 @@ export const MIGRATIONS: Record<string, Migration> = {
       await db.schema.createIndex('tenant_keys_by_tenant').on('tenant_keys').column('tenant_id').execute();
     },
   },
+  '0002-link-keys': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('tenant_keys').addColumn('link_key', 'text').execute();
+    },
+  },
 };

@@ -88,6 +88,7 @@ type Cached<T> = { at: number; value: Promise<T> };
 export class TenantRegistry {
   readonly #tenants = new Map<string, Cached<Tenant | undefined>>();
   readonly #keys = new Map<string, Cached<string | undefined>>();
+  readonly #linkKeys = new Map<string, Cached<{ tenantId: string; linkKey: Buffer } | undefined>>();
   /** ISPBOX_API_KEY hashed like a stored key, so that both compare in constant time. */
   readonly #environmentKeyHash: string;
 
@@ -139,11 +140,16 @@ export class TenantRegistry {
     return { tenant: (await this.get(id))!, created };
   }
 
-  /** A new Ispbox key for the tenant, shown this once (only its hash is kept); undefined for an unknown tenant. */
-  async createKey(tenantId: string): Promise<CreatedKey | undefined> {
+  /**
+   * A new Ispbox key for the tenant, shown this once (only its hash is kept); undefined for an unknown tenant.
+   * `linkKeyOf` derives the key its map-page links are signed with (client/viability-link.ts), kept sealed: Ispbox
+   * derives the same from the key it holds, and the page verifies without the key.
+   */
+  async createKey(tenantId: string, linkKeyOf: (key: string) => Buffer): Promise<CreatedKey | undefined> {
     if (tenantId === DEFAULT_TENANT_ID) throw new EnvironmentTenantError();
     if (!(await this.get(tenantId))) return undefined;
     const { keyId, key, hash } = makeKey();
+    const linkKey = this.secrets.seal(linkKeyOf(key).toString('base64'), secretContext(tenantId, `key:${keyId}:link`));
     await this.db
       .insertInto('tenant_keys')
       .values({
@@ -152,6 +158,7 @@ export class TenantRegistry {
         key_hash: hash,
         created_at: new Date(this.now()).toISOString(),
         revoked_at: null,
+        link_key: linkKey,
       })
       .execute();
     return { keyId, key };
@@ -167,6 +174,7 @@ export class TenantRegistry {
       .where('revoked_at', 'is', null)
       .executeTakeFirst();
     this.#keys.clear();
+    this.#linkKeys.clear();
     return Number(result.numUpdatedRows) > 0;
   }
 
@@ -191,15 +199,32 @@ export class TenantRegistry {
     const keyId = keyIdOf(token);
     if (!keyId) return undefined;
     const tenantId = await this.#cached(this.#keys, token, async () => {
-      const row = await this.db
-        .selectFrom('tenant_keys')
-        .select(['tenant_id', 'key_hash'])
-        .where('key_id', '=', keyId)
-        .where('revoked_at', 'is', null)
-        .executeTakeFirst();
+      const row = await this.#liveKey(keyId);
       return row && keyMatches(token, row.key_hash) ? row.tenant_id : undefined;
     });
     return tenantId === undefined ? undefined : this.get(tenantId);
+  }
+
+  /** The tenant of a live key and the key its map-page links are signed with; undefined once revoked or unknown. */
+  async linkKey(keyId: string): Promise<{ tenant: Tenant; linkKey: Buffer } | undefined> {
+    const found = await this.#cached(this.#linkKeys, keyId, async () => {
+      const row = await this.#liveKey(keyId);
+      if (!row?.link_key) return undefined;
+      const opened = this.secrets.open(row.link_key, secretContext(row.tenant_id, `key:${keyId}:link`));
+      return { tenantId: row.tenant_id, linkKey: Buffer.from(opened, 'base64') };
+    });
+    const tenant = found && (await this.get(found.tenantId));
+    return found && tenant ? { tenant, linkKey: found.linkKey } : undefined;
+  }
+
+  /** A key's row while it is not revoked. */
+  #liveKey(keyId: string) {
+    return this.db
+      .selectFrom('tenant_keys')
+      .select(['tenant_id', 'key_hash', 'link_key'])
+      .where('key_id', '=', keyId)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
   }
 
   /** The tenant as the admin API shows it: every setting, secrets only as set or not. */
@@ -243,7 +268,18 @@ export class TenantRegistry {
       await this.db.updateTable('tenants').set(set).where('id', '=', row.id).execute();
       moved += Object.keys(set).length;
     }
+    const keys = await this.db.selectFrom('tenant_keys').select(['key_id', 'tenant_id', 'link_key']).execute();
+    for (const key of keys) {
+      const linkKey =
+        key.link_key === null
+          ? undefined
+          : this.secrets.reseal(key.link_key, secretContext(key.tenant_id, `key:${key.key_id}:link`));
+      if (linkKey === undefined) continue;
+      await this.db.updateTable('tenant_keys').set({ link_key: linkKey }).where('key_id', '=', key.key_id).execute();
+      moved += 1;
+    }
     this.#tenants.clear();
+    this.#linkKeys.clear();
     return moved;
   }
 

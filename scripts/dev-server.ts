@@ -18,6 +18,12 @@ import { SEARCH_ATTRIBUTE_KEYS } from '../contract/search-attributes.ts';
 import { dialableHost, hostPort, splitHostPort } from '../net/hosts.ts';
 import { ensureTemporalCli } from './temporal-tools.ts';
 
+/**
+ * Priority and Fairness in the matching service (docs/tenants.md, "Isolation"): tasks of one fairness key (a tenant)
+ * wait behind each other, not in front of another tenant's. The server needs both settings; the keys are Temporal's.
+ */
+export const FAIRNESS_DYNAMIC_CONFIG = { 'matching.useNewMatcher': true, 'matching.enableFairness': true } as const;
+
 export interface DevServerOptions {
   /** gRPC port; 0 picks a free one. Default 7233. */
   port?: number;

@@ -12,13 +12,14 @@ import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError, loadConfigOrExit, type Config } from '../config/env.ts';
+import { ensureTenantSecretsKey } from './tenant-secrets-key.ts';
 import { EncryptionCodec } from '../codec/encryption-codec.ts';
 import { startCodecServer, type CodecServer } from '../codec/server.ts';
 import { startSimulator } from '../simulator/server.ts';
 import { createHttpLogger, describeUrls, startHttpApi } from '../api/main.ts';
 import { viabilityPageUrl } from '../client/viability-link.ts';
 import { dialableHost, hostPort, isLoopbackHost, splitHostPort, unbracketHost } from '../net/hosts.ts';
-import { isPortOpen, startDevServer, type DevServer } from './dev-server.ts';
+import { FAIRNESS_DYNAMIC_CONFIG, isPortOpen, startDevServer, type DevServer } from './dev-server.ts';
 import { projectRoot } from './temporal-tools.ts';
 import { WORKER_NODE_ARGS, workerProcessEnv } from '../worker/process-env.ts';
 import { BUILD_DIR, buildWorkerIfChanged } from './worker-build.ts';
@@ -30,6 +31,9 @@ const UI_PORT = 8233;
 const say = (tag: string) => (line: string) => process.stdout.write(`[${tag}] ${line}\n`);
 
 async function main(): Promise<void> {
+  // Tenants' secrets are sealed under this key: made once and kept with the rest of the embedded default's data.
+  const secretsKey = ensureTenantSecretsKey(process.env, DATA_DIR);
+  if (secretsKey === 'new') say('start')(`TENANT_SECRETS_KEY made in ${shortPath(DATA_DIR)}: keep it with that data`);
   const config = loadConfigOrExit();
   const stops: Array<() => Promise<void>> = [];
   let stopping = false;
@@ -120,6 +124,7 @@ async function startTemporal(
     dbFile: path.join(DATA_DIR, 'temporal.db'),
     namespace: config.temporal.namespace,
     uiCodecEndpoint,
+    dynamicConfig: FAIRNESS_DYNAMIC_CONFIG,
     log: (line) => console.log(line), // already tagged [temporal]
   });
   say('temporal')(

@@ -1,4 +1,5 @@
 /** The worker process: `npm run worker`. Configuration comes from the environment (docs/configuration.md). */
+import { openWorkerTenants } from './tenants.ts';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { dataConverterFor } from '../codec/data-converter.ts';
@@ -26,6 +27,7 @@ async function main(): Promise<void> {
   installTemporalRuntime(logger, config.worker.metricsAddress);
   const connection = await connectWorker(config.temporal);
   const clients = createClients(config);
+  const tenants = await openWorkerTenants(config, clients.ozmap);
   // Metrics, interceptors and Worker Deployment versioning (docs/deployment.md); sinks are always registered.
   const instrumented = workerMetricsOptions(config);
   const dataConverter = dataConverterFor(config.payloadEncryption);
@@ -42,6 +44,7 @@ async function main(): Promise<void> {
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
       clients: { ...clients, temporal: client },
+      tenants,
       webhooks: config.webhooks,
       doctor: config,
       tuning: tuningOf(config.worker),
@@ -86,6 +89,7 @@ async function main(): Promise<void> {
     await clientConnection.close();
     await connection.close();
     await clients.close();
+    await tenants?.close();
   }
 }
 

@@ -18,6 +18,7 @@ import { DEFAULT_LIMITS, type ReservationLimits } from '../contract/limits.ts';
 import { temporalConnectionOptions } from '../config/temporal.ts';
 
 export { createClients, type Clients } from '../activities/clients.ts';
+import type { WorkerTenants } from './tenants.ts';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 /** The name `npm run build` gives the workflow bundle, beside the built worker (scripts/worker-build.ts). */
@@ -46,6 +47,8 @@ export interface ReservationWorkerOptions {
   doctor?: UpstreamConfig;
   /** Signed webhooks to Ispbox (Config.webhooks); none: the workflows emit nothing. */
   webhooks?: WebhookTarget;
+  /** Tenants other than `default` (worker/tenants.ts): their OZmaps behind bulkheads, their settings. */
+  tenants?: Pick<WorkerTenants, 'ozmaps' | 'settings' | 'webhook'>;
   /** A pre-built bundle (tests share one; production may ship one); otherwise workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Payload encryption (codec/data-converter.ts); the client library must use the same one. */
@@ -69,14 +72,13 @@ export function createReservationWorker(options: ReservationWorkerOptions): Prom
     taskQueue: options.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: {
-      ...createWebhookActivities(options.webhooks),
-      ...createSettingsActivities({
-        ...DEFAULT_LIMITS,
-        ...options.limits,
-        webhooks: webhookSettingsOf(options.webhooks),
-      }),
+      ...createWebhookActivities(options.webhooks, undefined, options.tenants?.webhook),
+      ...createSettingsActivities(
+        { ...DEFAULT_LIMITS, ...options.limits, webhooks: webhookSettingsOf(options.webhooks) },
+        options.tenants?.settings,
+      ),
       ...(activities ?? {
-        ...createActivities(options.clients),
+        ...createActivities({ ...options.clients, tenants: options.tenants?.ozmaps }),
         ...createReconcileActivities(options.clients),
         ...(options.doctor ? createDoctorActivities(options.clients, options.doctor) : {}),
       }),

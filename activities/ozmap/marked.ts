@@ -9,7 +9,13 @@
  * Every row is checked against the marker again here: a server that ignored the filter hands back others' rows.
  */
 import { z } from 'zod';
-import { EXTERNAL_ID_PREFIX, viabilityIdOfExternalId } from '../../contract/ids.ts';
+import { DEFAULT_TENANT_ID, EXTERNAL_ID_PREFIX, markerOf } from '../../contract/ids.ts';
+
+/** The `default` tenant's viability a marker names, else undefined. */
+const defaultViabilityOf = (marker: string | undefined): string | undefined => {
+  const named = markerOf(marker);
+  return named?.tenantId === DEFAULT_TENANT_ID ? named.viabilityId : undefined;
+};
 import { parseBody } from '../http.ts';
 import type { Filter, OzmapClient } from './client.ts';
 import { OzProperty, page } from './schemas.ts';
@@ -63,7 +69,8 @@ export async function markedPropertiesPage(
     const marker = MarkedRow.safeParse(raw).data?.external_id;
     return {
       propertyId: property.id,
-      viabilityId: viabilityIdOfExternalId(typeof marker === 'string' ? marker : undefined),
+      // Another tenant's marker (two tenants may share one OZmap) is not this reconciler's to judge: unmarked.
+      viabilityId: defaultViabilityOf(typeof marker === 'string' ? marker : undefined),
       client: property.client,
     };
   });

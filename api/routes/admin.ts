@@ -15,6 +15,7 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { TenantId, TenantInput, TenantView, CreatedKey } from '../../contract/tenants.ts';
 import { EnvironmentTenantError, TenantInputError, type TenantRegistry } from '../../registry/registry.ts';
+import { linkSigningKey } from '../../client/viability-link.ts';
 import { bearerAuth } from '../auth.ts';
 import { HttpProblem } from '../errors.ts';
 import { errorResponses, json } from '../schemas.ts';
@@ -24,6 +25,14 @@ const tags = ['admin'];
 const TenantParams = z.strictObject({ tenantId: TenantId });
 const KeyParams = z.strictObject({ tenantId: TenantId, keyId: z.string().regex(/^[0-9a-f]{16}$/, 'must be a key id') });
 const TenantBody = TenantView.meta({ id: 'Tenant', description: 'A tenant; secrets shown only as set or not.' });
+
+/** The registry's refusals as answers: a bad field 400, a change to the environment's tenant 409; else as is. */
+function registryProblem(err: unknown): unknown {
+  if (err instanceof TenantInputError) return new HttpProblem(400, 'invalid-input', err.message, err.problems);
+  if (err instanceof EnvironmentTenantError)
+    return new HttpProblem(409, 'conflict', err.message, [{ field: 'tenantId', message: err.message }]);
+  return err;
+}
 
 const notFound = (tenantId: string) =>
   new HttpProblem(404, 'not-found', `No tenant ${tenantId}`, [{ field: 'tenantId', message: 'is not a tenant' }]);
@@ -60,10 +69,7 @@ export const adminRoutes: FastifyPluginAsyncZod<{ registry: TenantRegistry; admi
         const { tenant, created } = await registry.put(request.params.tenantId, request.body);
         return await reply.code(created ? 201 : 200).send(await registry.view(tenant));
       } catch (err) {
-        if (err instanceof TenantInputError) throw new HttpProblem(400, 'invalid-input', err.message, err.problems);
-        if (err instanceof EnvironmentTenantError)
-          throw new HttpProblem(409, 'conflict', err.message, [{ field: 'tenantId', message: err.message }]);
-        throw err;
+        throw registryProblem(err);
       }
     },
   );
@@ -118,13 +124,13 @@ export const adminRoutes: FastifyPluginAsyncZod<{ registry: TenantRegistry; admi
     },
     async (request, reply) => {
       try {
-        const created = await registry.createKey(request.params.tenantId);
+        const created = await registry.createKey(request.params.tenantId, (key) =>
+          linkSigningKey({ ispboxApiKey: key }),
+        );
         if (!created) throw notFound(request.params.tenantId);
         return await reply.code(201).header('cache-control', 'no-store').send(created);
       } catch (err) {
-        if (err instanceof EnvironmentTenantError)
-          throw new HttpProblem(409, 'conflict', err.message, [{ field: 'tenantId', message: err.message }]);
-        throw err;
+        throw registryProblem(err);
       }
     },
   );
@@ -137,7 +143,10 @@ export const adminRoutes: FastifyPluginAsyncZod<{ registry: TenantRegistry; admi
         tags,
         security,
         params: KeyParams,
-        response: { 204: { description: 'Revoked' }, ...errorResponses(400, 401, 404) },
+        response: {
+          204: z.null().describe('Revoked: that key gets 401 from now on'),
+          ...errorResponses(400, 401, 404),
+        },
       },
     },
     async (request, reply) => {
@@ -148,7 +157,7 @@ export const adminRoutes: FastifyPluginAsyncZod<{ registry: TenantRegistry; admi
           `No live key ${request.params.keyId} of tenant ${request.params.tenantId}`,
           [{ field: 'keyId', message: 'is not a live key of this tenant' }],
         );
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   );
 

@@ -14,7 +14,8 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Config } from '../../config/env.ts';
 import type { ReservationsClient } from '../../client/reservations.ts';
-import { bearerAuth } from '../auth.ts';
+import type { FastifyRequest } from 'fastify';
+import { assertEnabled, callerAuth, callerOf, type Authenticate } from '../callers.ts';
 import { perViability, type LimitedAction } from '../rate-limits.ts';
 import {
   BriefStateBody,
@@ -56,14 +57,24 @@ const stateLinks = Object.fromEntries(
 );
 
 export const reservationRoutes: FastifyPluginAsyncZod<{
+  /** The deployment's client: its input schema documents the body; each request acts through its caller's. */
   reservations: ReservationsClient;
+  authenticate: Authenticate;
   config: Pick<Config, 'http'>;
-}> = async (app, { reservations, config }) => {
+}> = async (app, { reservations, authenticate, config }) => {
   // For these routes only: moves and the like count per viability (api/rate-limits.ts).
   await app.register(rateLimit, { global: false });
   // Encapsulated: the key guards these routes only (health, docs and the map page's own routes stay open).
   // onRequest runs before the body is read, so an unauthenticated request costs no parsing.
-  app.addHook('onRequest', bearerAuth(config.http.ispboxApiKey));
+  // The key names the tenant; every call below acts for it alone (another tenant's reservation is a 404).
+  app.addHook('onRequest', callerAuth(authenticate));
+
+  /** A selection, move or extension holds a port longer or anew: a disabled tenant's is refused (403). */
+  const newWork = (request: FastifyRequest) => {
+    const caller = callerOf(request);
+    assertEnabled(caller);
+    return caller.reservations;
+  };
 
   const waitMs = config.http.waitSeconds * 1000;
   /** Every Temporal call of a request gets the same bound: a request never hangs on a slow or absent Temporal. */
@@ -95,6 +106,9 @@ export const reservationRoutes: FastifyPluginAsyncZod<{
       links: { 201: stateLinks, 200: stateLinks, 202: stateLinks },
     },
     async (request, reply) => {
+      const caller = callerOf(request);
+      assertEnabled(caller);
+      const { reservations } = caller;
       // The wait gets its own deadline inside submit; the look-ups around it are bounded too.
       const submission = await reservations.within(AbortSignal.timeout(waitMs + 10_000), () =>
         reservations.submit(request.body, { signal: AbortSignal.timeout(waitMs) }),
@@ -120,7 +134,7 @@ export const reservationRoutes: FastifyPluginAsyncZod<{
       },
       links: { 200: stateLinks },
     },
-    async (request) => bounded(() => reservations.get(request.params.viabilityId)),
+    async (request) => bounded(() => callerOf(request).reservations.get(request.params.viabilityId)),
   );
 
   app.post(
@@ -145,7 +159,7 @@ export const reservationRoutes: FastifyPluginAsyncZod<{
         },
       },
     },
-    async (request) => bounded(() => reservations.select(request.params.viabilityId, request.body)),
+    async (request) => bounded(() => newWork(request).select(request.params.viabilityId, request.body)),
   );
 
   // The living reservation (docs/architecture.md, "A living reservation"): updates, answered once the workflow has
@@ -177,7 +191,7 @@ export const reservationRoutes: FastifyPluginAsyncZod<{
         },
       },
     },
-    async (request) => bounded(() => reservations.changeBox(request.params.viabilityId, request.body)),
+    async (request) => bounded(() => newWork(request).changeBox(request.params.viabilityId, request.body)),
   );
 
   app.post(
@@ -202,7 +216,7 @@ export const reservationRoutes: FastifyPluginAsyncZod<{
         },
       },
     },
-    async (request) => bounded(() => reservations.extendHold(request.params.viabilityId, request.body)),
+    async (request) => bounded(() => newWork(request).extendHold(request.params.viabilityId, request.body)),
   );
 
   /** Confirm and cancel are signals: accepted at once, applied by the workflow moments later (202). */
@@ -240,6 +254,7 @@ export const reservationRoutes: FastifyPluginAsyncZod<{
       },
       async (request, reply) => {
         const { viabilityId } = request.params;
+        const { reservations } = callerOf(request);
         // A reservation that already ended is the library's ReservationEndedError: 409 already-ended.
         const state = await bounded(async () => {
           await reservations[name](viabilityId, request.body ?? {});
@@ -271,6 +286,6 @@ export const reservationRoutes: FastifyPluginAsyncZod<{
         response: { 200: json(ListBody, 'A page of reservation summaries'), ...errorResponses(400, 401, 503) },
       },
     },
-    async (request) => bounded(() => reservations.list(request.query)),
+    async (request) => bounded(() => callerOf(request).reservations.list(request.query)),
   );
 };

@@ -160,6 +160,11 @@ system.forceSearchAttributesCacheRefreshOnRead:
   - value: true
 frontend.enableServerVersionCheck:
   - value: false
+# Priority and Fairness (docs/tenants.md, "Isolation"): each tenant's tasks are handed out fairly.
+matching.useNewMatcher:
+  - value: true
+matching.enableFairness:
+  - value: true
 `;
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -4,6 +4,9 @@
  * revocation and changes in effect within the cache's bound, the environment's `default` tenant, and a start
  * refused without TENANT_SECRETS_KEY once a tenant holds a secret.
  */
+import { Migrator, sql } from 'kysely';
+import { MIGRATIONS } from '../../registry/migrations.ts';
+import { linkSigningKey } from '../../client/viability-link.ts';
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -16,6 +19,8 @@ import { migrate, openRegistryDb } from '../../registry/database.ts';
 import { openRegistry } from '../../registry/open.ts';
 import { CACHE_MS, EnvironmentTenantError, TenantInputError } from '../../registry/registry.ts';
 import { SecretsKeyError } from '../../registry/secrets.ts';
+
+const linkKeyOf = (key: string) => linkSigningKey({ ispboxApiKey: key });
 
 const dir = mkdtempSync(path.join(tmpdir(), 'registry-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -39,10 +44,26 @@ const acme = {
 describe('tenant registry (SQLite)', () => {
   it('migrates forward once, and again is a no-op', async () => {
     const db = openRegistryDb({ kind: 'sqlite', file: path.join(dir, 'm', 'registry.sqlite') });
-    assert.deepEqual(await migrate(db), ['0001-tenants-and-keys']);
+    assert.deepEqual(await migrate(db), ['0001-tenants-and-keys', '0002-link-keys']);
     assert.deepEqual(await migrate(db), [], 'nothing left to run');
     const tables = await db.introspection.getTables();
     assert.deepEqual(tables.map((t) => t.name).sort(), ['tenant_keys', 'tenants']);
+    await db.destroy();
+  });
+
+  it('brings a store made by an older release forward, its rows kept', async () => {
+    const db = openRegistryDb({ kind: 'sqlite', file: path.join(dir, 'old', 'registry.sqlite') });
+    const first = { '0001-tenants-and-keys': MIGRATIONS['0001-tenants-and-keys']! };
+    const old = new Migrator({ db, provider: { getMigrations: () => Promise.resolve(first) } });
+    assert.equal((await old.migrateToLatest()).error, undefined);
+    const row = { key_id: '0123456789abcdef', tenant_id: 'acme', key_hash: 'ab', created_at: 'then', revoked_at: null };
+    await sql`insert into tenants values ('acme', 'Acme', '{}', 'k', null, null, null, 1, 1, 'then', 'then')`.execute(
+      db,
+    );
+    await sql`insert into tenant_keys (key_id, tenant_id, key_hash, created_at, revoked_at)
+      values (${row.key_id}, ${row.tenant_id}, ${row.key_hash}, ${row.created_at}, ${row.revoked_at})`.execute(db);
+    assert.deepEqual(await migrate(db), ['0002-link-keys']);
+    assert.deepEqual(await db.selectFrom('tenant_keys').selectAll().execute(), [{ ...row, link_key: null }]);
     await db.destroy();
   });
 
@@ -135,8 +156,8 @@ describe('tenant registry (SQLite)', () => {
     const registry = await openRegistry(config, { now: () => now });
     await registry.put('acme', acme);
     await registry.put('beta', { ...acme, name: 'Beta' });
-    const a = (await registry.createKey('acme'))!;
-    const b = (await registry.createKey('beta'))!;
+    const a = (await registry.createKey('acme', linkKeyOf))!;
+    const b = (await registry.createKey('beta', linkKeyOf))!;
     assert.match(a.key, /^ozk_[0-9a-f]{16}_/);
     assert.equal((await registry.authenticate(a.key))?.id, 'acme');
     assert.equal((await registry.authenticate(b.key))?.id, 'beta');

@@ -5,7 +5,7 @@
  */
 import { proxyActivities } from '@temporalio/workflow';
 import type { ReservationActivities } from '../../activities/index.ts';
-import type { BoxSurvey, BoxSearch } from '../../activities/index.ts';
+import type { BoxSurvey, BoxSearch, Tenanted } from '../../activities/index.ts';
 
 /** Someone is waiting on a page: a few quick attempts, then the failure is theirs to see and retry. */
 const { surveyBoxes } = proxyActivities<ReservationActivities>({
@@ -13,6 +13,7 @@ const { surveyBoxes } = proxyActivities<ReservationActivities>({
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumAttempts: 3 },
 });
 
-export async function CandidateSurveyWorkflow(area: BoxSearch): Promise<BoxSurvey> {
+/** `area.tenantId`: whose OZmap (absent: `default`). */
+export async function CandidateSurveyWorkflow(area: BoxSearch & Tenanted): Promise<BoxSurvey> {
   return surveyBoxes(area);
 }

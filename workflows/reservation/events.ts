@@ -18,7 +18,8 @@ import {
 import { DAY_MS } from '../../contract/defaults.ts';
 import type { ReservationSettings } from '../../contract/limits.ts';
 import type { BriefState, ReservationState, WebhookEvent } from '../../contract/schemas.ts';
-import { ViabilityIdKey } from '../../contract/search-attributes.ts';
+import { DEFAULT_TENANT_ID } from '../../contract/ids.ts';
+import { TenantIdKey, ViabilityIdKey } from '../../contract/search-attributes.ts';
 import type { ReservationStatus } from '../../contract/statuses.ts';
 import type { WebhookEventType, WebhookSettings } from '../../contract/webhooks.ts';
 import { withoutCandidates } from './views.ts';
@@ -60,6 +61,8 @@ export class Events {
     private readonly state: ReservationState,
     private readonly settings: () => Promise<ReservationSettings>,
     remindersSent: readonly number[] = [],
+    /** Whose reservation: its webhook is the tenant's, looked up at delivery (never in history). */
+    private readonly tenant: { tenantId?: string } = {},
   ) {
     this.sent = new Set(remindersSent);
   }
@@ -130,10 +133,13 @@ export class Events {
         try {
           await startChild(WebhookDelivery, {
             workflowId: deliveryIdFor(workflowInfo().workflowId, event.id),
-            args: [event],
+            args: this.tenant.tenantId === undefined ? [event] : [event, this.tenant],
             // Outlives the reservation, which never waits for it past its start.
             parentClosePolicy: ParentClosePolicy.ABANDON,
-            typedSearchAttributes: [{ key: ViabilityIdKey, value: event.viabilityId }],
+            typedSearchAttributes: [
+              { key: ViabilityIdKey, value: event.viabilityId },
+              { key: TenantIdKey, value: this.tenant.tenantId ?? DEFAULT_TENANT_ID },
+            ],
           });
         } catch (err) {
           log.warn('A webhook delivery could not be started', { eventId: event.id, error: String(err) });

@@ -43,12 +43,12 @@ export class Changes {
       // A fresh search (the state's candidates may be days old); the state itself changes only once moved.
       const { lat, lng } = r.state.coordinates!;
       const survey = await CancellationScope.nonCancellable(() =>
-        surveyForChange({ lat, lng, radiusMeters: r.state.radiusMeters }),
+        surveyForChange({ lat, lng, radiusMeters: r.state.radiusMeters, ...r.tenant }),
       );
       const target = resolveMove(survey.candidates, change);
       if ('error' in target) throw refused(target.error);
       const moved = await CancellationScope.nonCancellable(() =>
-        movePort({ propertyId: current.propertyId, from: choiceOf(current), to: target }),
+        movePort({ propertyId: current.propertyId, from: choiceOf(current), to: target, ...r.tenant }),
       );
       if (moved.outcome === 'port-taken') throw refused(`${moved.message}: the reservation stays where it was`);
       r.moved(

@@ -17,6 +17,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import { DEFAULT_TENANT_ID } from '../../contract/ids.ts';
 import { FAILURES } from '../../contract/failures.ts';
 import type { ContinuedV1, RunInputV1, SettleAction } from '../../contract/recorded-input.ts';
 import { CHANGES_KEPT, holdDaysProblem, type ReservationSettings } from '../../contract/limits.ts';
@@ -35,6 +36,7 @@ import {
   CustomerCodeKey,
   ReservationExpiresAtKey,
   ReservationStatusKey,
+  TenantIdKey,
   ViabilityIdKey,
 } from '../../contract/search-attributes.ts';
 import { isSettled, type FinalStatus, type ReservationStatus } from '../../contract/statuses.ts';
@@ -89,12 +91,20 @@ export class Reservation {
     this.settleFailing = continued !== undefined && continued.state.status !== 'RESERVED';
     this.moveAttempts = continued?.moveAttempts ?? 0;
     if (continued?.settings) this.settingsRead = Promise.resolve((this.settings = continued.settings));
-    this.events = new Events(this.state, () => this.readSettings(), continued?.remindersSent);
+    this.events = new Events(this.state, () => this.readSettings(), continued?.remindersSent, this.tenant);
   }
 
   /** The worker's limits and webhook switch, read once per run (a local activity; a continued run brings them). */
   readSettings(): Promise<ReservationSettings> {
-    return (this.settingsRead ??= reservationSettings().then((settings) => (this.settings = settings)));
+    return (this.settingsRead ??= reservationSettings(this.tenant).then((settings) => (this.settings = settings)));
+  }
+
+  /**
+   * Whose reservation, as every activity input says it (docs/tenants.md): nothing for `default`, whose inputs stay
+   * as they always were.
+   */
+  get tenant(): { tenantId?: string } {
+    return this.input.tenantId === undefined ? {} : { tenantId: this.input.tenantId };
   }
 
   /**
@@ -138,6 +148,7 @@ export class Reservation {
   /** Makes the reservation findable in the Web UI and by the client library's listing. */
   announce(): void {
     upsertSearchAttributes([
+      { key: TenantIdKey, value: this.input.tenantId ?? DEFAULT_TENANT_ID },
       { key: ViabilityIdKey, value: this.input.viabilityId },
       { key: CustomerCodeKey, value: this.input.customer.code },
       { key: ReservationStatusKey, value: this.state.status },
@@ -287,6 +298,7 @@ export class Reservation {
     const { reservation } = this.state;
     const continueAsNew = makeContinueAsNewFunc({
       typedSearchAttributes: [
+        { key: TenantIdKey, value: this.input.tenantId ?? DEFAULT_TENANT_ID },
         { key: ViabilityIdKey, value: this.input.viabilityId },
         { key: CustomerCodeKey, value: this.input.customer.code },
         { key: ReservationStatusKey, value: this.state.status },

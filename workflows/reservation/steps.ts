@@ -44,7 +44,7 @@ export async function locate(r: Reservation): Promise<Coordinates | Ended> {
 /** The boxes with a free port within the radius, nearest first (and those that cannot take the customer). */
 export async function search(r: Reservation, point: Coordinates): Promise<void> {
   r.setStatus('SEARCHING');
-  const area = { ...point, radiusMeters: r.state.radiusMeters };
+  const area = { ...point, radiusMeters: r.state.radiusMeters, ...r.tenant };
   const survey = await surveyBoxes(area);
   r.state.candidates = survey.candidates;
   r.state.unavailableBoxes = survey.unavailable;
@@ -118,6 +118,7 @@ export async function reserve(
   r.setStatus('RESERVING');
   const input = {
     viabilityId: r.input.viabilityId,
+    ...r.tenant,
     customer: r.input.customer,
     address: r.input.address ? formatAddress(r.input.address) : '',
     coordinates: point,

@@ -20,7 +20,7 @@ export const LATE_CREATE_GRACE = '10 minutes';
  * that settles sooner is swept by its confirm or release.
  */
 export function sweepLater(r: Reservation, held: { propertyId: string }): void {
-  const marker = { viabilityId: r.input.viabilityId, customerCode: r.input.customer.code };
+  const marker = { viabilityId: r.input.viabilityId, customerCode: r.input.customer.code, ...r.tenant };
   r.sweepPending = true;
   CancellationScope.nonCancellable(async () => {
     await sleep(LATE_CREATE_GRACE);
@@ -34,5 +34,6 @@ export function sweepLater(r: Reservation, held: { propertyId: string }): void {
 /** What confirm and release act on: the held reservation, and the marker to sweep first. */
 export function settleRef(r: Reservation): ReservationRef {
   const { propertyId, clientId } = r.state.reservation!;
-  return { propertyId, clientId, sweep: { viabilityId: r.input.viabilityId, customerCode: r.input.customer.code } };
+  const sweep = { viabilityId: r.input.viabilityId, customerCode: r.input.customer.code, ...r.tenant };
+  return { propertyId, clientId, ...r.tenant, sweep };
 }

@@ -26,10 +26,14 @@ const { deliverWebhook } = proxyActivities<WebhookActivities>({
 
 export const WEBHOOK_DELIVERY_TYPE = 'WebhookDelivery';
 
-export async function WebhookDelivery(event: WebhookEvent): Promise<{ status: number }> {
+/** `scope.tenantId`: whose webhook (absent: `default`'s, WEBHOOK_URL). */
+export async function WebhookDelivery(
+  event: WebhookEvent,
+  scope: { tenantId?: string } = {},
+): Promise<{ status: number }> {
   setCurrentDetails(`**${event.type}** for viability \`${event.viabilityId}\`, event \`${event.id}\``);
   try {
-    return await deliverWebhook(event);
+    return await (scope.tenantId === undefined ? deliverWebhook(event) : deliverWebhook(event, scope));
   } catch (err) {
     if (!(err instanceof ActivityFailure)) throw err;
     throw ApplicationFailure.nonRetryable(

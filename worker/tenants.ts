@@ -1,0 +1,76 @@
+/**
+ * The worker's side of many tenants (docs/tenants.md): each tenant's OZmap client and bulkhead, and the settings a
+ * tenant's reservation is started with, both from the registry. Without TENANT_SECRETS_KEY there are no tenants
+ * (none could hold its OZmap key): the worker serves `default` alone, as before.
+ */
+import { OzmapClient } from '../activities/ozmap/client.ts';
+import { TenantOzmaps, type TenantOzmapSettings } from '../activities/tenant-ozmaps.ts';
+import type { TenantWebhookLookup } from '../activities/webhooks.ts';
+import type { Config } from '../config/env.ts';
+import type { ReservationSettings } from '../contract/limits.ts';
+import { openRegistry } from '../registry/open.ts';
+import type { TenantRegistry } from '../registry/registry.ts';
+
+export interface WorkerTenants {
+  ozmaps: TenantOzmaps;
+  webhook: TenantWebhookLookup;
+  settings: (tenantId: string, base: ReservationSettings) => Promise<ReservationSettings>;
+  close(): Promise<void>;
+}
+
+export function tenantParts(
+  registry: TenantRegistry,
+  config: Pick<Config, 'ozmap'>,
+  defaultOzmap?: OzmapClient,
+): Omit<WorkerTenants, 'close'> {
+  const ozmaps = new TenantOzmaps(
+    async (tenantId) => {
+      const tenant = await registry.get(tenantId);
+      return tenant && { version: tenant.version, url: tenant.ozmap.url, apiKey: tenant.ozmap.apiKey };
+    },
+    (settings: TenantOzmapSettings) =>
+      new OzmapClient({
+        baseUrl: settings.url,
+        apiKey: settings.apiKey,
+        timeoutMs: config.ozmap.timeoutMs,
+        authScheme: config.ozmap.authScheme,
+        findBy: config.ozmap.findBy,
+      }),
+    undefined,
+    defaultOzmap,
+  );
+  const settings = async (tenantId: string, base: ReservationSettings): Promise<ReservationSettings> => {
+    const tenant = await registry.get(tenantId);
+    if (!tenant) return base;
+    return {
+      ...base,
+      maxHoldDays: tenant.settings.maxHoldDays,
+      // Whether events are sent is the tenant's webhook's to say; its URL and secret are looked up at delivery.
+      webhooks: tenant.webhook ? { enabled: true, reminderDays: tenant.settings.reminderDays } : { enabled: false },
+    };
+  };
+  const webhook: TenantWebhookLookup = async (tenantId) => {
+    const found = (await registry.get(tenantId))?.webhook;
+    if (!found) return undefined;
+    const overlapping = found.previous && Date.parse(found.previous.until) > Date.now();
+    return { url: found.url, secrets: overlapping ? [found.secret, found.previous!.secret] : [found.secret] };
+  };
+  return { ozmaps, settings, webhook };
+}
+
+/** The registry's tenants for this worker, or undefined when the configuration has none. */
+export async function openWorkerTenants(
+  config: Parameters<typeof openRegistry>[0] & Pick<Config, 'ozmap'>,
+  defaultOzmap?: OzmapClient,
+): Promise<WorkerTenants | undefined> {
+  if (!config.registry.secrets.current) return undefined;
+  const registry = await openRegistry(config);
+  const parts = tenantParts(registry, config, defaultOzmap);
+  return {
+    ...parts,
+    async close() {
+      await parts.ozmaps.close();
+      await registry.close();
+    },
+  };
+}
