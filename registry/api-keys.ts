@@ -5,7 +5,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { tenantKeyIdOf } from '../contract/ids.ts';
 
-
 export const hashKey = (key: string): string => createHash('sha256').update(key, 'utf8').digest('hex');
 
 export function makeKey(): { keyId: string; key: string; hash: string } {
