@@ -1,5 +1,5 @@
 /**
- * The short chaos run inside `npm test` (about two minutes): 60 reservations with OZmap faults, one SIGKILL of the
+ * The short chaos run inside `npm test` (about a minute and a half): 40 reservations with OZmap faults, one SIGKILL of the
  * worker and one Temporal server restart, then every rule of docs/architecture.md, "Invariants" 1-4, checked on what is
  * left. `npm run test:chaos` is the full run; CHAOS_SEED replays a run's plan.
  */

@@ -40,8 +40,8 @@ export interface ChaosOptions {
 export const PROFILES = {
   short: {
     seed: 0,
-    reservations: 60,
-    arrivalSeconds: 30,
+    reservations: 40,
+    arrivalSeconds: 20,
     workerKills: 1,
     serverRestarts: 1,
     holdSeconds: [3, 8],
