@@ -5,6 +5,8 @@
  * nothing (every request held open past the worker's timeout) for B's reservations and C starts BURST reservations
  * at once, A reserves ROUNDS times again. Prints A's p50 and p90 in both phases and the ratio, and exits 1 when A's
  * p50 under load is more than BOUND times A's alone, or when one of A's reservations did not end RESERVED.
+ * ISOLATION_ROUNDS, ISOLATION_BURST, ISOLATION_BROKEN and ISOLATION_FAIRNESS=off vary it; the worker takes the usual
+ * WORKER_* settings from the environment.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,7 +37,9 @@ const percentile = (values: number[], p: number) => {
 async function main(): Promise<number> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'ispbox-ozmap-isolation-'));
   const sims: Simulator[] = [];
-  const dev = await createDevServerEnv({ dynamicConfig: FAIRNESS_DYNAMIC_CONFIG, log: () => {} });
+  // ISOLATION_FAIRNESS=off: the server as it comes, to weigh what Priority and Fairness change.
+  const fairness = process.env.ISOLATION_FAIRNESS === 'off' ? {} : FAIRNESS_DYNAMIC_CONFIG;
+  const dev = await createDevServerEnv({ dynamicConfig: fairness, log: () => {} });
   try {
     const [a, b, c] = await Promise.all(
       ['a', 'b', 'c'].map(() => startSimulator({ port: 0, apiKey: SIM_API_KEY, log: () => {} })),
