@@ -74,21 +74,37 @@ describe('many tenants on npm start', () => {
       sims[tenant] = await startSimulator({ port: 0, apiKey: SIM_API_KEY, log: () => {} });
       receivers[tenant] = await startWebhookReceiver(WEBHOOK_SECRETS[tenant]);
     }
-    const httpPort = await findFreePort();
-    const env = {
-      ...process.env,
-      TEMPORAL_ADDRESS: (temporalAddress = `127.0.0.1:${await findFreePort()}`),
-      TEMPORAL_TASK_QUEUE: 'tenants-test',
-      OZMAP_URL: `http://127.0.0.1:${await findFreePort()}`,
-      OZMAP_API_KEY: SIM_API_KEY,
-      ISPBOX_OZMAP_DATA_DIR: dataDir,
-      ISPBOX_API_KEY: ISPBOX_KEY,
-      ADMIN_API_KEY: ADMIN_KEY,
-      HTTP_PORT: String(httpPort),
-      LOG_LEVEL: 'info',
-    };
-    npmStart = (await startNpmStart(env, 120_000)).child;
-    api = `http://127.0.0.1:${httpPort}`;
+    // Free ports are picked before npm start binds them, and other test files start servers meanwhile: a start that
+    // found one of its ports taken (and would reuse what answers there) is stopped and tried again on others.
+    for (let attempt = 1; !npmStart; attempt++) {
+      const httpPort = await findFreePort();
+      temporalAddress = `127.0.0.1:${await findFreePort()}`;
+      const env = {
+        ...process.env,
+        TEMPORAL_ADDRESS: temporalAddress,
+        TEMPORAL_TASK_QUEUE: 'tenants-test',
+        OZMAP_URL: `http://127.0.0.1:${await findFreePort()}`,
+        OZMAP_API_KEY: SIM_API_KEY,
+        ISPBOX_OZMAP_DATA_DIR: dataDir,
+        ISPBOX_API_KEY: ISPBOX_KEY,
+        ADMIN_API_KEY: ADMIN_KEY,
+        HTTP_PORT: String(httpPort),
+        LOG_LEVEL: 'info',
+      };
+      // A port taken between npm start's look and its bind makes it exit: tried again too.
+      const started = await startNpmStart(env, 120_000).catch((err: unknown) => {
+        assert.ok(attempt < 3, String(err));
+        return undefined;
+      });
+      if (!started) continue;
+      if (!/something already answers|reusing the server already/.test(started.output)) {
+        npmStart = started.child;
+        api = `http://127.0.0.1:${httpPort}`;
+      } else {
+        await stopNpmStart(started.child);
+        assert.ok(attempt < 3, `npm start found its ports taken three times:\n${started.output}`);
+      }
+    }
     for (const tenant of ['acme', 'beta'] as const) {
       const put = await admin('PUT', `/tenants/${tenant}`, {
         name: `ISP ${tenant}`,
