@@ -11,14 +11,19 @@ export interface Clients {
   close(): Promise<void>;
 }
 
-export function createClients(config: Pick<Config, 'ozmap' | 'geocoder'>): Clients {
-  const ozmap = new OzmapClient({
-    baseUrl: config.ozmap.url,
-    apiKey: config.ozmap.apiKey,
-    timeoutMs: config.ozmap.timeoutMs,
-    authScheme: config.ozmap.authScheme,
-    findBy: config.ozmap.findBy,
+/** An OZmap client with the configuration's timeout and API details, at `target` (a tenant's) or the configured one. */
+export function ozmapClientFor(config: Config['ozmap'], target: { url: string; apiKey: string } = config): OzmapClient {
+  return new OzmapClient({
+    baseUrl: target.url,
+    apiKey: target.apiKey,
+    timeoutMs: config.timeoutMs,
+    authScheme: config.authScheme,
+    findBy: config.findBy,
   });
+}
+
+export function createClients(config: Pick<Config, 'ozmap' | 'geocoder'>): Clients {
+  const ozmap = ozmapClientFor(config.ozmap);
   const geocoder: Geocoder =
     config.geocoder.provider === 'google'
       ? new GoogleGeocoder({ url: config.geocoder.url, apiKey: config.geocoder.apiKey })

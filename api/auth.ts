@@ -13,23 +13,31 @@ export function bearerAuth(secret: string, name = 'ISPBOX_API_KEY'): (request: F
     const header = request.headers.authorization;
     const token = bearerToken(header);
     if (matches(token)) return Promise.resolve();
-    const problem =
-      header === undefined
-        ? `is missing: send "Authorization: Bearer <${name}>"`
-        : token === undefined
-          ? `must be "Bearer <${name}>"`
-          : `carries a key that is not a valid ${name}`;
-    // RFC 6750: say which scheme is expected; name the error only when a credential was offered.
-    const challenge =
-      header === undefined ? 'Bearer realm="ispbox-ozmap"' : 'Bearer realm="ispbox-ozmap", error="invalid_token"';
     return Promise.reject(
-      new HttpProblem(
-        401,
-        'unauthorized',
-        `Authorization header ${problem}`,
-        [{ field: 'authorization', message: problem }],
-        { 'www-authenticate': challenge },
-      ),
+      unauthorized(header, token, {
+        missing: `is missing: send "Authorization: Bearer <${name}>"`,
+        malformed: `must be "Bearer <${name}>"`,
+        refused: `carries a key that is not a valid ${name}`,
+      }),
     );
   };
+}
+
+/** The 401 for a request whose `Authorization` header is missing, not a bearer token, or a token refused. */
+export function unauthorized(
+  header: string | undefined,
+  token: string | undefined,
+  says: { missing: string; malformed: string; refused: string },
+): HttpProblem {
+  const problem = header === undefined ? says.missing : token === undefined ? says.malformed : says.refused;
+  // RFC 6750: say which scheme is expected; name the error only when a credential was offered.
+  const challenge =
+    header === undefined ? 'Bearer realm="ispbox-ozmap"' : 'Bearer realm="ispbox-ozmap", error="invalid_token"';
+  return new HttpProblem(
+    401,
+    'unauthorized',
+    `Authorization header ${problem}`,
+    [{ field: 'authorization', message: problem }],
+    { 'www-authenticate': challenge },
+  );
 }

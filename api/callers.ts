@@ -8,6 +8,7 @@ import type { ReservationsClient } from '../client/reservations.ts';
 import { DEFAULT_TENANT_ID } from '../contract/ids.ts';
 import { bearerMatcher, bearerToken } from '../net/bearer.ts';
 import type { Tenant, TenantRegistry } from '../registry/registry.ts';
+import { unauthorized } from './auth.ts';
 import { HttpProblem } from './errors.ts';
 
 export interface Caller {
@@ -101,22 +102,11 @@ export function callerAuth(authenticate: Authenticate): (request: FastifyRequest
       request.caller = caller;
       return;
     }
-    const problem =
-      header === undefined
-        ? 'is missing: send "Authorization: Bearer <key>" (ISPBOX_API_KEY, or a tenant\'s key)'
-        : token === undefined
-          ? 'must be "Bearer <key>"'
-          : 'carries a key that is not valid (unknown or revoked)';
-    // RFC 6750: say which scheme is expected; name the error only when a credential was offered.
-    const challenge =
-      header === undefined ? 'Bearer realm="ispbox-ozmap"' : 'Bearer realm="ispbox-ozmap", error="invalid_token"';
-    throw new HttpProblem(
-      401,
-      'unauthorized',
-      `Authorization header ${problem}`,
-      [{ field: 'authorization', message: problem }],
-      { 'www-authenticate': challenge },
-    );
+    throw unauthorized(header, token, {
+      missing: 'is missing: send "Authorization: Bearer <key>" (ISPBOX_API_KEY, or a tenant\'s key)',
+      malformed: 'must be "Bearer <key>"',
+      refused: 'carries a key that is not valid (unknown or revoked)',
+    });
   };
 }
 

@@ -227,6 +227,12 @@ export class TenantRegistry {
       .executeTakeFirst();
   }
 
+  /** The secrets a tenant's webhook is signed with now: the current one, and the one it replaced while it overlaps. */
+  signingSecrets(webhook: TenantWebhook): string[] {
+    const { previous } = webhook;
+    return previous && Date.parse(previous.until) > this.now() ? [webhook.secret, previous.secret] : [webhook.secret];
+  }
+
   /** The tenant as the admin API shows it: every setting, secrets only as set or not. */
   async view(tenant: Tenant): Promise<TenantView> {
     const { settings, webhook } = tenant;
@@ -241,7 +247,7 @@ export class TenantRegistry {
             url: webhook.url,
             secret: {
               set: true,
-              rotating: webhook.previous !== undefined && Date.parse(webhook.previous.until) > this.now(),
+              rotating: this.signingSecrets(webhook).length > 1,
             },
           }
         : null,

@@ -3,7 +3,8 @@
  * tenant's reservation is started with, both from the registry. Without TENANT_SECRETS_KEY there are no tenants
  * (none could hold its OZmap key): the worker serves `default` alone, as before.
  */
-import { OzmapClient } from '../activities/ozmap/client.ts';
+import { ozmapClientFor } from '../activities/clients.ts';
+import type { OzmapClient } from '../activities/ozmap/client.ts';
 import { TenantOzmaps, type TenantOzmapSettings } from '../activities/tenant-ozmaps.ts';
 import type { TenantWebhookLookup } from '../activities/webhooks.ts';
 import type { Config } from '../config/env.ts';
@@ -28,14 +29,7 @@ export function tenantParts(
       const tenant = await registry.get(tenantId);
       return tenant && { version: tenant.version, url: tenant.ozmap.url, apiKey: tenant.ozmap.apiKey };
     },
-    (settings: TenantOzmapSettings) =>
-      new OzmapClient({
-        baseUrl: settings.url,
-        apiKey: settings.apiKey,
-        timeoutMs: config.ozmap.timeoutMs,
-        authScheme: config.ozmap.authScheme,
-        findBy: config.ozmap.findBy,
-      }),
+    (settings: TenantOzmapSettings) => ozmapClientFor(config.ozmap, settings),
     undefined,
     defaultOzmap,
   );
@@ -51,9 +45,7 @@ export function tenantParts(
   };
   const webhook: TenantWebhookLookup = async (tenantId) => {
     const found = (await registry.get(tenantId))?.webhook;
-    if (!found) return undefined;
-    const overlapping = found.previous && Date.parse(found.previous.until) > Date.now();
-    return { url: found.url, secrets: overlapping ? [found.secret, found.previous!.secret] : [found.secret] };
+    return found && { url: found.url, secrets: registry.signingSecrets(found) };
   };
   return { ozmaps, settings, webhook };
 }
