@@ -1,8 +1,9 @@
 /**
  * Brings up the production topology on one machine (docs/deployment.md) and returns a handle to stop it:
- * PostgreSQL, the Temporal services as separate processes, the Web UI, the OZmap simulator (unless OZMAP_URL is
- * elsewhere), the codec endpoint (when payloads are encrypted), CLUSTER_WORKERS workers, the HTTP API and
- * Prometheus. Used by `npm run start:cluster` (main.ts) and `npm run test:cluster`.
+ * PostgreSQL (Temporal's databases and the tenant registry's), the Temporal services as separate processes, the Web
+ * UI, the OZmap simulator (unless OZMAP_URL is elsewhere), the codec endpoint (when payloads are encrypted),
+ * CLUSTER_WORKERS workers, the HTTP API and Prometheus. Used by `npm run start:cluster` (main.ts) and
+ * `npm run test:cluster`.
  */
 import path from 'node:path';
 import { apiProcessEnv, type Config } from '../../config/env.ts';
@@ -20,6 +21,7 @@ import { BUILD_DIR, buildWorkerEntry, buildWorkflowBundle } from '../worker-buil
 import { TEMPORAL_SERVICES, clusterLayout, type ClusterLayout } from './layout.ts';
 import { prometheusProcess, uiProcess } from './observability.ts';
 import { postgresProcess, preparePostgres } from './postgres.ts';
+import { prepareRegistry } from './registry.ts';
 import { Supervisor, type ProcessSpec, type Supervised } from './supervisor.ts';
 import { prepareNamespace, setUpSchemas, temporalProcess, writeTemporalConfig } from './temporal.ts';
 
@@ -87,6 +89,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     step('Temporal schemas');
     await setUpSchemas(bin, pg, log);
     await writeTemporalConfig(layout, pg);
+    const { made, ...registryEnv } = await prepareRegistry(pg, options.env ?? process.env, layout.dir);
+    if (made.length > 0) step(`tenant registry: made ${made.join(' and ')}`);
 
     step(`Temporal services (${TEMPORAL_SERVICES.join(', ')}), one process each`);
     // History first, alone: every service writes the cluster metadata on its first start, and at the same time
@@ -108,6 +112,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
 
     const env: NodeJS.ProcessEnv = {
       ...(options.env ?? process.env),
+      ...registryEnv,
       TEMPORAL_ADDRESS: layout.temporalAddress,
       WORKFLOW_BUNDLE_PATH: bundlePath,
     };

@@ -33,6 +33,7 @@ const TEST_ENV: NodeJS.ProcessEnv = {
   OZMAP_URL: 'http://127.0.0.1:19994',
   OZMAP_API_KEY: SIM_API_KEY, // so test/support/world.ts's helpers can read the cluster's simulator
   ISPBOX_API_KEY: 'cluster-test-ispbox-key-0123456789',
+  ADMIN_API_KEY: 'cluster-test-admin-key-0123456789',
   GEOCODER_MIN_INTERVAL_MS: '0',
   LOG_LEVEL: 'warn',
   ...SHORT_HOLD_ENV,
@@ -68,12 +69,17 @@ async function main(): Promise<number> {
     taskQueue: TEST_ENV.TEMPORAL_TASK_QUEUE!,
     apiUrl: cluster.urls.api,
     ispboxApiKey: TEST_ENV.ISPBOX_API_KEY!,
+    adminApiKey: TEST_ENV.ADMIN_API_KEY!,
     ozmapUrl: cluster.urls.ozmap,
     ozmapApiKey: SIM_API_KEY,
     prometheusUrl: cluster.urls.prometheus,
     stateFile: path.join(cluster.layout.dir, 'state.json'),
     bundlePath: path.join(cluster.layout.dir, 'workflow-bundle.js'),
     postgresPort: cluster.layout.postgresPort,
+    workers: cluster.layout.workers.map((w) => ({
+      name: `worker-${w.index}`,
+      port: Number(w.appMetrics.split(':')[1]),
+    })),
   };
   let code = 1;
   try {

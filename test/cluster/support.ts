@@ -19,12 +19,15 @@ export interface ClusterTestInfo {
   taskQueue: string;
   apiUrl: string;
   ispboxApiKey: string;
+  adminApiKey: string;
   ozmapUrl: string;
   ozmapApiKey: string;
   prometheusUrl: string;
   stateFile: string;
   bundlePath: string;
   postgresPort: number;
+  /** The cluster's workers by supervisor name, with the port each opens once it is up (its own metrics). */
+  workers: Array<{ name: string; port: number }>;
 }
 
 export function clusterInfo(): ClusterTestInfo {
