@@ -3,6 +3,7 @@ import Table from 'cli-table3';
 import { isFinal } from '../contract/statuses.ts';
 import { type BriefState, type PortPlace, type ReservationChange } from '../contract/schemas.ts';
 import type { ReservationPage } from '../client/listing.ts';
+import { DEFAULT_TENANT_ID } from '../contract/ids.ts';
 import type { ReconcileIdList, ReconcileReport } from '../contract/reconcile.ts';
 
 /** Plain borders and no colours: the output is read by people but also pasted into tickets and logs. */
@@ -108,9 +109,10 @@ export function formatReconcileReport(report: ReconcileReport): string {
     ['Changed before the delete', c.changed, 'left alone', ids('changed')],
     ['Held (as it should be)', c.held, '', ''],
     ['Installed (no workflow)', c.installed, 'untouched', ''],
-    ['Without the marker', c.unmarked, 'untouched', ''],
+    ["Without the tenant's marker", c.unmarked, 'untouched', ''],
   );
   const head =
+    `Tenant ${report.tenantId ?? DEFAULT_TENANT_ID}. ` +
     `${report.dryRun ? 'Dry run: nothing was changed. ' : ''}` +
     `${c.scanned} marked OZmap propert(ies) read, ${c.checked} held reservation(s) checked, ` +
     `${report.pages} page(s), ${report.runs} run(s).`;

@@ -9,6 +9,7 @@ import { Command, Option } from 'commander';
 import { loadConfig } from '../config/env.ts';
 import type { ReservationState } from '../contract/schemas.ts';
 import { endedWithoutPort } from '../contract/statuses.ts';
+import { TENANT_ID_PATTERN } from '../contract/ids.ts';
 import { hostPort } from '../net/hosts.ts';
 import { InvalidInputError } from '../client/errors.ts';
 import type { ReservationPage } from '../client/listing.ts';
@@ -312,7 +313,11 @@ The link is signed with a key derived from ISPBOX_API_KEY, or with VIABILITY_LIN
 
 program
   .command('reconcile')
-  .description('run the reconciler now: release orphaned OZmap reservations, confirm implanted ones, report gone ones')
+  .description(
+    'run the reconciler now for one tenant: release its orphaned OZmap reservations, confirm implanted ones, ' +
+      'report gone ones',
+  )
+  .option('--tenant <id>', "the tenant whose OZmap and reservations are reconciled (default: the environment's)")
   .option('--dry-run', 'report what would be done; change nothing in OZmap or Temporal')
   .option(
     '--page-size <n>',
@@ -328,25 +333,40 @@ Examples:
   $ ozres reconcile                    # release orphans, confirm reservations implanted in OZmap
   $ ozres reconcile --json | jq .ids.gone
   $ ozres reconcile --json | jq .ids.suspect   # property ids with our marker that are not ours
+  $ ozres reconcile --tenant acme --dry-run    # the tenant acme's OZmap and reservations
 
-Runs the same ReconcileWorkflow as the daily Schedule (RECONCILE_SCHEDULE) and waits for its report; it shows in
-the Web UI as reconcile-<task queue>-manual-<time>. Never deletes an implanted client, nor a property whose client
+Runs the same ReconcileWorkflow as the daily Schedule (RECONCILE_SCHEDULE, which runs one per enabled tenant) for
+one tenant, "default" without --tenant, and waits for its report; it shows in the Web UI as
+reconcile-<task queue>-manual-<time> (reconcile-<task queue>-<tenant>-manual-<time> for another tenant), with the
+search attribute TenantId. Only that tenant's markers are its own: another tenant's, in a shared OZmap, are left
+alone. Never deletes an implanted client, nor a property whose client
 lacks the marker or has another customer's code (reported as suspect, with any implanted one that is not the held
 reservation's: only a reservation's own implanted client is confirmed).
 Exit codes: 0 done (whatever it found), 2 invalid option, 1 failure (Temporal or OZmap unreachable).`,
   )
-  .action(async (opts: { dryRun?: boolean; pageSize?: number } & Output) => {
+  .action(async (opts: { dryRun?: boolean; pageSize?: number; tenant?: string } & Output) => {
     const config = loadConfig(process.env, 'client');
     if (
       opts.pageSize !== undefined &&
       !(Number.isInteger(opts.pageSize) && opts.pageSize >= 1 && opts.pageSize <= 1000)
     )
       throw new InvalidInputError([{ field: '--page-size', message: 'must be a whole number from 1 to 1000' }]);
+    if (opts.tenant !== undefined && !TENANT_ID_PATTERN.test(opts.tenant))
+      throw new InvalidInputError([
+        {
+          field: '--tenant',
+          message:
+            'must be a tenant id: 1-32 of a-z, 0-9 and "-", starting and ending with a letter or digit ' +
+            `(not "${opts.tenant}")`,
+        },
+      ]);
     await withClient(async (client) => {
-      const report = await withSpinner(`Reconciling${opts.dryRun ? ' (dry run)' : ''}…`, !opts.json, () =>
+      const doing = `Reconciling${opts.tenant ? ` tenant ${opts.tenant}` : ''}${opts.dryRun ? ' (dry run)' : ''}…`;
+      const report = await withSpinner(doing, !opts.json, () =>
         runReconcile(client.client, client.taskQueue, {
           dryRun: opts.dryRun === true,
           pageSize: opts.pageSize ?? config.reconciler.pageSize,
+          ...(opts.tenant !== undefined && { tenantId: opts.tenant }),
         }),
       );
       console.log(opts.json ? JSON.stringify(report, null, 2) : formatReconcileReport(report));

@@ -1,9 +1,14 @@
 /**
  * The reconciler's names, input and report (docs/architecture.md, "Reconciler"): shared by the workflow, its
- * activities, the Schedule the worker registers, the CLI and the doctor. Plain types: the workflow bundle reads them.
+ * activities, the Schedule the worker registers, the CLI and the doctor. Plain types: the workflow bundle reads them
+ * (the caller's part of the input is validated with the zod schema ReconcileRequest, contract/schemas.ts).
  */
+import type { ReconcileRequest } from './schemas.ts';
 
+/** One tenant's reconciliation (its OZmap, its reservations). */
 export const RECONCILE_WORKFLOW_TYPE = 'ReconcileWorkflow';
+/** What the Schedule runs: one ReconcileWorkflow per enabled tenant, as children. */
+export const RECONCILE_TENANTS_WORKFLOW_TYPE = 'ReconcileTenantsWorkflow';
 /** One Schedule per task queue: two deployments sharing a namespace each reconcile their own reservations. */
 export const reconcileScheduleIdFor = (taskQueue: string): string => `reconcile-${taskQueue}`;
 /** What a confirmSale sent by the reconciler says, so the reservation's outcome tells who confirmed it. */
@@ -12,11 +17,15 @@ export const RECONCILER_CONFIRM_NOTE = 'the reconciler saw the client implanted 
 export const REPORT_ID_CAP = 50;
 export const DEFAULT_RECONCILE_PAGE_SIZE = 100;
 
-export interface ReconcileInput {
-  /** Report what would be done, change nothing. */
-  dryRun?: boolean;
-  /** OZmap properties and Temporal workflows read per activity. */
-  pageSize?: number;
+/**
+ * The id of a tenant's child run of a whole reconciliation: the task queue, the tenant, and the whole run's start (so
+ * each whole run's children have ids of their own, and the tenant reads in the Web UI's list).
+ */
+export const reconcileChildIdFor = (taskQueue: string, tenantId: string, startedAt: string): string =>
+  `reconcile-${taskQueue}-${tenantId}-${startedAt}`;
+
+/** dryRun, pageSize and tenantId (absent: `default`) as the caller asked (ReconcileRequest), and the run's own. */
+export interface ReconcileInput extends ReconcileRequest {
   /** Pages per run before it continues as new (default and most: workflows/reconcile/workflow.ts, PAGES_PER_RUN). */
   pagesPerRun?: number;
   /** Set only by continue-as-new: where the last run stopped and what it had counted. */
@@ -70,6 +79,8 @@ export interface ReconcileCounts {
 export type ReconcileIdList = 'orphans' | 'implantedHeld' | 'gone' | 'changed' | 'suspect';
 
 export interface ReconcileReport {
+  /** The tenant reconciled; absent in the reports of runs from before tenants (the `default` tenant's). */
+  tenantId?: string;
   dryRun: boolean;
   startedAt: string;
   finishedAt?: string;
@@ -100,7 +111,8 @@ export interface HeldPageResult {
   nextPageToken?: string;
 }
 
-export const emptyReport = (dryRun: boolean, startedAt: string): ReconcileReport => ({
+export const emptyReport = (dryRun: boolean, startedAt: string, tenantId?: string): ReconcileReport => ({
+  ...(tenantId !== undefined && { tenantId }),
   dryRun,
   startedAt,
   counts: {
@@ -122,3 +134,47 @@ export const emptyReport = (dryRun: boolean, startedAt: string): ReconcileReport
   pages: 0,
   runs: 1,
 });
+
+/** Tenants a whole reconciliation runs at once (each a child run reading its own OZmap). */
+export const TENANTS_AT_ONCE = 4;
+/** Tenant ids the listing activity returns per page. */
+export const TENANTS_PAGE_SIZE = 50;
+/** Tenants kept by name in a whole reconciliation's report; the counts go on. */
+export const REPORT_TENANT_CAP = 100;
+
+/** The Schedule's input: every enabled tenant, each reconciled by a child ReconcileWorkflow. */
+export interface ReconcileTenantsInput {
+  dryRun?: boolean;
+  pageSize?: number;
+  /** Set only by continue-as-new: the last tenant id listed, and what the runs so far found. */
+  progress?: { afterTenantId?: string; report: ReconcileTenantsReport };
+}
+
+/** How one tenant's child run ended: its counts, or why it failed (its own history has the rest). */
+export type TenantReconcileOutcome =
+  | { tenantId: string; workflowId: string; ok: true; counts: ReconcileCounts }
+  | { tenantId: string; workflowId: string; ok: false; error: string };
+
+export interface ReconcileTenantsReport {
+  dryRun: boolean;
+  startedAt: string;
+  finishedAt?: string;
+  /** Tenants whose run completed, and whose run failed (OZmap down, say: the others went on). */
+  reconciled: number;
+  failed: number;
+  /** Every completed run's counts, added up. */
+  counts: ReconcileCounts;
+  /** The first REPORT_TENANT_CAP tenants' outcomes, failed ones always kept first. */
+  tenants: TenantReconcileOutcome[];
+  /** Whether `tenants` reached its cap. */
+  truncated: boolean;
+  /** Runs of the workflow (continue-as-new). */
+  runs: number;
+}
+
+/** One page of the registry's enabled tenants, by id, after a cursor. */
+export interface TenantsPageResult {
+  tenantIds: string[];
+  /** The id to list after; absent once the last page was read. */
+  next?: string;
+}

@@ -5,7 +5,7 @@
  * recorded (recorded-input.ts), so a schema that tightens later cannot break a reservation already sleeping.
  */
 import { z } from 'zod';
-import { VIABILITY_ID_PATTERN } from './ids.ts';
+import { TENANT_ID_PATTERN, VIABILITY_ID_PATTERN } from './ids.ts';
 import { DEFAULT_LIMITS, type HoldLimits } from './limits.ts';
 import { FINAL_STATUSES, IN_PROGRESS_STATUSES } from './statuses.ts';
 import { WEBHOOK_EVENT_TYPES } from './webhooks.ts';
@@ -295,3 +295,23 @@ export const PortChoice = z.object({
   port: z.number().int().positive(),
 });
 export type PortChoice = z.infer<typeof PortChoice>;
+
+/**
+ * A reconciliation as a caller asks for one (`ozres reconcile`, client/reconcile.ts; docs/architecture.md,
+ * "Reconciler"): the workflow's input (contract/reconcile.ts) is this, plus what only continue-as-new sets.
+ */
+export const ReconcileRequest = z.strictObject({
+  /** Report what would be done, change nothing. */
+  dryRun: z.boolean().optional(),
+  /** OZmap properties and Temporal workflows read per activity. */
+  pageSize: z.number().int().min(1, 'must be from 1 to 1000').max(1000, 'must be from 1 to 1000').optional(),
+  /** The tenant whose OZmap and reservations are reconciled (docs/tenants.md); absent: `default`. */
+  tenantId: z
+    .string()
+    .regex(
+      TENANT_ID_PATTERN,
+      'must be a tenant id: 1-32 of a-z, 0-9 and "-", starting and ending with a letter or digit',
+    )
+    .optional(),
+});
+export type ReconcileRequest = z.infer<typeof ReconcileRequest>;

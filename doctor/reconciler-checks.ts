@@ -1,7 +1,8 @@
 /**
  * The reconciler's Schedule (docs/architecture.md, "Reconciler"): registered by the workers, running, and how its
- * last run went. Not needed for a sale, so nothing here fails the doctor: a missing, paused or failing reconciler is a
- * warning, since ports then leak unnoticed.
+ * last run went, tenant by tenant (a run completes when one tenant's child fails; its report names the tenant). Not
+ * needed for a sale, so nothing here fails the doctor: a missing, paused or failing reconciler is a warning, since
+ * ports then leak unnoticed.
  */
 import {
   Client,
@@ -12,7 +13,7 @@ import {
 } from '@temporalio/client';
 import type { Config } from '../config/env.ts';
 import { temporalConnectionOptions } from '../config/temporal.ts';
-import { reconcileScheduleIdFor } from '../contract/reconcile.ts';
+import { reconcileScheduleIdFor, type ReconcileTenantsReport } from '../contract/reconcile.ts';
 import { describeError, pass, warn, type Check } from './checks.ts';
 
 const ID = 'temporal.reconciler-schedule';
@@ -93,5 +94,30 @@ async function scheduleCheck(client: Client, scheduleId: string, reconciler: Con
       `the last run (${ran}, ${workflowId}) ended ${status}; next run ${next}`,
       'open that workflow in the Web UI for the failure; `ozres reconcile --dry-run` runs it by hand',
     );
+  const failed = status === 'COMPLETED' ? await failedTenantsOf(client, workflowId) : [];
+  if (failed.length > 0)
+    return warn(
+      ID,
+      TITLE,
+      `the last run (${ran}, ${workflowId}) could not reconcile tenant(s) ${failed.join('; ')}; next run ${next}`,
+      "open the failed tenant's run in the Web UI for the failure; `ozres reconcile --tenant <id> --dry-run` runs " +
+        'it by hand',
+    );
   return pass(ID, TITLE, `last run ${ran} (${status}), next run ${next}`);
+}
+
+/**
+ * The tenants a whole run could not reconcile, each with why; none when its report says none failed, or cannot be
+ * read (an older release's report, or payloads encrypted with a key this process lacks).
+ */
+async function failedTenantsOf(client: Client, workflowId: string): Promise<string[]> {
+  let report: Partial<ReconcileTenantsReport> | undefined;
+  try {
+    report = (await client.workflow.getHandle(workflowId).result()) as Partial<ReconcileTenantsReport> | undefined;
+  } catch {
+    return [];
+  }
+  if (!report?.failed || !Array.isArray(report.tenants)) return [];
+  const named = report.tenants.flatMap((t) => (t.ok ? [] : [`${t.tenantId} (${t.error})`]));
+  return named.length > 0 ? named : [`${report.failed} (not named: the report's list was full)`];
 }

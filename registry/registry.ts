@@ -116,6 +116,17 @@ export class TenantRegistry {
     return [this.#environmentTenant(), ...rows.map((row) => this.#tenantOf(row))];
   }
 
+  /**
+   * The ids of the enabled stored tenants (`default`, the environment's, is not stored) after `afterId`, ascending,
+   * at most `limit`: a page, so that a caller with many tenants never holds them all (the reconciler).
+   */
+  async enabledIds(afterId: string | undefined, limit: number): Promise<string[]> {
+    let query = this.db.selectFrom('tenants').select('id').where('enabled', '=', 1);
+    if (afterId !== undefined) query = query.where('id', '>', afterId);
+    const rows = await query.orderBy('id').limit(limit).execute();
+    return rows.map((row) => row.id);
+  }
+
   /** Creates or updates (an upsert: fields left out keep their value, secrets included). */
   async put(id: string, input: TenantInput): Promise<{ tenant: Tenant; created: boolean }> {
     if (id === DEFAULT_TENANT_ID) throw new EnvironmentTenantError();

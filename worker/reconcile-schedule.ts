@@ -1,5 +1,6 @@
 /**
- * The reconciler's Temporal Schedule (docs/architecture.md, "Reconciler"), registered by every worker at start.
+ * The reconciler's Temporal Schedule (docs/architecture.md, "Reconciler"), registered by every worker at start: it
+ * runs ReconcileTenantsWorkflow, which reconciles every enabled tenant, each in a child run of its own.
  * Several workers start at once: each creates it, or finds it and updates it when its settings differ (the action's
  * memo carries them, so the comparison does not depend on how the server rewrites a cron expression; a Schedule's
  * own memo cannot be updated), and a worker's start never fails because of it. RECONCILE_SCHEDULE=off pauses an
@@ -14,7 +15,11 @@ import {
 } from '@temporalio/client';
 import type { Config } from '../config/env.ts';
 import type { ReconcileSchedule } from '../config/fields.ts';
-import { RECONCILE_WORKFLOW_TYPE, reconcileScheduleIdFor, type ReconcileInput } from '../contract/reconcile.ts';
+import {
+  RECONCILE_TENANTS_WORKFLOW_TYPE,
+  reconcileScheduleIdFor,
+  type ReconcileTenantsInput,
+} from '../contract/reconcile.ts';
 
 export type ScheduleRegistration = 'created' | 'updated' | 'unchanged' | 'paused' | 'off';
 
@@ -23,9 +28,12 @@ interface Logger {
   warn(obj: object, msg: string): void;
 }
 
-/** What the memo records, compared as a string: the settings one worker registers. */
+/**
+ * What the memo records, compared as a string: the settings one worker registers, and the workflow type it starts (a
+ * Schedule registered by an older release, which ran ReconcileWorkflow for `default` alone, differs: it is updated).
+ */
 const settingsOf = (schedule: ReconcileSchedule, taskQueue: string, pageSize: number): string =>
-  JSON.stringify({ schedule, taskQueue, pageSize });
+  JSON.stringify({ schedule, taskQueue, pageSize, workflowType: RECONCILE_TENANTS_WORKFLOW_TYPE });
 
 const OFF_NOTE = 'paused: a worker started with RECONCILE_SCHEDULE=off';
 
@@ -34,7 +42,7 @@ export function reconcileScheduleOptions(
   taskQueue: string,
 ): ScheduleOptions & { spec: NonNullable<ScheduleOptions['spec']> } {
   const { schedule, pageSize } = reconciler;
-  const args: [ReconcileInput] = [{ pageSize }];
+  const args: [ReconcileTenantsInput] = [{ pageSize }];
   return {
     scheduleId: reconcileScheduleIdFor(taskQueue),
     spec:
@@ -43,11 +51,11 @@ export function reconcileScheduleOptions(
         : { cronExpressions: [schedule.kind === 'cron' ? schedule.expression : '0 3 * * *'] },
     action: {
       type: 'startWorkflow',
-      workflowType: RECONCILE_WORKFLOW_TYPE,
+      workflowType: RECONCILE_TENANTS_WORKFLOW_TYPE,
       workflowId: `reconcile-${taskQueue}`,
       taskQueue,
       args,
-      staticSummary: 'Reconciler: OZmap reservations against reservation workflows',
+      staticSummary: "Reconciler: every tenant's OZmap reservations against its reservation workflows",
       memo: { settings: settingsOf(schedule, taskQueue, pageSize) },
     },
     // Two reconciliations at once would only repeat each other's reads; one that overruns skips the next.

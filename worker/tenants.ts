@@ -16,6 +16,8 @@ export interface WorkerTenants {
   ozmaps: TenantOzmaps;
   webhook: TenantWebhookLookup;
   settings: (tenantId: string, base: ReservationSettings) => Promise<ReservationSettings>;
+  /** The enabled tenants other than `default`, a page by id (the reconciler's whole run). */
+  enabledTenants: (afterId: string | undefined, limit: number) => Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -47,7 +49,8 @@ export function tenantParts(
     const found = (await registry.get(tenantId))?.webhook;
     return found && { url: found.url, secrets: registry.signingSecrets(found) };
   };
-  return { ozmaps, settings, webhook };
+  const enabledTenants = (afterId: string | undefined, limit: number) => registry.enabledIds(afterId, limit);
+  return { ozmaps, settings, webhook, enabledTenants };
 }
 
 /** The registry's tenants for this worker, or undefined when the configuration has none. */

@@ -47,8 +47,11 @@ export interface ReservationWorkerOptions {
   doctor?: UpstreamConfig;
   /** Signed webhooks to Ispbox (Config.webhooks); none: the workflows emit nothing. */
   webhooks?: WebhookTarget;
-  /** Tenants other than `default` (worker/tenants.ts): their OZmaps behind bulkheads, their settings. */
-  tenants?: Pick<WorkerTenants, 'ozmaps' | 'settings' | 'webhook'>;
+  /**
+   * Tenants other than `default` (worker/tenants.ts): their OZmaps behind bulkheads, their settings, and which are
+   * enabled (for the reconciler's whole run; absent, it covers `default` alone).
+   */
+  tenants?: Pick<WorkerTenants, 'ozmaps' | 'settings' | 'webhook'> & Partial<Pick<WorkerTenants, 'enabledTenants'>>;
   /** A pre-built bundle (tests share one; production may ship one); otherwise workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Payload encryption (codec/data-converter.ts); the client library must use the same one. */
@@ -79,7 +82,11 @@ export function createReservationWorker(options: ReservationWorkerOptions): Prom
       ),
       ...(activities ?? {
         ...createActivities({ ...options.clients, tenants: options.tenants?.ozmaps }),
-        ...createReconcileActivities(options.clients),
+        ...createReconcileActivities({
+          ...options.clients,
+          tenants: options.tenants?.ozmaps,
+          enabledTenants: options.tenants?.enabledTenants,
+        }),
         ...(options.doctor ? createDoctorActivities(options.clients, options.doctor) : {}),
       }),
     },

@@ -4,3 +4,4 @@ export { WebhookDelivery } from './webhook-delivery/workflow.ts';
 export { ReconcileWorkflow } from './reconcile/workflow.ts';
 export { CandidateSurveyWorkflow } from './candidate-survey/workflow.ts';
 export { DoctorWorkflow } from './doctor/workflow.ts';
+export { ReconcileTenantsWorkflow } from './reconcile-tenants/workflow.ts';

@@ -9,20 +9,26 @@
  * Every row is checked against the marker again here: a server that ignored the filter hands back others' rows.
  */
 import { z } from 'zod';
-import { DEFAULT_TENANT_ID, EXTERNAL_ID_PREFIX, markerOf } from '../../contract/ids.ts';
-
-/** The `default` tenant's viability a marker names, else undefined. */
-const defaultViabilityOf = (marker: string | undefined): string | undefined => {
-  const named = markerOf(marker);
-  return named?.tenantId === DEFAULT_TENANT_ID ? named.viabilityId : undefined;
-};
+import { DEFAULT_TENANT_ID, EXTERNAL_ID_PREFIX, markerOf, scopedViabilityId } from '../../contract/ids.ts';
 import { parseBody } from '../http.ts';
 import type { Filter, OzmapClient } from './client.ts';
 import { OzProperty, page } from './schemas.ts';
 
-/** Properties whose external_id contains the marker; the prefix is checked on each row (OZmap fact O25). */
-export function markedPropertiesFilter(): Filter[] {
-  return [{ property: 'external_id', operator: 'like', value: EXTERNAL_ID_PREFIX }];
+/** The tenant's viability a marker names, else undefined (none, or another tenant's). */
+const viabilityOf = (marker: string | undefined, tenantId: string): string | undefined => {
+  const named = markerOf(marker);
+  return named?.tenantId === tenantId ? named.viabilityId : undefined;
+};
+
+/**
+ * Properties whose external_id contains the tenant's marker; the prefix is checked on each row (OZmap fact O25).
+ * The `default` tenant's markers carry no tenant, so its filter matches every marker (others' are told apart after).
+ */
+export function markedPropertiesFilter(tenantId: string = DEFAULT_TENANT_ID): Filter[] {
+  // `<tenant>/` with an empty viability: the part of every marker of that tenant, ending in the tenant's `/`.
+  const value =
+    tenantId === DEFAULT_TENANT_ID ? EXTERNAL_ID_PREFIX : `${EXTERNAL_ID_PREFIX}${scopedViabilityId('', tenantId)}`;
+  return [{ property: 'external_id', operator: 'like', value }];
 }
 
 /** Rows after a cursor id (OZmap fact O26). */
@@ -36,7 +42,7 @@ const MarkedRow = z.looseObject({ external_id: z.unknown().optional() });
 
 export interface MarkedProperty {
   propertyId: string;
-  /** The viability of the marker; undefined when the row does not carry it (never touched). */
+  /** The viability of the tenant's marker; undefined when the row does not carry it (never touched). */
   viabilityId?: string;
   /** As listed: populated, or only its id (the caller reads the client then; activities/ownership.ts, clientOf). */
   client?: OzProperty['client'];
@@ -51,14 +57,15 @@ export interface MarkedPage {
 /** Thrown when the server does not honour the id cursor: paging on would loop or skip. */
 export class CursorNotHonouredError extends Error {}
 
-/** One page of marked properties with ids after `afterId`, ascending. */
+/** One page of the tenant's marked properties (absent: `default`'s) with ids after `afterId`, ascending. */
 export async function markedPropertiesPage(
   ozmap: Pick<OzmapClient, 'rawPage'>,
-  options: { afterId?: string; limit: number },
+  options: { afterId?: string; limit: number; tenantId?: string },
 ): Promise<MarkedPage> {
+  const tenantId = options.tenantId ?? DEFAULT_TENANT_ID;
   const body = parseBody(
     page(z.unknown()),
-    await ozmap.rawPage('properties', [...markedPropertiesFilter(), ...afterIdFilter(options.afterId)], {
+    await ozmap.rawPage('properties', [...markedPropertiesFilter(tenantId), ...afterIdFilter(options.afterId)], {
       limit: options.limit,
       sort: ID_ORDER,
     }),
@@ -69,8 +76,8 @@ export async function markedPropertiesPage(
     const marker = MarkedRow.safeParse(raw).data?.external_id;
     return {
       propertyId: property.id,
-      // Another tenant's marker (two tenants may share one OZmap) is not this reconciler's to judge: unmarked.
-      viabilityId: defaultViabilityOf(typeof marker === 'string' ? marker : undefined),
+      // Another tenant's marker (two tenants may share one OZmap) is not this run's to judge: unmarked.
+      viabilityId: viabilityOf(typeof marker === 'string' ? marker : undefined, tenantId),
       client: property.client,
     };
   });

@@ -1,15 +1,30 @@
 /**
  * The reconciler on a real dev server, with the worker and the CLI as real processes and the simulator as OZmap:
  * the Schedule a worker registers (and a second worker's idempotent registration), orphans of each kind injected
- * behind the workflows' backs, a dry run that changes nothing, and paging over more properties than a page.
+ * behind the workflows' backs, a dry run that changes nothing, and paging over more properties than a page. Then per
+ * tenant: a second tenant with a simulator of its own (and a third whose OZmap answers nonsense), each tenant's run
+ * releasing only its own orphans, and the Schedule's run reaching every tenant.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { OzmapClient } from '../../activities/ozmap/client.ts';
 import { externalIdFor } from '../../contract/ids.ts';
-import { RECONCILER_CONFIRM_NOTE, reconcileScheduleIdFor, type ReconcileReport } from '../../contract/reconcile.ts';
+import {
+  RECONCILER_CONFIRM_NOTE,
+  reconcileScheduleIdFor,
+  type ReconcileReport,
+  type ReconcileTenantsReport,
+} from '../../contract/reconcile.ts';
+import { TenantIdKey } from '../../contract/search-attributes.ts';
 import { loadConfig } from '../../config/env.ts';
 import { reconcilerChecks } from '../../doctor/reconciler-checks.ts';
+import { openRegistry } from '../../registry/open.ts';
+import { startSimulator, type Simulator } from '../../simulator/server.ts';
+import { json, startTestServer, type TestServer } from '../support/http-server.ts';
 import { spawnWorker, startStack, type Stack } from '../support/stack.ts';
 import { SIM_API_KEY, eventually, propertiesOf, reservablePoints } from '../support/world.ts';
 
@@ -20,12 +35,24 @@ describe('reconciler against the dev server, worker and simulator', () => {
   let stack: Stack;
   let boxId: string;
   let points: Awaited<ReturnType<typeof reservablePoints>>;
+  // The tenant registry the worker opens (tenants are added by the per-tenant tests, after the Schedule's own).
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'e2e-reconcile-'));
   before(async () => {
-    stack = await startStack({ taskQueue: TASK_QUEUE });
+    stack = await startStack({
+      taskQueue: TASK_QUEUE,
+      env: {
+        ISPBOX_OZMAP_DATA_DIR: dataDir,
+        TENANT_SECRETS_KEY: randomBytes(32).toString('base64'),
+        ISPBOX_API_KEY: 'e2e-reconcile-default-key-0123',
+      },
+    });
     points = await reservablePoints(stack.world.ozmap, 4);
     boxId = points[0]!.boxId;
   });
-  after(async () => stack?.stop());
+  after(async () => {
+    await stack?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
 
   /**
    * A property made directly in OZmap, as an operator or a lost workflow would leave it, or anyone with write access
@@ -33,14 +60,20 @@ describe('reconciler against the dev server, worker and simulator', () => {
    */
   const inject = async (
     externalId: string | undefined,
-    options: { implanted?: boolean; code?: string; clientMarker?: string | null } = {},
+    options: {
+      implanted?: boolean;
+      code?: string;
+      clientMarker?: string | null;
+      /** Another OZmap (another tenant's) and a box of it; the environment's by default. */
+      in?: { url: string; boxId: string };
+    } = {},
   ) => {
     const clientMarker = options.clientMarker === undefined ? externalId : (options.clientMarker ?? undefined);
-    const res = await fetch(new URL('/api/v2/properties', stack.world.simUrl), {
+    const res = await fetch(new URL('/api/v2/properties', options.in?.url ?? stack.world.simUrl), {
       method: 'POST',
       headers: { authorization: SIM_API_KEY, 'content-type': 'application/json' },
       body: JSON.stringify({
-        box: boxId,
+        box: options.in?.boxId ?? boxId,
         address: 'Rua injetada, 1',
         observation: 'injected by the reconciler test',
         ...(externalId === undefined ? {} : { external_id: externalId }),
@@ -56,7 +89,10 @@ describe('reconciler against the dev server, worker and simulator', () => {
     assert.ok(res.status < 300, `POST /properties answered ${res.status}: ${text}`);
     const property = JSON.parse(text) as { id: string; client: { id: string } | string };
     const clientId = typeof property.client === 'string' ? property.client : property.client.id;
-    if (options.implanted) assert.ok(await stack.world.ozmap.setClientImplanted(clientId));
+    if (options.implanted) {
+      assert.ok(!options.in, 'implanted only in the environment OZmap');
+      assert.ok(await stack.world.ozmap.setClientImplanted(clientId));
+    }
     return { propertyId: property.id, clientId };
   };
 
@@ -79,7 +115,7 @@ describe('reconciler against the dev server, worker and simulator', () => {
   it('the worker registers the Schedule; a second worker leaves it, one with other settings updates it; a trigger runs the workflow', async () => {
     const handle = stack.client.schedule.getHandle(reconcileScheduleIdFor(TASK_QUEUE));
     const first = await handle.describe();
-    assert.equal(first.action.workflowType, 'ReconcileWorkflow');
+    assert.equal(first.action.workflowType, 'ReconcileTenantsWorkflow');
     assert.equal(first.state.paused, false);
     assert.ok(
       stack.worker.output.join('').includes('"outcome":"created"'),
@@ -122,9 +158,14 @@ describe('reconciler against the dev server, worker and simulator', () => {
     });
     const report = (await stack.client.workflow
       .getHandle(action.action.workflow.workflowId, action.action.workflow.firstExecutionRunId)
-      .result()) as ReconcileReport;
+      .result()) as ReconcileTenantsReport;
     assert.equal(report.dryRun, false);
     assert.ok(report.finishedAt);
+    assert.deepEqual(
+      report.tenants.map((t) => [t.tenantId, t.ok]),
+      [['default', true]],
+      'no tenant in the registry yet: the default one alone',
+    );
 
     const [ran] = await reconcilerChecks(loadConfig(stack.env));
     assert.equal(ran?.status, 'pass', JSON.stringify(ran));
@@ -269,5 +310,137 @@ describe('reconciler against the dev server, worker and simulator', () => {
     assert.match(help.stdout, /ozres reconcile --dry-run/);
     const bad = await stack.cli(['reconcile', '--page-size', '0']);
     assert.equal(bad.code, 2, bad.stderr);
+  });
+
+  describe('per tenant', () => {
+    const B = 'tenant-b';
+    const C = 'tenant-c';
+    let simB: Simulator;
+    let ozmapB: OzmapClient;
+    let broken: TestServer;
+    let inB: { url: string; boxId: string };
+    before(async () => {
+      simB = await startSimulator({ port: 0, apiKey: SIM_API_KEY, log: () => {} });
+      ozmapB = new OzmapClient({ baseUrl: simB.url, apiKey: SIM_API_KEY, timeoutMs: 5000 });
+      inB = { url: simB.url, boxId: (await reservablePoints(ozmapB, 1))[0]!.boxId };
+      // An OZmap that answers every request with a body of no documented shape: not retried, the run fails at once.
+      broken = await startTestServer((_req, res) => json(res, 200, { nothing: 'here' }));
+      await putTenant(B, simB.url);
+    });
+    after(async () => {
+      await ozmapB?.close();
+      await simB?.close();
+      await broken?.close();
+    });
+
+    const putTenant = async (id: string, url: string, enabled = true) => {
+      const registry = await openRegistry(loadConfig(stack.env));
+      try {
+        await registry.put(id, { name: id, ozmap: { url, apiKey: SIM_API_KEY }, radiusMeters: 250, enabled });
+      } finally {
+        await registry.close();
+      }
+    };
+
+    it("a tenant's run releases its orphan in its own OZmap, leaves its held reservation and others' markers; the default run leaves the tenant's markers", async () => {
+      const orphanB = newId('BORPH');
+      const orphan = await inject(externalIdFor(orphanB, B), { in: inB });
+      // The default tenant's marker in B's OZmap, and B's marker in the environment's (two tenants may share one).
+      const defaultsInB = await inject(externalIdFor(newId('DINB')), { in: inB });
+      const sharedId = newId('BSHARED');
+      const bsInDefault = await inject(externalIdFor(sharedId, B));
+      const [pointB] = await reservablePoints(ozmapB, 2);
+      const heldB = newId('BHELD');
+      const held = await stack.reservations.forTenant(B, stack.reservations.defaults).reserve({
+        viabilityId: heldB,
+        customer: { code: newId('C'), name: 'Held by B' },
+        coordinates: { lat: pointB!.lat, lng: pointB!.lng },
+      });
+      assert.equal(held.status, 'RESERVED', JSON.stringify(held));
+
+      const bad = await stack.cli(['reconcile', '--tenant', 'Not_A_Tenant']);
+      assert.equal(bad.code, 2, bad.stderr);
+      assert.match(bad.stderr, /--tenant: must be a tenant id/);
+
+      const b = await reconcile(['--tenant', B]);
+      assert.equal(b.tenantId, B);
+      assert.deepEqual(b.ids.orphans, [orphanB], JSON.stringify(b));
+      assert.equal(b.counts.released, 1);
+      assert.ok(b.counts.held >= 1 && b.counts.checked >= 1, `B's reservation seen held: ${JSON.stringify(b.counts)}`);
+      assert.equal(await ozmapB.getProperty(orphan.propertyId), null, "B's orphan released in B's OZmap");
+      assert.equal(await ozmapB.getClient(orphan.clientId), null);
+      assert.ok(await ozmapB.getProperty(defaultsInB.propertyId), "the default tenant's marker in B's OZmap kept");
+      assert.ok(await stack.world.ozmap.getProperty(bsInDefault.propertyId), "B's run reads B's OZmap only");
+      assert.equal((await stack.reservations.forTenant(B, stack.reservations.defaults).get(heldB)).status, 'RESERVED');
+      assert.ok(await ozmapB.getProperty(held.reservation!.propertyId), "B's held reservation kept");
+      // Its run carries the tenant, for the Web UI and visibility.
+      const runs = await eventually(async () => {
+        const found = [];
+        for await (const w of stack.client.workflow.list({
+          query: `WorkflowType = "ReconcileWorkflow" AND TenantId = "${B}"`,
+        }))
+          found.push(w);
+        assert.ok(found.length > 0, 'the run is listed under its tenant');
+        return found;
+      });
+      assert.ok(
+        runs.every((w) => w.workflowId.includes(`-${B}-manual-`)),
+        runs.map((w) => w.workflowId).join(),
+      );
+
+      const a = await reconcile([]);
+      assert.equal(a.tenantId, 'default');
+      assert.ok(!a.ids.orphans.includes(sharedId), JSON.stringify(a.ids));
+      assert.ok(!a.ids.suspect.includes(bsInDefault.propertyId), JSON.stringify(a.ids));
+      assert.ok(a.counts.unmarked >= 1, `B's marker counted as not the default's: ${JSON.stringify(a.counts)}`);
+      assert.ok(await stack.world.ozmap.getProperty(bsInDefault.propertyId), "B's marker in the default OZmap kept");
+      assert.ok(await stack.world.ozmap.getClient(bsInDefault.clientId));
+    });
+
+    it("the Schedule's run reaches every enabled tenant, one child each; a tenant whose OZmap fails fails alone, reported", async () => {
+      const orphanA = newId('WHOLEA');
+      const a = await inject(externalIdFor(orphanA));
+      const orphanB = newId('WHOLEB');
+      const b = await inject(externalIdFor(orphanB, B), { in: inB });
+      await putTenant(C, broken.url);
+      await putTenant('tenant-off', simB.url, false);
+      const handle = stack.client.schedule.getHandle(reconcileScheduleIdFor(TASK_QUEUE));
+      const before = (await handle.describe()).info.recentActions.length;
+      await handle.trigger();
+      const action = await eventually(async () => {
+        const recent = (await handle.describe()).info.recentActions;
+        assert.ok(recent.length > before, 'the trigger has started a run');
+        return recent.at(-1)!;
+      });
+      const report = (await stack.client.workflow
+        .getHandle(action.action.workflow.workflowId, action.action.workflow.firstExecutionRunId)
+        .result()) as ReconcileTenantsReport;
+      // In the order they ended (C's fails at once); the disabled tenant is not reconciled.
+      assert.deepEqual(
+        report.tenants.map((t) => [t.tenantId, t.ok]).sort(),
+        [
+          ['default', true],
+          [B, true],
+          [C, false],
+        ],
+        JSON.stringify(report.tenants),
+      );
+      assert.equal(report.reconciled, 2);
+      assert.equal(report.failed, 1);
+      const failed = report.tenants.find((t) => t.tenantId === C);
+      assert.ok(failed && !failed.ok && /documented shape/.test(failed.error), JSON.stringify(failed));
+      assert.ok(report.counts.released >= 2, JSON.stringify(report.counts));
+      assert.equal(await stack.world.ozmap.getProperty(a.propertyId), null, "the default tenant's orphan released");
+      assert.equal(await ozmapB.getProperty(b.propertyId), null, "B's orphan released in B's OZmap");
+      const child = report.tenants.find((t) => t.tenantId === B)!;
+      const described = await stack.client.workflow.getHandle(child.workflowId).describe();
+      assert.equal(described.typedSearchAttributes.get(TenantIdKey), B);
+      assert.ok(child.workflowId.startsWith(`reconcile-${TASK_QUEUE}-${B}-`), child.workflowId);
+
+      const [check] = await reconcilerChecks(loadConfig(stack.env));
+      assert.equal(check?.status, 'warn', JSON.stringify(check));
+      assert.ok(check.finding.includes(C), check.finding);
+      await putTenant(C, broken.url, false);
+    });
   });
 });

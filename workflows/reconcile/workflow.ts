@@ -1,8 +1,11 @@
 /**
- * ReconcileWorkflow (docs/architecture.md, "Reconciler"): finds reservations that exist in OZmap but in no workflow
- * and the reverse. Two passes, a page per activity: OZmap's marked properties (orphans released, implanted ones still
- * held confirmed), then the open RESERVED workflows (those whose OZmap client is gone reported). The workflow keeps
- * only counts and capped id lists, and continues as new before its history grows past a couple of thousand events.
+ * ReconcileWorkflow (docs/architecture.md, "Reconciler"): finds one tenant's reservations that exist in its OZmap but
+ * in no workflow, and the reverse. The tenant is the input's `tenantId` (absent: `default`); its starter sets the
+ * search attribute `TenantId` to it (client/reconcile.ts, the whole run's children). Two passes, a page per activity:
+ * the tenant's marked properties in its OZmap (orphans released, implanted ones still held confirmed; another
+ * tenant's markers are not its own, left alone like unmarked rows), then the tenant's open RESERVED workflows (those
+ * whose OZmap client is gone reported). The workflow keeps only counts and capped id lists, and continues as new
+ * before its history grows past a couple of thousand events. Every tenant at once: ReconcileTenantsWorkflow.
  */
 import {
   ApplicationFailure,
@@ -12,6 +15,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ReconcileActivities } from '../../activities/reconcile.ts';
+import { DEFAULT_TENANT_ID, TENANT_ID_PATTERN } from '../../contract/ids.ts';
 import {
   DEFAULT_RECONCILE_PAGE_SIZE,
   REPORT_ID_CAP,
@@ -47,25 +51,27 @@ const MAX_PAGE_SIZE = 1000;
 
 export async function ReconcileWorkflow(input: ReconcileInput = {}): Promise<ReconcileReport> {
   const dryRun = input.dryRun === true;
+  const tenantId = tenantIdOf(input.tenantId);
   const pageSize = wholeNumberOf('pageSize', input.pageSize, DEFAULT_RECONCILE_PAGE_SIZE, MAX_PAGE_SIZE);
   const pagesPerRun = wholeNumberOf('pagesPerRun', input.pagesPerRun, PAGES_PER_RUN, PAGES_PER_RUN);
   const report: ReconcileReport = input.progress
     ? resumed(input.progress.report, input.progress.runs)
-    : emptyReport(dryRun, new Date().toISOString());
+    : emptyReport(dryRun, new Date().toISOString(), tenantId);
   let cursor: ReconcileCursor = input.progress?.cursor ?? { phase: 'ozmap' };
   show(report, cursor);
   for (let pages = 0; cursor.phase !== 'done'; pages++) {
     if (pages >= pagesPerRun || workflowInfo().continueAsNewSuggested)
       return continueAsNew<typeof ReconcileWorkflow>({
         dryRun,
+        ...(input.tenantId !== undefined && { tenantId }),
         pageSize,
         pagesPerRun,
         progress: { cursor, report, runs: report.runs + 1 },
       });
     cursor =
       cursor.phase === 'ozmap'
-        ? await ozmapPage(report, cursor, pageSize)
-        : await temporalPage(report, cursor, pageSize);
+        ? await ozmapPage(report, cursor, pageSize, tenantId)
+        : await temporalPage(report, cursor, pageSize, tenantId);
     report.pages++;
     show(report, cursor);
   }
@@ -78,8 +84,10 @@ async function ozmapPage(
   report: ReconcileReport,
   cursor: Extract<ReconcileCursor, { phase: 'ozmap' }>,
   pageSize: number,
+  tenantId: string,
 ): Promise<ReconcileCursor> {
   const page = await reconcileMarkedPage({
+    tenantId,
     afterPropertyId: cursor.afterPropertyId,
     limit: pageSize,
     dryRun: report.dryRun,
@@ -102,8 +110,9 @@ async function temporalPage(
   report: ReconcileReport,
   cursor: Extract<ReconcileCursor, { phase: 'temporal' }>,
   pageSize: number,
+  tenantId: string,
 ): Promise<ReconcileCursor> {
-  const page = await checkHeldPage({ pageToken: cursor.pageToken, limit: Math.min(pageSize, 100) });
+  const page = await checkHeldPage({ tenantId, pageToken: cursor.pageToken, limit: Math.min(pageSize, 100) });
   report.counts.checked += page.checked;
   report.counts.gone += page.gone.length;
   for (const id of page.gone) keep(report, 'gone', id);
@@ -123,6 +132,16 @@ function keep(report: ReconcileReport, list: ReconcileIdList, id: string): void 
   else if (!report.truncated.includes(list)) report.truncated.push(list);
 }
 
+/** The tenant to reconcile: `default` when absent; an id that breaks the tenant id rule fails the run. */
+function tenantIdOf(value: unknown): string {
+  if (value === undefined) return DEFAULT_TENANT_ID;
+  if (typeof value !== 'string' || !TENANT_ID_PATTERN.test(value))
+    throw ApplicationFailure.nonRetryable(
+      'Invalid reconcile input: tenantId must be a tenant id (1-32 of a-z, 0-9, "-")',
+    );
+  return value;
+}
+
 /** A whole number from 1 to `max` from the input, or the fallback when absent; anything else fails the run. */
 function wholeNumberOf(name: string, value: unknown, fallback: number, max: number): number {
   if (value === undefined) return fallback;
@@ -138,11 +157,13 @@ function show(report: ReconcileReport, cursor: ReconcileCursor): void {
 /** Markdown for the Web UI's "current details": where the run is, what it found so far. */
 export function describeReconcile(report: ReconcileReport, cursor: ReconcileCursor): string {
   const c = report.counts;
+  const tenant = report.tenantId === undefined ? '' : `Tenant \`${report.tenantId}\`: `;
   const where =
-    cursor.phase === 'done'
+    tenant +
+    (cursor.phase === 'done'
       ? `**Done**${report.dryRun ? ' (dry run: nothing changed)' : ''}`
       : `**${cursor.phase === 'ozmap' ? 'Reading OZmap' : 'Checking held reservations'}**` +
-        `${report.dryRun ? ' (dry run)' : ''}, ${report.pages} page(s) so far, run ${report.runs}`;
+        `${report.dryRun ? ' (dry run)' : ''}, ${report.pages} page(s) so far, run ${report.runs}`);
   const lines = [
     where,
     `${c.scanned} marked propert(ies): ${c.held} held, ${c.installed} installed, ${c.unmarked} without the marker`,
