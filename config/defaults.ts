@@ -34,6 +34,14 @@ export const DEMO_ISPBOX_API_KEY = 'demo-ispbox-key-change-me';
 export const DEFAULT_MAX_CACHED_WORKFLOWS = 50;
 /** Workflow tasks run at once (the SDK's default: 40); never more than the cache holds. */
 export const DEFAULT_MAX_CONCURRENT_WORKFLOW_TASKS = 40;
+/**
+ * How long a workflow task waits for the worker that has its workflow cached before any worker may take it (the SDK's
+ * default: 10 s). A worker's own (sticky) queue is first come, first served; the shared queue is where Temporal's
+ * Fairness hands tasks out per tenant. An idle worker takes its tasks at once, so this only acts under load: then a
+ * tenant's tasks stop queueing behind another tenant's burst, at the cost of a replay of a short history
+ * (docs/tenants.md, "Isolation").
+ */
+export const DEFAULT_STICKY_TIMEOUT_MS = 100;
 /** Threads that run workflow code (the SDK's default with its reused V8 context: 1). */
 export const DEFAULT_WORKFLOW_THREADS = 1;
 /**

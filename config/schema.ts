@@ -20,6 +20,7 @@ import {
   DEFAULT_CODEC_SERVER_PORT,
   DEFAULT_LISTEN_HOST,
   DEFAULT_MAX_CACHED_WORKFLOWS,
+  DEFAULT_STICKY_TIMEOUT_MS,
   DEFAULT_MAX_CONCURRENT_WORKFLOW_TASKS,
   DEFAULT_WORKFLOW_THREADS,
   DEFAULT_OZMAP_URL,
@@ -231,6 +232,12 @@ export const EnvSchema = z.object({
     .min(1, 'must be 1 or more')
     .max(16, 'must be at most 16')
     .default(DEFAULT_WORKFLOW_THREADS),
+  WORKER_STICKY_TIMEOUT_MS: z.coerce
+    .number({ error: 'must be a whole number of milliseconds' })
+    .int('must be a whole number of milliseconds')
+    .min(10, 'must be 10 ms or more')
+    .max(60_000, 'must be at most 60000 ms')
+    .default(DEFAULT_STICKY_TIMEOUT_MS),
   // Metrics and Worker Deployments (docs/deployment.md); off unless set.
   WORKER_METRICS_ADDRESS: listenAddress.optional(),
   WORKER_APP_METRICS_ADDRESS: listenAddress.optional(),
@@ -351,6 +358,7 @@ function toConfig(env: Env) {
       maxCachedWorkflows: env.WORKER_MAX_CACHED_WORKFLOWS,
       maxConcurrentWorkflowTaskExecutions: env.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
       workflowThreadPoolSize: env.WORKER_WORKFLOW_THREADS,
+      stickyQueueScheduleToStartTimeout: env.WORKER_STICKY_TIMEOUT_MS,
       /** The SDK runtime's Prometheus exporter (Runtime.install telemetry), when set. */
       metricsAddress: env.WORKER_METRICS_ADDRESS,
       /** The project's own metrics (metrics/), when set. */

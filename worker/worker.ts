@@ -25,13 +25,18 @@ export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', imp
 export const WORKFLOW_BUNDLE_FILE = 'workflow-bundle.js';
 
 /** The worker options the configuration sets (docs/configuration.md, "Worker"; figures in bench/README.md). */
-export type WorkerTuning = 'maxCachedWorkflows' | 'maxConcurrentWorkflowTaskExecutions' | 'workflowThreadPoolSize';
+export type WorkerTuning =
+  | 'maxCachedWorkflows'
+  | 'maxConcurrentWorkflowTaskExecutions'
+  | 'workflowThreadPoolSize'
+  | 'stickyQueueScheduleToStartTimeout';
 
 /** Picks the tuning out of the worker's configuration. */
 export const tuningOf = (worker: Config['worker']): Pick<Config['worker'], WorkerTuning> => ({
   maxCachedWorkflows: worker.maxCachedWorkflows,
   maxConcurrentWorkflowTaskExecutions: worker.maxConcurrentWorkflowTaskExecutions,
   workflowThreadPoolSize: worker.workflowThreadPoolSize,
+  stickyQueueScheduleToStartTimeout: worker.stickyQueueScheduleToStartTimeout,
 });
 
 export interface ReservationWorkerOptions {
