@@ -9,7 +9,7 @@
  * anything.
  *   npm run test:api-fuzz                          the run (extra arguments go to `schemathesis run`)
  *   npm run test:api-fuzz -- install               install the pinned Schemathesis into .tools/schemathesis
- * One check is relaxed for one parameter (a forged page token): see schemathesis_hooks.py.
+ * One check is relaxed for a forged page token and the admin API's URLs: see schemathesis_hooks.py.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
