@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { request } from 'undici';
 import { loadConfig } from '../config/env.ts';
+import { TenantId } from '../contract/tenants.ts';
 import { hostPort, dialableHost } from '../net/hosts.ts';
 import { EXIT } from './exit-codes.ts';
 import { wholeNumber } from './options.ts';
@@ -34,6 +35,13 @@ function adminTarget(): { url: string; key: string } {
 
 class CliUsageError extends Error {}
 
+/** The `<tenantId>` argument, checked before any call: a bad one is refused here, naming it. */
+function tenantPath(id: string): string {
+  const parsed = TenantId.safeParse(id);
+  if (!parsed.success) throw new CliUsageError(`<tenantId> "${id}": ${parsed.error.issues[0]!.message}`);
+  return `/v1/admin/tenants/${parsed.data}`;
+}
+
 /** One admin call; prints the answer (JSON with --json) and sets the exit code by its status. */
 async function admin(method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<unknown> {
   const { url, key } = adminTarget();
@@ -44,9 +52,14 @@ async function admin(method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: string, bo
       ...(body === undefined ? {} : { 'content-type': 'application/json' }),
     },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  }).catch((err: unknown) => {
+    throw new Error(
+      `The admin API at ${url} did not answer (${err instanceof Error ? err.message : String(err)}): is the HTTP ` +
+        'API running there with ADMIN_API_KEY set? (ADMIN_API_URL names where it is)',
+    );
   });
   const text = await response.body.text();
-  const answer: unknown = text ? JSON.parse(text) : undefined;
+  const answer = parseJson(text);
   if (response.statusCode >= 400) {
     const problem = answer as { message?: string; details?: Array<{ field: string; message: string }> } | undefined;
     const details = (problem?.details ?? []).map((d) => `\n  - ${d.field}: ${d.message}`).join('');
@@ -58,25 +71,54 @@ async function admin(method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: string, bo
   return answer;
 }
 
-/** The PUT body from the flags; a key given as `-` is read from standard input (kept out of the shell's history). */
-async function tenantBody(flags: TenantFlags): Promise<Record<string, unknown>> {
+/** An answer's JSON; a body that is not JSON (a proxy's page, say) as its text. */
+function parseJson(text: string): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { message: text.slice(0, 200) };
+  }
+}
+
+/**
+ * The PUT body from the flags; a key given as `-` is read from standard input (kept out of the shell's history).
+ * `add` needs --name, --ozmap-url and --ozmap-key, and a webhook secret goes with its URL: refused here, naming the
+ * flags, before anything is sent.
+ */
+async function tenantBody(flags: TenantFlags, adding: boolean): Promise<Record<string, unknown>> {
+  const missing = adding
+    ? (['name', 'ozmapUrl', 'ozmapKey'] as const).filter((flag) => flags[flag] === undefined).map(flagName)
+    : [];
+  if (missing.length > 0) throw new CliUsageError(`${missing.join(', ')}: required to add a tenant`);
+  if (flags.webhookSecret !== undefined && flags.webhookUrl === undefined)
+    throw new CliUsageError('--webhook-secret: goes with --webhook-url (the webhook it signs)');
+  if (flags.ozmapKey === '-' && flags.webhookSecret === '-')
+    throw new CliUsageError('--ozmap-key, --webhook-secret: only one of them can be read from standard input');
   const secret = async (value: string | undefined) => (value === '-' ? (await readStdin()).trim() : value);
   const ozmapKey = await secret(flags.ozmapKey);
   const webhookSecret = await secret(flags.webhookSecret);
   return {
     ...(flags.name !== undefined ? { name: flags.name } : {}),
     ...(flags.ozmapUrl !== undefined || ozmapKey !== undefined
-      ? { ozmap: { ...(flags.ozmapUrl ? { url: flags.ozmapUrl } : {}), ...(ozmapKey ? { apiKey: ozmapKey } : {}) } }
+      ? {
+          ozmap: {
+            ...(flags.ozmapUrl !== undefined ? { url: flags.ozmapUrl } : {}),
+            ...(ozmapKey !== undefined ? { apiKey: ozmapKey } : {}),
+          },
+        }
       : {}),
     ...(flags.radius !== undefined ? { radiusMeters: flags.radius } : {}),
     ...(flags.holdDays !== undefined ? { holdDays: flags.holdDays } : {}),
     ...(flags.maxHoldDays !== undefined ? { maxHoldDays: flags.maxHoldDays } : {}),
     ...(flags.selection !== undefined ? { selection: flags.selection } : {}),
     ...(flags.webhookUrl !== undefined
-      ? { webhook: { url: flags.webhookUrl, ...(webhookSecret ? { secret: webhookSecret } : {}) } }
+      ? { webhook: { url: flags.webhookUrl, ...(webhookSecret !== undefined ? { secret: webhookSecret } : {}) } }
       : {}),
   };
 }
+
+const flagName = (flag: string) => `--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
 async function readStdin(): Promise<string> {
   let text = '';
@@ -144,15 +186,13 @@ Examples:
 
 See docs/tenants.md.`,
     );
-  const put = (id: string, flags: TenantFlags) =>
-    run(async () =>
-      show(await admin('PUT', `/v1/admin/tenants/${encodeURIComponent(id)}`, await tenantBody(flags)), flags.json),
-    );
+  const put = (id: string, flags: TenantFlags, adding: boolean) =>
+    run(async () => show(await admin('PUT', tenantPath(id), await tenantBody(flags, adding)), flags.json));
   withTenantOptions(
-    tenants.command('add <tenantId>').description('add a tenant (name, OZmap URL and key required)'),
-  ).action((id: string, flags: TenantFlags) => put(id, flags)());
+    tenants.command('add <tenantId>').description('add a tenant (--name, --ozmap-url and --ozmap-key required)'),
+  ).action((id: string, flags: TenantFlags) => put(id, flags, true)());
   withTenantOptions(tenants.command('update <tenantId>').description("change a tenant's settings")).action(
-    (id: string, flags: TenantFlags) => put(id, flags)(),
+    (id: string, flags: TenantFlags) => put(id, flags, false)(),
   );
   tenants
     .command('list')
@@ -168,7 +208,7 @@ See docs/tenants.md.`,
     .command('show <tenantId>')
     .option('--json', 'print JSON')
     .action((id: string, flags: { json?: boolean }) =>
-      run(async () => show(await admin('GET', `/v1/admin/tenants/${encodeURIComponent(id)}`), flags.json))(),
+      run(async () => show(await admin('GET', tenantPath(id)), flags.json))(),
     );
   for (const [name, enabled] of [
     ['enable', true],
@@ -177,16 +217,14 @@ See docs/tenants.md.`,
     tenants
       .command(`${name} <tenantId>`)
       .description(enabled ? 'let the tenant start reservations again' : 'refuse its new work; running ones settle')
-      .action((id: string) =>
-        run(async () => show(await admin('PUT', `/v1/admin/tenants/${encodeURIComponent(id)}`, { enabled })))(),
-      );
+      .action((id: string) => run(async () => show(await admin('PUT', tenantPath(id), { enabled })))());
   const keys = tenants.command('keys').description("a tenant's Ispbox API keys");
   keys
     .command('create <tenantId>')
     .description('a new key, printed this once')
     .action((id: string) =>
       run(async () => {
-        const created = await admin('POST', `/v1/admin/tenants/${encodeURIComponent(id)}/keys`);
+        const created = await admin('POST', `${tenantPath(id)}/keys`);
         if (created) console.log(JSON.stringify(created, null, 2));
       })(),
     );
@@ -195,8 +233,7 @@ See docs/tenants.md.`,
     .description('the key is refused (401) from the next few seconds on')
     .action((id: string, keyId: string) =>
       run(async () => {
-        const path = `/v1/admin/tenants/${encodeURIComponent(id)}/keys/${encodeURIComponent(keyId)}`;
-        await admin('DELETE', path);
+        await admin('DELETE', `${tenantPath(id)}/keys/${encodeURIComponent(keyId)}`);
       })(),
     );
 }

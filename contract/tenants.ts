@@ -29,14 +29,14 @@ export const SelectionDefault = z.enum(['auto', 'manual']);
 export const ViabilityMode = z.enum(['radius', 'poles']);
 
 /**
- * PUT /v1/admin/tenants/{tenantId}: an upsert. On create `name` and `ozmap` (with its key) are required; on update
- * any field left out keeps its value, secrets included.
+ * PUT /v1/admin/tenants/{tenantId}: an upsert. On create `name` and `ozmap` (its URL and key) are required; on update
+ * any field left out keeps its value, secrets included (`ozmap: { apiKey }` alone rotates the key).
  */
 export const TenantInput = z.strictObject({
   name: plainText('name', 200).trim().min(1, 'name must not be empty').optional(),
   ozmap: z
     .strictObject({
-      url: httpsUrl('ozmap.url'),
+      url: httpsUrl('ozmap.url').optional(),
       apiKey: secret('ozmap.apiKey', 1).optional(),
     })
     .optional(),

@@ -378,6 +378,7 @@ export class TenantRegistry {
   #newRow(id: string, input: TenantInput, now: string): TenantRow {
     const problems: Array<{ field: string; message: string }> = [];
     if (!input.name) problems.push({ field: 'name', message: 'is required for a new tenant' });
+    if (!input.ozmap?.url) problems.push({ field: 'ozmap.url', message: 'is required for a new tenant' });
     if (!input.ozmap?.apiKey) problems.push({ field: 'ozmap.apiKey', message: 'is required for a new tenant' });
     if (input.webhook && !input.webhook.secret)
       problems.push({ field: 'webhook.secret', message: 'is required with a webhook url' });
@@ -386,7 +387,7 @@ export class TenantRegistry {
     return {
       id,
       name: input.name!,
-      settings: JSON.stringify(this.#storedSettings({ ozmapUrl: input.ozmap!.url }, input)),
+      settings: JSON.stringify(this.#storedSettings({ ozmapUrl: input.ozmap!.url! }, input)),
       ozmap_api_key: seal(input.ozmap!.apiKey!, 'ozmap.apiKey'),
       webhook_secret: input.webhook?.secret ? seal(input.webhook.secret, 'webhook.secret') : null,
       webhook_previous_secret: null,

@@ -47,6 +47,7 @@ export const adminRoutes: FastifyPluginAsyncZod<{ registry: TenantRegistry; admi
     '/v1/admin/tenants/:tenantId',
     {
       schema: {
+        operationId: 'putTenant',
         summary: 'Create or update a tenant (an upsert)',
         description:
           'On create, `name` and `ozmap` with its `apiKey` are required. On update, any field left out keeps its ' +
@@ -56,7 +57,7 @@ export const adminRoutes: FastifyPluginAsyncZod<{ registry: TenantRegistry; admi
         tags,
         security,
         params: TenantParams,
-        body: TenantInput.meta({ id: 'TenantInput' }),
+        body: TenantInput.meta({ id: 'TenantUpsert' }),
         response: {
           201: json(TenantBody, 'Created'),
           200: json(TenantBody, 'Updated'),
@@ -78,6 +79,7 @@ export const adminRoutes: FastifyPluginAsyncZod<{ registry: TenantRegistry; admi
     '/v1/admin/tenants',
     {
       schema: {
+        operationId: 'listTenants',
         summary: 'Every tenant, the environment’s first',
         tags,
         security,
@@ -94,6 +96,7 @@ export const adminRoutes: FastifyPluginAsyncZod<{ registry: TenantRegistry; admi
     '/v1/admin/tenants/:tenantId',
     {
       schema: {
+        operationId: 'getTenant',
         summary: 'A tenant',
         tags,
         security,
@@ -112,6 +115,7 @@ export const adminRoutes: FastifyPluginAsyncZod<{ registry: TenantRegistry; admi
     '/v1/admin/tenants/:tenantId/keys',
     {
       schema: {
+        operationId: 'createTenantKey',
         summary: 'A new Ispbox API key for the tenant, shown this once (only its hash is kept)',
         tags,
         security,
@@ -139,6 +143,7 @@ export const adminRoutes: FastifyPluginAsyncZod<{ registry: TenantRegistry; admi
     '/v1/admin/tenants/:tenantId/keys/:keyId',
     {
       schema: {
+        operationId: 'revokeTenantKey',
         summary: 'Revoke a key: it gets 401 from then on (within seconds in every process)',
         tags,
         security,
@@ -165,6 +170,7 @@ export const adminRoutes: FastifyPluginAsyncZod<{ registry: TenantRegistry; admi
     '/v1/admin/secrets/reseal',
     {
       schema: {
+        operationId: 'resealSecrets',
         summary: 'Seal every tenant secret under the current TENANT_SECRETS_KEY (after a rotation)',
         tags,
         security,

@@ -2,14 +2,18 @@
  * `npm run test:api-fuzz`: Schemathesis, an API fuzzer from PyPI, against the OpenAPI document the HTTP API serves,
  * on the embedded default started as users start it (`npm start`: Temporal dev server, simulator, worker, API), on
  * free ports with a data folder of its own. Every check, every phase (examples, coverage, fuzzing, and stateful
- * sequences through the document's links), with the API key, a fixed seed and a bounded number of examples, so that
- * it takes a few minutes on two cores. Fails when Schemathesis reports anything.
+ * sequences through the document's links), a fixed seed and a bounded number of examples, so that it takes a few
+ * minutes on two cores. The admin API is on (ADMIN_API_KEY, with the registry in the data folder under a
+ * TENANT_SECRETS_KEY of the run's own): each operation gets the key of the security scheme it declares, `bearer` the
+ * Ispbox key and `admin` the admin key (schemathesis.toml, written for the run). Fails when Schemathesis reports
+ * anything.
  *   npm run test:api-fuzz                          the run (extra arguments go to `schemathesis run`)
  *   npm run test:api-fuzz -- install               install the pinned Schemathesis into .tools/schemathesis
- * One check is relaxed for one parameter (a forged page token): see schemathesis_hooks.py.
+ * One check is relaxed for a forged page token and the admin API's URLs: see schemathesis_hooks.py.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DEMO_ISPBOX_API_KEY } from '../../config/defaults.ts';
@@ -30,6 +34,16 @@ const SEED = '20261204';
 const MAX_EXAMPLES = '100';
 /** A reservation request answers 202 after this long: the run never waits the default 20 s on a busy machine. */
 const WAIT_SECONDS = '5';
+/**
+ * Which key each security scheme of the document takes, from the environment Schemathesis is given (the keys never
+ * touch the disk).
+ */
+const SCHEMATHESIS_CONFIG = `[auth.openapi.bearer]
+bearer = "\${FUZZ_ISPBOX_API_KEY}"
+
+[auth.openapi.admin]
+bearer = "\${FUZZ_ADMIN_API_KEY}"
+`;
 
 const say = (line: string) => process.stdout.write(`[api-fuzz] ${line}\n`);
 
@@ -91,21 +105,27 @@ async function run(extra: string[]): Promise<number> {
     // The simulator's geocoder, not Nominatim: no usage policy to keep to, so no pause between look-ups.
     GEOCODER_MIN_INTERVAL_MS: '0',
     ISPBOX_OZMAP_DATA_DIR: dataDir,
+    // The admin API, on a registry of the run's own: SQLite in the data folder, secrets sealed under a fresh key.
+    ADMIN_API_KEY: `api-fuzz-admin-${randomBytes(16).toString('hex')}`,
+    TENANT_SECRETS_KEY: randomBytes(32).toString('base64'),
     // The worker says it started at info (what startNpmStart waits for); the API logs only warnings then.
     LOG_LEVEL: 'info',
   };
-  for (const name of ['ISPBOX_API_KEY', 'OZMAP_API_KEY', 'PAYLOAD_ENCRYPTION_KEY', 'WEBHOOK_URL']) delete env[name];
+  for (const name of ['ISPBOX_API_KEY', 'OZMAP_API_KEY', 'PAYLOAD_ENCRYPTION_KEY', 'WEBHOOK_URL', 'DATABASE_URL'])
+    delete env[name];
   say(`npm start on free ports (Temporal ${temporalPort}, simulator ${simPort}, API ${httpPort}), data in ${dataDir}`);
   let stack: Awaited<ReturnType<typeof startNpmStart>> | undefined;
   try {
     stack = await startNpmStart(env, 180_000);
     const url = `http://127.0.0.1:${httpPort}`;
     say(`ready in ${formatElapsed(Date.now() - started)}; Schemathesis ${VERSION} against ${url}/openapi.json`);
+    const config = path.join(dataDir, 'schemathesis.toml');
+    writeFileSync(config, SCHEMATHESIS_CONFIG);
     const args = [
+      '--config-file',
+      config,
       'run',
       `${url}/openapi.json`,
-      '--header',
-      `Authorization: Bearer ${DEMO_ISPBOX_API_KEY}`,
       '--checks',
       'all',
       '--phases',
@@ -125,7 +145,12 @@ async function run(extra: string[]): Promise<number> {
       const child = spawn(SCHEMATHESIS, args, {
         cwd: dataDir,
         stdio: 'inherit',
-        env: { ...process.env, SCHEMATHESIS_HOOKS: HOOKS },
+        env: {
+          ...process.env,
+          SCHEMATHESIS_HOOKS: HOOKS,
+          FUZZ_ISPBOX_API_KEY: DEMO_ISPBOX_API_KEY,
+          FUZZ_ADMIN_API_KEY: env.ADMIN_API_KEY,
+        },
       });
       child.on('exit', (status, signal) => resolve(status ?? (signal ? 1 : 0)));
     });

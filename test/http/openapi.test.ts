@@ -8,8 +8,14 @@ import assert from 'node:assert/strict';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import type { FastifyInstance } from 'fastify';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { loadConfig } from '../../config/env.ts';
 import { buildHttpServer } from '../../api/server.ts';
+import { openRegistry } from '../../registry/open.ts';
+import type { TenantRegistry } from '../../registry/registry.ts';
 import { fakeReservations } from '../support/fake-reservations.ts';
 import { loadValidDocument, type OpenApiDocument } from '../support/http-api.ts';
 
@@ -25,25 +31,54 @@ interface Operation {
 describe('the OpenAPI document says what the API enforces', () => {
   let app: FastifyInstance;
   let doc: OpenApiDocument;
+  let registry: TenantRegistry | undefined;
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'ispbox-ozmap-openapi-'));
   const operations = () =>
     Object.entries(doc.paths).flatMap(([path, methods]) =>
       Object.entries(methods).map(([method, op]) => ({ path, method, op: op as unknown as Operation })),
     );
   before(async () => {
+    // With the admin API on, as a deployment with tenants serves it: its routes are in the document too.
+    const config = loadConfig({
+      ISPBOX_API_KEY: KEY,
+      LOG_LEVEL: 'silent',
+      ADMIN_API_KEY: 'openapi-test-admin-key-0123456789',
+      TENANT_SECRETS_KEY: randomBytes(32).toString('base64'),
+      ISPBOX_OZMAP_DATA_DIR: dataDir,
+    });
+    registry = await openRegistry(config);
     app = await buildHttpServer({
       // Signals are accepted as the real library accepts them.
       reservations: Object.assign(fakeReservations().reservations, {
         confirm: () => Promise.resolve(),
         cancel: () => Promise.resolve(),
       }),
-      config: loadConfig({ ISPBOX_API_KEY: KEY, LOG_LEVEL: 'silent' }),
+      config,
       logger: false,
+      registry,
     });
     await app.listen({ host: '127.0.0.1', port: 0 });
     const { port } = app.server.address() as { port: number };
     doc = await loadValidDocument(`http://127.0.0.1:${port}`);
   });
-  after(() => app?.close());
+  after(async () => {
+    await app?.close();
+    await registry?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('serves the admin API under its own scheme, every operation named', () => {
+    const admin = operations().filter((o) => o.path.startsWith('/v1/admin/'));
+    assert.deepEqual(admin.map((o) => o.op.operationId).sort(), [
+      'createTenantKey',
+      'getTenant',
+      'listTenants',
+      'putTenant',
+      'resealSecrets',
+      'revokeTenantKey',
+    ]);
+    for (const { op } of admin) assert.deepEqual((op as { security?: unknown }).security, [{ admin: [] }]);
+  });
 
   it('a reservation needs an address or coordinates, in the schema as in the API', async () => {
     const ajv = new Ajv2020({ strict: false });

@@ -3,11 +3,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { projectRoot } from '../../scripts/temporal-tools.ts';
 
-/** Starts it and resolves once it prints its URLs and the worker is up; gives up (SIGINT) after `timeoutMs`. */
+/**
+ * Starts it and resolves once it prints its URLs and the worker is up; gives up (SIGINT) after `timeoutMs`. `output` is
+ * what it printed until then; `logs()` all it has printed so far, stdout and stderr (the worker's and the API's
+ * lines included), for as long as it runs and after.
+ */
 export async function startNpmStart(
   env: NodeJS.ProcessEnv,
   timeoutMs = 120_000,
-): Promise<{ child: ChildProcess; output: string }> {
+): Promise<{ child: ChildProcess; output: string; logs: () => string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'scripts', 'start.ts')], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -23,7 +27,7 @@ export async function startNpmStart(
     child.stderr.on('data', onData);
     child.once('exit', (code) => reject(new Error(`npm start exited (${code}) before it was ready:\n${output}`)));
   }).finally(() => clearTimeout(timer));
-  return { child, output };
+  return { child, output, logs: () => output };
 }
 
 /** Stops it as Ctrl-C does, and waits until it has exited. */

@@ -126,12 +126,15 @@ export function spawnWorker(env: NodeJS.ProcessEnv): WorkerProcess {
   };
 }
 
+/** Runs node with `args` to its exit; `input` is its standard input. */
 export function run(
   args: string[],
   env: NodeJS.ProcessEnv,
+  input?: string,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    child.stdin.end(input); // without input, an empty one
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));

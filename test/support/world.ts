@@ -86,9 +86,17 @@ export async function reservablePoints(
 export const eventually = <T>(check: () => Promise<T>, timeoutMs = 20_000): Promise<T> =>
   retryUntil(check, timeoutMs, 100);
 
-/** Raw GET against the simulator's OZmap API, for checks on fields our client does not read. */
-export async function simGet<T = unknown>(world: Pick<World, 'simUrl'>, pathAndQuery: string): Promise<T> {
-  const res = await fetch(new URL(pathAndQuery, world.simUrl), { headers: { authorization: SIM_API_KEY } });
+/**
+ * Raw GET against the simulator's OZmap API, for checks on fields our client does not read; `apiKey` for a simulator
+ * started with a key other than SIM_API_KEY.
+ */
+export async function simGet<T = unknown>(
+  world: Pick<World, 'simUrl'> & { apiKey?: string },
+  pathAndQuery: string,
+): Promise<T> {
+  const res = await fetch(new URL(pathAndQuery, world.simUrl), {
+    headers: { authorization: world.apiKey ?? SIM_API_KEY },
+  });
   if (!res.ok) throw new Error(`GET ${pathAndQuery} answered ${res.status}`);
   return (await res.json()) as T;
 }
@@ -106,7 +114,10 @@ export interface RawProperty {
 }
 
 /** Every property carrying this viability's marker (there must never be more than one). */
-export async function propertiesOf(world: Pick<World, 'simUrl'>, externalId: string): Promise<RawProperty[]> {
+export async function propertiesOf(
+  world: Pick<World, 'simUrl'> & { apiKey?: string },
+  externalId: string,
+): Promise<RawProperty[]> {
   const page = await simGet<{ rows: RawProperty[] }>(
     world,
     `/api/v2/properties?${filterQuery([{ property: 'external_id', operator: '=', value: externalId }])}&limit=100`,

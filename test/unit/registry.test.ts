@@ -83,13 +83,22 @@ describe('tenant registry (SQLite)', () => {
     await registry.close();
   });
 
-  it('refuses a new tenant without name or OZmap key, and any change to the environment tenant', async () => {
+  it('refuses a new tenant without name or OZmap URL and key, and any change to the environment tenant', async () => {
     const registry = await openRegistry(configFor('r'));
     await assert.rejects(registry.put('beta', { radiusMeters: 100 }), (err: unknown) => {
       assert.ok(err instanceof TenantInputError);
       assert.deepEqual(
         err.problems.map((p) => p.field),
-        ['name', 'ozmap.apiKey'],
+        ['name', 'ozmap.url', 'ozmap.apiKey'],
+      );
+      return true;
+    });
+    // The URL may be left out of an update (the key alone rotates), never out of a new tenant.
+    await assert.rejects(registry.put('beta', { name: 'Beta', ozmap: { apiKey: 'beta-key' } }), (err: unknown) => {
+      assert.ok(err instanceof TenantInputError);
+      assert.deepEqual(
+        err.problems.map((p) => p.field),
+        ['ozmap.url'],
       );
       return true;
     });
