@@ -80,7 +80,7 @@ export function createReservationWorker(options: ReservationWorkerOptions): Prom
       ...(activities ?? {
         ...createActivities({ ...options.clients, tenants: options.tenants?.ozmaps }),
         ...createReconcileActivities(options.clients),
-        ...(options.doctor ? createDoctorActivities(options.clients, options.doctor) : {}),
+        ...(options.doctor ? createDoctorActivities(options.clients, options.doctor, options.tenants?.ozmaps) : {}),
       }),
     },
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
