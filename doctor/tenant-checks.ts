@@ -1,8 +1,8 @@
 /**
- * `ozres doctor --tenant <id>` (docs/tenants.md, "Onboarding"): what one tenant's sales need beyond the deployment's
- * own lines. It is in the registry and enabled, its settings agree with each other, its webhook (if set) answers,
- * and Ispbox holds at least one live key for it (counted, never shown). Its OZmap gets the same lines as the
- * environment's (upstream.ts), with the URL and key the registry holds.
+ * `ozres doctor --tenant <id>` (docs/tenants.md, "The doctor step"): what one tenant's sales need beyond the
+ * deployment's own lines. It is in the registry and enabled, its settings agree with each other, its webhook (if
+ * set) answers, and Ispbox holds at least one live key for it (counted, never shown). Its OZmap gets the same lines
+ * as the environment's (upstream.ts), with the URL and key the registry holds.
  */
 import { request } from 'undici';
 import type { Config } from '../config/env.ts';
