@@ -52,6 +52,11 @@ export class TenantOzmaps {
     }
   }
 
+  /** Where the tenant's OZmap is, as the registry says now (the doctor's checks on the worker). */
+  settings(tenantId: string): Promise<TenantOzmapSettings | undefined> {
+    return this.lookup(tenantId);
+  }
+
   /** Calls under way per tenant, for metrics and tests. */
   busy(tenantId: string): number {
     return this.#busy.get(tenantId) ?? 0;

@@ -171,7 +171,12 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     authenticate: callers.byKey,
     config: options.config,
   });
-  await app.register(doctorRoutes, { config: options.config, reservations: options.reservations, run: options.doctor });
+  await app.register(doctorRoutes, {
+    reservations: options.reservations,
+    authenticate: callers.byKey,
+    registry: options.registry,
+    run: options.doctor,
+  });
   const adminApiKey = options.config.registry?.adminApiKey;
   if (options.registry && adminApiKey) await app.register(adminRoutes, { registry: options.registry, adminApiKey });
   // The map page authenticates its own routes with signed links (the browser never holds the API key).

@@ -25,6 +25,11 @@ export const DOCTOR_WORKFLOW_TYPE = 'DoctorWorkflow';
 /** What the worker is asked to check: OZmap and the geocoder, and with `conformance` every OZmap fact read-only. */
 export interface UpstreamCheckOptions {
   conformance: boolean;
+  /**
+   * A tenant other than `default` (`ozres doctor --tenant`, a tenant's GET /v1/doctor): its OZmap, as the worker's
+   * registry says.
+   */
+  tenantId?: string;
 }
 
 /** The worker's doctor activity, as DoctorWorkflow calls it (doctor/worker-activities.ts implements it). */
@@ -32,6 +37,7 @@ export interface DoctorActivities {
   upstreamChecks(options: UpstreamCheckOptions): Promise<Check[]>;
 }
 
-/** One run at a time per task queue and kind: concurrent asks share it (the id is reused once it ends). */
+/** One run at a time per task queue, kind and tenant: concurrent asks share it (the id is reused once it ends). */
 export const doctorIdFor = (taskQueue: string, options: UpstreamCheckOptions): string =>
-  `doctor-${taskQueue}-${options.conformance ? 'conformance' : 'upstream'}`;
+  `doctor-${taskQueue}-${options.conformance ? 'conformance' : 'upstream'}` +
+  (options.tenantId === undefined ? '' : `-${options.tenantId}`);

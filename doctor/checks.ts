@@ -10,6 +10,8 @@ export type { Check, CheckStatus } from '../contract/doctor.ts';
 export const SYMBOLS: Record<CheckStatus, string> = { pass: '✓', fail: '✗', warn: '!' };
 
 export interface DoctorReport {
+  /** The tenant checked (`ozres doctor --tenant`); absent, the environment's setup as before tenants. */
+  tenant?: string;
   /** True when no check failed: everything needed for a sale holds. */
   ok: boolean;
   checks: Check[];

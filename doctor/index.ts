@@ -5,13 +5,22 @@
 import { createClients } from '../activities/clients.ts';
 import type { Config, ConfigRole } from '../config/env.ts';
 import type { UpstreamCheckOptions } from '../contract/doctor.ts';
+import { DEFAULT_TENANT_ID } from '../contract/ids.ts';
 import { reportOf, warn, type Check, type DoctorReport } from './checks.ts';
 import { configChecks } from './config-checks.ts';
 import { reconcilerChecks } from './reconciler-checks.ts';
+import {
+  resolveTenant,
+  tenantChecks,
+  tenantSecrets,
+  tenantUpstreamConfig,
+  type TenantLookup,
+} from './tenant-checks.ts';
 import { temporalChecks } from './temporal-checks.ts';
 import { upstreamChecks, type UpstreamOptions } from './upstream.ts';
 
 export type { Check, DoctorReport } from './checks.ts';
+export { UnknownTenantError } from './tenant-checks.ts';
 
 export interface DoctorOptions extends Omit<UpstreamOptions, 'conformance'> {
   /** The environment to read the configuration from (the loader's own rules). */
@@ -27,6 +36,13 @@ export interface DoctorOptions extends Omit<UpstreamOptions, 'conformance'> {
    * asks a worker instead (doctor/via-worker.ts), which holds the keys.
    */
   upstream?: (config: Config, options: UpstreamCheckOptions) => Promise<Check[]>;
+  /**
+   * Check this tenant's setup (`ozres doctor --tenant`): its registry entry, settings, webhook and keys, and its
+   * OZmap instead of the environment's. Unknown: UnknownTenantError. Absent: the environment's, as before tenants.
+   */
+  tenant?: string;
+  /** Where the tenant is looked up (the API's registry); absent, the one this configuration opens. */
+  registry?: TenantLookup;
 }
 
 /**
@@ -58,24 +74,36 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
         'fix the configuration lines above, then run the doctor again',
       ),
     );
-    return reportOf(checks, secrets);
+    const report = reportOf(checks, secrets);
+    return options.tenant === undefined ? report : { tenant: options.tenant, ...report };
   }
+  const tenant =
+    options.tenant === undefined ? undefined : await resolveTenant(config, options.tenant, options.registry);
+  // A tenant other than `default`: its OZmap is the registry's, and the fixes name its entry there.
+  const other = tenant && tenant.id !== DEFAULT_TENANT_ID ? tenant : undefined;
   const upstream = options.upstream
-    ? options.upstream(config, { conformance: options.ozmap === true })
-    : checkedHere(config, { ...options, conformance: options.ozmap });
-  const [temporal, upstreamLines] = await Promise.all([
+    ? options.upstream(config, { conformance: options.ozmap === true, ...(other ? { tenantId: other.id } : {}) })
+    : checkedHere(other ? tenantUpstreamConfig(config, other) : config, {
+        ...options,
+        conformance: options.ozmap,
+        tenantId: other?.id,
+      });
+  const [temporal, tenantLines, upstreamLines] = await Promise.all([
     temporalChecks(config.temporal, { timeoutMs: options.temporalTimeoutMs }),
+    tenant ? tenantChecks(tenant) : Promise.resolve([]),
     upstream,
   ]);
-  checks.push(...temporal, ...upstreamLines);
+  checks.push(...temporal, ...tenantLines, ...upstreamLines);
   for (const later of LATER_CHECKS) checks.push(...(await later(config)));
-  return reportOf(checks, [
+  const report = reportOf(checks, [
     ...secrets,
     config.ozmap.apiKey,
     config.http.ispboxApiKey,
     config.temporal.apiKey,
     config.geocoder.provider === 'google' ? config.geocoder.apiKey : undefined,
+    ...(tenant ? tenantSecrets(tenant) : []),
   ]);
+  return tenant ? { tenant: tenant.id, ...report } : report;
 }
 
 /** OZmap and the geocoder checked from this process, with clients made for the run. */

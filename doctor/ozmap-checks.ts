@@ -11,8 +11,22 @@ import { isLoopbackHost } from '../net/hosts.ts';
 import { describeError, fail, pass, warn, type Check } from './checks.ts';
 import { validate } from './validate.ts';
 
+/**
+ * Whose OZmap the lines are about, so that each fix names what to change: the environment's (OZMAP_URL,
+ * OZMAP_API_KEY) by default, a tenant's registry entry with `tenantId` (`ozres doctor --tenant`).
+ */
+export interface OzmapSubject {
+  tenantId?: string;
+}
+
+/** The fix for a tenant's OZmap URL or key: its registry entry, changed through the admin API. */
+const tenantFix = (tenantId: string, setting: 'url' | 'key', what: string) =>
+  `${what}: ozres tenants update ${tenantId} ` +
+  (setting === 'url' ? '--ozmap-url https://<tenant>.ozmap.com.br:9994' : '--ozmap-key - (the key on standard input)');
+
 /** https outside loopback; plain http only on this machine (the simulator), where it is a warning. */
-export function transportCheck(ozmapUrl: string): Check {
+export function transportCheck(ozmapUrl: string, subject: OzmapSubject = {}): Check {
+  const { tenantId } = subject;
   const url = new URL(ozmapUrl);
   const id = 'ozmap.transport';
   const title = 'OZmap transport';
@@ -22,7 +36,9 @@ export function transportCheck(ozmapUrl: string): Check {
       id,
       title,
       `${url.origin} is plain http on loopback (the simulator?): fine on this machine, not for a real OZmap`,
-      'point OZMAP_URL at https://<tenant>.ozmap.com.br:9994 for production',
+      tenantId === undefined
+        ? 'point OZMAP_URL at https://<tenant>.ozmap.com.br:9994 for production'
+        : tenantFix(tenantId, 'url', 'point it at the real OZmap for production'),
       'OZmap fact O1',
     );
   }
@@ -30,7 +46,9 @@ export function transportCheck(ozmapUrl: string): Check {
     id,
     title,
     `${url.origin} is plain http outside loopback: the API key would travel in clear`,
-    'use https://<tenant>.ozmap.com.br:9994 in OZMAP_URL (OZmap serves its API over https on port 9994)',
+    tenantId === undefined
+      ? 'use https://<tenant>.ozmap.com.br:9994 in OZMAP_URL (OZmap serves its API over https on port 9994)'
+      : tenantFix(tenantId, 'url', 'use https (OZmap serves its API over https on port 9994)'),
     'OZmap fact O1',
   );
 }
@@ -38,8 +56,12 @@ export function transportCheck(ozmapUrl: string): Check {
 const ProjectRow = z.looseObject({ id: z.string().optional(), _id: z.string().optional() });
 const ProjectPage = z.looseObject({ total: z.number().optional(), rows: z.array(ProjectRow) });
 
-export async function ozmapChecks(ozmap: OzmapClient, config: Config['ozmap']): Promise<Check[]> {
-  const checks: Check[] = [transportCheck(config.url)];
+export async function ozmapChecks(
+  ozmap: OzmapClient,
+  config: Config['ozmap'],
+  subject: OzmapSubject = {},
+): Promise<Check[]> {
+  const checks: Check[] = [transportCheck(config.url, subject)];
   const origin = new URL(config.url).origin;
   const scheme = config.authScheme === 'bearer' ? '"Bearer <key>"' : 'the raw key';
   try {
@@ -67,14 +89,14 @@ export async function ozmapChecks(ozmap: OzmapClient, config: Config['ozmap']): 
       );
     }
   } catch (err) {
-    checks.push(...keyFailure(err, origin, config));
+    checks.push(...keyFailure(err, origin, config, subject));
     return checks;
   }
   checks.push(await projectsCheck(ozmap));
   return checks;
 }
 
-function keyFailure(err: unknown, origin: string, config: Config['ozmap']): Check[] {
+function keyFailure(err: unknown, origin: string, config: Config['ozmap'], { tenantId }: OzmapSubject): Check[] {
   if (err instanceof UpstreamHttpError && err.kind === 'auth') {
     const other = config.authScheme === 'bearer' ? 'raw' : 'bearer';
     return [
@@ -83,7 +105,9 @@ function keyFailure(err: unknown, origin: string, config: Config['ozmap']): Chec
         'ozmap.key',
         'OZmap key',
         `OZmap refused the key (${err.status ?? 'auth error'} on GET /api/v2/authenticated)`,
-        "set OZMAP_API_KEY to the integration user's API key (OZmap: a user with the API module); " +
+        (tenantId === undefined
+          ? "set OZMAP_API_KEY to the integration user's API key (OZmap: a user with the API module); "
+          : `${tenantFix(tenantId, 'key', "the integration user's API key (OZmap: a user with the API module)")}; `) +
           `if the key is right, try OZMAP_AUTH_SCHEME=${other}`,
         'OZmap fact O2',
       ),
@@ -95,7 +119,9 @@ function keyFailure(err: unknown, origin: string, config: Config['ozmap']): Chec
         'ozmap.reachable',
         'OZmap',
         `${origin} did not answer: ${describeError(err)}; key and projects not checked`,
-        'check OZMAP_URL (https://<tenant>.ozmap.com.br:9994) and that this host may reach port 9994 (firewall)',
+        tenantId === undefined
+          ? 'check OZMAP_URL (https://<tenant>.ozmap.com.br:9994) and that this host may reach port 9994 (firewall)'
+          : tenantFix(tenantId, 'url', 'check that this host may reach port 9994 (firewall), or correct the URL'),
         'OZmap fact O1',
       ),
     ];
@@ -105,7 +131,9 @@ function keyFailure(err: unknown, origin: string, config: Config['ozmap']): Chec
       'ozmap.reachable',
       'OZmap',
       `GET /api/v2/authenticated failed: ${describeError(err)}`,
-      'check that OZMAP_URL is the OZmap API (host and port only, no /api/v2)',
+      tenantId === undefined
+        ? 'check that OZMAP_URL is the OZmap API (host and port only, no /api/v2)'
+        : tenantFix(tenantId, 'url', 'give the OZmap API, host and port only, no /api/v2'),
       'OZmap fact O1',
     ),
   ];

@@ -10,11 +10,12 @@ export function formatText(report: DoctorReport): string {
   });
   const { pass, fail, warn } = report.summary;
   const tally = `${pass} ✓, ${fail} ✗, ${warn} !`;
+  const whose = report.tenant === undefined ? '' : `Tenant ${report.tenant}: `;
   lines.push(
     '',
     report.ok
-      ? `Ready for a sale (${tally}).`
-      : `Not ready for a sale (${tally}): fix the ✗ lines. Check ids for a bug report: ` +
+      ? `${whose}Ready for a sale (${tally}).`
+      : `${whose}Not ready for a sale (${tally}): fix the ✗ lines. Check ids for a bug report: ` +
           report.checks
             .filter((c) => c.status === 'fail')
             .map((c) => c.id)

@@ -18,6 +18,17 @@ export interface UpstreamOptions {
   radiusMeters?: number;
   /** Add the reversible write test on this box (only with `conformance`; the CLI alone offers it). */
   write?: { boxId: string; steps?: WriteStep[] };
+  /** Whose OZmap `clients.ozmap` and `config.ozmap` are (`ozres doctor --tenant`): its lines name it and its fixes. */
+  tenantId?: string;
+}
+
+/** The OZmap areas of a report: about a tenant's OZmap when the doctor runs for one. */
+const OZMAP_AREAS = ['ozmap.', 'conformance.', 'write.'];
+
+/** A tenant's OZmap line names the tenant in its title (the id stays, so scripts compare reports). */
+export function ofTenant(check: Check, tenantId: string | undefined): Check {
+  if (tenantId === undefined || !OZMAP_AREAS.some((area) => check.id.startsWith(area))) return check;
+  return { ...check, title: `${check.title} (tenant ${tenantId})` };
 }
 
 export type UpstreamConfig = Pick<Config, 'ozmap' | 'geocoder' | 'doctor' | 'defaults'>;
@@ -29,7 +40,7 @@ export async function upstreamChecks(
 ): Promise<Check[]> {
   const { ozmap, geocoder } = clients;
   const [ozmapLines, geocoderLine] = await Promise.all([
-    ozmapChecks(ozmap, config.ozmap),
+    ozmapChecks(ozmap, config.ozmap, { tenantId: options.tenantId }),
     geocoderCheck(geocoder, config),
   ]);
   const checks = [...ozmapLines, geocoderLine];
@@ -48,5 +59,5 @@ export async function upstreamChecks(
       warn('conformance.skipped', 'OZmap conformance', 'not run: OZmap is not usable (see the OZmap lines above)'),
     );
   }
-  return checks;
+  return checks.map((check) => ofTenant(check, options.tenantId));
 }

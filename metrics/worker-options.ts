@@ -5,6 +5,7 @@
  */
 import type { InjectedSinks, WorkerOptions } from '@temporalio/worker';
 import type { Config } from '../config/env.ts';
+import { DEFAULT_TENANT_ID, reservationOf } from '../contract/ids.ts';
 import { activityMetricsInterceptor } from './activity-interceptor.ts';
 import { observeHttpClients } from './http-observer.ts';
 import { createWorkerMetrics, WORKFLOW_METRICS_INTERCEPTOR, type WorkerMetrics } from './worker.ts';
@@ -13,20 +14,27 @@ import type { ReservationMetricsSinks } from './workflow-interceptor.ts';
 export function workerMetricsOptions(config: Pick<Config, 'ozmap' | 'geocoder' | 'worker' | 'workflowBundlePath'>): {
   metrics: WorkerMetrics;
   workerOptions: Partial<WorkerOptions>;
+  /** Counts a tenant's OZmap requests too (worker/tenants.ts calls it as it makes the tenant's client). */
+  watchOzmap(url: string): void;
   stop(): void;
 } {
   const metrics = createWorkerMetrics();
-  const stop = observeHttpClients(metrics, { ozmapUrl: config.ozmap.url, geocoderUrl: config.geocoder.url });
+  const observer = observeHttpClients(metrics, { ozmapUrl: config.ozmap.url, geocoderUrl: config.geocoder.url });
+  // The reservation's tenant is in its workflow id (contract/ids.ts), which the API made for an authenticated key.
+  const tenantOf = (workflowId: string) => reservationOf(workflowId)?.tenantId ?? DEFAULT_TENANT_ID;
   const sinks: InjectedSinks<ReservationMetricsSinks> = {
     reservationMetrics: {
-      started: { fn: () => metrics.reservationsStarted.inc() },
-      finished: { fn: (_info, status) => metrics.reservationsFinished.inc({ status }) },
+      started: { fn: (info) => metrics.reservationsStarted.inc({ tenant: tenantOf(info.workflowId) }) },
+      finished: {
+        fn: (info, status) => metrics.reservationsFinished.inc({ status, tenant: tenantOf(info.workflowId) }),
+      },
     },
   };
   const { deployment } = config.worker;
   return {
     metrics,
-    stop,
+    watchOzmap: (url) => observer.watchOzmap(url),
+    stop: () => observer.stop(),
     workerOptions: {
       sinks,
       interceptors: {

@@ -27,9 +27,9 @@ async function main(): Promise<void> {
   installTemporalRuntime(logger, config.worker.metricsAddress);
   const connection = await connectWorker(config.temporal);
   const clients = createClients(config);
-  const tenants = await openWorkerTenants(config, clients.ozmap);
   // Metrics, interceptors and Worker Deployment versioning (docs/deployment.md); sinks are always registered.
   const instrumented = workerMetricsOptions(config);
+  const tenants = await openWorkerTenants(config, clients.ozmap, (url) => instrumented.watchOzmap(url));
   const dataConverter = dataConverterFor(config.payloadEncryption);
   // A client of its own: the reconciler's activities and Schedule, and the settling metrics' visibility queries.
   const clientConnection = await Connection.connect(temporalConnectionOptions(config.temporal));

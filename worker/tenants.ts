@@ -21,17 +21,22 @@ export interface WorkerTenants {
   close(): Promise<void>;
 }
 
+/** `watchOzmap`: told each tenant OZmap's URL as its client is made (the request metrics count it). */
 export function tenantParts(
   registry: TenantRegistry,
   config: Pick<Config, 'ozmap'>,
   defaultOzmap?: OzmapClient,
+  watchOzmap?: (url: string) => void,
 ): Omit<WorkerTenants, 'close'> {
   const ozmaps = new TenantOzmaps(
     async (tenantId) => {
       const tenant = await registry.get(tenantId);
       return tenant && { version: tenant.version, url: tenant.ozmap.url, apiKey: tenant.ozmap.apiKey };
     },
-    (settings: TenantOzmapSettings) => ozmapClientFor(config.ozmap, settings),
+    (settings: TenantOzmapSettings) => {
+      watchOzmap?.(settings.url);
+      return ozmapClientFor(config.ozmap, settings);
+    },
     undefined,
     defaultOzmap,
   );
@@ -57,10 +62,11 @@ export function tenantParts(
 export async function openWorkerTenants(
   config: Parameters<typeof openRegistry>[0] & Pick<Config, 'ozmap'>,
   defaultOzmap?: OzmapClient,
+  watchOzmap?: (url: string) => void,
 ): Promise<WorkerTenants | undefined> {
   if (!config.registry.secrets.current) return undefined;
   const registry = await openRegistry(config);
-  const parts = tenantParts(registry, config, defaultOzmap);
+  const parts = tenantParts(registry, config, defaultOzmap, watchOzmap);
   return {
     ...parts,
     async close() {

@@ -92,7 +92,7 @@ export function createReservationWorker(options: ReservationWorkerOptions): Prom
           tenants: options.tenants?.ozmaps,
           enabledTenants: options.tenants?.enabledTenants,
         }),
-        ...(options.doctor ? createDoctorActivities(options.clients, options.doctor) : {}),
+        ...(options.doctor ? createDoctorActivities(options.clients, options.doctor, options.tenants?.ozmaps) : {}),
       }),
     },
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),

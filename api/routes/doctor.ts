@@ -1,15 +1,18 @@
 /**
- * GET /v1/doctor: the `ozres doctor` report over HTTP, behind the API key (it names hosts and configuration).
+ * GET /v1/doctor: the `ozres doctor` report over HTTP, behind an API key (it names hosts and configuration).
  * 200 when everything a sale needs holds, 503 with the same report when a check fails, so that a monitor can use
- * the status alone. `?ozmap=true` adds the read-only OZmap conformance; the write test is CLI only.
+ * the status alone. `?ozmap=true` adds the read-only OZmap conformance; the write test is CLI only. A tenant's key
+ * gets its tenant's report (`ozres doctor --tenant <id>`: its OZmap, settings, webhook and keys beside the
+ * deployment's lines), never another's; ISPBOX_API_KEY gets the environment's, as before tenants.
  */
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { Config } from '../../config/env.ts';
 import type { ReservationsClient } from '../../client/reservations.ts';
+import { DEFAULT_TENANT_ID } from '../../contract/ids.ts';
 import { runDoctor, type DoctorReport } from '../../doctor/index.ts';
+import type { TenantLookup } from '../../doctor/tenant-checks.ts';
 import { upstreamOnWorker } from '../../doctor/via-worker.ts';
-import { bearerAuth } from '../auth.ts';
+import { callerAuth, callerOf, type Authenticate } from '../callers.ts';
 import { errorResponses, json } from '../schemas.ts';
 
 export const DoctorCheckBody = z
@@ -25,6 +28,10 @@ export const DoctorCheckBody = z
 
 export const DoctorReportBody = z
   .object({
+    tenant: z
+      .string()
+      .optional()
+      .meta({ description: "The caller's tenant, for a tenant's key; absent for ISPBOX_API_KEY (the environment's)" }),
     ok: z.boolean().meta({ description: 'True when no check failed' }),
     checks: z.array(DoctorCheckBody),
     summary: z.object({ pass: z.number().int(), fail: z.number().int(), warn: z.number().int() }),
@@ -38,7 +45,8 @@ const DoctorQuery = z.strictObject({
     .meta({ description: 'Add the read-only OZmap conformance checks' }),
 });
 
-export type DoctorRunner = (options: { ozmap: boolean }) => Promise<DoctorReport>;
+/** `tenantId`: a tenant other than `default`, whose key called; absent for the environment's. */
+export type DoctorRunner = (options: { ozmap: boolean; tenantId?: string }) => Promise<DoctorReport>;
 
 /**
  * How long a report answers again: a monitor polling, or a flood, costs one doctor run per kind in this time, not one
@@ -47,11 +55,14 @@ export type DoctorRunner = (options: { ozmap: boolean }) => Promise<DoctorReport
 export const DOCTOR_CACHE_MS = 30_000;
 
 export const doctorRoutes: FastifyPluginAsyncZod<{
-  config: Pick<Config, 'http'>;
   reservations: Pick<ReservationsClient, 'client'>;
+  /** Who a key speaks for (api/callers.ts): ISPBOX_API_KEY the environment, a tenant's key its tenant. */
+  authenticate: Authenticate;
+  /** Where a tenant's entry is read (its settings, webhook, keys); absent, there are no tenants but `default`. */
+  registry?: TenantLookup;
   run?: DoctorRunner;
-}> = (app, { config, reservations, run }) => {
-  app.addHook('onRequest', bearerAuth(config.http.ispboxApiKey));
+}> = (app, { reservations, authenticate, registry, run }) => {
+  app.addHook('onRequest', callerAuth(authenticate));
   // OZmap and the geocoder are checked by a worker, which holds their keys (this process needs neither).
   const doctor = cachedRunner(
     run ??
@@ -61,6 +72,7 @@ export const doctorRoutes: FastifyPluginAsyncZod<{
           role: 'api',
           ozmap: options.ozmap,
           upstream: upstreamOnWorker(reservations.client),
+          ...(options.tenantId === undefined ? {} : { tenant: options.tenantId, registry }),
         })),
   );
   app.get(
@@ -73,7 +85,8 @@ export const doctorRoutes: FastifyPluginAsyncZod<{
           'Configuration, Temporal (reachable, credentials, namespace, search attributes, a worker), OZmap (https, ' +
           'key, projects) and the geocoder; with `ozmap=true` also the read-only OZmap conformance. ' +
           '200 when no check fails, 503 with the same report otherwise. Secrets never appear in it. OZmap and the ' +
-          'geocoder are checked by a worker (which holds their keys); a report is reused for 30 s.',
+          "geocoder are checked by a worker (which holds their keys); a report is reused for 30 s. A tenant's key " +
+          "gets its own tenant's report (as `ozres doctor --tenant <id>`): its OZmap, settings, webhook and keys.",
         tags: ['health'],
         security: [{ bearer: [] }],
         querystring: DoctorQuery,
@@ -85,25 +98,33 @@ export const doctorRoutes: FastifyPluginAsyncZod<{
       },
     },
     async (request, reply) => {
-      const report = await doctor({ ozmap: request.query.ozmap === 'true' });
+      const { tenantId } = callerOf(request);
+      const report = await doctor({
+        ozmap: request.query.ozmap === 'true',
+        ...(tenantId === DEFAULT_TENANT_ID ? {} : { tenantId }),
+      });
       return reply.code(report.ok ? 200 : 503).send(report);
     },
   );
   return Promise.resolve();
 };
 
-/** One run per kind at a time, its report (whatever it says) kept DOCTOR_CACHE_MS from when it came. */
+/**
+ * One run per kind and tenant at a time, its report (whatever it says) kept DOCTOR_CACHE_MS from when it came. The
+ * tenants are those of authenticated keys, so the entries are bounded by the registry.
+ */
 export function cachedRunner(run: DoctorRunner, now: () => number = Date.now): DoctorRunner {
-  const kept = new Map<boolean, { at: number; report: Promise<DoctorReport> }>();
+  const kept = new Map<string, { at: number; report: Promise<DoctorReport> }>();
   return (options) => {
-    const entry = kept.get(options.ozmap);
+    const key = `${options.tenantId ?? DEFAULT_TENANT_ID}:${options.ozmap}`;
+    const entry = kept.get(key);
     if (entry && now() - entry.at < DOCTOR_CACHE_MS) return entry.report;
     const fresh = { at: Infinity, report: run(options) };
     fresh.report.then(
       () => (fresh.at = now()),
-      () => kept.delete(options.ozmap), // a run that threw is not kept: the next request tries again
+      () => kept.delete(key), // a run that threw is not kept: the next request tries again
     );
-    kept.set(options.ozmap, fresh);
+    kept.set(key, fresh);
     return fresh.report;
   };
 }

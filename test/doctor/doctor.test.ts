@@ -2,15 +2,25 @@
  * `ozres doctor` against the real stack (dev server, worker process, simulator): all passes and leaves the
  * simulator's state as it was; each broken part (no worker, a missing search attribute, Temporal down, a wrong
  * OZmap key, an http OZmap URL) is named with its fix and fails the run; GET /v1/doctor answers the same report.
+ * With --tenant, a registry of two tenants on two simulators: the one with a wrong OZmap key is named with its
+ * failing line, the other passes; a tenant's key gets its own tenant's report from GET /v1/doctor.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { ensureSearchAttributes, findFreePort } from '../../scripts/dev-server.ts';
 import { runDoctor, type DoctorReport } from '../../doctor/index.ts';
 import { buildHttpServer } from '../../api/server.ts';
 import { loadConfig } from '../../config/env.ts';
+import { linkSigningKey } from '../../client/viability-link.ts';
+import { openRegistry } from '../../registry/open.ts';
+import type { TenantRegistry } from '../../registry/registry.ts';
 import { ISOLATED_BOX } from '../../simulator/network.ts';
+import { startSimulator, type Simulator } from '../../simulator/server.ts';
+import { startTestServer, type TestServer } from '../support/http-server.ts';
 import { startStack, type Stack } from '../support/stack.ts';
 import { SIM_API_KEY } from '../support/world.ts';
 import { ResponseContract, TEST_API_KEY, loadValidDocument } from '../support/http-api.ts';
@@ -162,6 +172,107 @@ describe('ozres doctor against the stack', () => {
     } finally {
       await app.close();
     }
+  });
+
+  describe('--tenant: two tenants, one with a wrong OZmap key', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'doctor-tenants-'));
+    let env: NodeJS.ProcessEnv;
+    let registry: TenantRegistry;
+    let other: Simulator;
+    let receiver: TestServer;
+    const keys: Record<string, string> = {};
+    const wrong = 'tenant-b-wrong-ozmap-key-5d1e';
+
+    before(async () => {
+      env = { ...stack.env, TENANT_SECRETS_KEY: randomBytes(32).toString('base64'), ISPBOX_OZMAP_DATA_DIR: dir };
+      registry = await openRegistry(loadConfig(env));
+      other = await startSimulator({ port: 0, apiKey: SIM_API_KEY });
+      receiver = await startTestServer((_req, res) => res.writeHead(405).end());
+      await registry.put('tenant-a', {
+        name: 'A Fibra',
+        ozmap: { url: stack.world.simUrl, apiKey: SIM_API_KEY },
+        webhook: { url: `${receiver.url}/hooks/ozres`, secret: `whsec_${randomBytes(24).toString('base64')}` },
+      });
+      await registry.put('tenant-b', { name: 'B Net', ozmap: { url: other.url, apiKey: wrong } });
+      for (const id of ['tenant-a', 'tenant-b'])
+        keys[id] = (await registry.createKey(id, (key) => linkSigningKey({ ispboxApiKey: key })))!.key;
+    });
+    after(async () => {
+      await registry?.close();
+      await other?.close();
+      await receiver?.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("names the broken tenant's failing line and fix; the other passes; no key or secret shown", async () => {
+      const a = await runDoctor({ env, tenant: 'tenant-a' });
+      assert.deepEqual(failures(a), [], JSON.stringify(a.checks, null, 2));
+      assert.equal(a.tenant, 'tenant-a');
+      for (const id of ['tenant.registry', 'tenant.enabled', 'tenant.settings', 'tenant.keys', 'ozmap.key'])
+        assert.equal(byId(a, id)?.status, 'pass', id);
+      assert.match(byId(a, 'tenant.webhook')!.finding, /answers \(405 to HEAD/);
+      assert.match(byId(a, 'tenant.keys')!.finding, /^1 live key$/);
+      const b = await runDoctor({ env, tenant: 'tenant-b', ozmap: true });
+      assert.deepEqual(failures(b), ['ozmap.key']);
+      const line = byId(b, 'ozmap.key')!;
+      assert.equal(line.title, 'OZmap key (tenant tenant-b)');
+      assert.match(line.finding, /OZmap refused the key \(401/);
+      assert.match(line.fix ?? '', /ozres tenants update tenant-b --ozmap-key -/);
+      assert.ok(b.checks.some((c) => c.id === 'conformance.skipped'));
+      const shown = JSON.stringify([a, b]);
+      for (const secret of [wrong, SIM_API_KEY, keys['tenant-a']!, keys['tenant-b']!, env.TENANT_SECRETS_KEY!])
+        assert.ok(!shown.includes(secret));
+    });
+
+    it('as a process: a failing tenant exits 1 naming it; an unknown one 4, a bad id 2, both naming --tenant', async () => {
+      const broken = await stack.cli(['doctor', '--tenant', 'tenant-b'], env);
+      assert.equal(broken.code, 1, broken.stdout + broken.stderr);
+      assert.match(broken.stdout, /✗ OZmap key \(tenant tenant-b\) +OZmap refused the key/);
+      assert.match(broken.stdout, /Tenant tenant-b: Not ready for a sale .*ozmap\.key/);
+      assert.ok(!(broken.stdout + broken.stderr).includes(wrong));
+      const unknown = await stack.cli(['doctor', '--tenant', 'nobody'], env);
+      assert.equal(unknown.code, 4, unknown.stdout + unknown.stderr);
+      assert.match(unknown.stderr, /--tenant: no tenant "nobody": it is not in the registry.*ozres tenants add nobody/);
+      const bad = await stack.cli(['doctor', '--tenant', 'Not_An_Id'], env);
+      assert.equal(bad.code, 2, bad.stdout + bad.stderr);
+      assert.match(bad.stderr, /--tenant: "Not_An_Id" is no tenant id/);
+    });
+
+    it("GET /v1/doctor: a tenant's key gets its own tenant's report; ISPBOX_API_KEY the environment's", async () => {
+      const asked: Array<string | undefined> = [];
+      // The registry's environment is `env`: its ISPBOX_API_KEY is the `default` tenant's key.
+      const config = loadConfig(env);
+      const app = await buildHttpServer({
+        reservations: stack.reservations,
+        config,
+        logger: false,
+        registry,
+        doctor: (options) => {
+          asked.push(options.tenantId);
+          return runDoctor({ env, tenant: options.tenantId, registry });
+        },
+      });
+      try {
+        const get = async (key: string) => {
+          const res = await app.inject({ url: '/v1/doctor', headers: { authorization: `Bearer ${key}` } });
+          return { status: res.statusCode, body: res.json<DoctorReport>() };
+        };
+        const b = await get(keys['tenant-b']!);
+        assert.equal(b.status, 503);
+        assert.equal(b.body.tenant, 'tenant-b');
+        assert.deepEqual(failures(b.body), ['ozmap.key']);
+        const a = await get(keys['tenant-a']!);
+        assert.equal(a.status, 200, JSON.stringify(a.body));
+        assert.equal(a.body.tenant, 'tenant-a');
+        const own = await get(config.http.ispboxApiKey);
+        assert.equal(own.body.tenant, undefined);
+        assert.equal(byId(own.body, 'tenant.registry'), undefined);
+        assert.deepEqual(asked, ['tenant-b', 'tenant-a', undefined]);
+        assert.equal((await get('ozk_0123456789abcdef_' + 'x'.repeat(43))).status, 401);
+      } finally {
+        await app.close();
+      }
+    });
   });
 
   // Last: it changes the namespace (and puts it back).

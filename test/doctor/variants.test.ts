@@ -1,7 +1,8 @@
 /**
  * Each simulator variant makes exactly the doctor line of its fact fail, naming it, and the other lines pass; with
  * OZMAP_FIND_BY=client_code a retried reservation under `external-id-ignored` finds its property by client code.
- * The doctor's modules are called directly (no Temporal needed), against real simulators on loopback.
+ * The doctor's modules are called directly (no Temporal needed), against real simulators on loopback; so is the
+ * worker's doctor activity for two tenants on two simulators, one with a wrong key.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +13,9 @@ import type { Check } from '../../doctor/checks.ts';
 import { OzmapClient } from '../../activities/ozmap/client.ts';
 import { NominatimGeocoder } from '../../activities/geocoder/nominatim.ts';
 import { createActivities, type ReservePortInput } from '../../activities/index.ts';
+import { TenantOzmaps, type TenantOzmapSettings } from '../../activities/tenant-ozmaps.ts';
+import { loadConfig } from '../../config/env.ts';
+import { createDoctorActivities } from '../../doctor/worker-activities.ts';
 import { externalIdFor } from '../../contract/ids.ts';
 import { ISOLATED_BOX } from '../../simulator/network.ts';
 import { startSimulator, type Simulator } from '../../simulator/server.ts';
@@ -133,5 +137,47 @@ describe('OZMAP_FIND_BY=client_code under external-id-ignored', () => {
     const marked = sim.store.snapshot().properties.filter((p) => p.external_id === externalIdFor('V-FINDBY-1'));
     assert.equal(marked.length, 1, 'one property (and so one client) for the viability');
     assert.equal(sim.store.snapshot().clients.filter((c) => c.code === 'C-FINDBY').length, 2);
+  });
+});
+
+describe("the worker's doctor activity for a tenant (GET /v1/doctor with a tenant's key)", () => {
+  it("checks each tenant's OZmap as the worker resolves it: the wrong key is named, the other passes", async () => {
+    const [simA, simB] = await Promise.all([
+      startSimulator({ port: 0, apiKey: SIM_API_KEY }),
+      startSimulator({ port: 0, apiKey: SIM_API_KEY }),
+    ]);
+    const wrong = 'tenant-b-wrong-key-9c2f71';
+    const registry: Record<string, TenantOzmapSettings> = {
+      'tenant-a': { version: 1, url: simA.url, apiKey: SIM_API_KEY },
+      'tenant-b': { version: 1, url: simB.url, apiKey: wrong },
+    };
+    const config = loadConfig({ OZMAP_URL: simA.url, GEOCODER_URL: simA.url });
+    const tenants = new TenantOzmaps(
+      (id) => Promise.resolve(registry[id]),
+      (settings) => new OzmapClient({ baseUrl: settings.url, apiKey: settings.apiKey, timeoutMs: 5000 }),
+    );
+    const geocoder = new NominatimGeocoder({ url: simA.url, userAgent: 'doctor-test', minIntervalMs: 0 });
+    const ozmap = new OzmapClient({ baseUrl: simA.url, apiKey: SIM_API_KEY, timeoutMs: 5000 });
+    const doctor = createDoctorActivities({ ozmap, geocoder }, config, tenants);
+    const upstreamChecks = (options: Parameters<typeof doctor.upstreamChecks>[0]) => doctor.upstreamChecks(options);
+    try {
+      const a = await upstreamChecks({ conformance: false, tenantId: 'tenant-a' });
+      assert.deepEqual(failed(a), [], JSON.stringify(a, null, 2));
+      assert.equal(a.find((c) => c.id === 'ozmap.key')?.title, 'OZmap key (tenant tenant-a)');
+      const b = await upstreamChecks({ conformance: true, tenantId: 'tenant-b' });
+      assert.deepEqual(
+        failed(b).map((c) => [c.id, c.title]),
+        [['ozmap.key', 'OZmap key (tenant tenant-b)']],
+      );
+      assert.match(failed(b)[0]!.fix ?? '', /ozres tenants update tenant-b --ozmap-key/);
+      assert.ok(!JSON.stringify(b).includes(wrong));
+      const unknown = await upstreamChecks({ conformance: false, tenantId: 'nobody' });
+      assert.deepEqual(
+        failed(unknown).map((c) => [c.id, c.finding]),
+        [['ozmap.reachable', "this worker's registry has no such tenant: OZmap was not checked"]],
+      );
+    } finally {
+      await Promise.all([tenants.close(), ozmap.close(), geocoder.close(), simA.close(), simB.close()]);
+    }
   });
 });
