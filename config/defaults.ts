@@ -42,6 +42,13 @@ export const DEFAULT_MAX_CONCURRENT_WORKFLOW_TASKS = 40;
  * (docs/tenants.md, "Isolation").
  */
 export const DEFAULT_STICKY_TIMEOUT_MS = 100;
+/**
+ * Activities a second that one tenant's work may be dispatched on the task queue (Temporal's per-fairness-key rate
+ * limit). A reservation is two activities and its webhooks a few more; two cores run about 30 a second in all
+ * (bench/README.md), so one tenant's burst leaves a third of that to the others (docs/tenants.md, "Isolation"). Raise
+ * it with the workers' capacity.
+ */
+export const DEFAULT_TENANT_ACTIVITIES_PER_SECOND = 20;
 /** Threads that run workflow code (the SDK's default with its reused V8 context: 1). */
 export const DEFAULT_WORKFLOW_THREADS = 1;
 /**

@@ -21,6 +21,7 @@ import {
   DEFAULT_LISTEN_HOST,
   DEFAULT_MAX_CACHED_WORKFLOWS,
   DEFAULT_STICKY_TIMEOUT_MS,
+  DEFAULT_TENANT_ACTIVITIES_PER_SECOND,
   DEFAULT_MAX_CONCURRENT_WORKFLOW_TASKS,
   DEFAULT_WORKFLOW_THREADS,
   DEFAULT_OZMAP_URL,
@@ -232,6 +233,11 @@ export const EnvSchema = z.object({
     .min(1, 'must be 1 or more')
     .max(16, 'must be at most 16')
     .default(DEFAULT_WORKFLOW_THREADS),
+  TENANT_ACTIVITIES_PER_SECOND: z.coerce
+    .number({ error: 'must be a number of activities a second' })
+    .min(0, 'must be 0 (no limit) or more')
+    .max(100_000, 'must be at most 100000')
+    .default(DEFAULT_TENANT_ACTIVITIES_PER_SECOND),
   WORKER_STICKY_TIMEOUT_MS: z.coerce
     .number({ error: 'must be a whole number of milliseconds' })
     .int('must be a whole number of milliseconds')
@@ -359,6 +365,8 @@ function toConfig(env: Env) {
       maxConcurrentWorkflowTaskExecutions: env.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
       workflowThreadPoolSize: env.WORKER_WORKFLOW_THREADS,
       stickyQueueScheduleToStartTimeout: env.WORKER_STICKY_TIMEOUT_MS,
+      /** Each tenant's activities a second on the task queue (worker/tenant-rate.ts); 0: no limit. */
+      tenantActivitiesPerSecond: env.TENANT_ACTIVITIES_PER_SECOND,
       /** The SDK runtime's Prometheus exporter (Runtime.install telemetry), when set. */
       metricsAddress: env.WORKER_METRICS_ADDRESS,
       /** The project's own metrics (metrics/), when set. */

@@ -57,7 +57,7 @@ const START_ORDER = [
 ];
 
 /** Files that time answers (a bound in milliseconds): run after the others, alone, on a quiet machine. */
-const ALONE = new Set(['test/http/deep-body-fuzz.test.ts']);
+const ALONE = new Set(['test/http/deep-body-fuzz.test.ts', 'test/e2e/isolation.test.ts']);
 
 const root = path.resolve(import.meta.dirname, '..');
 const args = process.argv.slice(2);

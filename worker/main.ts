@@ -10,6 +10,7 @@ import { serveMetrics } from '../metrics/server.ts';
 import { pollSettling } from '../metrics/settling.ts';
 import { createLogger, installTemporalRuntime } from './logger.ts';
 import { registerReconcileSchedule } from './reconcile-schedule.ts';
+import { registerTenantActivityRate } from './tenant-rate.ts';
 import { WORKFLOW_BUNDLE_FILE, connectWorker, createClients, createReservationWorker, tuningOf } from './worker.ts';
 
 /**
@@ -58,6 +59,15 @@ async function main(): Promise<void> {
       : undefined;
     const stopPolling = metricsServer ? pollSettling(client, instrumented.metrics) : () => {};
     const schedule = await registerReconcileSchedule(client, config, logger);
+    const tenantRate = await registerTenantActivityRate(
+      client,
+      {
+        namespace: config.temporal.namespace,
+        taskQueue: config.temporal.taskQueue,
+        perSecond: config.worker.tenantActivitiesPerSecond,
+      },
+      logger,
+    );
     const encryption = config.payloadEncryption ? (config.payloadEncryption.current?.id ?? 'decrypt only') : 'off';
     logger.info(
       {
@@ -69,6 +79,7 @@ async function main(): Promise<void> {
         // The origin only: a path or query may carry a token.
         webhooks: config.webhooks ? new URL(config.webhooks.url).origin : 'off',
         reconciler: schedule === 'failed' ? 'schedule not registered' : config.reconciler.schedule.kind,
+        tenantActivitiesPerSecond: tenantRate === 'failed' ? 'not set' : config.worker.tenantActivitiesPerSecond,
         metrics: [config.worker.metricsAddress, metricsServer?.url].filter(Boolean).join(' ') || 'off',
         deployment: config.worker.deployment
           ? `${config.worker.deployment.deploymentName}.${config.worker.deployment.buildId}`

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto'; // CommonJS: no named ESM exports
 import { workflowIdFor } from '../../contract/ids.ts';
 import { OzmapClient } from '../../activities/ozmap/client.ts';
 import { ReservationsClient } from '../../client/reservations.ts';
@@ -27,6 +27,8 @@ export interface IsolationOptions {
   broken: number;
   /** false: the server as it comes, to weigh what Priority and Fairness change. */
   fairness: boolean;
+  /** Task queue partitions on the dev server (its default: 4). */
+  partitions?: number;
   /** The worker's environment beyond the stack's own (WORKER_* tuning). */
   workerEnv?: NodeJS.ProcessEnv;
   log?: (line: string) => void;
@@ -141,7 +143,7 @@ export async function measureIsolation(options: IsolationOptions): Promise<Isola
       const ms = (e: (typeof events)[number]) => Number(e.eventTime!.seconds) * 1000 + (e.eventTime!.nanos ?? 0) / 1e6;
       const t0 = ms(events[0]!);
       const timeline = events.map(
-        (e) => `+${(ms(e) - t0).toFixed(0).padStart(6)} ms ${temporal.api.enums.v1.EventType[e.eventType ?? 0]}`,
+        (e) => `+${(ms(e) - t0).toFixed(0).padStart(6)} ms ${proto.temporal.api.enums.v1.EventType[e.eventType ?? 0]}`,
       );
       return { alone, loaded, ratio, loadedSeconds, timeline };
     } finally {
