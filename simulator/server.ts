@@ -138,7 +138,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const plan = faults.plan(method);
     if (plan.delayMs > 0) {
       stats.countFault('delayed');
-      await sleep(plan.delayMs);
+      // Cut short by close(): a long injected latency must not keep a stopped simulator's process alive.
+      await sleep(plan.delayMs, undefined, { signal: closing.signal }).catch(() => undefined);
+      if (closing.signal.aborted) return void res.destroy();
     }
     if (plan.fault && plan.phase === 'before') return injectFault(res, plan.fault);
     const lateMs = method === 'POST' && pattern === `${API_PREFIX}/properties` ? faults.takeLateCreate() : undefined;
