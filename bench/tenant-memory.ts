@@ -38,18 +38,19 @@ const sim = {
 };
 while (!(await isPortOpen('127.0.0.1', port))) await new Promise((r) => setTimeout(r, 100));
 const ozmaps = new TenantOzmaps(
-  async () => ({ version: 1, url: sim.url, apiKey: KEY }),
+  () => Promise.resolve({ version: 1, url: sim.url, apiKey: KEY }),
   (settings) => new OzmapClient({ baseUrl: sim.url, apiKey: settings.apiKey }),
 );
-// One tenant first, so that what every client shares (undici, zod schemas, the simulator) is in the baseline.
+// One tenant first, so that what every client shares (undici, zod schemas) is in the baseline.
 await ozmaps.run('warm-up', (ozmap) => ozmap.checkKey());
 const before = await settle();
 for (let i = 0; i < TENANTS; i++) await ozmaps.run(`tenant-${i}`, (ozmap) => ozmap.checkKey());
 const after = await settle();
+const heap = after.heapUsed - before.heapUsed;
 console.log(
-  `${TENANTS} tenants, each with its OZmap client and an open connection: heap +${mib(after.heapUsed - before.heapUsed)} ` +
-    `MiB (${((after.heapUsed - before.heapUsed) / TENANTS / 1024).toFixed(1)} KiB each), resident ` +
-    `+${mib(after.rss - before.rss)} MiB (${mib(before.rss)} → ${mib(after.rss)} MiB)`,
+  `${TENANTS} tenants, each with its OZmap client and an open connection: heap +${mib(heap)} MiB ` +
+    `(${(heap / TENANTS / 1024).toFixed(1)} KiB each), resident +${mib(after.rss - before.rss)} MiB ` +
+    `(${mib(before.rss)} → ${mib(after.rss)} MiB)`,
 );
 await ozmaps.close();
 sim.process.kill('SIGTERM');
