@@ -147,8 +147,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     if (lateMs !== undefined) {
       // The caller has usually given up by now; the create is applied all the same, as a slow server would.
       stats.countFault('late');
+      stats.lateStarted();
       await sleep(lateMs, undefined, { signal: closing.signal }).catch(() => undefined);
-      if (closing.signal.aborted) return void res.destroy();
+      if (closing.signal.aborted) {
+        stats.lateEnded();
+        return void res.destroy();
+      }
     }
 
     let result: ApiResult;
@@ -172,6 +176,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       });
     } catch (error) {
       result = errorResult(error, log);
+    } finally {
+      if (lateMs !== undefined) stats.lateEnded(); // applied (or refused): no longer held
     }
     if (plan.fault && plan.phase === 'after') return injectFault(res, plan.fault);
     respond(res, result);

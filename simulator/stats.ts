@@ -12,6 +12,8 @@ export interface StatsSnapshot {
   /** By HTTP status of /api/v2 answers, injected 503s included. */
   statuses: Record<string, number>;
   faults: { error: number; reset: number; delayed: number; late: number };
+  /** Late creates held now, not yet applied: a test waits for none before it judges what OZmap holds. */
+  lateInFlight: number;
 }
 
 export class Stats {
@@ -19,6 +21,7 @@ export class Stats {
   private requests = new Map<string, number>();
   private statuses = new Map<string, number>();
   private faults = { error: 0, reset: 0, delayed: 0, late: 0 };
+  private lateInFlight = 0;
 
   countRequest(key: string): void {
     this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
@@ -30,6 +33,15 @@ export class Stats {
 
   countFault(kind: FaultKind | 'delayed' | 'late'): void {
     this.faults[kind]++;
+  }
+
+  /** A late create held from `lateStarted` until it is applied (or the simulator closes): `lateEnded`. */
+  lateStarted(): void {
+    this.lateInFlight++;
+  }
+
+  lateEnded(): void {
+    this.lateInFlight--;
   }
 
   reset(): void {
@@ -48,6 +60,7 @@ export class Stats {
       requests: sorted(this.requests),
       statuses: sorted(this.statuses),
       faults: { ...this.faults },
+      lateInFlight: this.lateInFlight,
     };
   }
 }

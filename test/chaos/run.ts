@@ -99,10 +99,22 @@ async function drainWorkflows(run: Run): Promise<void> {
     Math.min(run.deadline, Date.now() + lastHoldMs + plan.options.drainSeconds * 1000),
     (call) => persist(run, call),
   );
-  // The final run: whatever the operator's terminations and the latest late creates left, it must release.
+  // The final run: whatever the operator's terminations and the latest late creates left, it must release; so it
+  // starts once no late create is still held (each lands up to 40 s after its request, which may be after the last
+  // workflow ended: then only the reconciler can release it).
+  await waitForLateCreates(run);
   if (plan.options.reconcileRuns > 0) {
     log(`[chaos] ${elapsed(run)} the reconciler's final run`);
     run.tally.reconcileRuns.push(await reconcile(run));
+  }
+}
+
+async function waitForLateCreates(run: Run): Promise<void> {
+  for (;;) {
+    const { lateInFlight } = await simAdmin<StatsSnapshot>(run.world, 'GET', '/__sim/stats');
+    if (lateInFlight === 0 || Date.now() > run.deadline) return;
+    run.log(`[chaos] ${elapsed(run)} ${lateInFlight} late create(s) still held by OZmap; waiting for them to land`);
+    await new Promise((r) => setTimeout(r, 1000));
   }
 }
 

@@ -225,6 +225,20 @@ describe('fault injection and /__sim/ controls', () => {
     assert.equal(cleared.body.totalRequests, 0);
   });
 
+  it('counts a late create as held until OZmap applies it (lateInFlight), then 0', async () => {
+    const { box, drop } = isolatedBox(sim);
+    sim.setFaults({ lateCreates: 1, lateCreateMs: 400 });
+    const create = sim.post('/api/v2/properties', reservationBody(box, drop, 3, 'L-1'));
+    await new Promise((r) => setTimeout(r, 150));
+    assert.equal((await sim.get<{ lateInFlight: number }>('/__sim/stats')).body.lateInFlight, 1, 'held');
+    assert.deepEqual((await sim.get<PropertyView[]>('/api/v2/properties/client/L-1')).body, [], 'not applied yet');
+    assert.equal((await create).status, 201);
+    const stats = (await sim.get<{ lateInFlight: number; faults: { late: number } }>('/__sim/stats')).body;
+    assert.equal(stats.lateInFlight, 0, 'applied');
+    assert.equal(stats.faults.late, 1);
+    assert.equal((await sim.get<PropertyView[]>('/api/v2/properties/client/L-1')).body.length, 1);
+  });
+
   it('GET /__sim/summary reports boxes, free ports and clients; POST /__sim/reset reseeds', async () => {
     const { box, drop } = isolatedBox(sim);
     const before = (await sim.get<ReturnType<TestSimulator['summary']>>('/__sim/summary')).body;
