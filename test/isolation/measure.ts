@@ -27,10 +27,6 @@ export interface IsolationOptions {
   broken: number;
   /** false: the server as it comes, to weigh what Priority and Fairness change. */
   fairness: boolean;
-  /** Task queue partitions on the dev server (its default: 4). */
-  partitions?: number;
-  /** The worker's environment beyond the stack's own (WORKER_* tuning). */
-  workerEnv?: NodeJS.ProcessEnv;
   log?: (line: string) => void;
 }
 
@@ -80,7 +76,6 @@ export async function measureIsolation(options: IsolationOptions): Promise<Isola
       TENANT_SECRETS_KEY: randomBytes(32).toString('base64'),
       ISPBOX_API_KEY: 'isolation-default-key-0123456789',
       LOG_LEVEL: 'warn',
-      ...options.workerEnv,
     };
     const registry = await openRegistry(loadConfig(env));
     for (const [id, sim] of [

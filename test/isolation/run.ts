@@ -18,7 +18,6 @@ async function main(): Promise<number> {
     burst: Number(process.env.ISOLATION_BURST ?? 200),
     broken: Number(process.env.ISOLATION_BROKEN ?? 20),
     fairness: process.env.ISOLATION_FAIRNESS !== 'off',
-    partitions: process.env.ISOLATION_PARTITIONS ? Number(process.env.ISOLATION_PARTITIONS) : undefined,
     log: say,
   });
   say(`A alone: ${ms(result.alone)}`);
