@@ -144,6 +144,11 @@ export const REPORT_TENANT_CAP = 100;
 
 /** The Schedule's input: every enabled tenant, each reconciled by a child ReconcileWorkflow. */
 export interface ReconcileTenantsInput {
+  /**
+   * The task queue its children's ids name (reconcileChildIdFor): in the input, recorded, rather than read from where
+   * the run happens to execute, so that a replay elsewhere issues the same commands.
+   */
+  taskQueue: string;
   dryRun?: boolean;
   pageSize?: number;
   /** Set only by continue-as-new: the last tenant id listed, and what the runs so far found. */

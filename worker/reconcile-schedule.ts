@@ -42,7 +42,7 @@ export function reconcileScheduleOptions(
   taskQueue: string,
 ): ScheduleOptions & { spec: NonNullable<ScheduleOptions['spec']> } {
   const { schedule, pageSize } = reconciler;
-  const args: [ReconcileTenantsInput] = [{ pageSize }];
+  const args: [ReconcileTenantsInput] = [{ taskQueue, pageSize }];
   return {
     scheduleId: reconcileScheduleIdFor(taskQueue),
     spec:

@@ -19,10 +19,8 @@
  * then a cancel.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { saveHistory } from './history-file.ts';
 import { createReservationWorker } from '../../worker/worker.ts';
 import { createActivities } from '../../activities/index.ts';
 import { HOUR_MS } from '../../contract/defaults.ts';
@@ -52,17 +50,12 @@ const webhooks = receiver && { url: receiver.url, secret: RECORD_SECRET, reminde
 const prefix = webhookMode ? 'webhook-' : '';
 const only = process.argv.slice(webhookMode ? 4 : 3);
 const wanted = (name: string) => only.length === 0 || only.some((prefix) => name.startsWith(prefix));
-const out = path.join(import.meta.dirname, 'histories');
 /** The stuck release continues as new after this many hourly rounds (100 in production): a smaller file. */
 const SETTLE_ROUNDS = 5;
 /** The long hold's server suggests continuing as new past this many events (4,096 by default). */
 const SUGGEST_AFTER_EVENTS = 60;
-const save = (name: string, history: Parameters<typeof historyToJSON>[0]) =>
-  writeFileSync(
-    path.join(out, `${tag}-${prefix}${name}.json`),
-    // Stack traces name the recording machine's paths, and replay never reads them.
-    JSON.stringify(JSON.parse(historyToJSON(history)), (k, v: unknown) => (k === 'stackTrace' ? '' : v), 1) + '\n',
-  );
+const save = (name: string, history: Parameters<typeof saveHistory>[1]) =>
+  saveHistory(`${tag}-${prefix}${name}`, history);
 
 const dev = await createDevServerEnv();
 const world = await startWorld();

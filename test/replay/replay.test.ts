@@ -1,6 +1,6 @@
 /**
- * Recorded histories (one per final status, plus the manual path, moves, extensions, runs continued as new) replayed
- * against the current workflow code: a change that makes today's code nondeterministic fails here. Before 1.0 the
+ * Recorded histories (reservations: one per final status, plus the manual path, moves, extensions, runs continued as
+ * new; the reconciler's run over every tenant and each tenant's run) replayed against the current workflow code: a change that makes today's code nondeterministic fails here. Before 1.0 the
  * histories are re-recorded when behaviour changes; from 1.0 on, a change that would break reservations already
  * sleeping in production is guarded with patched() and the 1.0 histories keep replaying (docs/development.md).
  */
@@ -11,6 +11,8 @@ import path from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { defaultPayloadConverter } from '@temporalio/common';
+import { RECONCILE_TENANTS_WORKFLOW_TYPE } from '../../contract/reconcile.ts';
+import { WORKFLOW_TYPE as RESERVATION_WORKFLOW_TYPE } from '../../contract/defaults.ts';
 import { FINAL_STATUSES } from '../../contract/statuses.ts';
 import { type ReservationState } from '../../contract/schemas.ts';
 import { workflowBundle } from '../support/world.ts';
@@ -22,6 +24,11 @@ const files = readdirSync(dir)
 
 type History = ReturnType<typeof historyFromJSON>;
 const load = (file: string): History => historyFromJSON(JSON.parse(readFileSync(path.join(dir, file), 'utf8')));
+const workflowTypeOf = (history: History) =>
+  history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name;
+/** The reservations' histories: what the final statuses and continuations below are about. */
+const reservations = () => files.map(load).filter((history) => workflowTypeOf(history) === RESERVATION_WORKFLOW_TYPE);
+
 /** A run that continued as new has no final status of its own: its successor is recorded beside it. */
 const continuedAsNew = (history: History) =>
   history.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes != null;
@@ -30,7 +37,7 @@ const continuedAsNew = (history: History) =>
 function recordedWorkflowId(history: History, file: string): string {
   const child = history.events?.find((e) => e.startChildWorkflowExecutionInitiatedEventAttributes != null);
   const childId = child?.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
-  return childId?.split('/event/')[0] ?? `replay-${file}`;
+  return childId?.includes('/event/') ? childId.split('/event/')[0]! : `replay-${file}`;
 }
 
 function finalStatusOf(history: History): string {
@@ -40,8 +47,9 @@ function finalStatusOf(history: History): string {
 }
 
 describe('replay of recorded histories', () => {
-  it('covers every final status', () => {
-    const completed = files.map(load).filter((history) => !continuedAsNew(history));
+  it('covers every final status of a reservation, and the reconciler', () => {
+    assert.ok(files.map(load).some((history) => workflowTypeOf(history) === RECONCILE_TENANTS_WORKFLOW_TYPE));
+    const completed = reservations().filter((history) => !continuedAsNew(history));
     const statuses = new Set(completed.map(finalStatusOf));
     assert.deepEqual([...statuses].sort(), [...FINAL_STATUSES].sort());
   });
@@ -52,14 +60,16 @@ describe('replay of recorded histories', () => {
   });
 
   it('covers a hold and a settle that continued as new, and the runs that resumed them', () => {
-    const continued = files.filter((f) => continuedAsNew(load(f)));
+    const continued = files.filter(
+      (f) => workflowTypeOf(load(f)) === RESERVATION_WORKFLOW_TYPE && continuedAsNew(load(f)),
+    );
     assert.ok(
       continued.some((f) => f.includes('hold-')) && continued.some((f) => f.includes('release-')),
       `recorded runs that continued as new: ${continued.join(', ')}`,
     );
-    const resumedFrom = files
-      .map(load)
-      .filter((history) => history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.length === 2);
+    const resumedFrom = reservations().filter(
+      (history) => history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.length === 2,
+    );
     assert.ok(resumedFrom.length > 0, 'a recorded run started with a continuation');
   });
 

@@ -40,7 +40,7 @@ describe('reconciler configuration', () => {
     assert.equal(on.scheduleId, 'reconcile-q1');
     assert.deepEqual(on.spec, { cronExpressions: ['0 3 * * *'] });
     assert.equal(on.action.taskQueue, 'q1');
-    assert.deepEqual(on.action.args, [{ pageSize: 100 }]);
+    assert.deepEqual(on.action.args, [{ taskQueue: 'q1', pageSize: 100 }]);
     assert.equal(on.policies?.overlap, 'SKIP');
     assert.equal(on.state?.paused, false);
     const every = reconcileScheduleOptions(loadConfig({ RECONCILE_SCHEDULE: '6h' }).reconciler, 'q1');

@@ -38,7 +38,7 @@ const { reconcileTenantsPage } = proxyActivities<ReconcileActivities>({
 /** Tenants per run: a child costs about 6 events, so a run stays near 600, far below Temporal's 10,240 warning. */
 export const TENANTS_PER_RUN = 100;
 
-export async function ReconcileTenantsWorkflow(input: ReconcileTenantsInput = {}): Promise<ReconcileTenantsReport> {
+export async function ReconcileTenantsWorkflow(input: ReconcileTenantsInput): Promise<ReconcileTenantsReport> {
   const dryRun = input.dryRun === true;
   const report: ReconcileTenantsReport = input.progress
     ? { ...input.progress.report, runs: input.progress.report.runs + 1 }
@@ -48,13 +48,14 @@ export async function ReconcileTenantsWorkflow(input: ReconcileTenantsInput = {}
   for (let tenants = 0; ;) {
     if (afterTenantId !== undefined && (tenants >= TENANTS_PER_RUN || workflowInfo().continueAsNewSuggested))
       return continueAsNew<typeof ReconcileTenantsWorkflow>({
+        taskQueue: input.taskQueue,
         dryRun,
         ...(input.pageSize !== undefined && { pageSize: input.pageSize }),
         progress: { afterTenantId, report },
       });
     const page = await reconcileTenantsPage({ afterTenantId, limit: TENANTS_PAGE_SIZE });
     await eachAtOnce(page.tenantIds, TENANTS_AT_ONCE, async (tenantId) => {
-      record(report, await reconcileTenant(tenantId, dryRun, input.pageSize, report.startedAt));
+      record(report, await reconcileTenant(input.taskQueue, tenantId, dryRun, input.pageSize, report.startedAt));
       show(report, false);
     });
     tenants += page.tenantIds.length;
@@ -68,12 +69,13 @@ export async function ReconcileTenantsWorkflow(input: ReconcileTenantsInput = {}
 
 /** One tenant's child run, to its end: its counts, or why it failed (never thrown: the other tenants go on). */
 async function reconcileTenant(
+  taskQueue: string,
   tenantId: string,
   dryRun: boolean,
   pageSize: number | undefined,
   startedAt: string,
 ): Promise<TenantReconcileOutcome> {
-  const workflowId = reconcileChildIdFor(workflowInfo().taskQueue, tenantId, startedAt);
+  const workflowId = reconcileChildIdFor(taskQueue, tenantId, startedAt);
   try {
     const result = await executeChild(ReconcileWorkflow, {
       workflowId,
