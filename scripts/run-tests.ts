@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { WORKFLOWS_PATH, WORKFLOW_BUNDLE_FILE } from '../worker/worker.ts';
-import { buildWorkerEntry, buildWorkflowBundle } from './worker-build.ts';
+import { buildCliEntry, buildWorkerEntry, buildWorkflowBundle } from './worker-build.ts';
 
 interface Group {
   name: string;
@@ -99,9 +99,9 @@ process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 
 /**
  * Built once for every test process: the workflow bundle as the worker process runs it (with metrics) and as the
- * tests' in-process workers do, and the worker and the CLI compiled as `npm run build` compiles the worker, so that
- * the dozens of workers and CLI calls the tests start skip TypeScript (test/support/stack.ts). In the project, for
- * their packages to resolve; removed at the end.
+ * tests' in-process workers do, the worker compiled as `npm run build` compiles it, and the CLI with its packages in
+ * one file, so that the dozens of workers and CLI calls the tests start skip TypeScript (test/support/stack.ts). In
+ * the project, for their packages to resolve; removed at the end.
  */
 async function buildOnce(): Promise<NodeJS.ProcessEnv> {
   const built = path.join(root, 'dist', `tests-${process.pid}`);
@@ -115,7 +115,7 @@ async function buildOnce(): Promise<NodeJS.ProcessEnv> {
       writeFileSync(testBundle, code),
     ),
     buildWorkerEntry(path.join(root, 'worker', 'main.ts'), path.join(built, 'worker.js')),
-    buildWorkerEntry(path.join(root, 'cli', 'main.ts'), path.join(built, 'cli.js')),
+    buildCliEntry(path.join(root, 'cli', 'main.ts'), path.join(built, 'cli.js')),
   ]);
   return {
     TEST_WORKER_BUNDLE: workerBundle,
