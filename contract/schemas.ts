@@ -140,6 +140,27 @@ export const CandidateSplitter = z.object({
   freePorts: z.array(z.number().int().positive()),
 });
 
+/** The most poles a drop may hang on: a drop is at most a few hundred metres, poles some 30-40 m apart. */
+export const MAX_DROP_POLES = 100;
+
+/**
+ * A drop along the poles (pole mode, docs/poles.md): its whole length (customer to the first pole, pole to pole, last
+ * pole to the box) and the poles it hangs on, the customer's end first.
+ */
+export const Drop = z.object({
+  lengthMeters: z.number().nonnegative(),
+  poles: z.array(z.string()).min(1).max(MAX_DROP_POLES),
+});
+export type Drop = z.infer<typeof Drop>;
+
+/** A reserved drop also keeps where it runs (customer, each pole, box), for the map page and the installer's sketch. */
+export const DropRoute = Drop.extend({ route: z.array(Coordinates).max(MAX_DROP_POLES + 2) });
+export type DropRoute = z.infer<typeof DropRoute>;
+
+/** How a box becomes a candidate: within the radius, or (pole mode) also reachable by a drop along the poles. */
+export const ViabilityMode = z.enum(['radius', 'poles']);
+export type ViabilityMode = z.infer<typeof ViabilityMode>;
+
 export const Candidate = z.object({
   boxId: z.string(),
   boxName: z.string(),
@@ -149,6 +170,8 @@ export const Candidate = z.object({
   /** OZmap's project of the box: a property created in it must name it. */
   projectId: z.string().optional(),
   splitters: z.array(CandidateSplitter),
+  /** Pole mode: the drop that reaches the box (candidates are then ordered by its length). */
+  drop: Drop.optional(),
 });
 export type Candidate = z.infer<typeof Candidate>;
 
@@ -158,7 +181,8 @@ export const UnavailableBox = z.object({
   boxName: z.string(),
   distanceMeters: z.number(),
   coordinates: Coordinates.optional(),
-  reason: z.enum(['no-free-port', 'in-design']),
+  /** `no-pole-path`, `drop-too-long`: pole mode only (no drop reaches the box, or none within the project's maximum). */
+  reason: z.enum(['no-free-port', 'in-design', 'no-pole-path', 'drop-too-long']),
 });
 export type UnavailableBox = z.infer<typeof UnavailableBox>;
 export type CandidateSplitter = z.infer<typeof CandidateSplitter>;
@@ -173,6 +197,8 @@ export const Reservation = z.object({
   propertyId: z.string(),
   reservedAt: z.string(),
   expiresAt: z.string(),
+  /** Pole mode: the drop OZmap drew (the property's `drop_poles`), recomputed by a move. */
+  drop: DropRoute.optional(),
 });
 export type Reservation = z.infer<typeof Reservation>;
 
@@ -214,6 +240,8 @@ export const ReservationState = z.object({
     displayName: z.string().optional(),
   }).optional(),
   radiusMeters: z.number(),
+  /** Pole mode only (absent: radius). */
+  viabilityMode: ViabilityMode.optional(),
   holdDays: z.number(),
   /** The boxes with a free port, nearest first (BriefState, below, leaves them out). */
   candidates: z.array(Candidate),

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { TENANT_ID_PATTERN } from './ids.ts';
-import { plainText } from './schemas.ts';
+import { plainText, ViabilityMode } from './schemas.ts';
 import { webhookSecretProblem } from './webhook-secret.ts';
 
 export const TenantId = z
@@ -26,7 +26,6 @@ const secret = (what: string, min: number) =>
   plainText(what, 500).min(min, `${what} must be at least ${min} characters`);
 
 export const SelectionDefault = z.enum(['auto', 'manual']);
-export const ViabilityMode = z.enum(['radius', 'poles']);
 
 /**
  * PUT /v1/admin/tenants/{tenantId}: an upsert. On create `name` and `ozmap` (its URL and key) are required; on update
