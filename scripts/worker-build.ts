@@ -60,6 +60,12 @@ export async function buildWorkerEntry(entry: string, file: string): Promise<num
   return code.length;
 }
 
+/** Bundled CommonJS packages call require(), which an ES module lacks: the bundle makes its own. */
+const CREATE_REQUIRE = [
+  "import { createRequire as __createRequire } from 'node:module';",
+  'const require = __createRequire(import.meta.url);',
+].join(' ');
+
 /** Packages a bundle cannot carry: native addons, and the worker's (the CLI never runs a worker). */
 const UNBUNDLED = ['better-sqlite3', 'pg-native', '@temporalio/worker', '@temporalio/core-bridge', 'esbuild'];
 
@@ -75,10 +81,7 @@ export async function buildCliEntry(entry: string, file: string): Promise<number
     format: 'esm',
     target: 'node20',
     external: UNBUNDLED,
-    // Bundled CommonJS packages call require(); an ES module has none of its own.
-    banner: {
-      js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-    },
+    banner: { js: CREATE_REQUIRE },
     write: false,
     outfile: file,
     logLevel: 'silent',
