@@ -30,6 +30,9 @@ export interface ActivityDeps {
     OzmapClient,
     | 'findBoxesNear'
     | 'findDropSplitters'
+    | 'findPolesNear'
+    | 'poleTypeViability'
+    | 'dropLimitOf'
     | 'findPropertiesByExternalId'
     | 'createProperty'
     | 'getSplitter'

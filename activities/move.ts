@@ -3,7 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { FAILURES } from '../contract/failures.ts';
 import type { PortChoice } from '../contract/schemas.ts';
 import { classified } from './failures.ts';
-import type { OzmapClient } from './ozmap/client.ts';
+import { dropPolesFields, type OzmapClient } from './ozmap/client.ts';
 import { takenPortOf, type PortTaken } from './ports.ts';
 
 export interface MovePortInput {
@@ -34,6 +34,7 @@ export function movePort(
         port: to.port,
         auto_connect: false,
         force: false,
+        ...dropPolesFields(to.dropPoles),
       });
       // The answer may carry no usable body (the SDK ignores PATCH answers): read the property back then.
       const property =

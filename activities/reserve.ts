@@ -9,7 +9,7 @@ import { externalIdFor } from '../contract/ids.ts';
 import type { Coordinates, Customer, PortChoice } from '../contract/schemas.ts';
 import { classified } from './failures.ts';
 import { shownDistanceMeters } from './geo.ts';
-import type { OzmapClient } from './ozmap/client.ts';
+import { dropPolesFields, type OzmapClient } from './ozmap/client.ts';
 import type { OzProperty } from './ozmap/schemas.ts';
 import { clientOf, standingOf } from './ownership.ts';
 import { takenPortOf, type PortTaken } from './ports.ts';
@@ -123,6 +123,7 @@ export function reservePort(ozmap: ReserveOzmap, input: ReservePortInput): Promi
           observation: `Viabilidade Ispbox 2 ${input.viabilityId}`,
           external_id: externalId,
         },
+        ...dropPolesFields(choice.dropPoles),
       });
       if (result.outcome === 'created') return { ...reservedFrom(result.property, choice), uncertain, ...leftAlone };
       // Refused: the port itself, read again, tells a taken port from another refusal (ports.ts).

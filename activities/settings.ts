@@ -5,6 +5,7 @@
  */
 import { DEFAULT_TENANT_ID } from '../contract/ids.ts';
 import type { ReservationSettings } from '../contract/limits.ts';
+import type { ViabilityMode } from '../contract/schemas.ts';
 
 /**
  * `settings` are the worker's, the `default` tenant's; `tenantSettings` gives another tenant's from the registry
@@ -23,3 +24,14 @@ export function createSettingsActivities(
 }
 
 export type SettingsActivities = ReturnType<typeof createSettingsActivities>;
+
+/** A tenant's feasibility as configured: its mode, and the longest drop where a project sets none (docs/poles.md). */
+export interface ViabilitySettings {
+  mode: ViabilityMode;
+  fallbackMaxDropMeters: number;
+}
+
+/** What the settings say of pole mode for `viability`: nothing in radius mode. */
+export function polesOf(viability: ViabilitySettings | undefined): Pick<ReservationSettings, 'poles'> {
+  return viability?.mode === 'poles' ? { poles: { fallbackMaxDropMeters: viability.fallbackMaxDropMeters } } : {};
+}

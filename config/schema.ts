@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULTS, DEFAULT_TASK_QUEUE } from '../contract/defaults.ts';
-import { DEFAULT_MAX_HOLD_DAYS, DEFAULT_MAX_MOVES } from '../contract/limits.ts';
+import { DEFAULT_MAX_HOLD_DAYS, DEFAULT_MAX_MOVES, DEFAULT_POLE_MAX_DROP_METERS } from '../contract/limits.ts';
 import { EncryptionKey, keyFingerprint } from '../codec/keys.ts';
 import { isLoopbackHost } from '../net/hosts.ts';
 import {
@@ -102,6 +102,15 @@ export const EnvSchema = z.object({
     .default('external_id'),
   DOCTOR_GEOCODE_ADDRESS: z.string().trim().min(3, 'must be an address the geocoder knows').optional(),
   OZMAP_RADIUS_METERS: positiveNumber('metres').default(DEFAULTS.radiusMeters),
+  // The default tenant's feasibility (docs/poles.md): a straight-line radius, or drops along the poles.
+  VIABILITY_MODE: z.enum(['radius', 'poles'], { error: 'must be "radius" or "poles"' }).default('radius'),
+  // Pole mode: the longest drop when the box's OZmap project sets no maximum (Project.drop.maxSize).
+  POLE_MAX_DROP_METERS: z.coerce
+    .number({ error: 'must be a whole number of metres' })
+    .int('must be a whole number of metres')
+    .min(10, 'must be at least 10 metres')
+    .max(2000, 'must be at most 2000 metres')
+    .default(DEFAULT_POLE_MAX_DROP_METERS),
   // Whole days, at most RESERVATION_MAX_HOLD_DAYS (a rule across variables, rules.ts).
   RESERVATION_HOLD_DAYS: positiveNumber('days').default(DEFAULTS.holdDays),
   // The longest hold, from reservedAt, at creation and by extension; the worker hands it to each workflow run.
@@ -310,6 +319,8 @@ function toConfig(env: Env) {
       holdDays: env.RESERVATION_HOLD_DAYS,
       selectionTimeoutHours: env.SELECTION_TIMEOUT_HOURS,
     },
+    /** How a box becomes a candidate (docs/poles.md): the default tenant's mode, and every tenant's fallback. */
+    viability: { mode: env.VIABILITY_MODE, fallbackMaxDropMeters: env.POLE_MAX_DROP_METERS },
     /** What a reservation may grow to (contract/limits.ts): checked at the boundary and by the workflow. */
     limits: {
       maxHoldDays: env.RESERVATION_MAX_HOLD_DAYS,

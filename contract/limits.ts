@@ -37,12 +37,23 @@ export interface ReservationLimits extends HoldLimits {
   settleRoundsPerRun: number;
 }
 
+/**
+ * Pole mode: the longest drop, in metres, for a box whose OZmap project sets no maximum (POLE_MAX_DROP_METERS). A
+ * common limit for a drop cable hung on poles; each project's own Project.drop.maxSize wins (docs/poles.md).
+ */
+export const DEFAULT_POLE_MAX_DROP_METERS = 300;
+
 /** Rounds of a failing settle per run unless a test says otherwise: about 1,100 events. */
 export const SETTLE_ROUNDS_PER_RUN = 100;
 
 /** The worker's configuration as a run reads it once: its limits, and whether and when to send webhooks. */
 export interface ReservationSettings extends ReservationLimits {
   webhooks: WebhookSettings;
+  /**
+   * Pole mode (docs/poles.md): a box counts only if a drop along the poles reaches it, no longer than its project's
+   * maximum drop or, for a project that sets none, `fallbackMaxDropMeters` (POLE_MAX_DROP_METERS). Absent: radius.
+   */
+  poles?: { fallbackMaxDropMeters: number };
 }
 
 export const DEFAULT_LIMITS: ReservationLimits = {

@@ -170,8 +170,8 @@ export const Candidate = z.object({
   /** OZmap's project of the box: a property created in it must name it. */
   projectId: z.string().optional(),
   splitters: z.array(CandidateSplitter),
-  /** Pole mode: the drop that reaches the box (candidates are then ordered by its length). */
-  drop: Drop.optional(),
+  /** Pole mode: the drop that would reach the box, and where it runs (candidates are then ordered by its length). */
+  drop: DropRoute.optional(),
 });
 export type Candidate = z.infer<typeof Candidate>;
 
@@ -181,7 +181,7 @@ export const UnavailableBox = z.object({
   boxName: z.string(),
   distanceMeters: z.number(),
   coordinates: Coordinates.optional(),
-  /** `no-pole-path`, `drop-too-long`: pole mode only (no drop reaches the box, or none within the project's maximum). */
+  /** Pole mode only: `no-pole-path` (no drop reaches the box), `drop-too-long` (none within the project's maximum). */
   reason: z.enum(['no-free-port', 'in-design', 'no-pole-path', 'drop-too-long']),
 });
 export type UnavailableBox = z.infer<typeof UnavailableBox>;
@@ -310,6 +310,8 @@ export const WebhookEvent = z.object({
   state: BriefState,
   /** Reminders only: whole days left before the hold ends. */
   daysLeft: z.number().int().nonnegative().optional(),
+  /** Once a port is held (reserved, box_changed): the installer's sketch, relative to the HTTP API's base URL. */
+  links: z.object({ sketchSvg: z.string(), sketchPdf: z.string() }).optional(),
 });
 export type WebhookEvent = z.infer<typeof WebhookEvent>;
 
@@ -321,6 +323,8 @@ export const PortChoice = z.object({
   splitterId: z.string(),
   splitterName: z.string(),
   port: z.number().int().positive(),
+  /** Pole mode: the poles the drop hangs on, the customer's end first (sent as the property's `drop_poles`). */
+  dropPoles: z.array(z.string()).max(MAX_DROP_POLES).optional(),
 });
 export type PortChoice = z.infer<typeof PortChoice>;
 

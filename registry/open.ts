@@ -10,7 +10,7 @@ import { TenantSecrets } from './secrets.ts';
 
 export type RegistryConfig = Pick<
   Config,
-  'registry' | 'ozmap' | 'defaults' | 'limits' | 'webhooks' | 'reminderDays' | 'http'
+  'registry' | 'ozmap' | 'defaults' | 'limits' | 'webhooks' | 'reminderDays' | 'http' | 'viability'
 >;
 
 /** `now`: the clock the cache goes by (tests move it instead of waiting). */
@@ -48,7 +48,7 @@ export function environmentOf(config: RegistryConfig): RegistryEnvironment {
         holdDays: config.defaults.holdDays,
         maxHoldDays: config.limits.maxHoldDays,
         selection: 'auto',
-        viabilityMode: 'radius',
+        viabilityMode: config.viability.mode,
         reminderDays: config.reminderDays,
         prospects: { enabled: false, tags: [] },
       },

@@ -50,6 +50,7 @@ async function main(): Promise<void> {
       doctor: config,
       tuning: tuningOf(config.worker),
       limits: config.limits,
+      viability: config.viability,
       workflowBundle: config.workflowBundlePath ? { codePath: config.workflowBundlePath } : undefined,
       dataConverter,
       overrides: instrumented.workerOptions,

@@ -4,6 +4,7 @@
  * (none could hold its OZmap key): the worker serves `default` alone, as before.
  */
 import { ozmapClientFor } from '../activities/clients.ts';
+import { polesOf } from '../activities/settings.ts';
 import type { OzmapClient } from '../activities/ozmap/client.ts';
 import { TenantOzmaps, type TenantOzmapSettings } from '../activities/tenant-ozmaps.ts';
 import type { TenantWebhookLookup } from '../activities/webhooks.ts';
@@ -24,7 +25,7 @@ export interface WorkerTenants {
 /** `watchOzmap`: told each tenant OZmap's URL as its client is made (the request metrics count it). */
 export function tenantParts(
   registry: TenantRegistry,
-  config: Pick<Config, 'ozmap'>,
+  config: Pick<Config, 'ozmap' | 'viability'>,
   defaultOzmap?: OzmapClient,
   watchOzmap?: (url: string) => void,
 ): Omit<WorkerTenants, 'close'> {
@@ -43,8 +44,10 @@ export function tenantParts(
   const settings = async (tenantId: string, base: ReservationSettings): Promise<ReservationSettings> => {
     const tenant = await registry.get(tenantId);
     if (!tenant) return base;
+    const { poles: _defaultTenants, ...common } = base;
     return {
-      ...base,
+      ...common,
+      ...polesOf({ ...config.viability, mode: tenant.settings.viabilityMode }),
       maxHoldDays: tenant.settings.maxHoldDays,
       // Whether events are sent is the tenant's webhook's to say; its URL and secret are looked up at delivery.
       webhooks: tenant.webhook ? { enabled: true, reminderDays: tenant.settings.reminderDays } : { enabled: false },
@@ -60,7 +63,7 @@ export function tenantParts(
 
 /** The registry's tenants for this worker, or undefined when the configuration has none. */
 export async function openWorkerTenants(
-  config: Parameters<typeof openRegistry>[0] & Pick<Config, 'ozmap'>,
+  config: Parameters<typeof openRegistry>[0] & Pick<Config, 'ozmap' | 'viability'>,
   defaultOzmap?: OzmapClient,
   watchOzmap?: (url: string) => void,
 ): Promise<WorkerTenants | undefined> {

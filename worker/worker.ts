@@ -9,7 +9,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { createActivities } from '../activities/index.ts';
 import { createReconcileActivities } from '../activities/reconcile.ts';
 import type { Clients } from '../activities/clients.ts';
-import { createSettingsActivities } from '../activities/settings.ts';
+import { createSettingsActivities, polesOf } from '../activities/settings.ts';
 import { createWebhookActivities, webhookSettingsOf, type WebhookTarget } from '../activities/webhooks.ts';
 import type { Config } from '../config/env.ts';
 import type { UpstreamConfig } from '../doctor/upstream.ts';
@@ -65,6 +65,8 @@ export interface ReservationWorkerOptions {
   tuning?: Partial<Pick<Config['worker'], WorkerTuning>>;
   /** RESERVATION_MAX_HOLD_DAYS, _MAX_MOVES, _FRACTIONAL_HOLD_DAYS (Config.limits); the defaults for any absent. */
   limits?: Partial<ReservationLimits>;
+  /** VIABILITY_MODE and POLE_MAX_DROP_METERS (Config.viability): the default tenant's mode; radius when absent. */
+  viability?: Config['viability'];
   /**
    * `activities` here replaces the OZmap, geocoder and reconciler ones; the webhook and settings activities are
    * always added.
@@ -82,7 +84,12 @@ export function createReservationWorker(options: ReservationWorkerOptions): Prom
     activities: {
       ...createWebhookActivities(options.webhooks, undefined, options.tenants?.webhook),
       ...createSettingsActivities(
-        { ...DEFAULT_LIMITS, ...options.limits, webhooks: webhookSettingsOf(options.webhooks) },
+        {
+          ...DEFAULT_LIMITS,
+          ...options.limits,
+          webhooks: webhookSettingsOf(options.webhooks),
+          ...polesOf(options.viability),
+        },
         options.tenants?.settings,
       ),
       ...(activities ?? {

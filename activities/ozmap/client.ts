@@ -14,11 +14,13 @@
  *   setClientImplanted()       PATCH /ftth-clients/<id> {implanted:true} (§6.9)
  *   deleteProperty()           DELETE /properties/<id> takes the client with it (§6.10)
  *   moveProperty()             one PATCH /properties/<id> {box, connector, port} moves the client (§6.11)
+ *   polesNearFilter()          `near` on poles, with their adjacents and pole type (docs/poles.md)
+ *   dropLimitOf()              a project's maximum drop, Project.drop.maxSize (docs/poles.md)
  */
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
 import { createDispatcher, UpstreamHttpError, parseBody, sendJson, type JsonRequest } from '../http.ts';
-import { OzBox, OzClient, OzProperty, OzSplitter, page } from './schemas.ts';
+import { OzBox, OzClient, OzPole, OzPoleType, OzProject, OzProperty, OzSplitter, page } from './schemas.ts';
 
 /** How the key goes in `Authorization`: raw as OZmap's SDK sends it, or with "Bearer " (OZmap fact O2). */
 export type OzmapAuthScheme = 'raw' | 'bearer';
@@ -49,6 +51,19 @@ export function boxesNearFilter(
     { property: 'coords', operator: 'near', value: { lat: point.lat, lng: point.lng, radius: radiusMeters } },
     ...(options.includeDrafts ? [] : [{ property: 'draft', operator: '!=', value: true }]),
   ];
+}
+
+/** Poles within `radiusMeters` of the point, nearest first: the documented pole look-up (CONF/adjacencies). */
+export function polesNearFilter(point: { lat: number; lng: number }, radiusMeters: number): Filter[] {
+  return [{ property: 'coords', operator: 'near', value: { lat: point.lat, lng: point.lng, radius: radiusMeters } }];
+}
+
+/**
+ * A drop along the poles as OZmap takes it on a property (docs/poles.md): `pole`, the customer's pole, and
+ * `drop_poles`, the route to the box; nothing in radius mode (OZmap then draws the drop straight).
+ */
+export function dropPolesFields(dropPoles: readonly string[] | undefined): { pole?: string; drop_poles?: string[] } {
+  return dropPoles && dropPoles.length > 0 ? { pole: dropPoles[0], drop_poles: [...dropPoles] } : {};
 }
 
 /** The service splitters of several boxes in one query: `parent` is the box id (OZmap facts O9, O11). */
@@ -102,6 +117,9 @@ export interface CreatePropertyBody {
   observation: string;
   external_id: string;
   client: { code: string; name: string; implanted: false; observation: string; external_id: string };
+  /** Pole mode: the customer's pole, and the poles the drop hangs on from there to the box (docs/poles.md). */
+  pole?: string;
+  drop_poles?: string[];
 }
 
 export type CreatePropertyResult =
@@ -116,6 +134,9 @@ export interface MovePropertyBody {
   port: number;
   auto_connect: false;
   force: false;
+  /** Pole mode: the drop's new route (docs/poles.md). */
+  pole?: string;
+  drop_poles?: string[];
 }
 
 export type MovePropertyResult =
@@ -124,8 +145,17 @@ export type MovePropertyResult =
   | { outcome: 'refused'; status: number; message: string; body: unknown; shapeProblem?: string };
 
 const PAGE_LIMIT = 100;
+/**
+ * Poles come by the hundred within a drop's reach (one every 30-40 m of street): asked for in big pages, so that one
+ * call usually brings them all (docs/poles.md). OZmap's own maximum is unknown; a smaller one is followed page by page.
+ */
+const POLE_PAGE_LIMIT = 1000;
 /** A radius search returns tens of boxes; this bounds a misbehaving server's pagination. */
 const MAX_PAGES = 20;
+/** Projects and pole types change seldom: read once per this long per tenant, not per search. */
+const CATALOG_TTL_MS = 10 * 60_000;
+/** Projects remembered per tenant: an account has a few; a bound all the same. */
+const MAX_CACHED_PROJECTS = 200;
 
 export class OzmapClient {
   readonly #base: URL;
@@ -135,6 +165,8 @@ export class OzmapClient {
   readonly findBy: OzmapFindBy;
   /** HTTP calls made, so that tests and benchmarks can count them. */
   calls = 0;
+  readonly #projects = new Map<string, { at: number; project: OzProject | null }>();
+  #poleTypes: { at: number; allowed: Map<string, boolean> } | undefined;
 
   constructor(options: OzmapClientOptions) {
     this.#base = new URL('/api/v2/', options.baseUrl);
@@ -163,6 +195,30 @@ export class OzmapClient {
   async findDropSplitters(boxIds: string[]): Promise<OzSplitter[]> {
     if (boxIds.length === 0) return [];
     return this.#list('splitters', OzSplitter, dropSplittersFilter(boxIds));
+  }
+
+  /** Poles within the radius with their adjacents: the graph a drop runs on (docs/poles.md). */
+  async findPolesNear(point: { lat: number; lng: number }, radiusMeters: number): Promise<OzPole[]> {
+    return this.#list('poles', OzPole, polesNearFilter(point, radiusMeters), POLE_PAGE_LIMIT);
+  }
+
+  /** Whether each pole type allows viability (OZloc's `viabilityAllowed`), read at most every CATALOG_TTL_MS. */
+  async poleTypeViability(): Promise<Map<string, boolean>> {
+    if (this.#poleTypes && Date.now() - this.#poleTypes.at < CATALOG_TTL_MS) return this.#poleTypes.allowed;
+    const types = await this.#list('pole-types', OzPoleType, [], POLE_PAGE_LIMIT);
+    const allowed = new Map(types.map((t) => [t.id, t.viabilityAllowed]));
+    this.#poleTypes = { at: Date.now(), allowed };
+    return allowed;
+  }
+
+  /** A project's maximum drop in metres (undefined: it sets none), read at most every CATALOG_TTL_MS. */
+  async dropLimitOf(projectId: string): Promise<number | undefined> {
+    const cached = this.#projects.get(projectId);
+    if (cached && Date.now() - cached.at < CATALOG_TTL_MS) return cached.project?.maxDropMeters;
+    const project = await this.#get(`projects/${encodeURIComponent(projectId)}`, OzProject, 'project');
+    if (this.#projects.size >= MAX_CACHED_PROJECTS) this.#projects.clear();
+    this.#projects.set(projectId, { at: Date.now(), project });
+    return project?.maxDropMeters;
   }
 
   async getBox(id: string): Promise<OzBox | null> {
@@ -324,18 +380,23 @@ export class OzmapClient {
     return res.status === 404 ? null : parseBody(schema, res.body, `GET ${what}`);
   }
 
-  async #list<T extends z.ZodType>(route: string, row: T, filter: Filter[]): Promise<z.infer<T>[]> {
+  async #list<T extends z.ZodType>(
+    route: string,
+    row: T,
+    filter: Filter[],
+    limit: number = PAGE_LIMIT,
+  ): Promise<z.infer<T>[]> {
     const rows: z.infer<T>[] = [];
     let url: URL | undefined = this.#url(route, {
-      filter: JSON.stringify(filter),
-      limit: String(PAGE_LIMIT),
+      ...(filter.length > 0 ? { filter: JSON.stringify(filter) } : {}),
+      limit: String(limit),
       page: '1',
     });
     for (let pageNumber = 1; url && pageNumber <= MAX_PAGES; pageNumber++) {
       const res = await this.#send({ method: 'GET', url });
       const body = parseBody(page(row), res.body, `GET /${route} page ${pageNumber}`);
       rows.push(...body.rows);
-      url = this.#nextPage(body, pageNumber, url);
+      url = this.#nextPage(body, pageNumber, url, limit);
     }
     return rows;
   }
@@ -345,11 +406,12 @@ export class OzmapClient {
     body: { rows: unknown[]; total?: number; start?: number; hasNextPage?: boolean; nextUrl?: string | null },
     pageNumber: number,
     current: URL,
+    limit: number,
   ): URL | undefined {
     if (body.hasNextPage === false || body.rows.length === 0) return undefined;
     if (body.hasNextPage && body.nextUrl) return this.#followable(body.nextUrl);
-    const seen = (body.start ?? (pageNumber - 1) * PAGE_LIMIT) + body.rows.length;
-    if (body.total === undefined ? body.rows.length < PAGE_LIMIT : seen >= body.total) return undefined;
+    const seen = (body.start ?? (pageNumber - 1) * limit) + body.rows.length;
+    if (body.total === undefined ? body.rows.length < limit : seen >= body.total) return undefined;
     const next = new URL(current);
     next.searchParams.set('page', String(pageNumber + 1));
     return next;

@@ -15,6 +15,21 @@ const entity = <S extends z.ZodRawShape>(shape: S) =>
 /** A reference that OZmap sends either as an id or as the populated object. */
 const Ref = z.union([z.string(), entity({}).transform((o) => o.id)]);
 
+/** Coordinates as OZmap sends them: `coords` [lng, lat], else top-level lat/lng (OZmap fact O6). */
+const located = <T extends { coords?: [number, number] | null; lat?: number | null; lng?: number | null }>(
+  o: T,
+  ctx: z.RefinementCtx,
+  what: string,
+): { lat: number; lng: number } | typeof z.NEVER => {
+  const lng = o.coords?.[0] ?? o.lng;
+  const lat = o.coords?.[1] ?? o.lat;
+  if (lat == null || lng == null) {
+    ctx.addIssue({ code: 'custom', message: `${what} has no coordinates (coords or lat/lng)`, path: ['coords'] });
+    return z.NEVER;
+  }
+  return { lat, lng };
+};
+
 export const OzBox = entity({
   name: z.string(),
   /** GeoJSON order: [lng, lat]. */
@@ -24,16 +39,64 @@ export const OzBox = entity({
   /** true = "Em projeto": never offered. */
   draft: z.boolean().optional(),
   project: Ref.nullish(),
+  /** The pole the box hangs on (pole mode: where a drop ends). */
+  pole: Ref.nullish(),
 }).transform((b, ctx) => {
-  const lng = b.coords?.[0] ?? b.lng;
-  const lat = b.coords?.[1] ?? b.lat;
-  if (lat == null || lng == null) {
-    ctx.addIssue({ code: 'custom', message: 'box has no coordinates (coords or lat/lng)', path: ['coords'] });
-    return z.NEVER;
-  }
-  return { id: b.id, name: b.name, lat, lng, draft: b.draft === true, projectId: b.project ?? undefined };
+  const where = located(b, ctx, 'box');
+  if (where === z.NEVER) return z.NEVER;
+  return {
+    id: b.id,
+    name: b.name,
+    ...where,
+    draft: b.draft === true,
+    projectId: b.project ?? undefined,
+    poleId: b.pole ?? undefined,
+  };
 });
 export type OzBox = z.infer<typeof OzBox>;
+
+/**
+ * A pole (pole mode, docs/poles.md): where it stands, its pole type (an id, or populated with `viabilityAllowed`), and
+ * the poles a cable may run to from it. Adjacents naming nothing usable are dropped, never fatal: OZmap data is data.
+ */
+export const OzPole = entity({
+  coords: z.tuple([z.number(), z.number()]).nullish(),
+  lat: z.number().nullish(),
+  lng: z.number().nullish(),
+  poleType: z.union([z.string(), entity({ viabilityAllowed: z.boolean().optional() })]).nullish(),
+  adjacents: z.array(z.unknown()).max(1000).optional(),
+  usable: z.boolean().nullish(),
+}).transform((p, ctx) => {
+  const where = located(p, ctx, 'pole');
+  if (where === z.NEVER) return z.NEVER;
+  const type = p.poleType;
+  return {
+    id: p.id,
+    ...where,
+    poleTypeId: typeof type === 'string' ? type : type?.id,
+    /** Known only when OZmap populated the pole type; otherwise from the pole types' list. */
+    viabilityAllowed: typeof type === 'object' && type ? type.viabilityAllowed : undefined,
+    usable: p.usable !== false,
+    adjacents: (p.adjacents ?? []).flatMap((a) => {
+      const id = Ref.safeParse(a).data;
+      return id ? [id] : [];
+    }),
+  };
+});
+export type OzPole = z.infer<typeof OzPole>;
+
+/** A pole type: whether its poles may serve pole-mode feasibility (SDK `PoleType.viabilityAllowed`, default true). */
+export const OzPoleType = entity({ viabilityAllowed: z.boolean().optional() }).transform((t) => ({
+  id: t.id,
+  viabilityAllowed: t.viabilityAllowed !== false,
+}));
+export type OzPoleType = z.infer<typeof OzPoleType>;
+
+/** A project's longest drop in metres (SDK `Project.drop.maxSize`), when it sets one. */
+export const OzProject = entity({
+  drop: z.looseObject({ maxSize: z.number().positive().nullish() }).nullish(),
+}).transform((p) => ({ id: p.id, maxDropMeters: p.drop?.maxSize ?? undefined }));
+export type OzProject = z.infer<typeof OzProject>;
 
 export const OzSplitter = entity({
   name: z.string().optional(),

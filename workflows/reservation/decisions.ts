@@ -19,9 +19,15 @@ export function formatAddress(address: Address): string {
     .join(', ');
 }
 
-/** Auto mode: the nearest box with a free port, its first splitter with one, and that splitter's lowest free port. */
+/** How far a candidate is for the customer: its drop along the poles (pole mode), else the straight line. */
+export const reach = (c: Candidate): number => c.drop?.lengthMeters ?? c.distanceMeters;
+
+/**
+ * Auto mode: the nearest box with a free port (by its drop in pole mode), its first splitter with one, and that
+ * splitter's lowest free port.
+ */
 export function pickAutomatic(candidates: readonly Candidate[]): PortChoice | undefined {
-  const byDistance = [...candidates].sort((a, b) => a.distanceMeters - b.distanceMeters);
+  const byDistance = [...candidates].sort((a, b) => reach(a) - reach(b));
   for (const box of byDistance) {
     for (const splitter of box.splitters) {
       const port = Math.min(...splitter.freePorts);
@@ -106,9 +112,18 @@ export function reservationFrom(
     propertyId: result.propertyId,
     reservedAt: new Date(reservedAt).toISOString(),
     expiresAt: new Date(reservedAt + holdDays * DAY_MS).toISOString(),
+    ...(box?.drop ? { drop: box.drop } : {}),
   };
 }
 
 function choice(box: Candidate, splitterId: string, splitterName: string, port: number): PortChoice {
-  return { boxId: box.boxId, boxName: box.boxName, projectId: box.projectId, splitterId, splitterName, port };
+  return {
+    boxId: box.boxId,
+    boxName: box.boxName,
+    projectId: box.projectId,
+    splitterId,
+    splitterName,
+    port,
+    ...(box.drop ? { dropPoles: box.drop.poles } : {}),
+  };
 }

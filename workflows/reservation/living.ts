@@ -42,18 +42,18 @@ export class Changes {
       const current = r.state.reservation!;
       // A fresh search (the state's candidates may be days old); the state itself changes only once moved.
       const { lat, lng } = r.state.coordinates!;
-      const survey = await CancellationScope.nonCancellable(() =>
-        surveyForChange({ lat, lng, radiusMeters: r.state.radiusMeters, ...r.tenant }),
-      );
+      const survey = await CancellationScope.nonCancellable(() => surveyForChange(r.searchArea({ lat, lng })));
       const target = resolveMove(survey.candidates, change);
       if ('error' in target) throw refused(target.error);
       const moved = await CancellationScope.nonCancellable(() =>
         movePort({ propertyId: current.propertyId, from: choiceOf(current), to: target, ...r.tenant }),
       );
       if (moved.outcome === 'port-taken') throw refused(`${moved.message}: the reservation stays where it was`);
+      // The drop OZmap drew is the target box's (a move never lands elsewhere: movePort refuses instead).
       r.moved(
         placeOf({ ...target, boxId: moved.boxId, splitterId: moved.splitterId, port: moved.port }),
         change.reason,
+        survey.candidates.find((c) => c.boxId === moved.boxId)?.drop,
       );
       return r.view();
     });

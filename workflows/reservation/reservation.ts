@@ -21,10 +21,13 @@ import { DEFAULT_TENANT_ID } from '../../contract/ids.ts';
 import { FAILURES } from '../../contract/failures.ts';
 import type { ContinuedV1, RunInputV1, SettleAction } from '../../contract/recorded-input.ts';
 import { CHANGES_KEPT, holdDaysProblem, type ReservationSettings } from '../../contract/limits.ts';
+import type { BoxSearch } from '../../activities/index.ts';
 import type {
   BriefState,
   CancelReservationInput,
   ConfirmSaleInput,
+  Coordinates,
+  DropRoute,
   PortChoice,
   PortPlace,
   Reservation as ReservationTerms,
@@ -184,12 +187,27 @@ export class Reservation {
     this.answerPick();
   }
 
-  /** The reservation now sits on `to` (the same OZmap property and client): state, changes, BoxId, details follow. */
-  moved(to: PortPlace, reason?: string): ReservationChange {
+  /**
+   * Where to look for boxes around `point`: the radius, whose OZmap, and in pole mode the drop's fallback limit (the
+   * settings, read first, say which mode). The state shows the mode.
+   */
+  searchArea(point: Coordinates): BoxSearch & { tenantId?: string } {
+    const poles = this.settings?.poles;
+    if (poles) this.state.viabilityMode = 'poles';
+    return { ...point, radiusMeters: this.state.radiusMeters, ...this.tenant, ...(poles ? { poles } : {}) };
+  }
+
+  /**
+   * The reservation now sits on `to` (the same OZmap property and client), its drop along `drop` in pole mode:
+   * state, changes, BoxId, details follow.
+   */
+  moved(to: PortPlace, reason?: string, drop?: DropRoute): ReservationChange {
     const reservation = this.state.reservation!;
     const change: ReservationChange = { kind: 'box', at: new Date().toISOString(), from: placeOf(reservation), to };
     if (reason !== undefined) change.reason = reason;
     Object.assign(reservation, placeOf(to));
+    if (drop) reservation.drop = drop;
+    else delete reservation.drop;
     this.record(change);
     this.state.moves = (this.state.moves ?? 0) + 1;
     upsertSearchAttributes([{ key: BoxIdKey, value: reservation.boxId }]);
