@@ -26,6 +26,7 @@ export function formatState(state: BriefState): string {
     row('Box', `${r.boxName} (${r.boxId})`);
     row('Splitter', `${r.splitterName} (${r.splitterId})`);
     row('Port', r.port);
+    if (r.drop) row('Drop', `${dropLength(r.drop)} along ${r.drop.poles.length} pole(s)`);
     row('OZmap', `client ${r.clientId}, property ${r.propertyId}`);
     row('Reserved', r.reservedAt);
     if (!isFinal(state.status)) row('Expires', r.expiresAt);
@@ -39,12 +40,13 @@ export function formatState(state: BriefState): string {
       `Candidate boxes within ${state.radiusMeters} m ` +
         `(choose one with: ozres select ${state.viabilityId} --box <box id> [--port <n>]):`,
     );
-    const candidates = table(['Box', 'Box id', 'Distance', 'Free', 'Splitter: free ports']);
+    const poles = state.viabilityMode === 'poles';
+    const candidates = table(['Box', 'Box id', poles ? 'Drop' : 'Distance', 'Free', 'Splitter: free ports']);
     for (const c of offered) {
       candidates.push([
         c.boxName,
         c.boxId,
-        `${c.distanceMeters.toFixed(0)} m`,
+        c.drop ? dropLength(c.drop) : `${c.distanceMeters.toFixed(0)} m`,
         c.freePorts,
         c.splitters.map((s) => `${s.splitterName}: ${s.freePorts.join(', ')}`).join('\n'),
       ]);
@@ -53,6 +55,9 @@ export function formatState(state: BriefState): string {
   }
   return lines.join('\n');
 }
+
+/** A drop's length as an installer reads it: whole metres along the poles. */
+const dropLength = (drop: { lengthMeters: number }) => `${drop.lengthMeters.toFixed(0)} m`;
 
 /**
  * What a move or an extension changed, as the workflow recorded it (the state's last change of that kind): a

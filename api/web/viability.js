@@ -53,6 +53,16 @@ const FIELD_NAMES = {
 
 const dateTime = new Intl.DateTimeFormat('pt-BR', { dateStyle: 'short', timeStyle: 'short' });
 const meters = (m) => `${Math.round(m)} m`;
+/** How far a box is for the customer: its drop along the poles (pole mode), else the straight line. */
+const reach = (box) => box.drop?.lengthMeters ?? box.distanceMeters;
+const reachText = (box) =>
+  box.drop ? `drop de ${meters(box.drop.lengthMeters)} pelos postes` : meters(box.distanceMeters);
+const UNAVAILABLE = {
+  'in-design': 'Em projeto',
+  'no-free-port': 'Sem porta livre',
+  'no-pole-path': 'Sem caminho de postes até a caixa',
+  'drop-too-long': 'Drop longo demais',
+};
 const portsText = (n) => (n === 1 ? '1 porta livre' : `${n} portas livres`);
 
 class ApiError extends Error {
@@ -156,7 +166,7 @@ function drawMap(state) {
 
   for (const box of state.unavailableBoxes ?? []) {
     if (!box.coordinates) continue;
-    const why = box.reason === 'in-design' ? 'Em projeto' : 'Sem porta livre';
+    const why = UNAVAILABLE[box.reason] ?? box.reason;
     L.circleMarker([box.coordinates.lat, box.coordinates.lng], {
       radius: 6,
       className: `unavailable-box ${box.reason}`,
@@ -171,7 +181,7 @@ function drawMap(state) {
     if (!box.coordinates) continue;
     const isReserved = box.boxId === reserved;
     if (reserved && !isReserved && !moveSurvey) continue; // once reserved, the map shows that box (unless moving)
-    const label = `${box.boxName}: ${portsText(box.freePorts)}, a ${meters(box.distanceMeters)}`;
+    const label = `${box.boxName}: ${portsText(box.freePorts)}, a ${reachText(box)}`;
     const icon = textElement(isReserved ? '✓' : String(box.freePorts), `box-marker${isReserved ? ' is-reserved' : ''}`);
     icon.dataset.boxId = box.boxId;
     const marker = L.marker([box.coordinates.lat, box.coordinates.lng], {
@@ -206,8 +216,32 @@ function drawMap(state) {
     zIndexOffset: 1000,
   }).addTo(layers);
   pin.bindTooltip(textElement(state.coordinates.displayName ?? 'Cliente'), { direction: 'top', offset: [0, -28] });
+  routeLayer = L.layerGroup().addTo(layers);
   map.invalidateSize();
   highlight();
+}
+
+let routeLayer;
+/**
+ * Pole mode: the drop the installer will hang, customer to box along the poles, with its length: the reserved box's,
+ * or the chosen one's while choosing.
+ */
+function drawRoute() {
+  if (!routeLayer) return;
+  routeLayer.clearLayers();
+  const chosen = offered().find((c) => c.boxId === chosenBoxId);
+  const drop = chosenBoxId ? chosen?.drop : current?.reservation?.drop;
+  if (!drop?.route || drop.route.length < 2) return;
+  const points = drop.route.map((p) => [p.lat, p.lng]);
+  L.polyline(points, { className: 'drop-route', interactive: false }).addTo(routeLayer);
+  for (const pole of points.slice(1, -1))
+    L.circleMarker(pole, { radius: 3, className: 'drop-pole', interactive: false }).addTo(routeLayer);
+  const label = textElement(`Drop: ${meters(drop.lengthMeters)} por ${drop.poles.length} poste(s)`, 'drop-length');
+  L.marker(points[Math.floor(points.length / 2)], {
+    icon: L.divIcon({ className: 'drop-label', html: label, iconSize: null }),
+    interactive: false,
+    keyboard: false,
+  }).addTo(routeLayer);
 }
 
 // ---- the choice ----------------------------------------------------------------------------------------------
@@ -222,7 +256,7 @@ const offered = () => (moveSurvey ? moveSurvey.candidates : (current?.candidates
 function renderCandidates(candidates) {
   const list = $('candidates');
   list.replaceChildren();
-  const sorted = [...candidates].sort((a, b) => a.distanceMeters - b.distanceMeters);
+  const sorted = [...candidates].sort((a, b) => reach(a) - reach(b));
   for (const box of sorted) {
     const item = document.createElement('li');
     const button = document.createElement('button');
@@ -235,7 +269,7 @@ function renderCandidates(candidates) {
     name.textContent = box.boxName;
     const distance = document.createElement('span');
     distance.className = 'candidate-distance';
-    distance.textContent = meters(box.distanceMeters);
+    distance.textContent = reachText(box);
     const ports = document.createElement('span');
     ports.className = 'candidate-ports';
     ports.textContent = portsText(box.freePorts);
@@ -256,8 +290,7 @@ function choose(boxId) {
   const box = offered().find((c) => c.boxId === boxId);
   if (!box || (current.status !== 'AWAITING_SELECTION' && !moveSurvey)) return;
   chosenBoxId = boxId;
-  $('chosen').textContent =
-    `Caixa escolhida: ${box.boxName} (${portsText(box.freePorts)}, a ${meters(box.distanceMeters)}).`;
+  $('chosen').textContent = `Caixa escolhida: ${box.boxName} (${portsText(box.freePorts)}, a ${reachText(box)}).`;
   const splitter = $('splitter');
   splitter.replaceChildren(option('', 'Automático (primeira porta livre)'));
   for (const s of box.splitters.filter((x) => x.freePorts.length > 0))
@@ -296,6 +329,7 @@ function highlight() {
   }
   for (const element of document.querySelectorAll('.box-marker'))
     element.classList.toggle('is-chosen', element.dataset.boxId === chosenBoxId);
+  drawRoute();
 }
 
 async function confirmSelection(event) {
@@ -502,7 +536,7 @@ function renderUnavailable(unavailable, shown) {
       .sort((a, b) => a.distanceMeters - b.distanceMeters)
       .map((box) => {
         const li = document.createElement('li');
-        const why = box.reason === 'in-design' ? 'Em projeto' : 'sem porta livre';
+        const why = (UNAVAILABLE[box.reason] ?? box.reason).toLowerCase();
         li.textContent = `${box.boxName}: ${why}, a ${meters(box.distanceMeters)}`;
         return li;
       }),
