@@ -19,6 +19,7 @@ import { DAY_MS } from '../../contract/defaults.ts';
 import type { ReservationSettings } from '../../contract/limits.ts';
 import type { BriefState, ReservationState, WebhookEvent } from '../../contract/schemas.ts';
 import { DEFAULT_TENANT_ID } from '../../contract/ids.ts';
+import { sketchLinks } from '../../contract/links.ts';
 import { TenantIdKey, ViabilityIdKey } from '../../contract/search-attributes.ts';
 import type { ReservationStatus } from '../../contract/statuses.ts';
 import type { WebhookEventType, WebhookSettings } from '../../contract/webhooks.ts';
@@ -42,6 +43,9 @@ const EVENTS_WITH_CANDIDATES: ReadonlySet<WebhookEventType> = new Set([
   'reservation.awaiting_selection',
   'reservation.no_coverage',
 ]);
+
+/** The events that tell of a port newly held where it is: they link the installer's sketch. */
+const EVENTS_WITH_SKETCH: ReadonlySet<WebhookEventType> = new Set(['reservation.reserved', 'reservation.box_changed']);
 
 /**
  * The id of an event's delivery workflow. `/` is in neither a viability's nor a tenant's alphabet, so no reservation
@@ -113,6 +117,7 @@ export class Events {
         JSON.stringify(EVENTS_WITH_CANDIDATES.has(type) ? this.state : withoutCandidates(this.state)),
       ) as BriefState,
       ...extra,
+      ...(EVENTS_WITH_SKETCH.has(type) ? { links: sketchLinks(this.state.viabilityId) } : {}),
     });
     if (!this.starting) {
       this.starting = true;
