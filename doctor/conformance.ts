@@ -41,7 +41,7 @@ const RawSplitter = z.looseObject({
 const idOf = (row: { id?: string; _id?: string }) => row.id ?? row._id ?? '?';
 
 export async function conformanceChecks(ozmap: OzmapClient, options: ConformanceOptions): Promise<Check[]> {
-  const point = options.point ?? (await firstBoxPoint(ozmap));
+  const point = options.point ?? (await firstBox(ozmap));
   if (!point) {
     return [
       fail(
@@ -82,10 +82,10 @@ export async function conformanceChecks(ozmap: OzmapClient, options: Conformance
   return checks;
 }
 
-async function firstBoxPoint(ozmap: OzmapClient): Promise<{ lat: number; lng: number } | undefined> {
+/** The first box OZmap lists: where the checks look when not told. */
+export async function firstBox(ozmap: OzmapClient): Promise<OzBox | undefined> {
   const parsed = validate(page(OzBox), await ozmap.rawPage('boxes', [], { limit: 1 }), 'GET /api/v2/boxes');
-  const first = parsed.ok ? parsed.value.rows[0] : undefined;
-  return first ? { lat: first.lat, lng: first.lng } : undefined;
+  return parsed.ok ? parsed.value.rows[0] : undefined;
 }
 
 async function boxPage(

@@ -76,11 +76,15 @@ export async function resolveTenant(config: Config, tenantId: string, registry?:
 }
 
 /** The configuration the upstream checks run with for `tenant`: its OZmap, and its radius for the conformance. */
-export function tenantUpstreamConfig<C extends Pick<Config, 'ozmap' | 'defaults'>>(config: C, tenant: DoctorTenant): C {
+export function tenantUpstreamConfig<C extends Pick<Config, 'ozmap' | 'defaults' | 'viability'>>(
+  config: C,
+  tenant: DoctorTenant,
+): C {
   return {
     ...config,
     ozmap: { ...config.ozmap, url: tenant.ozmap.url, apiKey: tenant.ozmap.apiKey },
     defaults: { ...config.defaults, radiusMeters: tenant.settings.radiusMeters },
+    viability: { ...config.viability, mode: tenant.settings.viabilityMode },
   };
 }
 

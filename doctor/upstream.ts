@@ -6,7 +6,8 @@
 import type { Clients } from '../activities/clients.ts';
 import type { Config } from '../config/env.ts';
 import { warn, type Check } from './checks.ts';
-import { conformanceChecks } from './conformance.ts';
+import { conformanceChecks, firstBox } from './conformance.ts';
+import { poleChecks } from './pole-checks.ts';
 import { geocoderCheck, ozmapChecks } from './ozmap-checks.ts';
 import { writeTest, type WriteStep } from './write-test.ts';
 
@@ -31,7 +32,7 @@ export function ofTenant(check: Check, tenantId: string | undefined): Check {
   return { ...check, title: `${check.title} (tenant ${tenantId})` };
 }
 
-export type UpstreamConfig = Pick<Config, 'ozmap' | 'geocoder' | 'doctor' | 'defaults'>;
+export type UpstreamConfig = Pick<Config, 'ozmap' | 'geocoder' | 'doctor' | 'defaults' | 'viability'>;
 
 export async function upstreamChecks(
   clients: Pick<Clients, 'ozmap' | 'geocoder'>,
@@ -53,7 +54,14 @@ export async function upstreamChecks(
         findBy: config.ozmap.findBy,
       })),
     );
-    if (options.write) checks.push(...(await writeTest(ozmap, options.write)));
+    const poles = config.viability.mode === 'poles';
+    if (poles) {
+      const box = options.point ? undefined : await firstBox(ozmap);
+      const point = options.point ?? box;
+      if (point)
+        checks.push(...(await poleChecks(ozmap, point, box?.projectId, config.viability.fallbackMaxDropMeters)));
+    }
+    if (options.write) checks.push(...(await writeTest(ozmap, { ...options.write, dropPoles: poles })));
   } else if (options.conformance) {
     checks.push(
       warn('conformance.skipped', 'OZmap conformance', 'not run: OZmap is not usable (see the OZmap lines above)'),

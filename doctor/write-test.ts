@@ -7,9 +7,10 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { freePorts } from '../activities/index.ts';
-import type { CreatePropertyBody, OzmapClient } from '../activities/ozmap/client.ts';
+import { dropPolesFields, type CreatePropertyBody, type OzmapClient } from '../activities/ozmap/client.ts';
 import { OzProperty, type OzBox, type OzSplitter } from '../activities/ozmap/schemas.ts';
 import { describeError, fail, pass, shown, type Check } from './checks.ts';
+import { dropPolesReadBack } from './pole-checks.ts';
 import { validate } from './validate.ts';
 
 /** Distinct from the product's `ispbox2:` marker, so that nothing mistakes a test client for a reservation. */
@@ -38,6 +39,8 @@ export type WriteStep = (context: WriteContext) => Promise<Check>;
 export interface WriteTestOptions {
   boxId: string;
   steps?: WriteStep[];
+  /** Pole mode: create with the box's pole as `drop_poles` and check it reads back (OZmap fact O30). */
+  dropPoles?: boolean;
 }
 
 const RawMarked = z.looseObject({ id: z.string().optional(), external_id: z.unknown() });
@@ -78,6 +81,7 @@ export async function writeTest(ozmap: OzmapClient, options: WriteTestOptions): 
       return checks;
     }
     target = { splitter, port };
+    const dropPoles = options.dropPoles && box.poleId ? [box.poleId] : undefined;
     checks.push(pass('write.box', 'Test box', `${shown(box.name)}: port ${port} of ${shown(splitter.name)} is free`));
 
     const body = (externalId: string, clientCode: string): CreatePropertyBody => ({
@@ -98,6 +102,7 @@ export async function writeTest(ozmap: OzmapClient, options: WriteTestOptions): 
         observation: 'ozres doctor write test',
         external_id: externalId,
       },
+      ...dropPolesFields(dropPoles),
     });
 
     // 1. Reserve (OZmap fact O12).
@@ -140,6 +145,8 @@ export async function writeTest(ozmap: OzmapClient, options: WriteTestOptions): 
         'OZmap fact O12',
       ),
     );
+
+    if (dropPoles) checks.push(await dropPolesReadBack(ozmap, property.id, dropPoles));
 
     // 2. Read back by client code, with its marker (OZmap facts O14, O15, O22).
     checks.push(await readBack(ozmap, code, marker, property.id, splitter.id, port));
