@@ -8,10 +8,16 @@ import { parseListQuery, parseSelect, project, runListQuery } from './filters.ts
 import { ApiError, type ApiResult, isAuthorized, ok, validationError } from './http.ts';
 import { Router } from './router.ts';
 import {
+  CreateBoxBody,
   CreateClientBody,
+  CreatePoleBody,
+  CreatePoleTypeBody,
+  CreateProjectBody,
   CreatePropertyBody,
+  CreateSplitterBody,
   LoginBody,
   UpdateClientBody,
+  UpdatePoleBody,
   UpdatePropertyBody,
   ViabilityQuery,
 } from './schemas.ts';
@@ -146,9 +152,22 @@ export function apiRouter(): Router<ApiRoute> {
   route('DELETE', '/ftth-clients/:id', (ctx) => ok(ctx.store.deleteClient(ctx.params.id ?? '')));
 
   route('GET', '/ftth-viability/radius', ({ store, query }) => viability(store, query));
-  // The account's projects (OZmap fact O24): the simulator's network is one project [SIM].
-  route('GET', '/projects', (ctx) =>
-    ok(runListQuery([ctx.store.snapshot().project], parseListQuery(ctx.query, ctx.body), `${API_PREFIX}/projects`)),
+
+  // The physical layer, as the SDK's create DTOs send it, so a test can build any network it needs (DESIGN §2.5).
+  // The account's projects (OZmap fact O24) are listed by the collection routes above.
+  route('POST', '/projects', (ctx) =>
+    ok(ctx.store.createProject(parseBody(CreateProjectBody, ctx.body, 'project')), 201),
+  );
+  route('POST', '/pole-types', (ctx) =>
+    ok(ctx.store.createPoleType(parseBody(CreatePoleTypeBody, ctx.body, 'pole type')), 201),
+  );
+  route('POST', '/poles', (ctx) => ok(ctx.store.createPole(parseBody(CreatePoleBody, ctx.body, 'pole')), 201));
+  route('PATCH', '/poles/:id', (ctx) =>
+    ok(ctx.store.updatePole(ctx.params.id ?? '', parseBody(UpdatePoleBody, ctx.body, 'pole update'))),
+  );
+  route('POST', '/boxes', (ctx) => ok(ctx.store.createBox(parseBody(CreateBoxBody, ctx.body, 'box')), 201));
+  route('POST', '/splitters', (ctx) =>
+    ok(ctx.store.createSplitter(parseBody(CreateSplitterBody, ctx.body, 'splitter')), 201),
   );
   return router;
 }

@@ -1,7 +1,8 @@
 /**
  * The records the simulator keeps, shaped as OZmap API v2 returns them (OZmap facts O6, O7, O11, and the official SDK's
  * zod schemas). Stored records are exactly the response bodies, except that a property keeps its client as an id and
- * is populated when read. Drops are kept only to free ports and cascade deletes; they have no route here.
+ * is populated when read. Drops are kept only to free ports, cascade deletes and keep the poles a drop hangs on; they
+ * have no route here.
  */
 
 export interface CreatorData {
@@ -27,6 +28,7 @@ export interface BoxRecord extends BaseRecord {
   kind: 'Box';
   name: string;
   project: string;
+  /** The pole (or point) the box hangs on: always an id of `NetworkState.poles`. */
   pole: string;
   boxType: string;
   hierarchyLevel: number;
@@ -122,10 +124,20 @@ export interface PropertyRecord extends BaseRecord {
   client: string | null;
   drop: string | null;
   connections: PropertyConnection[];
+  /** The pole given on create or update (CreatePropertyDTO `pole`); absent when none was given. */
+  pole?: string;
+  /** The poles the drop hangs on, the customer's end first (CreatePropertyDTO `drop_poles`); absent when not given. */
+  drop_poles?: string[];
 }
 
 /** A property as the API returns it: the client populated. */
 export type PropertyView = Omit<PropertyRecord, 'client'> & { client: ClientRecord | null };
+
+/** A pole a cable hangs on, with the slack (metres) left there, as OZmap's Cable `poles` holds it. */
+export interface CablePole {
+  id: string;
+  reserve: number;
+}
 
 /** The drop cable from a box to a property, with its one fiber. Internal: the simulator serves no cable routes. */
 export interface DropRecord {
@@ -135,6 +147,64 @@ export interface DropRecord {
   property: string;
   fiber: string;
   createdAt: string;
+  /** The property's `drop_poles`, in order, each with `reserve: 0`; absent when the property was given none. */
+  poles?: CablePole[];
+}
+
+/**
+ * A pole type (SDK PoleTypeSchema). Only poles of a type with `viabilityAllowed` serve feasibility along the poles
+ * (OZloc's pole mode).
+ */
+export interface PoleTypeRecord extends BaseRecord {
+  name: string;
+  /** Prefix of the names of new poles of this type. */
+  prefix: string;
+  viabilityAllowed: boolean;
+  color: string;
+  description: string;
+}
+
+export interface PoleLicensing {
+  /** 0 unknown, 1 pending, 2 licensed. */
+  status: 0 | 1 | 2;
+  protocol: string | null;
+}
+
+/**
+ * A pole (SDK PoleSchema; the documented answer of GET /poles has `kind: "Pole"`, the SDK schema says "POLE").
+ * `adjacents` are the poles a cable may run to from here; the seeded town lists every adjacency on both poles, the
+ * API stores what it is given (a consumer should read an adjacency listed on either pole as both ways).
+ */
+export interface PoleRecord extends BaseRecord {
+  kind: 'Pole';
+  name: string;
+  /** [SIM] the project whose area holds the pole (the SDK's pole has none; OZmap documents belong to one). */
+  project: string;
+  poleType: string;
+  coords: LngLat;
+  lat: number;
+  lng: number;
+  adjacents: string[];
+  usable: boolean;
+  observation: string;
+  tags: string[];
+  licensing: PoleLicensing;
+  address?: string;
+  color?: string;
+}
+
+/** A project (SDK ProjectSchema); `drop.maxSize` is the longest drop, in metres, OZmap draws in it. */
+export interface ProjectRecord extends BaseRecord {
+  name: string;
+  identifier?: string;
+  parents: { project: string }[];
+  lat: number;
+  lng: number;
+  defaultPonPotency: number;
+  defaultDropSize?: number;
+  hasLogo: boolean;
+  drop: { type: { cableType: string }; maxSize: number };
+  area: { type: 'Polygon'; coordinates: LngLat[][] };
 }
 
 export interface CatalogEntry {
@@ -146,16 +216,25 @@ export interface CatalogEntry {
 /** Everything the simulator knows; this is also the state file's payload. */
 export interface NetworkState {
   seed: number;
-  project: { id: string; name: string };
   users: { designer: CreatorData; api: CreatorData };
   boxTypes: CatalogEntry[];
   splitterTypes: CatalogEntry[];
+  /** The seeded network's project first. */
+  projects: ProjectRecord[];
+  poleTypes: PoleTypeRecord[];
+  poles: PoleRecord[];
   boxes: BoxRecord[];
   splitters: SplitterRecord[];
   properties: PropertyRecord[];
   clients: ClientRecord[];
   drops: DropRecord[];
 }
+
+/**
+ * [SIM] The seeded project's longest drop, in metres (`drop.maxSize`), and the default of a project created without
+ * `drop`. OZmap's own default is not documented.
+ */
+export const DEFAULT_DROP_MAX_SIZE = 300;
 
 /** A port can take a client when nothing is connected to it and it is not blocked (OZmap fact O11). */
 export const isPortFree = (splitter: SplitterRecord, port: number): boolean =>

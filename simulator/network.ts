@@ -2,7 +2,8 @@
  * The seeded demo network: CTOs every 50-80 m along the gazetteer's streets, each with one or two drop splitters
  * (1x8 or 1x16) and sometimes a network splitter that must never be offered; about 10 % "Em projeto" (draft), about
  * 10 % full, a few splice boxes (CEO) without drop splitters, blocked ports here and there, and pre-existing
- * clients on the occupied ports. The same seed always gives the same network, ids included.
+ * clients on the occupied ports; one project (drop limit 300 m), and the poles every box hangs on (physical.ts).
+ * The same seed always gives the same network, ids included.
  *
  * Pre-existing clients are created through Store.createProperty, the code path POST /properties uses, so the seeded
  * state obeys exactly the rules the API enforces.
@@ -17,9 +18,21 @@ import {
   streetLengthMeters,
 } from './gazetteer.ts';
 import { type LatLng, offsetMeters, pointAlong, round7 } from './geo.ts';
-import type { BoxRecord, CatalogEntry, CreatorData, NetworkState, SplitterRecord } from './model.ts';
+import {
+  type BoxRecord,
+  type CatalogEntry,
+  type CreatorData,
+  type LngLat,
+  type NetworkState,
+  type ProjectRecord,
+  type SplitterRecord,
+  DEFAULT_DROP_MAX_SIZE,
+} from './model.ts';
+import { type BoxPlacement, PoleLayerBuilder } from './physical.ts';
 import { type IdGenerator, type Random, mulberry32, seededObjectIds } from './random.ts';
 import { Store } from './store.ts';
+
+export { MAX_POLE_SPACING, RIVER, crossesRiver } from './physical.ts';
 
 export const DEFAULT_SEED = 1042;
 
@@ -39,6 +52,18 @@ export const ISOLATED_BOX = {
 
 /** East of the demo area (Córrego Grande, which the brief treats as open sea): no box within 1 km. */
 export const NO_COVERAGE_POINT: LatLng = { lat: -27.6, lng: -48.5 };
+
+/**
+ * On the west bank of the Rio da Bulha (the canal down Avenida Hercílio Luz, `RIVER`), near its south end, in the
+ * seed 1042 network (network.test.ts checks every figure):
+ * - the nearest usable pole is P_0144, 10.7 m away on this bank;
+ * - the nearest box with free ports by straight line, CTO-0067 (Avenida Hercílio Luz, 23), 25.5 m away, stands across
+ *   the canal: the only pole path to it crosses the Avenida Rio Branco bridge, a drop of about 1,607 m, far over the
+ *   project's 300 m limit (`drop-too-long` in pole mode);
+ * - CTO-0063 (Rua Visconde de Ouro Preto, 357), 67.1 m away on this bank, takes a drop of 87.5 m along 3 poles: the
+ *   first candidate in pole mode, while radius mode offers CTO-0067 first.
+ */
+export const RIVER_DEMO_POINT: LatLng = { lat: -27.59875, lng: -48.54719 };
 
 /** Seeded records are dated from here on, so their ObjectIds and timestamps are reproducible too. */
 const BASE_TIME = Date.UTC(2024, 0, 15, 12, 0, 0);
@@ -109,6 +134,31 @@ type SplitterKind = keyof typeof SPLITTER_KINDS;
 
 type Profile = 'regular' | 'draft' | 'full' | 'splice';
 
+/** The seeded project's name; its `drop.maxSize` is DEFAULT_DROP_MAX_SIZE (300 m). */
+const PROJECT_NAME = 'Florianópolis - Rede FTTH';
+
+/** The project's area: every street of the gazetteer, with 500 m to spare. */
+function projectArea(): { centre: LatLng; ring: LngLat[] } {
+  const points = GAZETTEER.flatMap((s) => s.path);
+  const south = Math.min(...points.map((p) => p.lat));
+  const north = Math.max(...points.map((p) => p.lat));
+  const west = Math.min(...points.map((p) => p.lng));
+  const east = Math.max(...points.map((p) => p.lng));
+  const sw = offsetMeters({ lat: south, lng: west }, -500, -500);
+  const ne = offsetMeters({ lat: north, lng: east }, 500, 500);
+  const [s, w, n, e] = [sw.lat, sw.lng, ne.lat, ne.lng].map(round7) as [number, number, number, number];
+  return {
+    centre: { lat: round7((s + n) / 2), lng: round7((w + e) / 2) },
+    ring: [
+      [w, s],
+      [e, s],
+      [e, n],
+      [w, n],
+      [w, s],
+    ],
+  };
+}
+
 class NetworkBuilder {
   private readonly rng: Random;
   private now = BASE_TIME;
@@ -121,6 +171,8 @@ class NetworkBuilder {
   private ctoCount = 0;
   private ceoCount = 0;
   private contract = 10_000;
+  private readonly poleLayer: PoleLayerBuilder;
+  private readonly placements: BoxPlacement[] = [];
 
   constructor(seed: number) {
     this.rng = mulberry32(seed);
@@ -146,13 +198,32 @@ class NetworkBuilder {
       });
     }
     this.splitterTypeIds = ids as Record<SplitterKind, string>;
+    this.poleLayer = new PoleLayerBuilder(seed, BASE_TIME, this.designer, this.projectId);
+    const area = projectArea();
+    const project: ProjectRecord = {
+      _id: this.projectId,
+      id: this.projectId,
+      name: PROJECT_NAME,
+      parents: [],
+      lat: area.centre.lat,
+      lng: area.centre.lng,
+      defaultPonPotency: 3,
+      hasLogo: false,
+      drop: { type: { cableType: this.poleLayer.cableTypeId }, maxSize: DEFAULT_DROP_MAX_SIZE },
+      area: { type: 'Polygon', coordinates: [area.ring] },
+      createdAt: at.toISOString(),
+      updatedAt: at.toISOString(),
+      creatorData: this.designer,
+    };
     this.store = new Store(
       {
         seed,
-        project: { id: this.projectId, name: 'Florianópolis - Rede FTTH' },
         users: { designer: this.designer, api },
         boxTypes,
         splitterTypes,
+        projects: [project],
+        poleTypes: [],
+        poles: [],
         boxes: [],
         splitters: [],
         properties: [],
@@ -168,6 +239,7 @@ class NetworkBuilder {
       if (street.coverage === 'dense') this.lineStreet(street);
     }
     this.isolatedBox();
+    this.poleLayer.build(this.store, this.placements);
     return this.store.snapshot();
   }
 
@@ -189,12 +261,13 @@ class NetworkBuilder {
       const position = offsetMeters(point, direction.east * aside, -direction.north * aside);
       const r = this.rng.next();
       const profile: Profile = r < 0.1 ? 'draft' : r < 0.2 ? 'full' : r < 0.24 ? 'splice' : 'regular';
-      this.boxWithClients(street, numberAt(street, along), position, profile);
+      const box = this.boxWithClients(street, numberAt(street, along), position, profile);
+      this.placements.push({ box, street, along, side: side > 0 ? 1 : -1 });
       side = -side;
     }
   }
 
-  private boxWithClients(street: Street, houseNumber: number, position: LatLng, profile: Profile): void {
+  private boxWithClients(street: Street, houseNumber: number, position: LatLng, profile: Profile): BoxRecord {
     this.advance(this.rng.between(2, 30));
     const splice = profile === 'splice';
     const draft = profile === 'draft';
@@ -213,7 +286,7 @@ class NetworkBuilder {
     });
     if (splice) {
       this.splitter(box, 0, this.rng.chance(0.5) ? 'net4' : 'net8', 0.5);
-      return;
+      return box;
     }
     let index = 0;
     if (this.rng.chance(0.2)) this.splitter(box, index++, this.rng.chance(0.5) ? 'net2' : 'net4', 0.5);
@@ -227,6 +300,7 @@ class NetworkBuilder {
         else if (this.rng.chance(occupancy)) this.client(box, splitter, port, street, houseNumber);
       }
     }
+    return box;
   }
 
   private isolatedBox(): void {
@@ -243,6 +317,10 @@ class NetworkBuilder {
       certified: false,
       observation: 'Caixa isolada: exatamente 3 portas livres (testes de concorrência)',
     });
+    // 6 m north of Rua Silva Jardim at its house number: its pole joins that street's pole line there.
+    const { from, to } = street.numbers;
+    const along = ((ISOLATED_BOX.houseNumber - from) / (to - from)) * streetLengthMeters(street);
+    this.placements.push({ box, street, along, side: 1 });
     this.splitter(box, 0, 'net2', 0);
     const splitter = this.splitter(box, 1, 'drop8');
     for (const port of ISOLATED_BOX.blockedPorts) this.block(splitter, port);
@@ -269,6 +347,7 @@ class NetworkBuilder {
       kind: 'Box',
       name: spec.name,
       project: this.projectId,
+      // The id of the pole the box hangs on (physical.ts puts that pole under it); drawn here, as it always was.
       pole: this.newId(at),
       boxType: this.boxTypeIds[spec.type],
       hierarchyLevel: spec.type === 'CTO' ? 3 : 2,
@@ -372,6 +451,29 @@ class NetworkBuilder {
 
 /** The network for a seed; pure and deterministic (same seed, deep-equal result). */
 export const generateNetwork = (seed: number = DEFAULT_SEED): NetworkState => new NetworkBuilder(seed).build();
+
+/** A state as a state file may hold it: one written before the physical layer has `project` and no poles. */
+export type SavedState = Omit<NetworkState, 'projects' | 'poleTypes' | 'poles'> &
+  Partial<Pick<NetworkState, 'projects' | 'poleTypes' | 'poles'>> & { project?: { id: string; name: string } };
+
+/**
+ * A saved state with every collection: what a state file written before the physical layer lacks (projects, pole
+ * types, poles) is regenerated from its seed. Its boxes are that seed's (no route created boxes then), and each keeps
+ * the pole id it always had, so every box finds its pole; the saved project keeps its id and name.
+ */
+export function withPhysicalLayer(saved: SavedState): NetworkState {
+  const { project, projects, poleTypes, poles, ...rest } = saved;
+  if (projects && poleTypes && poles) return { ...rest, projects, poleTypes, poles };
+  const seeded = pristineNetwork(saved.seed);
+  const seededProject = seeded.projects[0] as ProjectRecord;
+  const kept = project ? { ...seededProject, _id: project.id, id: project.id, name: project.name } : seededProject;
+  return {
+    ...rest,
+    projects: projects ?? [kept],
+    poleTypes: poleTypes ?? seeded.poleTypes,
+    poles: poles ?? seeded.poles.map((pole) => ({ ...pole, project: kept.id })),
+  };
+}
 
 let pristine: { seed: number; json: string } | undefined;
 

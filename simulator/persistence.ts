@@ -7,6 +7,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import type { NetworkState } from './model.ts';
+import { type SavedState, withPhysicalLayer } from './network.ts';
 
 const FORMAT = 'ozmap-simulator-state';
 const VERSION = 1;
@@ -21,7 +22,11 @@ const StateFileSchema = z.object({
   savedAt: z.string(),
   state: z.looseObject({
     seed: z.number().int(),
-    project: z.object({ id: z.string(), name: z.string() }),
+    /** Files written before the physical layer: one project, no pole types or poles (regenerated on load). */
+    project: z.object({ id: z.string(), name: z.string() }).optional(),
+    projects: records.optional(),
+    poleTypes: records.optional(),
+    poles: records.optional(),
     users: z.object({ designer: z.looseObject({ id: z.string() }), api: z.looseObject({ id: z.string() }) }),
     boxes: records,
     splitters: records,
@@ -45,7 +50,8 @@ export class StateFile {
 
   /**
    * The saved state, or undefined when there is no file yet. A damaged file
-   * is an error: it is never overwritten silently.
+   * is an error: it is never overwritten silently. A file from before the physical layer gets its seed's projects,
+   * pole types and poles.
    */
   async load(): Promise<NetworkState | undefined> {
     let text: string;
@@ -58,7 +64,7 @@ export class StateFile {
     let problem: string;
     try {
       const parsed = StateFileSchema.safeParse(JSON.parse(text));
-      if (parsed.success) return parsed.data.state as unknown as NetworkState;
+      if (parsed.success) return withPhysicalLayer(parsed.data.state as unknown as SavedState);
       problem = parsed.error.issues
         .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
         .slice(0, 3)

@@ -1,11 +1,23 @@
 /**
  * Request bodies, validated with zod and turned into the store's inputs. Field names follow the SDK's DTOs
- * (CreatePropertyDTO, CreateFTTHClientDTO, UpdateFTTHClientDTO, UpdatePropertyDTO; OZmap facts O12, O17, O21).
+ * (CreatePropertyDTO, CreateFTTHClientDTO, UpdateFTTHClientDTO, UpdatePropertyDTO, CreateProjectDTO,
+ * CreatePoleTypeDTO, CreatePoleDTO, UpdatePoleDTO, CreateBoxDTO, CreateSplitterDTO; OZmap facts O12, O17, O21).
  * Unknown fields are ignored, as a real API tolerates newer clients; wrong types are a 400 naming each field.
  */
 import { z } from 'zod';
 import type { LngLat } from './model.ts';
-import type { ClientPatch, NewClient, NewProperty, PropertyPatch } from './store.ts';
+import type {
+  ClientPatch,
+  NewBox,
+  NewClient,
+  NewPole,
+  NewPoleType,
+  NewProject,
+  NewProperty,
+  NewSplitter,
+  PolePatch,
+  PropertyPatch,
+} from './store.ts';
 
 export const objectId = z.string().regex(/^[0-9a-fA-F]{24}$/, 'must be a 24-character hexadecimal ObjectId');
 
@@ -30,6 +42,9 @@ const lngLat = z.tuple([longitude, latitude], { error: 'must be [lng, lat]' });
 const externalId = z.union([z.string(), z.number()]).transform(String);
 const tags = z.array(objectId);
 const text = (max: number) => z.string().trim().max(max, `must be at most ${max} characters`);
+
+/** A drop hangs on a few dozen poles at most; the cap only bounds the work a request can ask for [SIM]. */
+const MAX_DROP_POLES = 1000;
 
 const onu = z.object({ user_PPPoE: z.string(), serial_number: z.string(), mac_address: z.string() }).partial();
 
@@ -86,7 +101,7 @@ const PropertyFields = z.object({
   observation: text(2000).nullish(),
   tags: tags.optional(),
   pole: objectId.nullish(),
-  drop_poles: z.array(objectId).optional(),
+  drop_poles: z.array(objectId).max(MAX_DROP_POLES, `must list at most ${MAX_DROP_POLES} poles`).optional(),
   potencyRead: z.number().nullish(),
   external_id: externalId.optional(),
 });
@@ -134,6 +149,8 @@ export const CreatePropertyBody = PropertyFields.extend({
     ...(body.client == null
       ? {}
       : { client: typeof body.client === 'string' ? body.client : toNewClient(body.client) }),
+    ...(body.pole == null ? {} : { pole: body.pole }),
+    ...(body.drop_poles === undefined ? {} : { dropPoles: body.drop_poles }),
   };
 });
 
@@ -155,8 +172,219 @@ export const UpdatePropertyBody = PropertyFields.extend({
     ...(body.client === undefined
       ? {}
       : { client: body.client === null || typeof body.client === 'string' ? body.client : toNewClient(body.client) }),
+    ...(body.pole === undefined ? {} : { pole: body.pole }),
+    ...(body.drop_poles === undefined ? {} : { dropPoles: body.drop_poles }),
   };
 });
+
+// ---- the physical layer ----------------------------------------------------------------------------------------
+
+const name = text(200).min(1, 'must not be empty');
+const optionalExternalId = { external_id: externalId.optional() };
+const withExternalId = (id: string | undefined) => (id === undefined ? {} : { externalId: id });
+
+/** POST /projects (CreateProjectDTO: only `name` is required; the SDK fills lat and lng with 0). */
+export const CreateProjectBody = z
+  .object({
+    name,
+    identifier: text(200).optional(),
+    parents: z.array(z.object({ project: objectId })).optional(),
+    lat: latitude.optional(),
+    lng: longitude.optional(),
+    defaultPonPotency: z.number().optional(),
+    defaultDropSize: z.number().nonnegative('must be 0 or more').optional(),
+    drop: z
+      .object({
+        type: z.object({ cableType: objectId }),
+        maxSize: z.number().positive('must be more than 0 metres'),
+      })
+      .optional(),
+    area: z.object({ type: z.literal('Polygon'), coordinates: z.array(z.array(lngLat)) }).optional(),
+    ...optionalExternalId,
+  })
+  .transform((body): NewProject => ({
+    name: body.name,
+    ...(body.identifier === undefined ? {} : { identifier: body.identifier }),
+    parents: body.parents ?? [],
+    lat: body.lat ?? 0,
+    lng: body.lng ?? 0,
+    ...(body.defaultPonPotency === undefined ? {} : { defaultPonPotency: body.defaultPonPotency }),
+    ...(body.defaultDropSize === undefined ? {} : { defaultDropSize: body.defaultDropSize }),
+    ...(body.drop === undefined ? {} : { drop: body.drop }),
+    ...(body.area === undefined ? {} : { area: body.area }),
+    ...withExternalId(body.external_id),
+  }));
+
+/** POST /pole-types (CreatePoleTypeDTO: `name` and `description` required, the rest with the SDK's defaults). */
+export const CreatePoleTypeBody = z
+  .object({
+    name,
+    description: text(2000),
+    prefix: text(20).optional(),
+    viabilityAllowed: z.boolean().optional(),
+    color: text(20).optional(),
+    ...optionalExternalId,
+  })
+  .transform((body): NewPoleType => ({
+    name: body.name,
+    description: body.description,
+    prefix: body.prefix ?? 'P_',
+    viabilityAllowed: body.viabilityAllowed ?? true,
+    color: body.color ?? '#3388FF',
+    ...withExternalId(body.external_id),
+  }));
+
+const licensing = z.object({
+  status: z.union([z.literal(0), z.literal(1), z.literal(2)], { error: 'must be 0, 1 or 2' }).optional(),
+  protocol: z.string().nullish(),
+});
+
+const PoleFields = z.object({
+  name: text(200).optional(),
+  coords: lngLat.optional(),
+  lat: latitude.optional(),
+  lng: longitude.optional(),
+  poleType: objectId.optional(),
+  project: objectId.optional(),
+  adjacents: z.array(objectId).max(1000, 'must list at most 1000 poles').optional(),
+  usable: z.boolean().optional(),
+  observation: text(2000).optional(),
+  tags: tags.optional(),
+  licensing: licensing.optional(),
+  address: text(500).optional(),
+  color: text(30).optional(),
+  ...optionalExternalId,
+});
+
+const toLicensing = (l: z.infer<typeof licensing>) => ({ status: l.status ?? 0, protocol: l.protocol ?? null });
+
+/** POST /poles (CreatePoleDTO: `poleType`, and `coords` or `lat` + `lng`). */
+export const CreatePoleBody = PoleFields.transform((body, ctx): NewPole => {
+  const coords = position(body, ctx);
+  if (coords === undefined) ctx.addIssue({ code: 'custom', path: ['coords'], message: 'give coords or lat and lng' });
+  if (body.poleType === undefined) ctx.addIssue({ code: 'custom', path: ['poleType'], message: 'is required' });
+  return {
+    ...(body.name === undefined ? {} : { name: body.name }),
+    coords: coords ?? [0, 0],
+    poleType: body.poleType ?? '',
+    ...(body.project === undefined ? {} : { project: body.project }),
+    adjacents: [...new Set(body.adjacents ?? [])],
+    usable: body.usable ?? true,
+    observation: body.observation ?? '',
+    tags: body.tags ?? [],
+    licensing: toLicensing(body.licensing ?? {}),
+    ...(body.address === undefined ? {} : { address: body.address }),
+    ...(body.color === undefined ? {} : { color: body.color }),
+    ...withExternalId(body.external_id),
+  };
+});
+
+/** PATCH /poles/:id (UpdatePoleDTO: everything optional; `adjacents` replaces the list). */
+export const UpdatePoleBody = PoleFields.transform((body, ctx): PolePatch => {
+  const coords = position(body, ctx);
+  return {
+    ...(body.name === undefined ? {} : { name: body.name }),
+    ...(coords === undefined ? {} : { coords }),
+    ...(body.poleType === undefined ? {} : { poleType: body.poleType }),
+    ...(body.adjacents === undefined ? {} : { adjacents: [...new Set(body.adjacents)] }),
+    ...(body.usable === undefined ? {} : { usable: body.usable }),
+    ...(body.observation === undefined ? {} : { observation: body.observation }),
+    ...(body.tags === undefined ? {} : { tags: body.tags }),
+    ...(body.licensing === undefined ? {} : { licensing: toLicensing(body.licensing) }),
+    ...(body.address === undefined ? {} : { address: body.address }),
+    ...(body.color === undefined ? {} : { color: body.color }),
+    ...withExternalId(body.external_id),
+  };
+});
+
+/** POST /boxes (CreateBoxDTO: project, coords, boxType, hierarchyLevel and implanted required). */
+export const CreateBoxBody = z
+  .object({
+    project: objectId,
+    name: text(200).optional(),
+    pole: objectId.optional(),
+    max_distance: z.number().nonnegative('must be 0 or more metres').optional(),
+    boxType: objectId,
+    hierarchyLevel: z.number().int('must be a whole number'),
+    coords: lngLat,
+    address: text(500).optional(),
+    observation: text(2000).optional(),
+    tags: tags.optional(),
+    implanted: z.boolean(),
+    draft: z.boolean().optional(),
+    certified: z.boolean().optional(),
+    shared: z.boolean().optional(),
+    default_reserve: z.number().nonnegative('must be 0 or more').optional(),
+    ...optionalExternalId,
+  })
+  .transform((body): NewBox => ({
+    project: body.project,
+    ...(body.name === undefined ? {} : { name: body.name }),
+    ...(body.pole === undefined ? {} : { pole: body.pole }),
+    ...(body.max_distance === undefined ? {} : { maxDistance: body.max_distance }),
+    boxType: body.boxType,
+    hierarchyLevel: body.hierarchyLevel,
+    coords: body.coords,
+    ...(body.address === undefined ? {} : { address: body.address }),
+    ...(body.observation === undefined ? {} : { observation: body.observation }),
+    tags: body.tags ?? [],
+    implanted: body.implanted,
+    draft: body.draft ?? false,
+    certified: body.certified ?? false,
+    shared: body.shared ?? false,
+    defaultReserve: body.default_reserve ?? 0,
+    ...withExternalId(body.external_id),
+  }));
+
+/**
+ * POST /splitters (CreateSplitterDTO: `parent` box and `splitterType` required). The outputs come from the type;
+ * `ports` and `attenuation`, when given, must have one entry per output.
+ */
+export const CreateSplitterBody = z
+  .object({
+    parent: objectId,
+    splitterType: objectId,
+    name: text(200).optional(),
+    label: text(200).optional(),
+    index: z.number().int('must be a whole number').nonnegative('must be 0 or more').optional(),
+    isDrop: z.boolean().optional(),
+    implanted: z.boolean().optional(),
+    attenuation: z.array(z.number()).max(256).optional(),
+    ports: z
+      .array(
+        z.object({
+          index: z.number().int().nonnegative().optional(),
+          blocked: z.boolean().optional(),
+          tags: tags.optional(),
+          observation: text(2000).optional(),
+        }),
+      )
+      .max(256)
+      .optional(),
+    observation: text(2000).optional(),
+    ...optionalExternalId,
+  })
+  .transform((body): NewSplitter => ({
+    parent: body.parent,
+    splitterType: body.splitterType,
+    ...(body.name === undefined ? {} : { name: body.name }),
+    ...(body.label === undefined ? {} : { label: body.label }),
+    ...(body.index === undefined ? {} : { index: body.index }),
+    ...(body.isDrop === undefined ? {} : { isDrop: body.isDrop }),
+    implanted: body.implanted ?? true,
+    ...(body.attenuation === undefined ? {} : { attenuation: body.attenuation }),
+    ...(body.ports === undefined
+      ? {}
+      : {
+          ports: body.ports.map((p) => ({
+            blocked: p.blocked ?? false,
+            tags: p.tags ?? [],
+            ...(p.observation === undefined ? {} : { observation: p.observation }),
+          })),
+        }),
+    ...(body.observation === undefined ? {} : { observation: body.observation }),
+    ...withExternalId(body.external_id),
+  }));
 
 /**
  * POST /users/login: `{apiKey}` (what the SDK posts) or `{login, password}`. The simulator has one user whose

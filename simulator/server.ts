@@ -29,7 +29,7 @@ export const DEFAULT_SIM_HOST = '127.0.0.1';
 /** OZmap's API port. */
 export const DEFAULT_SIM_PORT = 9994;
 
-export { DEFAULT_SEED, ISOLATED_BOX, NO_COVERAGE_POINT, generateNetwork } from './network.ts';
+export { DEFAULT_SEED, ISOLATED_BOX, NO_COVERAGE_POINT, RIVER, RIVER_DEMO_POINT, generateNetwork } from './network.ts';
 export { GAZETTEER } from './gazetteer.ts';
 export type { FaultConfig } from './faults.ts';
 export type { SimulatorSummary } from './admin.ts';

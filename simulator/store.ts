@@ -9,30 +9,50 @@ import { ApiError } from './http.ts';
 import { narrow, type FilterNode } from './filters.ts';
 import {
   type BoxRecord,
+  type CatalogEntry,
   type ClientRecord,
   type CreatorData,
   type DropRecord,
   type LngLat,
   type NetworkState,
   type Onu,
+  type PoleLicensing,
+  type PoleRecord,
+  type PoleTypeRecord,
+  type ProjectRecord,
   type PropertyConnection,
   type PropertyRecord,
   type PropertyView,
   type SplitterRecord,
+  DEFAULT_DROP_MAX_SIZE,
   freePortsOf,
   isPortFree,
 } from './model.ts';
 import type { IdGenerator } from './random.ts';
 
-export type Collection = 'boxes' | 'splitters' | 'properties' | 'ftth-clients';
-export const COLLECTIONS: readonly Collection[] = ['boxes', 'splitters', 'properties', 'ftth-clients'];
+export type Collection = 'boxes' | 'splitters' | 'properties' | 'ftth-clients' | 'poles' | 'pole-types' | 'projects';
+export const COLLECTIONS: readonly Collection[] = [
+  'boxes',
+  'splitters',
+  'properties',
+  'ftth-clients',
+  'poles',
+  'pole-types',
+  'projects',
+];
 
 const MODEL_NAMES: Record<Collection, string> = {
   boxes: 'Box',
   splitters: 'Splitter',
   properties: 'Property',
   'ftth-clients': 'FTTH client',
+  poles: 'Pole',
+  'pole-types': 'Pole type',
+  projects: 'Project',
 };
+
+/** The state's collections; the rest (seed, users, catalogs) is kept as it is. */
+type Collections = 'boxes' | 'splitters' | 'properties' | 'clients' | 'drops' | 'projects' | 'poleTypes' | 'poles';
 
 export interface NewClient {
   code?: string;
@@ -59,6 +79,10 @@ export interface NewProperty {
   externalId?: string;
   /** A client to create with the property, or the id of an existing one. */
   client?: NewClient | string;
+  /** A pole id (the customer's pole). */
+  pole?: string;
+  /** The poles the drop hangs on, the customer's end first. */
+  dropPoles?: string[];
 }
 
 export interface ClientPatch {
@@ -86,6 +110,99 @@ export interface PropertyPatch {
   externalId?: string;
   /** A new client, an existing client's id, or null to detach the client (which is kept). */
   client?: NewClient | string | null;
+  /** A pole id, or null to forget the property's pole. */
+  pole?: string | null;
+  /** Replaces the poles the drop hangs on. */
+  dropPoles?: string[];
+}
+
+export interface NewPoleType {
+  name: string;
+  prefix: string;
+  viabilityAllowed: boolean;
+  color: string;
+  description: string;
+  externalId?: string;
+}
+
+export interface NewPole {
+  name?: string;
+  coords: LngLat;
+  poleType: string;
+  /** Defaults to the project whose area holds the pole, else the first project [SIM]. */
+  project?: string;
+  adjacents: string[];
+  usable: boolean;
+  observation: string;
+  tags: string[];
+  licensing: PoleLicensing;
+  address?: string;
+  color?: string;
+  externalId?: string;
+}
+
+export interface PolePatch {
+  name?: string;
+  coords?: LngLat;
+  poleType?: string;
+  /** Replaces the pole's adjacency list (the other poles are not changed). */
+  adjacents?: string[];
+  usable?: boolean;
+  observation?: string;
+  tags?: string[];
+  licensing?: PoleLicensing;
+  address?: string;
+  color?: string;
+  externalId?: string;
+}
+
+export interface NewProject {
+  name: string;
+  identifier?: string;
+  parents: { project: string }[];
+  lat: number;
+  lng: number;
+  defaultPonPotency?: number;
+  defaultDropSize?: number;
+  drop?: { type: { cableType: string }; maxSize: number };
+  area?: ProjectRecord['area'];
+  externalId?: string;
+}
+
+export interface NewBox {
+  project: string;
+  name?: string;
+  /** The pole to hang the box on; without it, the nearest within `maxDistance`, or a new pole at the box [SIM]. */
+  pole?: string;
+  maxDistance?: number;
+  boxType: string;
+  hierarchyLevel: number;
+  coords: LngLat;
+  address?: string;
+  observation?: string;
+  tags: string[];
+  implanted: boolean;
+  draft: boolean;
+  certified: boolean;
+  shared: boolean;
+  defaultReserve: number;
+  externalId?: string;
+}
+
+export interface NewSplitter {
+  parent: string;
+  splitterType: string;
+  name?: string;
+  label?: string;
+  index?: number;
+  /** Defaults to the type's kind: an "A" (atendimento) code is a drop splitter [SIM]. */
+  isDrop?: boolean;
+  implanted: boolean;
+  attenuation?: number[];
+  /** One per output when given (blocked ports, observations). */
+  ports?: { blocked: boolean; observation?: string; tags: string[] }[];
+  observation?: string;
+  externalId?: string;
 }
 
 export interface StoreOptions {
@@ -123,13 +240,46 @@ interface PortChoice {
 
 const EMPTY_ONU: Onu = { user_PPPoE: '', serial_number: '', mac_address: '' };
 
+/** [SIM] A project created without them gets these (OZmap's defaults are not documented). */
+const DEFAULT_PON_POTENCY = 3;
+
+/** Typical insertion loss per output of a balanced 1xN splitter, in dB. */
+const SPLITTER_LOSS: Record<number, number> = { 2: 3.7, 4: 7.3, 8: 10.5, 16: 13.7, 32: 17.1, 64: 20.5 };
+
+/**
+ * A splitter type's ratio from its code, OZmap's nomenclature "A-01/08" (1 input, 8 outputs); "A" (atendimento) is a
+ * drop splitter, "R" (rede) a network one [SIM: the catalog keeps only code and description].
+ */
+export function splitterTypeSpec(type: CatalogEntry): { input: number; output: number; isDrop: boolean } | undefined {
+  const match = /(\d+)\s*[/x]\s*(\d+)/i.exec(type.code);
+  if (!match) return undefined;
+  const input = Number(match[1]);
+  const output = Number(match[2]);
+  if (input < 1 || output < 2) return undefined;
+  return { input, output, isDrop: /^A/i.test(type.code) };
+}
+
+/** Ray casting over the outer ring of a GeoJSON polygon ([lng, lat] vertices). */
+function insidePolygon([lng, lat]: LngLat, ring: readonly LngLat[]): boolean {
+  let inside = false;
+  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+    const [xi, yi] = ring[i] as LngLat;
+    const [xj, yj] = ring[j] as LngLat;
+    if (yi > lat !== yj > lat && lng < ((xj - xi) * (lat - yi)) / (yj - yi) + xi) inside = !inside;
+  }
+  return inside;
+}
+
 export class Store {
-  private meta!: Omit<NetworkState, 'boxes' | 'splitters' | 'properties' | 'clients' | 'drops'>;
+  private meta!: Omit<NetworkState, Collections>;
   private readonly boxes = new Map<string, BoxRecord>();
   private readonly splitters = new Map<string, SplitterRecord>();
   private readonly properties = new Map<string, PropertyRecord>();
   private readonly clients = new Map<string, ClientRecord>();
   private readonly drops = new Map<string, DropRecord>();
+  private readonly projects = new Map<string, ProjectRecord>();
+  private readonly poleTypes = new Map<string, PoleTypeRecord>();
+  private readonly poles = new Map<string, PoleRecord>();
   private readonly splittersByBox = new Map<string, SplitterRecord[]>();
   private readonly propertyByClient = new Map<string, string>();
 
@@ -145,7 +295,7 @@ export class Store {
 
   /** Swaps in another state (a reset, or the end of network generation). */
   replace(state: NetworkState): void {
-    const { boxes, splitters, properties, clients, drops, ...meta } = state;
+    const { boxes, splitters, properties, clients, drops, projects, poleTypes, poles, ...meta } = state;
     this.meta = meta;
     for (const map of [
       this.boxes,
@@ -153,11 +303,17 @@ export class Store {
       this.properties,
       this.clients,
       this.drops,
+      this.projects,
+      this.poleTypes,
+      this.poles,
       this.splittersByBox,
       this.propertyByClient,
     ]) {
       map.clear();
     }
+    for (const project of projects) this.insertProject(project);
+    for (const poleType of poleTypes) this.insertPoleType(poleType);
+    for (const pole of poles) this.insertPole(pole);
     for (const box of boxes) this.insertBox(box);
     for (const splitter of splitters) this.insertSplitter(splitter);
     for (const client of clients) this.clients.set(client.id, client);
@@ -177,6 +333,9 @@ export class Store {
   snapshot(): NetworkState {
     return {
       ...this.meta,
+      projects: [...this.projects.values()],
+      poleTypes: [...this.poleTypes.values()],
+      poles: [...this.poles.values()],
       boxes: [...this.boxes.values()],
       splitters: [...this.splitters.values()],
       properties: [...this.properties.values()],
@@ -208,6 +367,12 @@ export class Store {
         return [...this.splitters.values()];
       case 'ftth-clients':
         return [...this.clients.values()];
+      case 'poles':
+        return [...this.poles.values()];
+      case 'pole-types':
+        return [...this.poleTypes.values()];
+      case 'projects':
+        return [...this.projects.values()];
       case 'properties':
         // A view differs from its record only in `client` (populated), so conditions on anything else can go first.
         return narrow(
@@ -226,6 +391,12 @@ export class Store {
         return this.splitters.get(id);
       case 'ftth-clients':
         return this.clients.get(id);
+      case 'poles':
+        return this.poles.get(id);
+      case 'pole-types':
+        return this.poleTypes.get(id);
+      case 'projects':
+        return this.projects.get(id);
       case 'properties': {
         const property = this.properties.get(id);
         return property && this.present(property);
@@ -251,6 +422,28 @@ export class Store {
 
   splittersOf(boxId: string): readonly SplitterRecord[] {
     return this.splittersByBox.get(boxId) ?? [];
+  }
+
+  getPole(id: string): PoleRecord | undefined {
+    return this.poles.get(id);
+  }
+
+  getPoleType(id: string): PoleTypeRecord | undefined {
+    return this.poleTypes.get(id);
+  }
+
+  getProject(id: string): ProjectRecord | undefined {
+    return this.projects.get(id);
+  }
+
+  /** Poles within `radius` metres, nearest first. */
+  polesNear(point: LatLng, radius: number): { pole: PoleRecord; distance: number }[] {
+    const nearby: { pole: PoleRecord; distance: number }[] = [];
+    for (const pole of this.poles.values()) {
+      const distance = distanceMeters(point, pole);
+      if (distance <= radius) nearby.push({ pole, distance });
+    }
+    return nearby.sort((a, b) => a.distance - b.distance);
   }
 
   propertiesByClientCode(code: string): PropertyView[] {
@@ -323,6 +516,269 @@ export class Store {
     this.splittersByBox.set(splitter.parent, siblings);
   }
 
+  insertProject(project: ProjectRecord): void {
+    this.projects.set(project.id, project);
+  }
+
+  insertPoleType(poleType: PoleTypeRecord): void {
+    this.poleTypes.set(poleType.id, poleType);
+  }
+
+  insertPole(pole: PoleRecord): void {
+    this.poles.set(pole.id, pole);
+  }
+
+  // ---- API writes: the physical layer (projects, pole types, poles, boxes, splitters) ---------------------------
+
+  /** POST /projects. Without `drop`, the longest drop is DEFAULT_DROP_MAX_SIZE metres [SIM]. */
+  createProject(input: NewProject): ProjectRecord {
+    const at = this.options.clock();
+    const stamp = at.toISOString();
+    const id = this.options.newId(at);
+    const first = this.projects.values().next().value;
+    const project: ProjectRecord = {
+      _id: id,
+      id,
+      name: input.name,
+      ...(input.identifier === undefined ? {} : { identifier: input.identifier }),
+      parents: input.parents.map((p) => ({ project: p.project })),
+      lat: input.lat,
+      lng: input.lng,
+      defaultPonPotency: input.defaultPonPotency ?? DEFAULT_PON_POTENCY,
+      ...(input.defaultDropSize === undefined ? {} : { defaultDropSize: input.defaultDropSize }),
+      hasLogo: false,
+      drop: input.drop ?? {
+        type: { cableType: first?.drop.type.cableType ?? this.options.newId(at) },
+        maxSize: DEFAULT_DROP_MAX_SIZE,
+      },
+      area: input.area ?? { type: 'Polygon', coordinates: [] },
+      createdAt: stamp,
+      updatedAt: stamp,
+      creatorData: this.meta.users.api,
+      ...(input.externalId === undefined ? {} : { external_id: input.externalId }),
+    };
+    for (const parent of project.parents) this.requireProject(parent.project, 'parents');
+    this.projects.set(project.id, project);
+    this.onChange();
+    return project;
+  }
+
+  /** POST /pole-types. */
+  createPoleType(input: NewPoleType): PoleTypeRecord {
+    const at = this.options.clock();
+    const stamp = at.toISOString();
+    const id = this.options.newId(at);
+    const poleType: PoleTypeRecord = {
+      _id: id,
+      id,
+      name: input.name,
+      prefix: input.prefix,
+      viabilityAllowed: input.viabilityAllowed,
+      color: input.color,
+      description: input.description,
+      createdAt: stamp,
+      updatedAt: stamp,
+      creatorData: this.meta.users.api,
+      ...(input.externalId === undefined ? {} : { external_id: input.externalId }),
+    };
+    this.poleTypes.set(id, poleType);
+    this.onChange();
+    return poleType;
+  }
+
+  /**
+   * POST /poles. Every adjacent must be an existing pole; the adjacency is stored on the new pole only, as given
+   * [SIM: whether OZmap mirrors it onto the other pole is not documented].
+   */
+  createPole(input: NewPole): PoleRecord {
+    const poleType = this.requirePoleType(input.poleType);
+    const adjacents = this.requirePoles(input.adjacents, 'adjacents');
+    const project =
+      input.project === undefined ? this.projectAt(input.coords) : this.requireProject(input.project, 'project');
+    const at = this.options.clock();
+    const pole = this.newPole(
+      { ...input, adjacents, name: input.name ?? `${poleType.prefix}${this.poles.size + 1}` },
+      project.id,
+      at,
+      this.meta.users.api,
+    );
+    this.poles.set(pole.id, pole);
+    this.onChange();
+    return pole;
+  }
+
+  /** PATCH /poles/:id; `adjacents` replaces the list (the other poles keep theirs). */
+  updatePole(id: string, patch: PolePatch): PoleRecord {
+    const pole = this.poles.get(id);
+    if (!pole) throw new ApiError(404, `Pole ${id} not found`);
+    if (patch.poleType !== undefined) this.requirePoleType(patch.poleType);
+    const adjacents = patch.adjacents === undefined ? undefined : this.requirePoles(patch.adjacents, 'adjacents');
+    if (adjacents?.includes(id)) throw new ApiError(422, `Pole ${id} cannot be adjacent to itself`);
+    if (patch.name !== undefined) pole.name = patch.name;
+    if (patch.coords !== undefined) {
+      pole.coords = [patch.coords[0], patch.coords[1]];
+      pole.lng = patch.coords[0];
+      pole.lat = patch.coords[1];
+    }
+    if (patch.poleType !== undefined) pole.poleType = patch.poleType;
+    if (adjacents !== undefined) pole.adjacents = adjacents;
+    if (patch.usable !== undefined) pole.usable = patch.usable;
+    if (patch.observation !== undefined) pole.observation = patch.observation;
+    if (patch.tags !== undefined) pole.tags = [...patch.tags];
+    if (patch.licensing !== undefined) pole.licensing = { ...patch.licensing };
+    if (patch.address !== undefined) pole.address = patch.address;
+    if (patch.color !== undefined) pole.color = patch.color;
+    if (patch.externalId !== undefined) pole.external_id = patch.externalId;
+    pole.updatedAt = this.options.clock().toISOString();
+    this.onChange();
+    return pole;
+  }
+
+  /**
+   * POST /boxes. The project and the box type must exist, and so must `pole` when given. Without it the box hangs on
+   * the nearest pole within `max_distance` metres, or else on a new pole at its coordinates, of the first pole type
+   * that allows feasibility [SIM: the SDK makes `pole` optional; what OZmap does then is not documented].
+   */
+  createBox(input: NewBox): BoxRecord {
+    const project = this.requireProject(input.project, 'project');
+    const boxType = this.catalogEntry(this.meta.boxTypes, input.boxType, 'Box type');
+    const point = { lng: input.coords[0], lat: input.coords[1] };
+    const existing =
+      input.pole !== undefined
+        ? this.requirePoles([input.pole], 'pole')[0]
+        : input.maxDistance === undefined
+          ? undefined
+          : this.polesNear(point, input.maxDistance)[0]?.pole.id;
+    const newPoleType =
+      existing === undefined
+        ? ([...this.poleTypes.values()].find((t) => t.viabilityAllowed) ?? this.poleTypes.values().next().value)
+        : undefined;
+    if (existing === undefined && !newPoleType) {
+      throw new ApiError(422, 'pole is required: there is no pole type to put a new pole of');
+    }
+
+    const at = this.options.clock();
+    const stamp = at.toISOString();
+    let pole = existing ?? '';
+    if (existing === undefined && newPoleType) {
+      const created = this.newPole(
+        {
+          name: `${newPoleType.prefix}${this.poles.size + 1}`,
+          coords: input.coords,
+          poleType: newPoleType.id,
+          adjacents: [],
+          usable: true,
+          observation: '',
+          tags: [],
+          licensing: { status: 0, protocol: null },
+        },
+        project.id,
+        at,
+        this.meta.users.api,
+      );
+      this.poles.set(created.id, created);
+      pole = created.id;
+    }
+    const id = this.options.newId(at);
+    const sameType = [...this.boxes.values()].filter((b) => b.boxType === boxType.id).length;
+    const box: BoxRecord = {
+      _id: id,
+      id,
+      kind: 'Box',
+      name: input.name ?? `${boxType.code}-${String(sameType + 1).padStart(4, '0')}`,
+      project: project.id,
+      pole,
+      boxType: boxType.id,
+      hierarchyLevel: input.hierarchyLevel,
+      coords: [input.coords[0], input.coords[1]],
+      lat: input.coords[1],
+      lng: input.coords[0],
+      address: input.address ?? '',
+      ...(input.observation === undefined ? {} : { observation: input.observation }),
+      tags: [...input.tags],
+      cables: [],
+      implanted: input.implanted,
+      draft: input.draft,
+      certified: input.certified,
+      shared: input.shared,
+      default_reserve: input.defaultReserve,
+      underground: false,
+      createdAt: stamp,
+      updatedAt: stamp,
+      creatorData: this.meta.users.api,
+      ...(input.externalId === undefined ? {} : { external_id: input.externalId }),
+    };
+    this.boxes.set(id, box);
+    this.onChange();
+    return box;
+  }
+
+  /**
+   * POST /splitters: in an existing box, of a catalog splitter type whose ratio gives the outputs; every port starts
+   * free (`connectables.output` all null) unless `ports` blocks some.
+   */
+  createSplitter(input: NewSplitter): SplitterRecord {
+    const box = this.boxes.get(input.parent);
+    if (!box) throw new ApiError(422, `Box ${input.parent} not found (parent)`);
+    const type = this.catalogEntry(this.meta.splitterTypes, input.splitterType, 'Splitter type');
+    const spec = splitterTypeSpec(type);
+    if (!spec) throw new ApiError(422, `Splitter type ${type.code} (${type.id}) has no ratio in its code`);
+    for (const [field, list] of [
+      ['ports', input.ports],
+      ['attenuation', input.attenuation],
+    ] as const) {
+      if (list !== undefined && list.length !== spec.output) {
+        throw new ApiError(
+          422,
+          `${field} has ${list.length} entries; splitter type ${type.code} has ${spec.output} outputs`,
+        );
+      }
+    }
+    const siblings = this.splittersOf(box.id);
+    const index = input.index ?? siblings.reduce((next, s) => Math.max(next, s.index + 1), 0);
+    const at = this.options.clock();
+    const stamp = at.toISOString();
+    const id = this.options.newId(at);
+    const splitter: SplitterRecord = {
+      _id: id,
+      id,
+      kind: 'Splitter',
+      name: input.name ?? `Splitter ${index + 1}`,
+      label: input.label ?? '',
+      parent: box.id,
+      project: box.project,
+      splitterType: type.id,
+      isDrop: input.isDrop ?? spec.isDrop,
+      implanted: input.implanted,
+      index,
+      connectables: {
+        input: Array.from({ length: spec.input }, () => null),
+        output: Array.from({ length: spec.output }, () => null),
+      },
+      ports: Array.from({ length: spec.output }, (_, i) => {
+        const given = input.ports?.[i];
+        return {
+          id: this.options.newId(at),
+          index: i,
+          blocked: given?.blocked ?? false,
+          tags: [...(given?.tags ?? [])],
+          ...(given?.observation === undefined ? {} : { observation: given.observation }),
+        };
+      }),
+      ratio: { input: spec.input, output: spec.output },
+      attenuation: input.attenuation ?? Array.from({ length: spec.output }, () => SPLITTER_LOSS[spec.output] ?? 0),
+      isBalanced: true,
+      ...(input.observation === undefined ? {} : { observation: input.observation }),
+      createdAt: stamp,
+      updatedAt: stamp,
+      creatorData: this.meta.users.api,
+      ...(input.externalId === undefined ? {} : { external_id: input.externalId }),
+    };
+    this.insertSplitter(splitter);
+    this.onChange();
+    return splitter;
+  }
+
   // ---- API writes ----------------------------------------------------------------------------------------------
 
   /**
@@ -343,6 +799,8 @@ export class Store {
       );
     }
     const existingClient = typeof input.client === 'string' ? this.attachableClient(input.client) : undefined;
+    if (input.pole !== undefined) this.requirePoles([input.pole], 'pole');
+    const dropPoles = input.dropPoles === undefined ? undefined : this.requirePoles(input.dropPoles, 'drop_poles');
 
     // Everything is checked: from here on nothing throws, so the change is all or nothing.
     const at = this.options.clock();
@@ -358,6 +816,7 @@ export class Store {
       property: id,
       fiber: this.options.newId(at),
       createdAt: stamp,
+      ...(dropPoles === undefined ? {} : { poles: dropPoles.map((pole) => ({ id: pole, reserve: 0 })) }),
     };
     const property: PropertyRecord = {
       _id: id,
@@ -374,6 +833,8 @@ export class Store {
       client: client?.id ?? null,
       drop: drop.id,
       connections: [],
+      ...(input.pole === undefined ? {} : { pole: input.pole }),
+      ...(dropPoles === undefined ? {} : { drop_poles: dropPoles }),
       createdAt: stamp,
       updatedAt: stamp,
       creatorData: creator,
@@ -415,6 +876,8 @@ export class Store {
       );
     }
     const existingClient = typeof patch.client === 'string' ? this.attachableClient(patch.client, id) : undefined;
+    if (typeof patch.pole === 'string') this.requirePoles([patch.pole], 'pole');
+    const dropPoles = patch.dropPoles === undefined ? undefined : this.requirePoles(patch.dropPoles, 'drop_poles');
 
     const at = this.options.clock();
     if (patch.address !== undefined) property.address = patch.address;
@@ -447,6 +910,12 @@ export class Store {
       this.connect(property, drop, move);
     } else if (box && box.id !== property.box) {
       this.moveDrop(property, this.dropOf(property, at), box);
+    }
+    if (patch.pole === null) delete property.pole;
+    else if (patch.pole !== undefined) property.pole = patch.pole;
+    if (dropPoles !== undefined) {
+      property.drop_poles = dropPoles;
+      this.dropOf(property, at).poles = dropPoles.map((pole) => ({ id: pole, reserve: 0 }));
     }
     property.updatedAt = at.toISOString();
     this.onChange();
@@ -523,6 +992,82 @@ export class Store {
 
   private present(property: PropertyRecord): PropertyView {
     return { ...property, client: property.client ? (this.clients.get(property.client) ?? null) : null };
+  }
+
+  /** The ids, in order, each an existing pole; the first unknown one is a 422 naming it and the field. */
+  private requirePoles(ids: readonly string[], field: string): string[] {
+    ids.forEach((id, i) => {
+      if (!this.poles.has(id)) {
+        const where = ids.length === 1 && field !== 'drop_poles' ? field : `${field}[${i}]`;
+        throw new ApiError(422, `Pole ${id} not found (${where})`);
+      }
+    });
+    return [...ids];
+  }
+
+  private requirePoleType(id: string): PoleTypeRecord {
+    const poleType = this.poleTypes.get(id);
+    if (!poleType) throw new ApiError(422, `Pole type ${id} not found (poleType)`);
+    return poleType;
+  }
+
+  private requireProject(id: string, field: string): ProjectRecord {
+    const project = this.projects.get(id);
+    if (!project) throw new ApiError(422, `Project ${id} not found (${field})`);
+    return project;
+  }
+
+  private catalogEntry(catalog: readonly CatalogEntry[], id: string, what: string): CatalogEntry {
+    const entry = catalog.find((e) => e.id === id);
+    if (!entry) {
+      const known = catalog.map((e) => `${e.code} ${e.id}`).join(', ');
+      throw new ApiError(422, `${what} ${id} not found; the catalog has ${known || 'none'}`);
+    }
+    return entry;
+  }
+
+  /** The project whose area holds the point, else the first one [SIM]. */
+  private projectAt(coords: LngLat): ProjectRecord {
+    let first: ProjectRecord | undefined;
+    for (const project of this.projects.values()) {
+      first ??= project;
+      const ring = project.area.coordinates[0];
+      if (ring && ring.length >= 3 && insidePolygon(coords, ring)) return project;
+    }
+    if (!first) throw new ApiError(422, 'There is no project to put the pole in: create one first (POST /projects)');
+    return first;
+  }
+
+  private newPole(
+    input: Omit<NewPole, 'project' | 'name'> & { name: string },
+    project: string,
+    at: Date,
+    creator: CreatorData,
+  ): PoleRecord {
+    const id = this.options.newId(at);
+    const stamp = at.toISOString();
+    return {
+      _id: id,
+      id,
+      kind: 'Pole',
+      name: input.name,
+      project,
+      poleType: input.poleType,
+      coords: [input.coords[0], input.coords[1]],
+      lat: input.coords[1],
+      lng: input.coords[0],
+      adjacents: [...input.adjacents],
+      usable: input.usable,
+      observation: input.observation,
+      tags: [...input.tags],
+      licensing: { ...input.licensing },
+      ...(input.address === undefined ? {} : { address: input.address }),
+      ...(input.color === undefined ? {} : { color: input.color }),
+      createdAt: stamp,
+      updatedAt: stamp,
+      creatorData: creator,
+      ...(input.externalId === undefined ? {} : { external_id: input.externalId }),
+    };
   }
 
   private propertyOfClient(clientId: string): PropertyRecord | undefined {

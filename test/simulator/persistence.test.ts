@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readEnv } from '../../simulator/main.ts';
-import type { PropertyView, SplitterRecord } from '../../simulator/model.ts';
+import type { ProjectRecord, PropertyView, SplitterRecord } from '../../simulator/model.ts';
+import { pristineNetwork } from '../../simulator/network.ts';
 import { DEFAULT_SEED, DEFAULT_SIM_API_KEY, startSimulator } from '../../simulator/server.ts';
 import { isolatedBox, reservationBody, startTestSimulator } from './support.ts';
 
@@ -102,6 +103,34 @@ describe('state file', () => {
         return true;
       });
       assert.equal(await readFile(file, 'utf8'), content);
+    }
+  });
+
+  it('loads a state file from before the physical layer, with the poles, pole types and project of its seed', async () => {
+    const file = path.join(dir, 'before-poles.json');
+    const { projects, poleTypes, poles, ...rest } = pristineNetwork(5);
+    const [project] = projects as [ProjectRecord];
+    const state = { ...rest, project: { id: project.id, name: 'Rede antiga' } };
+    await writeFile(file, JSON.stringify({ format: 'ozmap-simulator-state', version: 1, savedAt: '', state }));
+    const sim = await startSimulator({ port: 0, stateFile: file, log: () => {} });
+    try {
+      const loaded = sim.store.snapshot();
+      assert.deepEqual([loaded.poleTypes, loaded.poles], [poleTypes, poles]);
+      assert.ok(
+        loaded.boxes.every((box) => sim.store.getPole(box.pole)),
+        'every box finds its pole',
+      );
+      assert.deepEqual(
+        loaded.projects.map((p) => [p.id, p.name, p.drop.maxSize]),
+        [[project.id, 'Rede antiga', 300]],
+      );
+      const page = (await fetch(`${sim.url}/api/v2/projects`, { headers: { authorization: sim.apiKey } }).then((r) =>
+        r.json(),
+      )) as { total: number; rows: ProjectRecord[] };
+      assert.deepEqual([page.total, page.rows[0]?.id], [1, project.id]);
+      assert.equal('project' in loaded, false);
+    } finally {
+      await sim.close();
     }
   });
 
