@@ -165,6 +165,7 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     reservations: options.reservations,
     ispboxApiKey: options.config.http.ispboxApiKey,
     registry: options.registry,
+    defaultName: options.config.registry?.defaultTenantName,
   });
   await app.register(reservationRoutes, {
     reservations: options.reservations,
