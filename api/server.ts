@@ -25,6 +25,7 @@ import { adminRoutes } from './routes/admin.ts';
 import { doctorRoutes, type DoctorRunner } from './routes/doctor.ts';
 import { healthRoutes } from './routes/health.ts';
 import { reservationRoutes } from './routes/reservations.ts';
+import { sketchRoutes } from './routes/sketch.ts';
 import { viabilityPage } from './viability-page.ts';
 
 export interface HttpServerOptions {
@@ -172,6 +173,8 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     authenticate: callers.byKey,
     config: options.config,
   });
+  // The installer's sketch (SVG, PDF): the same keys and tenants as the reservation routes.
+  await app.register(sketchRoutes, { authenticate: callers.byKey, config: options.config });
   await app.register(doctorRoutes, {
     reservations: options.reservations,
     authenticate: callers.byKey,
