@@ -13,6 +13,8 @@ import { HttpProblem } from './errors.ts';
 
 export interface Caller {
   tenantId: string;
+  /** The tenant's name (the ISP's), for what people read: the installer's sketch. Absent: show the id. */
+  name?: string;
   /** A disabled tenant still reads, confirms and cancels; it starts nothing new (403). */
   enabled: boolean;
   reservations: ReservationsClient;
@@ -35,9 +37,16 @@ export function tenantCallers(options: {
   reservations: ReservationsClient;
   ispboxApiKey: string;
   registry?: TenantRegistry;
+  /** The `default` tenant's name (DEFAULT_TENANT_NAME), as the registry's environment tenant has it. */
+  defaultName?: string;
 }): Callers {
   const { reservations, registry } = options;
-  const defaultCaller: Caller = { tenantId: DEFAULT_TENANT_ID, enabled: true, reservations };
+  const defaultCaller: Caller = {
+    tenantId: DEFAULT_TENANT_ID,
+    name: options.defaultName ?? DEFAULT_TENANT_ID,
+    enabled: true,
+    reservations,
+  };
   if (!registry) {
     const matches = bearerMatcher(options.ispboxApiKey);
     return {
@@ -62,7 +71,7 @@ export function tenantCallers(options: {
       if (scoped.size >= KEPT_TENANTS) scoped.delete(scoped.keys().next().value!);
       scoped.set(key, client);
     }
-    return { tenantId: tenant.id, enabled: tenant.enabled, reservations: client };
+    return { tenantId: tenant.id, name: tenant.name, enabled: tenant.enabled, reservations: client };
   };
   return {
     byKey: async (token) => {

@@ -25,6 +25,7 @@ import { adminRoutes } from './routes/admin.ts';
 import { doctorRoutes, type DoctorRunner } from './routes/doctor.ts';
 import { healthRoutes } from './routes/health.ts';
 import { reservationRoutes } from './routes/reservations.ts';
+import { sketchRoutes } from './routes/sketch.ts';
 import { viabilityPage } from './viability-page.ts';
 
 export interface HttpServerOptions {
@@ -165,12 +166,15 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     reservations: options.reservations,
     ispboxApiKey: options.config.http.ispboxApiKey,
     registry: options.registry,
+    defaultName: options.config.registry?.defaultTenantName,
   });
   await app.register(reservationRoutes, {
     reservations: options.reservations,
     authenticate: callers.byKey,
     config: options.config,
   });
+  // The installer's sketch (SVG, PDF): the same keys and tenants as the reservation routes.
+  await app.register(sketchRoutes, { authenticate: callers.byKey, config: options.config });
   await app.register(doctorRoutes, {
     reservations: options.reservations,
     authenticate: callers.byKey,

@@ -212,6 +212,14 @@ export const EnvSchema = z.object({
   TENANT_SECRETS_KEY_ID: keyId.optional(),
   TENANT_SECRETS_PREVIOUS_KEYS: previousKeys.optional(),
   ADMIN_API_KEY: z.string().trim().min(24, 'must be at least 24 characters (e.g. `openssl rand -hex 24`)').optional(),
+  // The `default` tenant's name: the ISP's, as the installer's sketch and `ozres tenants list` show it.
+  DEFAULT_TENANT_NAME: z
+    .string()
+    .trim()
+    .max(200, 'must be at most 200 characters')
+    // eslint-disable-next-line no-control-regex -- the control characters are what it refuses
+    .regex(/^[^\u0000-\u001f\u007f-\u009f]*$/, 'must not contain control characters (tabs, line breaks)')
+    .default('default'),
   MAP_TILE_URL: z
     .string()
     .trim()
@@ -432,6 +440,8 @@ function registry(env: Env) {
     },
     /** ADMIN_API_KEY: the admin API (/v1/admin/) is off without it. */
     adminApiKey: env.ADMIN_API_KEY,
+    /** DEFAULT_TENANT_NAME: the environment's tenant's name (the ISP's, on the installer's sketch). */
+    defaultTenantName: env.DEFAULT_TENANT_NAME,
     webhookSecretOverlapMs: env.WEBHOOK_SECRET_OVERLAP_HOURS * 3_600_000,
   };
 }

@@ -41,7 +41,7 @@ export function environmentOf(config: RegistryConfig): RegistryEnvironment {
   const webhook = config.webhooks;
   return {
     defaultTenant: {
-      name: 'default',
+      name: config.registry.defaultTenantName,
       ozmap: { url: config.ozmap.url, apiKey: config.ozmap.apiKey ?? DEMO_OZMAP_API_KEY },
       settings: {
         radiusMeters: config.defaults.radiusMeters,

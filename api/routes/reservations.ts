@@ -9,6 +9,7 @@
  *   POST /v1/reservations/{id}/extension      200 the state after extendHold (expiresAt later)
  *   POST /v1/reservations/{id}/confirm|cancel 202 the state just after the signal (it takes effect moments later)
  *   GET  /v1/reservations?status&customerCode&expiresBefore&pageSize&pageToken   200 a page
+ * The installer's sketch of one (…/sketch.svg, …/sketch.pdf) is in sketch.ts.
  */
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
@@ -48,6 +49,8 @@ const RESERVATION_OPERATIONS = {
   ExtendHold: ['extendHold', 'Extend its hold'],
   ConfirmSale: ['confirmSale', 'Confirm the sale'],
   CancelReservation: ['cancelReservation', 'Cancel it'],
+  GetReservationSketchSvg: ['getReservationSketchSvg', "The installer's sketch, as SVG"],
+  GetReservationSketchPdf: ['getReservationSketchPdf', "The installer's sketch, as PDF"],
 } as const;
 const stateLinks = Object.fromEntries(
   Object.entries(RESERVATION_OPERATIONS).map(([name, [operationId, description]]) => [

@@ -136,7 +136,7 @@ describe('the OpenAPI document says what the API enforces', () => {
   it("links lead from a reservation's state to every operation on it", () => {
     const byId = new Map(operations().map((o) => [o.op.operationId, o]));
     const onOne = operations().filter((o) => o.path.startsWith('/v1/reservations/{viabilityId}'));
-    assert.equal(onOne.length, 6);
+    assert.equal(onOne.length, 8);
     for (const [path, method, statuses] of [
       ['/v1/reservations', 'post', ['200', '201', '202']],
       ['/v1/reservations/{viabilityId}', 'get', ['200']],
