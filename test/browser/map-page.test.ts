@@ -18,7 +18,9 @@ import { ReservationNotFoundError } from '../../client/errors.ts';
 import { projectRoot } from '../../scripts/temporal-tools.ts';
 import { externalIdFor } from '../../contract/ids.ts';
 import { type Candidate, type ReservationState } from '../../contract/schemas.ts';
-import { startStack, type Stack } from '../support/stack.ts';
+import { spawnWorker, startStack, type Stack } from '../support/stack.ts';
+import { ReservationsClient } from '../../client/reservations.ts';
+import { RIVER_DEMO_POINT } from '../../simulator/network.ts';
 import { propertiesOf, setFaults, simGet } from '../support/world.ts';
 import { launchChromium } from '../support/browser.ts';
 import { findStreet } from '../../simulator/gazetteer.ts';
@@ -243,6 +245,69 @@ describe('viability map page in Chromium', () => {
     await close(again);
     await close(page);
     await stack.reservations.cancel(viabilityId);
+  });
+
+  it('pole mode: the boxes by drop, the route along the poles to the chosen box with its length', async () => {
+    // A worker of its own in pole mode (VIABILITY_MODE=poles) on its own task queue, and an API in front of it.
+    const taskQueue = 'e2e-poles';
+    const worker = spawnWorker({ ...stack.env, TEMPORAL_TASK_QUEUE: taskQueue, VIABILITY_MODE: 'poles' });
+    const reservations = new ReservationsClient(stack.client, taskQueue, {
+      radiusMeters: 250,
+      holdDays: 30,
+      selectionTimeoutHours: 24,
+    });
+    const config = loadConfig({ ...stack.env, ISPBOX_API_KEY: KEY, LOG_LEVEL: 'silent' });
+    const poleApp = await buildHttpServer({ reservations, config, logger: false });
+    const poleUrl = await poleApp.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      await worker.ready;
+      const viabilityId = newId();
+      // The simulator's river demo: the nearest box by straight line is across the canal.
+      const url = viabilityPageUrl({
+        baseUrl: poleUrl,
+        apiKey: KEY,
+        ttlSeconds: 900,
+        input: {
+          viabilityId,
+          customer: { code: 'C-78', name: 'João dos Postes' },
+          address: 'Rua Visconde de Ouro Preto, 350 - Centro, Florianópolis - SC',
+          coordinates: RIVER_DEMO_POINT,
+        },
+      });
+      const page = await open(url);
+      await status(page, 'AWAITING_SELECTION');
+      const state = await reservations.get(viabilityId);
+      assert.equal(state.viabilityMode, 'poles');
+      const across = (state.unavailableBoxes ?? []).find((b) => b.boxName === 'CTO-0067');
+      // Its only route crosses the bridge, over 1.5 km of poles: beyond the poles a drop could use, so no path.
+      assert.equal(across?.reason, 'no-pole-path', 'the box across the canal');
+      const first = state.candidates[0]!;
+      assert.equal(first.boxName, 'CTO-0063', 'the shortest drop first');
+      const rows = await each(page, '.candidate', async (b) => (await b.textContent()) ?? '');
+      assert.match(rows[0]!, new RegExp(`CTO-0063.*drop de ${Math.round(first.drop!.lengthMeters)} m pelos postes`));
+      assert.match(await text(page, '#unavailable-list'), /CTO-0067: sem caminho de postes até a caixa/);
+
+      await page.locator(`.box-marker[data-box-id="${first.boxId}"]`).click();
+      assert.equal(await page.locator('path.drop-route').count(), 1, 'the route is drawn');
+      assert.equal(await page.locator('path.drop-pole').count(), first.drop!.poles.length, 'a dot per pole');
+      assert.equal(
+        await text(page, '.drop-length'),
+        `Drop: ${Math.round(first.drop!.lengthMeters)} m por ${first.drop!.poles.length} poste(s)`,
+      );
+      await page.screenshot({ path: path.join(ARTIFACTS, 'map-page-poles.png') });
+      assert.ok(statSync(path.join(ARTIFACTS, 'map-page-poles.png')).size > 10_000);
+
+      await page.getByRole('button', { name: 'Confirmar reserva' }).click();
+      await status(page, 'RESERVED');
+      const reserved = await reservations.get(viabilityId);
+      assert.deepEqual(reserved.reservation?.drop?.poles, first.drop!.poles);
+      assert.equal(await page.locator('path.drop-route').count(), 1, 'the reserved drop stays drawn');
+      await close(page);
+      await reservations.cancel(viabilityId);
+    } finally {
+      await poleApp.close();
+      await worker.kill('SIGTERM');
+    }
   });
 
   it('"Trocar caixa": once reserved, fresh boxes are offered, the move goes through, and OZmap agrees', async () => {
