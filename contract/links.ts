@@ -4,7 +4,7 @@
  * No zod: the workflow bundle imports this.
  */
 
-/** The installer's sketch of a reserved port (docs/poles.md, "The installer's sketch"). */
+/** The installer's sketch of a reserved port (docs/poles.md, "What people see"). */
 export function sketchLinks(viabilityId: string): { sketchSvg: string; sketchPdf: string } {
   const base = `/v1/reservations/${encodeURIComponent(viabilityId)}`;
   return { sketchSvg: `${base}/sketch.svg`, sketchPdf: `${base}/sketch.pdf` };
