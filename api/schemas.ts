@@ -58,11 +58,16 @@ export const reservationBody = (schema: typeof ReservationInput) =>
       },
     ],
   });
-export const StateBody = ReservationState.meta({
+/** Where a reservation's resources are, relative to the API's base URL: its sketch while it holds a port. */
+const StateLinks = z.object({ sketchSvg: z.string(), sketchPdf: z.string() }).meta({
+  description:
+    "The installer's sketch (docs/poles.md), while the reservation holds a port: relative to the API's base URL.",
+});
+export const StateBody = ReservationState.extend({ links: StateLinks.optional() }).meta({
   id: 'ReservationState',
   description: "The reservation's state (the workflow's getState query, or its result once final).",
 });
-export const BriefStateBody = BriefState.meta({
+export const BriefStateBody = BriefState.extend({ links: StateLinks.optional() }).meta({
   id: 'BriefState',
   description:
     "The reservation's state without its candidate lists (candidates, unavailableBoxes), which a move makes " +

@@ -18,6 +18,9 @@ import type { ReservationsClient } from '../../client/reservations.ts';
 import type { FastifyRequest } from 'fastify';
 import { assertEnabled, callerAuth, callerOf, type Authenticate } from '../callers.ts';
 import { perViability, type LimitedAction } from '../rate-limits.ts';
+import { noSketchReason } from '../sketch/model.ts';
+import { sketchLinks } from '../../contract/links.ts';
+import type { BriefState } from '../../contract/schemas.ts';
 import {
   BriefStateBody,
   CancelBody,
@@ -117,7 +120,10 @@ export const reservationRoutes: FastifyPluginAsyncZod<{
         reservations.submit(request.body, { signal: AbortSignal.timeout(waitMs) }),
       );
       const status = !submission.settled ? 202 : submission.created ? 201 : 200;
-      return reply.code(status).header('location', location(submission.state.viabilityId)).send(submission.state);
+      return reply
+        .code(status)
+        .header('location', location(submission.state.viabilityId))
+        .send(linked(submission.state));
     },
   );
 
@@ -137,7 +143,7 @@ export const reservationRoutes: FastifyPluginAsyncZod<{
       },
       links: { 200: stateLinks },
     },
-    async (request) => bounded(() => callerOf(request).reservations.get(request.params.viabilityId)),
+    async (request) => linked(await bounded(() => callerOf(request).reservations.get(request.params.viabilityId))),
   );
 
   app.post(
@@ -162,7 +168,7 @@ export const reservationRoutes: FastifyPluginAsyncZod<{
         },
       },
     },
-    async (request) => bounded(() => newWork(request).select(request.params.viabilityId, request.body)),
+    async (request) => linked(await bounded(() => newWork(request).select(request.params.viabilityId, request.body))),
   );
 
   // The living reservation (docs/architecture.md, "A living reservation"): updates, answered once the workflow has
@@ -194,7 +200,8 @@ export const reservationRoutes: FastifyPluginAsyncZod<{
         },
       },
     },
-    async (request) => bounded(() => newWork(request).changeBox(request.params.viabilityId, request.body)),
+    async (request) =>
+      linked(await bounded(() => newWork(request).changeBox(request.params.viabilityId, request.body))),
   );
 
   app.post(
@@ -219,7 +226,8 @@ export const reservationRoutes: FastifyPluginAsyncZod<{
         },
       },
     },
-    async (request) => bounded(() => newWork(request).extendHold(request.params.viabilityId, request.body)),
+    async (request) =>
+      linked(await bounded(() => newWork(request).extendHold(request.params.viabilityId, request.body))),
   );
 
   /** Confirm and cancel are signals: accepted at once, applied by the workflow moments later (202). */
@@ -263,7 +271,7 @@ export const reservationRoutes: FastifyPluginAsyncZod<{
           await reservations[name](viabilityId, request.body ?? {});
           return reservations.get(viabilityId);
         });
-        return reply.code(202).header('location', location(viabilityId)).send(state);
+        return reply.code(202).header('location', location(viabilityId)).send(linked(state));
       },
     );
   signalRoute(
@@ -292,3 +300,8 @@ export const reservationRoutes: FastifyPluginAsyncZod<{
     async (request) => bounded(() => callerOf(request).reservations.list(request.query)),
   );
 };
+
+/** A state as the API answers it: with the links to the installer's sketch while it holds a port. */
+function linked<S extends BriefState>(state: S): S & { links?: ReturnType<typeof sketchLinks> } {
+  return noSketchReason(state) === undefined ? { ...state, links: sketchLinks(state.viabilityId) } : state;
+}

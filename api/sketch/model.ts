@@ -208,7 +208,7 @@ export function requestOf(input: unknown): SketchRequest | undefined {
 }
 
 /** Why a state has no sketch (no port, or its port released), or undefined when it has one. */
-export function noSketchReason(state: ReservationState): string | undefined {
+export function noSketchReason(state: Pick<ReservationState, 'reservation' | 'status'>): string | undefined {
   if (!state.reservation) return `it has no reserved port (status ${state.status})`;
   if (RELEASED_STATUSES.has(state.status)) return `its port was released (status ${state.status})`;
   return undefined;

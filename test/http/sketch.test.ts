@@ -335,11 +335,16 @@ describe("the installer's sketch of a real reservation (dev server, worker, simu
       },
     });
     assert.equal(created.status, 201, JSON.stringify(created.body));
-    const state = created.body as ReservationState;
+    const state = created.body as ReservationState & { links?: { sketchSvg: string; sketchPdf: string } };
     assert.equal(state.status, 'RESERVED');
     const reservation = state.reservation!;
+    // The answer links the sketch, relative to the API's base URL; the tests below follow those links.
+    const base = `/v1/reservations/${id}`;
+    assert.deepEqual(state.links, { sketchSvg: `${base}/sketch.svg`, sketchPdf: `${base}/sketch.pdf` });
 
-    const svg = await fetchSketch('svg', id);
+    const svg = await fetch(new URL(state.links.sketchSvg, api.url), {
+      headers: { authorization: `Bearer ${api.config.http.ispboxApiKey}` },
+    });
     assert.equal(svg.status, 200);
     assert.equal(svg.headers.get('content-security-policy'), CSP);
     const texts = svgTexts(await svg.text());
@@ -365,6 +370,7 @@ describe("the installer's sketch of a real reservation (dev server, worker, simu
     await eventually(async () => {
       const res = await api.call('GET', '/v1/reservations/{viabilityId}', { params: { viabilityId: id } });
       assert.equal((res.body as ReservationState).status, 'CANCELLED');
+      assert.equal((res.body as { links?: unknown }).links, undefined, 'no link once the port is released');
     });
     const gone = await fetchSketch('pdf', id);
     assert.equal(gone.status, 409);
@@ -382,6 +388,7 @@ describe("the installer's sketch of a real reservation (dev server, worker, simu
       },
     });
     assert.equal((created.body as ReservationState).status, 'AWAITING_SELECTION');
+    assert.equal((created.body as { links?: unknown }).links, undefined, 'no link before a port is held');
     for (const kind of ['svg', 'pdf'] as const) {
       const res = await fetchSketch(kind, id);
       assert.equal(res.status, 409);

@@ -150,6 +150,13 @@ describe('webhooks to Ispbox (time-skipping)', () => {
       assert.ok(late <= 0 && late > -60_000, `${e.daysLeft}-day reminder ${-late} ms after its moment`);
     }
     assert.equal(events[0]!.state.status, 'RESERVED');
+    // The reserved event links the installer's sketch (relative to the API); the others do not.
+    const base = `/v1/reservations/${final.viabilityId}`;
+    assert.deepEqual(events[0]!.links, { sketchSvg: `${base}/sketch.svg`, sketchPdf: `${base}/sketch.pdf` });
+    assert.deepEqual(
+      events.slice(1).map((e) => e.links),
+      [undefined, undefined, undefined],
+    );
     assertBodies(events, final);
   });
 
