@@ -100,7 +100,7 @@ async function buildNetwork(client: Sdk, world: World): Promise<Network> {
             coords: coordsOf(point),
             poleType,
             ...(ids.length > 0 ? { adjacents: [ids.at(-1)!] } : {}),
-          } as Parameters<Sdk['pole']['create']>[0]),
+          }),
         ),
       );
     return ids;
@@ -115,23 +115,17 @@ async function buildNetwork(client: Sdk, world: World): Promise<Network> {
         hierarchyLevel: 3,
         coords: coordsOf(where),
         implanted: true,
-      } as Parameters<Sdk['box']['create']>[0]),
+      }),
     );
-    await client.splitter.create({ parent: box, splitterType, isDrop: true, implanted: true } as Parameters<
-      Sdk['splitter']['create']
-    >[0]);
+    await client.splitter.create({ parent: box, splitterType, isDrop: true, implanted: true });
     return box;
   };
   // The customer's side: a pole 12 m north, the line north from it, and a line south from it.
   const north = await line([0, 1, 2, 3, 4, 5].map((i) => offset(12 + i * 36, 0)));
   const south = await line([1, 2, 3].map((i) => offset(12 - i * 36, 0)));
-  await client.pole.updateById(south[0]!, { adjacents: [north[0]!, south[1]!] } as Parameters<
-    Sdk['pole']['updateById']
-  >[1]);
+  await client.pole.updateById(south[0]!, { adjacents: [north[0]!, south[1]!] });
   const west = await line([1, 2, 3, 4, 5, 6].map((i) => offset(12, -i * 36)));
-  await client.pole.updateById(west[0]!, { adjacents: [north[0]!, west[1]!] } as Parameters<
-    Sdk['pole']['updateById']
-  >[1]);
+  await client.pole.updateById(west[0]!, { adjacents: [north[0]!, west[1]!] });
   // Across the river: two poles of their own, adjacent to each other only.
   const east = await line([offset(0, 60), offset(0, 96)]);
   return {
@@ -242,7 +236,7 @@ describe('feasibility along the poles (time-skipping, a network built with the o
     assert.equal(moved.reservation?.boxId, network.west);
     assert.deepEqual(moved.reservation?.drop?.poles, network.westRoute);
     assert.ok(
-      Math.abs(moved.reservation!.drop!.lengthMeters - 228) < 1,
+      Math.abs(moved.reservation.drop.lengthMeters - 228) < 1,
       `drop of ${moved.reservation?.drop?.lengthMeters}`,
     );
     assert.deepEqual(propertyOf(moved as ReservationState).drop_poles, network.westRoute);
