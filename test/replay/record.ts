@@ -16,7 +16,8 @@
  * would take hours on the dev server): <tag>-release-stuck.json is the run that continued as new,
  * <tag>-release-resumed.json the run that carried on and released the port. Last, on the same server,
  * <tag>-late-create-swept.json: a first create that lands late, a retry that reserves, the sweep after the grace,
- * then a cancel.
+ * then a cancel. And pole mode at the simulator's river: <tag>-poles-move-installed.json, a drop along the poles,
+ * a move that recomputes it, a confirm.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -28,7 +29,8 @@ import { cancelReservation, extendHold, getState, waitForReservation } from '../
 import { SHORT_HOLD_LIMITS, secondsAsDays } from '../support/short-holds.ts';
 import { stuckOzmap } from '../support/stuck-ozmap.ts';
 import { ReservationsClient } from '../../client/reservations.ts';
-import { NO_COVERAGE_POINT } from '../../simulator/network.ts';
+import { NO_COVERAGE_POINT, RIVER_DEMO_POINT } from '../../simulator/network.ts';
+import { DEFAULT_POLE_MAX_DROP_METERS } from '../../contract/limits.ts';
 import { workflowIdFor } from '../../contract/ids.ts';
 import { type ReservationInput } from '../../contract/schemas.ts';
 import { createDevServerEnv, createTimeSkippingEnv } from '../support/temporal.ts';
@@ -238,6 +240,49 @@ if (wanted('hold')) {
   } finally {
     await holdWorld.close();
     await eager.stop();
+  }
+}
+
+if (wanted('poles')) {
+  // Pole mode (docs/poles.md) at the simulator's river: reserved with its drop along the poles, moved to the next
+  // box a drop reaches (the drop recomputed), then confirmed.
+  const poleDev = await createDevServerEnv();
+  const poleWorld = await startWorld();
+  try {
+    const poleWorker = await createReservationWorker({
+      connection: poleDev.env.nativeConnection,
+      namespace: poleDev.namespace,
+      taskQueue: TASK_QUEUE,
+      clients: poleWorld.clients,
+      webhooks,
+      viability: { mode: 'poles', fallbackMaxDropMeters: DEFAULT_POLE_MAX_DROP_METERS },
+      workflowBundle: await workflowBundle(),
+    });
+    const poleReservations = new ReservationsClient(poleDev.env.client, TASK_QUEUE, {
+      radiusMeters: 250,
+      holdDays: 30,
+      selectionTimeoutHours: 24,
+    });
+    await poleWorker.runUntil(async () => {
+      const viabilityId = `REC-P-${randomUUID().slice(0, 6)}`;
+      const held = await poleReservations.reserve({
+        viabilityId,
+        customer: { code: 'C-REC-P', name: 'Maria Souza' },
+        coordinates: RIVER_DEMO_POINT,
+      });
+      assert.ok(held.reservation?.drop, 'reserved with a drop along the poles');
+      const to = held.candidates.find((c) => c.boxId !== held.reservation!.boxId)!;
+      await poleReservations.changeBox(viabilityId, { boxId: to.boxId, reason: 'drop mais curto' });
+      await poleReservations.confirm(viabilityId, { note: 'instalado' });
+      const handle = poleDev.env.client.workflow.getHandle(workflowIdFor(viabilityId));
+      const final = (await handle.result()) as { status: string };
+      const history = await handle.fetchHistory();
+      save('poles-move-installed', history);
+      console.log(`${tag}-${prefix}poles-move-installed: ${final.status}, ${history.events?.length} events`);
+    });
+  } finally {
+    await poleWorld.close();
+    await poleDev.stop();
   }
 }
 
