@@ -7,6 +7,7 @@
  *
  * Each file runs in a process of its own with its own servers on random ports, so files run side by side
  * (CONCURRENCY at a time, the longest groups first); a file whose assertions time answers runs after them, alone.
+ * The files of the groups that start no server process (ONE_PROCESS) share one process per group instead.
  * The workflow code is bundled once here and shared by every worker the tests start (bundling costs seconds of CPU
  * each time). The last line counts every test and gives the time.
  */
@@ -14,6 +15,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { WORKFLOWS_PATH, WORKFLOW_BUNDLE_FILE } from '../worker/worker.ts';
 import { buildCliEntry, buildWorkerEntry, buildWorkflowBundle } from './worker-build.ts';
@@ -56,6 +58,13 @@ const START_ORDER = [
   'unit',
 ];
 
+/**
+ * Groups whose files run in one process, one file after another: pure code, no servers, no global state, so a
+ * process each would cost more in start-up (Node, the TypeScript loader, zod and the project's modules: about a
+ * second of CPU) than the tests themselves.
+ */
+const ONE_PROCESS = new Set(['unit', 'simulator', 'activities']);
+
 /** Files that time answers (a bound in milliseconds): run after the others, alone, on a quiet machine. */
 const ALONE = new Set(['test/http/deep-body-fuzz.test.ts', 'test/e2e/isolation.test.ts']);
 
@@ -81,6 +90,7 @@ const filesOf = (group: Group): string[] => {
 if (list) {
   for (const group of groups) {
     console.log(`${group.name}: ${group.covers}`);
+    if (ONE_PROCESS.has(group.name)) console.log('  (its files one after another, in one process)');
     for (const file of filesOf(group)) console.log(`  ${file}${ALONE.has(file) ? '  (alone, after the others)' : ''}`);
   }
   console.log(`\n${CONCURRENCY} files at a time; those marked alone run one by one after them.`);
@@ -170,8 +180,22 @@ function runBatch(batch: string[], concurrency: number, env: NodeJS.ProcessEnv, 
   );
 }
 
+/** A group run in one process: one entry that imports its files in order (each still reports as itself). */
+function oneProcessEntry(group: string, groupFiles: string[]): string {
+  const entry = path.join(work, `${group}.test.mjs`);
+  const imports = groupFiles.map((f) => `await import(${JSON.stringify(pathToFileURL(path.join(root, f)).href)});`);
+  writeFileSync(entry, `${imports.join('\n')}\n`);
+  return entry;
+}
+
+const inOneProcess = (f: string) => ONE_PROCESS.has(f.split('/')[1]!);
+const entries = groups
+  .filter((g) => ONE_PROCESS.has(g.name))
+  .map((g) => filesOf(g))
+  .filter((groupFiles) => groupFiles.length > 0)
+  .map((groupFiles) => oneProcessEntry(groupFiles[0]!.split('/')[1]!, groupFiles));
 const env: NodeJS.ProcessEnv = { ...process.env, OZLOGGER_HTTP: 'false', ...(await buildOnce()) };
-const together = files.filter((f) => !ALONE.has(f));
+const together = [...files.filter((f) => !ALONE.has(f) && !inOneProcess(f)), ...entries];
 const alone = files.filter((f) => ALONE.has(f));
 const results: Counts[] = [];
 if (together.length > 0) results.push(await runBatch(together, CONCURRENCY, env, path.join(work, 'together.tap')));
