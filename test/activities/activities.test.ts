@@ -2,9 +2,6 @@
  * The activities with their real OZmap client against the real simulator over loopback. The exact request bodies
  * are captured on the wire and parsed with the official SDK's DTO schemas; HTTP calls are counted.
  */
-process.env.OZLOGGER_HTTP = 'false'; // @ozmap/ozmap-sdk starts a log server on import unless told not to
-process.env.OZLOGGER_LEVEL ??= 'quiet';
-
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -28,8 +25,7 @@ import {
 } from '../support/world.ts';
 import { distanceMeters } from '../../activities/geo.ts';
 import { json, startTestServer } from '../support/http-server.ts';
-
-const sdk = await import('@ozmap/ozmap-sdk');
+import { sdk } from '../support/ozmap-sdk.ts';
 
 interface Sent {
   method: string;

@@ -27,6 +27,7 @@ import {
   isolatedBox,
   startTestSimulator,
 } from './support.ts';
+import { OZMapSDK, sdk, type OzmapSdkClient as Client } from '../support/ozmap-sdk.ts';
 
 interface ListPage {
   rows: unknown[];
@@ -34,17 +35,6 @@ interface ListPage {
   count: number;
   nextUrl?: string;
 }
-
-// Importing the SDK starts an HTTP log server and logs every call at debug level unless told otherwise first.
-process.env.OZLOGGER_HTTP = 'false';
-process.env.OZLOGGER_LEVEL ??= 'quiet';
-const sdk = await import('@ozmap/ozmap-sdk');
-
-// Node hands a CommonJS module.exports over as the default export, tsx unwraps `__esModule`: accept both.
-type OZMapSDKClass = (typeof sdk.default)['default'];
-const interop = sdk.default as typeof sdk.default | OZMapSDKClass;
-const OZMapSDK: OZMapSDKClass = typeof interop === 'function' ? interop : interop.default;
-type Client = InstanceType<OZMapSDKClass>;
 
 interface ZodLike {
   safeParse(value: unknown): { success: true } | { success: false; error: { issues: unknown[] } };

@@ -9,16 +9,7 @@ import type { Pagination } from '@ozmap/ozmap-sdk';
 import { z } from 'zod';
 import type { PropertyView } from '../../simulator/model.ts';
 import { type TestSimulator, isolatedBox, reservationBody, startTestSimulator } from './support.ts';
-
-// Importing the SDK starts an HTTP log server and logs every call at debug level unless told otherwise first.
-process.env.OZLOGGER_HTTP = 'false';
-process.env.OZLOGGER_LEVEL ??= 'quiet';
-const sdk = await import('@ozmap/ozmap-sdk');
-
-// Node hands a CommonJS module.exports over as the default export, tsx unwraps `__esModule`: accept both.
-type OZMapSDKClass = (typeof sdk.default)['default'];
-const interop = sdk.default as typeof sdk.default | OZMapSDKClass;
-const OZMapSDK: OZMapSDKClass = typeof interop === 'function' ? interop : interop.default;
+import { OZMapSDK, sdk } from '../support/ozmap-sdk.ts';
 
 /**
  * The SDK exports `Pagination<T>` only as a TypeScript interface, not as a zod schema. This mirror is checked

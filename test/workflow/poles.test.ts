@@ -19,15 +19,7 @@ import type { PropertyView } from '../../simulator/model.ts';
 import { createReservationWorker } from '../../worker/worker.ts';
 import { createTimeSkippingEnv } from '../support/temporal.ts';
 import { SIM_API_KEY, eventually, startWorld, workflowBundle, type World } from '../support/world.ts';
-
-// Importing the SDK starts an HTTP log server and logs every call at debug level unless told otherwise first.
-process.env.OZLOGGER_HTTP = 'false';
-process.env.OZLOGGER_LEVEL ??= 'quiet';
-const sdk = await import('@ozmap/ozmap-sdk');
-type OZMapSDKClass = (typeof sdk.default)['default'];
-const interop = sdk.default as typeof sdk.default | OZMapSDKClass;
-const OZMapSDK: OZMapSDKClass = typeof interop === 'function' ? interop : interop.default;
-type Sdk = InstanceType<OZMapSDKClass>;
+import { OZMapSDK, type OzmapSdkClient as Sdk } from '../support/ozmap-sdk.ts';
 
 /** Far from the seeded town (4 km south-east): a radius of 250 m sees only what the test builds. */
 const CUSTOMER: Coordinates = { lat: -27.63, lng: -48.49 };
