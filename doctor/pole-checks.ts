@@ -79,7 +79,7 @@ async function poleTypesCheck(ozmap: OzmapClient): Promise<Check> {
   return pass(id, title, `${allowed} of ${types.length} pole type(s) allow viability`, ref);
 }
 
-const RawProject = z.looseObject({ drop: z.looseObject({ maxSize: z.unknown() }).nullish() });
+const RawProject = z.looseObject({ drop: z.looseObject({ maxSize: z.unknown().optional() }).nullish() });
 
 /** O29: a project sets its longest drop, `drop.maxSize` in metres; without one, POLE_MAX_DROP_METERS holds. */
 async function projectDropCheck(
