@@ -14,11 +14,13 @@ import {
   CreatePoleTypeBody,
   CreateProjectBody,
   CreatePropertyBody,
+  CreateProspectBody,
   CreateSplitterBody,
   LoginBody,
   UpdateClientBody,
   UpdatePoleBody,
   UpdatePropertyBody,
+  UpdateProspectBody,
   ViabilityQuery,
 } from './schemas.ts';
 import { type NearbyBox, type Store, COLLECTIONS } from './store.ts';
@@ -169,5 +171,14 @@ export function apiRouter(): Router<ApiRoute> {
   route('POST', '/splitters', (ctx) =>
     ok(ctx.store.createSplitter(parseBody(CreateSplitterBody, ctx.body, 'splitter')), 201),
   );
+
+  // Prospects, as the SDK's ProspectProxy sends them (listed and read by the collection routes above).
+  route('POST', '/prospects', (ctx) =>
+    ok(ctx.store.createProspect(parseBody(CreateProspectBody, ctx.body, 'prospect')), 201),
+  );
+  route('PATCH', '/prospects/:id', (ctx) =>
+    ok(ctx.store.updateProspect(ctx.params.id ?? '', parseBody(UpdateProspectBody, ctx.body, 'prospect update'))),
+  );
+  route('DELETE', '/prospects/:id', (ctx) => ok(ctx.store.deleteProspect(ctx.params.id ?? '')));
   return router;
 }

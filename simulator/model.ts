@@ -207,6 +207,25 @@ export interface ProjectRecord extends BaseRecord {
   area: { type: 'Polygon'; coordinates: LngLat[][] };
 }
 
+/**
+ * A prospect (SDK ProspectSchema): a would-be customer, e.g. one recorded where there was no coverage. The SDK makes
+ * every field optional and nullable; here the text fields and `viable` are always present, null when not given
+ * (`viable: null` = not judged yet), and the position is required [SIM: a prospect is a point on the map, and `near`
+ * needs one]. No `kind`: the SDK's schema has none and no documented answer shows one.
+ */
+export interface ProspectRecord extends BaseRecord {
+  name: string | null;
+  code: string | null;
+  phone: string | null;
+  address: string | null;
+  coords: LngLat;
+  lat: number;
+  lng: number;
+  viable: boolean | null;
+  observation: string | null;
+  tags: string[];
+}
+
 export interface CatalogEntry {
   id: string;
   code: string;
@@ -228,6 +247,7 @@ export interface NetworkState {
   properties: PropertyRecord[];
   clients: ClientRecord[];
   drops: DropRecord[];
+  prospects: ProspectRecord[];
 }
 
 /**

@@ -229,6 +229,7 @@ class NetworkBuilder {
         properties: [],
         clients: [],
         drops: [],
+        prospects: [],
       },
       { newId: this.newId, clock: () => this.at() },
     );
@@ -453,22 +454,26 @@ class NetworkBuilder {
 export const generateNetwork = (seed: number = DEFAULT_SEED): NetworkState => new NetworkBuilder(seed).build();
 
 /** A state as a state file may hold it: one written before the physical layer has `project` and no poles. */
-export type SavedState = Omit<NetworkState, 'projects' | 'poleTypes' | 'poles'> &
-  Partial<Pick<NetworkState, 'projects' | 'poleTypes' | 'poles'>> & { project?: { id: string; name: string } };
+export type SavedState = Omit<NetworkState, 'projects' | 'poleTypes' | 'poles' | 'prospects'> &
+  Partial<Pick<NetworkState, 'projects' | 'poleTypes' | 'poles' | 'prospects'>> & {
+    project?: { id: string; name: string };
+  };
 
 /**
  * A saved state with every collection: what a state file written before the physical layer lacks (projects, pole
  * types, poles) is regenerated from its seed. Its boxes are that seed's (no route created boxes then), and each keeps
- * the pole id it always had, so every box finds its pole; the saved project keeps its id and name.
+ * the pole id it always had, so every box finds its pole; the saved project keeps its id and name. A file written
+ * before prospects has none.
  */
 export function withPhysicalLayer(saved: SavedState): NetworkState {
-  const { project, projects, poleTypes, poles, ...rest } = saved;
-  if (projects && poleTypes && poles) return { ...rest, projects, poleTypes, poles };
+  const { project, projects, poleTypes, poles, prospects = [], ...rest } = saved;
+  if (projects && poleTypes && poles) return { ...rest, projects, poleTypes, poles, prospects };
   const seeded = pristineNetwork(saved.seed);
   const seededProject = seeded.projects[0] as ProjectRecord;
   const kept = project ? { ...seededProject, _id: project.id, id: project.id, name: project.name } : seededProject;
   return {
     ...rest,
+    prospects,
     projects: projects ?? [kept],
     poleTypes: poleTypes ?? seeded.poleTypes,
     poles: poles ?? seeded.poles.map((pole) => ({ ...pole, project: kept.id })),

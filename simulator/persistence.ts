@@ -27,6 +27,8 @@ const StateFileSchema = z.object({
     projects: records.optional(),
     poleTypes: records.optional(),
     poles: records.optional(),
+    /** Files written before prospects have none. */
+    prospects: records.optional(),
     users: z.object({ designer: z.looseObject({ id: z.string() }), api: z.looseObject({ id: z.string() }) }),
     boxes: records,
     splitters: records,
@@ -51,7 +53,7 @@ export class StateFile {
   /**
    * The saved state, or undefined when there is no file yet. A damaged file
    * is an error: it is never overwritten silently. A file from before the physical layer gets its seed's projects,
-   * pole types and poles.
+   * pole types and poles; one from before prospects has none.
    */
   async load(): Promise<NetworkState | undefined> {
     let text: string;

@@ -1,7 +1,8 @@
 /**
  * Request bodies, validated with zod and turned into the store's inputs. Field names follow the SDK's DTOs
  * (CreatePropertyDTO, CreateFTTHClientDTO, UpdateFTTHClientDTO, UpdatePropertyDTO, CreateProjectDTO,
- * CreatePoleTypeDTO, CreatePoleDTO, UpdatePoleDTO, CreateBoxDTO, CreateSplitterDTO; OZmap facts O12, O17, O21).
+ * CreatePoleTypeDTO, CreatePoleDTO, UpdatePoleDTO, CreateBoxDTO, CreateSplitterDTO, CreateProspectDTO,
+ * UpdateProspectDTO; OZmap facts O12, O17, O21).
  * Unknown fields are ignored, as a real API tolerates newer clients; wrong types are a 400 naming each field.
  */
 import { z } from 'zod';
@@ -15,8 +16,10 @@ import type {
   NewProject,
   NewProperty,
   NewSplitter,
+  NewProspect,
   PolePatch,
   PropertyPatch,
+  ProspectPatch,
 } from './store.ts';
 
 export const objectId = z.string().regex(/^[0-9a-fA-F]{24}$/, 'must be a 24-character hexadecimal ObjectId');
@@ -385,6 +388,64 @@ export const CreateSplitterBody = z
     ...(body.observation === undefined ? {} : { observation: body.observation }),
     ...withExternalId(body.external_id),
   }));
+
+// ---- prospects ---------------------------------------------------------------------------------------------------
+
+const ProspectFields = z.object({
+  name: text(200).nullish(),
+  code: text(100).nullish(),
+  phone: text(50).nullish(),
+  address: text(500).nullish(),
+  coords: lngLat.nullish(),
+  lat: latitude.optional(),
+  lng: longitude.optional(),
+  viable: z.boolean().nullish(),
+  observation: text(2000).nullish(),
+  tags: tags.optional(),
+  ...optionalExternalId,
+});
+
+/**
+ * POST /prospects (CreateProspectDTO: every field optional and nullable). A position, `coords` [lng, lat] or `lat` +
+ * `lng`, is required [SIM]; the rest defaults to null (`viable: null`: not judged) and `tags` to [].
+ */
+export const CreateProspectBody = ProspectFields.transform((body, ctx): NewProspect => {
+  const coords = position({ ...body, coords: body.coords ?? undefined }, ctx);
+  if (coords === undefined) ctx.addIssue({ code: 'custom', path: ['coords'], message: 'give coords or lat and lng' });
+  return {
+    name: body.name ?? null,
+    code: body.code ?? null,
+    phone: body.phone ?? null,
+    address: body.address ?? null,
+    coords: coords ?? [0, 0],
+    viable: body.viable ?? null,
+    observation: body.observation ?? null,
+    tags: body.tags ?? [],
+    ...withExternalId(body.external_id),
+  };
+});
+
+/**
+ * PATCH /prospects/:id (UpdateProspectDTO: CreateProspectDTO, all optional). null clears a text field or `viable`;
+ * the position may move but not go [SIM].
+ */
+export const UpdateProspectBody = ProspectFields.transform((body, ctx): ProspectPatch => {
+  if (body.coords === null) {
+    ctx.addIssue({ code: 'custom', path: ['coords'], message: 'cannot be cleared: a prospect keeps a position' });
+  }
+  const coords = position({ ...body, coords: body.coords ?? undefined }, ctx);
+  return {
+    ...(body.name === undefined ? {} : { name: body.name }),
+    ...(body.code === undefined ? {} : { code: body.code }),
+    ...(body.phone === undefined ? {} : { phone: body.phone }),
+    ...(body.address === undefined ? {} : { address: body.address }),
+    ...(coords === undefined ? {} : { coords }),
+    ...(body.viable === undefined ? {} : { viable: body.viable }),
+    ...(body.observation === undefined ? {} : { observation: body.observation }),
+    ...(body.tags === undefined ? {} : { tags: body.tags }),
+    ...withExternalId(body.external_id),
+  };
+});
 
 /**
  * POST /users/login: `{apiKey}` (what the SDK posts) or `{login, password}`. The simulator has one user whose

@@ -23,6 +23,7 @@ import {
   type PropertyConnection,
   type PropertyRecord,
   type PropertyView,
+  type ProspectRecord,
   type SplitterRecord,
   DEFAULT_DROP_MAX_SIZE,
   freePortsOf,
@@ -30,7 +31,8 @@ import {
 } from './model.ts';
 import type { IdGenerator } from './random.ts';
 
-export type Collection = 'boxes' | 'splitters' | 'properties' | 'ftth-clients' | 'poles' | 'pole-types' | 'projects';
+export type Collection =
+  'boxes' | 'splitters' | 'properties' | 'ftth-clients' | 'poles' | 'pole-types' | 'projects' | 'prospects';
 export const COLLECTIONS: readonly Collection[] = [
   'boxes',
   'splitters',
@@ -39,6 +41,7 @@ export const COLLECTIONS: readonly Collection[] = [
   'poles',
   'pole-types',
   'projects',
+  'prospects',
 ];
 
 const MODEL_NAMES: Record<Collection, string> = {
@@ -49,10 +52,12 @@ const MODEL_NAMES: Record<Collection, string> = {
   poles: 'Pole',
   'pole-types': 'Pole type',
   projects: 'Project',
+  prospects: 'Prospect',
 };
 
 /** The state's collections; the rest (seed, users, catalogs) is kept as it is. */
-type Collections = 'boxes' | 'splitters' | 'properties' | 'clients' | 'drops' | 'projects' | 'poleTypes' | 'poles';
+type Collections =
+  'boxes' | 'splitters' | 'properties' | 'clients' | 'drops' | 'projects' | 'poleTypes' | 'poles' | 'prospects';
 
 export interface NewClient {
   code?: string;
@@ -205,6 +210,21 @@ export interface NewSplitter {
   externalId?: string;
 }
 
+export interface NewProspect {
+  name: string | null;
+  code: string | null;
+  phone: string | null;
+  address: string | null;
+  coords: LngLat;
+  viable: boolean | null;
+  observation: string | null;
+  tags: string[];
+  externalId?: string;
+}
+
+/** PATCH /prospects/:id: what is given replaces what was there (null clears a text field or `viable`). */
+export type ProspectPatch = Partial<NewProspect>;
+
 export interface StoreOptions {
   newId: IdGenerator;
   clock: () => Date;
@@ -280,6 +300,7 @@ export class Store {
   private readonly projects = new Map<string, ProjectRecord>();
   private readonly poleTypes = new Map<string, PoleTypeRecord>();
   private readonly poles = new Map<string, PoleRecord>();
+  private readonly prospects = new Map<string, ProspectRecord>();
   private readonly splittersByBox = new Map<string, SplitterRecord[]>();
   private readonly propertyByClient = new Map<string, string>();
 
@@ -295,7 +316,7 @@ export class Store {
 
   /** Swaps in another state (a reset, or the end of network generation). */
   replace(state: NetworkState): void {
-    const { boxes, splitters, properties, clients, drops, projects, poleTypes, poles, ...meta } = state;
+    const { boxes, splitters, properties, clients, drops, projects, poleTypes, poles, prospects, ...meta } = state;
     this.meta = meta;
     for (const map of [
       this.boxes,
@@ -306,6 +327,7 @@ export class Store {
       this.projects,
       this.poleTypes,
       this.poles,
+      this.prospects,
       this.splittersByBox,
       this.propertyByClient,
     ]) {
@@ -318,6 +340,7 @@ export class Store {
     for (const splitter of splitters) this.insertSplitter(splitter);
     for (const client of clients) this.clients.set(client.id, client);
     for (const drop of drops) this.drops.set(drop.id, drop);
+    for (const prospect of prospects) this.prospects.set(prospect.id, prospect);
     for (const property of properties) {
       this.properties.set(property.id, property);
       if (property.client) this.propertyByClient.set(property.client, property.id);
@@ -341,6 +364,7 @@ export class Store {
       properties: [...this.properties.values()],
       clients: [...this.clients.values()],
       drops: [...this.drops.values()],
+      prospects: [...this.prospects.values()],
     };
   }
 
@@ -373,6 +397,8 @@ export class Store {
         return [...this.poleTypes.values()];
       case 'projects':
         return [...this.projects.values()];
+      case 'prospects':
+        return [...this.prospects.values()];
       case 'properties':
         // A view differs from its record only in `client` (populated), so conditions on anything else can go first.
         return narrow(
@@ -397,6 +423,8 @@ export class Store {
         return this.poleTypes.get(id);
       case 'projects':
         return this.projects.get(id);
+      case 'prospects':
+        return this.prospects.get(id);
       case 'properties': {
         const property = this.properties.get(id);
         return property && this.present(property);
@@ -986,6 +1014,70 @@ export class Store {
     this.clients.delete(id);
     this.onChange();
     return client;
+  }
+
+  // ---- API writes: prospects -----------------------------------------------------------------------------------
+
+  /**
+   * POST /prospects. `external_id` is not required to be unique [SIM: OZmap's behaviour is not known]: a second
+   * prospect with the same one is a second prospect, so a client must look it up before creating.
+   */
+  createProspect(input: NewProspect): ProspectRecord {
+    const at = this.options.clock();
+    const stamp = at.toISOString();
+    const id = this.options.newId(at);
+    const prospect: ProspectRecord = {
+      _id: id,
+      id,
+      name: input.name,
+      code: input.code,
+      phone: input.phone,
+      address: input.address,
+      coords: [input.coords[0], input.coords[1]],
+      lat: input.coords[1],
+      lng: input.coords[0],
+      viable: input.viable,
+      observation: input.observation,
+      tags: [...input.tags],
+      createdAt: stamp,
+      updatedAt: stamp,
+      creatorData: this.meta.users.api,
+      ...(input.externalId === undefined ? {} : { external_id: input.externalId }),
+    };
+    this.prospects.set(id, prospect);
+    this.onChange();
+    return prospect;
+  }
+
+  /** PATCH /prospects/:id, e.g. `{viable: true}` once coverage reaches the prospect. */
+  updateProspect(id: string, patch: ProspectPatch): ProspectRecord {
+    const prospect = this.prospects.get(id);
+    if (!prospect) throw new ApiError(404, `Prospect ${id} not found`);
+    if (patch.name !== undefined) prospect.name = patch.name;
+    if (patch.code !== undefined) prospect.code = patch.code;
+    if (patch.phone !== undefined) prospect.phone = patch.phone;
+    if (patch.address !== undefined) prospect.address = patch.address;
+    if (patch.coords !== undefined) {
+      prospect.coords = [patch.coords[0], patch.coords[1]];
+      prospect.lng = patch.coords[0];
+      prospect.lat = patch.coords[1];
+    }
+    if (patch.viable !== undefined) prospect.viable = patch.viable;
+    if (patch.observation !== undefined) prospect.observation = patch.observation;
+    if (patch.tags !== undefined) prospect.tags = [...patch.tags];
+    if (patch.externalId !== undefined) prospect.external_id = patch.externalId;
+    prospect.updatedAt = this.options.clock().toISOString();
+    this.onChange();
+    return prospect;
+  }
+
+  /** DELETE /prospects/:id (the SDK's ProspectProxy has `deleteById`); answers the deleted prospect. */
+  deleteProspect(id: string): ProspectRecord {
+    const prospect = this.prospects.get(id);
+    if (!prospect) throw new ApiError(404, `Prospect ${id} not found`);
+    this.prospects.delete(id);
+    this.onChange();
+    return prospect;
   }
 
   // ---- internals -----------------------------------------------------------------------------------------------
