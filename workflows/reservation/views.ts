@@ -15,9 +15,10 @@ export function withoutCandidates(state: ReservationState): BriefState {
 export function describe(state: ReservationState): string {
   const lines = [`**${state.status}** — viability \`${state.viabilityId}\``];
   const r = state.reservation;
-  if (r) lines.push(`Box **${r.boxName}**, ${r.splitterName}, port **${r.port}**; held until ${r.expiresAt}`);
-  if (r?.drop) lines.push(`Drop ${Math.round(r.drop.lengthMeters)} m along ${r.drop.poles.length} pole(s)`);
-  else if (state.candidates.length > 0)
+  if (r) {
+    lines.push(`Box **${r.boxName}**, ${r.splitterName}, port **${r.port}**; held until ${r.expiresAt}`);
+    if (r.drop) lines.push(`Drop ${Math.round(r.drop.lengthMeters)} m along ${r.drop.poles.length} pole(s)`);
+  } else if (state.candidates.length > 0)
     lines.push(`${state.candidates.length} candidate box(es) within ${state.radiusMeters} m`);
   const last = state.changes?.at(-1);
   if (last)
