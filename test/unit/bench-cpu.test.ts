@@ -7,15 +7,18 @@ import { cpuMeter, threadsCpu } from '../../bench/cpu.ts';
 
 describe('bench CPU meter', () => {
   it('charges a spinning child its CPU time, by thread, per unit of work', async () => {
-    // Waits for a line on stdin, spins about 300 ms, writes the CPU it spent by its own count (getrusage), then waits.
+    // Says it is ready, waits for a line on stdin, spins about 300 ms, writes the CPU it spent by its own count
+    // (getrusage), then waits.
     const child = spawn(process.execPath, [
       '-e',
       `process.stdin.once('data', () => { const from = process.cpuUsage(); const end = Date.now() + 300;
          while (Date.now() < end); const used = process.cpuUsage(from);
-         process.stdout.write(String((used.user + used.system) / 1000)); });`,
+         process.stdout.write(String((used.user + used.system) / 1000)); });
+       setImmediate(() => process.stdout.write('ready'));`,
     ]);
     try {
-      await new Promise((resolve) => setTimeout(resolve, 300)); // node's own start-up is not the spin
+      // Node's own start-up is not the spin: on a busy machine it can take longer than any fixed wait.
+      await once(child.stdout, 'data');
       const meter = cpuMeter({ child: child.pid! });
       child.stdin.write('go\n');
       const [chunk] = (await once(child.stdout, 'data')) as [Buffer];
