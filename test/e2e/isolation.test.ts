@@ -8,8 +8,12 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { measureIsolation, percentile } from '../isolation/measure.ts';
 
-/** Generous: the bench measures ×1.0-1.2 on 2 cores; without the per-tenant rate it measured ×6-8. */
-const BOUND = 3;
+/**
+ * What the test guards is isolation kept, not the bench's figure. The bench measures ×1.0-1.2 on 2 quiet cores. In
+ * `npm test` runs, 7 of 11 runs measured ×1.1-1.4 and 4 measured ×2.3-3.1 (A's tasks at times wait behind C's burst
+ * for a round or two). Without the per-tenant rate, the bench measured ×6-8 and this test ×12.5.
+ */
+const BOUND = 5;
 
 describe('one tenant under another’s hung OZmap and burst', () => {
   it('A reserves within a bound of its time alone while B hangs and C bursts 200', { timeout: 240_000 }, async () => {
