@@ -23,8 +23,10 @@ import {
   type ErrorBody,
   type Reply,
   type TestSimulator,
+  assertParses,
   filterParam,
   isolatedBox,
+  refusal,
   startTestSimulator,
 } from './support.ts';
 import { OZMapSDK, sdk, type OzmapSdkClient as Client } from '../support/ozmap-sdk.ts';
@@ -34,18 +36,6 @@ interface ListPage {
   start: number;
   count: number;
   nextUrl?: string;
-}
-
-interface ZodLike {
-  safeParse(value: unknown): { success: true } | { success: false; error: { issues: unknown[] } };
-}
-
-function assertParses(schema: ZodLike, value: unknown, what: string): void {
-  const result = schema.safeParse(value);
-  assert.ok(
-    result.success,
-    `${what} does not parse: ${result.success ? '' : JSON.stringify(result.error.issues).slice(0, 600)}`,
-  );
 }
 
 /**
@@ -63,21 +53,6 @@ function assertPoleParses(value: unknown, what: string): void {
       ['kind'],
     );
   }
-}
-
-/** What the SDK rejects with on an HTTP error: axios's response. */
-interface HttpFailure {
-  status: number;
-  data: ErrorBody;
-}
-
-async function refusal(promise: Promise<unknown>): Promise<HttpFailure> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as HttpFailure;
-  }
-  assert.fail('expected the SDK call to be refused');
 }
 
 const OTHER_ID = '0123456789abcdef01234567';

@@ -13,35 +13,15 @@ import type { NetworkState, ProspectRecord } from '../../simulator/model.ts';
 import { pristineNetwork } from '../../simulator/network.ts';
 import { startSimulator } from '../../simulator/server.ts';
 import type { StatsSnapshot } from '../../simulator/stats.ts';
-import { type ErrorBody, type TestSimulator, filterParam, startTestSimulator } from './support.ts';
+import {
+  type ErrorBody,
+  type TestSimulator,
+  assertParses,
+  filterParam,
+  refusal,
+  startTestSimulator,
+} from './support.ts';
 import { OZMapSDK, sdk, type OzmapSdkClient as Client } from '../support/ozmap-sdk.ts';
-
-interface ZodLike {
-  safeParse(value: unknown): { success: true } | { success: false; error: { issues: unknown[] } };
-}
-
-function assertProspectParses(value: unknown, what: string): void {
-  const result = (sdk.ProspectSchema as ZodLike).safeParse(value);
-  assert.ok(
-    result.success,
-    `${what} does not parse: ${result.success ? '' : JSON.stringify(result.error.issues).slice(0, 600)}`,
-  );
-}
-
-/** What the SDK rejects with on an HTTP error: axios's response. */
-interface HttpFailure {
-  status: number;
-  data: ErrorBody;
-}
-
-async function refusal(promise: Promise<unknown>): Promise<HttpFailure> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as HttpFailure;
-  }
-  assert.fail('expected the SDK call to be refused');
-}
 
 interface Page<T> {
   total: number;
@@ -86,7 +66,7 @@ describe('prospects through the official SDK', () => {
       tags: [TAG_ID],
       external_id: 'isp-lead-42',
     })) as unknown as ProspectRecord;
-    assertProspectParses(created, 'created prospect');
+    assertParses(sdk.ProspectSchema, created, 'created prospect');
     assert.deepEqual(
       [created.coords, created.lat, created.lng, created.viable, created.tags, created.external_id],
       [[LEAD.lng, LEAD.lat], LEAD.lat, LEAD.lng, null, [TAG_ID], 'isp-lead-42'],
@@ -101,21 +81,21 @@ describe('prospects through the official SDK', () => {
       found.rows.map((p) => p.id),
       [created.id],
     );
-    found.rows.forEach((row, i) => assertProspectParses(row, `found row ${i}`));
+    found.rows.forEach((row, i) => assertParses(sdk.ProspectSchema, row, `found row ${i}`));
     const none = await client.prospect.findOne({
       filter: [{ property: 'external_id', operator: '=', value: 'isp-lead-43' }],
     });
     assert.equal(none, null);
 
     const read = await client.prospect.findById(created.id);
-    assertProspectParses(read, 'prospect by id');
+    assertParses(sdk.ProspectSchema, read, 'prospect by id');
     assert.deepEqual(read, created);
     assert.equal(await client.prospect.findById(OTHER_ID), null);
 
     // UpdateProspectDTO; the SDK blanks external_id on every update, so it is never sent and is kept.
     await client.prospect.updateById(created.id, { viable: true, observation: 'Coberto pela CTO-9001' });
     const viable = (await client.prospect.findById(created.id)) as unknown as ProspectRecord;
-    assertProspectParses(viable, 'updated prospect');
+    assertParses(sdk.ProspectSchema, viable, 'updated prospect');
     assert.deepEqual(
       [viable.viable, viable.observation, viable.name, viable.tags, viable.external_id],
       [true, 'Coberto pela CTO-9001', 'Maria da Silva', [TAG_ID], 'isp-lead-42'],
@@ -302,7 +282,7 @@ describe('prospects in the state file', () => {
         const read = await second.get<ProspectRecord>(`/api/v2/prospects/${created.id}`);
         assert.equal(read.status, 200);
         assert.deepEqual(read.body, { ...created, viable: true, updatedAt: read.body.updatedAt });
-        assertProspectParses(read.body, 'reloaded prospect');
+        assertParses(sdk.ProspectSchema, read.body, 'reloaded prospect');
       } finally {
         await second.close();
       }

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Pagination } from '@ozmap/ozmap-sdk';
 import { z } from 'zod';
 import type { PropertyView } from '../../simulator/model.ts';
-import { type TestSimulator, isolatedBox, reservationBody, startTestSimulator } from './support.ts';
+import { type TestSimulator, assertParses, isolatedBox, reservationBody, startTestSimulator } from './support.ts';
 import { OZMapSDK, sdk } from '../support/ozmap-sdk.ts';
 
 /**
@@ -26,18 +26,6 @@ const PaginationEnvelope = z.strictObject({
 });
 type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 const mirrorsSdkPagination: Same<z.infer<typeof PaginationEnvelope>, Pagination<unknown>> = true;
-
-interface ZodLike {
-  safeParse(value: unknown): { success: true } | { success: false; error: { issues: unknown[] } };
-}
-
-function assertParses(schema: ZodLike, value: unknown, what: string): void {
-  const result = schema.safeParse(value);
-  assert.ok(
-    result.success,
-    `${what} does not parse: ${result.success ? '' : JSON.stringify(result.error.issues).slice(0, 600)}`,
-  );
-}
 
 describe('compatibility with the official @ozmap/ozmap-sdk 1.1.8', () => {
   let sim: TestSimulator;

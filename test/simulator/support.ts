@@ -1,4 +1,5 @@
 /** Shared helpers for the simulator tests: a simulator on a free loopback port with a temporary state file. */
+import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -145,4 +146,33 @@ export function reservationBody(
     external_id: `ispbox2:${code}`,
     client: { code, name: `Cliente ${code}`, implanted: false },
   };
+}
+
+interface ZodLike {
+  safeParse(value: unknown): { success: true } | { success: false; error: { issues: unknown[] } };
+}
+
+/** `value` parses with `schema` (an official SDK's zod schema), or the assertion names what it is and why not. */
+export function assertParses(schema: ZodLike, value: unknown, what: string): void {
+  const result = schema.safeParse(value);
+  assert.ok(
+    result.success,
+    `${what} does not parse: ${result.success ? '' : JSON.stringify(result.error.issues).slice(0, 600)}`,
+  );
+}
+
+/** What the official SDK rejects with on an HTTP error: axios's response. */
+export interface SdkRefusal {
+  status: number;
+  data: ErrorBody;
+}
+
+/** The refusal an SDK call ends in; fails the test if the call goes through. */
+export async function refusal(promise: Promise<unknown>): Promise<SdkRefusal> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as SdkRefusal;
+  }
+  assert.fail('expected the SDK call to be refused');
 }
