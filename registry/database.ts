@@ -41,9 +41,61 @@ export interface KeyRow {
   link_key: string | null;
 }
 
+/** A prospect on the waitlist (docs/demand.md): one per tenant and marker, whatever retries happen. */
+export interface ProspectRow {
+  tenant_id: string;
+  /** The OZmap prospect's `external_id`: the viability's marker, or the batch row's. */
+  external_id: string;
+  prospect_id: string;
+  /** `reservation` or `batch`. */
+  source: string;
+  /** JSON: the viability and customer the `prospect.viable` webhook carries back. */
+  customer: string;
+  lat: number;
+  lng: number;
+  radius_meters: number;
+  /** contract/demand.ts WAITLIST_STATUSES. */
+  status: string;
+  created_at: string;
+  /** Past this the waitlist closes it. */
+  open_until: string;
+  checked_at: string | null;
+  viable_at: string | null;
+  closed_at: string | null;
+}
+
+/** A feasibility batch (DESIGN §2.4); its counts are its rows' outcomes, counted on read. */
+export interface BatchRow {
+  id: string;
+  tenant_id: string;
+  /** contract/demand.ts BATCH_STATUSES. */
+  status: string;
+  total: number;
+  /** JSON: what the batch was started with (radius, prospects). */
+  options: string;
+  created_at: string;
+  finished_at: string | null;
+  expires_at: string;
+}
+
+/** One input row of a batch, at its place in the file (`idx` from 0), and its result once handled. */
+export interface BatchRowRow {
+  batch_id: string;
+  idx: number;
+  /** JSON: contract/demand.ts BatchInputRow. */
+  input: string;
+  /** contract/demand.ts ROW_OUTCOMES; null until handled. */
+  outcome: string | null;
+  /** JSON: contract/demand.ts BatchResult. */
+  result: string | null;
+}
+
 export interface RegistryTables {
   tenants: TenantRow;
   tenant_keys: KeyRow;
+  prospects: ProspectRow;
+  batches: BatchRow;
+  batch_rows: BatchRowRow;
 }
 
 export type RegistryDb = Kysely<RegistryTables>;

@@ -38,4 +38,51 @@ export const MIGRATIONS: Record<string, Migration> = {
       await db.schema.alterTable('tenant_keys').addColumn('link_key', 'text').execute();
     },
   },
+  '0003-demand': {
+    // docs/demand.md: the waitlist's prospects, and feasibility batches with one row per input row (input order).
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('prospects')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('external_id', 'text', (c) => c.notNull())
+        .addColumn('prospect_id', 'text', (c) => c.notNull())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('customer', 'text', (c) => c.notNull())
+        .addColumn('lat', 'double precision', (c) => c.notNull())
+        .addColumn('lng', 'double precision', (c) => c.notNull())
+        .addColumn('radius_meters', 'integer', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('open_until', 'text', (c) => c.notNull())
+        .addColumn('checked_at', 'text')
+        .addColumn('viable_at', 'text')
+        .addColumn('closed_at', 'text')
+        .addPrimaryKeyConstraint('prospects_pk', ['tenant_id', 'external_id'])
+        .execute();
+      await db.schema.createIndex('prospects_open').on('prospects').columns(['tenant_id', 'status', 'lat']).execute();
+      await db.schema
+        .createTable('batches')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('total', 'integer', (c) => c.notNull())
+        .addColumn('options', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('finished_at', 'text')
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('batches_by_tenant').on('batches').columns(['tenant_id', 'created_at']).execute();
+      await db.schema.createIndex('batches_by_expiry').on('batches').column('expires_at').execute();
+      await db.schema
+        .createTable('batch_rows')
+        .addColumn('batch_id', 'text', (c) => c.notNull().references('batches.id').onDelete('cascade'))
+        .addColumn('idx', 'integer', (c) => c.notNull())
+        .addColumn('input', 'text', (c) => c.notNull())
+        .addColumn('outcome', 'text')
+        .addColumn('result', 'text')
+        .addPrimaryKeyConstraint('batch_rows_pk', ['batch_id', 'idx'])
+        .execute();
+      await db.schema.createIndex('batch_rows_outcome').on('batch_rows').columns(['batch_id', 'outcome']).execute();
+    },
+  },
 };

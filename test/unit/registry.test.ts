@@ -44,10 +44,16 @@ const acme = {
 describe('tenant registry (SQLite)', () => {
   it('migrates forward once, and again is a no-op', async () => {
     const db = openRegistryDb({ kind: 'sqlite', file: path.join(dir, 'm', 'registry.sqlite') });
-    assert.deepEqual(await migrate(db), ['0001-tenants-and-keys', '0002-link-keys']);
+    assert.deepEqual(await migrate(db), ['0001-tenants-and-keys', '0002-link-keys', '0003-demand']);
     assert.deepEqual(await migrate(db), [], 'nothing left to run');
     const tables = await db.introspection.getTables();
-    assert.deepEqual(tables.map((t) => t.name).sort(), ['tenant_keys', 'tenants']);
+    assert.deepEqual(tables.map((t) => t.name).sort(), [
+      'batch_rows',
+      'batches',
+      'prospects',
+      'tenant_keys',
+      'tenants',
+    ]);
     await db.destroy();
   });
 
@@ -62,7 +68,7 @@ describe('tenant registry (SQLite)', () => {
     );
     await sql`insert into tenant_keys (key_id, tenant_id, key_hash, created_at, revoked_at)
       values (${row.key_id}, ${row.tenant_id}, ${row.key_hash}, ${row.created_at}, ${row.revoked_at})`.execute(db);
-    assert.deepEqual(await migrate(db), ['0002-link-keys']);
+    assert.deepEqual(await migrate(db), ['0002-link-keys', '0003-demand']);
     assert.deepEqual(await db.selectFrom('tenant_keys').selectAll().execute(), [{ ...row, link_key: null }]);
     await db.destroy();
   });
