@@ -16,11 +16,12 @@
  *   moveProperty()             one PATCH /properties/<id> {box, connector, port} moves the client (§6.11)
  *   polesNearFilter()          `near` on poles, with their adjacents and pole type (docs/poles.md)
  *   dropLimitOf()              a project's maximum drop, Project.drop.maxSize (docs/poles.md)
+ *   findProspectsByExternalId() prospects filtered by external_id, not unique (docs/demand.md)
  */
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
 import { createDispatcher, UpstreamHttpError, parseBody, sendJson, type JsonRequest } from '../http.ts';
-import { OzBox, OzClient, OzPole, OzPoleType, OzProject, OzProperty, OzSplitter, page } from './schemas.ts';
+import { OzBox, OzClient, OzPole, OzPoleType, OzProject, OzProperty, OzProspect, OzSplitter, page } from './schemas.ts';
 
 /** How the key goes in `Authorization`: raw as OZmap's SDK sends it, or with "Bearer " (OZmap fact O2). */
 export type OzmapAuthScheme = 'raw' | 'bearer';
@@ -120,6 +121,25 @@ export interface CreatePropertyBody {
   /** Pole mode: the customer's pole, and the poles the drop hangs on from there to the box (docs/poles.md). */
   pole?: string;
   drop_poles?: string[];
+}
+
+/** The body of POST /api/v2/prospects a NO_COVERAGE sends (CreateProspectDTO; docs/demand.md, "Prospects"). */
+export interface CreateProspectBody {
+  name: string;
+  code: string;
+  address: string;
+  /** GeoJSON order: [lng, lat]. */
+  coords: [number, number];
+  viable: false;
+  observation: string;
+  tags: string[];
+  external_id: string;
+}
+
+/** What PATCH /api/v2/prospects/<id> changes: coverage found (the waitlist), or a note on a closed one. */
+export interface UpdateProspectBody {
+  viable?: boolean;
+  observation?: string;
 }
 
 export type CreatePropertyResult =
@@ -254,6 +274,39 @@ export class OzmapClient {
    */
   async findPropertiesByClientCode(code: string): Promise<OzProperty[]> {
     return (await this.#rawPropertiesByClientCode(code)).map((row) => parseBody(OzProperty, row, 'GET /properties'));
+  }
+
+  /**
+   * Every prospect carrying the marker, oldest first (more than one only when a create landed late: external_id is
+   * not unique in OZmap). Only rows that carry the marker count, as for properties.
+   */
+  async findProspectsByExternalId(externalId: string): Promise<OzProspect[]> {
+    const rows = await this.#list('prospects', OzProspect, externalIdFilter(externalId));
+    return rows
+      .filter((row) => row.externalId === externalId)
+      .sort((a, b) => (a.createdAt ?? '').localeCompare(b.createdAt ?? '') || a.id.localeCompare(b.id));
+  }
+
+  async createProspect(body: CreateProspectBody): Promise<OzProspect> {
+    const res = await this.#send({ method: 'POST', url: this.#url('prospects'), body });
+    return parseBody(OzProspect, res.body, 'POST /prospects response');
+  }
+
+  /** Changes a prospect; false when OZmap no longer has it. */
+  async updateProspect(id: string, body: UpdateProspectBody): Promise<boolean> {
+    const res = await this.#send(
+      { method: 'PATCH', url: this.#url(`prospects/${encodeURIComponent(id)}`), body },
+      true,
+    );
+    return res.status !== 404;
+  }
+
+  /** Removes a duplicate this service made (a create that landed late); false when it was already gone. */
+  async deleteProspect(id: string): Promise<boolean> {
+    return (
+      (await this.#send({ method: 'DELETE', url: this.#url(`prospects/${encodeURIComponent(id)}`) }, true)).status !==
+      404
+    );
   }
 
   async getProperty(id: string): Promise<OzProperty | null> {
