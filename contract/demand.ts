@@ -111,6 +111,13 @@ export type RowOutcome = z.infer<typeof RowOutcome>;
 export const BATCH_ID_PATTERN = /^fb_[a-z2-7]{20}$/;
 export const BatchId = z.string().regex(BATCH_ID_PATTERN, 'must be a batch id as POST /v1/feasibility/batches gave it');
 
+/** The workflow that works through a batch's rows, a page at a time (workflows/batch-feasibility). */
+export const BATCH_WORKFLOW_TYPE = 'BatchFeasibilityWorkflow';
+export interface BatchWorkflowInput {
+  tenantId: string;
+  batchId: string;
+}
+
 /** One workflow per batch: the tenant is in the id, so one tenant's batch id never reaches another's. */
 export const batchWorkflowIdFor = (tenantId: string, batchId: string): string => `feasibility-${tenantId}-${batchId}`;
 
@@ -145,6 +152,8 @@ export const BatchInputRow = z.object({
   lng: z.string().optional(),
   name: z.string().optional(),
   code: z.string().optional(),
+  /** What the file itself got wrong on this line (a wrong number of fields, say): the row's `invalid` reason. */
+  problem: z.string().optional(),
 });
 export type BatchInputRow = z.infer<typeof BatchInputRow>;
 
