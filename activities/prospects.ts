@@ -24,7 +24,7 @@ export interface WaitlistStore {
   openPage(tenantId: string, after: string | undefined, limit: number): Promise<WaitlistEntry[]>;
   checked(tenantId: string, externalIds: string[], at: string): Promise<void>;
   markViable(tenantId: string, externalId: string, at: string): Promise<boolean>;
-  close(tenantId: string, externalId: string, at: string): Promise<boolean>;
+  markClosed(tenantId: string, externalId: string, at: string): Promise<boolean>;
 }
 
 export interface EnsureProspectInput {

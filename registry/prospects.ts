@@ -4,7 +4,7 @@
  * (the registry's database), so a round on any worker sees every prospect.
  */
 import type { ProspectCustomer, WaitlistEntry, WaitlistStatus } from '../contract/demand.ts';
-import type { ProspectRow, RegistryDb } from './database.ts';
+import { migrate, openRegistryDb, type ProspectRow, type RegistryDb, type RegistryStore } from './database.ts';
 
 const entryOf = (row: ProspectRow): WaitlistEntry => {
   const customer = JSON.parse(row.customer) as ProspectCustomer;
@@ -26,13 +26,50 @@ const entryOf = (row: ProspectRow): WaitlistEntry => {
 
 /** The waitlist's rows (docs/demand.md); what activities/prospects.ts calls WaitlistStore. */
 export class ProspectStore {
-  constructor(private readonly db: RegistryDb) {}
+  #db?: RegistryDb;
+  #opening?: Promise<RegistryDb>;
+
+  constructor(
+    db: RegistryDb | undefined,
+    private readonly open?: () => Promise<RegistryDb>,
+  ) {
+    this.#db = db;
+  }
+
+  /**
+   * A store opened (and its schema brought up to date) on first use: a worker whose tenants never make a prospect
+   * never touches the database (worker/main.ts).
+   */
+  static lazy(store: RegistryStore): ProspectStore {
+    return new ProspectStore(undefined, async () => {
+      const db = openRegistryDb(store);
+      await migrate(db);
+      return db;
+    });
+  }
+
+  /** Closes what this store opened itself (a lazy one); a database handed in is its owner's to close. */
+  async close(): Promise<void> {
+    if (this.open && this.#opening) await (await this.#opening).destroy();
+  }
+
+  private get db(): RegistryDb {
+    if (!this.#db) throw new Error('ProspectStore: not open yet');
+    return this.#db;
+  }
+
+  async #ready(): Promise<void> {
+    if (this.#db) return;
+    this.#opening ??= this.open!();
+    this.#db = await this.#opening;
+  }
 
   /**
    * Records a prospect once: a second call for the same (tenant, external_id), a retried activity say, changes nothing
    * and answers the row as first recorded.
    */
   async record(entry: Omit<WaitlistEntry, 'status'>): Promise<WaitlistEntry> {
+    await this.#ready();
     await this.db
       .insertInto('prospects')
       .values({
@@ -57,6 +94,7 @@ export class ProspectStore {
   }
 
   async get(tenantId: string, externalId: string): Promise<WaitlistEntry | undefined> {
+    await this.#ready();
     const row = await this.db
       .selectFrom('prospects')
       .selectAll()
@@ -68,6 +106,7 @@ export class ProspectStore {
 
   /** The tenant's open prospects after `after` (by external_id), at most `limit`: one page of a waitlist round. */
   async openPage(tenantId: string, after: string | undefined, limit: number): Promise<WaitlistEntry[]> {
+    await this.#ready();
     let query = this.db
       .selectFrom('prospects')
       .selectAll()
@@ -80,6 +119,7 @@ export class ProspectStore {
 
   /** When these prospects were last checked (the round's clock). */
   async checked(tenantId: string, externalIds: string[], at: string): Promise<void> {
+    await this.#ready();
     if (externalIds.length === 0) return;
     await this.db
       .updateTable('prospects')
@@ -95,11 +135,12 @@ export class ProspectStore {
   }
 
   /** Open → closed (its window passed); the row stays, as the OZmap prospect does. */
-  async close(tenantId: string, externalId: string, at: string): Promise<boolean> {
+  async markClosed(tenantId: string, externalId: string, at: string): Promise<boolean> {
     return this.#leaveOpen(tenantId, externalId, { status: 'closed', closed_at: at });
   }
 
   async #leaveOpen(tenantId: string, externalId: string, set: Partial<ProspectRow>): Promise<boolean> {
+    await this.#ready();
     const result = await this.db
       .updateTable('prospects')
       .set(set)

@@ -12,7 +12,6 @@ import { createLogger, installTemporalRuntime } from './logger.ts';
 import { registerReconcileSchedule } from './reconcile-schedule.ts';
 import { registerTenantActivityRate } from './tenant-rate.ts';
 import { WORKFLOW_BUNDLE_FILE, connectWorker, createClients, createReservationWorker, tuningOf } from './worker.ts';
-import { migrate, openRegistryDb } from '../registry/database.ts';
 import { ProspectStore } from '../registry/prospects.ts';
 import { registerWaitlistSchedules } from './waitlist-schedules.ts';
 
@@ -34,10 +33,9 @@ async function main(): Promise<void> {
   // Metrics, interceptors and Worker Deployment versioning (docs/deployment.md); sinks are always registered.
   const instrumented = workerMetricsOptions(config);
   const tenants = await openWorkerTenants(config, clients.ozmap, (url) => instrumented.watchOzmap(url));
-  // Demand (docs/demand.md): the waitlist's store is the registry's database, opened with or without tenants.
-  const demandDb = openRegistryDb(config.registry.store);
-  await migrate(demandDb);
-  const demand = { store: new ProspectStore(demandDb), prospects: config.prospects };
+  // Demand (docs/demand.md): the waitlist's store is the registry's database, with or without tenants, opened on
+  // first use (a worker whose tenants make no prospects never touches it).
+  const demand = { store: ProspectStore.lazy(config.registry.store), prospects: config.prospects };
   const dataConverter = dataConverterFor(config.payloadEncryption);
   // A client of its own: the reconciler's activities and Schedule, and the settling metrics' visibility queries.
   const clientConnection = await Connection.connect(temporalConnectionOptions(config.temporal));
@@ -117,7 +115,7 @@ async function main(): Promise<void> {
     await connection.close();
     await clients.close();
     await tenants?.close();
-    await demandDb.destroy();
+    await demand.store.close();
   }
 }
 

@@ -60,8 +60,8 @@ describe('ProspectStore', () => {
     );
     assert.equal(await store.markViable('default', 'ispbox2:V-2', '2026-12-08T00:00:00.000Z'), true);
     assert.equal(await store.markViable('default', 'ispbox2:V-2', '2026-12-15T00:00:00.000Z'), false);
-    assert.equal(await store.close('default', 'ispbox2:V-3', '2026-12-08T00:00:00.000Z'), true);
-    assert.equal(await store.close('default', 'ispbox2:V-2', '2026-12-08T00:00:00.000Z'), false);
+    assert.equal(await store.markClosed('default', 'ispbox2:V-3', '2026-12-08T00:00:00.000Z'), true);
+    assert.equal(await store.markClosed('default', 'ispbox2:V-2', '2026-12-08T00:00:00.000Z'), false);
     await store.checked('default', ['ispbox2:V-1'], '2026-12-08T00:00:00.000Z');
     assert.deepEqual(
       (await store.openPage('default', undefined, 10)).map((e) => e.viabilityId),
