@@ -6,26 +6,17 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { DAY_MS } from '../contract/defaults.ts';
 import { FAILURES } from '../contract/failures.ts';
-import type { ProspectRef, WaitlistEntry } from '../contract/demand.ts';
+import type { ProspectRef, WaitlistStore } from '../contract/demand.ts';
 import { DEFAULT_TENANT_ID, externalIdFor } from '../contract/ids.ts';
 import { classified } from './failures.ts';
 import type { OzmapClient } from './ozmap/client.ts';
 import type { TenantOzmaps } from './tenant-ozmaps.ts';
+import { checkWaitlistPage, type WaitlistOzmap, type WaitlistPageInput } from './waitlist.ts';
 
 export type ProspectOzmap = Pick<
   OzmapClient,
   'findProspectsByExternalId' | 'createProspect' | 'updateProspect' | 'deleteProspect'
 >;
-
-/** The waitlist's store (registry/prospects.ts ProspectStore), as the activities use it. */
-export interface WaitlistStore {
-  get(tenantId: string, externalId: string): Promise<WaitlistEntry | undefined>;
-  record(entry: Omit<WaitlistEntry, 'status'>): Promise<WaitlistEntry>;
-  openPage(tenantId: string, after: string | undefined, limit: number): Promise<WaitlistEntry[]>;
-  checked(tenantId: string, externalIds: string[], at: string): Promise<void>;
-  markViable(tenantId: string, externalId: string, at: string): Promise<boolean>;
-  markClosed(tenantId: string, externalId: string, at: string): Promise<boolean>;
-}
 
 export interface EnsureProspectInput {
   tenantId?: string;
@@ -93,7 +84,7 @@ export async function ensureProspect(
 
 export interface ProspectActivityDeps {
   /** The `default` tenant's OZmap. */
-  ozmap: ProspectOzmap;
+  ozmap: ProspectOzmap & WaitlistOzmap;
   /** Every tenant's OZmap behind its bulkhead (worker/tenants.ts); absent, `default` alone. */
   tenants?: Pick<TenantOzmaps, 'run'>;
   store: WaitlistStore;
@@ -101,7 +92,10 @@ export interface ProspectActivityDeps {
 
 /** The demand activities by the names the workflows call them, bound to their OZmap and the waitlist's store. */
 export function createProspectActivities({ ozmap, tenants, store }: ProspectActivityDeps) {
-  const withOzmap = <R>(tenantId: string | undefined, act: (client: ProspectOzmap) => Promise<R>): Promise<R> => {
+  const withOzmap = <R>(
+    tenantId: string | undefined,
+    act: (client: ProspectOzmap & WaitlistOzmap) => Promise<R>,
+  ): Promise<R> => {
     if (tenants) return tenants.run(tenantId, act);
     if (tenantId === undefined || tenantId === DEFAULT_TENANT_ID) return act(ozmap);
     throw ApplicationFailure.nonRetryable(
@@ -112,6 +106,12 @@ export function createProspectActivities({ ozmap, tenants, store }: ProspectActi
   return {
     ensureProspect: (input: EnsureProspectInput) =>
       withOzmap(input.tenantId, (client) => ensureProspect(client, store, input)),
+    /** One page of a waitlist round (activities/waitlist.ts). */
+    checkWaitlistPage: (input: WaitlistPageInput) =>
+      withOzmap(input.tenantId, (client) => checkWaitlistPage(client, store, input)),
+    /** Open → viable once its `prospect.viable` delivery has started; false when it was not open any more. */
+    markProspectViable: (input: { tenantId: string; externalId: string; at: string }) =>
+      store.markViable(input.tenantId, input.externalId, input.at),
   };
 }
 

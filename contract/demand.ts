@@ -38,6 +38,16 @@ export interface WaitlistEntry extends ProspectCustomer {
   openUntil: string;
 }
 
+/** The waitlist's store as the activities use it (registry/prospects.ts implements it). */
+export interface WaitlistStore {
+  get(tenantId: string, externalId: string): Promise<WaitlistEntry | undefined>;
+  record(entry: Omit<WaitlistEntry, 'status'>): Promise<WaitlistEntry>;
+  openPage(tenantId: string, after: string | undefined, limit: number): Promise<WaitlistEntry[]>;
+  checked(tenantId: string, externalIds: string[], at: string): Promise<void>;
+  markViable(tenantId: string, externalId: string, at: string): Promise<boolean>;
+  markClosed(tenantId: string, externalId: string, at: string): Promise<boolean>;
+}
+
 /**
  * A tenant's prospects as its reservations and its waitlist go by (docs/demand.md, "Prospects"): absent or disabled,
  * a NO_COVERAGE makes no prospect and the tenant has no waitlist Schedule.

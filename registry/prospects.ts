@@ -3,7 +3,7 @@
  * what the `prospect.viable` webhook carries back, keyed by (tenant, external_id). Shared by every worker of a cluster
  * (the registry's database), so a round on any worker sees every prospect.
  */
-import type { ProspectCustomer, WaitlistEntry, WaitlistStatus } from '../contract/demand.ts';
+import type { ProspectCustomer, WaitlistEntry, WaitlistStatus, WaitlistStore } from '../contract/demand.ts';
 import { migrate, openRegistryDb, type ProspectRow, type RegistryDb, type RegistryStore } from './database.ts';
 
 const entryOf = (row: ProspectRow): WaitlistEntry => {
@@ -25,7 +25,7 @@ const entryOf = (row: ProspectRow): WaitlistEntry => {
 };
 
 /** The waitlist's rows (docs/demand.md); what activities/prospects.ts calls WaitlistStore. */
-export class ProspectStore {
+export class ProspectStore implements WaitlistStore {
   #db?: RegistryDb;
   #opening?: Promise<RegistryDb>;
 

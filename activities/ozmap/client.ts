@@ -334,6 +334,10 @@ export class OzmapClient {
       .sort((a, b) => (a.createdAt ?? '').localeCompare(b.createdAt ?? '') || a.id.localeCompare(b.id));
   }
 
+  async getProspect(id: string): Promise<OzProspect | null> {
+    return this.#get(`prospects/${encodeURIComponent(id)}`, OzProspect, 'prospect');
+  }
+
   async createProspect(body: CreateProspectBody): Promise<OzProspect> {
     const res = await this.#send({ method: 'POST', url: this.#url('prospects'), body });
     return parseBody(OzProspect, res.body, 'POST /prospects response');
