@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { ensureWaitlistSchedule } from '../../client/waitlist-schedule.ts';
 import { waitlistScheduleIdFor, type WaitlistCounts } from '../../contract/demand.ts';
 import { externalIdFor } from '../../contract/ids.ts';
 import { addBoxNear, prospectsOf } from '../support/demand.ts';
@@ -110,5 +111,21 @@ describe('prospects across a worker crash, and the waitlist (e2e)', () => {
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(receiver.prospects.filter((d) => d.event.viabilityId === viabilityId).length, 1);
     assert.equal((await prospectsOf(stack.world, externalId)).length, 1);
+  });
+
+  it("a tenant's Schedule follows its prospects: created, unchanged, updated, paused (never deleted)", async () => {
+    const settings = { tenantId: 'acme-sched', enabled: true, everyDays: 7, taskQueue: 'e2e-prospects' };
+    const steps = [
+      await ensureWaitlistSchedule(stack.client, settings),
+      await ensureWaitlistSchedule(stack.client, settings),
+      await ensureWaitlistSchedule(stack.client, { ...settings, everyDays: 3 }),
+      await ensureWaitlistSchedule(stack.client, { ...settings, enabled: false }),
+      await ensureWaitlistSchedule(stack.client, { ...settings, enabled: false }),
+      await ensureWaitlistSchedule(stack.client, { ...settings, tenantId: 'never-on', enabled: false }),
+    ];
+    assert.deepEqual(steps, ['created', 'unchanged', 'updated', 'paused', 'off', 'off']);
+    const described = await stack.client.schedule.getHandle(waitlistScheduleIdFor('acme-sched')).describe();
+    assert.equal(described.state.paused, true);
+    assert.equal(described.action.type, 'startWorkflow');
   });
 });
