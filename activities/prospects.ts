@@ -56,7 +56,7 @@ export async function ensureProspect(
       (await ozmap.createProspect({
         name: input.customer.name,
         code: input.customer.code,
-        address: input.address,
+        ...(input.address ? { address: input.address } : {}),
         coords: [input.coordinates.lng, input.coordinates.lat],
         viable: false,
         observation: prospectObservation(input),

@@ -127,7 +127,8 @@ export interface CreatePropertyBody {
 export interface CreateProspectBody {
   name: string;
   code: string;
-  address: string;
+  /** Left out when the viability came with coordinates only. */
+  address?: string;
   /** GeoJSON order: [lng, lat]. */
   coords: [number, number];
   viable: false;
