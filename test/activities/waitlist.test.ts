@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { surveyBoxes } from '../../activities/survey.ts';
 import { checkWaitlistPage, WAITLIST_CANDIDATES_KEPT } from '../../activities/waitlist.ts';
+import { ensureProspect } from '../../activities/prospects.ts';
 import { externalIdFor } from '../../contract/ids.ts';
 import { ProspectStore } from '../../registry/prospects.ts';
 import { prospectsOf } from '../support/demand.ts';
@@ -83,6 +84,44 @@ describe('a waitlist page', () => {
     }
     for (const i of south.keys())
       assert.equal((await prospectsOf(world, externalIdFor(`S-${i}`, 'acme')))[0]?.viable, false);
+  });
+
+  it('ensureProspect takes the oldest of two prospects a late create left under one marker, and records it', async () => {
+    const point = south[3]!;
+    const externalId = externalIdFor('DUP-1', 'gamma');
+    const make = () =>
+      world.ozmap.createProspect({
+        name: 'Dup',
+        code: 'C-dup',
+        coords: [point.lng, point.lat],
+        viable: false,
+        observation: 'Sem cobertura',
+        tags: [],
+        external_id: externalId,
+      });
+    const first = await make();
+    await new Promise((r) => setTimeout(r, 5));
+    await make();
+    const input = {
+      tenantId: 'gamma',
+      viabilityId: 'DUP-1',
+      customer: { code: 'C-dup', name: 'Dup' },
+      address: '',
+      coordinates: point,
+      radiusMeters: 150,
+      reason: 'No box with a free port within 150 m',
+      tags: [],
+      forDays: 180,
+    };
+    const ref = await ensureProspect(world.clients.ozmap, store, input);
+    assert.equal(ref.id, first.id);
+    assert.deepEqual(
+      (await prospectsOf(world, externalId)).map((p) => p.id),
+      [first.id],
+    );
+    const calls = world.clients.ozmap.calls;
+    assert.deepEqual(await ensureProspect(world.clients.ozmap, store, input), ref, 'recorded: answered from the store');
+    assert.equal(world.clients.ozmap.calls, calls, 'without an OZmap call');
   });
 
   it('pages by external_id, and closes what is past its window without deleting it', async () => {
