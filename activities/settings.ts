@@ -4,6 +4,7 @@
  * later change of configuration never changes a reservation already running.
  */
 import { DEFAULT_TENANT_ID } from '../contract/ids.ts';
+import type { ProspectSettings } from '../contract/demand.ts';
 import type { ReservationSettings } from '../contract/limits.ts';
 import type { ViabilityMode } from '../contract/schemas.ts';
 
@@ -34,4 +35,9 @@ export interface ViabilitySettings {
 /** What the settings say of pole mode for `viability`: nothing in radius mode. */
 export function polesOf(viability: ViabilitySettings | undefined): Pick<ReservationSettings, 'poles'> {
   return viability?.mode === 'poles' ? { poles: { fallbackMaxDropMeters: viability.fallbackMaxDropMeters } } : {};
+}
+
+/** What the settings say of prospects (docs/demand.md): their tags and waitlist window when on, nothing when off. */
+export function prospectsOf(prospects: ProspectSettings | undefined): Pick<ReservationSettings, 'prospects'> {
+  return prospects?.enabled ? { prospects: { tags: prospects.tags, forDays: prospects.forDays } } : {};
 }

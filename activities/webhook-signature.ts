@@ -4,7 +4,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { webhookSecretKey } from '../contract/webhook-secret.ts';
-import type { WebhookEvent } from '../contract/schemas.ts';
+import type { WebhookBody } from '../contract/schemas.ts';
 import { WEBHOOK_HEADERS, WEBHOOK_SIGNATURE_VERSION } from '../contract/webhooks.ts';
 
 /** `webhook-signature`: `v1,<base64 HMAC-SHA256>` of `<id>.<timestamp>.<body>` per secret, in the order given. */
@@ -20,7 +20,7 @@ export function webhookSignature(id: string, timestamp: number, body: string, se
  * same id. `secrets`: the current one first, then one still in its rotation's overlap.
  */
 export function webhookHeaders(
-  event: Pick<WebhookEvent, 'id' | 'type'>,
+  event: Pick<WebhookBody, 'id' | 'type'>,
   body: string,
   secrets: readonly string[],
   nowMs: number,

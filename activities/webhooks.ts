@@ -10,7 +10,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Agent, request, type Dispatcher } from 'undici';
 import { FAILURES } from '../contract/failures.ts';
 import { DEFAULT_TENANT_ID } from '../contract/ids.ts';
-import type { WebhookEvent } from '../contract/schemas.ts';
+import type { WebhookBody } from '../contract/schemas.ts';
 import type { WebhookSettings } from '../contract/webhooks.ts';
 import { webhookHeaders } from './webhook-signature.ts';
 
@@ -45,7 +45,7 @@ export const signingSecrets = (target: Pick<WebhookTarget, 'secret' | 'previousS
  */
 export async function postWebhook(
   url: string,
-  event: WebhookEvent,
+  event: WebhookBody,
   secrets: readonly string[],
   options: { dispatcher: Dispatcher; signal: AbortSignal },
 ): Promise<{ status: number }> {
@@ -97,7 +97,7 @@ export function createWebhookActivities(
 
   return {
     /** One signed POST; any 2xx acknowledges. Returns the status, throws for anything else. */
-    async deliverWebhook(event: WebhookEvent, scope: { tenantId?: string } = {}): Promise<{ status: number }> {
+    async deliverWebhook(event: WebhookBody, scope: { tenantId?: string } = {}): Promise<{ status: number }> {
       const signal = Context.current().cancellationSignal;
       if (scope.tenantId !== undefined && scope.tenantId !== DEFAULT_TENANT_ID) {
         // Looked up at each attempt: a URL or secret changed meanwhile is used from the next retry on.

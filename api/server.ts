@@ -22,6 +22,7 @@ import { openapiTransforms } from './openapi.ts';
 import { answerUnmatched } from './unmatched.ts';
 import type { TenantRegistry } from '../registry/registry.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { ensureWaitlistSchedule } from '../client/waitlist-schedule.ts';
 import { doctorRoutes, type DoctorRunner } from './routes/doctor.ts';
 import { healthRoutes } from './routes/health.ts';
 import { reservationRoutes } from './routes/reservations.ts';
@@ -182,7 +183,23 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     run: options.doctor,
   });
   const adminApiKey = options.config.registry?.adminApiKey;
-  if (options.registry && adminApiKey) await app.register(adminRoutes, { registry: options.registry, adminApiKey });
+  if (options.registry && adminApiKey) {
+    const { client, taskQueue } = options.reservations;
+    await app.register(adminRoutes, {
+      registry: options.registry,
+      adminApiKey,
+      // docs/demand.md, "The waitlist": a tenant's Schedule follows its prospects and whether it is enabled.
+      waitlist: async (tenant) => {
+        const { enabled, everyDays } = tenant.settings.prospects;
+        await ensureWaitlistSchedule(client, {
+          tenantId: tenant.id,
+          enabled: tenant.enabled && enabled,
+          everyDays,
+          taskQueue,
+        });
+      },
+    });
+  }
   // The map page authenticates its own routes with signed links (the browser never holds the API key).
   await app.register(viabilityPage, {
     reservations: options.reservations,

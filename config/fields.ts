@@ -175,3 +175,36 @@ export const reconcileSchedule = z
     ctx.addIssue({ code: 'custom', message: SCHEDULE_HELP });
     return z.NEVER;
   });
+
+/** `on` or `off` (true/false/1/0/yes/no too): a switch worded as the documentation words it. */
+export const onOff = z
+  .enum(['on', 'off', 'true', 'false', '1', '0', 'yes', 'no'], { error: 'must be "on" or "off"' })
+  .transform((v) => ['on', 'true', '1', 'yes'].includes(v));
+
+/** OZmap tag ids, comma-separated (at most 10, each 1-64 characters without spaces), e.g. 5f1e…,5f2a…. */
+export const tagList = z
+  .string()
+  .trim()
+  .transform((text, ctx) => {
+    const tags = text
+      .split(',')
+      .map((t) => t.trim())
+      .filter((t) => t !== '');
+    const bad = tags.find((t) => !/^[^\s,]{1,64}$/.test(t));
+    if (bad !== undefined || tags.length > 10) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be at most 10 OZmap tag ids, comma-separated, each 1-64 characters',
+      });
+      return z.NEVER;
+    }
+    return tags;
+  });
+
+/** Whole days from 1 to `max`. */
+export const wholeDays = (max: number) =>
+  z.coerce
+    .number({ error: 'must be a whole number of days' })
+    .int('must be a whole number of days')
+    .min(1, 'must be at least 1 day')
+    .max(max, `must be at most ${max} days`);

@@ -39,13 +39,17 @@ import {
   origins,
   positiveNumber,
   previousKeys,
+  onOff,
   reconcileSchedule,
   reminderDays,
+  tagList,
   url,
+  wholeDays,
 } from './fields.ts';
 import { DEFAULT_REMINDER_DAYS } from '../contract/webhooks.ts';
 import { webhookSecretProblem } from '../contract/webhook-secret.ts';
 import { DEFAULT_RECONCILE_PAGE_SIZE } from '../contract/reconcile.ts';
+import { DEFAULT_WAITLIST_EVERY_DAYS, DEFAULT_WAITLIST_FOR_DAYS } from '../contract/demand.ts';
 
 /** A webhook secret: 16+ characters, and a `whsec_` one must decode as its receivers will (webhook-secret.ts). */
 const webhookSecret = (tooShort: string) =>
@@ -289,6 +293,11 @@ export const EnvSchema = z.object({
     .min(1, 'must be 1 or more')
     .max(1000, 'must be at most 1000')
     .default(DEFAULT_RECONCILE_PAGE_SIZE),
+  // The default tenant's prospects and waitlist (docs/demand.md): a NO_COVERAGE makes an OZmap prospect when on.
+  PROSPECTS: onOff.default(false),
+  PROSPECT_TAGS: tagList.default([]),
+  WAITLIST_EVERY_DAYS: wholeDays(90).default(DEFAULT_WAITLIST_EVERY_DAYS),
+  WAITLIST_FOR_DAYS: wholeDays(730).default(DEFAULT_WAITLIST_FOR_DAYS),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
@@ -406,6 +415,13 @@ function toConfig(env: Env) {
     },
     /** The reconciler's Schedule and page size (`ozres reconcile` uses the page size too). */
     reconciler: { schedule: env.RECONCILE_SCHEDULE, pageSize: env.RECONCILE_PAGE_SIZE },
+    /** The `default` tenant's prospects and waitlist (docs/demand.md); every other tenant's fallback periods. */
+    prospects: {
+      enabled: env.PROSPECTS,
+      tags: env.PROSPECT_TAGS,
+      everyDays: env.WAITLIST_EVERY_DAYS,
+      forDays: env.WAITLIST_FOR_DAYS,
+    },
     logLevel: env.LOG_LEVEL,
   };
 }

@@ -18,6 +18,87 @@ export const DEFAULT_WAITLIST_FOR_DAYS = 180;
 export const WAITLIST_STATUSES = ['open', 'viable', 'closed'] as const;
 export type WaitlistStatus = (typeof WAITLIST_STATUSES)[number];
 
+/** What the `customer` column holds: the viability and customer the webhook names. */
+export interface ProspectCustomer {
+  viabilityId: string;
+  customer: { code: string; name: string };
+}
+
+/** One waitlist row as the store, the activities and the waitlist share it. */
+export interface WaitlistEntry extends ProspectCustomer {
+  tenantId: string;
+  externalId: string;
+  prospectId: string;
+  source: 'reservation' | 'batch';
+  lat: number;
+  lng: number;
+  radiusMeters: number;
+  status: WaitlistStatus;
+  createdAt: string;
+  openUntil: string;
+}
+
+/** The waitlist's store as the activities use it (registry/prospects.ts implements it). */
+export interface WaitlistStore {
+  get(tenantId: string, externalId: string): Promise<WaitlistEntry | undefined>;
+  record(entry: Omit<WaitlistEntry, 'status'>): Promise<WaitlistEntry>;
+  openPage(tenantId: string, after: string | undefined, limit: number): Promise<WaitlistEntry[]>;
+  checked(tenantId: string, externalIds: string[], at: string): Promise<void>;
+  markViable(tenantId: string, externalId: string, at: string): Promise<boolean>;
+  markClosed(tenantId: string, externalId: string, at: string): Promise<boolean>;
+}
+
+/**
+ * A tenant's prospects as its reservations and its waitlist go by (docs/demand.md, "Prospects"): absent or disabled,
+ * a NO_COVERAGE makes no prospect and the tenant has no waitlist Schedule.
+ */
+export interface ProspectSettings {
+  enabled: boolean;
+  /** OZmap tag ids put on every prospect this tenant's reservations make. */
+  tags: string[];
+  /** How often the waitlist re-checks the open prospects. */
+  everyDays: number;
+  /** How long after it was made a prospect stays on the waitlist. */
+  forDays: number;
+}
+
+/** Prospects the waitlist reads per activity: the most any workflow history carries at a time. */
+export const WAITLIST_PAGE_SIZE = 200;
+/** Pages one waitlist run handles before it continues as new, so a long list never grows one history far. */
+export const WAITLIST_PAGES_PER_RUN = 20;
+
+export const WAITLIST_WORKFLOW_TYPE = 'WaitlistWorkflow';
+/** One waitlist Schedule, and one round at a time, per tenant (the tenant id's alphabet has no `/`). */
+export const waitlistScheduleIdFor = (tenantId: string): string => `waitlist-${tenantId}`;
+export const waitlistWorkflowIdFor = (tenantId: string): string => `waitlist-${tenantId}`;
+
+/** What a waitlist round did: the Web UI shows it as the round goes, and it is the round's result. */
+export interface WaitlistCounts {
+  /** Open prospects looked at (closed ones included). */
+  checked: number;
+  areasSearched: number;
+  ozmapCalls: number;
+  becameViable: number;
+  closed: number;
+}
+
+/** A waitlist round's input; `after`, `counts` and `roundAt` are set only by a run continued as new. */
+export interface WaitlistInput {
+  tenantId: string;
+  pageSize?: number;
+  /** The last external_id a previous run of this round handled: the next page starts after it. */
+  after?: string;
+  counts?: WaitlistCounts;
+  /** The round's clock: a prospect past its window at this moment is closed (kept across continue-as-new). */
+  roundAt?: string;
+}
+
+/**
+ * The `prospect.viable` event's id: one per prospect, so a round retried, or a second round that finds it again before
+ * it was marked, cannot send a second event (the delivery's workflow id is built from it too).
+ */
+export const prospectViableEventIdFor = (externalId: string): string => `prospect.viable:${externalId}`;
+
 // ---- Batch feasibility (DESIGN §2.4) ----
 
 /** The most rows one batch may hold: a larger file is refused with 413 before any row is stored. */

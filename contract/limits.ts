@@ -54,6 +54,11 @@ export interface ReservationSettings extends ReservationLimits {
    * maximum drop or, for a project that sets none, `fallbackMaxDropMeters` (POLE_MAX_DROP_METERS). Absent: radius.
    */
   poles?: { fallbackMaxDropMeters: number };
+  /**
+   * The tenant's prospects, when on (docs/demand.md, "Prospects"): a NO_COVERAGE makes an OZmap prospect with these
+   * tags, kept on the waitlist for `forDays`. Absent: off (and in every run recorded before prospects existed).
+   */
+  prospects?: { tags: string[]; forDays: number };
 }
 
 export const DEFAULT_LIMITS: ReservationLimits = {

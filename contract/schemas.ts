@@ -5,6 +5,7 @@
  * recorded (recorded-input.ts), so a schema that tightens later cannot break a reservation already sleeping.
  */
 import { z } from 'zod';
+import { ProspectRef } from './demand.ts';
 import { TENANT_ID_PATTERN, VIABILITY_ID_PATTERN } from './ids.ts';
 import { DEFAULT_LIMITS, type HoldLimits } from './limits.ts';
 import { FINAL_STATUSES, IN_PROGRESS_STATUSES } from './statuses.ts';
@@ -255,6 +256,8 @@ export const ReservationState = z.object({
   /** Moves made so far (changeBox), of the RESERVATION_MAX_MOVES allowed; absent before the first. */
   moves: z.number().int().nonnegative().optional(),
   outcome: z.object({ reason: z.string(), at: z.string() }).optional(),
+  /** NO_COVERAGE with the tenant's prospects on: the OZmap prospect it made (docs/demand.md, "Prospects"). */
+  prospect: ProspectRef.optional(),
 });
 export type ReservationState = z.infer<typeof ReservationState>;
 
@@ -302,7 +305,7 @@ export type ExtendHoldInput = z.infer<typeof ExtendHoldInput>;
 /** The body of every webhook POST (contract/webhooks.ts names the types and headers). */
 export const WebhookEvent = z.object({
   id: z.string(),
-  type: z.enum(WEBHOOK_EVENT_TYPES),
+  type: z.enum(WEBHOOK_EVENT_TYPES).exclude(['prospect.viable']),
   occurredAt: z.string(),
   viabilityId: z.string(),
   status: ReservationStatus,
@@ -314,6 +317,29 @@ export const WebhookEvent = z.object({
   links: z.object({ sketchSvg: z.string(), sketchPdf: z.string() }).optional(),
 });
 export type WebhookEvent = z.infer<typeof WebhookEvent>;
+
+/**
+ * `prospect.viable` (docs/demand.md, "The waitlist"): a viability that ended NO_COVERAGE has coverage now. The same
+ * envelope as a reservation's events (`status` is still the reservation's, NO_COVERAGE), with what a salesperson needs
+ * to call back instead of `state`: the customer, the prospect, and the boxes that can take the customer now.
+ */
+export const ProspectViableEvent = z.object({
+  id: z.string(),
+  type: z.literal('prospect.viable'),
+  occurredAt: z.string(),
+  viabilityId: z.string(),
+  status: z.literal('NO_COVERAGE'),
+  customer: z.object({ code: z.string(), name: z.string() }),
+  prospect: ProspectRef,
+  coordinates: z.object({ lat: z.number(), lng: z.number() }),
+  radiusMeters: z.number(),
+  candidates: z.array(Candidate),
+});
+export type ProspectViableEvent = z.infer<typeof ProspectViableEvent>;
+
+/** Whatever the webhook delivery sends: a reservation's event, or the waitlist's. */
+export const WebhookBody = z.union([WebhookEvent, ProspectViableEvent]);
+export type WebhookBody = z.infer<typeof WebhookBody>;
 
 /** A concrete port to reserve: what the workflow decides and the reservePort activity takes. */
 export const PortChoice = z.object({

@@ -46,7 +46,18 @@ export const TenantInput = z.strictObject({
   viabilityMode: ViabilityMode.optional(),
   reminderDays: z.array(z.number().int().min(1).max(90)).max(5).optional(),
   prospects: z
-    .strictObject({ enabled: z.boolean(), tags: z.array(plainText('prospects.tags', 64)).max(10).optional() })
+    .strictObject({
+      enabled: z.boolean(),
+      tags: z.array(plainText('prospects.tags', 64)).max(10).optional(),
+      // The waitlist (docs/demand.md): how often it re-checks, and for how long after a prospect was made.
+      everyDays: z
+        .number()
+        .int()
+        .min(1, 'prospects.everyDays must be 1-90')
+        .max(90, 'prospects.everyDays must be 1-90'),
+      forDays: z.number().int().min(1, 'prospects.forDays must be 1-730').max(730, 'prospects.forDays must be 1-730'),
+    })
+    .partial({ everyDays: true, forDays: true })
     .optional(),
   webhook: z
     .strictObject({
@@ -75,7 +86,12 @@ export const TenantView = z.object({
   selection: SelectionDefault,
   viabilityMode: ViabilityMode,
   reminderDays: z.array(z.number()),
-  prospects: z.object({ enabled: z.boolean(), tags: z.array(z.string()) }),
+  prospects: z.object({
+    enabled: z.boolean(),
+    tags: z.array(z.string()),
+    everyDays: z.number().optional(),
+    forDays: z.number().optional(),
+  }),
   webhook: z.object({ url: z.string(), secret: z.object({ set: z.boolean(), rotating: z.boolean() }) }).nullable(),
   keys: z.array(z.object({ keyId: z.string(), createdAt: z.string() })),
   /** The environment's tenant: its settings change with the configuration, not through this API. */

@@ -16,8 +16,12 @@ export const WEBHOOK_EVENT_TYPES = [
   'reservation.address_not_found',
   'reservation.no_selection',
   'reservation.failed',
+  // The waitlist found coverage for a prospect a NO_COVERAGE made (docs/demand.md, "The waitlist").
+  'prospect.viable',
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+/** The events a reservation emits itself (its state in the body). */
+export type ReservationEventType = Exclude<WebhookEventType, 'prospect.viable'>;
 
 /**
  * Standard Webhooks' three headers (docs/webhooks.md), lower-case as its libraries read them, and our two: X-Event-Id

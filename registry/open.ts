@@ -4,6 +4,7 @@
  * TENANT_SECRETS_KEY is refused once a tenant holds a secret, naming the variable.
  */
 import { ConfigError, DEMO_OZMAP_API_KEY, type Config } from '../config/env.ts';
+import { DEFAULT_WAITLIST_EVERY_DAYS, DEFAULT_WAITLIST_FOR_DAYS } from '../contract/demand.ts';
 import { migrate, openRegistryDb } from './database.ts';
 import { TenantRegistry, type RegistryEnvironment } from './registry.ts';
 import { TenantSecrets } from './secrets.ts';
@@ -11,7 +12,8 @@ import { TenantSecrets } from './secrets.ts';
 export type RegistryConfig = Pick<
   Config,
   'registry' | 'ozmap' | 'defaults' | 'limits' | 'webhooks' | 'reminderDays' | 'http' | 'viability'
->;
+> &
+  Partial<Pick<Config, 'prospects'>>;
 
 /** `now`: the clock the cache goes by (tests move it instead of waiting). */
 export async function openRegistry(
@@ -50,7 +52,13 @@ export function environmentOf(config: RegistryConfig): RegistryEnvironment {
         selection: 'auto',
         viabilityMode: config.viability.mode,
         reminderDays: config.reminderDays,
-        prospects: { enabled: false, tags: [] },
+        // PROSPECTS, PROSPECT_TAGS, WAITLIST_*_DAYS (docs/demand.md); the periods are every other tenant's fallback.
+        prospects: config.prospects ?? {
+          enabled: false,
+          tags: [],
+          everyDays: DEFAULT_WAITLIST_EVERY_DAYS,
+          forDays: DEFAULT_WAITLIST_FOR_DAYS,
+        },
       },
       ...(webhook
         ? {

@@ -6,6 +6,7 @@
  * Secrets are sealed at rest (secrets.ts), opened in memory only, and never leave through a view.
  */
 import { DEFAULT_TENANT_ID } from '../contract/ids.ts';
+import type { ProspectSettings } from '../contract/demand.ts';
 import type { CreatedKey, TenantInput, TenantView } from '../contract/tenants.ts';
 import { hashKey, keyIdOf, keyMatches, makeKey } from './api-keys.ts';
 import type { RegistryDb, TenantRow } from './database.ts';
@@ -25,7 +26,8 @@ export interface TenantSettings {
   selection: Selection;
   viabilityMode: ViabilityMode;
   reminderDays: number[];
-  prospects: { enabled: boolean; tags: string[] };
+  /** docs/demand.md: prospects on NO_COVERAGE, and how often and how long the waitlist re-checks them. */
+  prospects: ProspectSettings;
 }
 
 export interface TenantWebhook {
@@ -80,7 +82,7 @@ export class EnvironmentTenantError extends Error {
 interface StoredSettings extends Partial<Omit<TenantSettings, 'prospects'>> {
   ozmapUrl: string;
   webhookUrl?: string;
-  prospects?: { enabled: boolean; tags?: string[] };
+  prospects?: { enabled: boolean; tags?: string[]; everyDays?: number; forDays?: number };
 }
 
 type Cached<T> = { at: number; value: Promise<T> };
@@ -357,7 +359,12 @@ export class TenantRegistry {
         selection: stored.selection ?? fallback.selection,
         viabilityMode: stored.viabilityMode ?? fallback.viabilityMode,
         reminderDays: stored.reminderDays ?? fallback.reminderDays,
-        prospects: { enabled: stored.prospects?.enabled ?? false, tags: stored.prospects?.tags ?? [] },
+        prospects: {
+          enabled: stored.prospects?.enabled ?? false,
+          tags: stored.prospects?.tags ?? [],
+          everyDays: stored.prospects?.everyDays ?? fallback.prospects.everyDays,
+          forDays: stored.prospects?.forDays ?? fallback.prospects.forDays,
+        },
       },
       ...(stored.webhookUrl && row.webhook_secret !== null
         ? {

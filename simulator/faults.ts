@@ -21,7 +21,12 @@ export interface FaultConfig {
   /** How many of the next `POST /properties` are held `lateCreateMs` before being applied (0: none). */
   lateCreates: number;
   lateCreateMs: number;
+  /** Which creates are held: reservations (`POST /properties`, the default) or prospects (`POST /prospects`). */
+  lateCreateRoute: LateCreateRoute;
 }
+
+export const LATE_CREATE_ROUTES = ['properties', 'prospects'] as const;
+export type LateCreateRoute = (typeof LATE_CREATE_ROUTES)[number];
 
 const HTTP_METHODS = ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'] as const;
 export type HttpMethod = (typeof HTTP_METHODS)[number];
@@ -35,6 +40,7 @@ export const NO_FAULTS: Readonly<FaultConfig> = Object.freeze({
   methods: [...HTTP_METHODS],
   lateCreates: 0,
   lateCreateMs: 0,
+  lateCreateRoute: 'properties',
 });
 
 const rate = z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1');
@@ -57,6 +63,7 @@ export const FaultPatch = z
       .min(1, 'must name at least one method'),
     lateCreates: z.number().int('must be a whole number').min(0, 'must be 0 or more').max(1000, 'must be at most 1000'),
     lateCreateMs: millis,
+    lateCreateRoute: z.enum(LATE_CREATE_ROUTES, { error: `must be among ${LATE_CREATE_ROUTES.join(', ')}` }),
   })
   .partial();
 export type FaultPatch = z.infer<typeof FaultPatch>;
@@ -89,9 +96,9 @@ export class FaultInjector {
     return this.config;
   }
 
-  /** Takes one late create if any is pending: how long to hold this create before applying it. */
-  takeLateCreate(): number | undefined {
-    if (this.current.lateCreates <= 0) return undefined;
+  /** Takes one late create of `route` if any is pending: how long to hold this create before applying it. */
+  takeLateCreate(route: string): number | undefined {
+    if (this.current.lateCreates <= 0 || route !== this.current.lateCreateRoute) return undefined;
     this.current = { ...this.current, lateCreates: this.current.lateCreates - 1 };
     return this.current.lateCreateMs;
   }

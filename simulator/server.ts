@@ -143,7 +143,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       if (closing.signal.aborted) return void res.destroy();
     }
     if (plan.fault && plan.phase === 'before') return injectFault(res, plan.fault);
-    const lateMs = method === 'POST' && pattern === `${API_PREFIX}/properties` ? faults.takeLateCreate() : undefined;
+    const lateMs = method === 'POST' ? faults.takeLateCreate(pattern.slice(API_PREFIX.length + 1)) : undefined;
     if (lateMs !== undefined) {
       // The caller has usually given up by now; the create is applied all the same, as a slow server would.
       stats.countFault('late');

@@ -12,6 +12,8 @@ import { createLogger, installTemporalRuntime } from './logger.ts';
 import { registerReconcileSchedule } from './reconcile-schedule.ts';
 import { registerTenantActivityRate } from './tenant-rate.ts';
 import { WORKFLOW_BUNDLE_FILE, connectWorker, createClients, createReservationWorker, tuningOf } from './worker.ts';
+import { ProspectStore } from '../registry/prospects.ts';
+import { registerWaitlistSchedules } from './waitlist-schedules.ts';
 
 /**
  * The built worker (npm run build: dist/worker.js) runs the workflow bundle built beside it, unless
@@ -31,6 +33,9 @@ async function main(): Promise<void> {
   // Metrics, interceptors and Worker Deployment versioning (docs/deployment.md); sinks are always registered.
   const instrumented = workerMetricsOptions(config);
   const tenants = await openWorkerTenants(config, clients.ozmap, (url) => instrumented.watchOzmap(url));
+  // Demand (docs/demand.md): the waitlist's store is the registry's database, with or without tenants, opened on
+  // first use (a worker whose tenants make no prospects never touches it).
+  const demand = { store: ProspectStore.lazy(config.registry.store), prospects: config.prospects };
   const dataConverter = dataConverterFor(config.payloadEncryption);
   // A client of its own: the reconciler's activities and Schedule, and the settling metrics' visibility queries.
   const clientConnection = await Connection.connect(temporalConnectionOptions(config.temporal));
@@ -54,12 +59,18 @@ async function main(): Promise<void> {
       workflowBundle: config.workflowBundlePath ? { codePath: config.workflowBundlePath } : undefined,
       dataConverter,
       overrides: instrumented.workerOptions,
+      demand,
     });
     const metricsServer = config.worker.appMetricsAddress
       ? await serveMetrics(instrumented.metrics.registry, config.worker.appMetricsAddress)
       : undefined;
     const stopPolling = metricsServer ? pollSettling(client, instrumented.metrics) : () => {};
     const schedule = await registerReconcileSchedule(client, config, logger);
+    const waitlists = await registerWaitlistSchedules(
+      client,
+      { taskQueue: config.temporal.taskQueue, defaultProspects: config.prospects, tenants },
+      logger,
+    );
     const tenantRate = await registerTenantActivityRate(
       client,
       {
@@ -80,6 +91,8 @@ async function main(): Promise<void> {
         // The origin only: a path or query may carry a token.
         webhooks: config.webhooks ? new URL(config.webhooks.url).origin : 'off',
         reconciler: schedule === 'failed' ? 'schedule not registered' : config.reconciler.schedule.kind,
+        prospects: config.prospects.enabled ? 'on' : 'off',
+        waitlistSchedules: waitlists.failed > 0 ? `${waitlists.failed} not registered` : 'registered',
         tenantActivitiesPerSecond: tenantRate === 'failed' ? 'not set' : config.worker.tenantActivitiesPerSecond,
         metrics: [config.worker.metricsAddress, metricsServer?.url].filter(Boolean).join(' ') || 'off',
         deployment: config.worker.deployment
@@ -102,6 +115,7 @@ async function main(): Promise<void> {
     await connection.close();
     await clients.close();
     await tenants?.close();
+    await demand.store.close();
   }
 }
 

@@ -4,11 +4,12 @@
  * (none could hold its OZmap key): the worker serves `default` alone, as before.
  */
 import { ozmapClientFor } from '../activities/clients.ts';
-import { polesOf } from '../activities/settings.ts';
+import { polesOf, prospectsOf } from '../activities/settings.ts';
 import type { OzmapClient } from '../activities/ozmap/client.ts';
 import { TenantOzmaps, type TenantOzmapSettings } from '../activities/tenant-ozmaps.ts';
 import type { TenantWebhookLookup } from '../activities/webhooks.ts';
 import type { Config } from '../config/env.ts';
+import type { ProspectSettings } from '../contract/demand.ts';
 import type { ReservationSettings } from '../contract/limits.ts';
 import { openRegistry } from '../registry/open.ts';
 import type { TenantRegistry } from '../registry/registry.ts';
@@ -19,6 +20,8 @@ export interface WorkerTenants {
   settings: (tenantId: string, base: ReservationSettings) => Promise<ReservationSettings>;
   /** The enabled tenants other than `default`, a page by id (the reconciler's whole run). */
   enabledTenants: (afterId: string | undefined, limit: number) => Promise<string[]>;
+  /** A tenant's prospects and waitlist settings (docs/demand.md), for its waitlist Schedule. */
+  prospects: (tenantId: string) => Promise<ProspectSettings | undefined>;
   close(): Promise<void>;
 }
 
@@ -44,10 +47,11 @@ export function tenantParts(
   const settings = async (tenantId: string, base: ReservationSettings): Promise<ReservationSettings> => {
     const tenant = await registry.get(tenantId);
     if (!tenant) return base;
-    const { poles: _defaultTenants, ...common } = base;
+    const { poles: _defaultTenants, prospects: _defaultProspects, ...common } = base;
     return {
       ...common,
       ...polesOf({ ...config.viability, mode: tenant.settings.viabilityMode }),
+      ...prospectsOf(tenant.settings.prospects),
       maxHoldDays: tenant.settings.maxHoldDays,
       // Whether events are sent is the tenant's webhook's to say; its URL and secret are looked up at delivery.
       webhooks: tenant.webhook ? { enabled: true, reminderDays: tenant.settings.reminderDays } : { enabled: false },
@@ -58,7 +62,8 @@ export function tenantParts(
     return found && { url: found.url, secrets: registry.signingSecrets(found) };
   };
   const enabledTenants = (afterId: string | undefined, limit: number) => registry.enabledIds(afterId, limit);
-  return { ozmaps, settings, webhook, enabledTenants };
+  const prospects = async (tenantId: string) => (await registry.get(tenantId))?.settings.prospects;
+  return { ozmaps, settings, webhook, enabledTenants, prospects };
 }
 
 /** The registry's tenants for this worker, or undefined when the configuration has none. */

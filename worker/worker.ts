@@ -9,7 +9,10 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { createActivities } from '../activities/index.ts';
 import { createReconcileActivities } from '../activities/reconcile.ts';
 import type { Clients } from '../activities/clients.ts';
-import { createSettingsActivities, polesOf } from '../activities/settings.ts';
+import { createSettingsActivities, polesOf, prospectsOf } from '../activities/settings.ts';
+import { createProspectActivities } from '../activities/prospects.ts';
+import type { ProspectSettings } from '../contract/demand.ts';
+import type { ProspectStore } from '../registry/prospects.ts';
 import { createWebhookActivities, webhookSettingsOf, type WebhookTarget } from '../activities/webhooks.ts';
 import type { Config } from '../config/env.ts';
 import type { UpstreamConfig } from '../doctor/upstream.ts';
@@ -67,6 +70,8 @@ export interface ReservationWorkerOptions {
   limits?: Partial<ReservationLimits>;
   /** VIABILITY_MODE and POLE_MAX_DROP_METERS (Config.viability): the default tenant's mode; radius when absent. */
   viability?: Config['viability'];
+  /** Demand (docs/demand.md): the waitlist's store, and the `default` tenant's prospects (PROSPECTS, …). */
+  demand?: { store: ProspectStore; prospects: ProspectSettings };
   /**
    * `activities` here replaces the OZmap, geocoder and reconciler ones; the webhook and settings activities are
    * always added.
@@ -89,6 +94,7 @@ export function createReservationWorker(options: ReservationWorkerOptions): Prom
           ...options.limits,
           webhooks: webhookSettingsOf(options.webhooks),
           ...polesOf(options.viability),
+          ...prospectsOf(options.demand?.prospects),
         },
         options.tenants?.settings,
       ),
@@ -99,6 +105,13 @@ export function createReservationWorker(options: ReservationWorkerOptions): Prom
           tenants: options.tenants?.ozmaps,
           enabledTenants: options.tenants?.enabledTenants,
         }),
+        ...(options.demand
+          ? createProspectActivities({
+              ...options.clients,
+              tenants: options.tenants?.ozmaps,
+              store: options.demand.store,
+            })
+          : {}),
         ...(options.doctor ? createDoctorActivities(options.clients, options.doctor, options.tenants?.ozmaps) : {}),
       }),
     },

@@ -5,3 +5,4 @@ export { ReconcileWorkflow } from './reconcile/workflow.ts';
 export { CandidateSurveyWorkflow } from './candidate-survey/workflow.ts';
 export { DoctorWorkflow } from './doctor/workflow.ts';
 export { ReconcileTenantsWorkflow } from './reconcile-tenants/workflow.ts';
+export { WaitlistWorkflow } from './waitlist/workflow.ts';

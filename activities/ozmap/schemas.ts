@@ -149,6 +149,24 @@ export const OzProperty = entity({
 }));
 export type OzProperty = z.infer<typeof OzProperty>;
 
+/**
+ * A prospect (SDK ProspectSchema; docs/demand.md, "Prospects"): what the service reads back of one it made, by its
+ * marker. `external_id` is not unique in OZmap: the caller checks the marker and picks among several.
+ */
+export const OzProspect = entity({
+  external_id: z.unknown().optional(),
+  viable: z.boolean().nullish(),
+  observation: z.string().nullish(),
+  createdAt: z.unknown().optional(),
+}).transform((p) => ({
+  id: p.id,
+  externalId: typeof p.external_id === 'string' ? p.external_id : undefined,
+  viable: p.viable ?? null,
+  observation: p.observation ?? undefined,
+  createdAt: typeof p.createdAt === 'string' && !Number.isNaN(Date.parse(p.createdAt)) ? p.createdAt : undefined,
+}));
+export type OzProspect = z.infer<typeof OzProspect>;
+
 /** OZmap's pagination envelope (2025 shape adds hasNextPage/nextUrl; older servers only total/start/limit). */
 export const page = <T extends z.ZodType>(row: T) =>
   z.looseObject({

@@ -14,7 +14,7 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { TenantId, TenantInput, TenantView, CreatedKey } from '../../contract/tenants.ts';
-import { EnvironmentTenantError, TenantInputError, type TenantRegistry } from '../../registry/registry.ts';
+import { EnvironmentTenantError, TenantInputError, type Tenant, type TenantRegistry } from '../../registry/registry.ts';
 import { linkSigningKey } from '../../client/viability-link.ts';
 import { bearerAuth } from '../auth.ts';
 import { HttpProblem } from '../errors.ts';
@@ -37,10 +37,12 @@ function registryProblem(err: unknown): unknown {
 const notFound = (tenantId: string) =>
   new HttpProblem(404, 'not-found', `No tenant ${tenantId}`, [{ field: 'tenantId', message: 'is not a tenant' }]);
 
-export const adminRoutes: FastifyPluginAsyncZod<{ registry: TenantRegistry; adminApiKey: string }> = (
-  app,
-  { registry, adminApiKey },
-) => {
+export const adminRoutes: FastifyPluginAsyncZod<{
+  registry: TenantRegistry;
+  adminApiKey: string;
+  /** Keeps the tenant's waitlist Schedule as its prospects now say (docs/demand.md); absent: workers do at start. */
+  waitlist?: (tenant: Tenant) => Promise<void>;
+}> = (app, { registry, adminApiKey, waitlist }) => {
   app.addHook('onRequest', bearerAuth(adminApiKey, 'ADMIN_API_KEY'));
 
   app.put(
@@ -68,6 +70,13 @@ export const adminRoutes: FastifyPluginAsyncZod<{ registry: TenantRegistry; admi
     async (request, reply) => {
       try {
         const { tenant, created } = await registry.put(request.params.tenantId, request.body);
+        // Only a change to prospects or to whether the tenant is enabled moves its Schedule. The tenant is stored
+        // whatever Temporal says: a Schedule not updated now is by the next worker's start.
+        const { prospects, enabled } = request.body;
+        if (prospects !== undefined || (enabled !== undefined && tenant.settings.prospects.enabled))
+          await waitlist?.(tenant).catch((err: unknown) =>
+            request.log.warn({ tenantId: tenant.id, error: String(err) }, 'Waitlist schedule not updated'),
+          );
         return await reply.code(created ? 201 : 200).send(await registry.view(tenant));
       } catch (err) {
         throw registryProblem(err);

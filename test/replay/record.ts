@@ -21,6 +21,10 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ProspectStore } from '../../registry/prospects.ts';
 import { saveHistory } from './history-file.ts';
 import { createReservationWorker } from '../../worker/worker.ts';
 import { createActivities } from '../../activities/index.ts';
@@ -61,12 +65,19 @@ const save = (name: string, history: Parameters<typeof saveHistory>[1]) =>
 
 const dev = await createDevServerEnv();
 const world = await startWorld();
+// Prospects on (docs/demand.md): the no-coverage history records its prospect step.
+const demandDir = mkdtempSync(path.join(tmpdir(), 'record-demand-'));
+const demand = {
+  store: ProspectStore.lazy({ kind: 'sqlite' as const, file: path.join(demandDir, 'registry.sqlite') }),
+  prospects: { enabled: true, tags: [], everyDays: 7, forDays: 180 },
+};
 const worker = await createReservationWorker({
   connection: dev.env.nativeConnection,
   namespace: dev.namespace,
   taskQueue: TASK_QUEUE,
   clients: world.clients,
   webhooks,
+  demand,
   limits: SHORT_HOLD_LIMITS,
   workflowBundle: await workflowBundle(),
 });
@@ -194,6 +205,8 @@ try {
 } finally {
   await world.close();
   await dev.stop();
+  await demand.store.close();
+  rmSync(demandDir, { recursive: true, force: true });
 }
 
 if (wanted('hold')) {

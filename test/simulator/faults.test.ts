@@ -32,6 +32,7 @@ describe('fault injection and /__sim/ controls', () => {
       methods: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'],
       lateCreates: 0,
       lateCreateMs: 0,
+      lateCreateRoute: 'properties',
     });
     sim.stats.reset();
     sim.reset();
@@ -63,6 +64,7 @@ describe('fault injection and /__sim/ controls', () => {
       methods: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'],
       lateCreates: 0,
       lateCreateMs: 0,
+      lateCreateRoute: 'properties',
     });
     const reply = await sim.get<ErrorBody>('/api/v2/boxes');
     assert.equal(reply.status, 503);
@@ -191,6 +193,7 @@ describe('fault injection and /__sim/ controls', () => {
       methods: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'],
       lateCreates: 0,
       lateCreateMs: 0,
+      lateCreateRoute: 'properties',
     });
     assert.deepEqual((await sim.get<FaultConfig>('/__sim/faults')).body, partial.body);
   });

@@ -7,7 +7,7 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
-import { WebhookEvent } from '../../contract/schemas.ts';
+import { ProspectViableEvent, WebhookBody, WebhookEvent } from '../../contract/schemas.ts';
 
 export type ReceiverMode = 'up' | '503' | 'reset' | 'hang';
 
@@ -31,6 +31,8 @@ export interface WebhookReceiver {
   attempts: Attempt[];
   /** Acknowledged deliveries (a retried event appears once per acknowledgement). */
   delivered: Delivered[];
+  /** Acknowledged `prospect.viable` deliveries (the waitlist's; docs/demand.md), kept apart from reservations'. */
+  prospects: Array<{ event: ProspectViableEvent; raw: string; headers: IncomingMessage['headers'] }>;
   /** Requests whose signature or body did not check out: must stay empty. */
   rejected: Array<{ problem: string; raw: string }>;
   /** Requests being held open in `hang` mode. */
@@ -69,6 +71,7 @@ export async function startWebhookReceiver(secret: string): Promise<WebhookRecei
   const receiver: Omit<WebhookReceiver, 'url' | 'close' | 'hanging'> = {
     attempts: [],
     delivered: [],
+    prospects: [],
     rejected: [],
     setMode(next) {
       mode = next;
@@ -106,8 +109,14 @@ export async function startWebhookReceiver(secret: string): Promise<WebhookRecei
       receiver.rejected.push({ problem, raw: raw.toString('utf8') });
       return void answer(res, attempt, 400);
     }
+    const body: unknown = JSON.parse(raw.toString('utf8'));
+    const prospect = ProspectViableEvent.safeParse(body);
+    if (prospect.success) {
+      receiver.prospects.push({ event: prospect.data, raw: raw.toString(), headers: req.headers });
+      return void answer(res, attempt, 204);
+    }
     receiver.delivered.push({
-      event: WebhookEvent.parse(JSON.parse(raw.toString('utf8'))),
+      event: WebhookEvent.parse(body),
       raw: raw.toString(),
       headers: req.headers,
     });
@@ -125,7 +134,7 @@ export async function startWebhookReceiver(secret: string): Promise<WebhookRecei
     } catch {
       return 'not JSON';
     }
-    const parsed = WebhookEvent.safeParse(body);
+    const parsed = WebhookBody.safeParse(body);
     if (!parsed.success) return `body: ${parsed.error.message}`;
     if (parsed.data.id !== req.headers['webhook-id']) return 'webhook-id differs from the body id';
     if (parsed.data.id !== req.headers['x-event-id']) return 'X-Event-Id differs from the body id';

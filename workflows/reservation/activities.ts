@@ -1,6 +1,7 @@
 /** The activities as the reservation workflow calls them, with their timeouts and retry policies. */
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { ReservationActivities } from '../../activities/index.ts';
+import type { ProspectActivities } from '../../activities/prospects.ts';
 import type { SettingsActivities } from '../../activities/settings.ts';
 
 /** Reading: cancellable, retried until OZmap or the geocoder answers (the status shows where it waits). */
@@ -30,3 +31,12 @@ export const { surveyBoxes: surveyForChange } = proxyActivities<ReservationActiv
  * activity, so history keeps what the run goes by.
  */
 export const { reservationSettings } = proxyLocalActivities<SettingsActivities>({ startToCloseTimeout: '10 seconds' });
+
+/**
+ * A NO_COVERAGE's prospect (docs/demand.md, "Prospects"): idempotent, so retried, but a bounded number of times (about
+ * three minutes at worst): an OZmap that will not take it leaves the reservation NO_COVERAGE without one, saying so.
+ */
+export const { ensureProspect } = proxyActivities<ProspectActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 5 },
+});

@@ -22,7 +22,7 @@ import { DEFAULT_TENANT_ID } from '../../contract/ids.ts';
 import { sketchLinks } from '../../contract/links.ts';
 import { TenantIdKey, ViabilityIdKey } from '../../contract/search-attributes.ts';
 import type { ReservationStatus } from '../../contract/statuses.ts';
-import type { WebhookEventType, WebhookSettings } from '../../contract/webhooks.ts';
+import type { ReservationEventType as WebhookEventType, WebhookSettings } from '../../contract/webhooks.ts';
 import { withoutCandidates } from './views.ts';
 import { WebhookDelivery } from '../webhook-delivery/workflow.ts';
 

@@ -8,7 +8,7 @@ import { HOUR_MS } from '../../contract/defaults.ts';
 import { FAILURES } from '../../contract/failures.ts';
 import type { Coordinates, PortChoice, Reservation as ReservationTerms } from '../../contract/schemas.ts';
 import type { FinalStatus } from '../../contract/statuses.ts';
-import { geocode, reservePort, surveyBoxes } from './activities.ts';
+import { ensureProspect, geocode, reservePort, surveyBoxes } from './activities.ts';
 import { formatAddress, pickAutomatic, reservationFrom } from './decisions.ts';
 import type { Reservation } from './reservation.ts';
 import { sweepLater } from './sweep.ts';
@@ -100,6 +100,37 @@ export async function reserveChosen(r: Reservation, point: Coordinates): Promise
     r.state.notice = `${result.message}; choose again`;
     r.setStatus('AWAITING_SELECTION'); // before answering: the selectBox call returns this state
     r.answerPick();
+  }
+}
+
+/**
+ * A NO_COVERAGE with the tenant's prospects on (docs/demand.md, "Prospects"): one OZmap prospect and one waitlist
+ * entry, shown in the state before the final status (so `reservation.no_coverage` names it). One that cannot be made
+ * after the activity's bounded retries does not fail the reservation: it still ends NO_COVERAGE, the reason saying
+ * that no prospect was recorded, and the worker's log why. Returns the outcome's reason.
+ */
+export async function recordProspect(r: Reservation, point: Coordinates, reason: string): Promise<string> {
+  const prospects = r.settings?.prospects;
+  if (!prospects) return reason;
+  try {
+    r.state.prospect = await CancellationScope.nonCancellable(() =>
+      ensureProspect({
+        viabilityId: r.input.viabilityId,
+        ...r.tenant,
+        customer: r.input.customer,
+        address: r.input.address ? formatAddress(r.input.address) : '',
+        coordinates: point,
+        radiusMeters: r.state.radiusMeters,
+        reason,
+        tags: prospects.tags,
+        forDays: prospects.forDays,
+      }),
+    );
+    return reason;
+  } catch (err) {
+    const why = err instanceof ActivityFailure ? (err.cause?.message ?? err.message) : String(err);
+    log.warn('NO_COVERAGE without a prospect: OZmap did not take it', { error: why });
+    return `${reason} (no OZmap prospect was recorded: ${why})`;
   }
 }
 

@@ -29,7 +29,7 @@ import { Changes } from './living.ts';
 import { Reservation } from './reservation.ts';
 import { Selection } from './selection.ts';
 import { settle } from './settle.ts';
-import { hold, locate, reserveChosen, reserveNearest } from './steps.ts';
+import { hold, locate, recordProspect, reserveChosen, reserveNearest } from './steps.ts';
 
 /** `continued` is there only in a run continued as new: a long hold (steps.ts), or a stuck settle (settle.ts). */
 export async function ReservationWorkflow(
@@ -63,6 +63,8 @@ export async function ReservationWorkflow(
     if (r.cancelled) return r.finish('CANCELLED', r.cancelled);
     // Search, select and reserve: a port someone else took meanwhile is never forced.
     const reserved = r.input.selection === 'auto' ? await reserveNearest(r, point) : await reserveChosen(r, point);
+    if ('final' in reserved && reserved.final === 'NO_COVERAGE')
+      return r.finish('NO_COVERAGE', await recordProspect(r, point, reserved.reason));
     if ('final' in reserved) return r.finish(reserved.final, reserved.reason);
     r.reserved(reserved.reservation, reserved.notice);
     await hold(r);

@@ -7,7 +7,7 @@
 import { ActivityFailure, ApplicationFailure, proxyActivities, setCurrentDetails } from '@temporalio/workflow';
 import type { WebhookActivities } from '../../activities/webhooks.ts';
 import { FAILURES } from '../../contract/failures.ts';
-import type { WebhookEvent } from '../../contract/schemas.ts';
+import type { WebhookBody } from '../../contract/schemas.ts';
 
 /**
  * One signed POST (docs/architecture.md, "Webhooks"): a 10 s answer limit inside a 15 s attempt, retried with
@@ -28,7 +28,7 @@ export const WEBHOOK_DELIVERY_TYPE = 'WebhookDelivery';
 
 /** `scope.tenantId`: whose webhook (absent: `default`'s, WEBHOOK_URL). */
 export async function WebhookDelivery(
-  event: WebhookEvent,
+  event: WebhookBody,
   scope: { tenantId?: string } = {},
 ): Promise<{ status: number }> {
   setCurrentDetails(`**${event.type}** for viability \`${event.viabilityId}\`, event \`${event.id}\``);
