@@ -163,11 +163,20 @@ export class BatchStore {
     });
   }
 
-  /** Ends a running batch (COMPLETED, CANCELLED or FAILED); false when it had already ended or does not exist. */
-  async finish(tenantId: string, batchId: string, status: Exclude<BatchStatus, 'RUNNING'>, at: string) {
+  /**
+   * Ends a running batch (COMPLETED, CANCELLED or FAILED); false when it had already ended or does not exist.
+   * `expiresAt`, when given, moves the batch's deletion to its retention after this end (the worker's finish does).
+   */
+  async finish(
+    tenantId: string,
+    batchId: string,
+    status: Exclude<BatchStatus, 'RUNNING'>,
+    at: string,
+    expiresAt?: string,
+  ) {
     const { numUpdatedRows } = await this.db
       .updateTable('batches')
-      .set({ status, finished_at: at })
+      .set({ status, finished_at: at, ...(expiresAt ? { expires_at: expiresAt } : {}) })
       .where('id', '=', batchId)
       .where('tenant_id', '=', tenantId)
       .where('status', '=', 'RUNNING')
