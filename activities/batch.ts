@@ -103,6 +103,8 @@ export interface BatchPageResult {
 
 /** A page stops geocoding after this long: well inside the heartbeat timeout and a retry's worth of work. */
 export const DEFAULT_PAGE_BUDGET_MS = 30_000;
+/** Well inside the workflow's heartbeat timeout (20 s). */
+const HEARTBEAT_EVERY_MS = 5000;
 /** Rows deleted per store call when retention runs. */
 const DELETE_CHUNK = 100;
 const DAY_MS = 86_400_000;
@@ -112,7 +114,15 @@ export function createBatchActivities(deps: BatchActivityDeps) {
   const pace = new Throttle(deps.geocodeIntervalMs);
   const now = deps.now ?? Date.now;
   return {
-    processBatchPage: (input: BatchPageInput) => processBatchPage(deps, pace, now, input),
+    processBatchPage: async (input: BatchPageInput) => {
+      // Alive while it waits its turn at the geocoder too: the heartbeat timeout then tells a dead worker only.
+      const beat = setInterval(heartbeat, HEARTBEAT_EVERY_MS);
+      try {
+        return await processBatchPage(deps, pace, now, input);
+      } finally {
+        clearInterval(beat);
+      }
+    },
     /** Ends a batch (idempotent: false when it had already ended); its retention starts now. */
     finishBatch: async (input: BatchWorkflowEnd): Promise<boolean> => {
       const at = now();
@@ -192,7 +202,7 @@ async function processBatchPage(
     const surveyed = await onOzmap(deps, input.tenantId, (ozmap) =>
       classified('OZmap', async () => {
         try {
-          return await surveyAreas(ozmap, points, poles ? { poles } : {});
+          return await surveyAreas(ozmap, points, { ...(poles ? { poles } : {}), onArea: heartbeat });
         } catch (err) {
           throw err instanceof AreaTooDenseError ? tooDense(err) : err;
         }

@@ -19,9 +19,10 @@ import type { BatchStatus, BatchWorkflowInput } from '../../contract/demand.ts';
 import { TENANT_ID_PATTERN } from '../../contract/ids.ts';
 
 const { processBatchPage } = proxyActivities<BatchActivities>({
-  // A page geocodes for at most ~30 s and surveys its areas; heartbeats after every geocoding and every area.
+  // A page geocodes for at most ~30 s and surveys its areas; it heartbeats every 5 s, so a dead worker's page is
+  // retried elsewhere after 20 s.
   startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '1 minute',
+  heartbeatTimeout: '20 seconds',
   // An OZmap or geocoder outage is waited out for about half an hour before the batch is FAILED.
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 40 },
 });
