@@ -1,5 +1,5 @@
 /**
- * Feasibility batches' store (docs/demand.md, "Batch feasibility"): a batch and its rows in the tenant registry's
+ * Feasibility batches' store (docs/demand.md, "Batch feasibility: how it works"): a batch and its rows in the tenant registry's
  * database, so that no workflow history ever holds more than a page of rows, and results outlive every process.
  * Every read and write is scoped by tenant: another tenant's batch id finds nothing.
  */
