@@ -1,7 +1,7 @@
 /**
- * Feasibility batches' store (docs/demand.md, "Batch feasibility: how it works"): a batch and its rows in the tenant registry's
- * database, so that no workflow history ever holds more than a page of rows, and results outlive every process.
- * Every read and write is scoped by tenant: another tenant's batch id finds nothing.
+ * Feasibility batches' store (docs/demand.md, "Batch feasibility: how it works"): a batch and its rows in the tenant
+ * registry's database, so that no workflow history ever holds more than a page of rows, and results outlive every
+ * process. Every read and write is scoped by tenant: another tenant's batch id finds nothing.
  */
 import { sql } from 'kysely';
 import {
