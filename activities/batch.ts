@@ -186,8 +186,9 @@ async function processBatchPage(
   for (const c of checked) {
     if (c.kind === 'done') results.push({ idx: c.idx, result: c.result });
     else if (c.kind === 'point') points.push({ ...c, radiusMeters });
-    // At least one address a page, so that every page moves on however slow the geocoder or long its queue.
-    else if (leftFrom !== undefined || (geocoded > 0 && now() - started > budget)) leftFrom ??= c.idx;
+    // At least one address a page, so that every page moves on however slow the geocoder or long its queue; none
+    // more once the run is cancelled (what was done is saved only while the batch runs).
+    else if (leftFrom !== undefined || (geocoded > 0 && (now() - started > budget || cancelled()))) leftFrom ??= c.idx;
     else {
       geocoded++;
       const found = await geocodeAtPace(deps.geocoder, pace, c.address);
@@ -292,6 +293,15 @@ async function geocodeAtPace(geocoder: Pick<Geocoder, 'geocode'>, pace: Throttle
       throw err;
     }
   });
+}
+
+/** Whether the run asked this activity to stop (false outside an activity). */
+function cancelled(): boolean {
+  try {
+    return Context.current().cancellationSignal.aborted;
+  } catch {
+    return false;
+  }
 }
 
 function heartbeat(): void {
