@@ -191,12 +191,13 @@ const limitFor =
 export async function surveyAreas<T extends SurveyPoint>(
   ozmap: AreaOzmap,
   points: readonly T[],
-  options: { poles?: PoleMode; cellMeters?: number } = {},
+  options: { poles?: PoleMode; cellMeters?: number; onArea?: () => void } = {},
 ): Promise<Array<{ fetched: FetchedArea; members: T[] }>> {
   const done: Array<{ fetched: FetchedArea; members: T[] }> = [];
   const todo = groupIntoAreas(points, options.cellMeters);
   for (let group = todo.shift(); group; group = todo.shift()) {
     const fetched = await fetchArea(ozmap, group.area, options.poles);
+    options.onArea?.();
     if (fetched) {
       done.push({ fetched, members: group.members });
       continue;

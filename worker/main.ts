@@ -14,6 +14,9 @@ import { registerTenantActivityRate } from './tenant-rate.ts';
 import { WORKFLOW_BUNDLE_FILE, connectWorker, createClients, createReservationWorker, tuningOf } from './worker.ts';
 import { ProspectStore } from '../registry/prospects.ts';
 import { registerWaitlistSchedules } from './waitlist-schedules.ts';
+import { migrate, openRegistryDb } from '../registry/database.ts';
+import { BatchStore } from '../registry/batches.ts';
+import { registerBatchRetentionSchedule } from './batch-retention-schedule.ts';
 
 /**
  * The built worker (npm run build: dist/worker.js) runs the workflow bundle built beside it, unless
@@ -36,6 +39,10 @@ async function main(): Promise<void> {
   // Demand (docs/demand.md): the waitlist's store is the registry's database, with or without tenants, opened on
   // first use (a worker whose tenants make no prospects never touches it).
   const demand = { store: ProspectStore.lazy(config.registry.store), prospects: config.prospects };
+  // Batch feasibility (docs/demand.md): its store is the registry's database, with or without tenants.
+  const batchDb = openRegistryDb(config.registry.store);
+  await migrate(batchDb);
+  const batches = { store: new BatchStore(batchDb), ...config.batches };
   const dataConverter = dataConverterFor(config.payloadEncryption);
   // A client of its own: the reconciler's activities and Schedule, and the settling metrics' visibility queries.
   const clientConnection = await Connection.connect(temporalConnectionOptions(config.temporal));
@@ -56,6 +63,7 @@ async function main(): Promise<void> {
       tuning: tuningOf(config.worker),
       limits: config.limits,
       viability: config.viability,
+      batches,
       workflowBundle: config.workflowBundlePath ? { codePath: config.workflowBundlePath } : undefined,
       dataConverter,
       overrides: instrumented.workerOptions,
@@ -71,6 +79,7 @@ async function main(): Promise<void> {
       { taskQueue: config.temporal.taskQueue, defaultProspects: config.prospects, tenants },
       logger,
     );
+    await registerBatchRetentionSchedule(client, config.temporal.taskQueue, logger);
     const tenantRate = await registerTenantActivityRate(
       client,
       {
@@ -116,6 +125,7 @@ async function main(): Promise<void> {
     await clients.close();
     await tenants?.close();
     await demand.store.close();
+    await batchDb.destroy();
   }
 }
 

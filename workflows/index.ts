@@ -6,3 +6,5 @@ export { CandidateSurveyWorkflow } from './candidate-survey/workflow.ts';
 export { DoctorWorkflow } from './doctor/workflow.ts';
 export { ReconcileTenantsWorkflow } from './reconcile-tenants/workflow.ts';
 export { WaitlistWorkflow } from './waitlist/workflow.ts';
+export { BatchFeasibilityWorkflow } from './batch-feasibility/workflow.ts';
+export { BatchRetentionWorkflow } from './batch-retention/workflow.ts';
