@@ -12,7 +12,7 @@ import {
   type BatchStatus,
   type RowOutcome,
 } from '../contract/demand.ts';
-import type { RegistryDb } from './database.ts';
+import { databaseOf, type RegistryDb, type RegistryDbSource } from './database.ts';
 
 /** Rows inserted per statement: well under SQLite's 32,766 bound parameters (3 columns a row). */
 const INSERT_CHUNK = 500;
@@ -43,7 +43,11 @@ export class BatchTooLargeError extends Error {
 export type StoredProgress = Omit<BatchProgress, 'etaSeconds'> & { options: BatchOptions };
 
 export class BatchStore {
-  constructor(private readonly db: RegistryDb) {}
+  constructor(private readonly source: RegistryDbSource) {}
+
+  #db(): Promise<RegistryDb> {
+    return databaseOf(this.source);
+  }
 
   /**
    * Stores a batch and all its rows in one transaction, reading `rows` as they come (a stream of the uploaded file):
@@ -54,7 +58,7 @@ export class BatchStore {
     rows: AsyncIterable<BatchInputRow> | Iterable<BatchInputRow>,
     maxRows: number,
   ): Promise<{ total: number }> {
-    return this.db.transaction().execute(async (trx) => {
+    return (await this.#db()).transaction().execute(async (trx) => {
       await trx
         .insertInto('batches')
         .values({
@@ -87,14 +91,18 @@ export class BatchStore {
 
   /** The batch with its counts (its rows' outcomes, counted now), or undefined when the tenant has no such batch. */
   async progress(tenantId: string, batchId: string): Promise<StoredProgress | undefined> {
-    const batch = await this.db
+    const batch = await (
+      await this.#db()
+    )
       .selectFrom('batches')
       .selectAll()
       .where('id', '=', batchId)
       .where('tenant_id', '=', tenantId)
       .executeTakeFirst();
     if (!batch) return undefined;
-    const counted = await this.db
+    const counted = await (
+      await this.#db()
+    )
       .selectFrom('batch_rows')
       .select(['outcome', sql<number>`count(*)`.as('n')])
       .where('batch_id', '=', batchId)
@@ -122,7 +130,9 @@ export class BatchStore {
     fromIdx: number,
     limit: number,
   ): Promise<Array<{ idx: number; input: BatchInputRow }>> {
-    const rows = await this.db
+    const rows = await (
+      await this.#db()
+    )
       .selectFrom('batch_rows')
       .select(['idx', 'input'])
       .where('batch_id', '=', batchId)
@@ -140,7 +150,7 @@ export class BatchStore {
    */
   async saveResults(batchId: string, results: Array<{ idx: number; result: BatchResult }>): Promise<number> {
     if (results.length === 0) return 0;
-    return this.db.transaction().execute(async (trx) => {
+    return (await this.#db()).transaction().execute(async (trx) => {
       const running = await trx
         .selectFrom('batches')
         .select('id')
@@ -174,7 +184,9 @@ export class BatchStore {
     at: string,
     expiresAt?: string,
   ) {
-    const { numUpdatedRows } = await this.db
+    const { numUpdatedRows } = await (
+      await this.#db()
+    )
       .updateTable('batches')
       .set({ status, finished_at: at, ...(expiresAt ? { expires_at: expiresAt } : {}) })
       .where('id', '=', batchId)
@@ -191,7 +203,9 @@ export class BatchStore {
     fromIdx: number,
     limit: number,
   ): Promise<Array<{ idx: number; input: BatchInputRow; result: BatchResult | null }>> {
-    const rows = await this.db
+    const rows = await (
+      await this.#db()
+    )
       .selectFrom('batch_rows')
       .innerJoin('batches', 'batches.id', 'batch_rows.batch_id')
       .select(['batch_rows.idx', 'batch_rows.input', 'batch_rows.result'])
@@ -210,7 +224,7 @@ export class BatchStore {
 
   /** A tenant's batches, newest first, a page at a time. */
   async list(tenantId: string, limit: number, before?: string): Promise<Array<{ batchId: string; createdAt: string }>> {
-    let query = this.db
+    let query = (await this.#db())
       .selectFrom('batches')
       .select(['id', 'created_at'])
       .where('tenant_id', '=', tenantId)
@@ -222,7 +236,9 @@ export class BatchStore {
 
   /** Deletes batches past their retention, rows first (SQLite enforces the cascade only with foreign_keys on). */
   async deleteExpired(now: string, limit = 100): Promise<number> {
-    const expired = await this.db
+    const expired = await (
+      await this.#db()
+    )
       .selectFrom('batches')
       .select('id')
       .where('expires_at', '<=', now)
@@ -230,7 +246,7 @@ export class BatchStore {
       .limit(limit)
       .execute();
     for (const { id } of expired)
-      await this.db.transaction().execute(async (trx) => {
+      await (await this.#db()).transaction().execute(async (trx) => {
         await trx.deleteFrom('batch_rows').where('batch_id', '=', id).execute();
         await trx.deleteFrom('batches').where('id', '=', id).execute();
       });

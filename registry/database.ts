@@ -114,6 +114,46 @@ export function openRegistryDb(store: RegistryStore): RegistryDb {
   return new Kysely({ dialect: new SqliteDialect({ database: sqlite }) });
 }
 
+/**
+ * The registry's database opened, and its schema brought up to date, on first use: what a worker's demand stores share
+ * (docs/demand.md), so that a worker that never makes a prospect or runs a batch never touches the database, and
+ * test workers started at once do not all migrate one file together.
+ */
+export class LazyRegistryDb {
+  #opening?: Promise<RegistryDb>;
+
+  constructor(private readonly store: RegistryStore) {}
+
+  get(): Promise<RegistryDb> {
+    this.#opening ??= (async () => {
+      const db = openRegistryDb(this.store);
+      try {
+        await migrate(db);
+        return db;
+      } catch (err) {
+        await db.destroy();
+        throw err;
+      }
+    })().catch((err: unknown) => {
+      this.#opening = undefined; // the next use tries again
+      throw err;
+    });
+    return this.#opening;
+  }
+
+  async close(): Promise<void> {
+    const opening = this.#opening;
+    this.#opening = undefined;
+    await (await opening?.catch(() => undefined))?.destroy();
+  }
+}
+
+/** A store's database: open already (tests, the API), or opened on first use (the worker). */
+export type RegistryDbSource = RegistryDb | LazyRegistryDb;
+
+export const databaseOf = (source: RegistryDbSource): Promise<RegistryDb> =>
+  source instanceof LazyRegistryDb ? source.get() : Promise.resolve(source);
+
 /** Brings the schema up to date (forward only); throws with the failing migration's name and error. */
 export async function migrate(db: RegistryDb): Promise<string[]> {
   const migrator = new Migrator({ db, provider: { getMigrations: () => Promise.resolve(MIGRATIONS) } });

@@ -4,7 +4,7 @@
  * (the registry's database), so a round on any worker sees every prospect.
  */
 import type { ProspectCustomer, WaitlistEntry, WaitlistStatus, WaitlistStore } from '../contract/demand.ts';
-import { migrate, openRegistryDb, type ProspectRow, type RegistryDb, type RegistryStore } from './database.ts';
+import { databaseOf, type ProspectRow, type RegistryDb, type RegistryDbSource } from './database.ts';
 
 const entryOf = (row: ProspectRow): WaitlistEntry => {
   const customer = JSON.parse(row.customer) as ProspectCustomer;
@@ -27,31 +27,8 @@ const entryOf = (row: ProspectRow): WaitlistEntry => {
 /** The waitlist's rows (docs/demand.md); what activities/prospects.ts calls WaitlistStore. */
 export class ProspectStore implements WaitlistStore {
   #db?: RegistryDb;
-  #opening?: Promise<RegistryDb>;
 
-  constructor(
-    db: RegistryDb | undefined,
-    private readonly open?: () => Promise<RegistryDb>,
-  ) {
-    this.#db = db;
-  }
-
-  /**
-   * A store opened (and its schema brought up to date) on first use: a worker whose tenants never make a prospect
-   * never touches the database (worker/main.ts).
-   */
-  static lazy(store: RegistryStore): ProspectStore {
-    return new ProspectStore(undefined, async () => {
-      const db = openRegistryDb(store);
-      await migrate(db);
-      return db;
-    });
-  }
-
-  /** Closes what this store opened itself (a lazy one); a database handed in is its owner's to close. */
-  async close(): Promise<void> {
-    if (this.open && this.#opening) await (await this.#opening).destroy();
-  }
+  constructor(private readonly source: RegistryDbSource) {}
 
   private get db(): RegistryDb {
     if (!this.#db) throw new Error('ProspectStore: not open yet');
@@ -59,9 +36,7 @@ export class ProspectStore implements WaitlistStore {
   }
 
   async #ready(): Promise<void> {
-    if (this.#db) return;
-    this.#opening ??= this.open!();
-    this.#db = await this.#opening;
+    this.#db ??= await databaseOf(this.source);
   }
 
   /**

@@ -14,7 +14,7 @@ import { registerTenantActivityRate } from './tenant-rate.ts';
 import { WORKFLOW_BUNDLE_FILE, connectWorker, createClients, createReservationWorker, tuningOf } from './worker.ts';
 import { ProspectStore } from '../registry/prospects.ts';
 import { registerWaitlistSchedules } from './waitlist-schedules.ts';
-import { migrate, openRegistryDb } from '../registry/database.ts';
+import { LazyRegistryDb } from '../registry/database.ts';
 import { BatchStore } from '../registry/batches.ts';
 import { registerBatchRetentionSchedule } from './batch-retention-schedule.ts';
 
@@ -36,13 +36,11 @@ async function main(): Promise<void> {
   // Metrics, interceptors and Worker Deployment versioning (docs/deployment.md); sinks are always registered.
   const instrumented = workerMetricsOptions(config);
   const tenants = await openWorkerTenants(config, clients.ozmap, (url) => instrumented.watchOzmap(url));
-  // Demand (docs/demand.md): the waitlist's store is the registry's database, with or without tenants, opened on
-  // first use (a worker whose tenants make no prospects never touches it).
-  const demand = { store: ProspectStore.lazy(config.registry.store), prospects: config.prospects };
-  // Batch feasibility (docs/demand.md): its store is the registry's database, with or without tenants.
-  const batchDb = openRegistryDb(config.registry.store);
-  await migrate(batchDb);
-  const batches = { store: new BatchStore(batchDb), ...config.batches };
+  // Demand (docs/demand.md): the waitlist's and the batches' stores are the registry's database, with or without
+  // tenants, opened on first use (a worker that never makes a prospect or runs a batch never touches it).
+  const demandDb = new LazyRegistryDb(config.registry.store);
+  const demand = { store: new ProspectStore(demandDb), prospects: config.prospects };
+  const batches = { store: new BatchStore(demandDb), ...config.batches };
   const dataConverter = dataConverterFor(config.payloadEncryption);
   // A client of its own: the reconciler's activities and Schedule, and the settling metrics' visibility queries.
   const clientConnection = await Connection.connect(temporalConnectionOptions(config.temporal));
@@ -124,8 +122,7 @@ async function main(): Promise<void> {
     await connection.close();
     await clients.close();
     await tenants?.close();
-    await demand.store.close();
-    await batchDb.destroy();
+    await demandDb.close();
   }
 }
 

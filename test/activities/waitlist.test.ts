@@ -12,6 +12,7 @@ import { surveyBoxes } from '../../activities/survey.ts';
 import { checkWaitlistPage, WAITLIST_CANDIDATES_KEPT } from '../../activities/waitlist.ts';
 import { ensureProspect } from '../../activities/prospects.ts';
 import { externalIdFor } from '../../contract/ids.ts';
+import { LazyRegistryDb } from '../../registry/database.ts';
 import { ProspectStore } from '../../registry/prospects.ts';
 import { prospectsOf } from '../support/demand.ts';
 import { CENTRE, startWorld, type World } from '../support/world.ts';
@@ -19,13 +20,15 @@ import { CENTRE, startWorld, type World } from '../support/world.ts';
 describe('a waitlist page', () => {
   let world: World;
   let store: ProspectStore;
+  let db: LazyRegistryDb | undefined;
   const dir = mkdtempSync(path.join(tmpdir(), 'waitlist-activity-'));
   before(async () => {
     world = await startWorld();
-    store = ProspectStore.lazy({ kind: 'sqlite', file: path.join(dir, 'registry.sqlite') });
+    db = new LazyRegistryDb({ kind: 'sqlite', file: path.join(dir, 'registry.sqlite') });
+    store = new ProspectStore(db);
   });
   after(async () => {
-    await store?.close();
+    await db?.close();
     await world?.close();
     rmSync(dir, { recursive: true, force: true });
   });

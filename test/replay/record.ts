@@ -24,6 +24,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { LazyRegistryDb } from '../../registry/database.ts';
 import { ProspectStore } from '../../registry/prospects.ts';
 import { saveHistory } from './history-file.ts';
 import { createReservationWorker } from '../../worker/worker.ts';
@@ -67,8 +68,9 @@ const dev = await createDevServerEnv();
 const world = await startWorld();
 // Prospects on (docs/demand.md): the no-coverage history records its prospect step.
 const demandDir = mkdtempSync(path.join(tmpdir(), 'record-demand-'));
+const demandDb = new LazyRegistryDb({ kind: 'sqlite', file: path.join(demandDir, 'registry.sqlite') });
 const demand = {
-  store: ProspectStore.lazy({ kind: 'sqlite' as const, file: path.join(demandDir, 'registry.sqlite') }),
+  store: new ProspectStore(demandDb),
   prospects: { enabled: true, tags: [], everyDays: 7, forDays: 180 },
 };
 const worker = await createReservationWorker({
@@ -205,7 +207,7 @@ try {
 } finally {
   await world.close();
   await dev.stop();
-  await demand.store.close();
+  await demandDb.close();
   rmSync(demandDir, { recursive: true, force: true });
 }
 

@@ -18,6 +18,7 @@ import { WORKFLOW_TYPE } from '../../contract/defaults.ts';
 import { WAITLIST_WORKFLOW_TYPE, type WaitlistCounts, type WaitlistInput } from '../../contract/demand.ts';
 import { externalIdFor, workflowIdFor } from '../../contract/ids.ts';
 import type { ReservationInput, ReservationState } from '../../contract/schemas.ts';
+import { LazyRegistryDb } from '../../registry/database.ts';
 import { ProspectStore } from '../../registry/prospects.ts';
 import { createTimeSkippingEnv } from '../support/temporal.ts';
 import { addBoxNear, prospectsOf } from '../support/demand.ts';
@@ -36,11 +37,13 @@ describe('prospects and the waitlist (time-skipping)', () => {
   let workers: Worker[];
   let running: Promise<unknown>;
   let store: ProspectStore;
+  let db: LazyRegistryDb | undefined;
   const dir = mkdtempSync(path.join(tmpdir(), 'prospects-wf-'));
 
   before(async () => {
     [env, world, receiver] = await Promise.all([createTimeSkippingEnv(), startWorld(), startWebhookReceiver(SECRET)]);
-    store = ProspectStore.lazy({ kind: 'sqlite', file: path.join(dir, 'registry.sqlite') });
+    db = new LazyRegistryDb({ kind: 'sqlite', file: path.join(dir, 'registry.sqlite') });
+    store = new ProspectStore(db);
     const bundle = await workflowBundle();
     const common = { connection: env.nativeConnection, namespace: 'default', clients: world.clients };
     // Refused as OZmap refuses a bad prospect (a 4xx: not retried), so the test need not wait out the retries' bound.
@@ -67,7 +70,7 @@ describe('prospects and the waitlist (time-skipping)', () => {
   after(async () => {
     for (const w of workers ?? []) w.shutdown();
     await running;
-    await store?.close();
+    await db?.close();
     await receiver?.close();
     await world?.close();
     await env?.teardown();
