@@ -7,7 +7,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { DAY_MS } from '../contract/defaults.ts';
 import { FAILURES } from '../contract/failures.ts';
 import type { ProspectRef, WaitlistStore } from '../contract/demand.ts';
-import { DEFAULT_TENANT_ID, externalIdFor } from '../contract/ids.ts';
+import { batchRowExternalIdFor, DEFAULT_TENANT_ID, externalIdFor } from '../contract/ids.ts';
+import type { BatchProspectInput } from './batch.ts';
 import { classified } from './failures.ts';
 import type { OzmapClient } from './ozmap/client.ts';
 import type { TenantOzmaps } from './tenant-ozmaps.ts';
@@ -32,6 +33,8 @@ export interface EnsureProspectInput {
   tags: string[];
   /** Days the prospect stays on the waitlist. */
   forDays: number;
+  /** A batch row's prospect (docs/demand.md, "Batch feasibility"): its own marker; absent, the viability's. */
+  batchRow?: { batchId: string; idx: number };
 }
 
 /** The observation a new prospect carries: why, for whom, and by what (data, never markup). */
@@ -44,7 +47,9 @@ export async function ensureProspect(
   input: EnsureProspectInput,
 ): Promise<ProspectRef> {
   const tenantId = input.tenantId ?? DEFAULT_TENANT_ID;
-  const externalId = externalIdFor(input.viabilityId, input.tenantId);
+  const externalId = input.batchRow
+    ? batchRowExternalIdFor(tenantId, input.batchRow.batchId, input.batchRow.idx)
+    : externalIdFor(input.viabilityId, input.tenantId);
   const stored = await store.get(tenantId, externalId);
   if (stored) return { id: stored.prospectId, createdAt: stored.createdAt };
   const prospect = await classified('OZmap', async () => {
@@ -70,7 +75,7 @@ export async function ensureProspect(
     tenantId,
     externalId,
     prospectId: prospect.id,
-    source: 'reservation',
+    source: input.batchRow ? 'batch' : 'reservation',
     viabilityId: input.viabilityId,
     customer: input.customer,
     lat: input.coordinates.lat,
@@ -80,6 +85,29 @@ export async function ensureProspect(
     openUntil: new Date(Date.parse(createdAt) + input.forDays * DAY_MS).toISOString(),
   });
   return { id: entry.prospectId, createdAt: entry.createdAt };
+}
+
+/**
+ * What a batch row without coverage makes its prospect from (`--prospects`): the row's id stands for the viability,
+ * and for a name or code the row left out; the tenant's tags and window, or none and `forDays` when its prospects
+ * are off (the waitlist then does not re-check them: docs/demand.md).
+ */
+export function batchRowProspect(
+  row: BatchProspectInput,
+  prospects: { tags: string[]; forDays: number },
+): EnsureProspectInput {
+  return {
+    tenantId: row.tenantId,
+    viabilityId: row.row.id,
+    customer: { name: row.row.name || row.row.id, code: row.row.code || row.row.id },
+    address: row.row.address ?? '',
+    coordinates: row.coordinates,
+    radiusMeters: row.radiusMeters,
+    reason: row.reason,
+    tags: prospects.tags,
+    forDays: prospects.forDays,
+    batchRow: { batchId: row.batchId, idx: row.idx },
+  };
 }
 
 export interface ProspectActivityDeps {

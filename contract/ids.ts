@@ -65,6 +65,14 @@ export const viabilityIdOf = (workflowId: string): string | undefined => reserva
 export const externalIdFor = (viabilityId: string, tenantId?: string): string =>
   `${EXTERNAL_ID_PREFIX}${scopedViabilityId(viabilityId, tenantId)}`;
 
+/**
+ * The marker of a prospect a feasibility batch's row made (`--prospects`, docs/demand.md): the batch and the row's
+ * place in it, so a retried page finds the prospect its first attempt made. Not a reservation's marker: the
+ * reconciler never mistakes it for one.
+ */
+export const batchRowExternalIdFor = (tenantId: string, batchId: string, idx: number): string =>
+  `ispbox2-batch:${tenantId}/${batchId}/${idx}`;
+
 /** The tenant and viability an OZmap record was made for, from its marker; undefined for records not ours. */
 export const markerOf = (externalId: string | undefined): { tenantId: string; viabilityId: string } | undefined =>
   externalId?.startsWith(EXTERNAL_ID_PREFIX)

@@ -7,11 +7,11 @@ import type { Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities/index.ts';
-import { createBatchActivities, type BatchActivityDeps } from '../activities/batch.ts';
+import { createBatchActivities, type BatchActivityDeps, type BatchProspectInput } from '../activities/batch.ts';
 import { createReconcileActivities } from '../activities/reconcile.ts';
 import type { Clients } from '../activities/clients.ts';
 import { createSettingsActivities, polesOf, prospectsOf } from '../activities/settings.ts';
-import { createProspectActivities } from '../activities/prospects.ts';
+import { batchRowProspect, createProspectActivities } from '../activities/prospects.ts';
 import type { ProspectSettings } from '../contract/demand.ts';
 import type { ProspectStore } from '../registry/prospects.ts';
 import { createWebhookActivities, webhookSettingsOf, type WebhookTarget } from '../activities/webhooks.ts';
@@ -114,13 +114,7 @@ export function createReservationWorker(options: ReservationWorkerOptions): Prom
           tenants: options.tenants?.ozmaps,
           enabledTenants: options.tenants?.enabledTenants,
         }),
-        ...(options.demand
-          ? createProspectActivities({
-              ...options.clients,
-              tenants: options.tenants?.ozmaps,
-              store: options.demand.store,
-            })
-          : {}),
+        ...(options.demand ? createProspectActivities({ ...prospectDeps(options), store: options.demand.store }) : {}),
         ...(options.doctor ? createDoctorActivities(options.clients, options.doctor, options.tenants?.ozmaps) : {}),
       }),
     },
@@ -130,6 +124,11 @@ export function createReservationWorker(options: ReservationWorkerOptions): Prom
   });
 }
 
+const prospectDeps = (options: ReservationWorkerOptions) => ({
+  ozmap: options.clients.ozmap,
+  tenants: options.tenants?.ozmaps,
+});
+
 /** Batch feasibility's activities on the worker's clients; pole mode as each tenant's reservations have it. */
 function batchActivities(
   options: ReservationWorkerOptions,
@@ -137,13 +136,28 @@ function batchActivities(
   settings: ReservationSettings,
 ) {
   const tenantSettings = options.tenants?.settings;
+  const settingsOf = async (tenantId: string) =>
+    tenantId === DEFAULT_TENANT_ID || !tenantSettings ? settings : await tenantSettings(tenantId, settings);
+  const demand = options.demand;
+  const prospects = demand && createProspectActivities({ ...prospectDeps(options), store: demand.store });
   return createBatchActivities({
     ...batches,
     ozmap: options.clients.ozmap,
     geocoder: options.clients.geocoder,
     tenants: options.tenants?.ozmaps,
-    poleModeOf: async (tenantId) =>
-      (tenantId === DEFAULT_TENANT_ID || !tenantSettings ? settings : await tenantSettings(tenantId, settings)).poles,
+    poleModeOf: async (tenantId) => (await settingsOf(tenantId)).poles,
+    // `--prospects`: the tenant's tags and window, or none and the environment's window when its prospects are off.
+    ...(prospects && demand
+      ? {
+          ensureProspect: async (row: BatchProspectInput) =>
+            prospects.ensureProspect(
+              batchRowProspect(
+                row,
+                (await settingsOf(row.tenantId)).prospects ?? { tags: [], forDays: demand.prospects.forDays },
+              ),
+            ),
+        }
+      : {}),
   });
 }
 
