@@ -51,8 +51,7 @@ export function verifyViabilityLink(
 
 /** A signed link's verdict before its data is read: the data (every parameter but `sig`, `exp`, `key`) when good. */
 export type SignedLinkVerdict =
-  | { ok: true; data: Record<string, string>; expiresAt: Date }
-  | Extract<LinkVerdict, { ok: false }>;
+  { ok: true; data: Record<string, string>; expiresAt: Date } | Extract<LinkVerdict, { ok: false }>;
 
 /**
  * Any page's signed link (the viability page's, the batch map's): signed with this key, not expired, not too far

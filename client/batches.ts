@@ -39,7 +39,7 @@ export interface BatchStorePort {
     maxRows: number,
   ): Promise<{ total: number }>;
   progress(tenantId: string, batchId: string): Promise<StoredBatch | undefined>;
-  pendingWork(batchId: string): Promise<{ pending: number; geocode: number }>;
+  pendingWork(batchId: string): Promise<{ pending: number; geocode: number; problem: number }>;
   runningCount(tenantId: string): Promise<number>;
   finish(tenantId: string, batchId: string, status: Exclude<BatchStatus, 'RUNNING'>, at: string): Promise<boolean>;
   results(
@@ -99,17 +99,20 @@ export function newBatchId(): string {
   return `fb_${[...randomBytes(20)].map((b) => BASE32[b & 31]).join('')}`;
 }
 
-/** Seconds left: rows waiting for the geocoder at its pace, the others at the rate so far; null when unknown. */
+/**
+ * Seconds left: rows waiting for the geocoder at its pace, the others at the rate so far (rows whose line was wrong
+ * need no look-up and count for nothing); null when unknown (nothing done yet but rows that need OZmap).
+ */
 export function estimateSeconds(
   batch: Pick<StoredBatch, 'status' | 'done' | 'total' | 'createdAt'>,
-  work: { pending: number; geocode: number },
+  work: { pending: number; geocode: number; problem: number },
   geocoderIntervalMs: number | undefined,
   now: Date,
 ): number | null {
   if (batch.status !== 'RUNNING') return null;
   if (work.pending === 0) return 0;
   const geocode = geocoderIntervalMs === undefined ? 0 : work.geocode;
-  const rest = work.pending - geocode;
+  const rest = work.pending - geocode - work.problem;
   const elapsed = (now.getTime() - Date.parse(batch.createdAt)) / 1000;
   if (rest > 0 && (batch.done === 0 || elapsed <= 0)) return null;
   const restSeconds = rest > 0 ? rest / (batch.done / elapsed) : 0;
@@ -169,7 +172,8 @@ export class BatchesClient {
   /** The batch's counts and the time left; BatchNotFoundError when the tenant has no such batch. */
   async progress(tenantId: string, batchId: string): Promise<BatchProgress> {
     const stored = await this.stored(tenantId, batchId);
-    const work = stored.status === 'RUNNING' ? await this.store.pendingWork(batchId) : { pending: 0, geocode: 0 };
+    const work =
+      stored.status === 'RUNNING' ? await this.store.pendingWork(batchId) : { pending: 0, geocode: 0, problem: 0 };
     const { options: _options, ...progress } = stored;
     return {
       ...progress,

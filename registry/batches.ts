@@ -120,21 +120,27 @@ export class BatchStore {
   }
 
   /**
-   * Rows not yet handled, and how many of them wait for the geocoder (an address, no coordinates, nothing wrong with
-   * the line): what an honest estimate of the time left needs. The input is JSON written by JSON.stringify, so a key
-   * such as `"lat":` appears only as a key (inside a string its quotes are escaped).
+   * Rows not yet handled, how many of them wait for the geocoder (an address, no coordinates, nothing wrong with the
+   * line) and how many need no look-up at all (the line's own problem): what an honest estimate of the time left
+   * needs. The input is JSON written by JSON.stringify, so a key such as `"lat":` appears only as a key (inside a
+   * string its quotes are escaped).
    */
-  async pendingWork(batchId: string): Promise<{ pending: number; geocode: number }> {
+  async pendingWork(batchId: string): Promise<{ pending: number; geocode: number; problem: number }> {
     const row = await this.db
       .selectFrom('batch_rows')
       .select([
         sql<number>`count(*)`.as('pending'),
         sql<number>`sum(case when ${GEOCODED} then 1 else 0 end)`.as('geocode'),
+        sql<number>`sum(case when input like '%"problem":%' then 1 else 0 end)`.as('problem'),
       ])
       .where('batch_id', '=', batchId)
       .where('outcome', 'is', null)
       .executeTakeFirst();
-    return { pending: Number(row?.pending ?? 0), geocode: Number(row?.geocode ?? 0) };
+    return {
+      pending: Number(row?.pending ?? 0),
+      geocode: Number(row?.geocode ?? 0),
+      problem: Number(row?.problem ?? 0),
+    };
   }
 
   /** How many of a tenant's batches are running: what bounds a tenant's batches in flight. */

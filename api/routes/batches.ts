@@ -247,6 +247,11 @@ export const batchRoutes: FastifyPluginAsyncZod<{
     async (request, reply) => {
       const caller = callerOf(request);
       assertEnabled(caller);
+      // Only the CSV parser above hands a stream: any other type fastify knows (JSON) is not a batch.
+      if (!(request.body instanceof Readable))
+        throw new HttpProblem(415, 'unsupported-media-type', 'The body must be a CSV file: send it as text/csv', [
+          { field: 'content-type', message: 'must be text/csv' },
+        ]);
       const charset = /;\s*charset="?([^";\s]+)/i.exec(request.headers['content-type'] ?? '')?.[1];
       if (charset && !/^utf-?8$/i.test(charset))
         throw new HttpProblem(
@@ -255,7 +260,7 @@ export const batchRoutes: FastifyPluginAsyncZod<{
           `The CSV must be UTF-8, not ${charset}: save it as UTF-8`,
           [{ field: 'content-type', message: 'charset must be utf-8' }],
         );
-      const csv = await readBatchCsv(request.body as Readable);
+      const csv = await readBatchCsv(request.body);
       const options = {
         radiusMeters: request.query.radiusMeters ?? caller.reservations.defaults.radiusMeters,
         prospects: request.query.prospects === 'true',
