@@ -177,7 +177,7 @@ async function watch(
       }
       await new Promise<void>((resolve) => {
         wake = resolve;
-        setTimeout(resolve, POLL_MS.bar).unref();
+        setTimeout(resolve, POLL_MS.bar);
       });
       if (interrupted) {
         if (mode === 'bar') stderr.write('\n');

@@ -10,95 +10,23 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { buildHttpServer } from '../../api/server.ts';
 import { BatchesClient, DEFAULT_BATCH_SETTINGS } from '../../client/batches.ts';
-import type { ReservationsClient } from '../../client/reservations.ts';
 import { linkSigningKey } from '../../client/viability-link.ts';
 import { loadConfig } from '../../config/env.ts';
-import { BATCH_WORKFLOW_TYPE, MAX_BATCH_ROWS, batchWorkflowIdFor, type BatchResult } from '../../contract/demand.ts';
-import { ReservationInput } from '../../contract/schemas.ts';
+import { BATCH_WORKFLOW_TYPE, MAX_BATCH_ROWS, batchWorkflowIdFor } from '../../contract/demand.ts';
 import { BatchStore } from '../../registry/batches.ts';
 import { migrate, openRegistryDb, type RegistryDb } from '../../registry/database.ts';
 import { openRegistry } from '../../registry/open.ts';
 import type { TenantRegistry } from '../../registry/registry.ts';
 import { ResponseContract, loadValidDocument } from '../support/http-api.ts';
+import { fakeTemporal, reservationsFor, runEngine } from '../support/batches.ts';
 
 const KEY = 'batch-test-key-0123456789';
 const BATCHES = '/v1/feasibility/batches';
 const BATCH = '/v1/feasibility/batches/{batchId}';
 type Json = Record<string, unknown> & { details?: Array<{ field: string; message: string }> };
-
-function reservationsFor(tenantId: string): ReservationsClient {
-  const fake = {
-    tenantId,
-    defaults: { radiusMeters: 250, holdDays: 30, selectionTimeoutHours: 24, limits: {} },
-    inputSchema: ReservationInput,
-    within: <T>(_signal: AbortSignal, fn: () => Promise<T>) => fn(),
-    forTenant: (id: string) => reservationsFor(id),
-  };
-  return fake as unknown as ReservationsClient;
-}
-
-/** Temporal as the batch client uses it: starts and cancels recorded. */
-function fakeTemporal() {
-  const starts: Array<{ type: string; options: Record<string, unknown> }> = [];
-  const cancels: string[] = [];
-  const client = {
-    workflow: {
-      start: (type: string, options: Record<string, unknown>) => {
-        starts.push({ type, options });
-        return Promise.resolve({ workflowId: options.workflowId });
-      },
-      getHandle: (workflowId: string) => ({
-        cancel: () => {
-          cancels.push(workflowId);
-          return Promise.resolve();
-        },
-      }),
-    },
-    withAbortSignal: <T>(_signal: AbortSignal, fn: () => Promise<T>) => fn(),
-  };
-  return { client: client as unknown as Client, starts, cancels };
-}
-
-/** What the engine does: every pending row gets a result (invalid when its line had a problem), then COMPLETED. */
-async function runEngine(store: BatchStore, tenantId: string, batchId: string, upTo = Infinity) {
-  const rows = await store.pendingRows(batchId, 0, 50_000);
-  const results = rows.slice(0, upTo).map(({ idx, input }): { idx: number; result: BatchResult } => {
-    if (input.problem)
-      return {
-        idx,
-        result: {
-          outcome: 'invalid',
-          lat: null,
-          lng: null,
-          boxId: null,
-          boxName: null,
-          distanceMeters: null,
-          freePorts: null,
-          reason: input.problem,
-        },
-      };
-    const viable = idx % 2 === 0;
-    return {
-      idx,
-      result: {
-        outcome: viable ? 'viable' : 'notViable',
-        lat: -27.59 - idx / 1000,
-        lng: -48.55,
-        boxId: viable ? `box-${idx}` : null,
-        boxName: viable ? `CTO "Centro", ${idx}` : null,
-        distanceMeters: viable ? 42.5 : null,
-        freePorts: viable ? 3 : null,
-        reason: viable ? null : 'no box with a free port within 250 m',
-      },
-    };
-  });
-  await store.saveResults(batchId, results);
-  if (upTo === Infinity) await store.finish(tenantId, batchId, 'COMPLETED', new Date().toISOString());
-}
 
 describe('feasibility batches over HTTP (in process: SQLite store, two tenants)', () => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'ispbox-ozmap-batches-'));
