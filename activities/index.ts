@@ -30,6 +30,8 @@ export interface ActivityDeps {
     OzmapClient,
     | 'findBoxesNear'
     | 'findDropSplitters'
+    | 'findBoxesInArea'
+    | 'findDropSplittersOfMany'
     | 'findPolesNear'
     | 'poleTypeViability'
     | 'dropLimitOf'

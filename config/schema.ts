@@ -46,6 +46,7 @@ import {
 import { DEFAULT_REMINDER_DAYS } from '../contract/webhooks.ts';
 import { webhookSecretProblem } from '../contract/webhook-secret.ts';
 import { DEFAULT_RECONCILE_PAGE_SIZE } from '../contract/reconcile.ts';
+import { DEFAULT_BATCH_GEOCODE_INTERVAL_MS, DEFAULT_BATCH_RETENTION_DAYS } from '../contract/demand.ts';
 
 /** A webhook secret: 16+ characters, and a `whsec_` one must decode as its receivers will (webhook-secret.ts). */
 const webhookSecret = (tooShort: string) =>
@@ -289,6 +290,20 @@ export const EnvSchema = z.object({
     .min(1, 'must be 1 or more')
     .max(1000, 'must be at most 1000')
     .default(DEFAULT_RECONCILE_PAGE_SIZE),
+  // Batch feasibility (docs/demand.md, "Batch feasibility: how it works"): how long a batch is kept after it ends,
+  // and the pace of its geocoding, per worker process, shared by every batch that process runs.
+  BATCH_RETENTION_DAYS: z.coerce
+    .number({ error: 'must be a whole number of days' })
+    .int('must be a whole number of days')
+    .min(1, 'must be at least 1 day')
+    .max(3650, 'must be at most 3650 days')
+    .default(DEFAULT_BATCH_RETENTION_DAYS),
+  BATCH_GEOCODE_INTERVAL_MS: z.coerce
+    .number({ error: 'must be a whole number of milliseconds' })
+    .int('must be a whole number of milliseconds')
+    .min(0, 'must be 0 or more milliseconds')
+    .max(60_000, 'must be at most 60000 milliseconds')
+    .default(DEFAULT_BATCH_GEOCODE_INTERVAL_MS),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
@@ -406,6 +421,8 @@ function toConfig(env: Env) {
     },
     /** The reconciler's Schedule and page size (`ozres reconcile` uses the page size too). */
     reconciler: { schedule: env.RECONCILE_SCHEDULE, pageSize: env.RECONCILE_PAGE_SIZE },
+    /** Batch feasibility (docs/demand.md): retention after a batch ends, and the geocoding pace of its rows. */
+    batches: { retentionDays: env.BATCH_RETENTION_DAYS, geocodeIntervalMs: env.BATCH_GEOCODE_INTERVAL_MS },
     logLevel: env.LOG_LEVEL,
   };
 }

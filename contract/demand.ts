@@ -26,6 +26,11 @@ export const MAX_BATCH_ROWS = 50_000;
 export const BATCH_PAGE_ROWS = 500;
 /** How long a batch and its results are kept after it ends, unless configured otherwise. */
 export const DEFAULT_BATCH_RETENTION_DAYS = 30;
+/**
+ * The least time between two geocoding requests of batches, per worker process: Nominatim's public service asks for
+ * at most one a second (BATCH_GEOCODE_INTERVAL_MS; a self-hosted geocoder or Google may take more).
+ */
+export const DEFAULT_BATCH_GEOCODE_INTERVAL_MS = 1000;
 
 export const BATCH_STATUSES = ['RUNNING', 'COMPLETED', 'CANCELLED', 'FAILED'] as const;
 export const BatchStatus = z.enum(BATCH_STATUSES);

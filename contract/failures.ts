@@ -42,6 +42,8 @@ export const FAILURES = {
   UnknownTenant: 'UnknownTenantError',
   /** The reconciler's id cursor was not honoured by OZmap (docs/architecture.md, "OZmap facts" O26). */
   OZmapCursorNotHonoured: 'OZmapCursorNotHonouredError',
+  /** More boxes within one point's radius than one OZmap answer may bring (activities/area-survey.ts): not retried. */
+  AreaTooDense: 'AreaTooDenseError',
   /** A reconciler activity ran on a worker built without a Temporal client (a setup error, not retried). */
   ReconcilerNotWired: 'ReconcilerNotWiredError',
 

@@ -1,7 +1,7 @@
 /**
- * Feasibility batches' store (docs/demand.md, "Batch feasibility"): a batch and its rows in the tenant registry's
- * database, so that no workflow history ever holds more than a page of rows, and results outlive every process.
- * Every read and write is scoped by tenant: another tenant's batch id finds nothing.
+ * Feasibility batches' store (docs/demand.md, "Batch feasibility: how it works"): a batch and its rows in the tenant
+ * registry's database, so that no workflow history ever holds more than a page of rows, and results outlive every
+ * process. Every read and write is scoped by tenant: another tenant's batch id finds nothing.
  */
 import { sql } from 'kysely';
 import {
@@ -201,11 +201,20 @@ export class BatchStore {
     });
   }
 
-  /** Ends a running batch (COMPLETED, CANCELLED or FAILED); false when it had already ended or does not exist. */
-  async finish(tenantId: string, batchId: string, status: Exclude<BatchStatus, 'RUNNING'>, at: string) {
+  /**
+   * Ends a running batch (COMPLETED, CANCELLED or FAILED); false when it had already ended or does not exist.
+   * `expiresAt`, when given, moves the batch's deletion to its retention after this end (the worker's finish does).
+   */
+  async finish(
+    tenantId: string,
+    batchId: string,
+    status: Exclude<BatchStatus, 'RUNNING'>,
+    at: string,
+    expiresAt?: string,
+  ) {
     const { numUpdatedRows } = await this.db
       .updateTable('batches')
-      .set({ status, finished_at: at })
+      .set({ status, finished_at: at, ...(expiresAt ? { expires_at: expiresAt } : {}) })
       .where('id', '=', batchId)
       .where('tenant_id', '=', tenantId)
       .where('status', '=', 'RUNNING')

@@ -12,6 +12,9 @@ import { createLogger, installTemporalRuntime } from './logger.ts';
 import { registerReconcileSchedule } from './reconcile-schedule.ts';
 import { registerTenantActivityRate } from './tenant-rate.ts';
 import { WORKFLOW_BUNDLE_FILE, connectWorker, createClients, createReservationWorker, tuningOf } from './worker.ts';
+import { migrate, openRegistryDb } from '../registry/database.ts';
+import { BatchStore } from '../registry/batches.ts';
+import { registerBatchRetentionSchedule } from './batch-retention-schedule.ts';
 
 /**
  * The built worker (npm run build: dist/worker.js) runs the workflow bundle built beside it, unless
@@ -31,6 +34,10 @@ async function main(): Promise<void> {
   // Metrics, interceptors and Worker Deployment versioning (docs/deployment.md); sinks are always registered.
   const instrumented = workerMetricsOptions(config);
   const tenants = await openWorkerTenants(config, clients.ozmap, (url) => instrumented.watchOzmap(url));
+  // Batch feasibility (docs/demand.md): its store is the registry's database, with or without tenants.
+  const batchDb = openRegistryDb(config.registry.store);
+  await migrate(batchDb);
+  const batches = { store: new BatchStore(batchDb), ...config.batches };
   const dataConverter = dataConverterFor(config.payloadEncryption);
   // A client of its own: the reconciler's activities and Schedule, and the settling metrics' visibility queries.
   const clientConnection = await Connection.connect(temporalConnectionOptions(config.temporal));
@@ -51,6 +58,7 @@ async function main(): Promise<void> {
       tuning: tuningOf(config.worker),
       limits: config.limits,
       viability: config.viability,
+      batches,
       workflowBundle: config.workflowBundlePath ? { codePath: config.workflowBundlePath } : undefined,
       dataConverter,
       overrides: instrumented.workerOptions,
@@ -60,6 +68,7 @@ async function main(): Promise<void> {
       : undefined;
     const stopPolling = metricsServer ? pollSettling(client, instrumented.metrics) : () => {};
     const schedule = await registerReconcileSchedule(client, config, logger);
+    await registerBatchRetentionSchedule(client, config.temporal.taskQueue, logger);
     const tenantRate = await registerTenantActivityRate(
       client,
       {
@@ -102,6 +111,7 @@ async function main(): Promise<void> {
     await connection.close();
     await clients.close();
     await tenants?.close();
+    await batchDb.destroy();
   }
 }
 

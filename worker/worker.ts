@@ -7,6 +7,7 @@ import type { Client } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities/index.ts';
+import { createBatchActivities, type BatchActivityDeps } from '../activities/batch.ts';
 import { createReconcileActivities } from '../activities/reconcile.ts';
 import type { Clients } from '../activities/clients.ts';
 import { createSettingsActivities, polesOf } from '../activities/settings.ts';
@@ -14,7 +15,8 @@ import { createWebhookActivities, webhookSettingsOf, type WebhookTarget } from '
 import type { Config } from '../config/env.ts';
 import type { UpstreamConfig } from '../doctor/upstream.ts';
 import { createDoctorActivities } from '../doctor/worker-activities.ts';
-import { DEFAULT_LIMITS, type ReservationLimits } from '../contract/limits.ts';
+import { DEFAULT_LIMITS, type ReservationLimits, type ReservationSettings } from '../contract/limits.ts';
+import { DEFAULT_TENANT_ID } from '../contract/ids.ts';
 import { temporalConnectionOptions } from '../config/temporal.ts';
 
 export { createClients, type Clients } from '../activities/clients.ts';
@@ -68,14 +70,28 @@ export interface ReservationWorkerOptions {
   /** VIABILITY_MODE and POLE_MAX_DROP_METERS (Config.viability): the default tenant's mode; radius when absent. */
   viability?: Config['viability'];
   /**
-   * `activities` here replaces the OZmap, geocoder and reconciler ones; the webhook and settings activities are
-   * always added.
+   * Batch feasibility (docs/demand.md): the batches' store, the geocoding pace and retention (Config.batches), and
+   * the `--prospects` seam; absent, its activities are not registered.
+   */
+  batches?: Pick<
+    BatchActivityDeps,
+    'store' | 'geocodeIntervalMs' | 'retentionDays' | 'ensureProspect' | 'pageBudgetMs'
+  >;
+  /**
+   * `activities` here replaces the OZmap, geocoder and reconciler ones; the webhook, settings and batch activities
+   * are always added.
    */
   overrides?: Partial<WorkerOptions>;
 }
 
 export function createReservationWorker(options: ReservationWorkerOptions): Promise<Worker> {
   const { activities, ...overrides } = options.overrides ?? {};
+  const settings = {
+    ...DEFAULT_LIMITS,
+    ...options.limits,
+    webhooks: webhookSettingsOf(options.webhooks),
+    ...polesOf(options.viability),
+  };
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
@@ -83,15 +99,8 @@ export function createReservationWorker(options: ReservationWorkerOptions): Prom
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: {
       ...createWebhookActivities(options.webhooks, undefined, options.tenants?.webhook),
-      ...createSettingsActivities(
-        {
-          ...DEFAULT_LIMITS,
-          ...options.limits,
-          webhooks: webhookSettingsOf(options.webhooks),
-          ...polesOf(options.viability),
-        },
-        options.tenants?.settings,
-      ),
+      ...createSettingsActivities(settings, options.tenants?.settings),
+      ...(options.batches ? batchActivities(options, options.batches, settings) : {}),
       ...(activities ?? {
         ...createActivities({ ...options.clients, tenants: options.tenants?.ozmaps }),
         ...createReconcileActivities({
@@ -105,6 +114,23 @@ export function createReservationWorker(options: ReservationWorkerOptions): Prom
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     ...options.tuning,
     ...overrides,
+  });
+}
+
+/** Batch feasibility's activities on the worker's clients; pole mode as each tenant's reservations have it. */
+function batchActivities(
+  options: ReservationWorkerOptions,
+  batches: NonNullable<ReservationWorkerOptions['batches']>,
+  settings: ReservationSettings,
+) {
+  const tenantSettings = options.tenants?.settings;
+  return createBatchActivities({
+    ...batches,
+    ozmap: options.clients.ozmap,
+    geocoder: options.clients.geocoder,
+    tenants: options.tenants?.ozmaps,
+    poleModeOf: async (tenantId) =>
+      (tenantId === DEFAULT_TENANT_ID || !tenantSettings ? settings : await tenantSettings(tenantId, settings)).poles,
   });
 }
 

@@ -5,3 +5,5 @@ export { ReconcileWorkflow } from './reconcile/workflow.ts';
 export { CandidateSurveyWorkflow } from './candidate-survey/workflow.ts';
 export { DoctorWorkflow } from './doctor/workflow.ts';
 export { ReconcileTenantsWorkflow } from './reconcile-tenants/workflow.ts';
+export { BatchFeasibilityWorkflow } from './batch-feasibility/workflow.ts';
+export { BatchRetentionWorkflow } from './batch-retention/workflow.ts';

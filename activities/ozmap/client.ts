@@ -152,6 +152,15 @@ const PAGE_LIMIT = 100;
 const POLE_PAGE_LIMIT = 1000;
 /** A radius search returns tens of boxes; this bounds a misbehaving server's pagination. */
 const MAX_PAGES = 20;
+/**
+ * An area's boxes and splitters (activities/area-survey.ts) come in big pages, as poles do: one call usually brings
+ * them all; a server with a smaller maximum is followed page by page.
+ */
+const AREA_PAGE_LIMIT = 1000;
+/** Box ids per `in` query: the ids travel in the URL (some 33 characters each, encoded), well under 16 KiB. */
+const SPLITTER_IDS_PER_QUERY = 100;
+/** Drop splitters of one chunk of boxes past which the answer is taken as broken rather than cut short. */
+const MAX_SPLITTERS_PER_QUERY = 5000;
 /** Projects and pole types change seldom: read once per this long per tenant, not per search. */
 const CATALOG_TTL_MS = 10 * 60_000;
 /** Projects remembered per tenant: an account has a few; a bound all the same. */
@@ -195,6 +204,44 @@ export class OzmapClient {
   async findDropSplitters(boxIds: string[]): Promise<OzSplitter[]> {
     if (boxIds.length === 0) return [];
     return this.#list('splitters', OzSplitter, dropSplittersFilter(boxIds));
+  }
+
+  /**
+   * Boxes within the radius, every one of them, or undefined when there are more than `maxRows`: never a list cut
+   * short, so the caller can split its area (activities/area-survey.ts, docs/demand.md).
+   */
+  async findBoxesInArea(
+    point: { lat: number; lng: number },
+    radiusMeters: number,
+    options: { includeDrafts?: boolean; maxRows: number },
+  ): Promise<OzBox[] | undefined> {
+    const filter = boxesNearFilter(point, radiusMeters, options);
+    return this.#listBounded('boxes', OzBox, filter, AREA_PAGE_LIMIT, options.maxRows);
+  }
+
+  /**
+   * The drop splitters of any number of boxes, SPLITTER_IDS_PER_QUERY ids per query, every one of them: an answer
+   * past MAX_SPLITTERS_PER_QUERY is an error, never a list cut short.
+   */
+  async findDropSplittersOfMany(boxIds: readonly string[]): Promise<OzSplitter[]> {
+    const splitters: OzSplitter[] = [];
+    for (let i = 0; i < boxIds.length; i += SPLITTER_IDS_PER_QUERY) {
+      const ids = boxIds.slice(i, i + SPLITTER_IDS_PER_QUERY);
+      const rows = await this.#listBounded(
+        'splitters',
+        OzSplitter,
+        dropSplittersFilter(ids),
+        AREA_PAGE_LIMIT,
+        MAX_SPLITTERS_PER_QUERY,
+      );
+      if (!rows)
+        throw new UpstreamHttpError(
+          'bad-response',
+          `OZmap listed more than ${MAX_SPLITTERS_PER_QUERY} drop splitters for ${ids.length} boxes: not read further`,
+        );
+      splitters.push(...rows);
+    }
+    return splitters;
   }
 
   /** Poles within the radius with their adjacents: the graph a drop runs on (docs/poles.md). */
@@ -396,6 +443,33 @@ export class OzmapClient {
       const res = await this.#send({ method: 'GET', url });
       const body = parseBody(page(row), res.body, `GET /${route} page ${pageNumber}`);
       rows.push(...body.rows);
+      url = this.#nextPage(body, pageNumber, url, limit);
+    }
+    return rows;
+  }
+
+  /**
+   * Every row of a list, or undefined as soon as it is known to hold more than `maxRows` (its `total`, or the rows
+   * read so far): unlike #list, never cut at MAX_PAGES, as an area's survey must be complete or split.
+   */
+  async #listBounded<T extends z.ZodType>(
+    route: string,
+    row: T,
+    filter: Filter[],
+    limit: number,
+    maxRows: number,
+  ): Promise<z.infer<T>[] | undefined> {
+    const rows: z.infer<T>[] = [];
+    let url: URL | undefined = this.#url(route, {
+      ...(filter.length > 0 ? { filter: JSON.stringify(filter) } : {}),
+      limit: String(limit),
+      page: '1',
+    });
+    for (let pageNumber = 1; url; pageNumber++) {
+      const res = await this.#send({ method: 'GET', url });
+      const body = parseBody(page(row), res.body, `GET /${route} page ${pageNumber}`);
+      rows.push(...body.rows);
+      if ((body.total ?? 0) > maxRows || rows.length > maxRows) return undefined;
       url = this.#nextPage(body, pageNumber, url, limit);
     }
     return rows;
