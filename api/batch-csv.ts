@@ -7,9 +7,10 @@
  *
  * What is wrong with the file as a whole (no header, a missing or repeated column, a quote never closed, more rows or
  * bytes than a batch may hold) refuses it: a BatchCsvError with the status to answer, naming the column or line and
- * the fix. What is wrong with one line (a wrong number of fields, an empty id, an over-long field, an empty or
- * non-numeric coordinate with no address to fall back on) becomes that row's `problem`: the worker reports the row
- * `invalid` with that reason and the batch goes on.
+ * the fix. What is wrong with one line as a line (a wrong number of fields, an empty id, an over-long field) becomes
+ * that row's `problem`: the worker reports the row `invalid` with that reason and the batch goes on. What its values
+ * mean (a coordinate that is empty, not a number or out of range; neither coordinates nor an address) is the
+ * worker's to judge, once, for every row (activities/batch.ts).
  */
 import type { Readable } from 'node:stream';
 import { parse, type CsvError } from 'csv-parse';
@@ -34,8 +35,6 @@ const MAX_RECORD_CHARS = 64 * 1024;
 
 export const BATCH_COLUMNS = ['id', 'address', 'lat', 'lng', 'name', 'code'] as const;
 export type BatchColumn = (typeof BATCH_COLUMNS)[number];
-
-const DECIMAL = /^-?\d{1,3}(\.\d+)?$/;
 
 /** The file cannot be taken as a batch: the status to answer with, and what to fix. */
 export class BatchCsvError extends HttpProblem {
@@ -265,20 +264,6 @@ function rowOf(
   }
   if (rawId !== undefined && rawId.length > MAX_FIELD_CHARS.id)
     problems.push(`id: is longer than ${MAX_FIELD_CHARS.id} characters: shorten it`);
-  if (record.length === width && problems.length === 0) {
-    // Coordinates: an empty or non-numeric one is never taken as 0. With an address beside it, the address is
-    // geocoded instead (the engine's call); without one, the row cannot be checked.
-    const hasCoordinates = row.lat !== undefined || row.lng !== undefined;
-    for (const column of ['lat', 'lng'] as const) {
-      const value = row[column];
-      if (value !== undefined && !DECIMAL.test(value))
-        problems.push(`${column}: "${value}" is not a decimal number: write it like -27.5935 (a point, no comma)`);
-      else if (value === undefined && columns[column] !== undefined && row.address === undefined)
-        problems.push(`${column}: is empty: give the coordinate as a decimal number, or an address`);
-    }
-    if (!hasCoordinates && row.address === undefined && columns.lat === undefined)
-      problems.push('address: is empty: give the address, or lat and lng');
-  }
   return problems.length > 0 ? { ...row, problem: problems.join('; ') } : row;
 }
 

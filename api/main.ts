@@ -53,8 +53,9 @@ export async function startHttpApi(
   await migrate(batchDb);
   const batches = new BatchesClient(new BatchStore(batchDb), reservations.client, config.temporal.taskQueue, {
     ...DEFAULT_BATCH_SETTINGS,
-    // Nominatim's pace is a minimum interval; Google's has none worth counting: its rows go at the rate so far.
-    geocoderIntervalMs: config.geocoder.provider === 'nominatim' ? config.geocoder.minIntervalMs : undefined,
+    retentionDays: config.batches.retentionDays,
+    // The workers' pace for address rows (BATCH_GEOCODE_INTERVAL_MS); 0, no pace: they go at the rate so far.
+    geocoderIntervalMs: config.batches.geocodeIntervalMs || undefined,
   });
   const app = await buildHttpServer({ reservations, config, logger, metrics, registry, batches });
   await app.listen({ host: config.http.host, port: config.http.port });

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import {
   BATCH_WORKFLOW_TYPE,
+  DEFAULT_BATCH_GEOCODE_INTERVAL_MS,
   DEFAULT_BATCH_RETENTION_DAYS,
   MAX_BATCH_ROWS,
   batchWorkflowIdFor,
@@ -54,7 +55,7 @@ export interface BatchStorePort {
 export interface BatchSettings {
   /** Days a batch and its results are kept after it is made (DEFAULT_BATCH_RETENTION_DAYS). */
   retentionDays: number;
-  /** The geocoder's pace (GEOCODER_MIN_INTERVAL_MS): rows waiting for it cannot go faster. None: no fixed pace. */
+  /** The workers' pace for address rows (BATCH_GEOCODE_INTERVAL_MS): they cannot go faster. None: no fixed pace. */
   geocoderIntervalMs?: number;
   /** Batches a tenant may have running at once: a third waits for one to end (429). */
   maxRunningPerTenant: number;
@@ -62,7 +63,7 @@ export interface BatchSettings {
 
 export const DEFAULT_BATCH_SETTINGS: BatchSettings = {
   retentionDays: DEFAULT_BATCH_RETENTION_DAYS,
-  geocoderIntervalMs: 1000,
+  geocoderIntervalMs: DEFAULT_BATCH_GEOCODE_INTERVAL_MS,
   maxRunningPerTenant: 3,
 };
 
