@@ -54,12 +54,14 @@ class ApiAnswerError extends Error {
 
 /** Where the API answers and the key to call it with. */
 function target(flags: BatchFlags): { url: string; key: string } {
-  const key = process.env.ISPBOX_API_KEY;
-  if (!key) throw new CliUsageError("ISPBOX_API_KEY: is required for ozres batch (the tenant's API key)");
   const given = flags.apiUrl ?? process.env.API_URL;
+  // The key as every command finds it (ISPBOX_API_KEY; the demo key under npm start), the API's address alike.
+  const needsConfig = !process.env.ISPBOX_API_KEY || !given;
+  const http = needsConfig ? loadConfig(process.env, 'client').http : undefined;
+  const key = process.env.ISPBOX_API_KEY || http?.ispboxApiKey;
+  if (!key) throw new CliUsageError("ISPBOX_API_KEY: is required for ozres batch (the tenant's API key)");
   if (given) return { url: given.replace(/\/$/, ''), key };
-  const { http } = loadConfig(process.env, 'client');
-  return { url: `http://${hostPort(dialableHost(http.host), http.port)}`, key };
+  return { url: `http://${hostPort(dialableHost(http!.host), http!.port)}`, key };
 }
 
 async function call(
