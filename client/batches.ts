@@ -1,6 +1,6 @@
 /**
- * Batch feasibility (docs/demand.md, "Batch feasibility"): what the HTTP API does for a batch, one tenant at a time.
- * A batch's rows go to the store in one transaction, then its workflow is started (BATCH_WORKFLOW_TYPE, one per
+ * Batch feasibility (docs/demand.md, "For the expansion team"): what the HTTP API does for a batch, one tenant at a
+ * time. A batch's rows go to the store in one transaction, then its workflow is started (BATCH_WORKFLOW_TYPE, one per
  * batch), which reads them a page at a time and writes each row's result back; progress is counted from the store,
  * never asked of the workflow. Cancelling ends the batch in the store first (the workflow's later writes are
  * refused there), then cancels the workflow.
