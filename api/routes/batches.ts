@@ -237,7 +237,10 @@ export const batchRoutes: FastifyPluginAsyncZod<{
         security,
         consumes: ['text/csv'],
         querystring: CreateQuery,
-        body: z.unknown().meta({ type: 'string', description: 'The CSV file (docs/demand.md, "The CSV format")' }),
+        body: z
+          .unknown()
+          .refine((body) => body !== undefined && body !== null, 'is missing: send the CSV file as the body (text/csv)')
+          .meta({ type: 'string', description: 'The CSV file (docs/demand.md, "The CSV format")' }),
         response: {
           202: json(BatchAcceptedBody, 'Stored and started: GET the Location for progress'),
           ...pick(400, 401, 403, 413, 415, 429, 503),
