@@ -6,7 +6,7 @@
  * refused there), then cancels the workflow.
  */
 import { randomBytes } from 'node:crypto';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { ServiceError, WorkflowNotFoundError, isGrpcServiceError, type Client } from '@temporalio/client';
 import {
   BATCH_WORKFLOW_TYPE,
   DEFAULT_BATCH_GEOCODE_INTERVAL_MS,
@@ -93,6 +93,12 @@ export class TooManyBatchesError extends Error {
     this.name = 'TooManyBatchesError';
   }
 }
+
+/** Temporal could not be asked (down, or the request's time ran out). */
+const isUnavailable = (err: unknown) =>
+  err instanceof ServiceError ||
+  isGrpcServiceError(err) ||
+  (err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError'));
 
 const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
 /** `fb_` and 20 base32 characters from 100 random bits (contract/demand.ts BATCH_ID_PATTERN). */
@@ -187,17 +193,16 @@ export class BatchesClient {
    * never written), then its workflow is cancelled. BatchEndedError when it had already ended.
    */
   async cancel(tenantId: string, batchId: string, signal?: AbortSignal): Promise<BatchProgress> {
-    const stored = await this.stored(tenantId, batchId);
-    if (!(await this.store.finish(tenantId, batchId, 'CANCELLED', this.now().toISOString()))) {
-      const now = await this.stored(tenantId, batchId);
-      throw new BatchEndedError(batchId, now.status === 'RUNNING' ? stored.status : now.status);
-    }
+    await this.stored(tenantId, batchId); // not found: 404, before anything changes
+    if (!(await this.store.finish(tenantId, batchId, 'CANCELLED', this.now().toISOString())))
+      throw new BatchEndedError(batchId, (await this.stored(tenantId, batchId)).status);
     const handle = this.temporal.workflow.getHandle(batchWorkflowIdFor(tenantId, batchId));
     try {
       await (signal ? this.temporal.withAbortSignal(signal, () => handle.cancel()) : handle.cancel());
     } catch (err) {
-      // Already gone (it ended on its own meanwhile): the store's CANCELLED stands, and the workflow writes nothing.
-      if (!(err instanceof WorkflowNotFoundError)) throw err;
+      // The store is the truth and says CANCELLED: the workflow's writes are refused from now on, and it ends at its
+      // next page. Gone already (it ended on its own), or Temporal unreachable: the cancel still stands.
+      if (!(err instanceof WorkflowNotFoundError) && !isUnavailable(err)) throw err;
     }
     return this.progress(tenantId, batchId);
   }

@@ -26,7 +26,6 @@ import {
   type BatchResult,
   type BatchStatus,
 } from '../../contract/demand.ts';
-import { ReservationInput } from '../../contract/schemas.ts';
 import { BatchEndedError, BatchNotFoundError, TooManyBatchesError, type BatchesClient } from '../../client/batches.ts';
 import { signLinkParams, MAX_LINK_TTL_SECONDS } from '../../client/viability-link.ts';
 import { bearerToken } from '../../net/bearer.ts';
@@ -68,12 +67,27 @@ const BatchAcceptedBody = BatchAccepted.extend({
 const BatchListBody = z.object({ batches: z.array(BatchProgressBody) }).meta({ id: 'BatchPage' });
 
 const Params = z.strictObject({ batchId: BatchId });
+
+/** OpenAPI links from an answer naming a batch to what can be done with it (a client, or a stateful fuzzer, follows). */
+const BATCH_OPERATIONS = {
+  GetBatch: ['getFeasibilityBatch', "Read the batch's progress"],
+  GetBatchResultsCsv: ['getFeasibilityBatchResultsCsv', 'Its results as CSV, once ended'],
+  GetBatchResultsGeojson: ['getFeasibilityBatchResultsGeojson', 'Its results as GeoJSON, once ended'],
+  CancelBatch: ['cancelFeasibilityBatch', 'Cancel it'],
+} as const;
+const batchLinks = Object.fromEntries(
+  Object.entries(BATCH_OPERATIONS).map(([name, [operationId, description]]) => [
+    name,
+    { operationId, description, parameters: { batchId: '$response.body#/batchId' } },
+  ]),
+);
 const CreateQuery = z.strictObject({
-  radiusMeters: z
-    .string()
-    .regex(/^\d{1,5}$/, 'must be a whole number of metres')
-    .transform(Number)
-    .pipe(ReservationInput.shape.radiusMeters.unwrap())
+  // Coerced as the reservations' listing coerces pageSize, so that the document shows the bounds it checks.
+  radiusMeters: z.coerce
+    .number()
+    .int('must be a whole number of metres')
+    .min(1, 'must be at least 1 metre')
+    .max(5000, 'must be at most 5000 metres')
     .optional()
     .meta({ description: "The search radius per row (default: the tenant's radius)" }),
   prospects: z
@@ -82,11 +96,11 @@ const CreateQuery = z.strictObject({
     .meta({ description: 'true: every row without coverage becomes an OZmap prospect, on the waitlist' }),
 });
 const ListQuery = z.strictObject({
-  limit: z
-    .string()
-    .regex(/^\d{1,3}$/, 'must be a whole number from 1 to 50')
-    .transform(Number)
-    .pipe(z.number().int().min(1, 'must be at least 1').max(50, 'must be at most 50'))
+  limit: z.coerce
+    .number()
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .max(50, 'must be at most 50')
     .optional(),
   before: z.iso.datetime({ message: 'must be an ISO 8601 date-time (a batch createdAt)' }).optional(),
 });
@@ -246,6 +260,7 @@ export const batchRoutes: FastifyPluginAsyncZod<{
           ...pick(400, 401, 403, 413, 415, 429, 503),
         },
       },
+      links: { 202: batchLinks },
     },
     async (request, reply) => {
       const caller = callerOf(request);
@@ -311,6 +326,7 @@ export const batchRoutes: FastifyPluginAsyncZod<{
         params: Params,
         response: { 200: json(BatchProgressBody, 'The progress'), ...pick(400, 401, 404, 429) },
       },
+      links: { 200: batchLinks },
     },
     async (request) => {
       const { batchId } = request.params;
