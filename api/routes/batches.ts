@@ -68,7 +68,7 @@ const BatchListBody = z.object({ batches: z.array(BatchProgressBody) }).meta({ i
 
 const Params = z.strictObject({ batchId: BatchId });
 
-/** OpenAPI links from an answer naming a batch to what can be done with it (a client, or a stateful fuzzer, follows). */
+/** OpenAPI links from an answer naming a batch to what can be done with it (a client or a stateful fuzzer follows). */
 const BATCH_OPERATIONS = {
   GetBatch: ['getFeasibilityBatch', "Read the batch's progress"],
   GetBatchResultsCsv: ['getFeasibilityBatchResultsCsv', 'Its results as CSV, once ended'],
