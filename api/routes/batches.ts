@@ -22,6 +22,7 @@ import {
   BatchId,
   BatchProgress,
   MAX_BATCH_ROWS,
+  RowOutcome,
   type BatchInputRow,
   type BatchResult,
   type BatchStatus,
@@ -67,6 +68,29 @@ const BatchAcceptedBody = BatchAccepted.extend({
 const BatchListBody = z.object({ batches: z.array(BatchProgressBody) }).meta({ id: 'BatchPage' });
 
 const Params = z.strictObject({ batchId: BatchId });
+
+/** results.geojson: what resultFeature writes, a feature per row that has coordinates. */
+const FeatureCollectionBody = z
+  .object({
+    type: z.literal('FeatureCollection'),
+    features: z.array(
+      z.object({
+        type: z.literal('Feature'),
+        geometry: z.object({ type: z.literal('Point'), coordinates: z.array(z.number()).length(2) }),
+        properties: z.object({
+          id: z.string(),
+          outcome: RowOutcome,
+          viable: z.boolean(),
+          boxId: z.string().nullable(),
+          boxName: z.string().nullable(),
+          distanceMeters: z.number().nullable(),
+          freePorts: z.number().int().nullable(),
+          reason: z.string().nullable(),
+        }),
+      }),
+    ),
+  })
+  .meta({ id: 'BatchFeatureCollection', description: 'GeoJSON (RFC 7946): [lng, lat] per point' });
 
 /** OpenAPI links from an answer naming a batch to what can be done with it (a client or a stateful fuzzer follows). */
 const BATCH_OPERATIONS = {
@@ -254,7 +278,14 @@ export const batchRoutes: FastifyPluginAsyncZod<{
         body: z
           .unknown()
           .refine((body) => body !== undefined && body !== null, 'is missing: send the CSV file as the body (text/csv)')
-          .meta({ type: 'string', description: 'The CSV file (docs/demand.md, "The CSV format")' }),
+          .meta({
+            type: 'string',
+            description: 'The CSV file (docs/demand.md, "The CSV format")',
+            examples: [
+              'id;address;name\nL-1;"Rua Bocaiúva, 2125 - Centro, Florianópolis - SC";Maria\n',
+              'id,lat,lng\nP-1,-27.5935,-48.5515\nP-2,-27.5969,-48.5495\n',
+            ],
+          }),
         response: {
           202: json(BatchAcceptedBody, 'Stored and started: GET the Location for progress'),
           ...pick(400, 401, 403, 413, 415, 429, 503),
@@ -416,7 +447,7 @@ export const batchRoutes: FastifyPluginAsyncZod<{
         response: {
           200: {
             description: 'A FeatureCollection',
-            content: { 'application/geo+json': { schema: z.object({ type: z.literal('FeatureCollection') }) } },
+            content: { 'application/geo+json': { schema: FeatureCollectionBody } },
           },
           ...pick(400, 401, 404, 409, 429),
         },
