@@ -26,7 +26,7 @@ export type LinkVerdict =
  */
 export const MAX_LINK_EXPIRY_AHEAD_SECONDS = MAX_LINK_TTL_SECONDS + 300;
 
-const invalid = (problems: FieldProblem[]): LinkVerdict => ({
+const invalid = (problems: FieldProblem[]): Extract<LinkVerdict, { ok: false }> => ({
   ok: false,
   reason: 'invalid',
   message: `Invalid link: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`,
@@ -42,6 +42,26 @@ export function verifyViabilityLink(
   signingKey: Buffer,
   now: Date = new Date(),
 ): LinkVerdict {
+  const signed = verifySignedLink(query, signingKey, now);
+  if (!signed.ok) return signed;
+  const parsed = parseLinkData(signed.data);
+  if (!parsed.success) return invalid(parsed.problems);
+  return { ok: true, input: parsed.input, expiresAt: signed.expiresAt };
+}
+
+/** A signed link's verdict before its data is read: the data (every parameter but `sig`, `exp`, `key`) when good. */
+export type SignedLinkVerdict =
+  { ok: true; data: Record<string, string>; expiresAt: Date } | Extract<LinkVerdict, { ok: false }>;
+
+/**
+ * Any page's signed link (the viability page's, the batch map's): signed with this key, not expired, not too far
+ * ahead. What the data may hold is the page's to check.
+ */
+export function verifySignedLink(
+  query: Record<string, unknown>,
+  signingKey: Buffer,
+  now: Date = new Date(),
+): SignedLinkVerdict {
   // A null prototype: `params.__proto__ = v` on a plain object would set its prototype and drop the parameter from
   // the signature and the strict check alike.
   const params = Object.create(null) as Record<string, string>;
@@ -83,7 +103,5 @@ export function verifyViabilityLink(
   const data = Object.create(null) as Record<string, string>;
   // `key` names the tenant key that signed the link (checked by the caller, who chose signingKey by it).
   for (const name of Object.keys(params)) if (!['sig', 'exp', 'key'].includes(name)) data[name] = params[name]!;
-  const parsed = parseLinkData(data);
-  if (!parsed.success) return invalid(parsed.problems);
-  return { ok: true, input: parsed.input, expiresAt: new Date(exp * 1000) };
+  return { ok: true, data, expiresAt: new Date(exp * 1000) };
 }

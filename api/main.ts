@@ -10,6 +10,9 @@ import { createApiMetrics } from '../metrics/api.ts';
 import { serveMetrics } from '../metrics/server.ts';
 import { buildHttpServer } from './server.ts';
 import { openRegistry } from '../registry/open.ts';
+import { migrate, openRegistryDb } from '../registry/database.ts';
+import { BatchStore } from '../registry/batches.ts';
+import { BatchesClient, DEFAULT_BATCH_SETTINGS } from '../client/batches.ts';
 
 /** The key never reaches a log line, whatever logs it (headers, config, errors). */
 const REDACT = [
@@ -45,7 +48,16 @@ export async function startHttpApi(
   const metrics = createApiMetrics();
   // Tenants need their secrets' key (docs/tenants.md): without one, the API serves ISPBOX_API_KEY's `default` alone.
   const registry = config.registry.secrets.current ? await openRegistry(config) : undefined;
-  const app = await buildHttpServer({ reservations, config, logger, metrics, registry });
+  // Feasibility batches live in the registry's database (docs/demand.md), whether or not tenants are configured.
+  const batchDb = openRegistryDb(config.registry.store);
+  await migrate(batchDb);
+  const batches = new BatchesClient(new BatchStore(batchDb), reservations.client, config.temporal.taskQueue, {
+    ...DEFAULT_BATCH_SETTINGS,
+    retentionDays: config.batches.retentionDays,
+    // The workers' pace for address rows (BATCH_GEOCODE_INTERVAL_MS); 0, no pace: they go at the rate so far.
+    geocoderIntervalMs: config.batches.geocodeIntervalMs || undefined,
+  });
+  const app = await buildHttpServer({ reservations, config, logger, metrics, registry, batches });
   await app.listen({ host: config.http.host, port: config.http.port });
   // The metrics' own listener (HTTP_METRICS_ADDRESS), behind METRICS_TOKEN when it is set.
   const { address, token } = config.http.metrics;
@@ -60,6 +72,7 @@ export async function startHttpApi(
       await metricsServer?.close();
       await reservations.close();
       await registry?.close();
+      await batchDb.destroy();
     },
   };
 }

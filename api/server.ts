@@ -13,6 +13,7 @@ import type { z } from 'zod';
 import type { Config } from '../config/env.ts';
 import { InvalidInputError } from '../client/errors.ts';
 import type { ReservationsClient } from '../client/reservations.ts';
+import type { BatchesClient } from '../client/batches.ts';
 import { bearerAuth } from './auth.ts';
 import { tenantCallers } from './callers.ts';
 import { BODY_LIMIT_BYTES, clientErrorHandler, connectionLimits } from './connection-limits.ts';
@@ -23,6 +24,8 @@ import { answerUnmatched } from './unmatched.ts';
 import type { TenantRegistry } from '../registry/registry.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { ensureWaitlistSchedule } from '../client/waitlist-schedule.ts';
+import { batchRoutes } from './routes/batches.ts';
+import { batchMapPage } from './batch-map-page.ts';
 import { doctorRoutes, type DoctorRunner } from './routes/doctor.ts';
 import { healthRoutes } from './routes/health.ts';
 import { reservationRoutes } from './routes/reservations.ts';
@@ -40,6 +43,8 @@ export interface HttpServerOptions {
   metrics?: ApiMetrics;
   /** The tenant registry (docs/tenants.md): with ADMIN_API_KEY, the admin API under /v1/admin/ is served. */
   registry?: TenantRegistry;
+  /** Batch feasibility (docs/demand.md): with it, /v1/feasibility/batches and the batch map page are served. */
+  batches?: BatchesClient;
 }
 
 export { BODY_LIMIT_BYTES };
@@ -182,6 +187,11 @@ export async function buildHttpServer(options: HttpServerOptions): Promise<Fasti
     registry: options.registry,
     run: options.doctor,
   });
+  if (options.batches) {
+    // The same keys and tenants as the reservation routes; the map page, like the viability page, signed links.
+    await app.register(batchRoutes, { batches: options.batches, authenticate: callers.byKey, config: options.config });
+    await app.register(batchMapPage, { batches: options.batches, callers, config: options.config });
+  }
   const adminApiKey = options.config.registry?.adminApiKey;
   if (options.registry && adminApiKey) {
     const { client, taskQueue } = options.reservations;

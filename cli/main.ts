@@ -16,6 +16,7 @@ import type { ReservationPage } from '../client/listing.ts';
 import { runReconcile } from '../client/reconcile.ts';
 import { ReservationsClient } from '../client/reservations.ts';
 import { DEFAULT_LINK_TTL_SECONDS, viabilityPageUrl } from '../client/viability-link.ts';
+import { registerBatch } from './batch.ts';
 import { registerDoctor } from './doctor.ts';
 import { registerTenants } from './tenants.ts';
 import { EXIT, errorText, exitCodeFor } from './exit-codes.ts';
@@ -48,6 +49,7 @@ Examples:
   $ ozres link --viability V-1044 --code C-79 --name "Ana" --address "Rua Felipe Schmidt, 300, Florianópolis"
   $ ozres reconcile --dry-run
   $ ozres tenants list
+  $ ozres batch leads.csv --out results.csv
 
 Configuration comes from the environment (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, ...); see docs/configuration.md.
 Exit codes: 0 ok, 1 failure (e.g. Temporal unreachable), 2 invalid input or refused (e.g. already ended),
@@ -376,6 +378,7 @@ Exit codes: 0 done (whatever it found), 2 invalid option, 1 failure (Temporal or
 
 registerDoctor(program);
 registerTenants(program);
+registerBatch(program);
 
 interface CustomerOptions {
   viability: string;

@@ -87,7 +87,31 @@ export function signViabilityParams(options: {
   ttlSeconds?: number;
   now?: Date;
 }): Record<string, string> {
-  const { apiKey, input } = options;
+  return signLinkParams({
+    ...options,
+    data: toParams(options.input),
+    // Signing what the page would refuse only hands the salesperson an error page: refuse here, naming the field.
+    check: (data) => {
+      const problems = parseLinkData(data);
+      if (!problems.success) throw new InvalidInputError(problems.problems);
+    },
+  });
+}
+
+/**
+ * Any page's signed query (the viability page's, the batch map's): `data` with `key` (a tenant key's id), `exp` and
+ * `sig` added, in the canonical form above. What `data` may hold is the page's to check.
+ */
+export function signLinkParams(options: {
+  apiKey: string;
+  linkSecret?: string;
+  data: Record<string, string>;
+  ttlSeconds?: number;
+  now?: Date;
+  /** Throws InvalidInputError when the page would refuse `data` (checked after the key and the TTL). */
+  check?: (data: Record<string, string>) => void;
+}): Record<string, string> {
+  const { apiKey } = options;
   if (!apiKey)
     throw new InvalidInputError([{ field: 'apiKey', message: 'is required to sign a link (ISPBOX_API_KEY)' }]);
   const ttl = options.ttlSeconds ?? DEFAULT_LINK_TTL_SECONDS;
@@ -95,14 +119,12 @@ export function signViabilityParams(options: {
     throw new InvalidInputError([
       { field: 'ttlSeconds', message: `must be a whole number from 1 to ${MAX_LINK_TTL_SECONDS}` },
     ]);
-  // Signing what the page would refuse only hands the salesperson an error page: refuse here, naming the field.
-  const problems = parseLinkData(toParams(input));
-  if (!problems.success) throw new InvalidInputError(problems.problems);
+  options.check?.(options.data);
   // A tenant's key names itself (its id, not its secret), so that the page knows whose links these are and which
   // key to check them with (docs/tenants.md, "Links"); VIABILITY_LINK_SECRET is the `default` tenant's alone.
   const keyId = tenantKeyIdOf(apiKey);
   const params = {
-    ...toParams(input),
+    ...options.data,
     ...(keyId ? { key: keyId } : {}),
     exp: String(Math.floor((options.now ?? new Date()).getTime() / 1000) + ttl),
   };

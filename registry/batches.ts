@@ -14,6 +14,9 @@ import {
 } from '../contract/demand.ts';
 import { databaseOf, type RegistryDb, type RegistryDbSource } from './database.ts';
 
+/** A row the geocoder must place: an address, no coordinates, nothing wrong with its line (see pendingWork). */
+const GEOCODED = sql.raw(`input like '%"address":%' and input not like '%"lat":%' and input not like '%"problem":%'`);
+
 /** Rows inserted per statement: well under SQLite's 32,766 bound parameters (3 columns a row). */
 const INSERT_CHUNK = 500;
 
@@ -122,6 +125,41 @@ export class BatchStore {
       expiresAt: batch.expires_at,
       options: JSON.parse(batch.options) as BatchOptions,
     };
+  }
+
+  /**
+   * Rows not yet handled, how many of them wait for the geocoder (an address, no coordinates, nothing wrong with the
+   * line) and how many need no look-up at all (the line's own problem): what an honest estimate of the time left
+   * needs. The input is JSON written by JSON.stringify, so a key such as `"lat":` appears only as a key (inside a
+   * string its quotes are escaped).
+   */
+  async pendingWork(batchId: string): Promise<{ pending: number; geocode: number; problem: number }> {
+    const row = await this.db
+      .selectFrom('batch_rows')
+      .select([
+        sql<number>`count(*)`.as('pending'),
+        sql<number>`sum(case when ${GEOCODED} then 1 else 0 end)`.as('geocode'),
+        sql<number>`sum(case when input like '%"problem":%' then 1 else 0 end)`.as('problem'),
+      ])
+      .where('batch_id', '=', batchId)
+      .where('outcome', 'is', null)
+      .executeTakeFirst();
+    return {
+      pending: Number(row?.pending ?? 0),
+      geocode: Number(row?.geocode ?? 0),
+      problem: Number(row?.problem ?? 0),
+    };
+  }
+
+  /** How many of a tenant's batches are running: what bounds a tenant's batches in flight. */
+  async runningCount(tenantId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('batches')
+      .select(sql<number>`count(*)`.as('n'))
+      .where('tenant_id', '=', tenantId)
+      .where('status', '=', 'RUNNING')
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
   }
 
   /** Up to `limit` rows not yet handled, from `fromIdx` on, in input order: what one activity works on. */
