@@ -134,7 +134,9 @@ export class BatchStore {
    * string its quotes are escaped).
    */
   async pendingWork(batchId: string): Promise<{ pending: number; geocode: number; problem: number }> {
-    const row = await (await this.#db())
+    const row = await (
+      await this.#db()
+    )
       .selectFrom('batch_rows')
       .select([
         sql<number>`count(*)`.as('pending'),
@@ -153,7 +155,9 @@ export class BatchStore {
 
   /** How many of a tenant's batches are running: what bounds a tenant's batches in flight. */
   async runningCount(tenantId: string): Promise<number> {
-    const row = await (await this.#db())
+    const row = await (
+      await this.#db()
+    )
       .selectFrom('batches')
       .select(sql<number>`count(*)`.as('n'))
       .where('tenant_id', '=', tenantId)
