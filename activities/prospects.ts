@@ -33,7 +33,7 @@ export interface EnsureProspectInput {
   tags: string[];
   /** Days the prospect stays on the waitlist. */
   forDays: number;
-  /** A batch row's prospect (docs/demand.md, "Batch feasibility"): its own marker; absent, the viability's. */
+  /** A batch row's prospect (docs/demand.md, "For the expansion team"): its own marker; absent, the viability's. */
   batchRow?: { batchId: string; idx: number };
 }
 

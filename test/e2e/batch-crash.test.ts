@@ -16,7 +16,7 @@ import {
   type BatchWorkflowInput,
 } from '../../contract/demand.ts';
 import { BatchStore } from '../../registry/batches.ts';
-import { openRegistryDb, type RegistryDb } from '../../registry/database.ts';
+import { migrate, openRegistryDb, type RegistryDb } from '../../registry/database.ts';
 import { startStack, type Stack } from '../support/stack.ts';
 import { CENTRE, eventually } from '../support/world.ts';
 
@@ -43,7 +43,9 @@ describe('batch feasibility, worker killed midway', () => {
   before(async () => {
     // The worker's batches' store lives in its data directory; the test reads and writes the same file.
     stack = await startStack({ env: { ISPBOX_OZMAP_DATA_DIR: dataDir, BATCH_GEOCODE_INTERVAL_MS: '100' } });
+    // As the API does before it stores a batch (the worker opens the store on first use).
     db = openRegistryDb({ kind: 'sqlite', file: path.join(dataDir, 'registry.sqlite') });
+    await migrate(db);
   });
   after(async () => {
     await stack?.stop();
