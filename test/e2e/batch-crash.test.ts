@@ -73,7 +73,7 @@ describe('batch feasibility, worker killed midway', () => {
     // Killed once a page is saved and before the batch ends (each page geocodes ~25 addresses at 100 ms).
     const atKill = await eventually(async () => {
       const p = (await store.progress('default', BATCH_ID))!;
-      assert.ok(p.done > 0);
+      assert.ok(p.done > 0, 'no row done yet');
       return p;
     }, 60_000);
     await stack.worker.kill('SIGKILL');
