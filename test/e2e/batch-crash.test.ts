@@ -16,7 +16,7 @@ import {
   type BatchWorkflowInput,
 } from '../../contract/demand.ts';
 import { BatchStore } from '../../registry/batches.ts';
-import { openRegistryDb, type RegistryDb } from '../../registry/database.ts';
+import { migrate, openRegistryDb, type RegistryDb } from '../../registry/database.ts';
 import { startStack, type Stack } from '../support/stack.ts';
 import { CENTRE, eventually } from '../support/world.ts';
 
@@ -44,6 +44,9 @@ describe('batch feasibility, worker killed midway', () => {
     // The worker's batches' store lives in its data directory; the test reads and writes the same file.
     stack = await startStack({ env: { ISPBOX_OZMAP_DATA_DIR: dataDir, BATCH_GEOCODE_INTERVAL_MS: '100' } });
     db = openRegistryDb({ kind: 'sqlite', file: path.join(dataDir, 'registry.sqlite') });
+    // The test creates the batch as the API does, so it brings the schema up as the API does at start (the worker
+    // opens the file only on its first use).
+    await migrate(db);
   });
   after(async () => {
     await stack?.stop();
