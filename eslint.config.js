@@ -93,6 +93,19 @@ export default tseslint.config(
     // node:test's describe/it return promises the runner itself awaits.
     files: ['test/**/*.ts'],
     rules: {
+      // A failing assert(x) or assert.ok(x) with no message makes Node read the call's source to write one; under
+      // tsx (whitespace-minified code) it reads the .ts file at the wrong place and can block the process for a
+      // minute and more (nodejs/node#52677, #52962), worker included. A poll fails on purpose until it passes, so its
+      // assertions always carry a message.
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            'CallExpression[callee.name=/^(eventually|retryUntil)$/] CallExpression[arguments.length=1]' +
+            ':matches([callee.name="assert"], [callee.object.name="assert"][callee.property.name="ok"])',
+          message: "A poll's assert.ok needs a message: Node's own one can block the process for minutes under tsx.",
+        },
+      ],
       '@typescript-eslint/no-floating-promises': [
         'error',
         {

@@ -94,11 +94,26 @@ describe('reservation life through the HTTP API on the cluster', () => {
 
   it('Prometheus has the workers and the API metrics of these reservations', async () => {
     await eventually(async () => {
-      assert.ok((await promQuery('sum(ozres_reservations_started_total{job="worker"})')) >= 3);
-      assert.ok((await promQuery('sum(ozres_reservations_finished_total{job="worker"})')) >= 3);
-      assert.ok((await promQuery('sum(ozres_ozmap_requests_total{job="worker"})')) > 0);
-      assert.ok((await promQuery('sum(ozres_api_requests_total{job="api",route="/v1/reservations"})')) >= 3);
-      assert.ok((await promQuery('sum(temporal_num_pollers{job="worker-sdk",poller_type="workflow_task"})')) > 0);
+      assert.ok(
+        (await promQuery('sum(ozres_reservations_started_total{job="worker"})')) >= 3,
+        'ozres_reservations_started_total >= 3',
+      );
+      assert.ok(
+        (await promQuery('sum(ozres_reservations_finished_total{job="worker"})')) >= 3,
+        'ozres_reservations_finished_total >= 3',
+      );
+      assert.ok(
+        (await promQuery('sum(ozres_ozmap_requests_total{job="worker"})')) > 0,
+        'ozres_ozmap_requests_total > 0',
+      );
+      assert.ok(
+        (await promQuery('sum(ozres_api_requests_total{job="api",route="/v1/reservations"})')) >= 3,
+        'ozres_api_requests_total >= 3',
+      );
+      assert.ok(
+        (await promQuery('sum(temporal_num_pollers{job="worker-sdk",poller_type="workflow_task"})')) > 0,
+        'temporal_num_pollers > 0',
+      );
       assert.equal(await promQuery('count(up == 0) or vector(0)'), 0, 'every target up');
     }, 30_000);
   });

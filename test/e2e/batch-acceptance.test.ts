@@ -119,7 +119,7 @@ describe('batch feasibility, end to end (dev server, simulator, worker, API)', (
     const created = await api('POST', '/v1/feasibility/batches', `id,address\n${rows.join('\n')}\n`);
     assert.equal(created.status, 202, created.text);
     const { batchId } = JSON.parse(created.text) as { batchId: string };
-    await eventually(async () => assert.ok(Number((await progressOf(batchId)).done) > 0), 30_000);
+    await eventually(async () => assert.ok(Number((await progressOf(batchId)).done) > 0, 'no row done yet'), 30_000);
 
     // The API goes away while the worker works, and comes back on the same port and store.
     await app.close();

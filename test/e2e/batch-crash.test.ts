@@ -43,8 +43,9 @@ describe('batch feasibility, worker killed midway', () => {
   before(async () => {
     // The worker's batches' store lives in its data directory; the test reads and writes the same file.
     stack = await startStack({ env: { ISPBOX_OZMAP_DATA_DIR: dataDir, BATCH_GEOCODE_INTERVAL_MS: '100' } });
-    // As the API does before it stores a batch (the worker opens the store on first use).
     db = openRegistryDb({ kind: 'sqlite', file: path.join(dataDir, 'registry.sqlite') });
+    // The test creates the batch as the API does, so it brings the schema up as the API does at start (the worker
+    // opens the file only on its first use).
     await migrate(db);
   });
   after(async () => {
@@ -75,7 +76,7 @@ describe('batch feasibility, worker killed midway', () => {
     // Killed once a page is saved and before the batch ends (each page geocodes ~25 addresses at 100 ms).
     const atKill = await eventually(async () => {
       const p = (await store.progress('default', BATCH_ID))!;
-      assert.ok(p.done > 0);
+      assert.ok(p.done > 0, 'no row done yet');
       return p;
     }, 60_000);
     await stack.worker.kill('SIGKILL');

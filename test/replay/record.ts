@@ -437,6 +437,7 @@ try {
       );
       assert.ok(
         sweep && events.some((e) => e.activityTaskCompletedEventAttributes?.scheduledEventId?.equals(sweep.eventId!)),
+        'sweepDuplicates not completed yet',
       );
     });
     await handle.signal(cancelReservation, { reason: 'desistiu' });

@@ -149,7 +149,7 @@ describe('batch feasibility workflow', () => {
       workflowId: batchWorkflowIdFor('default', id),
       args: [{ tenantId: 'default', batchId: id }],
     });
-    await eventually(async () => assert.ok((await store.progress('default', id))!.done > 0));
+    await eventually(async () => assert.ok((await store.progress('default', id))!.done > 0, 'no row done yet'));
     // As client/batches.ts cancels: the store first, then the run.
     await store.finish('default', id, 'CANCELLED', new Date().toISOString());
     await handle.cancel();

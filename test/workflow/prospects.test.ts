@@ -114,7 +114,7 @@ describe('prospects and the waitlist (time-skipping)', () => {
     assert.match(made[0]!.observation ?? '', /No box with a free port within 150 m/);
     const noCoverage = await eventually(() => {
       const found = receiver.events().find((e) => e.viabilityId === viabilityId);
-      assert.ok(found);
+      assert.ok(found, 'no reservation.no_coverage webhook yet');
       return Promise.resolve(found);
     });
     assert.deepEqual(noCoverage.state.prospect, final.prospect, 'reservation.no_coverage names it');
