@@ -6,8 +6,6 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { DEFAULT_TENANT_ID } from '../contract/ids.ts';
-import { FAILURES } from '../contract/failures.ts';
 import {
   BATCH_PAGE_ROWS,
   type BatchInputRow,
@@ -22,7 +20,7 @@ import type { Geocoder } from './geocoder/geocoder.ts';
 import { Throttle } from './geocoder/nominatim.ts';
 import { UpstreamHttpError } from './http.ts';
 import { tooDense } from './survey.ts';
-import type { TenantOzmaps } from './tenant-ozmaps.ts';
+import { onTenantOzmap, type TenantOzmaps } from './tenant-ozmaps.ts';
 
 /** What the activities need of the batches' store (registry/batches.ts's BatchStore; injected by the worker). */
 export interface BatchPageStore {
@@ -200,7 +198,7 @@ async function processBatchPage(
 
   if (points.length > 0) {
     const poles = await deps.poleModeOf?.(input.tenantId);
-    const surveyed = await onOzmap(deps, input.tenantId, (ozmap) =>
+    const surveyed = await onTenantOzmap(deps, input.tenantId, (ozmap: AreaOzmap) =>
       classified('OZmap', async () => {
         try {
           return await surveyAreas(ozmap, points, { ...(poles ? { poles } : {}), onArea: heartbeat });
@@ -268,16 +266,6 @@ async function notViable(
   });
   heartbeat();
   return { ...result, prospectId: prospect.id };
-}
-
-/** `act` with the tenant's OZmap in one of its slots, as createActivities' onOzmap does. */
-function onOzmap<R>(deps: BatchActivityDeps, tenantId: string, act: (ozmap: AreaOzmap) => Promise<R>): Promise<R> {
-  if (deps.tenants) return deps.tenants.run(tenantId, act);
-  if (tenantId === DEFAULT_TENANT_ID) return act(deps.ozmap);
-  throw ApplicationFailure.nonRetryable(
-    `Tenant ${tenantId}: this worker serves the default tenant only (no tenant registry)`,
-    FAILURES.UnknownTenant,
-  );
 }
 
 /**

@@ -3,9 +3,6 @@
  * activities-dependency-injection pattern). Each is a small function in a module of its own, taking the clients it
  * uses; createActivities only binds them. Each is idempotent: Temporal may run any of them more than once.
  */
-import { ApplicationFailure } from '@temporalio/common';
-import { DEFAULT_TENANT_ID } from '../contract/ids.ts';
-import { FAILURES } from '../contract/failures.ts';
 import { confirmInstallation } from './confirm.ts';
 import { geocode, type GeocodeInput } from './geocode.ts';
 import type { Geocoder } from './geocoder/geocoder.ts';
@@ -15,7 +12,7 @@ import { releasePort } from './release.ts';
 import { reservePort, type ReservePortInput } from './reserve.ts';
 import { surveyBoxes, type BoxSearch } from './survey.ts';
 import { sweepDuplicates, type ReservationRef, type SweepInput } from './sweep.ts';
-import type { TenantOzmaps } from './tenant-ozmaps.ts';
+import { onTenantOzmap, type TenantOzmaps } from './tenant-ozmaps.ts';
 
 export type { ConfirmResult } from './confirm.ts';
 export type { MovePortInput, MovePortResult } from './move.ts';
@@ -63,14 +60,8 @@ export function createActivities({ ozmap, geocoder, tenants }: ActivityDeps) {
   /** `act` with the input's tenant's OZmap, in one of that tenant's slots. */
   const onOzmap =
     <I extends Tenanted, R>(act: (ozmap: OzmapCalls, input: I) => Promise<R>) =>
-    (input: I): Promise<R> => {
-      if (tenants) return tenants.run(input.tenantId, (client) => act(client, input));
-      if (input.tenantId === undefined || input.tenantId === DEFAULT_TENANT_ID) return act(ozmap, input);
-      throw ApplicationFailure.nonRetryable(
-        `Tenant ${input.tenantId}: this worker serves the default tenant only (no tenant registry)`,
-        FAILURES.UnknownTenant,
-      );
-    };
+    (input: I): Promise<R> =>
+      onTenantOzmap<OzmapCalls, R>({ ozmap, tenants }, input.tenantId, (client) => act(client, input));
   return {
     geocode: (input: GeocodeInput & Tenanted) => geocode(geocoder, input),
     surveyBoxes: onOzmap((client, input: BoxSearch & Tenanted) => surveyBoxes(client, input)),

@@ -3,15 +3,13 @@
  * viability's marker, and one waitlist entry. Idempotent: the store is read first, then OZmap by the marker; a create
  * happens only when neither has it, so a retry (a worker killed mid-create, say) finds what the first attempt made.
  */
-import { ApplicationFailure } from '@temporalio/common';
 import { DAY_MS } from '../contract/defaults.ts';
-import { FAILURES } from '../contract/failures.ts';
 import type { ProspectRef, WaitlistStore } from '../contract/demand.ts';
 import { batchRowExternalIdFor, DEFAULT_TENANT_ID, externalIdFor } from '../contract/ids.ts';
 import type { BatchProspectInput } from './batch.ts';
 import { classified } from './failures.ts';
 import type { OzmapClient } from './ozmap/client.ts';
-import type { TenantOzmaps } from './tenant-ozmaps.ts';
+import { onTenantOzmap, type TenantOzmaps } from './tenant-ozmaps.ts';
 import { checkWaitlistPage, type WaitlistOzmap, type WaitlistPageInput } from './waitlist.ts';
 
 export type ProspectOzmap = Pick<
@@ -123,14 +121,7 @@ export function createProspectActivities({ ozmap, tenants, store }: ProspectActi
   const withOzmap = <R>(
     tenantId: string | undefined,
     act: (client: ProspectOzmap & WaitlistOzmap) => Promise<R>,
-  ): Promise<R> => {
-    if (tenants) return tenants.run(tenantId, act);
-    if (tenantId === undefined || tenantId === DEFAULT_TENANT_ID) return act(ozmap);
-    throw ApplicationFailure.nonRetryable(
-      `Tenant ${tenantId}: this worker serves the default tenant only (no tenant registry)`,
-      FAILURES.UnknownTenant,
-    );
-  };
+  ): Promise<R> => onTenantOzmap({ ozmap, tenants }, tenantId, act);
   return {
     ensureProspect: (input: EnsureProspectInput) =>
       withOzmap(input.tenantId, (client) => ensureProspect(client, store, input)),

@@ -81,3 +81,25 @@ export class TenantOzmaps {
     return client;
   }
 }
+
+/** What runs a tenant's OZmap calls in its slots (TenantOzmaps), seen through the calls an activity makes. */
+export interface TenantOzmapRunner<C> {
+  run<T>(tenantId: string | undefined, act: (ozmap: C) => Promise<T>): Promise<T>;
+}
+
+/**
+ * `act` with a tenant's OZmap, in one of that tenant's slots: every activity that calls OZmap goes through here.
+ * Without a registry (`tenants` absent) only the `default` tenant's `ozmap` serves; any other is refused, not retried.
+ */
+export function onTenantOzmap<C, R>(
+  deps: { ozmap: C; tenants?: TenantOzmapRunner<C> },
+  tenantId: string | undefined,
+  act: (ozmap: C) => Promise<R>,
+): Promise<R> {
+  if (deps.tenants) return deps.tenants.run(tenantId, act);
+  if (tenantId === undefined || tenantId === DEFAULT_TENANT_ID) return act(deps.ozmap);
+  throw ApplicationFailure.nonRetryable(
+    `Tenant ${tenantId}: this worker serves the default tenant only (no tenant registry)`,
+    FAILURES.UnknownTenant,
+  );
+}
