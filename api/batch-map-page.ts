@@ -23,7 +23,7 @@ import { BatchNotFoundError, type BatchesClient } from '../client/batches.ts';
 import { linkSigningKey } from '../client/viability-link.ts';
 import type { Callers } from './callers.ts';
 import { verifySignedLink } from './link-verifier.ts';
-import { LINK_REFUSALS, tileOrigin, type MapSettings } from './viability-page.ts';
+import { LINK_REFUSALS, mapPageHelmet, type MapSettings } from './viability-page.ts';
 import { BATCH_MAP_PATH } from './routes/batches.ts';
 
 const WEB_DIR = path.join(import.meta.dirname, 'web');
@@ -50,27 +50,8 @@ export const batchMapPage: FastifyPluginAsync<{
   if (!apiKey) throw new Error('batchMapPage: config.http.ispboxApiKey is required (it verifies the signed links)');
   const defaultKey = linkSigningKey({ ispboxApiKey: apiKey, linkSecret: config.http.linkSecret });
   const map = config.map ?? {};
-  const tiles = map.tileUrl ? tileOrigin(map.tileUrl) : undefined;
   await app.register(rateLimit, { global: false });
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:', ...(tiles ? [tiles] : [])],
-        styleSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        connectSrc: ["'self'"],
-        baseUri: ["'none'"],
-        formAction: ["'none'"],
-        objectSrc: ["'none'"],
-        frameAncestors: (map.frameAncestors ?? "'none'").split(' '),
-      },
-    },
-    referrerPolicy: { policy: 'no-referrer' },
-    xFrameOptions: false,
-    strictTransportSecurity: false,
-  });
+  await app.register(helmet, mapPageHelmet(map));
 
   const html = readFileSync(path.join(WEB_DIR, 'batch-map.html'), 'utf8')
     .replace('{{TILE_URL}}', escapeAttribute(map.tileUrl ?? ''))

@@ -119,6 +119,36 @@ export function tileOrigin(tileUrl: string): string | undefined {
 }
 
 /**
+ * The headers of every answer of a map page's routes (this page's and the batch map's). The link carries the
+ * customer's name and address: no Referer to tile servers or anywhere else. No inline styles or scripts: OZmap and
+ * geocoder text is data, and a page's own styles are all in its CSS (Leaflet positions its elements through
+ * element.style, which CSP allows). Who may frame the page is frame-ancestors' to say (X-Frame-Options cannot name a
+ * list); HSTS is the TLS terminator's to send.
+ */
+export function mapPageHelmet(map: MapSettings) {
+  const tiles = map.tileUrl ? tileOrigin(map.tileUrl) : undefined;
+  return {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:', ...(tiles ? [tiles] : [])],
+        styleSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        baseUri: ["'none'"],
+        formAction: ["'none'"],
+        objectSrc: ["'none'"],
+        frameAncestors: (map.frameAncestors ?? "'none'").split(' '),
+      },
+    },
+    referrerPolicy: { policy: 'no-referrer' as const },
+    xFrameOptions: false,
+    strictTransportSecurity: false,
+  };
+}
+
+/**
  * How a refused link is answered: without a signature the caller must authenticate (401); a signature that does
  * not match, or has run out, is refused outright (403); signed data the page cannot use is the link's fault (400).
  */
@@ -143,30 +173,8 @@ export const viabilityPage: FastifyPluginAsync<ViabilityPageOptions> = async (ap
   const html = readFileSync(path.join(WEB_DIR, 'viability.html'), 'utf8')
     .replace('{{TILE_URL}}', escapeAttribute(map.tileUrl ?? ''))
     .replace('{{TILE_ATTRIBUTION}}', escapeAttribute(map.tileAttribution ?? ''));
-  const tiles = map.tileUrl ? tileOrigin(map.tileUrl) : undefined;
-  // Every answer of the page's routes. The link carries the customer's name and address: no Referer to tile servers
-  // or anywhere else. No inline styles or scripts: OZmap and geocoder text is data, and the page's own styles are
-  // all in viability.css (Leaflet positions its elements through element.style, which CSP allows). Who may frame the
-  // page is frame-ancestors' to say (X-Frame-Options cannot name a list); HSTS is the TLS terminator's to send.
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:', ...(tiles ? [tiles] : [])],
-        styleSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        connectSrc: ["'self'"],
-        baseUri: ["'none'"],
-        formAction: ["'none'"],
-        objectSrc: ["'none'"],
-        frameAncestors: (map.frameAncestors ?? "'none'").split(' '),
-      },
-    },
-    referrerPolicy: { policy: 'no-referrer' },
-    xFrameOptions: false,
-    strictTransportSecurity: false,
-  });
+  // Every answer of the page's routes: mapPageHelmet says why each header.
+  await app.register(helmet, mapPageHelmet(map));
 
   // The page and its endpoints are not part of the integration API: kept out of its OpenAPI document. Their URLs
   // carry the customer's name and address: no per-request log lines (which print the URL), only warnings and errors.

@@ -4,13 +4,7 @@
  * prospects change; as the reconciler's (worker/reconcile-schedule.ts): created, or updated only when its settings
  * differ (the action's memo carries them), and paused, never deleted, when prospects go off.
  */
-import {
-  ScheduleAlreadyRunning,
-  ScheduleNotFoundError,
-  ScheduleOverlapPolicy,
-  type Client,
-  type ScheduleOptions,
-} from '@temporalio/client';
+import { ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
 import {
   WAITLIST_WORKFLOW_TYPE,
   waitlistScheduleIdFor,
@@ -18,8 +12,9 @@ import {
   type WaitlistInput,
 } from '../contract/demand.ts';
 import { TenantIdKey } from '../contract/search-attributes.ts';
+import { ensureSchedule, type ScheduleRegistration } from './schedules.ts';
 
-export type WaitlistRegistration = 'created' | 'updated' | 'unchanged' | 'paused' | 'off';
+export type WaitlistRegistration = ScheduleRegistration;
 
 export interface WaitlistScheduleSettings {
   tenantId: string;
@@ -58,39 +53,8 @@ export async function ensureWaitlistSchedule(
   client: Client,
   settings: WaitlistScheduleSettings,
 ): Promise<WaitlistRegistration> {
-  const options = waitlistScheduleOptions(settings);
-  const handle = client.schedule.getHandle(options.scheduleId);
-  if (!settings.enabled) {
-    try {
-      const current = await handle.describe();
-      if (current.state.paused) return 'off';
-      await handle.pause(OFF_NOTE);
-      return 'paused';
-    } catch (err) {
-      if (err instanceof ScheduleNotFoundError) return 'off';
-      throw err;
-    }
-  }
-  try {
-    await client.schedule.create(options);
-    return 'created';
-  } catch (err) {
-    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-  }
-  for (let attempt = 1; ; attempt++) {
-    const current = await handle.describe();
-    if (current.action.memo?.settings === options.action.memo?.settings && !current.state.paused) return 'unchanged';
-    try {
-      await handle.update((previous) => ({
-        ...previous,
-        spec: options.spec,
-        action: options.action,
-        policies: { ...previous.policies, ...options.policies },
-        state: { ...previous.state, paused: false, note: 'updated for the tenant' },
-      }));
-      return 'updated';
-    } catch (err) {
-      if (attempt >= 3) throw err;
-    }
-  }
+  return ensureSchedule(client, waitlistScheduleOptions(settings), !settings.enabled, {
+    off: OFF_NOTE,
+    updated: 'updated for the tenant',
+  });
 }

@@ -6,13 +6,8 @@
  * own memo cannot be updated), and a worker's start never fails because of it. RECONCILE_SCHEDULE=off pauses an
  * existing Schedule, with a note saying why.
  */
-import {
-  ScheduleAlreadyRunning,
-  ScheduleNotFoundError,
-  ScheduleOverlapPolicy,
-  type Client,
-  type ScheduleOptions,
-} from '@temporalio/client';
+import { ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
+import { ensureSchedule, type ScheduleRegistration } from '../client/schedules.ts';
 import type { Config } from '../config/env.ts';
 import type { ReconcileSchedule } from '../config/fields.ts';
 import {
@@ -20,8 +15,6 @@ import {
   reconcileScheduleIdFor,
   type ReconcileTenantsInput,
 } from '../contract/reconcile.ts';
-
-export type ScheduleRegistration = 'created' | 'updated' | 'unchanged' | 'paused' | 'off';
 
 interface Logger {
   info(obj: object, msg: string): void;
@@ -73,7 +66,10 @@ export async function registerReconcileSchedule(
 ): Promise<ScheduleRegistration | 'failed'> {
   const options = reconcileScheduleOptions(config.reconciler, config.temporal.taskQueue);
   try {
-    const outcome = await ensure(client, options, config.reconciler.schedule.kind === 'off');
+    const outcome = await ensureSchedule(client, options, config.reconciler.schedule.kind === 'off', {
+      off: OFF_NOTE,
+      updated: 'updated by a worker',
+    });
     logger.info({ scheduleId: options.scheduleId, outcome }, 'Reconciler schedule');
     return outcome;
   } catch (err) {
@@ -82,44 +78,5 @@ export async function registerReconcileSchedule(
       'Reconciler schedule not registered (the worker runs on; `ozres doctor` reports it)',
     );
     return 'failed';
-  }
-}
-
-async function ensure(client: Client, options: ScheduleOptions, off: boolean): Promise<ScheduleRegistration> {
-  const handle = client.schedule.getHandle(options.scheduleId);
-  if (off) {
-    // Off creates nothing; a Schedule another worker registered is paused, not deleted, so its history stays.
-    try {
-      const current = await handle.describe();
-      if (current.state.paused) return 'off';
-      await handle.pause(OFF_NOTE);
-      return 'paused';
-    } catch (err) {
-      if (err instanceof ScheduleNotFoundError) return 'off';
-      throw err;
-    }
-  }
-  try {
-    await client.schedule.create(options);
-    return 'created';
-  } catch (err) {
-    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-  }
-  // Another worker registered it first: update only when it differs, once more if a concurrent update raced ours.
-  for (let attempt = 1; ; attempt++) {
-    const current = await handle.describe();
-    if (current.action.memo?.settings === options.action.memo?.settings && !current.state.paused) return 'unchanged';
-    try {
-      await handle.update((previous) => ({
-        ...previous,
-        spec: options.spec,
-        action: options.action,
-        policies: { ...previous.policies, ...options.policies },
-        state: { ...previous.state, paused: false, note: 'updated by a worker' },
-      }));
-      return 'updated';
-    } catch (err) {
-      if (attempt >= 3) throw err;
-    }
   }
 }
