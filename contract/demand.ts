@@ -3,6 +3,20 @@
  * expansion team. What the API, the CLI, the workflows and the stores share, defined once.
  */
 import { z } from 'zod';
+import { BATCH_ID_PATTERN } from './demand-ids.ts';
+
+// The ids, workflow types and bounds workflow code needs live in demand-ids.ts, which has no zod.
+export {
+  BATCH_ID_PATTERN,
+  BATCH_WORKFLOW_TYPE,
+  WAITLIST_PAGES_PER_RUN,
+  WAITLIST_PAGE_SIZE,
+  WAITLIST_WORKFLOW_TYPE,
+  batchWorkflowIdFor,
+  prospectViableEventIdFor,
+  waitlistScheduleIdFor,
+  waitlistWorkflowIdFor,
+} from './demand-ids.ts';
 
 // ---- Prospects and the waitlist ----
 
@@ -62,16 +76,6 @@ export interface ProspectSettings {
   forDays: number;
 }
 
-/** Prospects the waitlist reads per activity: the most any workflow history carries at a time. */
-export const WAITLIST_PAGE_SIZE = 200;
-/** Pages one waitlist run handles before it continues as new, so a long list never grows one history far. */
-export const WAITLIST_PAGES_PER_RUN = 20;
-
-export const WAITLIST_WORKFLOW_TYPE = 'WaitlistWorkflow';
-/** One waitlist Schedule, and one round at a time, per tenant (the tenant id's alphabet has no `/`). */
-export const waitlistScheduleIdFor = (tenantId: string): string => `waitlist-${tenantId}`;
-export const waitlistWorkflowIdFor = (tenantId: string): string => `waitlist-${tenantId}`;
-
 /** What a waitlist round did: the Web UI shows it as the round goes, and it is the round's result. */
 export interface WaitlistCounts {
   /** Open prospects looked at (closed ones included). */
@@ -92,12 +96,6 @@ export interface WaitlistInput {
   /** The round's clock: a prospect past its window at this moment is closed (kept across continue-as-new). */
   roundAt?: string;
 }
-
-/**
- * The `prospect.viable` event's id: one per prospect, so a round retried, or a second round that finds it again before
- * it was marked, cannot send a second event (the delivery's workflow id is built from it too).
- */
-export const prospectViableEventIdFor = (externalId: string): string => `prospect.viable:${externalId}`;
 
 // ---- Batch feasibility (DESIGN §2.4) ----
 
@@ -122,19 +120,12 @@ export const ROW_OUTCOMES = ['viable', 'notViable', 'addressNotFound', 'invalid'
 export const RowOutcome = z.enum(ROW_OUTCOMES);
 export type RowOutcome = z.infer<typeof RowOutcome>;
 
-/** A batch id as the API makes it: `fb_` and 20 base32 characters (random; what routes and workflow ids carry). */
-export const BATCH_ID_PATTERN = /^fb_[a-z2-7]{20}$/;
 export const BatchId = z.string().regex(BATCH_ID_PATTERN, 'must be a batch id as POST /v1/feasibility/batches gave it');
 
-/** The workflow that works through a batch's rows, a page at a time (workflows/batch-feasibility). */
-export const BATCH_WORKFLOW_TYPE = 'BatchFeasibilityWorkflow';
 export interface BatchWorkflowInput {
   tenantId: string;
   batchId: string;
 }
-
-/** One workflow per batch: the tenant is in the id, so one tenant's batch id never reaches another's. */
-export const batchWorkflowIdFor = (tenantId: string, batchId: string): string => `feasibility-${tenantId}-${batchId}`;
 
 /** POST /v1/feasibility/batches → 202. */
 export const BatchAccepted = z.object({ batchId: z.string(), status: BatchStatus, total: z.number().int() });

@@ -16,6 +16,7 @@ import {
 } from '@temporalio/workflow';
 import type { BatchActivities, BatchPageResult } from '../../activities/batch.ts';
 import type { BatchStatus, BatchWorkflowInput } from '../../contract/demand.ts';
+import { BATCH_ID_PATTERN } from '../../contract/demand-ids.ts';
 import { TENANT_ID_PATTERN } from '../../contract/ids.ts';
 
 const { processBatchPage } = proxyActivities<BatchActivities>({
@@ -116,8 +117,8 @@ function validated(input: BatchWorkflowInput): BatchWorkflowInput {
     typeof input.tenantId === 'string' &&
     TENANT_ID_PATTERN.test(input.tenantId) &&
     typeof input.batchId === 'string' &&
-    // The API made it (BATCH_ID_PATTERN, in a module with zod, which workflow code leaves out); the store has the rest.
-    /^fb_[a-z2-7]{20}$/.test(input.batchId);
+    // The API made it; the store has the rest.
+    BATCH_ID_PATTERN.test(input.batchId);
   if (!ok)
     throw ApplicationFailure.nonRetryable(
       'Invalid batch input: tenantId must be a tenant id and batchId a batch id (fb_ and 20 of a-z, 2-7)',

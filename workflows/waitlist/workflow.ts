@@ -19,14 +19,13 @@ import {
 import type { ProspectActivities } from '../../activities/prospects.ts';
 import type { SettingsActivities } from '../../activities/settings.ts';
 import type { ViableProspect } from '../../activities/waitlist.ts';
+import type { WaitlistCounts, WaitlistInput } from '../../contract/demand.ts';
 import {
   WAITLIST_PAGE_SIZE,
   WAITLIST_PAGES_PER_RUN,
   prospectViableEventIdFor,
   waitlistWorkflowIdFor,
-  type WaitlistCounts,
-  type WaitlistInput,
-} from '../../contract/demand.ts';
+} from '../../contract/demand-ids.ts';
 import { DEFAULT_TENANT_ID } from '../../contract/ids.ts';
 import type { ProspectViableEvent } from '../../contract/schemas.ts';
 import { TenantIdKey, ViabilityIdKey } from '../../contract/search-attributes.ts';
