@@ -27,6 +27,7 @@ import {
   measureWhereTimeGoes,
 } from './measure.ts';
 import { readOptions, type BenchOptions } from './options.ts';
+import { measureReads } from './reads.ts';
 import { printSummary, writeResults } from './report.ts';
 import { openStack, startStack, stopStack } from './stack.ts';
 
@@ -41,9 +42,10 @@ async function main(options: BenchOptions): Promise<void> {
     const calls = await countOzmapCalls(bench, throughput);
     await endAllButHeld(bench, calmIds);
     const held = await measureMemoryHeld(bench);
+    const reads = await measureReads(bench, held.heldIds, options.quick ? 3 : 10);
     const expiry = await measureMassExpiry(bench, throughput, held.held);
     const cluster = options.onCluster ? await clusterThroughput(log, options.sizes) : undefined;
-    const figures = { throughput, phases, unsaturated, calls, held, expiry, cluster };
+    const figures = { throughput, phases, unsaturated, calls, held, reads, expiry, cluster };
     printSummary(bench, options, figures);
     await writeResults(bench, options, figures);
   } finally {

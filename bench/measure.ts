@@ -155,6 +155,8 @@ export interface HeldMemory {
   memory: MemorySample[];
   fillSeconds: number;
   queried: Latencies;
+  /** The viability ids held, in the order they were answered. */
+  heldIds: string[];
 }
 
 /** (c) Memory with reservations held (30-day holds: they sleep on a server timer), and a query on one of them. */
@@ -182,7 +184,7 @@ export async function measureMemoryHeld(bench: Bench): Promise<HeldMemory> {
       .query(getState),
   );
   log(`(c) a query on a held reservation, one at a time: p50 ${queried.p50Ms} ms, p99 ${queried.p99Ms} ms`);
-  return { held, memory, fillSeconds, queried };
+  return { held, memory, fillSeconds, queried, heldIds };
 }
 
 export interface AtOnce {

@@ -16,6 +16,7 @@ import {
 import { fmtOptions, mib, sampleOf, type MemorySample } from './memory.ts';
 import type { BenchOptions } from './options.ts';
 import type { Phases } from './phases.ts';
+import { fmtReads, type ReadFigures } from './reads.ts';
 import type { Bench } from './stack.ts';
 import { round } from './timing.ts';
 
@@ -26,6 +27,7 @@ export interface Figures {
   unsaturated: Awaited<ReturnType<typeof measureUnsaturated>>['unsaturated'];
   calls: Awaited<ReturnType<typeof countOzmapCalls>>;
   held: HeldMemory;
+  reads: ReadFigures | undefined;
   expiry: Awaited<ReturnType<typeof measureMassExpiry>>;
   cluster: ClusterFigures[] | undefined;
 }
@@ -59,6 +61,7 @@ export function printSummary(bench: Bench, options: BenchOptions, figures: Figur
       held.memory.map((m: MemorySample) => `${m.held.toLocaleString('en')} held ${m.rssMiB}`).join(' · ') +
       ` MiB (after a GC; highest since start ${held.memory.at(-1)?.rssPeakMiB} MiB)`,
     `  query        on a held reservation p50 ${held.queried.p50Ms} ms, p99 ${held.queried.p99Ms} ms`,
+    ...fmtReads(figures.reads),
     `  mass expiry  ${sizes.expiring} reservations ${expiry.seconds} s, ${sizes.expiring} baseline timers ` +
       `${baselineExpiry.seconds} s: ×${expiryRatio}; CPU ${fmtCpuVs(expiry.cpu, baselineExpiry.cpu)}`,
     ...(cluster ? cluster.map((f) => `  cluster      ${f.workers} worker(s): reservation ${fmt(f.reservation)}`) : []),
@@ -110,6 +113,7 @@ export async function writeResults(bench: Bench, options: BenchOptions, figures:
       heldFillSeconds: held.fillSeconds,
       queryOnHeld: held.queried,
     },
+    reads: figures.reads ?? null,
     expiry: { ...expiry, count: sizes.expiring, baseline: baselineExpiry, ratio: expiryRatio },
   };
   const name = `${quick ? 'quick' : 'latest'}${onCluster ? '-cluster' : ''}.json`;
