@@ -19,6 +19,11 @@ export interface BoxSearch {
    * maximum drop, or `fallbackMaxDropMeters` for a project that sets none. Absent: radius mode.
    */
   poles?: { fallbackMaxDropMeters: number };
+  /**
+   * Only the nearest this many candidates and unavailable boxes are answered (auto mode: the first is taken, the rest
+   * are the alternatives its state shows), so the answer recorded in history stays small. Absent: all of them.
+   */
+  nearest?: number;
 }
 
 export type SurveyOzmap = AreaOzmap;
@@ -34,7 +39,13 @@ export function surveyBoxes(ozmap: SurveyOzmap, input: BoxSearch): Promise<BoxSu
     const point = { lat: input.lat, lng: input.lng, radiusMeters: input.radiusMeters };
     const fetched = await fetchArea(ozmap, areaOf([point]), input.poles);
     if (!fetched) throw tooDense(new AreaTooDenseError(point));
-    return evaluatePoint(fetched, point);
+    const survey = evaluatePoint(fetched, point);
+    if (input.nearest === undefined) return survey;
+    return {
+      ...survey,
+      candidates: survey.candidates.slice(0, input.nearest),
+      unavailable: survey.unavailable.slice(0, input.nearest),
+    };
   });
 }
 

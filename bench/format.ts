@@ -8,7 +8,7 @@ export const fmt = (l: Latencies) =>
 export const fmtPhases = (p: Phases) =>
   `history: ${p.totalMs} ms to the answer = ${p.workflowTasks} workflow tasks ${p.workflowTasksMs} ms, ` +
   `activities queued ${p.activityQueueMs} ms, running ${p.activityRunMs} ms; ${p.upserts} upserts, ` +
-  `${p.historyBytes} B of history (activity results ${p.activityResultBytes} B)`;
+  `${p.events} events, ${p.historyBytes} B of history (activity results ${p.activityResultBytes} B)`;
 export type CpuPhase = ReturnType<CpuMeter['stop']>;
 /** "reservation vs baseline ms per workflow", in all and by process. */
 export const fmtCpuVs = (real: CpuPhase, base: CpuPhase) =>

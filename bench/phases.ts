@@ -18,7 +18,8 @@ export interface Phases {
   workflowTasks: number;
   activityQueueMs: number;
   activityRunMs: number;
-  /** Bytes of history up to the answer, and of the activities' results in it. */
+  /** Events of history up to the answer, their bytes, and the bytes of the activities' results in them. */
+  events: number;
   historyBytes: number;
   activityResultBytes: number;
   upserts: number;
@@ -62,6 +63,7 @@ export function phasesOf(events: Event[]): Omit<Phases, 'runs'> {
   }
   const historyBytes = temporal.api.history.v1.History.encode({ events: upTo }).finish().length;
   return {
+    events: upTo.length,
     totalMs: ms(upTo[upTo.length - 1]!) - ms(started),
     workflowTasksMs,
     workflowTasks,
@@ -87,6 +89,7 @@ export async function meanPhases(client: Client, workflowIds: string[]): Promise
     workflowTasks: mean((p) => p.workflowTasks),
     activityQueueMs: mean((p) => p.activityQueueMs),
     activityRunMs: mean((p) => p.activityRunMs),
+    events: mean((p) => p.events),
     historyBytes: mean((p) => p.historyBytes),
     activityResultBytes: mean((p) => p.activityResultBytes),
     upserts: mean((p) => p.upserts),

@@ -20,7 +20,7 @@ import {
   SelectBoxInput,
   ViabilityId,
   type ReservationInput,
-  type ReservationState,
+  ReservationState,
 } from '../contract/schemas.ts';
 import { WORKFLOW_TYPE } from '../contract/defaults.ts';
 import type { HoldLimits } from '../contract/limits.ts';
@@ -36,6 +36,7 @@ import {
   waitForReservation,
 } from '../contract/messages.ts';
 import { CustomerCodeKey, ReservationStatusKey, TenantIdKey, ViabilityIdKey } from '../contract/search-attributes.ts';
+import { STATE_MEMO_KEY } from '../contract/memo.ts';
 import { RecentSurveys, surveyAround, type CandidateSurvey } from './candidate-survey.ts';
 import { connectClient, lazyClient } from './connection.ts';
 import type { ConnectionConfig } from './connection.ts';
@@ -225,14 +226,17 @@ export class ReservationsClient {
     }
   }
 
-  /** The state of a described run: live while running, its result once completed. */
+  /**
+   * The state of a described run: live while running (from its memo once a port is held, which Temporal's server
+   * answers without a worker; asked of the workflow before that), its result once completed.
+   */
   async #stateOf(
     viabilityId: string,
     handle: ReservationHandle,
     description: WorkflowExecutionDescription,
   ): Promise<ReservationState> {
     try {
-      if (description.status.name === 'RUNNING') return await handle.query(getState);
+      if (description.status.name === 'RUNNING') return memoState(description.memo) ?? (await handle.query(getState));
       if (description.status.name === 'COMPLETED') return await handle.result();
       throw new ReservationFailedError(viabilityId, `workflow ${description.status.name.toLowerCase()}`);
     } catch (err) {
@@ -409,4 +413,15 @@ export class ReservationsClient {
           : `Port reservation for viability ${input.viabilityId} of ${this.tenantId}`,
     };
   }
+}
+
+/**
+ * The state a running reservation keeps in its memo (contract/memo.ts), checked like any answer from outside; none
+ * (before a port is held, or a memo this version cannot read) means asking the workflow.
+ */
+function memoState(memo: Record<string, unknown> | undefined): ReservationState | undefined {
+  const kept = memo?.[STATE_MEMO_KEY];
+  if (kept === undefined) return undefined;
+  const parsed = ReservationState.safeParse(kept);
+  return parsed.success ? parsed.data : undefined;
 }

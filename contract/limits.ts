@@ -17,6 +17,11 @@ export const DEFAULT_MAX_MOVES = 10;
 export const MOVE_ATTEMPTS_PER_MOVE = 3;
 /** Moves and extensions the state lists, the most recent last; history and the webhook events keep every one. */
 export const CHANGES_KEPT = 10;
+/**
+ * Boxes an auto-mode state keeps, and a manual one once its port is chosen (the chosen box among them): the full
+ * list matters only to a person choosing, and every state is recorded in history (DESIGN §2, "candidates").
+ */
+export const CANDIDATES_KEPT = 3;
 /** Whole days an extendHold may add at once (the contract's 1-90). */
 export const MAX_EXTENSION_DAYS = 90;
 

@@ -18,6 +18,17 @@ export const { reservePort, confirmInstallation, releasePort, sweepDuplicates, m
   });
 
 /**
+ * A settle's first attempts, in the workflow task that decided it (the hold's end, a confirm, a cancel): when OZmap
+ * answers, as it nearly always does, no activity task and no second workflow task. A few quick attempts only: one that
+ * keeps failing goes on as the activity above, visibly and without bound (settle.ts).
+ */
+export const { confirmInstallation: confirmAtOnce, releasePort: releaseAtOnce } =
+  proxyLocalActivities<ReservationActivities>({
+    startToCloseTimeout: '30 seconds',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 3 },
+  });
+
+/**
  * A changeBox's fresh search: someone waits for the answer, so an unreachable OZmap refuses the move after a few
  * attempts (with the reason) instead of holding the update, and every other change, open.
  */

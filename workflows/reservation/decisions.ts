@@ -127,3 +127,13 @@ function choice(box: Candidate, splitterId: string, splitterName: string, port: 
     ...(box.drop ? { dropPoles: box.drop.poles } : {}),
   };
 }
+
+/**
+ * Once a port is held: the chosen box and the nearest others, `kept` in all, in their order (the full list mattered
+ * only to a person choosing).
+ */
+export function keptCandidates(candidates: readonly Candidate[], chosenBoxId: string, kept: number): Candidate[] {
+  const chosen = candidates.findIndex((c) => c.boxId === chosenBoxId);
+  if (chosen < kept) return candidates.slice(0, kept);
+  return [...candidates.slice(0, kept - 1), candidates[chosen]!];
+}

@@ -14,13 +14,16 @@ import {
   isCancellation,
   makeContinueAsNewFunc,
   setCurrentDetails,
+  upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { DEFAULT_TENANT_ID } from '../../contract/ids.ts';
 import { FAILURES } from '../../contract/failures.ts';
 import type { ContinuedV1, RunInputV1, SettleAction } from '../../contract/recorded-input.ts';
-import { CHANGES_KEPT, holdDaysProblem, type ReservationSettings } from '../../contract/limits.ts';
+import { CANDIDATES_KEPT, CHANGES_KEPT, holdDaysProblem, type ReservationSettings } from '../../contract/limits.ts';
+import { PASSING_STATUSES, STATE_MEMO_KEY, UNHELD_STATUSES } from '../../contract/memo.ts';
 import type { BoxSearch } from '../../activities/index.ts';
 import type {
   BriefState,
@@ -45,6 +48,7 @@ import {
 import { isSettled, type FinalStatus, type ReservationStatus } from '../../contract/statuses.ts';
 import { reservationSettings } from './activities.ts';
 import { placeOf } from './changes.ts';
+import { keptCandidates } from './decisions.ts';
 import { Events } from './events.ts';
 import { describe, withoutCandidates } from './views.ts';
 
@@ -75,6 +79,10 @@ export class Reservation {
   failure?: string;
   /** The webhook events to Ispbox (events.ts). */
   readonly events: Events;
+  /** The ReservationStatus search attribute as it stands (undefined: a start that did not set it). */
+  private shownStatus?: ReservationStatus;
+  /** The state the memo holds, as JSON: a publish that would change nothing writes nothing. */
+  private shownState?: string;
 
   constructor(
     /** The input exactly as recorded: what a continued run is started with again. */
@@ -95,6 +103,10 @@ export class Reservation {
     this.moveAttempts = continued?.moveAttempts ?? 0;
     if (continued?.settings) this.settingsRead = Promise.resolve((this.settings = continued.settings));
     this.events = new Events(this.state, () => this.readSettings(), continued?.remindersSent, this.tenant);
+    // What the start set (the client library; continueAsNew, below, for a continued run).
+    const { typedSearchAttributes, memo } = workflowInfo();
+    this.shownStatus = typedSearchAttributes.get(ReservationStatusKey) as ReservationStatus | undefined;
+    if (memo?.[STATE_MEMO_KEY] !== undefined) this.shownState = JSON.stringify(memo[STATE_MEMO_KEY]);
   }
 
   /** The worker's limits and webhook switch, read once per run (a local activity; a continued run brings them). */
@@ -148,24 +160,60 @@ export class Reservation {
     return this.state;
   }
 
-  /** Makes the reservation findable in the Web UI and by the client library's listing. */
+  /**
+   * Makes the reservation findable in the Web UI and by the client library's listing. The client library starts it
+   * with these search attributes already set (client/reservations.ts); a start that did not set them gets them here.
+   */
   announce(): void {
-    upsertSearchAttributes([
-      { key: TenantIdKey, value: this.input.tenantId ?? DEFAULT_TENANT_ID },
-      { key: ViabilityIdKey, value: this.input.viabilityId },
-      { key: CustomerCodeKey, value: this.input.customer.code },
-      { key: ReservationStatusKey, value: this.state.status },
-    ]);
+    const given = workflowInfo().typedSearchAttributes;
+    const keys = [TenantIdKey, ViabilityIdKey, CustomerCodeKey, ReservationStatusKey] as const;
+    if (keys.some((key) => given.get(key) === undefined)) {
+      upsertSearchAttributes([
+        { key: TenantIdKey, value: this.input.tenantId ?? DEFAULT_TENANT_ID },
+        { key: ViabilityIdKey, value: this.input.viabilityId },
+        { key: CustomerCodeKey, value: this.input.customer.code },
+        { key: ReservationStatusKey, value: this.state.status },
+      ]);
+      this.shownStatus = this.state.status;
+    }
     this.showDetails();
   }
 
-  /** The one place the status changes. */
-  setStatus(status: ReservationStatus): void {
+  /**
+   * The one place the status changes. `attributes`: search attributes that change with it (one upsert for all). A
+   * passing status (PASSING_STATUSES) is not shown: the next resting one follows within the same step.
+   */
+  setStatus(status: ReservationStatus, attributes: SearchAttributeUpdatePair[] = []): void {
     const changed = status !== this.state.status;
     this.state.status = status;
-    upsertSearchAttributes([{ key: ReservationStatusKey, value: status }]);
-    this.showDetails();
+    this.show(attributes, !PASSING_STATUSES.has(status));
     if (changed) this.events.statusChanged(status);
+  }
+
+  /** A passing status whose step keeps failing: shown after all (search attribute, memo with the notice). */
+  showStep(): void {
+    this.show([], true);
+  }
+
+  /**
+   * What Temporal shows of the reservation follows its state, one upsert of each kind at most: the search attributes
+   * (`attributes`, and the status when `withStatus` and it changed), the memo once a port is held (contract/memo.ts),
+   * and the Web UI's details.
+   */
+  private show(attributes: SearchAttributeUpdatePair[], withStatus: boolean): void {
+    const { status } = this.state;
+    const changes = [...attributes];
+    if (withStatus && status !== this.shownStatus) {
+      changes.push({ key: ReservationStatusKey, value: status });
+      this.shownStatus = status;
+    }
+    if (changes.length > 0) upsertSearchAttributes(changes);
+    if (withStatus && !UNHELD_STATUSES.has(status)) {
+      const json = JSON.stringify(this.state);
+      if (json !== this.shownState) upsertMemo({ [STATE_MEMO_KEY]: this.state });
+      this.shownState = json;
+    }
+    this.showDetails();
   }
 
   showDetails(): void {
@@ -179,11 +227,13 @@ export class Reservation {
   reserved(reservation: ReservationTerms, notice?: string): void {
     this.state.reservation = reservation;
     this.state.notice = notice;
-    upsertSearchAttributes([
+    // The search's full lists matter only to a person choosing: what stays is small (DESIGN §2, "candidates").
+    this.state.candidates = keptCandidates(this.state.candidates, reservation.boxId, CANDIDATES_KEPT);
+    this.state.unavailableBoxes = this.state.unavailableBoxes?.slice(0, CANDIDATES_KEPT);
+    this.setStatus('RESERVED', [
       { key: BoxIdKey, value: reservation.boxId },
       { key: ReservationExpiresAtKey, value: new Date(reservation.expiresAt) },
     ]);
-    this.setStatus('RESERVED');
     this.answerPick();
   }
 
@@ -195,6 +245,12 @@ export class Reservation {
     const poles = this.settings?.poles;
     if (poles) this.state.viabilityMode = 'poles';
     return { ...point, radiusMeters: this.state.radiusMeters, ...this.tenant, ...(poles ? { poles } : {}) };
+  }
+
+  /** The search that picks the port: in auto mode only the nearest few come back (the first is taken). */
+  pickingSearch(point: Coordinates): BoxSearch & { tenantId?: string } {
+    const area = this.searchArea(point);
+    return this.input.selection === 'auto' ? { ...area, nearest: CANDIDATES_KEPT } : area;
   }
 
   /**
@@ -210,8 +266,7 @@ export class Reservation {
     else delete reservation.drop;
     this.record(change);
     this.state.moves = (this.state.moves ?? 0) + 1;
-    upsertSearchAttributes([{ key: BoxIdKey, value: reservation.boxId }]);
-    this.showDetails();
+    this.show([{ key: BoxIdKey, value: reservation.boxId }], true);
     this.events.boxChanged();
     return change;
   }
@@ -228,8 +283,7 @@ export class Reservation {
     if (reason !== undefined) change.reason = reason;
     reservation.expiresAt = expiresAt;
     this.record(change);
-    upsertSearchAttributes([{ key: ReservationExpiresAtKey, value: new Date(expiresAt) }]);
-    this.showDetails();
+    this.show([{ key: ReservationExpiresAtKey, value: new Date(expiresAt) }], true);
     this.events.extended(); // the reminders not sent yet re-arm at the new end (events.ts)
     return change;
   }
@@ -315,11 +369,12 @@ export class Reservation {
     };
     const { reservation } = this.state;
     const continueAsNew = makeContinueAsNewFunc({
+      ...(UNHELD_STATUSES.has(this.state.status) ? {} : { memo: { [STATE_MEMO_KEY]: this.state } }),
       typedSearchAttributes: [
         { key: TenantIdKey, value: this.input.tenantId ?? DEFAULT_TENANT_ID },
         { key: ViabilityIdKey, value: this.input.viabilityId },
         { key: CustomerCodeKey, value: this.input.customer.code },
-        { key: ReservationStatusKey, value: this.state.status },
+        ...(this.shownStatus ? [{ key: ReservationStatusKey, value: this.shownStatus }] : []),
         ...(reservation
           ? [
               { key: BoxIdKey, value: reservation.boxId },

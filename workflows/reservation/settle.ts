@@ -3,9 +3,17 @@
  * to the workflow meanwhile. A confirm or release that fails for a reason retries cannot fix is tried again every hour,
  * visibly; a run stuck like that continues as new every so often, so that its history stays small.
  */
-import { ActivityFailure, CancellationScope, log, sleep, workflowInfo } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  CancellationScope,
+  TemporalFailure,
+  isCancellation,
+  log,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { ReservationState } from '../../contract/schemas.ts';
-import { confirmInstallation, releasePort } from './activities.ts';
+import { confirmAtOnce, confirmInstallation, releaseAtOnce, releasePort } from './activities.ts';
 import type { Reservation } from './reservation.ts';
 import { settleRef } from './sweep.ts';
 
@@ -22,12 +30,22 @@ export function settle(r: Reservation): Promise<ReservationState> {
     const ref = settleRef(r);
     if (state.status === 'CONFIRMING') {
       const note = r.action?.kind === 'confirm' ? r.action.note : undefined;
-      const confirmed = await untilDone(r, 'confirming the installation', () => confirmInstallation(ref));
+      const confirmed = await untilDone(
+        r,
+        'confirming the installation',
+        () => confirmAtOnce(ref),
+        () => confirmInstallation(ref),
+      );
       return confirmed.outcome === 'confirmed'
         ? r.finish('INSTALLED', note ? `Sale confirmed: ${note}` : 'Sale confirmed')
         : r.finish('CANCELLED', 'The reservation was removed in OZmap before the sale was confirmed');
     }
-    const released = await untilDone(r, 'releasing the port', () => releasePort(ref));
+    const released = await untilDone(
+      r,
+      'releasing the port',
+      () => releaseAtOnce(ref),
+      () => releasePort(ref),
+    );
     if (released.outcome === 'installed')
       return r.finish('INSTALLED', 'The client was already implanted in OZmap: kept, not released');
     // Another client on the property: deleting it would take that client too (OZmap fact O18, Invariant 7).
@@ -42,8 +60,25 @@ export function settle(r: Reservation): Promise<ReservationState> {
   });
 }
 
-/** Runs a settling activity until it succeeds; a failure retries cannot fix stays visible in the state. */
-async function untilDone<T>(r: Reservation, what: string, step: () => Promise<T>): Promise<T> {
+/**
+ * Runs a settling step until it succeeds: first `atOnce` (a local activity, in this workflow task), then, should that
+ * fail, `step` (the same activity, retried by the server) round after round, the failure shown in the state (status,
+ * search attribute, memo) until it succeeds.
+ */
+async function untilDone<T>(
+  r: Reservation,
+  what: string,
+  atOnce: () => Promise<T>,
+  step: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await atOnce();
+  } catch (err) {
+    // A local activity's failure comes as the activity's own (ApplicationFailure, TimeoutFailure), not wrapped.
+    if (!(err instanceof TemporalFailure) || isCancellation(err)) throw err;
+    log.info(`${what} did not go through at once; trying again as an activity`, { error: err.message });
+    r.showStep(); // from now on it may take a while: the status is shown
+  }
   for (let round = 1; ; round++) {
     try {
       return await step();
@@ -52,7 +87,7 @@ async function untilDone<T>(r: Reservation, what: string, step: () => Promise<T>
       const why = err.cause?.message ?? err.message;
       r.state.notice = `${what} is failing (${why}); trying again in ${STUCK_RETRY_INTERVAL}`;
       r.settleFailing = true; // waitForReservation answers now: a handler left waiting would block continue-as-new
-      r.showDetails();
+      r.showStep();
       log.warn(`${what} failed`, { error: err.cause?.message });
       await sleep(STUCK_RETRY_INTERVAL);
       // About 11 events a round: a run stays far below Temporal's 10,240-event warning.

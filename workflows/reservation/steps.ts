@@ -44,7 +44,7 @@ export async function locate(r: Reservation): Promise<Coordinates | Ended> {
 /** The boxes with a free port within the radius, nearest first (and those that cannot take the customer). */
 export async function search(r: Reservation, point: Coordinates): Promise<void> {
   r.setStatus('SEARCHING');
-  const survey = await surveyBoxes(r.searchArea(point));
+  const survey = await surveyBoxes(r.pickingSearch(point));
   r.state.candidates = survey.candidates;
   r.state.unavailableBoxes = survey.unavailable;
 }
