@@ -20,8 +20,9 @@ export interface BoxSearch {
    */
   poles?: { fallbackMaxDropMeters: number };
   /**
-   * Only the nearest this many candidates and unavailable boxes are answered (auto mode: the first is taken, the rest
-   * are the alternatives its state shows), so the answer recorded in history stays small. Absent: all of them.
+   * Only what picking a port needs is answered, so that the answer recorded in history stays small (auto mode): the
+   * nearest this many candidates (the first is taken, the others are the alternatives its state shows), and the
+   * unavailable boxes, as many, only when there is no candidate (they then say why). Absent: all of both.
    */
   nearest?: number;
 }
@@ -44,7 +45,7 @@ export function surveyBoxes(ozmap: SurveyOzmap, input: BoxSearch): Promise<BoxSu
     return {
       ...survey,
       candidates: survey.candidates.slice(0, input.nearest),
-      unavailable: survey.unavailable.slice(0, input.nearest),
+      unavailable: survey.candidates.length > 0 ? [] : survey.unavailable.slice(0, input.nearest),
     };
   });
 }

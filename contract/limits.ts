@@ -21,7 +21,7 @@ export const CHANGES_KEPT = 10;
  * Boxes an auto-mode state keeps, and a manual one once its port is chosen (the chosen box among them): the full
  * list matters only to a person choosing, and every state is recorded in history (DESIGN §2, "candidates").
  */
-export const CANDIDATES_KEPT = 3;
+export const CANDIDATES_KEPT = 2;
 /** Whole days an extendHold may add at once (the contract's 1-90). */
 export const MAX_EXTENSION_DAYS = 90;
 

@@ -1,6 +1,8 @@
 /**
  * What this client needs of OZmap API v2 responses (see docs/architecture.md, "OZmap facts"), validated at the
- * boundary. Loose objects: OZmap sends many more fields, and accepting them keeps us working when it adds more.
+ * boundary. OZmap sends many more fields than these: each object is checked for the fields it names and the others are
+ * ignored, not copied (every entity is then mapped to our own shape), so one it adds keeps us working, and costs no
+ * time: the splitters of one survey are some 70 KB.
  */
 import { z } from 'zod';
 
@@ -9,8 +11,7 @@ const normaliseId = (value: unknown): unknown => {
   if (value && typeof value === 'object' && !('id' in value) && '_id' in value) return { ...value, id: value._id };
   return value;
 };
-const entity = <S extends z.ZodRawShape>(shape: S) =>
-  z.preprocess(normaliseId, z.looseObject({ id: z.string(), ...shape }));
+const entity = <S extends z.ZodRawShape>(shape: S) => z.preprocess(normaliseId, z.object({ id: z.string(), ...shape }));
 
 /** A reference that OZmap sends either as an id or as the populated object. */
 const Ref = z.union([z.string(), entity({}).transform((o) => o.id)]);
@@ -94,7 +95,7 @@ export type OzPoleType = z.infer<typeof OzPoleType>;
 
 /** A project's longest drop in metres (SDK `Project.drop.maxSize`), when it sets one. */
 export const OzProject = entity({
-  drop: z.looseObject({ maxSize: z.number().positive().nullish() }).nullish(),
+  drop: z.object({ maxSize: z.number().positive().nullish() }).nullish(),
 }).transform((p) => ({ id: p.id, maxDropMeters: p.drop?.maxSize ?? undefined }));
 export type OzProject = z.infer<typeof OzProject>;
 
@@ -106,8 +107,8 @@ export const OzSplitter = entity({
   /** true = service ("atendimento") splitter: the only kind whose ports take clients. */
   isDrop: z.boolean().optional(),
   /** output[N-1] is what occupies port N; null = free. */
-  connectables: z.looseObject({ output: z.array(z.string().nullable()) }),
-  ports: z.array(z.looseObject({ blocked: z.boolean().optional() })).optional(),
+  connectables: z.object({ output: z.array(z.string().nullable()) }),
+  ports: z.array(z.object({ blocked: z.boolean().optional() })).optional(),
 }).transform((s) => ({
   id: s.id,
   name: s.name ?? s.label ?? s.id,
@@ -139,7 +140,7 @@ export const OzProperty = entity({
       OzClient,
     ])
     .nullish(),
-  connections: z.array(z.looseObject({ id: Ref, port: z.number().int().positive().nullish() })).optional(),
+  connections: z.array(z.object({ id: Ref, port: z.number().int().positive().nullish() })).optional(),
 }).transform((p) => ({
   id: p.id,
   boxId: p.box ?? undefined,
@@ -169,7 +170,7 @@ export type OzProspect = z.infer<typeof OzProspect>;
 
 /** OZmap's pagination envelope (2025 shape adds hasNextPage/nextUrl; older servers only total/start/limit). */
 export const page = <T extends z.ZodType>(row: T) =>
-  z.looseObject({
+  z.object({
     total: z.number().optional(),
     start: z.number().optional(),
     limit: z.number().optional(),

@@ -162,13 +162,14 @@ describe('feasibility along the poles (time-skipping, a network built with the o
   });
 
   /** A reservation at the customer's point in `mode`, once RESERVED (or ended): its state and its handle. */
-  async function reserve(mode: 'radius' | 'poles') {
+  async function reserve(mode: 'radius' | 'poles', selection: 'auto' | 'manual' = 'auto') {
     const viabilityId = `PL-${mode}-${randomUUID().slice(0, 8)}`;
     const input: ReservationInput = {
       viabilityId,
       customer: { code: `C-${viabilityId}`, name: 'Maria dos Postes' },
       coordinates: CUSTOMER,
       radiusMeters: 250,
+      selection,
     };
     const handle = await env.client.workflow.start(WORKFLOW_TYPE, {
       taskQueue: `poles-tests-${mode}`,
@@ -177,7 +178,7 @@ describe('feasibility along the poles (time-skipping, a network built with the o
     });
     const state = await eventually(async () => {
       const s = await handle.query(getState);
-      assert.equal(s.status, 'RESERVED', s.notice ?? s.outcome?.reason);
+      assert.equal(s.status, selection === 'auto' ? 'RESERVED' : 'AWAITING_SELECTION', s.notice ?? s.outcome?.reason);
       return s;
     });
     return { state, handle };
@@ -213,8 +214,15 @@ describe('feasibility along the poles (time-skipping, a network built with the o
     assert.deepEqual(property.drop_poles, network.route, "the simulator's property hangs on the same poles");
     assert.equal((property as { pole?: string }).pole, network.route[0]);
 
-    // The box across the river and the one whose project allows 100 m are listed, with why.
-    const why = new Map(state.unavailableBoxes?.map((b) => [b.boxId, b.reason]));
+    // The box across the river and the one whose project allows 100 m are listed, with why, to a person choosing (a
+    // held reservation keeps only the boxes that could take the customer).
+    const choosing = await reserve('poles', 'manual');
+    await choosing.handle.signal(cancelReservation, {});
+    assert.deepEqual(
+      choosing.state.candidates.map((c) => c.boxId),
+      [network.reachable, network.west],
+    );
+    const why = new Map(choosing.state.unavailableBoxes?.map((b) => [b.boxId, b.reason]));
     assert.equal(why.get(network.across), 'no-pole-path');
     assert.equal(why.get(network.tooLong), 'drop-too-long');
     assert.deepEqual(

@@ -227,9 +227,10 @@ export class Reservation {
   reserved(reservation: ReservationTerms, notice?: string): void {
     this.state.reservation = reservation;
     this.state.notice = notice;
-    // The search's full lists matter only to a person choosing: what stays is small (DESIGN §2, "candidates").
+    // The search's lists matter only to a person choosing, and the boxes that could not take the customer only until
+    // one could: what stays is small (DESIGN §2, "candidates"), as every state answered is recorded in history.
     this.state.candidates = keptCandidates(this.state.candidates, reservation.boxId, CANDIDATES_KEPT);
-    this.state.unavailableBoxes = this.state.unavailableBoxes?.slice(0, CANDIDATES_KEPT);
+    delete this.state.unavailableBoxes;
     this.setStatus('RESERVED', [
       { key: BoxIdKey, value: reservation.boxId },
       { key: ReservationExpiresAtKey, value: new Date(reservation.expiresAt) },
