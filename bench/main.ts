@@ -7,7 +7,9 @@
  *   (c) the worker's memory, part by part (bench/worker.ts), with up to 20,000 reservations held, and a query's time
  *       on a held reservation (a replay when it is not cached);
  *   (d) the time to release 1,000 reservations that expire at once, on top of those held, against the time the same
- *       server and worker take to complete 1,000 baseline workflows whose timers fire at once.
+ *       server and worker take to complete 1,000 baseline workflows whose timers fire at once;
+ *   (e) per tenant, on a stack of its own (bench/tenants.ts): a noisy neighbour, a worker's memory with 1,000
+ *       tenants, a registry look-up's cost.
  * Never part of the tests' pass/fail. Prints a summary, writes bench/results/latest.json (quick.json), exits 0.
  *   npm run bench -- --quick        (smaller numbers, to try it out)
  *   npm run bench -- --held 0,1000  (other held steps)
@@ -29,6 +31,7 @@ import {
 import { readOptions, type BenchOptions } from './options.ts';
 import { printSummary, writeResults } from './report.ts';
 import { openStack, startStack, stopStack } from './stack.ts';
+import { measureTenants } from './tenants.ts';
 
 async function main(options: BenchOptions): Promise<void> {
   const log = (line: string) => console.log(line);
@@ -43,7 +46,8 @@ async function main(options: BenchOptions): Promise<void> {
     const held = await measureMemoryHeld(bench);
     const expiry = await measureMassExpiry(bench, throughput, held.held);
     const cluster = options.onCluster ? await clusterThroughput(log, options.sizes) : undefined;
-    const figures = { throughput, phases, unsaturated, calls, held, expiry, cluster };
+    const tenants = await measureTenants(log, options.quick);
+    const figures = { throughput, phases, unsaturated, calls, held, expiry, cluster, tenants };
     printSummary(bench, options, figures);
     await writeResults(bench, options, figures);
   } finally {

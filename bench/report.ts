@@ -17,6 +17,8 @@ import { fmtOptions, mib, sampleOf, type MemorySample } from './memory.ts';
 import type { BenchOptions } from './options.ts';
 import type { Phases } from './phases.ts';
 import type { Bench } from './stack.ts';
+import { tenantLines } from './tenant-report.ts';
+import type { TenantFigures } from './tenants.ts';
 import { round } from './timing.ts';
 
 /** Every figure of one run. */
@@ -28,6 +30,7 @@ export interface Figures {
   held: HeldMemory;
   expiry: Awaited<ReturnType<typeof measureMassExpiry>>;
   cluster: ClusterFigures[] | undefined;
+  tenants: TenantFigures;
 }
 
 const perExpiryOf = (bench: Bench, { expiry }: Figures) =>
@@ -62,6 +65,7 @@ export function printSummary(bench: Bench, options: BenchOptions, figures: Figur
     `  mass expiry  ${sizes.expiring} reservations ${expiry.seconds} s, ${sizes.expiring} baseline timers ` +
       `${baselineExpiry.seconds} s: ×${expiryRatio}; CPU ${fmtCpuVs(expiry.cpu, baselineExpiry.cpu)}`,
     ...(cluster ? cluster.map((f) => `  cluster      ${f.workers} worker(s): reservation ${fmt(f.reservation)}`) : []),
+    ...tenantLines(figures.tenants),
   ];
   for (const line of summary) bench.log(line);
 }
@@ -111,6 +115,7 @@ export async function writeResults(bench: Bench, options: BenchOptions, figures:
       queryOnHeld: held.queried,
     },
     expiry: { ...expiry, count: sizes.expiring, baseline: baselineExpiry, ratio: expiryRatio },
+    tenants: figures.tenants,
   };
   const name = `${quick ? 'quick' : 'latest'}${onCluster ? '-cluster' : ''}.json`;
   const out = path.join(projectRoot, 'bench', 'results', name);
