@@ -36,6 +36,7 @@ import { meanTaskWaits, type TaskWaits } from './task-waits.ts';
 import { measureLookups, type LookupFigures } from './tenant-lookup.ts';
 import { pool, round, timed, type Latencies } from './timing.ts';
 import { startWorker, type WorkerChild } from './worker-process.ts';
+import type { WorkerMemory } from './worker.ts';
 
 export const NOISE_GOAL = 1.2;
 export const MEMORY_GOAL_MIB = 30;
@@ -185,10 +186,10 @@ async function measure(parts: Parts, sizes: TenantSizes, log: Log): Promise<Tena
 
   // 2. Memory: one tenant, then the many.
   await pool(range(sizes.active), 8, () => reserver.reserve(tenantA));
-  const first = await worker.memory();
+  const first = await settledMemory(worker);
   const oneTenant = sampleOf(0, first);
   await pool(range(sizes.active), 8, () => reserver.reserve(tenantA));
-  const oneTenantAgain = sampleOf(0, await worker.memory());
+  const oneTenantAgain = sampleOf(0, await settledMemory(worker));
   const tenantB = { id: 'tenant-b', sim: b };
   const tenantC = { id: 'tenant-c', sim: c };
   const others = range(sizes.registered - 3).map((i) => ({
@@ -199,7 +200,7 @@ async function measure(parts: Parts, sizes: TenantSizes, log: Log): Promise<Tena
   await pool([tenantB, tenantC, ...others], 8, register);
   const registerSeconds = round((performance.now() - registering) / 1000, 1);
   await pool(others.slice(0, sizes.active), 8, (t) => reserver.reserve(t));
-  const manyTenants = sampleOf(0, await worker.memory());
+  const manyTenants = sampleOf(0, await settledMemory(worker));
   const overOneMiB = round(manyTenants.rssMiB - oneTenantAgain.rssMiB, 1);
   log(
     `  tenants: worker RSS one tenant ${oneTenant.rssMiB} → ${oneTenantAgain.rssMiB} MiB, ${sizes.registered} ` +
@@ -260,6 +261,19 @@ async function measure(parts: Parts, sizes: TenantSizes, log: Log): Promise<Tena
     },
     lookups,
   };
+}
+
+/**
+ * The worker's memory after a GC: of three probes a second apart, the one of median RSS, so that a probe that caught
+ * the worker mid-way through its last tasks' work does not make the figure (the figure is a few MiB).
+ */
+async function settledMemory(worker: WorkerChild): Promise<WorkerMemory> {
+  const probes: WorkerMemory[] = [];
+  for (let i = 0; i < 3; i++) {
+    if (i > 0) await sleep(1000);
+    probes.push(await worker.memory());
+  }
+  return probes.sort((x, y) => x.rss - y.rss)[1]!;
 }
 
 /** How long until all of the tenant's `count` reservations were RESERVED (visibility, polled), or the wait ended. */
