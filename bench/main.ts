@@ -7,7 +7,9 @@
  *   (c) the worker's memory, part by part (bench/worker.ts), with up to 20,000 reservations held, and a query's time
  *       on a held reservation (a replay when it is not cached);
  *   (d) the time to release 1,000 reservations that expire at once, on top of those held, against the time the same
- *       server and worker take to complete 1,000 baseline workflows whose timers fire at once.
+ *       server and worker take to complete 1,000 baseline workflows whose timers fire at once;
+ *   (e) per tenant, on a stack of its own (bench/tenants.ts): a noisy neighbour, a worker's memory with 1,000
+ *       tenants, a registry look-up's cost.
  * Never part of the tests' pass/fail. Prints a summary, writes bench/results/latest.json (quick.json), exits 0.
  *   npm run bench -- --quick        (smaller numbers, to try it out)
  *   npm run bench -- --held 0,1000  (other held steps)
@@ -28,14 +30,18 @@ import {
 } from './measure.ts';
 import { readOptions, type BenchOptions } from './options.ts';
 import { measureReads } from './reads.ts';
+import type { Figures } from './figures.ts';
 import { printSummary, writeResults } from './report.ts';
-import { openStack, startStack, stopStack } from './stack.ts';
+import { openStack, startStack, stopStack, type Bench } from './stack.ts';
+import { measureTenants } from './tenants.ts';
 
 async function main(options: BenchOptions): Promise<void> {
   const log = (line: string) => console.log(line);
   const stack = await openStack(log);
+  let bench: Bench;
+  let figures: Omit<Figures, 'tenants'>;
   try {
-    const bench = await startStack(stack, options.sizes, log);
+    bench = await startStack(stack, options.sizes, log);
     const throughput = await measureThroughput(bench);
     const phases = await measureWhereTimeGoes(bench, throughput.firstMeasured);
     const { unsaturated, calmIds } = await measureUnsaturated(bench);
@@ -45,12 +51,14 @@ async function main(options: BenchOptions): Promise<void> {
     const reads = await measureReads(bench, held.heldIds, options.quick ? 3 : 10);
     const expiry = await measureMassExpiry(bench, throughput, held.held);
     const cluster = options.onCluster ? await clusterThroughput(log, options.sizes) : undefined;
-    const figures = { throughput, phases, unsaturated, calls, held, reads, expiry, cluster };
-    printSummary(bench, options, figures);
-    await writeResults(bench, options, figures);
+    figures = { throughput, phases, unsaturated, calls, held, reads, expiry, cluster };
   } finally {
     await stopStack(stack);
   }
+  // Tenants on a stack of their own, once the first one (and its 20,000 held) is gone.
+  const tenants = await measureTenants(log, options.quick);
+  printSummary(bench, options, { ...figures, tenants });
+  await writeResults(bench, options, { ...figures, tenants });
 }
 
 const options = readOptions();

@@ -3,34 +3,16 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { projectRoot } from '../scripts/temporal-tools.ts';
-import type { ClusterFigures } from './cluster.ts';
 import { fmt, fmtCpuVs, fmtPhases } from './format.ts';
-import {
-  CALM_CONCURRENCY,
-  type countOzmapCalls,
-  type HeldMemory,
-  type measureMassExpiry,
-  type measureUnsaturated,
-  type Throughput,
-} from './measure.ts';
+import { goalLines, goalsOf } from './goals.ts';
+import type { Figures } from './figures.ts';
+import { CALM_CONCURRENCY } from './measure.ts';
 import { fmtOptions, mib, sampleOf, type MemorySample } from './memory.ts';
 import type { BenchOptions } from './options.ts';
-import type { Phases } from './phases.ts';
-import { fmtReads, type ReadFigures } from './reads.ts';
+import { fmtReads } from './reads.ts';
 import type { Bench } from './stack.ts';
+import { tenantLines } from './tenant-report.ts';
 import { round } from './timing.ts';
-
-/** Every figure of one run. */
-export interface Figures {
-  throughput: Throughput;
-  phases: { baseline: Phases; reservation: Phases };
-  unsaturated: Awaited<ReturnType<typeof measureUnsaturated>>['unsaturated'];
-  calls: Awaited<ReturnType<typeof countOzmapCalls>>;
-  held: HeldMemory;
-  reads: ReadFigures | undefined;
-  expiry: Awaited<ReturnType<typeof measureMassExpiry>>;
-  cluster: ClusterFigures[] | undefined;
-}
 
 const perExpiryOf = (bench: Bench, { expiry }: Figures) =>
   round(expiry.expiryStats.totalRequests / bench.sizes.expiring, 2);
@@ -65,6 +47,8 @@ export function printSummary(bench: Bench, options: BenchOptions, figures: Figur
     `  mass expiry  ${sizes.expiring} reservations ${expiry.seconds} s, ${sizes.expiring} baseline timers ` +
       `${baselineExpiry.seconds} s: ×${expiryRatio}; CPU ${fmtCpuVs(expiry.cpu, baselineExpiry.cpu)}`,
     ...(cluster ? cluster.map((f) => `  cluster      ${f.workers} worker(s): reservation ${fmt(f.reservation)}`) : []),
+    ...tenantLines(figures.tenants),
+    ...goalLines(goalsOf(figures, sizes.expiring)),
   ];
   for (const line of summary) bench.log(line);
 }
@@ -115,6 +99,8 @@ export async function writeResults(bench: Bench, options: BenchOptions, figures:
     },
     reads: figures.reads ?? null,
     expiry: { ...expiry, count: sizes.expiring, baseline: baselineExpiry, ratio: expiryRatio },
+    tenants: figures.tenants,
+    goals: goalsOf(figures, sizes.expiring),
   };
   const name = `${quick ? 'quick' : 'latest'}${onCluster ? '-cluster' : ''}.json`;
   const out = path.join(projectRoot, 'bench', 'results', name);

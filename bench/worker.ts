@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createActivities } from '../activities/index.ts';
 import { loadConfig } from '../config/env.ts';
+import { openWorkerTenants } from '../worker/tenants.ts';
 import { connectWorker, createClients, createReservationWorker, tuningOf } from '../worker/worker.ts';
 import { noopActivities } from './noop-activities.ts';
 
@@ -47,20 +48,24 @@ function requiredBundlePath(path: string | undefined): string {
   return path;
 }
 
-Runtime.install({ logger: new DefaultLogger('WARN') });
+// LOG_LEVEL=error (bench/tenants.ts): its hung OZmap fails activities on purpose, which the SDK logs as warnings.
+Runtime.install({ logger: new DefaultLogger(process.env.LOG_LEVEL === 'error' ? 'ERROR' : 'WARN') });
 const config = loadConfig();
 const connection = await connectWorker(config.temporal);
 const clients = createClients(config);
+// Tenants as production's worker opens them (worker/main.ts): none without TENANT_SECRETS_KEY (bench/tenants.ts).
+const tenants = await openWorkerTenants(config, clients.ozmap);
 const worker = await createReservationWorker({
   connection,
   namespace: config.temporal.namespace,
   taskQueue: config.temporal.taskQueue,
   clients,
+  tenants,
   tuning: tuningOf(config.worker),
   limits: config.limits,
   // bench/main.ts builds this file and the bundle (scripts/worker-build.ts) and names the bundle.
   workflowBundle: { codePath: requiredBundlePath(config.workflowBundlePath) },
-  overrides: { activities: { ...createActivities(clients), ...noopActivities } },
+  overrides: { activities: { ...createActivities({ ...clients, tenants: tenants?.ozmaps }), ...noopActivities } },
 });
 const probe = new BroadcastChannel('bench-thread-heap');
 probe.unref();
@@ -114,3 +119,4 @@ process.send?.('ready');
 await worker.run();
 await connection.close();
 await clients.close();
+await tenants?.close();
