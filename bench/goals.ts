@@ -76,7 +76,9 @@ export function goalsOf(figures: Figures, expiring: number): Goal[] {
       met: tenants.noise.met,
     },
     {
-      figure: `worker RSS, ${tenants.lookups.tenants.toLocaleString('en')} tenants registered and 100 active, over one`,
+      figure:
+        `worker RSS, ${tenants.sizes.registered.toLocaleString('en')} tenants registered and ` +
+        `${tenants.sizes.active} active, over one`,
       measured: `${tenants.memory.overOneMiB >= 0 ? '+' : ''}${tenants.memory.overOneMiB} MiB`,
       goal: '≤ 30 MiB',
       met: tenants.memory.met,
