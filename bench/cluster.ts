@@ -8,7 +8,7 @@ import { loadConfig } from '../config/env.ts';
 import { startCluster } from '../scripts/cluster/cluster.ts';
 import { startSimulator } from '../simulator/server.ts';
 import { fmt } from './format.ts';
-import { API_KEY, TASK_QUEUE, spreadPoints, startBaseline } from './load.ts';
+import { API_KEY, RESERVATION_DEFAULTS, TASK_QUEUE, spreadPoints, startBaseline } from './load.ts';
 import { widenNetwork } from './network.ts';
 import type { Sizes } from './options.ts';
 import { timed, type Latencies } from './timing.ts';
@@ -58,11 +58,7 @@ export async function clusterThroughput(log: (line: string) => void, sizes: Size
     const taskQueue = TASK_QUEUE;
     for (const count of [1, 2]) {
       workers.push(await startWorker({ ...env, TEMPORAL_ADDRESS: cluster.address, TEMPORAL_TASK_QUEUE: taskQueue }));
-      const reservations = new ReservationsClient(client, taskQueue, {
-        radiusMeters: 250,
-        holdDays: 30,
-        selectionTimeoutHours: 24,
-      });
+      const reservations = new ReservationsClient(client, taskQueue, RESERVATION_DEFAULTS);
       let next = 0;
       const reserve = async () => {
         const i = next++;

@@ -4,6 +4,7 @@ import type { countOzmapCalls, HeldMemory, measureMassExpiry, measureUnsaturated
 import type { Phases } from './phases.ts';
 import type { ReadFigures } from './reads.ts';
 import type { TenantFigures } from './tenants.ts';
+import { round } from './timing.ts';
 
 export interface Figures {
   throughput: Throughput;
@@ -16,3 +17,7 @@ export interface Figures {
   cluster: ClusterFigures[] | undefined;
   tenants: TenantFigures;
 }
+
+/** OZmap calls per expiry in (d): the simulator's count over the reservations that expired. */
+export const perExpiryOf = ({ expiry }: Pick<Figures, 'expiry'>, expiring: number): number =>
+  round(expiry.expiryStats.totalRequests / expiring, 2);

@@ -2,7 +2,7 @@
  * The summary's last lines: each figure the lean-reservation work set a goal for (bench/README.md), its goal, and
  * whether this run met it. Computed from the run's own figures; nothing here is measured.
  */
-import type { Figures } from './figures.ts';
+import { perExpiryOf, type Figures } from './figures.ts';
 import { round } from './timing.ts';
 
 export interface Goal {
@@ -20,7 +20,7 @@ export function goalsOf(figures: Figures, expiring: number): Goal[] {
   const { throughput, phases, expiry, reads, tenants } = figures;
   const cpu = round(serverAndWorker(throughput.realCpu) / serverAndWorker(throughput.baseCpu), 2);
   const history = phases.reservation;
-  const perExpiry = round(expiry.expiryStats.totalRequests / expiring, 2);
+  const perExpiry = perExpiryOf(figures, expiring);
   const goals: Goal[] = [
     {
       figure: 'CPU per workflow, server + worker, reservation / baseline',

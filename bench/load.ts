@@ -13,6 +13,8 @@ import { BaselineWorkflow, baselineReady } from './workflows/baseline.ts';
 
 export const TASK_QUEUE = 'bench';
 export const API_KEY = 'bench-ozmap-key';
+/** The defaults every bench's client library reserves with: 250 m, 30-day holds (the seeded town's boxes are near). */
+export const RESERVATION_DEFAULTS = { radiusMeters: 250, holdDays: 30, selectionTimeoutHours: 24 } as const;
 
 /** Reservations B-0, B-1, … at the given points, and baselines BL-0, BL-1, …, numbered in the order they start. */
 export class Load {

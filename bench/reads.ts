@@ -20,7 +20,7 @@ import { cpuMeter } from './cpu.ts';
 import { fmtCpu, totalCpu, type CpuPhase } from './format.ts';
 import { TASK_QUEUE } from './load.ts';
 import type { Bench } from './stack.ts';
-import { round, waitUntil, type Latencies } from './timing.ts';
+import { quantilesOf, round, waitUntil, type Latencies } from './timing.ts';
 
 /** Reads in flight: one Ispbox poller's worth of connections. */
 export const READ_CONNECTIONS = 20;
@@ -182,16 +182,12 @@ async function readPath(
       cause: firstError,
     });
   }
-  latencies.sort((a, b) => a - b);
-  const q = (p: number) =>
-    latencies.length ? Math.round(latencies[Math.min(latencies.length - 1, Math.ceil(p * latencies.length) - 1)]!) : 0;
   bench.log(`    ${latencies.length} reads in ${round(elapsed, 1)} s`);
   return {
     count: latencies.length,
     seconds: round(elapsed, 2),
     perSecond: round(latencies.length / elapsed, 1),
-    p50Ms: q(0.5),
-    p99Ms: q(0.99),
+    ...quantilesOf(latencies),
     errors,
     cpuMsEach,
   };

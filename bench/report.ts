@@ -5,7 +5,7 @@ import path from 'node:path';
 import { projectRoot } from '../scripts/temporal-tools.ts';
 import { fmt, fmtCpuVs, fmtPhases } from './format.ts';
 import { goalLines, goalsOf } from './goals.ts';
-import type { Figures } from './figures.ts';
+import { perExpiryOf, type Figures } from './figures.ts';
 import { CALM_CONCURRENCY } from './measure.ts';
 import { fmtOptions, mib, sampleOf, type MemorySample } from './memory.ts';
 import type { BenchOptions } from './options.ts';
@@ -13,9 +13,6 @@ import { fmtReads } from './reads.ts';
 import type { Bench } from './stack.ts';
 import { tenantLines } from './tenant-report.ts';
 import { round } from './timing.ts';
-
-const perExpiryOf = (bench: Bench, { expiry }: Figures) =>
-  round(expiry.expiryStats.totalRequests / bench.sizes.expiring, 2);
 
 export function printSummary(bench: Bench, options: BenchOptions, figures: Figures): void {
   const { sizes, fresh } = bench;
@@ -38,7 +35,7 @@ export function printSummary(bench: Bench, options: BenchOptions, figures: Figur
     `  where (mean) reservation ${fmtPhases(phases.reservation)}`,
     `               baseline    ${fmtPhases(phases.baseline)}`,
     `  OZmap calls  ${calls.perReservation} per reservation, ${calls.perCancellation} per cancellation, ` +
-      `${perExpiryOf(bench, figures)} per expiry`,
+      `${perExpiryOf(figures, sizes.expiring)} per expiry`,
     `  worker RSS   fresh ${mib(fresh.rss)} MiB; ` +
       held.memory.map((m: MemorySample) => `${m.held.toLocaleString('en')} held ${m.rssMiB}`).join(' · ') +
       ` MiB (after a GC; highest since start ${held.memory.at(-1)?.rssPeakMiB} MiB)`,
@@ -89,7 +86,7 @@ export async function writeResults(bench: Bench, options: BenchOptions, figures:
       unsaturated,
     },
     ...(cluster && { cluster: { setup: 'npm run start:cluster topology, fresh PostgreSQL', throughput: cluster } }),
-    ozmapCalls: { ...calls, perExpiry: perExpiryOf(bench, figures), expiryRoutes: expiryStats.requests },
+    ozmapCalls: { ...calls, perExpiry: perExpiryOf(figures, sizes.expiring), expiryRoutes: expiryStats.requests },
     memory: {
       fresh: sampleOf(0, fresh),
       samples: held.memory,

@@ -7,7 +7,7 @@ import { Client, Connection } from '@temporalio/client';
 import { ReservationsClient } from '../client/reservations.ts';
 import { startDevServer, type DevServer } from '../scripts/dev-server.ts';
 import { startSimulator, type Simulator } from '../simulator/server.ts';
-import { API_KEY, Load, TASK_QUEUE, spreadPoints } from './load.ts';
+import { API_KEY, Load, RESERVATION_DEFAULTS, TASK_QUEUE, spreadPoints } from './load.ts';
 import { widenNetwork } from './network.ts';
 import type { Sizes } from './options.ts';
 import { startWorker, type WorkerChild } from './worker-process.ts';
@@ -65,12 +65,7 @@ export async function startStack(stack: Stack, sizes: Sizes, log: Log): Promise<
   }));
   const connection = (stack.connection = await Connection.connect({ address: server.address }));
   const client = new Client({ connection, namespace: server.namespace });
-  const reservations = new ReservationsClient(client, TASK_QUEUE, {
-    radiusMeters: 250,
-    holdDays: 30,
-    selectionTimeoutHours: 24,
-    ...SHORT_HOLDS,
-  });
+  const reservations = new ReservationsClient(client, TASK_QUEUE, { ...RESERVATION_DEFAULTS, ...SHORT_HOLDS });
   const worker = (stack.worker = await startWorker({
     ...process.env,
     ...SHORT_HOLDS_ENV,

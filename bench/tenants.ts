@@ -26,7 +26,7 @@ import { ReservationStatusKey, TenantIdKey } from '../contract/search-attributes
 import { FAIRNESS_DYNAMIC_CONFIG, findFreePort, startDevServer, type DevServer } from '../scripts/dev-server.ts';
 import { startSimulator, type Simulator } from '../simulator/server.ts';
 import { registerTenantActivityRate, type TenantRateRegistration } from '../worker/tenant-rate.ts';
-import { spreadPoints } from './load.ts';
+import { RESERVATION_DEFAULTS, spreadPoints } from './load.ts';
 import { fmtOptions, sampleOf, type MemorySample } from './memory.ts';
 import { meanPhases, type Phases } from './phases.ts';
 import type { Log } from './stack.ts';
@@ -177,11 +177,7 @@ async function measure(parts: Parts, sizes: TenantSizes, log: Log): Promise<Tena
     { info: () => {}, warn: (o) => log(`  tenants: the per-tenant rate was not set: ${JSON.stringify(o)}`) },
   );
   const worker = (parts.worker = await startWorker(env));
-  const base = new ReservationsClient(client, TASK_QUEUE, {
-    radiusMeters: 250,
-    holdDays: 30,
-    selectionTimeoutHours: 24,
-  });
+  const base = new ReservationsClient(client, TASK_QUEUE, RESERVATION_DEFAULTS);
   const reserver = reservations(base);
 
   // 2. Memory: one tenant, then the many.

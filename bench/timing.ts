@@ -27,9 +27,15 @@ export async function timed(
     },
   );
   const seconds = (Date.now() - started) / 1000;
+  return { count, seconds: round(seconds, 2), perSecond: round(count / seconds, 1), ...quantilesOf(latencies) };
+}
+
+/** p50 and p99 of latencies in ms (sorted in place), whole ms; 0 for none. */
+export function quantilesOf(latencies: number[]): Pick<Latencies, 'p50Ms' | 'p99Ms'> {
   latencies.sort((a, b) => a - b);
-  const q = (p: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.ceil(p * latencies.length) - 1)]!);
-  return { count, seconds: round(seconds, 2), perSecond: round(count / seconds, 1), p50Ms: q(0.5), p99Ms: q(0.99) };
+  const q = (p: number) =>
+    latencies.length ? Math.round(latencies[Math.min(latencies.length - 1, Math.ceil(p * latencies.length) - 1)]!) : 0;
+  return { p50Ms: q(0.5), p99Ms: q(0.99) };
 }
 
 /**
